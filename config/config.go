@@ -1,0 +1,88 @@
+package config
+
+// Config is the main configuration (/etc/maildlp/maildlp.toml). Policy
+// files are listed in it and may also be written inline as [[policy]].
+type Config struct {
+	// PolicyFiles are TOML files with [[policy]] and [[detector]] tables,
+	// relative to the config file's directory.
+	PolicyFiles []string `toml:"policy_files"`
+	// TrialMode makes every policy behave as monitor: nothing is enforced,
+	// every incident is logged with what would have happened.
+	TrialMode bool `toml:"trial_mode"`
+	// InternalDomains decide the direction of a message (internal/outbound).
+	InternalDomains []string `toml:"internal_domains"`
+	// Unscannable is the outcome applied when content cannot be scanned and
+	// no policy matched on it: "pass", "quarantine", "tempfail" or "block".
+	Unscannable string `toml:"unscannable"`
+
+	Limits     Limits     `toml:"limits"`
+	PassHeader PassHeader `toml:"pass_header"`
+	Failure    Failure    `toml:"failure"`
+	Log        Log        `toml:"log"`
+	Incidents  Incidents  `toml:"incidents"`
+	Notify     Notify     `toml:"notify"`
+	Metrics    Metrics    `toml:"metrics"`
+	Milter     Milter     `toml:"milter"`
+	Reinject   Reinject   `toml:"reinject"`
+
+	// Policies and Detectors hold the inline and loaded policy definitions.
+	Policies  []Policy   `toml:"policy"`
+	Detectors []Detector `toml:"detector"`
+
+	// Path is the file this config was loaded from ("" for the embedded default).
+	Path string `toml:"-"`
+}
+
+// Limits bound the work done on one message; see policy/extract.Limits.
+type Limits struct {
+	MaxMessageBytes      ByteSize `toml:"max_message_bytes"`      // default 50MiB
+	MaxParts             int      `toml:"max_parts"`              // default 1000
+	MaxDepth             int      `toml:"max_depth"`              // default 10 (MIME and archives)
+	MaxArchiveMembers    int      `toml:"max_archive_members"`    // default 1000
+	MaxDecompressedBytes ByteSize `toml:"max_decompressed_bytes"` // default 200MiB
+	MaxExpansionRatio    int64    `toml:"max_expansion_ratio"`    // default 100
+	MaxTextBytes         ByteSize `toml:"max_text_bytes"`         // default 20MiB
+	ScanTimeout          Duration `toml:"scan_timeout"`           // default 20s
+}
+
+// PassHeader is added to every scanned message so that the MTA does not
+// route it to inspection again.
+type PassHeader struct {
+	Enabled *bool  `toml:"enabled"` // default true
+	Name    string `toml:"name"`    // default X-Filter-Loop
+	Value   string `toml:"value"`   // default Reflected
+}
+
+// Failure holds the outcome ("accept", "tempfail", "quarantine") of each
+// failure class. Defaults are tempfail.
+type Failure struct {
+	OnTimeout  string `toml:"on_timeout"`  // scan deadline exceeded
+	OnOverload string `toml:"on_overload"` // too many concurrent sessions
+	OnError    string `toml:"on_error"`    // engine error or recovered panic
+}
+
+// Log configures structured logging.
+type Log struct {
+	Format string `toml:"format"` // "json" (default) or "text"
+	Level  string `toml:"level"`  // debug, info (default), warn, error
+}
+
+// Incidents configures the incident log (JSON lines, masked evidence only).
+type Incidents struct {
+	Path string `toml:"path"` // "" disables; "-" is standard output
+}
+
+// Notify configures notification delivery through a durable outbox.
+type Notify struct {
+	Relay     string   `toml:"relay"`      // host:port of the SMTP relay
+	From      string   `toml:"from"`       // envelope and header sender of notices
+	OutboxDir string   `toml:"outbox_dir"` // one fsynced file per notice
+	RetryMin  Duration `toml:"retry_min"`  // first retry delay, default 30s
+	RetryMax  Duration `toml:"retry_max"`  // backoff cap, default 30m
+	MaxAge    Duration `toml:"max_age"`    // give up (and log) after, default 5 days
+}
+
+// Metrics configures the Prometheus /metrics, /healthz and /readyz endpoint.
+type Metrics struct {
+	Listen string `toml:"listen"` // e.g. "127.0.0.1:9025"; "" disables
+}

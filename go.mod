@@ -1,0 +1,3 @@
+module github.com/maildlp/maildlp
+
+go 1.26.8

@@ -1,0 +1,100 @@
+package extract
+
+import (
+	"errors"
+	"time"
+)
+
+// Reason says why content could not be scanned. Policies match on it.
+type Reason string
+
+const (
+	Encrypted    Reason = "encrypted"
+	TooLarge     Reason = "too_large"
+	TooDeep      Reason = "too_deep"
+	TooManyParts Reason = "too_many_parts"
+	ParseError   Reason = "parse_error"
+	Timeout      Reason = "timeout"
+	Unsupported  Reason = "unsupported"
+)
+
+// Kind says what a part is in the message.
+type Kind int
+
+const (
+	KindHeader     Kind = iota // a header field (Subject, display names)
+	KindBody                   // a text body part (text/plain, text/html)
+	KindAttachment             // an attachment or an archive member
+)
+
+// Part is one segment of text taken from a message, with where it came from.
+type Part struct {
+	// Location is readable by a human and says where, never what:
+	// `header:Subject`, `body`, `part 1.2 (text/html)`,
+	// `attachment "q3.xlsx" > sheet "Payroll"`, `attachment "a.zip" > "b/c.docx"`.
+	Location string
+	Kind     Kind
+	// MIMEType is the type detected from the bytes for attachments, the
+	// declared type for text bodies.
+	MIMEType string
+	// Filename is the attachment or archive member name, if any.
+	Filename string
+	// Size is the decoded size of the part in bytes (before text extraction).
+	Size int64
+	// Text is UTF-8, normalised by [Normalize].
+	Text string
+}
+
+// Unscannable is content that could not be read, with its location.
+type Unscannable struct {
+	Location string
+	Reason   Reason
+	// Detail is for logs (e.g. "zip: encrypted entry"); never a content value.
+	Detail string
+}
+
+// HeaderField is one top-level header with its decoded value.
+type HeaderField struct {
+	Name  string // canonical case, as in the message
+	Value string // RFC 2047 decoded, UTF-8
+}
+
+// Result is everything extracted from one message.
+type Result struct {
+	Header      []HeaderField
+	Parts       []Part
+	Unscannable []Unscannable
+	// Bytes is the number of message bytes read.
+	Bytes int64
+}
+
+// Limits bound the work done on one message. A zero field means the default
+// from [DefaultLimits]. Reaching a limit produces an [Unscannable] entry,
+// never silent truncation.
+type Limits struct {
+	MaxMessageBytes      int64         // raw message bytes scanned
+	MaxParts             int           // MIME parts + archive members in all
+	MaxDepth             int           // nesting of MIME multiparts, message/rfc822 and archives
+	MaxArchiveMembers    int           // members in one archive
+	MaxDecompressedBytes int64         // decompressed bytes per message
+	MaxExpansionRatio    int64         // decompressed/compressed per archive member
+	MaxTextBytes         int64         // extracted text bytes per message
+	ScanTimeout          time.Duration // per-message deadline
+}
+
+// DefaultLimits are the defaults documented in the README and config.
+func DefaultLimits() Limits {
+	return Limits{
+		MaxMessageBytes:      50 << 20,
+		MaxParts:             1000,
+		MaxDepth:             10,
+		MaxArchiveMembers:    1000,
+		MaxDecompressedBytes: 200 << 20,
+		MaxExpansionRatio:    100,
+		MaxTextBytes:         20 << 20,
+		ScanTimeout:          20 * time.Second,
+	}
+}
+
+// ErrLimit is wrapped by errors that stop extraction at a limit.
+var ErrLimit = errors.New("extract: limit reached")
