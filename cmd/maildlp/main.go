@@ -1,0 +1,54 @@
+// Command maildlp is the email DLP gateway: one binary with subcommands.
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+// command is one subcommand. run returns the process exit code.
+type command struct {
+	name    string
+	summary string
+	run     func(args []string) int
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "run every front end enabled in the config (milter, reinjection hop)", runServe},
+		{"milter", "run the milter alone", runMilter},
+		{"reinject", "run the SMTP reinjection hop alone", runReinject},
+		{"scan", "scan .eml files, directories or stdin and print the verdicts", runScan},
+		{"check-config", "check the config and policy files and report every error", runCheckConfig},
+		{"quarantine", "list, release or delete messages held by the local Postfix", runQuarantine},
+		{"version", "print the version", runVersion},
+	}
+}
+
+func usage() {
+	fmt.Fprintf(os.Stderr, "maildlp is an email data loss prevention gateway.\n\nUsage:\n\n\tmaildlp <command> [arguments]\n\nThe commands are:\n\n")
+	for _, c := range commands() {
+		fmt.Fprintf(os.Stderr, "\t%-13s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(os.Stderr, "\nUse \"maildlp <command> --help\" for more information about a command.\n")
+}
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+		os.Exit(2)
+	}
+	name := os.Args[1]
+	if name == "help" || name == "-h" || name == "--help" || name == "-help" {
+		usage()
+		os.Exit(0)
+	}
+	for _, c := range commands() {
+		if c.name == name {
+			os.Exit(c.run(os.Args[2:]))
+		}
+	}
+	fmt.Fprintf(os.Stderr, "maildlp: unknown command %q\n", name)
+	usage()
+	os.Exit(2)
+}
