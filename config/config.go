@@ -25,6 +25,10 @@ type Config struct {
 	Milter     Milter     `toml:"milter"`
 	Reinject   Reinject   `toml:"reinject"`
 
+	// ShutdownTimeout bounds how long SIGTERM waits for in-flight sessions
+	// to finish before closing them, default 30s.
+	ShutdownTimeout Duration `toml:"shutdown_timeout"`
+
 	// Policies and Detectors hold the inline and loaded policy definitions.
 	Policies  []Policy   `toml:"policy"`
 	Detectors []Detector `toml:"detector"`
@@ -70,6 +74,12 @@ type Log struct {
 // Incidents configures the incident log (JSON lines, masked evidence only).
 type Incidents struct {
 	Path string `toml:"path"` // "" disables; "-" is standard output
+	// Sync is when incident lines are fsynced: "always" (before the
+	// decision is recorded), "interval" (default: every SyncInterval) or
+	// "never" (left to the kernel). Each line is written with one write(2),
+	// so a crash of maildlp itself loses nothing in any mode.
+	Sync         string   `toml:"sync"`
+	SyncInterval Duration `toml:"sync_interval"` // default 1s
 }
 
 // Notify configures notification delivery through a durable outbox.
@@ -80,6 +90,13 @@ type Notify struct {
 	RetryMin  Duration `toml:"retry_min"`  // first retry delay, default 30s
 	RetryMax  Duration `toml:"retry_max"`  // backoff cap, default 30m
 	MaxAge    Duration `toml:"max_age"`    // give up (and log) after, default 5 days
+	// Concurrency is the number of notices delivered at the same time
+	// (one SMTP connection each), default 4.
+	Concurrency int `toml:"concurrency"`
+	// Timeout bounds one delivery attempt (connect, dialogue, data), default 2m.
+	Timeout Duration `toml:"timeout"`
+	// HELOName is the name sent in EHLO, default the host name.
+	HELOName string `toml:"helo_name"`
 }
 
 // Metrics configures the Prometheus /metrics, /healthz and /readyz endpoint.
