@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Installs what a make target needs on Debian. Idempotent and quiet when
+# everything is already there.
+#
+#   scripts/deps.sh integration   Postfix (with smtp-source/smtp-sink),
+#                                 swaks, miltertest, ca-certificates
+#
+# The system Postfix instance is left stopped: the integration tests and
+# benchmarks start their own instances in temporary directories.
+set -euo pipefail
+
+want=()
+case "${1:-integration}" in
+integration)
+	want=(postfix swaks miltertest ca-certificates)
+	;;
+*)
+	echo "usage: $0 integration" >&2
+	exit 2
+	;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+
+stop_system_postfix() {
+	# Never leave the distribution's instance listening on port 25.
+	if [ -f /etc/postfix/main.cf ] && postfix status >/dev/null 2>&1; then
+		postfix stop >/dev/null 2>&1 || true
+	fi
+	if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet postfix 2>/dev/null; then
+		systemctl stop postfix >/dev/null 2>&1 || true
+		systemctl disable postfix >/dev/null 2>&1 || true
+	fi
+}
+
+if [ ${#missing[@]} -eq 0 ]; then
+	stop_system_postfix
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps.sh: missing packages ${missing[*]}; run as root to install them" >&2
+	exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+
+# Keep maintainer scripts from starting daemons while we install.
+policy=/usr/sbin/policy-rc.d
+made_policy=0
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' >"$policy"
+	chmod 755 "$policy"
+	made_policy=1
+fi
+cleanup() { if [ "$made_policy" = 1 ]; then rm -f "$policy"; fi; }
+trap cleanup EXIT
+
+log=$(mktemp)
+if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+	cat "$log" >&2
+	rm -f "$log"
+	exit 1
+fi
+rm -f "$log"
+stop_system_postfix
