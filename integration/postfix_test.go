@@ -10,6 +10,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -257,14 +258,24 @@ var numberKey = regexp.MustCompile(`^[0-9]+$`)
 
 // rewrite replaces the keys of m in text: numeric keys as whole numbers
 // only (10025 but not 100250), others literally.
+// Literal keys are replaced first, longest first, so that
+// "inet:127.0.0.1:10030" can be rewritten before "10030".
 func rewrite(text string, m map[string]string) string {
-	for k, v := range m {
+	var lit, num []string
+	for k := range m {
 		if numberKey.MatchString(k) {
-			re := regexp.MustCompile(`(^|[^0-9])` + k + `([^0-9]|$)`)
-			text = re.ReplaceAllString(text, "${1}"+v+"${2}")
-			continue
+			num = append(num, k)
+		} else {
+			lit = append(lit, k)
 		}
-		text = strings.ReplaceAll(text, k, v)
+	}
+	sort.Slice(lit, func(i, j int) bool { return len(lit[i]) > len(lit[j]) })
+	for _, k := range lit {
+		text = strings.ReplaceAll(text, k, m[k])
+	}
+	for _, k := range num {
+		re := regexp.MustCompile(`(^|[^0-9])` + k + `([^0-9]|$)`)
+		text = re.ReplaceAllString(text, "${1}"+m[k]+"${2}")
 	}
 	return text
 }
