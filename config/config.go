@@ -12,8 +12,11 @@ type Config struct {
 	// InternalDomains decide the direction of a message (internal/outbound).
 	InternalDomains []string `toml:"internal_domains"`
 	// Unscannable is the outcome applied when content cannot be scanned and
-	// no policy matched on it: "pass", "quarantine", "tempfail" or "block".
+	// no policy has an unscannable condition that covers it: "pass",
+	// "quarantine" (default), "tempfail" or "block".
 	Unscannable string `toml:"unscannable"`
+
+	Detection Detection `toml:"detection"`
 
 	Limits     Limits     `toml:"limits"`
 	PassHeader PassHeader `toml:"pass_header"`
@@ -47,6 +50,15 @@ type Limits struct {
 	MaxExpansionRatio    int64    `toml:"max_expansion_ratio"`    // default 100
 	MaxTextBytes         ByteSize `toml:"max_text_bytes"`         // default 20MiB
 	ScanTimeout          Duration `toml:"scan_timeout"`           // default 20s
+	// MaxAddedHeaders bounds the headers one policy's modify response adds.
+	MaxAddedHeaders int `toml:"max_added_headers"` // default 10
+}
+
+// Detection tunes the detectors.
+type Detection struct {
+	// KeywordWindow is how many characters around a match a supporting
+	// keyword may be to raise its confidence to high. Default 300.
+	KeywordWindow int `toml:"keyword_window"`
 }
 
 // PassHeader is added to every scanned message so that the MTA does not
@@ -101,5 +113,5 @@ type Notify struct {
 
 // Metrics configures the Prometheus /metrics, /healthz and /readyz endpoint.
 type Metrics struct {
-	Listen string `toml:"listen"` // e.g. "127.0.0.1:9025"; "" disables
+	Listen string `toml:"listen"` // e.g. "127.0.0.1:9030"; "" disables
 }
