@@ -1,0 +1,643 @@
+package outbox
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/maildlp/maildlp/metrics"
+	"github.com/maildlp/maildlp/policy/action"
+)
+
+// received is one message the test relay accepted.
+type received struct {
+	from string
+	to   []string
+	data []byte
+}
+
+// relay is a real go-smtp server on loopback standing in for the
+// notification relay. Its replies can be changed while it runs.
+type relay struct {
+	t    *testing.T
+	addr string
+
+	mu        sync.Mutex
+	srv       *smtp.Server
+	msgs      []received
+	attempts  int                    // DATA commands seen
+	rcptReply func(rcpt string) error // nil: accept
+	dataReply func(n int) error       // n = attempt number from 1; nil: accept
+	inData    int                     // sessions currently inside Data
+	maxInData int
+	hold      chan struct{} // when set, Data waits on it
+}
+
+func newRelay(t *testing.T) *relay {
+	r := &relay{t: t}
+	r.start("127.0.0.1:0")
+	t.Cleanup(r.stop)
+	return r
+}
+
+// downRelay returns an address where nothing listens (yet).
+func downRelay(t *testing.T) *relay {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &relay{t: t, addr: ln.Addr().String()}
+	ln.Close()
+	t.Cleanup(r.stop)
+	return r
+}
+
+func (r *relay) start(addr string) {
+	r.t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		r.t.Fatalf("relay listen %s: %v", addr, err)
+	}
+	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
+		return &relaySession{r: r}, nil
+	}))
+	srv.Domain = "relay.test"
+	srv.ReadTimeout = 10 * time.Second
+	srv.WriteTimeout = 10 * time.Second
+	r.mu.Lock()
+	r.addr = ln.Addr().String()
+	r.srv = srv
+	r.mu.Unlock()
+	go srv.Serve(ln)
+}
+
+func (r *relay) stop() {
+	r.mu.Lock()
+	srv := r.srv
+	r.srv = nil
+	r.mu.Unlock()
+	if srv != nil {
+		srv.Close()
+	}
+}
+
+func (r *relay) messages() []received {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]received(nil), r.msgs...)
+}
+
+type relaySession struct {
+	r    *relay
+	from string
+	to   []string
+}
+
+func (s *relaySession) Mail(from string, _ *smtp.MailOptions) error { s.from = from; return nil }
+func (s *relaySession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	s.r.mu.Lock()
+	f := s.r.rcptReply
+	s.r.mu.Unlock()
+	if f != nil {
+		if err := f(to); err != nil {
+			return err
+		}
+	}
+	s.to = append(s.to, to)
+	return nil
+}
+func (s *relaySession) Data(rd io.Reader) error {
+	data, err := io.ReadAll(rd)
+	if err != nil {
+		return err
+	}
+	r := s.r
+	r.mu.Lock()
+	r.attempts++
+	n := r.attempts
+	f := r.dataReply
+	hold := r.hold
+	r.inData++
+	r.maxInData = max(r.maxInData, r.inData)
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		r.inData--
+		r.mu.Unlock()
+	}()
+	if hold != nil {
+		<-hold
+	}
+	if f != nil {
+		if err := f(n); err != nil {
+			return err
+		}
+	}
+	r.mu.Lock()
+	r.msgs = append(r.msgs, received{s.from, append([]string(nil), s.to...), data})
+	r.mu.Unlock()
+	return nil
+}
+func (s *relaySession) Reset()        { s.from, s.to = "", nil }
+func (s *relaySession) Logout() error { return nil }
+
+type testLogWriter struct{ t *testing.T }
+
+func (w testLogWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+func testOptions(t *testing.T, dir, relayAddr string) Options {
+	return Options{
+		Dir:         dir,
+		Relay:       relayAddr,
+		From:        "dlp@example.com",
+		HELOName:    "maildlp.test",
+		RetryMin:    20 * time.Millisecond,
+		RetryMax:    80 * time.Millisecond,
+		MaxAge:      time.Hour,
+		Concurrency: 2,
+		Timeout:     5 * time.Second,
+		Log:         slog.New(slog.NewTextHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	}
+}
+
+// running is an Outbox whose Run loop is going.
+type running struct {
+	*Outbox
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func openRun(t *testing.T, o Options) *running {
+	t.Helper()
+	ob, err := Open(o)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &running{Outbox: ob, cancel: cancel, done: make(chan error, 1)}
+	go func() { r.done <- ob.Run(ctx) }()
+	t.Cleanup(func() { r.stop(t) })
+	return r
+}
+
+func (r *running) stop(t *testing.T) {
+	if r.cancel == nil {
+		return
+	}
+	r.cancel()
+	r.cancel = nil
+	select {
+	case err := <-r.done:
+		if err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after cancel")
+	}
+	if err := r.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func noticeFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	m, err := filepath.Glob(filepath.Join(dir, "*"+suffix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+var testNotice = action.Notice{
+	To:      []string{"alice@example.com", "dlp-team@example.com"},
+	Subject: "Message blocked: PCI (incident 7f3a)",
+	Body:    "Your message was blocked by policy PCI.\nEvidence: credit_card ****1111 in body\n",
+}
+
+func TestDeliveredOnce(t *testing.T) {
+	rl := newRelay(t)
+	dir := t.TempDir()
+	m := metrics.New()
+	o := testOptions(t, dir, rl.addr)
+	o.Metrics = m
+	ob := openRun(t, o)
+
+	id, err := ob.Enqueue("7f3a", testNotice)
+	if err != nil {
+		t.Fatalf("Enqueue: %v", err)
+	}
+	waitFor(t, "delivery", func() bool { return len(rl.messages()) == 1 && ob.Depth() == 0 })
+	time.Sleep(150 * time.Millisecond) // longer than RetryMax: a second send would show
+	msgs := rl.messages()
+	if len(msgs) != 1 {
+		t.Fatalf("relay got %d messages, want 1", len(msgs))
+	}
+	if got := noticeFiles(t, dir); len(got) != 0 {
+		t.Errorf("outbox still holds %v after delivery", got)
+	}
+	got := msgs[0]
+	if got.from != "dlp@example.com" {
+		t.Errorf("MAIL FROM = %q, want dlp@example.com", got.from)
+	}
+	if strings.Join(got.to, ",") != "alice@example.com,dlp-team@example.com" {
+		t.Errorf("RCPT TO = %v", got.to)
+	}
+	msg, err := mail.ReadMessage(bytes.NewReader(got.data))
+	if err != nil {
+		t.Fatalf("relay got an unparseable message: %v\n%s", err, got.data)
+	}
+	for name, want := range map[string]string{
+		"Message-Id":         "<" + id + "@example.com>",
+		"From":               "dlp@example.com",
+		"To":                 "alice@example.com, dlp-team@example.com",
+		"Subject":            testNotice.Subject,
+		"Auto-Submitted":     "auto-generated",
+		"X-Maildlp-Incident": "7f3a",
+	} {
+		if v := msg.Header.Get(name); v != want {
+			t.Errorf("header %s = %q, want %q", name, v, want)
+		}
+	}
+	if _, err := msg.Header.Date(); err != nil {
+		t.Errorf("Date header: %v", err)
+	}
+	body, _ := io.ReadAll(msg.Body)
+	if !strings.Contains(string(body), "credit_card ****1111 in body") {
+		t.Errorf("body lacks the notice text:\n%s", body)
+	}
+	if v := gauge(t, m, "maildlp_outbox_depth"); v != 0 {
+		t.Errorf("maildlp_outbox_depth = %v after delivery, want 0", v)
+	}
+	if v := counter(t, m, "maildlp_outbox_attempts_total", "sent"); v != 1 {
+		t.Errorf("sent attempts = %v, want 1", v)
+	}
+}
+
+func TestRelayDownKeptThenDeliveredOnce(t *testing.T) {
+	rl := downRelay(t)
+	dir := t.TempDir()
+	ob := openRun(t, testOptions(t, dir, rl.addr))
+	if _, err := ob.Enqueue("i1", testNotice); err != nil {
+		t.Fatal(err)
+	}
+	// Wait for at least two failed attempts, recorded in the file name.
+	waitFor(t, "two failed attempts", func() bool {
+		f := noticeFiles(t, dir)
+		return len(f) == 1 && !strings.Contains(filepath.Base(f[0]), "_0_") && !strings.Contains(filepath.Base(f[0]), "_1_")
+	})
+	if ob.Depth() != 1 {
+		t.Fatalf("Depth = %d while relay is down, want 1", ob.Depth())
+	}
+	rl.start(rl.addr)
+	waitFor(t, "delivery after the relay came up", func() bool { return len(rl.messages()) == 1 && ob.Depth() == 0 })
+	time.Sleep(150 * time.Millisecond)
+	if n := len(rl.messages()); n != 1 {
+		t.Fatalf("relay got %d messages, want 1", n)
+	}
+}
+
+func TestRestartResumesAndSendsOnce(t *testing.T) {
+	rl := downRelay(t)
+	dir := t.TempDir()
+	o := testOptions(t, dir, rl.addr)
+	first := openRun(t, o)
+	ids := map[string]bool{}
+	for i := range 3 {
+		id, err := first.Enqueue("inc", action.Notice{To: []string{"a@example.com"}, Subject: "n" + string(rune('0'+i)), Body: "b"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[id] = true
+	}
+	waitFor(t, "a failed attempt for every notice", func() bool {
+		f := noticeFiles(t, dir)
+		if len(f) != 3 {
+			return false
+		}
+		for _, p := range f {
+			if strings.Contains(filepath.Base(p), "_0_") {
+				return false
+			}
+		}
+		return true
+	})
+
+	// While the first process holds the directory, nobody else may.
+	if _, err := Open(o); !errors.Is(err, ErrLocked) {
+		t.Fatalf("second Open while the first runs: err = %v, want ErrLocked", err)
+	}
+	first.stop(t)
+
+	rl.start(rl.addr)
+	second := openRun(t, o)
+	if second.Depth() != 3 {
+		t.Fatalf("restarted outbox Depth = %d, want 3", second.Depth())
+	}
+	waitFor(t, "three deliveries", func() bool { return len(rl.messages()) == 3 && second.Depth() == 0 })
+	time.Sleep(150 * time.Millisecond)
+	msgs := rl.messages()
+	if len(msgs) != 3 {
+		t.Fatalf("relay got %d messages, want 3", len(msgs))
+	}
+	for _, m := range msgs {
+		msg, err := mail.ReadMessage(bytes.NewReader(m.data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mid := strings.Trim(msg.Header.Get("Message-Id"), "<>")
+		id, _, _ := strings.Cut(mid, "@")
+		if !ids[id] {
+			t.Errorf("delivered Message-ID %q is not one of the queued notices (or was sent twice)", mid)
+		}
+		delete(ids, id)
+	}
+}
+
+func TestTempfailRetriedThenDeliveredOnce(t *testing.T) {
+	rl := newRelay(t)
+	rl.dataReply = func(n int) error {
+		if n == 1 {
+			return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try later"}
+		}
+		return nil
+	}
+	m := metrics.New()
+	o := testOptions(t, t.TempDir(), rl.addr)
+	o.Metrics = m
+	ob := openRun(t, o)
+	if _, err := ob.Enqueue("i", testNotice); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "delivery", func() bool { return len(rl.messages()) == 1 && ob.Depth() == 0 })
+	time.Sleep(150 * time.Millisecond)
+	if n := len(rl.messages()); n != 1 {
+		t.Errorf("relay got %d messages, want 1", n)
+	}
+	if v := counter(t, m, "maildlp_outbox_attempts_total", "retry"); v != 1 {
+		t.Errorf("retry attempts = %v, want 1", v)
+	}
+}
+
+func TestRecipientDeferredRetriesWholeNotice(t *testing.T) {
+	rl := newRelay(t)
+	var mu sync.Mutex
+	deferred := 0
+	rl.rcptReply = func(rcpt string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if rcpt == "dlp-team@example.com" && deferred == 0 {
+			deferred++
+			return &smtp.SMTPError{Code: 450, EnhancedCode: smtp.EnhancedCode{4, 2, 1}, Message: "mailbox busy"}
+		}
+		return nil
+	}
+	ob := openRun(t, testOptions(t, t.TempDir(), rl.addr))
+	if _, err := ob.Enqueue("i", testNotice); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "delivery", func() bool { return len(rl.messages()) == 1 && ob.Depth() == 0 })
+	time.Sleep(150 * time.Millisecond)
+	msgs := rl.messages()
+	if len(msgs) != 1 || len(msgs[0].to) != 2 {
+		t.Fatalf("relay got %v, want one message to both recipients", msgs)
+	}
+}
+
+func TestPermanentRefusalGoesToDead(t *testing.T) {
+	rl := newRelay(t)
+	rl.dataReply = func(int) error {
+		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "policy rejection"}
+	}
+	dir := t.TempDir()
+	m := metrics.New()
+	o := testOptions(t, dir, rl.addr)
+	o.Metrics = m
+	ob := openRun(t, o)
+	id, err := ob.Enqueue("i", testNotice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "dead letter", func() bool { return ob.Depth() == 0 })
+	time.Sleep(150 * time.Millisecond)
+	rl.mu.Lock()
+	attempts := rl.attempts
+	rl.mu.Unlock()
+	if attempts != 1 {
+		t.Errorf("relay saw %d DATA attempts, want 1 (5xx is not retried)", attempts)
+	}
+	if _, err := os.Stat(filepath.Join(dir, deadDir, id+suffix)); err != nil {
+		t.Errorf("dead letter missing: %v", err)
+	}
+	reason, err := os.ReadFile(filepath.Join(dir, deadDir, id+".reason"))
+	if err != nil || !strings.Contains(string(reason), "554 policy rejection") {
+		t.Errorf("dead reason = %q, %v; want the relay's 554 reply", reason, err)
+	}
+	if v := counter(t, m, "maildlp_outbox_attempts_total", "dead"); v != 1 {
+		t.Errorf("dead attempts = %v, want 1", v)
+	}
+}
+
+func TestOneRecipientRefusedOthersDelivered(t *testing.T) {
+	rl := newRelay(t)
+	rl.rcptReply = func(rcpt string) error {
+		if rcpt == "alice@example.com" {
+			return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
+		}
+		return nil
+	}
+	ob := openRun(t, testOptions(t, t.TempDir(), rl.addr))
+	if _, err := ob.Enqueue("i", testNotice); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "delivery", func() bool { return len(rl.messages()) == 1 && ob.Depth() == 0 })
+	if got := rl.messages()[0].to; len(got) != 1 || got[0] != "dlp-team@example.com" {
+		t.Errorf("delivered to %v, want only dlp-team@example.com", got)
+	}
+}
+
+func TestMaxAgeGivesUp(t *testing.T) {
+	rl := downRelay(t)
+	dir := t.TempDir()
+	o := testOptions(t, dir, rl.addr)
+	o.MaxAge = 60 * time.Millisecond
+	ob := openRun(t, o)
+	id, err := ob.Enqueue("i", testNotice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "give up after max_age", func() bool { return ob.Depth() == 0 })
+	reason, err := os.ReadFile(filepath.Join(dir, deadDir, id+".reason"))
+	if err != nil || !strings.Contains(string(reason), "max_age") {
+		t.Errorf("dead reason = %q, %v; want max_age", reason, err)
+	}
+}
+
+func TestConcurrencyIsBounded(t *testing.T) {
+	rl := newRelay(t)
+	rl.hold = make(chan struct{})
+	o := testOptions(t, t.TempDir(), rl.addr)
+	o.Concurrency = 2
+	ob := openRun(t, o)
+	for range 5 {
+		if _, err := ob.Enqueue("i", testNotice); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "two sessions in DATA", func() bool {
+		rl.mu.Lock()
+		defer rl.mu.Unlock()
+		return rl.inData == 2
+	})
+	time.Sleep(100 * time.Millisecond) // a third would show up now
+	close(rl.hold)
+	waitFor(t, "five deliveries", func() bool { return len(rl.messages()) == 5 && ob.Depth() == 0 })
+	rl.mu.Lock()
+	defer rl.mu.Unlock()
+	if rl.maxInData != 2 {
+		t.Errorf("at most %d deliveries at once, want 2 (concurrency)", rl.maxInData)
+	}
+}
+
+func TestOpenCleansLeftovers(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, tmpPrefix+"123"), []byte("partial"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "junk"+suffix), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ob, err := Open(testOptions(t, dir, "127.0.0.1:1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ob.Close()
+	if _, err := os.Stat(filepath.Join(dir, tmpPrefix+"123")); !os.IsNotExist(err) {
+		t.Errorf("temporary file left by a crash still there: %v", err)
+	}
+	if ob.Depth() != 0 {
+		t.Errorf("Depth = %d, want 0 (unknown names are ignored)", ob.Depth())
+	}
+}
+
+func TestEnqueueRejectsBadRecipients(t *testing.T) {
+	ob, err := Open(testOptions(t, t.TempDir(), "127.0.0.1:1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ob.Close()
+	for _, to := range [][]string{nil, {""}, {"a@example.com\r\nRCPT TO:<x@y>"}, {"<a@b>"}} {
+		if _, err := ob.Enqueue("i", action.Notice{To: to, Subject: "s"}); err == nil {
+			t.Errorf("Enqueue(To=%q) = nil error, want an error", to)
+		}
+	}
+	if ob.Depth() != 0 {
+		t.Errorf("Depth = %d after refused notices, want 0", ob.Depth())
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	ob := &Outbox{o: Options{RetryMin: time.Second, RetryMax: 10 * time.Second}}
+	for _, tc := range []struct {
+		attempt int
+		want    time.Duration
+	}{{1, time.Second}, {2, 2 * time.Second}, {3, 4 * time.Second}, {4, 8 * time.Second}, {5, 10 * time.Second}, {60, 10 * time.Second}} {
+		if got := ob.backoff(tc.attempt); got != tc.want {
+			t.Errorf("backoff(%d) = %v, want %v", tc.attempt, got, tc.want)
+		}
+	}
+}
+
+func TestParseName(t *testing.T) {
+	e := &entry{id: "1700000000000000000-0123456789abcdef", attempt: 3, next: time.UnixMilli(1700000000123)}
+	got, err := parseName(e.fileName())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.id != e.id || got.attempt != 3 || !got.next.Equal(e.next) || got.created.UnixNano() != 1700000000000000000 {
+		t.Errorf("parseName(%q) = %+v, want %+v", e.fileName(), got, e)
+	}
+	for _, bad := range []string{"x.notice", "1-2.notice", "1700000000000000000-0123456789abcdef_a_b.notice", "1700000000000000000-0123456789abcdef_1.notice"} {
+		if _, err := parseName(bad); err == nil {
+			t.Errorf("parseName(%q) = nil error, want an error", bad)
+		}
+	}
+}
+
+func TestRenderKeepsHeadersOnOneLine(t *testing.T) {
+	msg, err := render("1-0123456789abcdef", "dlp@example.com", time.Unix(0, 0), "inc\r\nBcc: x@y", action.Notice{
+		To:      []string{"a@example.com"},
+		Subject: "Blocké\r\nBcc: evil@example.com",
+		Body:    "line1\nline2 ümlaut",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := mail.ReadMessage(bytes.NewReader(msg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := m.Header.Get("Bcc"); v != "" {
+		t.Errorf("header injection: Bcc = %q", v)
+	}
+	dec := new(mime.WordDecoder)
+	subj, err := dec.DecodeHeader(m.Header.Get("Subject"))
+	if err != nil || subj != "Blocké  Bcc: evil@example.com" {
+		t.Errorf("Subject decodes to %q, %v", subj, err)
+	}
+	for _, line := range strings.Split(string(msg), "\r\n") {
+		if strings.ContainsAny(line, "\r\n") || len(line) > 998 {
+			t.Errorf("bad line %q", line)
+		}
+		for _, r := range line {
+			if r > 127 {
+				t.Errorf("non-ASCII in %q: message must be 7-bit", line)
+				break
+			}
+		}
+	}
+}
+
+func FuzzParseName(f *testing.F) {
+	f.Add("1700000000000000000-0123456789abcdef_3_1700000000123.notice")
+	f.Add("1700000000000000000-0123456789abcdef.notice")
+	f.Add("_._.notice")
+	f.Fuzz(func(t *testing.T, name string) {
+		e, err := parseName(name)
+		if err != nil {
+			return
+		}
+		if e.attempt < 0 {
+			t.Fatalf("negative attempt from %q", name)
+		}
+		if _, err := parseName(e.fileName()); err != nil {
+			t.Fatalf("fileName of a parsed name does not parse: %q -> %q: %v", name, e.fileName(), err)
+		}
+	})
+}
