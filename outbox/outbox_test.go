@@ -38,7 +38,7 @@ type relay struct {
 	mu        sync.Mutex
 	srv       *smtp.Server
 	msgs      []received
-	attempts  int                    // DATA commands seen
+	attempts  int                     // DATA commands seen
 	rcptReply func(rcpt string) error // nil: accept
 	dataReply func(n int) error       // n = attempt number from 1; nil: accept
 	inData    int                     // sessions currently inside Data
