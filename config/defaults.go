@@ -92,6 +92,9 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.Log.Format, DefaultLogFormat)
 	setDefault(&c.Log.Level, DefaultLogLevel)
 
+	c.Incidents = c.Incidents.WithDefaults()
+	c.Notify = c.Notify.WithDefaults()
+
 	// The front-end sections fill their own defaults.
 	if d, ok := any(c.Milter).(interface{ WithDefaults() Milter }); ok {
 		c.Milter = d.WithDefaults()

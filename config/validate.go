@@ -112,6 +112,8 @@ func (l *loader) validate(c *Config, main *source) {
 	}
 	main.checkSection("milter", c.Milter)
 	main.checkSection("reinject", c.Reinject)
+	main.checkSection("incidents", c.Incidents)
+	main.checkSection("notify", c.Notify)
 
 	// Detectors first: policies refer to them.
 	names := map[string]string{} // custom detector name -> position
