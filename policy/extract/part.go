@@ -51,6 +51,9 @@ type Unscannable struct {
 	Reason   Reason
 	// Detail is for logs (e.g. "zip: encrypted entry"); never a content value.
 	Detail string
+	// MIMEType is the type detected from the bytes, when known, so that a
+	// policy can tell an unreadable image from an unreadable archive.
+	MIMEType string
 }
 
 // HeaderField is one top-level header with its decoded value.
@@ -94,6 +97,36 @@ func DefaultLimits() Limits {
 		MaxTextBytes:         20 << 20,
 		ScanTimeout:          20 * time.Second,
 	}
+}
+
+// withDefaults replaces zero or negative fields by their defaults.
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits()
+	if l.MaxMessageBytes <= 0 {
+		l.MaxMessageBytes = d.MaxMessageBytes
+	}
+	if l.MaxParts <= 0 {
+		l.MaxParts = d.MaxParts
+	}
+	if l.MaxDepth <= 0 {
+		l.MaxDepth = d.MaxDepth
+	}
+	if l.MaxArchiveMembers <= 0 {
+		l.MaxArchiveMembers = d.MaxArchiveMembers
+	}
+	if l.MaxDecompressedBytes <= 0 {
+		l.MaxDecompressedBytes = d.MaxDecompressedBytes
+	}
+	if l.MaxExpansionRatio <= 0 {
+		l.MaxExpansionRatio = d.MaxExpansionRatio
+	}
+	if l.MaxTextBytes <= 0 {
+		l.MaxTextBytes = d.MaxTextBytes
+	}
+	if l.ScanTimeout <= 0 {
+		l.ScanTimeout = d.ScanTimeout
+	}
+	return l
 }
 
 // ErrLimit is wrapped by errors that stop extraction at a limit.

@@ -1,0 +1,187 @@
+package extract
+
+import (
+	"archive/tar"
+	"archive/zip"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// ratioFloor is the output size below which MaxExpansionRatio is not
+// applied: small files (XML, CSV) legitimately compress very well; bombs
+// are about large outputs.
+const ratioFloor = 1 << 20
+
+// inflate reads decompressed data from r, whose compressed size is csize,
+// within MaxDecompressedBytes (for the whole message) and
+// MaxExpansionRatio. It records the limit it hits or the corruption it
+// meets at loc. ok is false when nothing should be scanned.
+func (e *extractor) inflate(r io.Reader, csize, hint int64, loc, typ string) (data []byte, ok bool) {
+	room := max(e.lim.MaxDecompressedBytes-e.decompressed, 0)
+	ratioCap := max(max(csize, 1)*e.lim.MaxExpansionRatio, ratioFloor)
+	limit := min(room, ratioCap)
+	byRatio := ratioCap < room
+	var buf bytes.Buffer
+	if hint > 0 {
+		buf.Grow(int(min(hint, limit) + 1))
+	}
+	n, err := buf.ReadFrom(io.LimitReader(r, limit+1))
+	e.decompressed += min(n, limit)
+	if n > limit {
+		if byRatio {
+			e.unscannable(loc, TooLarge, fmt.Sprintf("expands more than %d times (max_expansion_ratio)", e.lim.MaxExpansionRatio), typ)
+		} else {
+			e.unscannable(loc, TooLarge, "decompressed data exceeds max_decompressed_bytes", typ)
+		}
+		return nil, false
+	}
+	if err != nil {
+		e.unscannable(loc, ParseError, "corrupt compressed data: "+err.Error(), typ)
+		return buf.Bytes(), n > 0
+	}
+	return buf.Bytes(), true
+}
+
+// zip reads a ZIP archive (zip64 included); OOXML and ODF documents are
+// read as documents.
+func (e *extractor) zip(data []byte, src source, detected string, depth int) {
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		e.unscannable(src.loc, ParseError, "zip: "+err.Error(), detected)
+		return
+	}
+	if kind := officeKind(zr); kind != "" {
+		e.office(zr, kind, src, depth)
+		return
+	}
+	files := zr.File
+	if len(files) > e.lim.MaxArchiveMembers {
+		e.unscannable(src.loc, TooManyParts, fmt.Sprintf("more than %d members (max_archive_members); the rest was not scanned", e.lim.MaxArchiveMembers), detected)
+		files = files[:e.lim.MaxArchiveMembers]
+	}
+	for _, f := range files {
+		if e.stopped {
+			return
+		}
+		if strings.HasSuffix(f.Name, "/") {
+			continue
+		}
+		loc := join(src.loc, strconv.Quote(f.Name))
+		if !e.enter(loc, depth+1) {
+			continue
+		}
+		if f.Flags&0x1 != 0 || f.Method == 99 {
+			e.unscannable(loc, Encrypted, "zip: encrypted member", "")
+			continue
+		}
+		if f.UncompressedSize64 > uint64(e.lim.MaxDecompressedBytes-e.decompressed) {
+			e.unscannable(loc, TooLarge, "decompressed data exceeds max_decompressed_bytes", "")
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			reason := ParseError
+			if errors.Is(err, zip.ErrAlgorithm) {
+				reason = Unsupported
+			}
+			e.unscannable(loc, reason, "zip: "+err.Error(), "")
+			continue
+		}
+		body, ok := e.inflate(rc, int64(f.CompressedSize64), int64(f.UncompressedSize64), loc, "")
+		rc.Close()
+		if ok {
+			e.content(body, source{loc: loc, name: f.Name, kind: KindAttachment}, depth+1)
+		}
+	}
+}
+
+// gzip reads a gzip stream; its content is read as a member named after
+// the name in the gzip header or the attachment name without ".gz".
+func (e *extractor) gzip(data []byte, src source, depth int) {
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		e.unscannable(src.loc, ParseError, "gzip: "+err.Error(), "application/gzip")
+		return
+	}
+	name := zr.Name
+	if name == "" {
+		name = strings.TrimSuffix(strings.TrimSuffix(src.name, ".gz"), ".GZ")
+		if strings.HasSuffix(strings.ToLower(name), ".tgz") {
+			name = name[:len(name)-4] + ".tar"
+		}
+		if name == "" || name == src.name {
+			name = "content"
+		}
+	}
+	loc := join(src.loc, strconv.Quote(name))
+	if !e.enter(loc, depth+1) {
+		return
+	}
+	body, ok := e.inflate(zr, int64(len(data)), 0, loc, "application/gzip")
+	if ok {
+		e.content(body, source{loc: loc, name: name, kind: KindAttachment}, depth+1)
+	}
+}
+
+// tar reads a tar archive's regular files.
+func (e *extractor) tar(data []byte, src source, depth int) {
+	tr := tar.NewReader(bytes.NewReader(data))
+	for n := 0; ; {
+		if e.stopped {
+			return
+		}
+		h, err := tr.Next()
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			e.unscannable(src.loc, ParseError, "tar: "+err.Error(), "application/x-tar")
+			return
+		}
+		if h.Typeflag != tar.TypeReg && h.Typeflag != tar.TypeRegA {
+			continue
+		}
+		n++
+		if n > e.lim.MaxArchiveMembers {
+			e.unscannable(src.loc, TooManyParts, fmt.Sprintf("more than %d members (max_archive_members); the rest was not scanned", e.lim.MaxArchiveMembers), "application/x-tar")
+			return
+		}
+		loc := join(src.loc, strconv.Quote(h.Name))
+		if !e.enter(loc, depth+1) {
+			continue
+		}
+		if h.Size > int64(len(data)) {
+			e.unscannable(loc, ParseError, "tar: member larger than the archive", "")
+			continue
+		}
+		body := make([]byte, h.Size)
+		if _, err := io.ReadFull(tr, body); err != nil {
+			e.unscannable(loc, ParseError, "tar: "+err.Error(), "")
+			continue
+		}
+		e.content(body, source{loc: loc, name: h.Name, kind: KindAttachment}, depth+1)
+	}
+}
+
+// ole handles OLE2 compound files: encrypted OOXML documents are stored in
+// one (an "EncryptedPackage" stream); legacy Office formats are not read.
+func (e *extractor) ole(data []byte, src source, detected string) {
+	if bytes.Contains(data, utf16le("EncryptedPackage")) {
+		e.unscannable(src.loc, Encrypted, "encrypted Office document", detected)
+		return
+	}
+	e.unscannable(src.loc, Unsupported, detected+": legacy Office format, no text extraction", detected)
+}
+
+func utf16le(s string) []byte {
+	b := make([]byte, 0, 2*len(s))
+	for i := 0; i < len(s); i++ {
+		b = append(b, s[i], 0)
+	}
+	return b
+}

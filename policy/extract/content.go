@@ -1,0 +1,152 @@
+package extract
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/gabriel-vasile/mimetype"
+)
+
+// source describes content to read: where it is and what was declared.
+type source struct {
+	loc      string
+	name     string // file name, if any
+	declared string // declared media type (MIME parts only)
+	charset  string // declared charset (MIME parts only)
+	kind     Kind
+}
+
+// content reads one leaf: a MIME body part, an attachment or an archive
+// member. The type is detected from the bytes; the declared type only
+// tells HTML from plain text and gives the charset. A panic in an extractor
+// is recovered here and reported as a parse error of this content only.
+func (e *extractor) content(data []byte, src source, depth int) {
+	detected := ""
+	defer func() {
+		if v := recover(); v != nil {
+			e.unscannable(src.loc, ParseError, fmt.Sprintf("extractor failed: %v", v), detected)
+		}
+	}()
+	if !e.alive(src.loc) {
+		return
+	}
+	m := mimetype.Detect(data)
+	detected = baseType(m.String())
+	switch {
+	case len(data) == 0:
+		return
+	case isA(m, "application/zip"):
+		e.zip(data, src, detected, depth)
+	case isA(m, "application/gzip"):
+		e.gzip(data, src, depth)
+	case isA(m, "application/x-tar"):
+		e.tar(data, src, depth)
+	case isA(m, "application/pdf"):
+		e.pdf(data, src, depth)
+	case isA(m, "text/rtf"):
+		e.rtf(data, src)
+	case isA(m, "message/rfc822") && (src.kind == KindAttachment || src.declared == "message/rfc822"):
+		if e.enter(join(src.loc, "message"), depth+1) {
+			e.message(data, src.loc, depth+1, false)
+		}
+	case isA(m, "application/x-ole-storage"):
+		e.ole(data, src, detected)
+	case isA(m, "text/plain"):
+		e.text(data, src, detected, depth)
+	case strings.HasPrefix(detected, "image/"), strings.HasPrefix(detected, "audio/"),
+		strings.HasPrefix(detected, "video/"), strings.HasPrefix(detected, "font/"):
+		e.unscannable(src.loc, Unsupported, detected+": no text extraction for this type", detected)
+	case looksText(data):
+		e.text(data, src, "text/plain", depth)
+	default:
+		e.unscannable(src.loc, Unsupported, detected+": no text extraction for this type", detected)
+	}
+}
+
+// text reads text content: charset decoding, HTML to text, uuencoded
+// blocks as parts of their own.
+func (e *extractor) text(data []byte, src source, detected string, depth int) {
+	s := decodeText(data, src.charset)
+	typ := detected
+	if src.kind != KindAttachment && strings.HasPrefix(src.declared, "text/") {
+		typ = src.declared
+	}
+	if src.declared == "text/html" || src.declared == "application/xhtml+xml" ||
+		(src.kind == KindAttachment && (detected == "text/html" || detected == "application/xhtml+xml")) {
+		s = htmlText([]byte(s))
+		typ = "text/html"
+	}
+	if strings.Contains(s, "begin ") {
+		s = e.uuencoded(s, src, depth)
+	}
+	if strings.Contains(s, "-----BEGIN PGP MESSAGE-----") {
+		e.unscannable(src.loc, Encrypted, "inline PGP message", typ)
+	}
+	e.emit(Part{Location: src.loc, Kind: src.kind, MIMEType: typ, Filename: src.name, Size: int64(len(data))}, s)
+}
+
+// uuencoded reads the uuencoded blocks of s as attachments and returns s
+// without them.
+func (e *extractor) uuencoded(s string, src source, depth int) string {
+	blocks := findUUBlocks(s)
+	if len(blocks) == 0 {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for _, blk := range blocks {
+		b.WriteString(s[last:blk.start])
+		last = blk.end
+		loc := join(src.loc, "uuencoded "+strconv.Quote(blk.name))
+		if e.enter(loc, depth+1) {
+			e.content(blk.data, source{loc: loc, name: blk.name, kind: KindAttachment}, depth+1)
+		}
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// member reads one archive member.
+func (e *extractor) member(data []byte, parent source, name string, depth int) {
+	loc := join(parent.loc, strconv.Quote(name))
+	if !e.enter(loc, depth) {
+		return
+	}
+	e.content(data, source{loc: loc, name: name, kind: KindAttachment}, depth)
+}
+
+func isA(m *mimetype.MIME, typ string) bool {
+	for ; m != nil; m = m.Parent() {
+		if m.Is(typ) {
+			return true
+		}
+	}
+	return false
+}
+
+func baseType(t string) string {
+	if i := strings.IndexByte(t, ';'); i >= 0 {
+		return t[:i]
+	}
+	return t
+}
+
+// looksText reports whether data is probably text in some charset: UTF-16
+// by its NUL pattern, or bytes with few control characters.
+func looksText(data []byte) bool {
+	sample := data[:min(len(data), 4096)]
+	if le, be := nulPattern(sample); le || be {
+		return true
+	}
+	ctl := 0
+	for _, c := range sample {
+		if c == 0 {
+			return false
+		}
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != 0x1b || c == 0x7f {
+			ctl++
+		}
+	}
+	return ctl*100 <= len(sample)
+}

@@ -1,0 +1,232 @@
+package extract
+
+import (
+	"bytes"
+	"io"
+	"mime/quotedprintable"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
+)
+
+// decodeTransfer undoes a Content-Transfer-Encoding. It never fails: broken
+// input decodes as far as it can, and unknown encodings pass through.
+func decodeTransfer(cte string, body []byte) []byte {
+	switch strings.ToLower(strings.TrimSpace(cte)) {
+	case "base64":
+		return decodeBase64(body)
+	case "quoted-printable":
+		return decodeQP(body)
+	case "x-uuencode", "x-uue", "uuencode":
+		if data, _, ok := uudecodeBlock(body); ok {
+			return data
+		}
+	}
+	return body
+}
+
+// b64 maps a base64 (standard or URL) alphabet byte to its value, or 0xFF.
+var b64 = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xFF
+	}
+	const std = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	for i := 0; i < len(std); i++ {
+		t[std[i]] = byte(i)
+	}
+	t['-'], t['_'] = 62, 63
+	return t
+}()
+
+// decodeBase64 decodes base64 ignoring every byte outside the alphabet
+// (line breaks of any length, spaces, junk). Padding ends a group, so that
+// concatenated encoded chunks decode too.
+func decodeBase64(in []byte) []byte {
+	out := make([]byte, 0, len(in)*3/4+3)
+	var acc uint32
+	n := 0
+	flush := func() {
+		switch n {
+		case 2:
+			out = append(out, byte(acc>>4))
+		case 3:
+			out = append(out, byte(acc>>10), byte(acc>>2))
+		}
+		acc, n = 0, 0
+	}
+	for _, c := range in {
+		if c == '=' {
+			flush()
+			continue
+		}
+		v := b64[c]
+		if v == 0xFF {
+			continue
+		}
+		acc = acc<<6 | uint32(v)
+		n++
+		if n == 4 {
+			out = append(out, byte(acc>>16), byte(acc>>8), byte(acc))
+			acc, n = 0, 0
+		}
+	}
+	flush()
+	return out
+}
+
+// decodeQP decodes quoted-printable; soft line breaks join the pieces of a
+// split value. Bad escapes are kept as they are.
+func decodeQP(in []byte) []byte {
+	var buf bytes.Buffer
+	buf.Grow(len(in))
+	_, err := io.Copy(&buf, quotedprintable.NewReader(bytes.NewReader(in)))
+	if err == nil {
+		return buf.Bytes()
+	}
+	return decodeQPLenient(in)
+}
+
+// decodeQPLenient is used when the standard reader gives up part way.
+func decodeQPLenient(in []byte) []byte {
+	out := make([]byte, 0, len(in))
+	for i := 0; i < len(in); i++ {
+		c := in[i]
+		if c != '=' {
+			out = append(out, c)
+			continue
+		}
+		switch {
+		case i+2 < len(in) && in[i+1] == '\r' && in[i+2] == '\n':
+			i += 2
+		case i+1 < len(in) && in[i+1] == '\n':
+			i++
+		case i+2 < len(in) && isHex(in[i+1]) && isHex(in[i+2]):
+			out = append(out, unhex(in[i+1])<<4|unhex(in[i+2]))
+			i += 2
+		default:
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// decodeText converts b to UTF-8. A BOM wins; then the declared charset;
+// then detection: valid UTF-8 is kept, NUL patterns mean UTF-16, anything
+// else is read as Windows-1252, so that no byte is dropped.
+func decodeText(b []byte, cs string) string {
+	switch {
+	case bytes.HasPrefix(b, []byte{0xEF, 0xBB, 0xBF}):
+		return toValidUTF8(b[3:])
+	case bytes.HasPrefix(b, []byte{0xFF, 0xFE}):
+		return decodeUTF16(b[2:], false)
+	case bytes.HasPrefix(b, []byte{0xFE, 0xFF}):
+		return decodeUTF16(b[2:], true)
+	}
+	cs = strings.ToLower(strings.Trim(strings.TrimSpace(cs), `"`))
+	switch cs {
+	case "", "utf-8", "utf8", "us-ascii", "ascii", "unknown-8bit", "x-unknown", "default":
+		return sniffText(b)
+	case "utf-16le", "ucs-2le":
+		return decodeUTF16(b, false)
+	case "utf-16be", "ucs-2be":
+		return decodeUTF16(b, true)
+	case "utf-16", "ucs-2", "unicode":
+		return decodeUTF16(b, !looksUTF16LE(b))
+	}
+	r, err := charsetReader(cs, bytes.NewReader(b))
+	if err != nil || r == nil {
+		return sniffText(b)
+	}
+	var buf bytes.Buffer
+	buf.Grow(len(b) + len(b)/2)
+	if _, err := buf.ReadFrom(r); err != nil {
+		return sniffText(b)
+	}
+	return toValidUTF8(buf.Bytes())
+}
+
+// sniffText decodes text whose charset is unknown.
+func sniffText(b []byte) string {
+	if bytes.IndexByte(b, 0) >= 0 {
+		if le, be := nulPattern(b); le || be {
+			return decodeUTF16(b, be)
+		}
+	}
+	if isASCII(b) || utf8.Valid(b) {
+		return string(b)
+	}
+	s, err := charmap.Windows1252.NewDecoder().Bytes(b)
+	if err != nil {
+		return toValidUTF8(b)
+	}
+	return string(s)
+}
+
+// nulPattern reports UTF-16LE or UTF-16BE text by where the NUL bytes of
+// ASCII characters fall.
+func nulPattern(b []byte) (le, be bool) {
+	n := min(len(b), 4096) &^ 1
+	if n < 4 {
+		return false, false
+	}
+	var even, odd int
+	for i := 0; i < n; i += 2 {
+		if b[i] == 0 {
+			even++
+		}
+		if b[i+1] == 0 {
+			odd++
+		}
+	}
+	pairs := n / 2
+	switch {
+	case odd*10 >= pairs*3 && even*10 < pairs:
+		return true, false
+	case even*10 >= pairs*3 && odd*10 < pairs:
+		return false, true
+	}
+	return false, false
+}
+
+func looksUTF16LE(b []byte) bool {
+	le, _ := nulPattern(b)
+	return le
+}
+
+func decodeUTF16(b []byte, bigEndian bool) string {
+	order := unicode.LittleEndian
+	if bigEndian {
+		order = unicode.BigEndian
+	}
+	s, err := unicode.UTF16(order, unicode.IgnoreBOM).NewDecoder().Bytes(b)
+	if err != nil {
+		return toValidUTF8(b)
+	}
+	return string(s)
+}
+
+func toValidUTF8(b []byte) string {
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	return strings.ToValidUTF8(string(b), "\uFFFD")
+}
+
+// isASCII reports whether b holds only 7-bit bytes, eight at a time.
+func isASCII(b []byte) bool {
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		if (uint64(b[i])|uint64(b[i+1])<<8|uint64(b[i+2])<<16|uint64(b[i+3])<<24|
+			uint64(b[i+4])<<32|uint64(b[i+5])<<40|uint64(b[i+6])<<48|uint64(b[i+7])<<56)&0x8080808080808080 != 0 {
+			return false
+		}
+	}
+	for ; i < len(b); i++ {
+		if b[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}

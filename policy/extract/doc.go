@@ -1,0 +1,22 @@
+// Package extract turns one RFC 5322 message into text segments ([Part]),
+// each with a location a human can read, and a list of content that could
+// not be read ([Unscannable]) with the reason.
+//
+// [Extract] walks the MIME tree (RFC 2045-2049) with header and parameter
+// decoding from go-message and mime (RFC 2047, RFC 2231), undoes transfer
+// encodings (base64 tolerant of junk, quoted-printable, uuencode), converts
+// charsets to UTF-8 (golang.org/x/text; undeclared 8-bit text is detected,
+// never dropped), turns HTML into text, recurses into message/rfc822 parts,
+// and reads attachments by the type detected from their bytes: text, CSV,
+// HTML, ZIP, gzip, tar, DOCX, XLSX, PPTX, ODT, ODS, PDF and RTF.
+//
+// Every part of the work is bounded by [Limits]. Reaching a limit, meeting
+// encrypted, broken or unsupported content, or running out of time adds an
+// [Unscannable] entry with a [Reason]; nothing is truncated silently.
+// Malformed MIME falls back to scanning the raw text. Memory is bounded by
+// the limits: the message is held up to MaxMessageBytes, decompressed data
+// up to MaxDecompressedBytes, and text up to MaxTextBytes.
+//
+// All text is passed through [Normalize] (NFKC, format characters removed,
+// space separators made plain spaces) before it is returned.
+package extract

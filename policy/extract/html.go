@@ -1,0 +1,94 @@
+package extract
+
+import (
+	"bytes"
+	"strings"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+)
+
+// htmlText returns the text of an HTML document: entities decoded, script,
+// style and comments dropped. Block elements separate words with a line
+// break (table cells with a tab); inline elements separate nothing, so a
+// value split by <b> or <span> tags stays whole. Alt, title and href
+// attribute values are added on lines of their own.
+func htmlText(doc []byte) string {
+	z := html.NewTokenizer(bytes.NewReader(doc))
+	var b strings.Builder
+	b.Grow(len(doc) / 2)
+	skip := 0     // inside script/style
+	var last byte // last separator written, 0 after text
+	sep := func(c byte) {
+		if b.Len() == 0 || last == '\n' || last == c {
+			return
+		}
+		b.WriteByte(c)
+		last = c
+	}
+	for {
+		tt := z.Next()
+		switch tt {
+		case html.ErrorToken:
+			return b.String()
+		case html.TextToken:
+			if skip == 0 {
+				if t := z.Text(); len(t) > 0 {
+					b.Write(t)
+					last = 0
+				}
+			}
+		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
+			name, hasAttr := z.TagName()
+			a := atom.Lookup(name)
+			switch a {
+			case atom.Script, atom.Style, atom.Noscript, atom.Template:
+				if a == atom.Noscript {
+					break // its text is shown when scripts are off: keep it
+				}
+				if tt == html.StartTagToken {
+					skip++
+				} else if tt == html.EndTagToken && skip > 0 {
+					skip--
+				}
+				continue
+			}
+			if c := blockSeparator(a); c != 0 {
+				sep(c)
+			}
+			for hasAttr && tt != html.EndTagToken {
+				var k, v []byte
+				k, v, hasAttr = z.TagAttr()
+				switch string(k) {
+				case "alt", "title", "href", "value", "placeholder", "content":
+					if len(bytes.TrimSpace(v)) > 0 {
+						sep('\n')
+						b.Write(v)
+						last = 0
+						sep('\n')
+					}
+				}
+			}
+		}
+	}
+}
+
+// blockSeparator returns the separator a tag puts around its text, or 0 for
+// inline elements.
+func blockSeparator(a atom.Atom) byte {
+	switch a {
+	case atom.Td, atom.Th:
+		return '\t'
+	case atom.Address, atom.Article, atom.Aside, atom.Blockquote, atom.Br,
+		atom.Body, atom.Caption, atom.Center, atom.Dd, atom.Details, atom.Dialog,
+		atom.Div, atom.Dl, atom.Dt, atom.Fieldset, atom.Figcaption, atom.Figure,
+		atom.Footer, atom.Form, atom.H1, atom.H2, atom.H3, atom.H4, atom.H5,
+		atom.H6, atom.Head, atom.Header, atom.Hr, atom.Html, atom.Legend,
+		atom.Li, atom.Main, atom.Nav, atom.Ol, atom.Option, atom.P, atom.Pre,
+		atom.Section, atom.Summary, atom.Table, atom.Tbody, atom.Tfoot,
+		atom.Thead, atom.Title, atom.Tr, atom.Ul, atom.Textarea, atom.Select,
+		atom.Input, atom.Button, atom.Img, atom.Iframe, atom.Object, atom.Video:
+		return '\n'
+	}
+	return 0
+}

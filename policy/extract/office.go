@@ -1,0 +1,463 @@
+package extract
+
+import (
+	"archive/zip"
+	"bytes"
+	"fmt"
+	"io"
+	"math"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Office document kinds found inside a ZIP container.
+const (
+	kindDOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+	kindXLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	kindPPTX = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+	kindODT  = "application/vnd.oasis.opendocument.text"
+	kindODS  = "application/vnd.oasis.opendocument.spreadsheet"
+	kindODP  = "application/vnd.oasis.opendocument.presentation"
+)
+
+// officeKind tells an OOXML or ODF document from a plain ZIP by its
+// members, not by its name.
+func officeKind(zr *zip.Reader) string {
+	var hasCT bool
+	names := map[string]*zip.File{}
+	for _, f := range zr.File {
+		names[f.Name] = f
+		if f.Name == "[Content_Types].xml" {
+			hasCT = true
+		}
+	}
+	if hasCT {
+		switch {
+		case names["word/document.xml"] != nil:
+			return kindDOCX
+		case names["xl/workbook.xml"] != nil:
+			return kindXLSX
+		case names["ppt/presentation.xml"] != nil:
+			return kindPPTX
+		}
+	}
+	if f := names["mimetype"]; f != nil && names["content.xml"] != nil && f.UncompressedSize64 < 100 {
+		if rc, err := f.Open(); err == nil {
+			b, _ := io.ReadAll(io.LimitReader(rc, 100))
+			rc.Close()
+			switch strings.TrimSpace(string(b)) {
+			case kindODT, kindODS, kindODP:
+				return strings.TrimSpace(string(b))
+			}
+		}
+	}
+	return ""
+}
+
+// office reads the text of an OOXML or ODF document.
+func (e *extractor) office(zr *zip.Reader, kind string, src source, depth int) {
+	files := map[string]*zip.File{}
+	for _, f := range zr.File {
+		files[f.Name] = f
+	}
+	d := &doc{e: e, files: files, src: src, kind: kind}
+	switch kind {
+	case kindDOCX:
+		d.docx()
+	case kindXLSX:
+		d.xlsx()
+	case kindPPTX:
+		d.pptx()
+	default:
+		d.odf()
+	}
+}
+
+// doc reads the XML members of one document.
+type doc struct {
+	e     *extractor
+	files map[string]*zip.File
+	src   source
+	kind  string
+	read  int // members read, bounded by MaxArchiveMembers
+}
+
+// member reads one XML member within the decompression limits.
+func (d *doc) member(name string) ([]byte, bool) {
+	f := d.files[name]
+	if f == nil {
+		return nil, false
+	}
+	d.read++
+	if d.read > d.e.lim.MaxArchiveMembers {
+		if d.read == d.e.lim.MaxArchiveMembers+1 {
+			d.e.unscannable(d.src.loc, TooManyParts, fmt.Sprintf("more than %d members (max_archive_members); the rest was not scanned", d.e.lim.MaxArchiveMembers), d.kind)
+		}
+		return nil, false
+	}
+	if !d.e.alive(d.src.loc) {
+		return nil, false
+	}
+	if f.Flags&0x1 != 0 {
+		d.e.unscannable(d.src.loc, Encrypted, "encrypted document member", d.kind)
+		return nil, false
+	}
+	if f.UncompressedSize64 > uint64(d.e.lim.MaxDecompressedBytes-d.e.decompressed) {
+		d.e.unscannable(d.src.loc, TooLarge, "decompressed data exceeds max_decompressed_bytes", d.kind)
+		return nil, false
+	}
+	rc, err := f.Open()
+	if err != nil {
+		d.e.unscannable(d.src.loc, ParseError, "document: "+err.Error(), d.kind)
+		return nil, false
+	}
+	defer rc.Close()
+	return d.e.inflate(rc, int64(f.CompressedSize64), int64(f.UncompressedSize64), d.src.loc, d.kind)
+}
+
+func (d *doc) emit(loc, text string) {
+	d.e.emit(Part{Location: loc, Kind: KindAttachment, MIMEType: d.kind, Filename: d.src.name}, text)
+}
+
+// numbered returns the members named prefix+N+suffix in the order of N.
+func (d *doc) numbered(prefix, suffix string) []string {
+	type item struct {
+		n    int
+		name string
+	}
+	var items []item
+	for name := range d.files {
+		if strings.HasPrefix(name, prefix) && strings.HasSuffix(name, suffix) {
+			if n, err := strconv.Atoi(name[len(prefix) : len(name)-len(suffix)]); err == nil {
+				items = append(items, item{n, name})
+			}
+		}
+	}
+	sort.Slice(items, func(i, j int) bool { return items[i].n < items[j].n })
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i] = it.name
+	}
+	return out
+}
+
+// runText collects the text of elements in textTags; breaks maps element
+// names to the separator written at their end (or at a self-closing tag).
+func runText(data []byte, textTags map[string]bool, breaks map[string]byte, skipTags map[string]bool) string {
+	s := xmlScanner{b: data}
+	var t xmlToken
+	out := make([]byte, 0, len(data)/4)
+	in, skip := 0, 0
+	for s.next(&t) {
+		switch t.kind {
+		case xmlText:
+			if (in > 0 || textTags == nil) && skip == 0 {
+				if t.cdata {
+					out = append(out, t.text...)
+				} else {
+					out = appendUnescaped(out, t.text)
+				}
+			}
+		case xmlStart:
+			n := string(t.name)
+			if textTags[n] {
+				in++
+			}
+			if skipTags[n] {
+				skip++
+			}
+		case xmlEnd, xmlSelfClose:
+			n := string(t.name)
+			if t.kind == xmlEnd {
+				if textTags[n] && in > 0 {
+					in--
+				}
+				if skipTags[n] && skip > 0 {
+					skip--
+				}
+			}
+			if c, ok := breaks[n]; ok && skip == 0 {
+				if c == ' ' && t.kind == xmlSelfClose {
+					// text:s c="N" is N spaces
+					cnt := 1
+					if v, ok := attr(t.attrs, "text:c"); ok {
+						cnt, _ = strconv.Atoi(string(v))
+						cnt = min(max(cnt, 1), 100)
+					}
+					for range cnt {
+						out = append(out, ' ')
+					}
+					continue
+				}
+				out = append(out, c)
+			}
+		}
+	}
+	return string(out)
+}
+
+var (
+	docxText   = map[string]bool{"w:t": true, "w:delText": true}
+	docxBreaks = map[string]byte{"w:p": '\n', "w:tab": '\t', "w:br": '\n', "w:cr": '\n', "w:tc": '\t', "w:tr": '\n'}
+	drawText   = map[string]bool{"a:t": true}
+	drawBreaks = map[string]byte{"a:p": '\n', "a:br": '\n', "a:tab": '\t', "a:tc": '\t', "a:tr": '\n'}
+	odfBreaks  = map[string]byte{
+		"text:p": '\n', "text:h": '\n', "text:tab": '\t', "text:line-break": '\n',
+		"text:s": ' ', "table:table-cell": '\t', "table:table-row": '\n',
+		"table:covered-table-cell": '\t',
+	}
+	odfSkip = map[string]bool{"office:font-face-decls": true, "office:automatic-styles": true, "office:forms": true}
+)
+
+// docx reads the body, headers, footers, footnotes, endnotes and comments.
+func (d *doc) docx() {
+	if data, ok := d.member("word/document.xml"); ok {
+		d.emit(d.src.loc, runText(data, docxText, docxBreaks, nil))
+	}
+	var extra []string
+	for _, p := range []string{"word/header", "word/footer"} {
+		extra = append(extra, d.numbered(p, ".xml")...)
+	}
+	extra = append(extra, "word/footnotes.xml", "word/endnotes.xml", "word/comments.xml")
+	for _, name := range extra {
+		if data, ok := d.member(name); ok {
+			d.emit(join(d.src.loc, strconv.Quote(name)), runText(data, docxText, docxBreaks, nil))
+		}
+	}
+}
+
+// pptx reads slides and their notes in slide order.
+func (d *doc) pptx() {
+	for i, name := range d.numbered("ppt/slides/slide", ".xml") {
+		if data, ok := d.member(name); ok {
+			d.emit(join(d.src.loc, "slide "+strconv.Itoa(i+1)), runText(data, drawText, drawBreaks, nil))
+		}
+	}
+	for _, name := range d.numbered("ppt/notesSlides/notesSlide", ".xml") {
+		if data, ok := d.member(name); ok {
+			d.emit(join(d.src.loc, "notes "+strconv.Quote(path.Base(name))), runText(data, drawText, drawBreaks, nil))
+		}
+	}
+}
+
+// xlsx reads every sheet: shared strings resolved, cells separated by
+// tabs, rows by line breaks, numbers in plain notation.
+func (d *doc) xlsx() {
+	var shared []string
+	if data, ok := d.member("xl/sharedStrings.xml"); ok {
+		shared = sharedStrings(data)
+	}
+	sheets := d.workbookSheets()
+	for _, sh := range sheets {
+		if data, ok := d.member(sh.path); ok {
+			d.emit(join(d.src.loc, "sheet "+strconv.Quote(sh.name)), sheetText(data, shared))
+		}
+	}
+}
+
+type sheetRef struct{ name, path string }
+
+// workbookSheets lists the sheets with their names, in workbook order.
+func (d *doc) workbookSheets() []sheetRef {
+	rels := map[string]string{}
+	if data, ok := d.member("xl/_rels/workbook.xml.rels"); ok {
+		s := xmlScanner{b: data}
+		var t xmlToken
+		for s.next(&t) {
+			if (t.kind == xmlStart || t.kind == xmlSelfClose) && string(t.name) == "Relationship" {
+				id, _ := attr(t.attrs, "Id")
+				target, _ := attr(t.attrs, "Target")
+				tg := string(target)
+				if strings.HasPrefix(tg, "/") {
+					tg = tg[1:]
+				} else {
+					tg = path.Join("xl", tg)
+				}
+				rels[string(id)] = tg
+			}
+		}
+	}
+	var out []sheetRef
+	if data, ok := d.member("xl/workbook.xml"); ok {
+		s := xmlScanner{b: data}
+		var t xmlToken
+		for s.next(&t) {
+			if (t.kind == xmlStart || t.kind == xmlSelfClose) && string(t.name) == "sheet" {
+				name, _ := attr(t.attrs, "name")
+				id, _ := attr(t.attrs, "r:id")
+				p := rels[string(id)]
+				if p == "" {
+					continue
+				}
+				out = append(out, sheetRef{name: string(appendUnescaped(nil, name)), path: p})
+			}
+		}
+	}
+	if len(out) == 0 {
+		// No usable workbook: read the sheets in file order.
+		for i, name := range d.numbered("xl/worksheets/sheet", ".xml") {
+			out = append(out, sheetRef{name: "sheet" + strconv.Itoa(i+1), path: name})
+		}
+	}
+	return out
+}
+
+// sharedStrings returns the <si> items, skipping phonetic runs.
+func sharedStrings(data []byte) []string {
+	s := xmlScanner{b: data}
+	var t xmlToken
+	var out []string
+	var cur []byte
+	inT, inSI, skip := false, false, 0
+	for s.next(&t) {
+		switch t.kind {
+		case xmlStart:
+			switch string(t.name) {
+			case "si":
+				inSI, cur = true, cur[:0]
+			case "t":
+				inT = true
+			case "rPh":
+				skip++
+			}
+		case xmlEnd:
+			switch string(t.name) {
+			case "si":
+				out = append(out, string(cur))
+				inSI = false
+			case "t":
+				inT = false
+			case "rPh":
+				skip = max(skip-1, 0)
+			}
+		case xmlSelfClose:
+			if string(t.name) == "si" {
+				out = append(out, "")
+			}
+		case xmlText:
+			if inSI && inT && skip == 0 {
+				if t.cdata {
+					cur = append(cur, t.text...)
+				} else {
+					cur = appendUnescaped(cur, t.text)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// sheetText renders a worksheet's cells.
+func sheetText(data []byte, shared []string) string {
+	s := xmlScanner{b: data}
+	var t xmlToken
+	out := make([]byte, 0, len(data)/8)
+	var cellType []byte
+	inV, inT, inIs := false, false, false
+	var val []byte
+	for s.next(&t) {
+		switch t.kind {
+		case xmlStart:
+			switch string(t.name) {
+			case "c":
+				cellType, _ = attr(t.attrs, "t")
+				val = val[:0]
+			case "v":
+				inV = true
+			case "is":
+				inIs = true
+			case "t":
+				inT = true
+			}
+		case xmlText:
+			if inV || (inIs && inT) {
+				val = appendUnescaped(val, t.text)
+			}
+		case xmlEnd:
+			switch string(t.name) {
+			case "v":
+				inV = false
+			case "t":
+				inT = false
+			case "is":
+				inIs = false
+			case "c":
+				out = appendCell(out, cellType, val, shared)
+				out = append(out, '\t')
+			case "row":
+				out = append(out, '\n')
+			}
+		}
+	}
+	return string(out)
+}
+
+func appendCell(out, typ, val []byte, shared []string) []byte {
+	switch string(typ) {
+	case "s":
+		if i, err := strconv.Atoi(string(bytes.TrimSpace(val))); err == nil && i >= 0 && i < len(shared) {
+			return append(out, shared[i]...)
+		}
+		return out
+	case "", "n":
+		return appendNumber(out, val)
+	}
+	return append(out, val...)
+}
+
+// appendNumber writes numbers stored in exponent notation (as spreadsheets
+// store long numbers such as card numbers) in plain notation.
+func appendNumber(out, val []byte) []byte {
+	if bytes.IndexAny(val, "eE") < 0 {
+		return append(out, val...)
+	}
+	f, err := strconv.ParseFloat(string(val), 64)
+	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) || math.Abs(f) >= 1e21 || f != math.Trunc(f) {
+		return append(out, val...)
+	}
+	return strconv.AppendFloat(out, f, 'f', -1, 64)
+}
+
+// odf reads an OpenDocument text, spreadsheet or presentation. Spreadsheet
+// tables become sheets of their own.
+func (d *doc) odf() {
+	if man, ok := d.member("META-INF/manifest.xml"); ok && bytes.Contains(man, []byte("encryption-data")) {
+		d.e.unscannable(d.src.loc, Encrypted, "encrypted OpenDocument", d.kind)
+		return
+	}
+	data, ok := d.member("content.xml")
+	if !ok {
+		return
+	}
+	if d.kind != kindODS {
+		d.emit(d.src.loc, runText(data, nil, odfBreaks, odfSkip))
+		return
+	}
+	// Split at table:table elements.
+	s := xmlScanner{b: data}
+	var t xmlToken
+	for s.next(&t) {
+		if t.kind == xmlStart && string(t.name) == "table:table" {
+			name, _ := attr(t.attrs, "table:name")
+			start := s.pos
+			depth := 1
+			end := len(data)
+			for depth > 0 && s.next(&t) {
+				if string(t.name) == "table:table" {
+					if t.kind == xmlStart {
+						depth++
+					} else if t.kind == xmlEnd {
+						depth--
+						if depth == 0 {
+							end = s.pos
+						}
+					}
+				}
+			}
+			loc := join(d.src.loc, "sheet "+strconv.Quote(string(appendUnescaped(nil, name))))
+			d.emit(loc, runText(data[start:end], nil, odfBreaks, odfSkip))
+		}
+	}
+}

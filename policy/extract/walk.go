@@ -1,0 +1,530 @@
+package extract
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"mime"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/emersion/go-message"
+	"github.com/emersion/go-message/charset"
+	"github.com/emersion/go-message/mail"
+	"github.com/emersion/go-message/textproto"
+)
+
+// message reads one RFC 5322 message (the top-level one or a forwarded
+// message/rfc822 part) whose locations start with prefix.
+func (e *extractor) message(raw []byte, prefix string, depth int, top bool) {
+	hdr, body, junk := splitHeader(raw)
+	h := parseHeader(hdr, &junk)
+	if len(junk) > 0 {
+		e.emit(Part{Location: join(prefix, "header (malformed)"), Kind: KindHeader, MIMEType: "text/plain"}, decodeText(junk, ""))
+	}
+	e.headerParts(h, prefix, top)
+	e.entityBody(h, body, prefix, nil, depth)
+}
+
+// entity reads one part of a multipart body.
+func (e *extractor) entity(raw []byte, prefix string, path []int, depth int) {
+	hdr, body, junk := splitHeader(raw)
+	h := parseHeader(hdr, &junk)
+	if len(junk) > 0 {
+		loc := join(prefix, "part "+pathString(path)+" header (malformed)")
+		e.emit(Part{Location: loc, Kind: KindBody, MIMEType: "text/plain"}, decodeText(junk, ""))
+	}
+	e.entityBody(h, body, prefix, path, depth)
+}
+
+// entityBody reads the body of an entity whose header is h.
+func (e *extractor) entityBody(h message.Header, body []byte, prefix string, path []int, depth int) {
+	mt, params := contentType(h)
+	disp, dparams, _ := h.ContentDisposition()
+	name := filename(h, params, dparams)
+	attached := strings.EqualFold(disp, "attachment") || name != ""
+	loc := join(prefix, partLocation(path, mt, name, attached))
+	if !e.enter(loc, depth) {
+		return
+	}
+
+	if strings.HasPrefix(mt, "multipart/") {
+		if mt == "multipart/encrypted" {
+			e.unscannable(loc, Encrypted, "multipart/encrypted (PGP/MIME)", mt)
+			return
+		}
+		e.multipart(body, params["boundary"], loc, prefix, path, depth)
+		return
+	}
+
+	data := decodeTransfer(h.Get("Content-Transfer-Encoding"), body)
+	switch mt {
+	case "message/rfc822", "message/global":
+		if e.enter(loc, depth+1) {
+			e.message(data, loc, depth+1, false)
+		}
+		return
+	case "application/pkcs7-mime", "application/x-pkcs7-mime":
+		if strings.EqualFold(params["smime-type"], "signed-data") {
+			e.unscannable(loc, Unsupported, "S/MIME opaque signed data", mt)
+		} else {
+			e.unscannable(loc, Encrypted, "S/MIME enveloped data", mt)
+		}
+		return
+	}
+	kind := KindBody
+	if attached {
+		kind = KindAttachment
+	}
+	e.content(data, source{loc: loc, name: name, declared: mt, charset: params["charset"], kind: kind}, depth)
+}
+
+// multipart splits a multipart body and walks its parts. When the boundary
+// is missing or wrong it guesses one from the body, and failing that scans
+// the body as text, so that nothing is dropped.
+func (e *extractor) multipart(body []byte, boundary, loc, prefix string, path []int, depth int) {
+	parts, pre, epi, ok := splitMultipart(body, boundary)
+	if !ok {
+		if guess := guessBoundary(body); guess != "" {
+			parts, pre, epi, ok = splitMultipart(body, guess)
+		}
+	}
+	if !ok {
+		e.emit(Part{Location: loc, Kind: KindBody, MIMEType: "text/plain", Size: int64(len(body))}, decodeText(body, ""))
+		return
+	}
+	if !isBlankBytes(pre) {
+		e.emit(Part{Location: join(loc, "preamble"), Kind: KindBody, MIMEType: "text/plain"}, decodeText(pre, ""))
+	}
+	for i, p := range parts {
+		if e.stopped {
+			return
+		}
+		child := make([]int, len(path), len(path)+1)
+		copy(child, path)
+		e.entity(p, prefix, append(child, i+1), depth+1)
+	}
+	if !isBlankBytes(epi) {
+		e.emit(Part{Location: join(loc, "epilogue"), Kind: KindBody, MIMEType: "text/plain"}, decodeText(epi, ""))
+	}
+}
+
+// partLocation names a MIME part: `body`, `part 1.2 (text/html)`,
+// `attachment "q3.xlsx"`.
+func partLocation(path []int, mt, name string, attached bool) string {
+	switch {
+	case name != "":
+		return "attachment " + strconv.Quote(name)
+	case len(path) == 0 && !attached:
+		if strings.HasPrefix(mt, "text/") || strings.HasPrefix(mt, "multipart/") || mt == "message/rfc822" {
+			return "body"
+		}
+		return "body (" + mt + ")"
+	case len(path) == 0:
+		return "attachment (" + mt + ")"
+	}
+	return "part " + pathString(path) + " (" + mt + ")"
+}
+
+func pathString(path []int) string {
+	var b strings.Builder
+	for i, n := range path {
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(strconv.Itoa(n))
+	}
+	return b.String()
+}
+
+// contentType returns the lower-case media type (text/plain when absent or
+// unreadable) and its parameters.
+func contentType(h message.Header) (string, map[string]string) {
+	v := h.Get("Content-Type")
+	if v == "" {
+		return "text/plain", map[string]string{}
+	}
+	mt, params, err := h.ContentType()
+	if err != nil {
+		// mime.ParseMediaType still returns the type when only a
+		// parameter is broken.
+		mt, params, _ = mime.ParseMediaType(v)
+		if mt == "" {
+			mt = "text/plain"
+		}
+		if params == nil {
+			params = map[string]string{}
+		}
+		if _, ok := params["boundary"]; !ok {
+			if m := boundaryRE.FindStringSubmatch(v); m != nil {
+				params["boundary"] = strings.Trim(m[1], `"`)
+			}
+		}
+	}
+	if !strings.Contains(mt, "/") {
+		mt = "application/octet-stream"
+	}
+	return strings.ToLower(mt), params
+}
+
+var boundaryRE = regexp.MustCompile(`(?i)boundary\s*=\s*("[^"]*"|[^;\s]+)`)
+
+// filename returns the attachment's name from Content-Disposition filename
+// or Content-Type name (RFC 2231 and RFC 2047 decoded).
+func filename(h message.Header, params, dparams map[string]string) string {
+	if n := dparams["filename"]; n != "" {
+		return n
+	}
+	if n := params["name"]; n != "" {
+		return n
+	}
+	// mime.ParseMediaType drops RFC 2231 values in charsets other than
+	// UTF-8 and US-ASCII; decode those here.
+	if n := rfc2231Param(h.Get("Content-Disposition"), "filename"); n != "" {
+		return n
+	}
+	return rfc2231Param(h.Get("Content-Type"), "name")
+}
+
+var rfc2231RE = regexp.MustCompile(`(?i)(?:^|[;\s])([a-z]+)\*(?:(\d+)(\*)?|)=\s*("[^"]*"|[^;\s]*)`)
+
+// rfc2231Param decodes an RFC 2231 parameter (with continuations and a
+// charset) from a raw header value.
+func rfc2231Param(v, key string) string {
+	if !strings.Contains(v, "*") {
+		return ""
+	}
+	type seg struct {
+		n       int
+		encoded bool
+		val     string
+	}
+	var segs []seg
+	for _, m := range rfc2231RE.FindAllStringSubmatch(v, 32) {
+		if !strings.EqualFold(m[1], key) {
+			continue
+		}
+		s := seg{val: strings.Trim(m[4], `"`)}
+		if m[2] == "" {
+			s.encoded = true
+		} else {
+			s.n, _ = strconv.Atoi(m[2])
+			s.encoded = m[3] != ""
+		}
+		segs = append(segs, s)
+	}
+	if len(segs) == 0 {
+		return ""
+	}
+	sort.SliceStable(segs, func(i, j int) bool { return segs[i].n < segs[j].n })
+	cs := ""
+	var raw []byte
+	for i, s := range segs {
+		val := s.val
+		if i == 0 && s.encoded {
+			if parts := strings.SplitN(val, "'", 3); len(parts) == 3 {
+				cs, val = parts[0], parts[2]
+			}
+		}
+		if s.encoded {
+			raw = append(raw, percentDecode(val)...)
+		} else {
+			raw = append(raw, val...)
+		}
+	}
+	return decodeText(raw, cs)
+}
+
+func percentDecode(s string) []byte {
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
+			out = append(out, unhex(s[i+1])<<4|unhex(s[i+2]))
+			i += 2
+			continue
+		}
+		out = append(out, s[i])
+	}
+	return out
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0'
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10
+	}
+	return 0
+}
+
+// splitHeader splits raw at the first empty line. Lines of the header block
+// that are neither fields nor continuations go to junk, so that the rest
+// still parses and the junk is still scanned.
+func splitHeader(raw []byte) (hdr, body, junk []byte) {
+	end := len(raw)
+	body = nil
+	clean := true
+	keptLast := false
+	for i := 0; i < len(raw); {
+		j := bytes.IndexByte(raw[i:], '\n')
+		next := len(raw)
+		if j >= 0 {
+			next = i + j + 1
+		}
+		line := bytes.TrimRight(raw[i:next], "\r\n")
+		if len(line) == 0 {
+			end = i
+			body = raw[next:]
+			break
+		}
+		switch {
+		case line[0] == ' ' || line[0] == '\t':
+			if !keptLast {
+				clean = false
+			}
+		case isFieldLine(line):
+			keptLast = true
+		default:
+			clean = false
+			keptLast = false
+		}
+		i = next
+	}
+	if clean {
+		return raw[:end], body, nil
+	}
+	// Second pass: separate fields from junk.
+	keptLast = false
+	for i := 0; i < end; {
+		j := bytes.IndexByte(raw[i:end], '\n')
+		next := end
+		if j >= 0 {
+			next = i + j + 1
+		}
+		line := raw[i:next]
+		t := bytes.TrimRight(line, "\r\n")
+		switch {
+		case len(t) > 0 && (t[0] == ' ' || t[0] == '\t') && keptLast:
+			hdr = append(hdr, line...)
+		case isFieldLine(t):
+			hdr = append(hdr, line...)
+			keptLast = true
+		default:
+			junk = append(junk, line...)
+			keptLast = false
+		}
+		i = next
+	}
+	return hdr, body, junk
+}
+
+// isFieldLine reports whether line starts with a field name and a colon.
+func isFieldLine(line []byte) bool {
+	for i, c := range line {
+		if c == ':' {
+			return i > 0
+		}
+		if c <= ' ' || c > '~' {
+			return false
+		}
+	}
+	return false
+}
+
+// parseHeader parses a header block with go-message. If it still fails, the
+// whole block becomes junk text.
+func parseHeader(hdr []byte, junk *[]byte) message.Header {
+	if len(hdr) == 0 {
+		return message.Header{}
+	}
+	br := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(hdr), strings.NewReader("\r\n\r\n")), 4096)
+	h, err := textproto.ReadHeader(br)
+	if err != nil {
+		*junk = append(*junk, hdr...)
+		return message.Header{}
+	}
+	return message.Header{Header: h}
+}
+
+// unscannedHeaders are kept in Result.Header but not scanned as text: they
+// carry routing and authentication data, not content written by people.
+var unscannedHeaders = map[string]bool{
+	"received": true, "dkim-signature": true, "authentication-results": true,
+	"received-spf": true, "message-id": true, "date": true, "mime-version": true,
+	"return-path": true, "references": true, "in-reply-to": true,
+	"domainkey-signature": true, "delivered-to": true, "x-received": true,
+	"content-type": true, "content-transfer-encoding": true,
+	"content-disposition": true, "content-id": true,
+}
+
+var unscannedPrefixes = []string{"arc-", "x-ms-", "x-microsoft-", "x-forefront-", "x-google-", "x-gm-", "list-"}
+
+var addressHeaders = map[string]bool{"from": true, "to": true, "cc": true, "bcc": true, "reply-to": true, "sender": true}
+
+// headerParts decodes header fields (RFC 2047), records the top-level ones
+// in Result.Header, and emits the fields people write as parts.
+func (e *extractor) headerParts(h message.Header, prefix string, top bool) {
+	fields := h.Fields()
+	for fields.Next() {
+		key := fields.Key()
+		val, err := fields.Text()
+		if err != nil {
+			val = fields.Value()
+		}
+		if top {
+			e.res.Header = append(e.res.Header, HeaderField{Name: key, Value: val})
+		}
+		lk := strings.ToLower(key)
+		if unscannedHeaders[lk] || hasAnyPrefix(lk, unscannedPrefixes) {
+			continue
+		}
+		if addressHeaders[lk] {
+			val = addressText(key, fields.Value(), val)
+		}
+		e.emit(Part{Location: join(prefix, "header:"+key), Kind: KindHeader, MIMEType: "text/plain", Size: int64(len(val))}, val)
+	}
+}
+
+func hasAnyPrefix(s string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// addressText renders an address list as "Name <addr>" lines with the
+// display names decoded; on a parse error it keeps the decoded text.
+func addressText(key, raw, decoded string) string {
+	h := mail.Header{Header: message.Header{}}
+	h.Set(key, raw)
+	list, err := h.AddressList(key)
+	if err != nil || len(list) == 0 {
+		return decoded
+	}
+	var b strings.Builder
+	for i, a := range list {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		if a.Name != "" {
+			b.WriteString(a.Name)
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "<%s>", a.Address)
+	}
+	return b.String()
+}
+
+// splitMultipart splits body at the boundary lines. A missing final boundary
+// ends the last part at the end of the body.
+func splitMultipart(body []byte, boundary string) (parts [][]byte, preamble, epilogue []byte, ok bool) {
+	if boundary == "" || len(boundary) > 200 {
+		return nil, nil, nil, false
+	}
+	delim := []byte("--" + boundary)
+	start := findDelimiter(body, delim, 0)
+	if start < 0 {
+		return nil, nil, nil, false
+	}
+	preamble = trimLineEnd(body[:start])
+	pos := start
+	for {
+		after := pos + len(delim)
+		if bytes.HasPrefix(body[after:], []byte("--")) {
+			if nl := bytes.IndexByte(body[after:], '\n'); nl >= 0 {
+				epilogue = body[after+nl+1:]
+			}
+			return parts, preamble, epilogue, true
+		}
+		nl := bytes.IndexByte(body[after:], '\n')
+		if nl < 0 {
+			return parts, preamble, nil, true
+		}
+		partStart := after + nl + 1
+		next := findDelimiter(body, delim, partStart)
+		if next < 0 {
+			parts = append(parts, body[partStart:])
+			return parts, preamble, nil, true
+		}
+		parts = append(parts, trimLineEnd(body[partStart:next]))
+		pos = next
+	}
+}
+
+// findDelimiter finds delim at the start of a line at or after from.
+func findDelimiter(body, delim []byte, from int) int {
+	for from <= len(body) {
+		i := bytes.Index(body[from:], delim)
+		if i < 0 {
+			return -1
+		}
+		at := from + i
+		end := at + len(delim)
+		if (at == 0 || body[at-1] == '\n') && (end == len(body) || isDelimEnd(body[end])) {
+			return at
+		}
+		from = at + 1
+	}
+	return -1
+}
+
+func isDelimEnd(c byte) bool {
+	return c == '-' || c == '\r' || c == '\n' || c == ' ' || c == '\t'
+}
+
+func trimLineEnd(b []byte) []byte {
+	if n := len(b); n > 0 && b[n-1] == '\n' {
+		b = b[:n-1]
+		if n := len(b); n > 0 && b[n-1] == '\r' {
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+// guessBoundary returns the first "--token" line that occurs at least twice,
+// for multiparts whose boundary parameter is missing or wrong.
+func guessBoundary(body []byte) string {
+	for i, lines := 0, 0; i < len(body) && lines < 1000; lines++ {
+		j := bytes.IndexByte(body[i:], '\n')
+		next := len(body)
+		if j >= 0 {
+			next = i + j + 1
+		}
+		line := bytes.TrimRight(body[i:next], "\r\n \t")
+		if len(line) > 2 && len(line) < 200 && line[0] == '-' && line[1] == '-' && bytes.IndexByte(line, ' ') < 0 {
+			cand := string(bytes.TrimSuffix(line[2:], []byte("--")))
+			if cand != "" && bytes.Count(body, []byte("--"+cand)) >= 2 {
+				return cand
+			}
+		}
+		i = next
+	}
+	return ""
+}
+
+func isBlankBytes(b []byte) bool {
+	for _, c := range b {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// charsetReader adapts the go-message charset table for decodeText.
+var charsetReader = charset.Reader
