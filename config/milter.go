@@ -1,9 +1,119 @@
 package config
 
-// Milter configures the milter front end.
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Milter configures the milter front end ([milter] in the main config).
+// Every field has a default, applied by [Milter.WithDefaults]; the section
+// can be left out entirely.
+//
+// Message size, scan deadline and the other per-message limits are those of
+// [Limits]: the milter streams header and body into the engine and does not
+// keep its own copy of the message. The outcomes of failures (scan deadline,
+// overload, engine error) are those of [Failure].
 type Milter struct {
 	Enabled bool `toml:"enabled"`
 	// Listen addresses as Postfix and Sendmail write them:
-	// "inet:10030@127.0.0.1" or "unix:/run/maildlp/milter.sock".
+	// "inet:10030@127.0.0.1" (Sendmail), "inet:127.0.0.1:10030" (Postfix),
+	// "inet6:10030@::1", "inet6:[::1]:10030", "unix:/run/maildlp/milter.sock"
+	// ("local:" is a synonym of "unix:"). Default ["inet:10030@127.0.0.1"].
 	Listen []string `toml:"listen"`
+	// SocketMode is the permission of unix sockets, in octal. Default "0660"
+	// (the MTA's group may connect; Postfix needs it when it runs chrooted
+	// or as another user).
+	SocketMode string `toml:"socket_mode"`
+	// SocketOwner is "user", "user:group" or ":group" for unix sockets,
+	// names or numeric ids. Default "" keeps the owner of the process.
+	SocketOwner string `toml:"socket_owner"`
+	// MaxSessions bounds concurrent MTA connections (Postfix opens one per
+	// SMTP connection). Past it, new sessions get failure.on_overload at
+	// MAIL FROM instead of being scanned. Default 500.
+	MaxSessions int `toml:"max_sessions"`
+	// WriteTimeout bounds each packet written to the MTA. Default 10s.
+	WriteTimeout Duration `toml:"write_timeout"`
+	// IdleTimeout bounds the wait for the MTA's next command. Default 0:
+	// wait as long as the MTA keeps the connection open (the MTA paces the
+	// events by its SMTP client and enforces its own timeouts).
+	IdleTimeout Duration `toml:"idle_timeout"`
+	// ProgressInterval: at end of message, while the engine is still
+	// scanning, a PROGRESS packet is sent this often so that Postfix's
+	// milter_content_timeout and Sendmail's T=R: do not expire. Keep it below
+	// both. Default 2s.
+	ProgressInterval Duration `toml:"progress_interval"`
+	// EarlyDecision lets envelope-only policies reject at MAIL FROM and RCPT
+	// TO, before any content is sent. Default true. It never applies to mail
+	// Postfix submits through non_smtpd_milters, where a rejected recipient
+	// is a configuration error.
+	EarlyDecision *bool `toml:"early_decision"`
+}
+
+// Milter defaults, documented on the fields of [Milter].
+const (
+	DefaultMilterListen      = "inet:10030@127.0.0.1"
+	DefaultMilterSocketMode  = "0660"
+	DefaultMilterMaxSessions = 500
+	DefaultMilterWriteTO     = 10 * time.Second
+	DefaultMilterProgress    = 2 * time.Second
+)
+
+// WithDefaults returns m with every unset field set to its default.
+func (m Milter) WithDefaults() Milter {
+	if len(m.Listen) == 0 {
+		m.Listen = []string{DefaultMilterListen}
+	}
+	if m.SocketMode == "" {
+		m.SocketMode = DefaultMilterSocketMode
+	}
+	if m.MaxSessions == 0 {
+		m.MaxSessions = DefaultMilterMaxSessions
+	}
+	if m.WriteTimeout == 0 {
+		m.WriteTimeout = Duration(DefaultMilterWriteTO)
+	}
+	if m.ProgressInterval == 0 {
+		m.ProgressInterval = Duration(DefaultMilterProgress)
+	}
+	if m.EarlyDecision == nil {
+		t := true
+		m.EarlyDecision = &t
+	}
+	return m
+}
+
+// Mode parses SocketMode (octal, e.g. "0660"); "" is the default.
+func (m Milter) Mode() (uint32, error) {
+	s := m.SocketMode
+	if s == "" {
+		s = DefaultMilterSocketMode
+	}
+	v, err := strconv.ParseUint(s, 8, 32)
+	if err != nil || v > 0o777 {
+		return 0, fmt.Errorf("milter.socket_mode %q: want an octal permission such as \"0660\"", m.SocketMode)
+	}
+	return uint32(v), nil
+}
+
+// Check reports the invalid values of the section (without file positions;
+// the caller adds them). Listen addresses are parsed by the milter package.
+func (m Milter) Check() []error {
+	var errs []error
+	if _, err := m.Mode(); err != nil {
+		errs = append(errs, err)
+	}
+	if m.MaxSessions < 0 {
+		errs = append(errs, fmt.Errorf("milter.max_sessions %d: must not be negative", m.MaxSessions))
+	}
+	for _, l := range m.Listen {
+		if !strings.Contains(l, ":") {
+			errs = append(errs, fmt.Errorf("milter.listen %q: want inet:port@host, inet:host:port, inet6:... or unix:/path", l))
+		}
+	}
+	if o := m.SocketOwner; o != "" && (strings.Count(o, ":") > 1 || o == ":") {
+		errs = append(errs, fmt.Errorf("milter.socket_owner %q: want user, user:group or :group", o))
+	}
+	return errs
 }

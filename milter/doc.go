@@ -1,0 +1,18 @@
+// Package milter is the in-protocol front end for Postfix and Sendmail:
+// a milter server (Sendmail milter protocol version 2 to 6, through
+// github.com/d--j/go-milter) whose sessions translate the MTA's events into
+// a [policy.Message] for the engine and the engine's one verdict back into
+// milter responses.
+//
+// Envelope-only policies decide at MAIL FROM and RCPT TO. Content is
+// streamed: each header field and body chunk is written into a pipe that
+// [policy.Engine.Evaluate] reads while the MTA is still sending, so memory
+// is bounded by the engine's limits, not by the message size. At end of
+// message the verdict becomes a reply (block, tempfail), a quarantine,
+// recipient changes (redirect), header changes (modify) and the pass header.
+// Failures (scan deadline, too many sessions, engine error or panic) take
+// their configured outcome: tempfail, accept or quarantine.
+//
+// [Listen] opens the listeners from addresses written as Postfix and
+// Sendmail write them (inet:port@host, inet:host:port, unix:/path).
+package milter

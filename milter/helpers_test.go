@@ -1,0 +1,368 @@
+package milter
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	gomilter "github.com/d--j/go-milter"
+
+	"github.com/maildlp/maildlp/policy"
+	"github.com/maildlp/maildlp/policy/action"
+	"github.com/maildlp/maildlp/policy/extract"
+	"github.com/maildlp/maildlp/report"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if code == 0 {
+		if n := recoveredPanics.Load() - expectedPanics.Load(); n != 0 {
+			fmt.Fprintf(os.Stderr, "milter: %d unexpected recovered panic(s)\n", n)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// expectedPanics counts panics that tests provoke on purpose.
+var expectedPanics syncCounter
+
+type syncCounter struct {
+	mu sync.Mutex
+	n  int64
+}
+
+func (c *syncCounter) Add(n int64) { c.mu.Lock(); c.n += n; c.mu.Unlock() }
+func (c *syncCounter) Load() int64 { c.mu.Lock(); defer c.mu.Unlock(); return c.n }
+
+// fakeEngine is an engine whose answers a test chooses. Evaluate reads the
+// whole message unless evaluate is set.
+type fakeEngine struct {
+	mu       sync.Mutex
+	verdict  action.Verdict
+	evaluate func(ctx context.Context, m policy.Message) action.Verdict
+	envelope func(env policy.Envelope) (action.Verdict, bool)
+	rcpt     func(env policy.Envelope, rcpt string) (action.Verdict, bool)
+	limits   extract.Limits
+
+	calls int
+	got   []byte          // message bytes read by the last Evaluate
+	env   policy.Envelope // envelope of the last Evaluate
+}
+
+func (f *fakeEngine) Evaluate(ctx context.Context, m policy.Message) action.Verdict {
+	f.mu.Lock()
+	f.calls++
+	f.env = m.Envelope
+	f.mu.Unlock()
+	if f.evaluate != nil {
+		return f.evaluate(ctx, m)
+	}
+	b, err := io.ReadAll(m.Body)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.got = b
+	if err != nil {
+		return action.Verdict{Err: err}
+	}
+	return f.verdict
+}
+
+func (f *fakeEngine) CheckEnvelope(env policy.Envelope) (action.Verdict, bool) {
+	if f.envelope != nil {
+		return f.envelope(env)
+	}
+	return action.Verdict{}, false
+}
+
+func (f *fakeEngine) CheckRecipient(env policy.Envelope, rcpt string) (action.Verdict, bool) {
+	if f.rcpt != nil {
+		return f.rcpt(env, rcpt)
+	}
+	return action.Verdict{}, false
+}
+
+func (f *fakeEngine) Limits() extract.Limits {
+	if f.limits.MaxMessageBytes != 0 {
+		return f.limits
+	}
+	return extract.DefaultLimits()
+}
+
+func (f *fakeEngine) snapshot() (calls int, got []byte, env policy.Envelope) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls, f.got, f.env
+}
+
+// recorder keeps the decisions it is given.
+type recorder struct {
+	mu sync.Mutex
+	ds []report.Decision
+}
+
+func (r *recorder) Record(d report.Decision) {
+	r.mu.Lock()
+	r.ds = append(r.ds, d)
+	r.mu.Unlock()
+}
+
+func (r *recorder) all() []report.Decision {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]report.Decision(nil), r.ds...)
+}
+
+// waitDecisions waits until n decisions were recorded (the recorder is
+// called before the MTA gets its answer, so this normally returns at once).
+func (r *recorder) waitDecisions(t testing.TB, n int) []report.Decision {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ds := r.all()
+		if len(ds) >= n || time.Now().After(deadline) {
+			if len(ds) != n {
+				t.Fatalf("recorded %d decisions, want %d: %+v", len(ds), n, ds)
+			}
+			return ds
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// testLogger sends logs to t.Log and to buf (when not nil).
+func testLogger(t testing.TB, buf *syncBuffer) *slog.Logger {
+	var w io.Writer = tWriter{t}
+	if buf != nil {
+		w = io.MultiWriter(w, buf)
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type tWriter struct{ t testing.TB }
+
+func (w tWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startServer serves eng on a loopback TCP port for the test's duration.
+func startServer(t testing.TB, eng engine, opts ...Option) (*Server, string) {
+	t.Helper()
+	ln, err := Listen("inet:0@127.0.0.1", 0, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return serveOn(t, eng, ln, opts...), ln.Addr().String()
+}
+
+func serveOn(t testing.TB, eng engine, ln net.Listener, opts ...Option) *Server {
+	t.Helper()
+	if eng == nil {
+		eng = &fakeEngine{}
+	}
+	opts = append([]Option{WithLogger(testLogger(t, nil))}, opts...)
+	s := newServer(func() engine { return eng }, opts...)
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ln) }()
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := s.Shutdown(ctx); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	return s
+}
+
+// mta describes what the simulated MTA sends.
+type mta struct {
+	network, addr string
+	macros        map[string]string // defaults: Postfix-like
+	host, ip      string
+	port          uint16
+	from          string
+	rcpts         []string
+	headers       [][2]string // name, value as the MTA sends them (with leading space)
+	body          []byte
+	readTimeout   time.Duration
+}
+
+// result is what the simulated MTA got back.
+type result struct {
+	mail  *gomilter.Action
+	rcpts []*gomilter.Action
+	mods  []gomilter.ModifyAction
+	end   *gomilter.Action
+}
+
+func defaultMacros() map[string]string {
+	return map[string]string{
+		gomilter.MacroMTAVersion: "Postfix 3.7.11",
+		gomilter.MacroMTAFQDN:    "mx.example.com",
+		gomilter.MacroDaemonName: "smtpd",
+		gomilter.MacroClientAddr: "192.0.2.10",
+		gomilter.MacroClientName: "client.example.net",
+		gomilter.MacroQueueId:    "4XyZ1A2B3C",
+		gomilter.MacroAuthAuthen: "alice",
+	}
+}
+
+func simpleMessage() mta {
+	return mta{
+		from:  "alice@example.com",
+		rcpts: []string{"bob@example.org", "carol@example.org"},
+		headers: [][2]string{
+			{"From", " Alice <alice@example.com>"},
+			{"To", " bob@example.org"},
+			{"Subject", " Quarterly figures"},
+		},
+		body: []byte("Hello Bob,\r\nsee attached.\r\n"),
+	}
+}
+
+// wire is the message as the engine must see it.
+func (m mta) wire() string {
+	var b strings.Builder
+	for _, h := range m.headers {
+		b.WriteString(h[0] + ":" + strings.ReplaceAll(h[1], "\n", "\r\n") + "\r\n")
+	}
+	b.WriteString("\r\n")
+	b.Write(m.body)
+	return b.String()
+}
+
+// send runs one message through the milter at addr as the MTA would.
+func (m mta) send(t testing.TB, addr string) result {
+	t.Helper()
+	r, err := m.trySend(addr)
+	if err != nil {
+		t.Fatalf("milter session: %v", err)
+	}
+	return r
+}
+
+func (m mta) trySend(addr string) (result, error) {
+	var r result
+	network := m.network
+	if network == "" {
+		network = "tcp"
+	}
+	if m.addr != "" {
+		addr = m.addr
+	}
+	macros := gomilter.NewMacroBag()
+	mac := m.macros
+	if mac == nil {
+		mac = defaultMacros()
+	}
+	for k, v := range mac {
+		macros.Set(k, v)
+	}
+	if m.from != "" {
+		macros.Set(gomilter.MacroMailAddr, m.from)
+	}
+	rt := m.readTimeout
+	if rt == 0 {
+		rt = 10 * time.Second
+	}
+	c := gomilter.NewClient(network, addr, gomilter.WithReadTimeout(rt))
+	s, err := c.Session(macros)
+	if err != nil {
+		return r, err
+	}
+	defer s.Close()
+	host, ip, port := m.host, m.ip, m.port
+	if host == "" {
+		host, ip, port = "client.example.net", "192.0.2.10", 41234
+	}
+	if _, err := s.Conn(host, gomilter.FamilyInet, port, ip); err != nil {
+		return r, err
+	}
+	if _, err := s.Helo("client.example.net"); err != nil {
+		return r, err
+	}
+	if r.mail, err = s.Mail(m.from, ""); err != nil {
+		return r, err
+	}
+	if r.mail.StopProcessing() || r.mail.Type == gomilter.ActionAccept {
+		return r, nil
+	}
+	accepted := 0
+	for _, rc := range m.rcpts {
+		macros.Set(gomilter.MacroRcptAddr, rc)
+		a, err := s.Rcpt(rc, "")
+		if err != nil {
+			return r, err
+		}
+		r.rcpts = append(r.rcpts, a)
+		if !a.StopProcessing() {
+			accepted++
+		}
+	}
+	if accepted == 0 {
+		return r, nil
+	}
+	if a, err := s.DataStart(); err != nil || a.Type != gomilter.ActionContinue {
+		return r, fmt.Errorf("data: %v %v", a, err)
+	}
+	for _, h := range m.headers {
+		if _, err := s.HeaderField(h[0], h[1], nil); err != nil {
+			return r, err
+		}
+	}
+	if _, err := s.HeaderEnd(); err != nil {
+		return r, err
+	}
+	r.mods, r.end, err = s.BodyReadFrom(bytes.NewReader(m.body))
+	return r, err
+}
+
+// mods renders modifications for comparison.
+func modStrings(mods []gomilter.ModifyAction) []string {
+	var out []string
+	for _, m := range mods {
+		out = append(out, m.String())
+	}
+	return out
+}
+
+func equalStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,133 @@
+package milter
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/maildlp/maildlp/config"
+	"github.com/maildlp/maildlp/report"
+)
+
+// Option configures a [Server].
+type Option func(*options)
+
+type options struct {
+	log         *slog.Logger
+	recorder    report.Recorder
+	passHeader  passHeader
+	failure     failure
+	maxSessions int
+	// writeTimeout bounds each packet written to the MTA; idleTimeout the
+	// wait for its next command (0: none).
+	writeTimeout time.Duration
+	idleTimeout  time.Duration
+	// progress is the PROGRESS keep-alive interval while a scan runs at EOM.
+	progress time.Duration
+	// scanTimeout overrides the engine's Limits().ScanTimeout when > 0.
+	scanTimeout time.Duration
+	early       bool
+}
+
+func defaultOptions() options {
+	return options{
+		log:          slog.New(slog.DiscardHandler),
+		recorder:     nopRecorder{},
+		passHeader:   passHeader{enabled: true, name: "X-Filter-Loop", value: "Reflected"},
+		failure:      failure{onTimeout: outcomeTempFail, onOverload: outcomeTempFail, onError: outcomeTempFail},
+		maxSessions:  config.DefaultMilterMaxSessions,
+		writeTimeout: config.DefaultMilterWriteTO,
+		progress:     config.DefaultMilterProgress,
+		early:        true,
+	}
+}
+
+// WithLogger sets the logger; the server adds component=milter.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *options) {
+		if l != nil {
+			o.log = l
+		}
+	}
+}
+
+// WithRecorder sets where each message decision is recorded (log line,
+// incident, metrics, notices).
+func WithRecorder(r report.Recorder) Option {
+	return func(o *options) {
+		if r != nil {
+			o.recorder = r
+		}
+	}
+}
+
+// WithPassHeader sets the header added to every scanned message. Empty
+// name or value keep the defaults (X-Filter-Loop: Reflected); Enabled
+// false turns it off.
+func WithPassHeader(h config.PassHeader) Option {
+	return func(o *options) {
+		if h.Enabled != nil {
+			o.passHeader.enabled = *h.Enabled
+		}
+		if h.Name != "" {
+			o.passHeader.name = h.Name
+		}
+		if h.Value != "" {
+			o.passHeader.value = h.Value
+		}
+	}
+}
+
+// WithFailure sets the outcome of each failure class. Empty or unknown
+// values keep the default, tempfail (config validation reports unknown
+// values before the server is built).
+func WithFailure(f config.Failure) Option {
+	return func(o *options) {
+		o.failure.onTimeout = parseOutcome(f.OnTimeout, o.failure.onTimeout)
+		o.failure.onOverload = parseOutcome(f.OnOverload, o.failure.onOverload)
+		o.failure.onError = parseOutcome(f.OnError, o.failure.onError)
+	}
+}
+
+// WithMaxSessions bounds concurrent MTA connections; n <= 0 removes the
+// bound. Past it a new session gets the on_overload outcome.
+func WithMaxSessions(n int) Option {
+	return func(o *options) { o.maxSessions = n }
+}
+
+// WithConfig applies a [config.Milter] section: session bound, timeouts,
+// progress interval and early decisions. Zero values keep the defaults.
+func WithConfig(c config.Milter) Option {
+	return func(o *options) {
+		c = c.WithDefaults()
+		o.maxSessions = c.MaxSessions
+		o.writeTimeout = c.WriteTimeout.D()
+		o.idleTimeout = c.IdleTimeout.D()
+		o.progress = c.ProgressInterval.D()
+		o.early = *c.EarlyDecision
+	}
+}
+
+// WithLimits overrides the scan deadline at end of message; by default it
+// is the engine's Limits().ScanTimeout. Past it the on_timeout outcome
+// applies.
+func WithLimits(scanTimeout time.Duration) Option {
+	return func(o *options) {
+		if scanTimeout > 0 {
+			o.scanTimeout = scanTimeout
+		}
+	}
+}
+
+// WithProgressInterval sets how often PROGRESS is sent while a scan runs
+// at end of message.
+func WithProgressInterval(d time.Duration) Option {
+	return func(o *options) {
+		if d > 0 {
+			o.progress = d
+		}
+	}
+}
+
+type nopRecorder struct{}
+
+func (nopRecorder) Record(report.Decision) {}

@@ -1,0 +1,389 @@
+package milter
+
+import (
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	gomilter "github.com/d--j/go-milter"
+
+	"github.com/maildlp/maildlp/policy"
+	"github.com/maildlp/maildlp/policy/action"
+	"github.com/maildlp/maildlp/report"
+)
+
+// session is one MTA connection. go-milter calls its methods one at a
+// time, in protocol order; a connection may carry several messages.
+type session struct {
+	srv        *Server
+	version    uint32
+	actions    gomilter.OptAction
+	leadSpace  bool // header values arrive and leave with their leading space
+	overloaded bool // admitted past max_sessions: on_overload applies
+
+	// Connection state.
+	clientHost, clientAddr string
+	helo                   string
+	postfix                bool // the MTA is Postfix (macro v)
+	nonSMTP                bool // Postfix non_smtpd_milters: simulated connection
+
+	msg *message // the current message, nil between messages
+}
+
+// message is the state of one transaction, from MAIL FROM to end of message.
+type message struct {
+	eng   engine
+	env   policy.Envelope
+	start time.Time
+
+	// failed is a failure decided before end of message (no engine, a
+	// recovered panic); skip means no content is scanned.
+	failed  error
+	skip    bool
+	decided bool // a final response was already sent (early reject)
+
+	scan      *scan
+	scanStart time.Time
+
+	headers      int    // header fields seen
+	subjects     int    // Subject fields seen
+	subject      string // value of the first Subject field, as received
+	subjectFirst bool   // the first Subject field was the first header field
+}
+
+var _ gomilter.Milter = (*session)(nil)
+
+func (s *session) NewConnection(gomilter.Modifier) error { return nil }
+
+func (s *session) Connect(host, family string, port uint16, addr string, m gomilter.Modifier) (*gomilter.Response, error) {
+	s.clientHost, s.clientAddr = host, addr
+	if v := m.Get(gomilter.MacroClientAddr); v != "" {
+		s.clientAddr = v
+	}
+	if v := m.Get(gomilter.MacroClientName); v != "" {
+		s.clientHost = v
+	}
+	s.postfix = strings.HasPrefix(m.Get(gomilter.MacroMTAVersion), "Postfix")
+	// Postfix's cleanup(8) simulates the SMTP events of sendmail(1) and
+	// qmqpd(8) mail as a connection from localhost[127.0.0.1], port 0. A
+	// real SMTP client always has a port.
+	s.nonSMTP = family == "tcp4" && port == 0 && host == "localhost" && addr == "127.0.0.1"
+	return gomilter.RespContinue, nil
+}
+
+func (s *session) Helo(name string, _ gomilter.Modifier) (*gomilter.Response, error) {
+	s.helo = name
+	return gomilter.RespContinue, nil
+}
+
+func (s *session) MailFrom(from, _ string, m gomilter.Modifier) (resp *gomilter.Response, err error) {
+	s.endMessage()
+	msg := &message{start: time.Now()}
+	msg.env = policy.Envelope{
+		QueueID:    m.Get(gomilter.MacroQueueId),
+		ClientAddr: s.clientAddr,
+		ClientName: s.clientHost,
+		HELO:       s.helo,
+		AuthUser:   m.Get(gomilter.MacroAuthAuthen),
+		MailFrom:   from,
+	}
+	s.msg = msg
+	defer s.recoverTo(msg, &resp, &err)
+
+	if s.overloaded {
+		msg.skip = true
+		return s.earlyFailure(msg, s.srv.o.failure.onOverload, ErrOverload), nil
+	}
+	msg.eng = s.srv.engine()
+	if msg.eng == nil {
+		msg.skip = true
+		return s.earlyFailure(msg, s.srv.o.failure.onError, fmt.Errorf("%w: no engine loaded", ErrEngine)), nil
+	}
+	if s.srv.o.early && !s.nonSMTP {
+		if v, ok := msg.eng.CheckEnvelope(msg.env); ok && refuses(v) {
+			return s.earlyRefusal(msg, v, msg.env), nil
+		}
+	}
+	return gomilter.RespContinue, nil
+}
+
+func (s *session) RcptTo(rcpt, _ string, m gomilter.Modifier) (resp *gomilter.Response, err error) {
+	msg := s.msg
+	if msg == nil || msg.decided {
+		return gomilter.RespContinue, nil
+	}
+	defer s.recoverTo(msg, &resp, &err)
+	if s.srv.o.early && !s.nonSMTP && !msg.skip && msg.eng != nil {
+		if v, ok := msg.eng.CheckRecipient(msg.env, rcpt); ok && refuses(v) {
+			env := msg.env
+			env.Rcpts = []string{rcpt}
+			r := s.reply(v)
+			s.srv.o.recorder.Record(report.Decision{
+				Frontend: "milter", Envelope: env, Verdict: v, Applied: v.Action,
+				Duration: time.Since(msg.start),
+			})
+			s.srv.log.Debug("recipient refused", "queue_id", env.QueueID, "reply", r.String())
+			// Only this recipient is refused; the message goes on.
+			return r.response(), nil
+		}
+	}
+	msg.env.Rcpts = append(msg.env.Rcpts, rcpt)
+	return gomilter.RespContinue, nil
+}
+
+func (s *session) Data(m gomilter.Modifier) (*gomilter.Response, error) {
+	if msg := s.msg; msg != nil {
+		if q := m.Get(gomilter.MacroQueueId); q != "" {
+			msg.env.QueueID = q
+		}
+	}
+	return gomilter.RespContinue, nil
+}
+
+func (s *session) Header(name, value string, m gomilter.Modifier) (*gomilter.Response, error) {
+	msg := s.msg
+	if msg == nil || msg.skip || msg.decided {
+		return gomilter.RespContinue, nil
+	}
+	sc := s.ensureScan(msg, m)
+	msg.headers++
+	if strings.EqualFold(name, "Subject") {
+		msg.subjects++
+		if msg.subjects == 1 {
+			msg.subject = value
+			msg.subjectFirst = msg.headers == 1
+		}
+	}
+	sc.writeString(name)
+	if s.leadSpace {
+		sc.writeString(":")
+	} else {
+		// The MTA swallowed the space after the colon.
+		sc.writeString(": ")
+	}
+	writeCRLF(sc, value)
+	sc.writeString("\r\n")
+	return gomilter.RespContinue, nil
+}
+
+// writeCRLF writes a header value with every line break as CRLF (MTAs send
+// folded values with bare LF).
+func writeCRLF(sc *scan, v string) {
+	for {
+		i := strings.IndexByte(v, '\n')
+		if i < 0 {
+			sc.writeString(v)
+			return
+		}
+		line := v[:i]
+		line = strings.TrimSuffix(line, "\r")
+		sc.writeString(line)
+		sc.writeString("\r\n")
+		v = v[i+1:]
+	}
+}
+
+func (s *session) Headers(m gomilter.Modifier) (*gomilter.Response, error) {
+	msg := s.msg
+	if msg == nil || msg.skip || msg.decided {
+		return gomilter.RespContinue, nil
+	}
+	sc := s.ensureScan(msg, m)
+	sc.writeString("\r\n")
+	sc.flush()
+	return gomilter.RespContinue, nil
+}
+
+func (s *session) BodyChunk(chunk []byte, m gomilter.Modifier) (*gomilter.Response, error) {
+	msg := s.msg
+	if msg == nil || msg.skip || msg.decided {
+		return gomilter.RespContinue, nil
+	}
+	s.ensureScan(msg, m).write(chunk)
+	return gomilter.RespContinue, nil
+}
+
+func (s *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, err error) {
+	msg := s.msg
+	if msg == nil {
+		// End of message without MAIL FROM: nothing was checked.
+		return gomilter.RespAccept, nil
+	}
+	defer s.endMessage()
+	if q := m.Get(gomilter.MacroQueueId); q != "" {
+		msg.env.QueueID = q
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			s.logPanic(msg, r)
+			resp = s.applyFailure(m, msg, s.srv.o.failure.onError, fmt.Errorf("%w: panic: %v", ErrEngine, r), action.Verdict{})
+			err = nil
+		}
+	}()
+	switch {
+	case msg.decided:
+		return gomilter.RespAccept, nil
+	case s.overloaded:
+		return s.applyFailure(m, msg, s.srv.o.failure.onOverload, ErrOverload, action.Verdict{}), nil
+	case msg.failed != nil:
+		return s.applyFailure(m, msg, s.srv.o.failure.onError, msg.failed, action.Verdict{}), nil
+	}
+
+	sc := s.ensureScan(msg, m)
+	timeout := s.srv.scanTimeout(msg.eng)
+	v, werr := sc.finish(m, timeout, s.srv.o.progress)
+	switch {
+	case errors.Is(werr, errTimeout):
+		return s.applyFailure(m, msg, s.srv.o.failure.onTimeout, fmt.Errorf("%w (%s)", ErrScanTimeout, timeout), v), nil
+	case werr != nil:
+		// PROGRESS could not be written: the MTA is gone.
+		return nil, werr
+	}
+	if sc.stack != nil {
+		s.logPanic(msg, v.Err, sc.stack)
+	}
+	if v.Err != nil {
+		return s.applyFailure(m, msg, s.srv.o.failure.onError, v.Err, v), nil
+	}
+	if lim := msg.eng.Limits().MaxMessageBytes; lim > 0 && sc.total > lim && len(v.Unscannable) == 0 && v.Action < action.Quarantine {
+		// The engine let a message past max_message_bytes through without
+		// saying it could not read all of it: never a silent pass.
+		err := fmt.Errorf("%w: %d bytes past max_message_bytes %d without an unscannable finding", ErrEngine, sc.total, lim)
+		return s.applyFailure(m, msg, s.srv.o.failure.onError, err, v), nil
+	}
+	return s.applyVerdict(m, msg, v)
+}
+
+func (s *session) Abort(gomilter.Modifier) error {
+	s.endMessage()
+	return nil
+}
+
+func (s *session) Unknown(string, gomilter.Modifier) (*gomilter.Response, error) {
+	return gomilter.RespContinue, nil
+}
+
+func (s *session) Cleanup(gomilter.Modifier) {
+	s.endMessage()
+	s.srv.sessions.Add(-1)
+}
+
+// ensureScan starts the engine on the first content event of a message.
+func (s *session) ensureScan(msg *message, m gomilter.Modifier) *scan {
+	if msg.scan == nil {
+		if q := m.Get(gomilter.MacroQueueId); q != "" {
+			msg.env.QueueID = q
+		}
+		msg.scanStart = time.Now()
+		msg.scan = startScan(msg.eng, msg.env, s.srv.scanTimeout(msg.eng), &s.srv.scans)
+	}
+	return msg.scan
+}
+
+// endMessage drops the current message; a scan still running is cancelled.
+func (s *session) endMessage() {
+	if s.msg != nil && s.msg.scan != nil && !s.msg.scan.isDone() {
+		s.msg.scan.abort()
+	}
+	s.msg = nil
+}
+
+func (sc *scan) isDone() bool {
+	select {
+	case <-sc.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// scanTimeout is the deadline for the verdict after end of message.
+func (s *Server) scanTimeout(eng engine) time.Duration {
+	if s.o.scanTimeout > 0 {
+		return s.o.scanTimeout
+	}
+	if eng != nil {
+		if d := eng.Limits().ScanTimeout; d > 0 {
+			return d
+		}
+	}
+	return 20 * time.Second
+}
+
+// refuses reports whether an early verdict refuses the message or
+// recipient (only block and tempfail are decided before the content).
+func refuses(v action.Verdict) bool {
+	return v.Err == nil && (v.Action == action.Block || v.Action == action.TempFail)
+}
+
+// reply is the SMTP reply for a block or tempfail verdict.
+func (s *session) reply(v action.Verdict) smtpReply {
+	return newReply(v.Reply, v.Action == action.Block, v.IncidentID)
+}
+
+// earlyRefusal refuses the whole message at MAIL FROM.
+func (s *session) earlyRefusal(msg *message, v action.Verdict, env policy.Envelope) *gomilter.Response {
+	msg.decided = true
+	r := s.reply(v)
+	s.srv.o.recorder.Record(report.Decision{
+		Frontend: "milter", Envelope: env, Verdict: v, Applied: v.Action,
+		Duration: time.Since(msg.start),
+	})
+	return r.response()
+}
+
+// earlyFailure applies a failure outcome at MAIL FROM where it can be
+// decided there (tempfail, accept); quarantine waits for end of message.
+func (s *session) earlyFailure(msg *message, o outcome, cause error) *gomilter.Response {
+	switch o {
+	case outcomeQuarantine:
+		msg.failed = cause
+		return gomilter.RespContinue
+	case outcomeAccept:
+		msg.decided = true
+		s.recordFailure(msg, o, cause, action.Verdict{})
+		return gomilter.RespAccept
+	}
+	msg.decided = true
+	s.recordFailure(msg, o, cause, action.Verdict{})
+	return failureReply().response()
+}
+
+func failureReply() smtpReply {
+	return smtpReply{Code: 451, Enhanced: "4.7.1", Lines: []string{failureTempFailText}}
+}
+
+// recoverTo turns a panic in a callback into the on_error outcome at the
+// end of the message (the MTA gets "continue" now).
+func (s *session) recoverTo(msg *message, resp **gomilter.Response, err *error) {
+	if r := recover(); r != nil {
+		s.logPanic(msg, r)
+		msg.failed = fmt.Errorf("%w: panic: %v", ErrEngine, r)
+		msg.skip = true
+		*resp, *err = gomilter.RespContinue, nil
+	}
+}
+
+func (s *session) logPanic(msg *message, r any, stack ...[]byte) {
+	st := debug.Stack()
+	if len(stack) > 0 {
+		st = stack[0]
+	} else {
+		recoveredPanics.Add(1)
+	}
+	s.srv.log.Error("recovered panic", "queue_id", msg.env.QueueID, "panic", fmt.Sprint(r), "stack", string(st))
+}
+
+func (s *session) recordFailure(msg *message, o outcome, cause error, v action.Verdict) {
+	s.srv.log.Warn("failure outcome applied", "queue_id", msg.env.QueueID, "outcome", o.String(), "cause", cause.Error())
+	d := time.Since(msg.start)
+	if !msg.scanStart.IsZero() {
+		d = time.Since(msg.scanStart)
+	}
+	s.srv.o.recorder.Record(report.Decision{
+		Frontend: "milter", Envelope: msg.env, Verdict: v, Applied: o.action(),
+		Duration: d, Err: cause,
+	})
+}

@@ -1,0 +1,262 @@
+package milter
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	gomilter "github.com/d--j/go-milter"
+
+	"github.com/maildlp/maildlp/policy/action"
+	"github.com/maildlp/maildlp/report"
+)
+
+// passHeader is the header added to every scanned message.
+type passHeader struct {
+	enabled     bool
+	name, value string
+}
+
+// edit is one modification to send at end of message.
+type edit struct {
+	kind        editKind
+	index       int
+	name, value string // header name and value, or recipient in value
+}
+
+type editKind int
+
+const (
+	editAddHeader editKind = iota
+	editChangeHeader
+	editInsertHeader
+	editDelRcpt
+	editAddRcpt
+	editQuarantine
+)
+
+// needs is the negotiated action an edit requires.
+func (k editKind) needs() gomilter.OptAction {
+	switch k {
+	case editAddHeader:
+		return gomilter.OptAddHeader
+	case editChangeHeader:
+		return gomilter.OptChangeHeader
+	case editInsertHeader:
+		return gomilter.OptAddHeader | gomilter.OptChangeHeader // either is enough
+	case editDelRcpt:
+		return gomilter.OptRemoveRcpt
+	case editAddRcpt:
+		return gomilter.OptAddRcpt
+	case editQuarantine:
+		return gomilter.OptQuarantine
+	}
+	return 0
+}
+
+func (e edit) String() string {
+	switch e.kind {
+	case editAddHeader:
+		return fmt.Sprintf("add header %s", e.name)
+	case editChangeHeader:
+		return fmt.Sprintf("change header %s #%d", e.name, e.index)
+	case editInsertHeader:
+		return fmt.Sprintf("insert header %s at %d", e.name, e.index)
+	case editDelRcpt:
+		return "delete recipient"
+	case editAddRcpt:
+		return "add recipient"
+	}
+	return "quarantine"
+}
+
+// applyVerdict carries out the engine's verdict.
+func (s *session) applyVerdict(m gomilter.Modifier, msg *message, v action.Verdict) (*gomilter.Response, error) {
+	switch v.Action {
+	case action.Block, action.TempFail:
+		r := s.reply(v)
+		s.record(msg, v, v.Action, nil)
+		return r.response(), nil
+	}
+	var edits []edit
+	switch v.Action {
+	case action.Quarantine:
+		edits = append(edits, edit{kind: editQuarantine, value: quarantineReason(v)})
+	case action.Redirect:
+		if len(v.RedirectTo) == 0 {
+			return s.applyFailure(m, msg, s.srv.o.failure.onError, fmt.Errorf("%w: redirect verdict without a review address", ErrEngine), v), nil
+		}
+		for _, r := range msg.env.Rcpts {
+			edits = append(edits, edit{kind: editDelRcpt, value: r})
+		}
+		for _, r := range v.RedirectTo {
+			edits = append(edits, edit{kind: editAddRcpt, value: r})
+		}
+	case action.Modify:
+		edits = append(edits, s.subjectEdits(msg, v)...)
+	}
+	for _, h := range v.AddHeaders {
+		edits = append(edits, edit{kind: editAddHeader, name: h.Name, value: h.Value})
+	}
+	if ph := s.srv.o.passHeader; ph.enabled {
+		edits = append(edits, edit{kind: editAddHeader, name: ph.name, value: ph.value})
+	}
+	// Check every edit against what the MTA granted before sending any:
+	// a half-applied redirect must never be delivered.
+	for _, e := range edits {
+		if s.actions&e.kind.needs() == 0 {
+			err := fmt.Errorf("%w: the MTA does not allow %s (milter actions %s)", ErrEngine, e, s.actions)
+			return s.applyFailure(m, msg, s.srv.o.failure.onError, err, v), nil
+		}
+	}
+	if err := s.send(m, edits); err != nil {
+		return nil, err
+	}
+	s.record(msg, v, v.Action, nil)
+	return gomilter.RespAccept, nil
+}
+
+// subjectEdits changes the first Subject field as the verdict says.
+//
+// Postfix's cleanup(8) skips the first header of the queue file when it
+// looks for the field to change (that is normally its own Received:
+// header, which milters do not see); when it is not, the first field the
+// milter saw cannot be changed and a change request appends a new field
+// instead. So on Postfix a Subject that is the first field is replaced by
+// inserting the new one at the very top and deleting the original, which
+// is then Subject #1 in cleanup's count either way.
+func (s *session) subjectEdits(msg *message, v action.Verdict) []edit {
+	var value string
+	switch {
+	case v.SubjectReplace != "":
+		value = v.SubjectReplace
+	case v.SubjectPrefix != "":
+		old := strings.TrimLeft(msg.subject, " \t")
+		value = strings.TrimRight(v.SubjectPrefix, " ")
+		if old != "" {
+			value += " " + old
+		}
+	default:
+		return nil
+	}
+	if msg.subjects == 0 {
+		return []edit{{kind: editAddHeader, name: "Subject", value: value}}
+	}
+	if msg.subjectFirst && s.postfix {
+		return []edit{
+			{kind: editInsertHeader, index: 0, name: "Subject", value: value},
+			{kind: editChangeHeader, index: 1, name: "Subject", value: ""},
+		}
+	}
+	return []edit{{kind: editChangeHeader, index: 1, name: "Subject", value: value}}
+}
+
+// headerValue adds the space after the colon when the MTA does not (with
+// SMFIP_HDR_LEADSPC negotiated it takes values verbatim).
+func (s *session) headerValue(v string) string {
+	if s.leadSpace && v != "" {
+		return " " + v
+	}
+	return v
+}
+
+// send writes the edits to the MTA; an error means the connection broke.
+func (s *session) send(m gomilter.Modifier, edits []edit) error {
+	for _, e := range edits {
+		var err error
+		switch e.kind {
+		case editAddHeader:
+			err = m.AddHeader(e.name, s.headerValue(e.value))
+		case editChangeHeader:
+			err = m.ChangeHeader(e.index, e.name, s.headerValue(e.value))
+		case editInsertHeader:
+			err = m.InsertHeader(e.index, e.name, s.headerValue(e.value))
+		case editDelRcpt:
+			err = m.DeleteRecipient(e.value)
+		case editAddRcpt:
+			err = m.AddRecipient(e.value, "")
+		case editQuarantine:
+			err = m.Quarantine(e.value)
+		}
+		if err != nil {
+			return fmt.Errorf("milter: %s: %w", e, err)
+		}
+	}
+	return nil
+}
+
+// quarantineReason names the incident and the policies; the MTA logs it
+// and shows it with the held message (postcat, mailq).
+func quarantineReason(v action.Verdict) string {
+	reason := strings.TrimSpace(v.QuarantineReason)
+	var names []string
+	for _, p := range v.Policies {
+		names = append(names, p.Name)
+	}
+	if reason == "" {
+		reason = "maildlp: held by policy " + strings.Join(names, ", ")
+	} else if len(names) > 0 && !containsAny(reason, names) {
+		reason += " (policy " + strings.Join(names, ", ") + ")"
+	}
+	if v.IncidentID != "" && !strings.Contains(reason, v.IncidentID) {
+		reason += " incident " + v.IncidentID
+	}
+	return reason
+}
+
+func containsAny(s string, subs []string) bool {
+	for _, x := range subs {
+		if x != "" && strings.Contains(s, x) {
+			return true
+		}
+	}
+	return false
+}
+
+// applyFailure carries out a failure outcome at end of message. The
+// message was not (fully) scanned, so it never gets the pass header.
+func (s *session) applyFailure(m gomilter.Modifier, msg *message, o outcome, cause error, v action.Verdict) *gomilter.Response {
+	if o == outcomeQuarantine && s.actions&gomilter.OptQuarantine == 0 {
+		cause = fmt.Errorf("%w; quarantine not allowed by the MTA", cause)
+		o = outcomeTempFail
+	}
+	switch o {
+	case outcomeAccept:
+		s.recordFailure(msg, o, cause, v)
+		return gomilter.RespAccept
+	case outcomeQuarantine:
+		if err := m.Quarantine("maildlp: message not scanned: " + failureClass(cause)); err != nil {
+			s.srv.log.Warn("quarantine request failed", "queue_id", msg.env.QueueID, "err", err)
+			s.recordFailure(msg, outcomeTempFail, cause, v)
+			return failureReply().response()
+		}
+		s.recordFailure(msg, o, cause, v)
+		return gomilter.RespAccept
+	}
+	s.recordFailure(msg, outcomeTempFail, cause, v)
+	return failureReply().response()
+}
+
+// failureClass names a failure for the MTA's quarantine reason without
+// internal detail.
+func failureClass(err error) string {
+	switch {
+	case errors.Is(err, ErrScanTimeout):
+		return "scan deadline exceeded"
+	case errors.Is(err, ErrOverload):
+		return "too many concurrent sessions"
+	}
+	return "scan error"
+}
+
+func (s *session) record(msg *message, v action.Verdict, applied action.Action, cause error) {
+	d := time.Since(msg.start)
+	if !msg.scanStart.IsZero() {
+		d = time.Since(msg.scanStart)
+	}
+	s.srv.o.recorder.Record(report.Decision{
+		Frontend: "milter", Envelope: msg.env, Verdict: v, Applied: applied,
+		Duration: d, Err: cause,
+	})
+}
