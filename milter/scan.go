@@ -33,9 +33,9 @@ var (
 // limit stopped extraction) the rest of the message is drained and dropped:
 // the MTA is never blocked by a finished scan.
 type scan struct {
-	pr     *io.PipeReader
-	pw     *io.PipeWriter
-	bw     *bufio.Writer
+	pr      *io.PipeReader
+	pw      *io.PipeWriter
+	bw      *bufio.Writer
 	cancel  context.CancelFunc
 	done    chan struct{} // closed when Evaluate has returned
 	flushed chan struct{} // closed when the end-of-message flush is over
