@@ -256,10 +256,10 @@ func TestMetricsFromDecisions(t *testing.T) {
 	got := gather(t, m)
 	for k, want := range map[string]float64{
 		`maildlp_messages_total{action="block",frontend="milter"}`: 2,
-		`maildlp_detections_total{type="credit_card"}`:              4,
-		`maildlp_unscannable_total{reason="encrypted"}`:             2,
-		`maildlp_unscannable_total{reason="timeout"}`:               2,
-		`maildlp_sessions_in_flight{frontend="milter"}`:             1,
+		`maildlp_detections_total{type="credit_card"}`:             4,
+		`maildlp_unscannable_total{reason="encrypted"}`:            2,
+		`maildlp_unscannable_total{reason="timeout"}`:              2,
+		`maildlp_sessions_in_flight{frontend="milter"}`:            1,
 	} {
 		if got[k] != want {
 			t.Errorf("%s = %v, want %v", k, got[k], want)
