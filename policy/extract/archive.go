@@ -185,3 +185,7 @@ func utf16le(s string) []byte {
 	}
 	return b
 }
+
+func zipReader(data []byte) (*zip.Reader, error) {
+	return zip.NewReader(bytes.NewReader(data), int64(len(data)))
+}

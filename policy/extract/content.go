@@ -8,6 +8,9 @@ import (
 	"github.com/gabriel-vasile/mimetype"
 )
 
+// contentHook, when set by a test, runs before each leaf is read.
+var contentHook func(loc string)
+
 // source describes content to read: where it is and what was declared.
 type source struct {
 	loc      string
@@ -30,6 +33,9 @@ func (e *extractor) content(data []byte, src source, depth int) {
 	}()
 	if !e.alive(src.loc) {
 		return
+	}
+	if contentHook != nil {
+		contentHook(src.loc)
 	}
 	m := mimetype.Detect(data)
 	detected = baseType(m.String())

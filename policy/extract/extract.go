@@ -97,7 +97,7 @@ func (e *extractor) alive(loc string) bool {
 	if err := e.ctx.Err(); err != nil {
 		e.stopped = true
 		if errors.Is(err, context.DeadlineExceeded) {
-			e.unscannable(loc, Timeout, "scan deadline exceeded (scan_timeout)", "")
+			e.unscannable("message", Timeout, "scan deadline exceeded (scan_timeout) at "+loc+"; the rest was not scanned", "")
 		}
 		return false
 	}

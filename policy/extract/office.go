@@ -191,6 +191,12 @@ func runText(data []byte, textTags map[string]bool, breaks map[string]byte, skip
 					}
 					continue
 				}
+				if n := len(out); n > 0 && (out[n-1] == '\n' || out[n-1] == '\t') && c != ' ' {
+					// the end of a paragraph inside a cell, or of the
+					// last cell of a row: one separator is enough
+					out[n-1] = c
+					continue
+				}
 				out = append(out, c)
 			}
 		}

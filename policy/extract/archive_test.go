@@ -1,0 +1,133 @@
+package extract
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/maildlp/maildlp/internal/testutil"
+)
+
+func TestAttachments(t *testing.T) {
+	docx := testutil.DOCX([]string{"Card: ", "4111", "1111", "1111", "1111"}, []string{"second para"})
+	xlsx := testutil.XLSX(
+		testutil.Sheet{Name: "Summary", Rows: [][]string{{"total", "12"}}},
+		testutil.Sheet{Name: "Payroll", Rows: [][]string{{"name", "card"}, {"Ann", "4.111111111111111E+15"}, {"Bob", "5500 0000 0000 0004"}}},
+	)
+	tests := []struct {
+		name  string
+		file  string
+		data  []byte
+		wants []want
+	}{
+		{"csv", "list.csv", []byte("name,card\nann," + card + "\n"), []want{{`attachment "list.csv"`, "ann," + card}}},
+		{"html attachment", "page.htm", []byte("<html><body><p>41<i>11</i>111111111111</p></body></html>"), []want{{`attachment "page.htm"`, card}}},
+		{"zip", "a.zip", testutil.Zip(testutil.File{Name: "b/c.txt", Data: []byte("x " + card)}, testutil.File{Name: "d.txt", Data: []byte("y"), Store: true}),
+			[]want{{`attachment "a.zip" > "b/c.txt"`, "x " + card}, {`attachment "a.zip" > "d.txt"`, "y"}}},
+		{"zip in zip", "outer.zip", testutil.Zip(testutil.File{Name: "inner.zip", Data: testutil.Zip(testutil.File{Name: "deep.txt", Data: []byte("deep " + card)})}),
+			[]want{{`attachment "outer.zip" > "inner.zip" > "deep.txt"`, "deep " + card}}},
+		{"gzip", "notes.txt.gz", testutil.Gzip("", []byte("gz "+card)), []want{{`attachment "notes.txt.gz" > "notes.txt"`, "gz " + card}}},
+		{"gzip with name", "x.gz", testutil.Gzip("orig.txt", []byte("gz "+card)), []want{{`attachment "x.gz" > "orig.txt"`, "gz " + card}}},
+		{"tar", "a.tar", testutil.Tar(testutil.File{Name: "dir/t.txt", Data: []byte("tar " + card)}), []want{{`attachment "a.tar" > "dir/t.txt"`, "tar " + card}}},
+		{"tar.gz", "a.tar.gz", testutil.Gzip("", testutil.Tar(testutil.File{Name: "t.txt", Data: []byte("tgz " + card)})),
+			[]want{{`attachment "a.tar.gz" > "a.tar" > "t.txt"`, "tgz " + card}}},
+		{"docx runs joined", "letter.docx", docx, []want{{`attachment "letter.docx"`, "Card: " + card + "\nsecond para"}}},
+		{"docx named .dat", "blob.dat", docx, []want{{`attachment "blob.dat"`, "Card: " + card}}},
+		{"xlsx sheets shared strings and numbers", "q3.xlsx", xlsx,
+			[]want{{`attachment "q3.xlsx" > sheet "Payroll"`, "Ann\t" + card}, {`attachment "q3.xlsx" > sheet "Payroll"`, "Bob\t5500 0000 0000 0004"}, {`attachment "q3.xlsx" > sheet "Summary"`, "total\t12"}}},
+		{"pptx", "deck.pptx", testutil.PPTX("intro", "card "+card), []want{{`attachment "deck.pptx" > slide 2`, "card " + card}}},
+		{"odt", "memo.odt", testutil.ODT("hello", "card "+card), []want{{`attachment "memo.odt"`, "hello\ncard " + card}}},
+		{"ods", "s.ods", testutil.ODS(testutil.Sheet{Name: "Cards", Rows: [][]string{{"Ann", card}}}), []want{{`attachment "s.ods" > sheet "Cards"`, "Ann\t" + card}}},
+		{"docx in zip", "a.zip", testutil.Zip(testutil.File{Name: "b/c.docx", Data: docx}), []want{{`attachment "a.zip" > "b/c.docx"`, "Card: " + card}}},
+		{"eml attachment", "fwd.eml", testutil.Message("inner " + card), []want{{`attachment "fwd.eml" > body`, "inner " + card}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res := run(t, testutil.NewMessage().Text("see attached").Attach(tc.file, "application/octet-stream", tc.data).Bytes(), Limits{})
+			checkParts(t, res, tc.wants)
+			if len(res.Unscannable) > 0 {
+				t.Errorf("unexpected unscannable:\n%s", dump(res))
+			}
+		})
+	}
+}
+
+func TestAttachmentMIMEType(t *testing.T) {
+	res := run(t, testutil.NewMessage().Text("x").Attach("a.bin", "application/octet-stream", testutil.XLSX(testutil.Sheet{Name: "S", Rows: [][]string{{"v"}}})).Bytes(), Limits{})
+	for _, p := range res.Parts {
+		if strings.HasPrefix(p.Location, `attachment "a.bin"`) {
+			if p.MIMEType != kindXLSX || p.Filename != "a.bin" || p.Kind != KindAttachment {
+				t.Errorf("part %q: MIMEType %q Filename %q Kind %v, want %q a.bin attachment", p.Location, p.MIMEType, p.Filename, p.Kind, kindXLSX)
+			}
+			return
+		}
+	}
+	t.Fatalf("no xlsx part:\n%s", dump(res))
+}
+
+func TestZip64(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a 65,536-member archive")
+	}
+	// archive/zip writes a zip64 end of central directory for 65,535 or
+	// more members.
+	files := make([]testutil.File, 65536)
+	for i := range files {
+		files[i] = testutil.File{Name: strconv.Itoa(i), Store: true}
+	}
+	files[65535] = testutil.File{Name: "last.txt", Data: []byte("z64 " + card)}
+	z := testutil.Zip(files...)
+	lim := Limits{MaxParts: 70000, MaxArchiveMembers: 70000}
+	res := run(t, testutil.NewMessage().Text("x").Attach("big.zip", "application/zip", z).Bytes(), lim)
+	checkParts(t, res, []want{{`attachment "big.zip" > "last.txt"`, "z64 " + card}})
+}
+
+func TestUnscannableContent(t *testing.T) {
+	png := append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), make([]byte, 64)...)
+	ole := append([]byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}, make([]byte, 504)...)
+	encOffice := append(append([]byte{}, ole...), utf16le("EncryptedPackage")...)
+	tests := []struct {
+		name   string
+		data   []byte
+		loc    string
+		reason Reason
+	}{
+		{"encrypted zip member", testutil.Zip(testutil.File{Name: "s.txt", Data: []byte("x"), Encrypted: true}), `attachment "f" > "s.txt"`, Encrypted},
+		{"encrypted OOXML", encOffice, `attachment "f"`, Encrypted},
+		{"encrypted ODF", testutil.ODTEncrypted(), `attachment "f"`, Encrypted},
+		{"legacy office", ole, `attachment "f"`, Unsupported},
+		{"image", png, `attachment "f"`, Unsupported},
+		{"random binary", []byte{0x00, 0x01, 0x02, 0x03, 0xfe, 0xff, 0x00, 0x10, 0x11, 0x00, 0x90, 0x91}, `attachment "f"`, Unsupported},
+		{"corrupt zip", testutil.Zip(testutil.File{Name: "a.txt", Data: []byte(strings.Repeat("a", 1000))})[:60], `attachment "f"`, ParseError},
+		{"corrupt gzip", testutil.Gzip("", []byte(strings.Repeat("hello ", 1000)))[:40], `attachment "f" > "content"`, ParseError},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res := run(t, testutil.NewMessage().Text("x").Attach("f", "application/octet-stream", tc.data).Bytes(), Limits{})
+			if !hasUnscannable(res, tc.loc, tc.reason) {
+				t.Errorf("want unscannable %s at %q; got:\n%s", tc.reason, tc.loc, dump(res))
+			}
+		})
+	}
+}
+
+func TestSMIMEAndPGPEncrypted(t *testing.T) {
+	smime := testutil.NewMessage().Part(part("application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m", "base64", testutil.Base64([]byte{0x30, 0x80, 1, 2, 3}, 76))).Bytes()
+	pgp := testutil.NewMessage().Part(part(`multipart/encrypted; protocol="application/pgp-encrypted"; boundary=p`, "", testutil.Multipart("p",
+		part("application/pgp-encrypted", "", []byte("Version: 1")),
+		part("application/octet-stream", "", []byte("-----BEGIN PGP MESSAGE-----\n\nhQEMA\n-----END PGP MESSAGE-----\n"))))).Bytes()
+	inline := testutil.Message("-----BEGIN PGP MESSAGE-----\n\nhQEMA\n-----END PGP MESSAGE-----\n")
+	for name, tc := range map[string]struct {
+		msg []byte
+		loc string
+	}{
+		"smime":      {smime, `attachment "smime.p7m"`},
+		"pgp/mime":   {pgp, "body"},
+		"inline pgp": {inline, "body"},
+	} {
+		res := run(t, tc.msg, Limits{})
+		if !hasUnscannable(res, tc.loc, Encrypted) {
+			t.Errorf("%s: want encrypted at %q; got:\n%s", name, tc.loc, dump(res))
+		}
+	}
+}
