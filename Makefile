@@ -28,7 +28,7 @@ test-race:
 
 test-integration: build
 	./scripts/deps.sh integration
-	mkdir -p bin && cd integration && $(GO) test -count=1 -timeout 40m ./...
+	mkdir -p bin && cd integration && $(GO) test -count=1 -timeout 30m ./...
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)

@@ -83,12 +83,26 @@ func NewPostfix(t testing.TB, cfg PostfixConfig) *Postfix {
 		if err != nil {
 			t.Fatalf("contrib fragment: %v", err)
 		}
-		text := rewrite(string(raw), cfg.Rewrite)
+		rw := map[string]string{"/etc/postfix/": p.ConfDir + "/"}
+		for k, v := range cfg.Rewrite {
+			rw[k] = v
+		}
+		text := rewrite(string(raw), rw)
+		base := filepath.Base(frag)
 		switch {
-		case strings.HasSuffix(frag, "master.cf") || strings.Contains(filepath.Base(frag), "master"):
+		case strings.Contains(base, "master"):
 			master = mergeMaster(master, parseMaster(text), p.Port)
-		default:
+		case strings.Contains(base, "main"):
 			main = append(main, "", "# "+frag, text)
+		default:
+			// A lookup table or other file the fragments name under
+			// /etc/postfix/: installed in the instance's config directory.
+			p.write(base, text)
+			switch filepath.Ext(base) {
+			case ".cidr", ".pcre", ".regexp", ".md", ".txt", ".conf":
+			default:
+				p.postmap(base) // in case it is used as hash: or lmdb:
+			}
 		}
 	}
 	main = append(main, "", "# test overrides")
@@ -278,6 +292,14 @@ func rewrite(text string, m map[string]string) string {
 		text = re.ReplaceAllString(text, "${1}"+m[k]+"${2}")
 	}
 	return text
+}
+
+// postmap builds the indexed form of a table in the config directory.
+func (p *Postfix) postmap(name string) {
+	out, err := exec.Command("postmap", "-c", p.ConfDir, filepath.Join(p.ConfDir, name)).CombinedOutput()
+	if err != nil {
+		p.t.Fatalf("postmap %s: %v\n%s", name, err, out)
+	}
 }
 
 // Addr is the main smtpd's host:port.

@@ -1,0 +1,216 @@
+# Shared helpers of bench-milter.sh and bench-reinject.sh (sourced).
+# Everything runs on loopback in a temporary directory that is removed on
+# exit; every wait is bounded.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BIN=${MAILDLP_BIN:-$ROOT/bin/maildlp}
+PATH=$PATH:/usr/sbin:/usr/lib/postfix/sbin
+
+die() { echo "bench: $*" >&2; exit 1; }
+
+bench_prereqs() {
+	[ "$(id -u)" -eq 0 ] || die "run as root (Postfix instances drop to the postfix user)"
+	for t in postfix postqueue smtp-source smtp-sink; do
+		command -v "$t" >/dev/null || die "$t missing: run scripts/deps.sh integration"
+	done
+	[ -x "$BIN" ] || die "$BIN missing: run make build"
+	T=$(mktemp -d /tmp/maildlp-bench.XXXXXX)
+	chmod 755 "$T"
+	PIDS=()
+	PF_DIRS=()
+	trap bench_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
+bench_cleanup() {
+	for d in "${PF_DIRS[@]}"; do postfix -c "$d/etc" stop >/dev/null 2>&1 || true; done
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${PIDS[@]}"; do
+		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$p" 2>/dev/null || true
+	done
+	if [ -n "${KEEP:-}" ]; then echo "bench: kept $T" >&2; else rm -rf "$T"; fi
+}
+
+# free_port prints a loopback TCP port nobody listens on.
+free_port() {
+	local p
+	for _ in $(seq 200); do
+		p=$((20000 + RANDOM % 40000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return
+		fi
+	done
+	die "no free port"
+}
+
+# wait_port HOST:PORT waits (10 s at most) until something listens.
+wait_port() {
+	local host=${1%:*} port=${1##*:}
+	for _ in $(seq 100); do
+		if (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then return 0; fi
+		sleep 0.1
+	done
+	die "nothing listens on $1"
+}
+
+# make_message FILE BYTES: business text with many numbers (order and
+# invoice numbers, dates, amounts, quantities) and no sensitive data.
+make_message() {
+	local file=$1 size=$2
+	{
+		printf 'From: Bench Sender <bench@test.example>\n'
+		printf 'To: Sink <sink@ext.example>\n'
+		printf 'Subject: Order status report\n'
+		printf 'Message-ID: <bench-%s@test.example>\n' "$size"
+		printf 'MIME-Version: 1.0\nContent-Type: text/plain; charset=us-ascii\n\n'
+		awk -v size="$size" 'BEGIN {
+			size += 0
+			srand(42)
+			split("widget gasket bearing valve sensor bracket cable relay fuse panel", item, " ")
+			split("Hamburg Lyon Leeds Porto Turin Gdansk Utrecht Graz Malmo Cork", city, " ")
+			n = 0
+			while (n < size) {
+				line = sprintf("Order %d-%04d: %d x %s %c%d at %d.%02d EUR, ship %04d-%02d-%02d to %s depot %d, invoice %d/%d, total %d,%03d.%02d EUR.",
+					2026, int(rand()*9999), 1+int(rand()*500), item[1+int(rand()*10)], 65+int(rand()*26), int(rand()*999),
+					int(rand()*900)+10, int(rand()*100), 2026, 1+int(rand()*12), 1+int(rand()*28), city[1+int(rand()*10)],
+					int(rand()*90)+1, int(rand()*99999), 2026, int(rand()*999), int(rand()*1000), int(rand()*100))
+				print line
+				n += length(line) + 1
+			}
+		}'
+	} >"$file"
+}
+
+# cpu_busy prints the machine's busy jiffies so far (user+nice+system+irq+softirq+steal).
+cpu_busy() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat; }
+# cpu_total prints all jiffies so far.
+cpu_total() { awk '/^cpu /{s=0; for(i=2;i<=NF;i++) s+=$i; print s}' /proc/stat; }
+# proc_cpu PID prints the process's utime+stime in jiffies.
+proc_cpu() { if [ -r "/proc/$1/stat" ]; then awk '{print $14+$15}' "/proc/$1/stat"; else echo 0; fi; }
+HZ=$(getconf CLK_TCK)
+NCPU=$(nproc)
+
+now_ns() { date +%s%N; }
+
+# start_sink PORT: smtp-sink on 127.0.0.1:PORT.
+start_sink() {
+	smtp-sink -u postfix -h sink.test.example "127.0.0.1:$1" 1024 >"$T/sink-$1.log" 2>&1 &
+	PIDS+=($!)
+	wait_port "127.0.0.1:$1"
+}
+
+# postfix_instance DIR RELAY_PORT MASTER_LINES: writes and starts a
+# throwaway Postfix instance in DIR relaying to 127.0.0.1:RELAY_PORT; the
+# master.cf service lines are given by the caller.
+postfix_instance() {
+	local dir=$1 relay=$2 master=$3 extra_main=${4:-}
+	mkdir -p "$dir/etc" "$dir/spool" "$dir/data"
+	chown postfix "$dir/data"
+	cat >"$dir/etc/main.cf" <<EOM
+compatibility_level = 3.6
+myhostname = mta.test.example
+mydomain = test.example
+mydestination =
+mynetworks = 127.0.0.0/8
+alias_maps =
+alias_database =
+local_recipient_maps =
+biff = no
+smtputf8_enable = no
+smtp_dns_support_level = disabled
+in_flow_delay = 0
+smtpd_error_sleep_time = 0
+message_size_limit = 52428800
+default_process_limit = 200
+default_destination_concurrency_limit = 50
+smtp_tls_security_level = none
+$extra_main
+queue_directory = $dir/spool
+data_directory = $dir/data
+maillog_file = $dir/maillog
+maillog_file_prefixes = $dir
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mail_owner = postfix
+setgid_group = postdrop
+relayhost = [127.0.0.1]:$relay
+EOM
+	cat >"$dir/etc/master.cf" <<EOM
+$master
+pickup    unix n - n 60 1 pickup
+cleanup   unix n - n - 0 cleanup
+qmgr      unix n - n 300 1 qmgr
+rewrite   unix - - n - - trivial-rewrite
+bounce    unix - - n - 0 bounce
+defer     unix - - n - 0 bounce
+trace     unix - - n - 0 bounce
+verify    unix - - n - 1 verify
+flush     unix n - n 1000? 0 flush
+proxymap  unix - - n - - proxymap
+smtp      unix - - n - - smtp
+relay     unix - - n - - smtp
+showq     unix n - n - - showq
+error     unix - - n - - error
+retry     unix - - n - - error
+discard   unix - - n - - discard
+anvil     unix - - n - 1 anvil
+scache    unix - - n - 1 scache
+postlog   unix-dgram n - n - 1 postlogd
+EOM
+	PF_DIRS+=("$dir")
+	postfix -c "$dir/etc" start >/dev/null 2>&1 || { cat "$dir/maillog" >&2; die "postfix start failed"; }
+}
+
+# queue_empty DIR waits (bounded by SECS, default 300) until the instance's
+# queue is empty.
+queue_empty() {
+	local dir=$1 secs=${2:-300}
+	local deadline=$(( $(date +%s) + secs ))
+	while [ -n "$(postqueue -c "$dir/etc" -j 2>/dev/null | head -c1)" ]; do
+		[ "$(date +%s)" -lt "$deadline" ] || die "queue of $dir not empty after ${secs}s"
+		sleep 0.05
+	done
+}
+
+# write_maildlp_config FILE MILTER_PORT SOCK HOP_PORT NEXT_HOP MILTER(true|false) REINJECT(true|false)
+write_maildlp_config() {
+	local file=$1 mport=$2 sock=$3 hport=$4 next=$5 milter=$6 reinject=$7
+	cat >"$file" <<EOM
+policy_files = ["$ROOT/contrib/policies/default.toml"]
+internal_domains = ["test.example"]
+
+[log]
+format = "json"
+level = "warn"
+
+[incidents]
+path = "$T/incidents.jsonl"
+
+[notify]
+relay = "127.0.0.1:9"
+from = "dlp@test.example"
+outbox_dir = "$T/outbox"
+
+[milter]
+enabled = $milter
+listen = ["inet:$mport@127.0.0.1", "unix:$sock"]
+socket_mode = "0666"
+
+[reinject]
+enabled = $reinject
+listen = "127.0.0.1:$hport"
+mode = "forward"
+next_hops = ["127.0.0.1:$next"]
+EOM
+}
+
+# start_maildlp CONFIG: runs maildlp serve; sets DLP_PID.
+start_maildlp() {
+	"$BIN" serve --config "$1" >"$T/maildlp.log" 2>&1 &
+	DLP_PID=$!
+	PIDS+=("$DLP_PID")
+}
+
+fmt_ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }

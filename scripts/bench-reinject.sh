@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Reinjection hop benchmark, side by side in one run: smtp-source ->
+# smtp-sink directly, through Postfix's own before-queue proxy
+# (smtpd_proxy_filter pointing at the sink: pure pass-through), and
+# through the maildlp hop (forwarding mode, full default policy). 4 KiB
+# and 1 MiB business-text messages, 10 and 50 sessions. Prints msg/s and
+# the ratio to direct. Not part of `make test`.
+#
+#   make bench-reinject           (or: sudo scripts/bench-reinject.sh)
+#   N4K=2000 N1M=100 SESSIONS="10 50" scripts/bench-reinject.sh
+set -euo pipefail
+. "$(dirname "$0")/bench-lib.sh"
+
+N4K=${N4K:-2000}
+N1M=${N1M:-100}
+SESSIONS=${SESSIONS:-10 50}
+
+bench_prereqs
+make_message "$T/msg-4k" 4096
+make_message "$T/msg-1m" 1048576
+
+SINK=$(free_port)
+start_sink "$SINK"
+
+MPORT=$(free_port)
+HOP=$(free_port)
+write_maildlp_config "$T/maildlp.toml" "$MPORT" "$T/milter.sock" "$HOP" "$SINK" false true
+start_maildlp "$T/maildlp.toml"
+wait_port "127.0.0.1:$HOP"
+
+PX=$(free_port)
+PF=$T/postfix
+postfix_instance "$PF" "$SINK" "127.0.0.1:$PX inet n - n - 100 smtpd -o smtpd_proxy_filter=127.0.0.1:$SINK -o smtpd_proxy_ehlo=mta.test.example" "smtpd_milters ="
+wait_port "127.0.0.1:$PX"
+
+for p in $SINK $PX $HOP; do smtp-source -s 2 -m 10 -F "$T/msg-4k" -f bench@test.example -t sink@ext.example "127.0.0.1:$p"; done
+
+declare -A RATE
+printf '%-6s %-4s %-14s %6s %8s %9s %8s %10s %7s\n' size sess path msgs seconds "msg/s" "MB/s" "cpu(cores)" ratio
+run() { # label size-label file count sessions port
+	local label=$1 sz=$2 file=$3 n=$4 s=$5 port=$6
+	local b0 t0 d0 start end b1 t1 d1 secs rate mbs cores bytes
+	bytes=$(stat -c %s "$file")
+	b0=$(cpu_busy); t0=$(cpu_total); d0=$(proc_cpu "$DLP_PID")
+	start=$(now_ns)
+	timeout 600 smtp-source -s "$s" -m "$n" -F "$file" -f bench@test.example -t sink@ext.example "127.0.0.1:$port" ||
+		die "smtp-source failed ($label $sz c=$s)"
+	end=$(now_ns)
+	b1=$(cpu_busy); t1=$(cpu_total); d1=$(proc_cpu "$DLP_PID")
+	secs=$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", (b-a)/1e9}')
+	rate=$(awk -v n="$n" -v s="$secs" 'BEGIN{printf "%.1f", n/s}')
+	mbs=$(awk -v n="$n" -v b="$bytes" -v s="$secs" 'BEGIN{printf "%.1f", n*b/s/1048576}')
+	cores=$(awk -v b="$((b1-b0))" -v t="$((t1-t0))" -v c="$NCPU" -v d="$((d1-d0))" -v hz="$HZ" -v s="$secs" \
+		'BEGIN{ if (t>0) printf "%.2f(dlp %.2f)", b/t*c, d/hz/s; else print "-" }')
+	RATE[$sz/$s/$label]=$rate
+	printf '%-6s %-4s %-14s %6d %8s %9s %8s %10s %7s\n' "$sz" "$s" "$label" "$n" "$secs" "$rate" "$mbs" "$cores" "$(fmt_ratio "$rate" "${RATE[$sz/$s/direct]:-0}")"
+}
+
+for sz in 4k 1m; do
+	if [ "$sz" = 4k ]; then n=$N4K; else n=$N1M; fi
+	for s in $SESSIONS; do
+		run direct "$sz" "$T/msg-$sz" "$n" "$s" "$SINK"
+		run postfix-proxy "$sz" "$T/msg-$sz" "$n" "$s" "$PX"
+		run maildlp-hop "$sz" "$T/msg-$sz" "$n" "$s" "$HOP"
+	done
+done
+echo "machine: $NCPU cores, $(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)"
