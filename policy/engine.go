@@ -1,0 +1,448 @@
+package policy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/mail"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/maildlp/maildlp/config"
+	"github.com/maildlp/maildlp/policy/action"
+	"github.com/maildlp/maildlp/policy/detect"
+	"github.com/maildlp/maildlp/policy/extract"
+)
+
+// UnscannablePolicy is the name under which the main config's unscannable
+// outcome appears in a verdict's policies.
+const UnscannablePolicy = "unscannable content"
+
+// maxNoticeEvidence bounds the evidence lines in one notice.
+const maxNoticeEvidence = 20
+
+// Engine evaluates messages against compiled policies. It is safe for
+// concurrent use and never changes after New: a reload builds a new one.
+type Engine struct {
+	cfg      *config.Config
+	policies []*compiled
+	limits   extract.Limits
+	internal []string
+	outcome  action.Action // for unscannable content no policy covers
+
+	scan    func(text string, dst []detect.Match) []detect.Match
+	extract func(ctx context.Context, r io.Reader, lim extract.Limits) (*extract.Result, error)
+}
+
+// Config returns the configuration the engine was built from.
+func (e *Engine) Config() *config.Config { return e.cfg }
+
+// Limits returns the extraction limits of the engine.
+func (e *Engine) Limits() extract.Limits { return e.limits }
+
+// compile builds an engine around a scanner and an extractor.
+func compile(cfg *config.Config,
+	scan func(string, []detect.Match) []detect.Match,
+	ext func(context.Context, io.Reader, extract.Limits) (*extract.Result, error),
+) (*Engine, error) {
+	if cfg == nil {
+		return nil, errors.New("policy: nil config")
+	}
+	e := &Engine{cfg: cfg, scan: scan, extract: ext, internal: lowerAll(cfg.InternalDomains)}
+	l := cfg.Limits
+	e.limits = extract.Limits{
+		MaxMessageBytes:      int64(l.MaxMessageBytes),
+		MaxParts:             l.MaxParts,
+		MaxDepth:             l.MaxDepth,
+		MaxArchiveMembers:    l.MaxArchiveMembers,
+		MaxDecompressedBytes: int64(l.MaxDecompressedBytes),
+		MaxExpansionRatio:    l.MaxExpansionRatio,
+		MaxTextBytes:         int64(l.MaxTextBytes),
+		ScanTimeout:          l.ScanTimeout.D(),
+	}
+	d := extract.DefaultLimits()
+	fill := func(v *int64, dv int64) {
+		if *v <= 0 {
+			*v = dv
+		}
+	}
+	fill(&e.limits.MaxMessageBytes, d.MaxMessageBytes)
+	fill(&e.limits.MaxDecompressedBytes, d.MaxDecompressedBytes)
+	fill(&e.limits.MaxExpansionRatio, d.MaxExpansionRatio)
+	fill(&e.limits.MaxTextBytes, d.MaxTextBytes)
+	if e.limits.MaxParts <= 0 {
+		e.limits.MaxParts = d.MaxParts
+	}
+	if e.limits.MaxDepth <= 0 {
+		e.limits.MaxDepth = d.MaxDepth
+	}
+	if e.limits.MaxArchiveMembers <= 0 {
+		e.limits.MaxArchiveMembers = d.MaxArchiveMembers
+	}
+	if e.limits.ScanTimeout <= 0 {
+		e.limits.ScanTimeout = d.ScanTimeout
+	}
+	switch cfg.Unscannable {
+	case "", "quarantine":
+		e.outcome = action.Quarantine
+	default:
+		a, err := action.ParseAction(cfg.Unscannable)
+		if err != nil {
+			return nil, fmt.Errorf("policy: unscannable outcome: %w", err)
+		}
+		e.outcome = a
+	}
+	var errs []error
+	for i := range cfg.Policies {
+		p := &cfg.Policies[i]
+		if !p.IsEnabled() {
+			continue
+		}
+		c, err := compilePolicy(p)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		e.policies = append(e.policies, c)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Evaluate scans one message and returns the verdict. It never panics: a
+// panic in extraction, detection or evaluation becomes Verdict.Err (the
+// action stays Pass and the front end applies its on_error outcome). An
+// I/O error reading the message or a cancelled ctx is also Verdict.Err.
+func (e *Engine) Evaluate(ctx context.Context, m Message) (v action.Verdict) {
+	v, _ = e.evaluate(ctx, m, false)
+	return v
+}
+
+// Explain evaluates m like Evaluate and also says, for each policy, why it
+// matched or not. It is for maildlp scan --explain and tests; the
+// explanation names detectors, counts, header names and locations, never a
+// matched value.
+func (e *Engine) Explain(ctx context.Context, m Message) (action.Verdict, []Explanation) {
+	return e.evaluate(ctx, m, true)
+}
+
+// Explanation says why one policy matched or not.
+type Explanation struct {
+	Policy  string
+	Matched bool
+	// Excepted names the exception that applied, if any.
+	Excepted string
+	// Lines is the evaluation trace of the rule, indented by depth.
+	Lines []string
+}
+
+func (e *Engine) evaluate(ctx context.Context, m Message, explain bool) (v action.Verdict, ex []Explanation) {
+	id := newIncidentID()
+	defer func() {
+		if r := recover(); r != nil {
+			v = action.Verdict{Action: action.Pass, IncidentID: id,
+				Err: fmt.Errorf("policy: recovered panic: %v\n%s", r, debug.Stack())}
+			ex = nil
+		}
+	}()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, cancel := context.WithTimeout(ctx, e.limits.ScanTimeout)
+	defer cancel()
+	body := m.Body
+	if body == nil {
+		body = strings.NewReader("")
+	}
+	res, err := e.extract(ctx, body, e.limits)
+	if err != nil {
+		return action.Verdict{Action: action.Pass, IncidentID: id, Err: fmt.Errorf("policy: extract: %w", err)}, nil
+	}
+	env := m.Envelope
+	if len(env.Rcpts) == 0 {
+		env = envelopeFromHeader(env, res.Header)
+	}
+	f := newFacts(env, res, e.internal)
+	var buf []detect.Match
+	for i := range f.parts {
+		if ctx.Err() != nil {
+			// The deadline passed during detection: what is left is
+			// unscannable, never silently passed.
+			for j := i; j < len(f.parts); j++ {
+				f.unscannable = append(f.unscannable, extract.Unscannable{Location: f.parts[j].Location, Reason: extract.Timeout, Detail: "scan deadline during detection"})
+			}
+			break
+		}
+		buf = e.scan(f.parts[i].Text, buf[:0])
+		f.add(i, buf)
+	}
+	return e.decide(f, id, explain)
+}
+
+// envelopeFromHeader fills sender and recipients from From, To and Cc when
+// the envelope has no recipients (maildlp scan of a file).
+func envelopeFromHeader(env Envelope, header []extract.HeaderField) Envelope {
+	for _, h := range header {
+		switch strings.ToLower(h.Name) {
+		case "from":
+			if env.MailFrom == "" {
+				if a, err := mail.ParseAddress(h.Value); err == nil {
+					env.MailFrom = a.Address
+				}
+			}
+		case "to", "cc", "bcc":
+			if l, err := mail.ParseAddressList(h.Value); err == nil {
+				for _, a := range l {
+					env.Rcpts = append(env.Rcpts, a.Address)
+				}
+			}
+		}
+	}
+	return env
+}
+
+// excepted returns the exception that exempts the message from c, if any.
+func (c *compiled) excepted(f *facts) string {
+	if len(c.except.senders) > 0 && matchAddress(c.except.senders, f.env.MailFrom) {
+		return "sender " + displayAddr(f.env.MailFrom) + " is excepted"
+	}
+	if n := len(f.env.Rcpts); n > 0 && (len(c.except.recipients) > 0 || len(c.except.domains) > 0) {
+		all := true
+		for _, r := range f.env.Rcpts {
+			if !matchAddress(c.except.recipients, r) && !inDomains(c.except.domains, r) {
+				all = false
+				break
+			}
+		}
+		if all {
+			return "every recipient is excepted"
+		}
+	}
+	for _, d := range c.except.detectors {
+		if len(f.byDetector[d]) > 0 {
+			return "detector " + d + " matched"
+		}
+	}
+	return ""
+}
+
+// decide evaluates every policy once and merges the result into one verdict.
+func (e *Engine) decide(f *facts, id string, explain bool) (action.Verdict, []Explanation) {
+	v := action.Verdict{Action: action.Pass, IncidentID: id}
+	v.Detections = f.detections()
+	for _, u := range f.unscannable {
+		v.Unscannable = append(v.Unscannable, action.Unscannable{Location: u.Location, Reason: string(u.Reason)})
+	}
+	var exps []Explanation
+	var enforced []*compiled
+	handled := false // a policy's unscannable condition covers the unscannable content
+	for _, c := range e.policies {
+		var tr *tracer
+		if explain {
+			tr = &tracer{}
+		}
+		why := c.excepted(f)
+		matched := c.rule.eval(f, tr)
+		if len(f.unscannable) > 0 && !handled {
+			c.rule.walk(func(n *cond) {
+				if n.kind == config.KindUnscannable && n.eval(f, nil) {
+					handled = true
+				}
+			})
+		}
+		if explain {
+			exps = append(exps, Explanation{Policy: c.cfg.Name, Matched: matched && why == "", Excepted: why, Lines: tr.lines})
+		}
+		if !matched || why != "" {
+			continue
+		}
+		hit := action.PolicyHit{Name: c.cfg.Name, Severity: c.cfg.Severity, Mode: "prevent", Action: c.action}
+		if c.monitor || e.cfg.TrialMode {
+			hit.Mode = "monitor"
+		} else {
+			enforced = append(enforced, c)
+		}
+		v.Policies = append(v.Policies, hit)
+	}
+	unscannableHit := len(f.unscannable) > 0 && !handled && e.outcome != action.Pass
+	if unscannableHit {
+		hit := action.PolicyHit{Name: UnscannablePolicy, Severity: "medium", Mode: "prevent", Action: e.outcome}
+		if e.cfg.TrialMode {
+			hit.Mode = "monitor"
+		}
+		v.Policies = append(v.Policies, hit)
+		if explain {
+			exps = append(exps, Explanation{Policy: UnscannablePolicy, Matched: true,
+				Lines: []string{fmt.Sprintf("+ %d unscannable item(s) not covered by any policy: main config unscannable = %q", len(f.unscannable), e.cfg.Unscannable)}})
+		}
+	}
+	e.merge(&v, f, enforced, unscannableHit && !e.cfg.TrialMode)
+	return v, exps
+}
+
+// merge applies the enforced policies' responses to v by precedence.
+func (e *Engine) merge(v *action.Verdict, f *facts, enforced []*compiled, unscannable bool) {
+	for _, c := range enforced {
+		v.Action = max(v.Action, c.action)
+	}
+	if unscannable {
+		v.Action = max(v.Action, e.outcome)
+	}
+	if v.Action == action.Pass {
+		return
+	}
+	subject := f.maskedSubject()
+	for _, c := range enforced {
+		p := c.cfg
+		vars := strings.NewReplacer("{policy}", p.Name, "{incident_id}", v.IncidentID)
+		switch {
+		case v.Action == action.Block && c.action == action.Block && v.Reply.Code == 0:
+			v.Reply = action.Reply{Code: p.Block.Code, Enhanced: p.Block.Enhanced, Text: vars.Replace(p.Block.Text)}
+		case v.Action == action.TempFail && c.action == action.TempFail && v.Reply.Code == 0:
+			v.Reply = action.Reply{Code: p.TempFail.Code, Enhanced: p.TempFail.Enhanced, Text: vars.Replace(p.TempFail.Text)}
+		}
+		if v.Action == action.Quarantine && p.Quarantine != nil && v.QuarantineReason == "" {
+			v.QuarantineReason = vars.Replace(p.Quarantine.Reason)
+		}
+		if v.Action == action.Redirect && p.Redirect != nil {
+			for _, a := range p.Redirect.To {
+				v.RedirectTo = appendUnique(v.RedirectTo, a)
+			}
+		}
+		if p.Modify != nil && v.Action >= action.Modify && v.Action <= action.Quarantine {
+			m := p.Modify
+			if m.SubjectPrefix != "" && !strings.Contains(v.SubjectPrefix, m.SubjectPrefix) {
+				v.SubjectPrefix += m.SubjectPrefix
+			}
+			if m.SubjectReplace != "" && v.SubjectReplace == "" {
+				v.SubjectReplace = strings.NewReplacer("{policy}", p.Name, "{incident_id}", v.IncidentID, "{subject}", subject).Replace(m.SubjectReplace)
+			}
+			for _, h := range m.Headers {
+				if !containsHeader(v.AddHeaders, h.Name, h.Value) {
+					v.AddHeaders = append(v.AddHeaders, action.Header{Name: h.Name, Value: h.Value})
+				}
+			}
+		}
+		if p.Notify != nil {
+			if n, ok := e.notice(c, f, v, subject); ok {
+				v.Notices = append(v.Notices, n)
+			}
+		}
+	}
+	if unscannable {
+		name := UnscannablePolicy
+		switch {
+		case v.Action == action.Block && v.Reply.Code == 0:
+			v.Reply = action.Reply{Code: config.DefaultBlockCode, Enhanced: config.DefaultBlockEnhanced,
+				Text: "message refused: content that cannot be scanned (incident " + v.IncidentID + ")"}
+		case v.Action == action.TempFail && v.Reply.Code == 0:
+			v.Reply = action.Reply{Code: config.DefaultTempCode, Enhanced: config.DefaultTempEnhanced,
+				Text: "message deferred: content that cannot be scanned (incident " + v.IncidentID + ")"}
+		case v.Action == action.Quarantine && v.QuarantineReason == "":
+			v.QuarantineReason = "held: " + name + " (incident " + v.IncidentID + ")"
+		}
+	}
+	if v.Action == action.Block || v.Action == action.TempFail {
+		// nothing is delivered: no changes to carry
+		v.SubjectPrefix, v.SubjectReplace, v.AddHeaders, v.RedirectTo = "", "", nil, nil
+	}
+}
+
+func containsHeader(l []action.Header, name, value string) bool {
+	for _, h := range l {
+		if strings.EqualFold(h.Name, name) && h.Value == value {
+			return true
+		}
+	}
+	return false
+}
+
+// notice renders the notify response of c.
+func (e *Engine) notice(c *compiled, f *facts, v *action.Verdict, subject string) (action.Notice, bool) {
+	p := c.cfg
+	var to []string
+	if p.Notify.Sender && f.env.MailFrom != "" {
+		to = append(to, f.env.MailFrom)
+	}
+	for _, a := range p.Notify.To {
+		to = appendUnique(to, a)
+	}
+	if len(to) == 0 {
+		return action.Notice{}, false
+	}
+	ev := f.evidence(c.detectors, maxNoticeEvidence)
+	for _, u := range f.unscannable {
+		if len(ev) < maxNoticeEvidence {
+			ev = append(ev, "unscannable ("+string(u.Reason)+") "+u.Location)
+		}
+	}
+	evidence := "  (none)"
+	if len(ev) > 0 {
+		evidence = "  " + strings.Join(ev, "\n  ")
+	}
+	r := strings.NewReplacer(
+		"{policy}", p.Name,
+		"{description}", p.Description,
+		"{severity}", p.Severity,
+		"{action}", v.Action.String(),
+		"{incident_id}", v.IncidentID,
+		"{sender}", displayAddr(f.env.MailFrom),
+		"{recipients}", strings.Join(f.env.Rcpts, ", "),
+		"{subject}", subject,
+		"{evidence}", evidence,
+	)
+	return action.Notice{To: to, Subject: oneLine(r.Replace(p.Notify.Subject)), Body: r.Replace(p.Notify.Body)}, true
+}
+
+func oneLine(s string) string {
+	return strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
+}
+
+// tracer records an explanation; a nil tracer records nothing.
+type tracer struct {
+	lines []string
+	depth int
+	open_ []int // index of each open group line
+}
+
+func (t *tracer) leaf(ok bool, format string, args ...any) {
+	if t == nil {
+		return
+	}
+	t.lines = append(t.lines, strings.Repeat("  ", t.depth)+mark(ok)+" "+fmt.Sprintf(format, args...))
+}
+
+func (t *tracer) open(label string) {
+	if t == nil {
+		return
+	}
+	t.open_ = append(t.open_, len(t.lines))
+	t.lines = append(t.lines, strings.Repeat("  ", t.depth)+"? "+label)
+	t.depth++
+}
+
+func (t *tracer) close(ok bool) {
+	if t == nil {
+		return
+	}
+	t.depth--
+	i := t.open_[len(t.open_)-1]
+	t.open_ = t.open_[:len(t.open_)-1]
+	line := t.lines[i]
+	pad := strings.Repeat("  ", t.depth)
+	t.lines[i] = pad + mark(ok) + strings.TrimPrefix(line, pad+"?")
+}
+
+func mark(ok bool) string {
+	if ok {
+		return "+"
+	}
+	return "-"
+}
+
+// now is replaced in tests.
+var now = time.Now

@@ -1,0 +1,284 @@
+package policy
+
+import (
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/maildlp/maildlp/policy/action"
+	"github.com/maildlp/maildlp/policy/detect"
+	"github.com/maildlp/maildlp/policy/extract"
+)
+
+// Evidence and locations kept per detection in a verdict. Counts are
+// always exact; only the lists shown beside them are bounded.
+const (
+	maxEvidence  = 10
+	maxLocations = 10
+)
+
+// hit is one match with the part it was found in.
+type hit struct {
+	detect.Match
+	part int // index into facts.parts
+}
+
+// facts is everything the rules look at for one message.
+type facts struct {
+	env         Envelope
+	direction   string // outbound or internal
+	header      []extract.HeaderField
+	parts       []extract.Part
+	unscannable []extract.Unscannable
+	hits        []hit
+	byDetector  map[string][]int // detector -> indexes into hits
+}
+
+func newFacts(env Envelope, res *extract.Result, internal []string) *facts {
+	f := &facts{env: env, byDetector: map[string][]int{}}
+	if res != nil {
+		f.header, f.parts, f.unscannable = res.Header, res.Parts, res.Unscannable
+	}
+	f.direction = direction(f.env.Rcpts, internal)
+	return f
+}
+
+// direction is internal when every recipient is in an internal domain.
+func direction(rcpts []string, internal []string) string {
+	if len(internal) == 0 || len(rcpts) == 0 {
+		return "outbound"
+	}
+	for _, r := range rcpts {
+		if !inDomains(internal, r) {
+			return "outbound"
+		}
+	}
+	return "internal"
+}
+
+func (f *facts) add(part int, ms []detect.Match) {
+	for _, m := range ms {
+		f.byDetector[m.Detector] = append(f.byDetector[m.Detector], len(f.hits))
+		f.hits = append(f.hits, hit{Match: m, part: part})
+	}
+}
+
+// qualifies reports whether a match counts for a condition.
+func qualifies(m *detect.Match, minConf detect.Confidence, tests bool) bool {
+	return m.Confidence >= minConf && (tests || !m.TestValue)
+}
+
+// count is the number of distinct values of a detector that qualify.
+func (f *facts) count(det string, minConf detect.Confidence, tests bool) int {
+	idx := f.byDetector[det]
+	var seen []uint64
+	for _, i := range idx {
+		m := &f.hits[i].Match
+		if !qualifies(m, minConf, tests) {
+			continue
+		}
+		if !containsKey(seen, m.Key) {
+			seen = append(seen, m.Key)
+		}
+	}
+	return len(seen)
+}
+
+func containsKey(l []uint64, k uint64) bool {
+	for _, x := range l {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+// proximity counts distinct values of a that have a value of b within
+// window characters in the same part.
+func (f *facts) proximity(a, b string, window int, minConf detect.Confidence, tests bool) int {
+	var seen []uint64
+	for _, i := range f.byDetector[a] {
+		x := &f.hits[i]
+		if !qualifies(&x.Match, minConf, tests) || containsKey(seen, x.Key) {
+			continue
+		}
+		for _, j := range f.byDetector[b] {
+			y := &f.hits[j]
+			if y.part != x.part || !qualifies(&y.Match, minConf, tests) || (a == b && y.Key == x.Key) {
+				continue
+			}
+			if gap(x.Start, x.End, y.Start, y.End) <= window {
+				seen = append(seen, x.Key)
+				break
+			}
+		}
+	}
+	return len(seen)
+}
+
+// gap is the number of characters between two spans (0 when they touch
+// or overlap).
+func gap(s1, e1, s2, e2 int) int {
+	if s2 >= e1 {
+		return s2 - e1
+	}
+	if s1 >= e2 {
+		return s1 - e2
+	}
+	return 0
+}
+
+// attachment finds an attachment with every property of n.
+func (f *facts) attachment(n *cond) (string, bool) {
+	for i := range f.parts {
+		p := &f.parts[i]
+		if p.Kind != extract.KindAttachment {
+			continue
+		}
+		if len(n.fileTypes) > 0 && !globAny(n.fileTypes, strings.ToLower(p.MIMEType)) {
+			continue
+		}
+		if len(n.filenames) > 0 && !globAny(n.filenames, strings.ToLower(path.Base(p.Filename))) && !globAny(n.filenames, strings.ToLower(p.Filename)) {
+			continue
+		}
+		if p.Size < n.minSize || n.maxSize >= 0 && p.Size > n.maxSize {
+			continue
+		}
+		return p.Location, true
+	}
+	return "", false
+}
+
+func globAny(patterns []string, s string) bool {
+	for _, p := range patterns {
+		if ok, _ := path.Match(p, s); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// header reports whether a top-level header field satisfies n.
+func (f *facts) hasHeader(n *cond) bool {
+	for _, h := range f.header {
+		if !strings.EqualFold(h.Name, n.header) {
+			continue
+		}
+		switch {
+		case n.re != nil:
+			if n.re.MatchString(h.Value) {
+				return true
+			}
+		case n.contains != "":
+			if strings.Contains(strings.ToLower(h.Value), n.contains) {
+				return true
+			}
+		default:
+			return true
+		}
+	}
+	return false
+}
+
+// detections sums up every detector with matches at medium confidence or
+// above, sorted by name.
+func (f *facts) detections() []action.Detection {
+	var out []action.Detection
+	names := make([]string, 0, len(f.byDetector))
+	for name := range f.byDetector {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		var d action.Detection
+		var keys []uint64
+		allTest := true
+		var maxConf detect.Confidence
+		for _, i := range f.byDetector[name] {
+			h := &f.hits[i]
+			if h.Confidence < detect.Medium {
+				continue
+			}
+			maxConf = max(maxConf, h.Confidence)
+			if !h.TestValue {
+				allTest = false
+			}
+			if !containsKey(keys, h.Key) {
+				keys = append(keys, h.Key)
+				if len(d.Evidence) < maxEvidence && !containsString(d.Evidence, h.Evidence) {
+					d.Evidence = append(d.Evidence, h.Evidence)
+				}
+			}
+			if loc := f.parts[h.part].Location; len(d.Locations) < maxLocations && !containsString(d.Locations, loc) {
+				d.Locations = append(d.Locations, loc)
+			}
+		}
+		if len(keys) == 0 {
+			continue
+		}
+		d.Type, d.Count, d.Confidence, d.TestValue = name, len(keys), maxConf.String(), allTest
+		out = append(out, d)
+	}
+	return out
+}
+
+// evidence lists "detector ****1111 in location" lines for the given
+// detectors (at medium confidence or above), for notices.
+func (f *facts) evidence(detectors []string, limit int) []string {
+	var out []string
+	for _, name := range detectors {
+		var keys []uint64
+		for _, i := range f.byDetector[name] {
+			h := &f.hits[i]
+			if h.Confidence < detect.Medium || containsKey(keys, h.Key) {
+				continue
+			}
+			keys = append(keys, h.Key)
+			if len(out) < limit {
+				out = append(out, name+" "+h.Evidence+" in "+f.parts[h.part].Location)
+			}
+		}
+	}
+	return out
+}
+
+func containsString(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// maskedSubject is the subject with every detected value replaced by its
+// masked evidence, so that notices can name it.
+func (f *facts) maskedSubject() string {
+	for pi := range f.parts {
+		p := &f.parts[pi]
+		if p.Kind != extract.KindHeader || !strings.EqualFold(p.Location, "header:Subject") {
+			continue
+		}
+		text := p.Text
+		var spans []hit
+		for _, h := range f.hits {
+			if h.part == pi && h.Start >= 0 && h.End <= len(text) && h.Start < h.End {
+				spans = append(spans, h)
+			}
+		}
+		sort.Slice(spans, func(i, j int) bool { return spans[i].Start < spans[j].Start })
+		var b strings.Builder
+		last := 0
+		for _, h := range spans {
+			if h.Start < last {
+				continue
+			}
+			b.WriteString(text[last:h.Start])
+			b.WriteString(h.Evidence)
+			last = h.End
+		}
+		b.WriteString(text[last:])
+		return b.String()
+	}
+	return ""
+}
