@@ -1,0 +1,276 @@
+package reinject
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/textproto"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+// reply is one SMTP reply as the downstream sent it: the code and each
+// line's text after "ddd-" / "ddd " (enhanced status code included).
+type reply struct {
+	Code  int
+	Lines []string
+}
+
+func (r reply) String() string { return fmt.Sprintf("%d %s", r.Code, strings.Join(r.Lines, " / ")) }
+
+func (r reply) ok() bool { return r.Code/100 == 2 }
+
+// upstream turns the downstream's reply into the error go-smtp writes back
+// verbatim: with NoEnhancedCode, go-smtp prints each line as given, so
+// the downstream's own enhanced codes and text survive, multi-line too.
+// 421 becomes 451: the downstream closing its session does not close ours.
+func (r reply) upstream() *smtp.SMTPError {
+	code := r.Code
+	if code == 421 {
+		code = 451
+	}
+	return &smtp.SMTPError{Code: code, EnhancedCode: smtp.NoEnhancedCode, Message: strings.Join(r.Lines, "\n")}
+}
+
+// downstream is the hop's SMTP client for one transaction. It is built on
+// net/textproto, the layer go-smtp's own client uses, because go-smtp's
+// client cannot send a command line of our choosing: it rewrites BODY to
+// 8BITMIME, drops DSN parameters, has no XFORWARD, keeps no raw reply
+// lines and sets no deadline while DATA streams.
+type downstream struct {
+	conn   net.Conn
+	tp     *textproto.Conn
+	addr   string
+	ext    map[string]string
+	tls    bool
+	to     timeouts
+	closed bool
+}
+
+type timeouts struct {
+	connect, command, data, final time.Duration
+}
+
+// errNoTLS is a next hop that cannot give the TLS the configuration or the
+// TLS chain rule asks for.
+var errNoTLS = errors.New("reinject: next hop does not offer STARTTLS")
+
+// hopError is a next hop that refused or failed before the transaction.
+type hopError struct {
+	Addr   string
+	Reply  *reply // the refusing reply, if any
+	Err    error
+	Reason string
+}
+
+func (e *hopError) Error() string {
+	if e.Reply != nil {
+		return fmt.Sprintf("next hop %s: %s: %s", e.Addr, e.Reason, e.Reply)
+	}
+	return fmt.Sprintf("next hop %s: %s: %v", e.Addr, e.Reason, e.Err)
+}
+
+func (e *hopError) Unwrap() error { return e.Err }
+
+// tlsNeed is what TLS the hop must get from one downstream.
+type tlsNeed struct {
+	config   *tls.Config // nil: do not start TLS
+	required bool        // no TLS, no delivery
+}
+
+// dialDownstream connects, reads the greeting, says EHLO and starts TLS
+// when asked to. Any failure is a *hopError; the connection is closed.
+func dialDownstream(ctx context.Context, d *net.Dialer, addr, helo string, need tlsNeed, to timeouts) (*downstream, error) {
+	cctx, cancel := context.WithTimeout(ctx, to.connect)
+	defer cancel()
+	conn, err := d.DialContext(cctx, "tcp", addr)
+	if err != nil {
+		return nil, &hopError{Addr: addr, Err: err, Reason: "connect"}
+	}
+	ds := &downstream{conn: conn, tp: textproto.NewConn(conn), addr: addr, to: to}
+	fail := func(reason string, r *reply, err error) (*downstream, error) {
+		ds.close()
+		return nil, &hopError{Addr: addr, Reply: r, Err: err, Reason: reason}
+	}
+	conn.SetDeadline(time.Now().Add(to.connect))
+	g, err := ds.read()
+	if err != nil {
+		return fail("greeting", nil, err)
+	}
+	if g.Code != 220 {
+		return fail("greeting", &g, nil)
+	}
+	if r, err := ds.hello(helo); err != nil {
+		return fail("EHLO", r, err)
+	}
+	_, offered := ds.ext["STARTTLS"]
+	if need.config != nil && offered {
+		r, err := ds.cmd(to.command, "STARTTLS")
+		if err != nil {
+			return fail("STARTTLS", nil, err)
+		}
+		if r.Code != 220 {
+			if need.required {
+				return fail("STARTTLS", &r, errNoTLS)
+			}
+		} else {
+			tc := tls.Client(conn, need.config)
+			tc.SetDeadline(time.Now().Add(to.connect))
+			if err := tc.HandshakeContext(ctx); err != nil {
+				return fail("TLS handshake", nil, err)
+			}
+			ds.conn, ds.tp, ds.tls = tc, textproto.NewConn(tc), true
+			if r, err := ds.hello(helo); err != nil {
+				return fail("EHLO after STARTTLS", r, err)
+			}
+		}
+	}
+	if need.required && !ds.tls {
+		return fail("TLS", nil, errNoTLS)
+	}
+	return ds, nil
+}
+
+func (ds *downstream) hello(name string) (*reply, error) {
+	r, err := ds.cmd(ds.to.command, "EHLO %s", name)
+	if err != nil {
+		return nil, err
+	}
+	if r.Code == 500 || r.Code == 502 {
+		r, err = ds.cmd(ds.to.command, "HELO %s", name)
+		if err != nil {
+			return nil, err
+		}
+		ds.ext = map[string]string{}
+		if r.Code != 250 {
+			return &r, errors.New("HELO refused")
+		}
+		return nil, nil
+	}
+	if r.Code != 250 {
+		return &r, errors.New("EHLO refused")
+	}
+	ds.ext = map[string]string{}
+	for _, l := range r.Lines[1:] {
+		k, v, _ := strings.Cut(l, " ")
+		ds.ext[strings.ToUpper(k)] = v
+	}
+	return nil, nil
+}
+
+// read reads one reply with prefixes stripped, lines kept.
+func (ds *downstream) read() (reply, error) {
+	code, msg, err := ds.tp.ReadResponse(0)
+	if err != nil {
+		var te *textproto.Error
+		if !errors.As(err, &te) {
+			return reply{}, err
+		}
+	}
+	return reply{Code: code, Lines: strings.Split(msg, "\n")}, nil
+}
+
+// cmd sends one command line and reads its reply within timeout.
+func (ds *downstream) cmd(timeout time.Duration, format string, args ...any) (reply, error) {
+	ds.conn.SetDeadline(time.Now().Add(timeout))
+	if err := ds.tp.PrintfLine(format, args...); err != nil {
+		return reply{}, err
+	}
+	return ds.read()
+}
+
+// xforward passes on the attributes the downstream offers, in commands of
+// at most 512 characters (Postfix XFORWARD_README).
+func (ds *downstream) xforward(attrs []xattr) error {
+	offer, ok := ds.ext["XFORWARD"]
+	if !ok || len(attrs) == 0 {
+		return nil
+	}
+	offered := map[string]bool{}
+	for _, n := range strings.Fields(strings.ToUpper(offer)) {
+		offered[n] = true
+	}
+	var line strings.Builder
+	flush := func() error {
+		if line.Len() == 0 {
+			return nil
+		}
+		r, err := ds.cmd(ds.to.command, "XFORWARD%s", line.String())
+		line.Reset()
+		if err != nil {
+			return err
+		}
+		if r.Code != 250 {
+			return fmt.Errorf("XFORWARD refused: %s", r)
+		}
+		return nil
+	}
+	for _, a := range attrs {
+		if !offered[a.Name] {
+			continue
+		}
+		item := " " + a.Name + "=" + a.Raw
+		if len("XFORWARD")+line.Len()+len(item) > 510 {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		line.WriteString(item)
+	}
+	return flush()
+}
+
+// data sends DATA and the message (already CRLF-clean); it returns the
+// downstream's reply to DATA when that is not 354, else its final reply.
+func (ds *downstream) data(parts ...[]byte) (reply, error) {
+	r, err := ds.cmd(ds.to.command, "DATA")
+	if err != nil || r.Code != 354 {
+		return r, err
+	}
+	w := ds.tp.DotWriter()
+	for _, p := range parts {
+		for len(p) > 0 {
+			n := min(len(p), 64<<10)
+			ds.conn.SetWriteDeadline(time.Now().Add(ds.to.data))
+			if _, err := w.Write(p[:n]); err != nil {
+				return reply{}, err
+			}
+			p = p[n:]
+		}
+	}
+	ds.conn.SetWriteDeadline(time.Now().Add(ds.to.data))
+	if err := w.Close(); err != nil {
+		return reply{}, err
+	}
+	ds.conn.SetDeadline(time.Now().Add(ds.to.final))
+	return ds.read()
+}
+
+// abort ends the transaction without the final dot: RSET, QUIT, close.
+func (ds *downstream) abort() {
+	if ds == nil || ds.closed {
+		return
+	}
+	ds.cmd(10*time.Second, "RSET")
+	ds.quit()
+}
+
+func (ds *downstream) quit() {
+	if ds == nil || ds.closed {
+		return
+	}
+	ds.cmd(10*time.Second, "QUIT")
+	ds.close()
+}
+
+func (ds *downstream) close() {
+	if ds.closed {
+		return
+	}
+	ds.closed = true
+	ds.conn.Close()
+}

@@ -1,0 +1,237 @@
+package reinject
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"mime"
+	"strings"
+)
+
+// errBareNewline is a bare CR or bare LF in DATA under bare_newline = "reject".
+var errBareNewline = errors.New("reinject: bare CR or LF in message data")
+
+// newlineReader checks line ends in DATA as it streams. With reject set it
+// fails at the first CR not followed by LF or LF not preceded by CR; else
+// it rewrites each to CRLF. Either way nothing but CRLF ends a line in what
+// it returns, so no bare-CR/LF sequence (<LF>.<LF>, <CR>.<CR>,
+// <CR><LF>.<CR>, ...) can become a message boundary downstream.
+type newlineReader struct {
+	r      io.Reader
+	reject bool
+	cr     bool   // the last byte read was a CR not yet known to be bare
+	buf    []byte // read buffer
+	out    []byte // normalised bytes not yet returned
+	err    error
+}
+
+func newNewlineReader(r io.Reader, reject bool) *newlineReader {
+	return &newlineReader{r: r, reject: reject, buf: make([]byte, 32<<10)}
+}
+
+func (n *newlineReader) Read(p []byte) (int, error) {
+	for len(n.out) == 0 {
+		if n.err != nil {
+			return 0, n.err
+		}
+		k, err := n.r.Read(n.buf[:min(len(n.buf), max(len(p), 512))])
+		if err != nil {
+			n.err = err
+			if err == io.EOF && n.cr {
+				// A CR at the very end: go-smtp's reader ends on CRLF.CRLF,
+				// so this cannot happen with it, but a reader may.
+				if n.reject {
+					n.err = errBareNewline
+				} else {
+					n.out = append(n.out, '\n')
+				}
+				n.cr = false
+			}
+		}
+		if e := n.scan(n.buf[:k]); e != nil {
+			n.err = e
+			n.out = n.out[:0]
+			return 0, e
+		}
+	}
+	c := copy(p, n.out)
+	n.out = n.out[c:]
+	if len(n.out) == 0 {
+		n.out = n.out[:0:cap(n.out)]
+	}
+	return c, nil
+}
+
+func (n *newlineReader) scan(b []byte) error {
+	if n.reject {
+		for _, c := range b {
+			switch {
+			case n.cr && c != '\n':
+				return errBareNewline
+			case !n.cr && c == '\n':
+				return errBareNewline
+			}
+			n.cr = c == '\r'
+		}
+		n.out = append(n.out, b...)
+		return nil
+	}
+	for _, c := range b {
+		switch {
+		case n.cr && c == '\n':
+			n.out = append(n.out, '\n')
+			n.cr = false
+			continue
+		case n.cr:
+			n.out = append(n.out, '\n') // bare CR -> CRLF
+		case c == '\n':
+			n.out = append(n.out, '\r', '\n') // bare LF -> CRLF
+			n.cr = false
+			continue
+		}
+		n.out = append(n.out, c)
+		n.cr = c == '\r'
+	}
+	return nil
+}
+
+// header is a message's header block split into raw fields (each with its
+// folded continuation lines and line ends), and the body after it.
+type header struct {
+	fields [][]byte
+	sep    []byte // the empty line ending the header ("" when there is none)
+	body   []byte
+}
+
+// splitHeader splits msg at the first empty line. It never fails: a line
+// that is not a field is kept as one, untouched.
+func splitHeader(msg []byte) header {
+	var h header
+	rest := msg
+	for len(rest) > 0 {
+		end := bytes.IndexByte(rest, '\n')
+		if end < 0 {
+			end = len(rest)
+		} else {
+			end++
+		}
+		line := rest[:end]
+		if bytes.Equal(line, []byte("\r\n")) || bytes.Equal(line, []byte("\n")) {
+			h.sep = line
+			h.body = rest[end:]
+			return h
+		}
+		if (line[0] == ' ' || line[0] == '\t') && len(h.fields) > 0 {
+			last := h.fields[len(h.fields)-1]
+			h.fields[len(h.fields)-1] = last[:len(last)+len(line)] // fields are contiguous in msg
+		} else {
+			h.fields = append(h.fields, line)
+		}
+		rest = rest[end:]
+	}
+	return h
+}
+
+// fieldName is the name of a raw field, or "" when it has no colon.
+func fieldName(f []byte) string {
+	i := bytes.IndexByte(f, ':')
+	if i <= 0 {
+		return ""
+	}
+	return string(bytes.TrimRight(f[:i], " \t"))
+}
+
+// has reports whether a field named name is present.
+func (h *header) has(name string) bool {
+	for _, f := range h.fields {
+		if strings.EqualFold(fieldName(f), name) {
+			return true
+		}
+	}
+	return false
+}
+
+// remove drops every field named name.
+func (h *header) remove(name string) int {
+	kept := h.fields[:0:0]
+	n := 0
+	for _, f := range h.fields {
+		if strings.EqualFold(fieldName(f), name) {
+			n++
+			continue
+		}
+		kept = append(kept, f)
+	}
+	h.fields = kept
+	return n
+}
+
+// setSubject puts prefix before the subject, or replaces it when replace
+// is set. Non-ASCII text is encoded (RFC 2047); the existing value is kept
+// as it was.
+func (h *header) setSubject(prefix, replace string) {
+	if prefix == "" && replace == "" {
+		return
+	}
+	for i, f := range h.fields {
+		if !strings.EqualFold(fieldName(f), "Subject") {
+			continue
+		}
+		if replace != "" {
+			h.fields[i] = fieldLine("Subject", encodeWord(replace))
+			return
+		}
+		// The old value is kept as it was, folding included.
+		old := strings.TrimLeft(string(f[bytes.IndexByte(f, ':')+1:]), " \t")
+		if !strings.HasSuffix(old, "\n") {
+			old += "\r\n"
+		}
+		pv := strings.TrimSuffix(string(fieldLine("Subject", encodeWord(prefix))), "\r\n")
+		h.fields[i] = []byte(pv + " " + old)
+		return
+	}
+	v := replace
+	if v == "" {
+		v = prefix
+	}
+	h.fields = append(h.fields, fieldLine("Subject", encodeWord(v)))
+}
+
+func encodeWord(s string) string { return mime.QEncoding.Encode("utf-8", s) }
+
+// fieldLine renders one header field; CR and LF in name or value are
+// dropped so a configured value cannot start a new field.
+func fieldLine(name, value string) []byte {
+	clean := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if r == '\r' || r == '\n' {
+				return -1
+			}
+			return r
+		}, s)
+	}
+	return []byte(clean(name) + ": " + clean(value) + "\r\n")
+}
+
+// bytes renders the header block (fields and the separating empty line)
+// with extra fields first.
+func (h *header) render(extra [][]byte) []byte {
+	n := len(h.sep)
+	for _, f := range extra {
+		n += len(f)
+	}
+	for _, f := range h.fields {
+		n += len(f)
+	}
+	out := make([]byte, 0, n+2)
+	for _, f := range extra {
+		out = append(out, f...)
+	}
+	for _, f := range h.fields {
+		out = append(out, f...)
+		if !bytes.HasSuffix(f, []byte("\n")) {
+			out = append(out, '\r', '\n') // a last header line without end
+		}
+	}
+	return append(out, h.sep...)
+}

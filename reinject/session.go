@@ -1,0 +1,593 @@
+package reinject
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/maildlp/maildlp/policy"
+	"github.com/maildlp/maildlp/policy/action"
+	"github.com/maildlp/maildlp/report"
+)
+
+type backend struct{ s *Server }
+
+func (b backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
+	cc, ok := c.Conn().(*cmdConn)
+	if !ok {
+		return nil, errors.New("reinject: connection not accepted by the hop")
+	}
+	return &session{s: b.s, conn: c, cc: cc, st: cc.st, id: newSessionID()}, nil
+}
+
+func newSessionID() string {
+	var b [6]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// session is one inbound connection. Each transaction mirrors one
+// downstream transaction: MAIL opens the downstream, MAIL and RCPT are
+// relayed with their replies, DATA is checked and evaluated, and the
+// message goes downstream only after the verdict.
+type session struct {
+	s    *Server
+	conn *smtp.Conn
+	cc   *cmdConn
+	st   *connState
+	id   string
+
+	down       *downstream
+	from       string
+	fromPath   string // as the client wrote it, brackets included
+	mailParams []string
+	rcpts      []string
+	xfwd       []xattr
+	sizeHint   int64
+	txn        int
+}
+
+// Replies of the hop's own.
+var (
+	errNoHop = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 4, 1},
+		Message: "Next hop not available, try again later"}
+	errHopFailed = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 4, 2},
+		Message: "Next hop failed during the transaction, try again later"}
+	errNoTLSUp = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 7, 5},
+		Message: "Next hop cannot keep this session encrypted, try again later"}
+	errBareNL = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 5, 2},
+		Message: "Message refused: bare CR or LF in data (line ends must be CRLF)"}
+	errDataTimeout = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 4, 2},
+		Message: "Timeout while receiving the message"}
+	errDataRead = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0},
+		Message: "Error while receiving the message"}
+	errPassHeader = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1},
+		Message: "Message refused: it already carries the inspection pass header"}
+	errTooLong = &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 3, 4},
+		Message: "Message refused: line too long"}
+)
+
+func (ss *session) Mail(from string, opts *smtp.MailOptions) error {
+	ss.st.mu.Lock()
+	line := ss.st.lastLine
+	xfwd := append([]xattr(nil), ss.st.xforward...)
+	upTLS := ss.st.tls != nil
+	ss.st.mu.Unlock()
+	ss.endTx()
+	ss.xfwd = xfwd
+	if max := int64(ss.s.cfg.MaxMessageBytes); opts != nil && opts.Size > max {
+		return smtp.ErrDataTooLarge
+	}
+	ss.txn++
+	ds, err := ss.s.connect(context.Background(), upTLS, ss.id)
+	if err != nil {
+		var he *hopError
+		if upTLS && !ss.s.cfg.TLS.DowngradeAllowed && errors.As(err, &he) && errors.Is(err, errNoTLS) {
+			return errNoTLSUp
+		}
+		ss.s.log.Warn("no next hop", "session_id", ss.id, "err", err.Error())
+		return errNoHop
+	}
+	if err := ds.xforward(ss.xfwd); err != nil {
+		ss.s.log.Warn("XFORWARD not passed on", "session_id", ss.id, "next_hop", ds.addr, "err", err.Error())
+		if ds.closed {
+			return errHopFailed
+		}
+	}
+	path, raw := commandParams(line, "MAIL FROM:")
+	if path == "" {
+		path = "<" + from + ">"
+	}
+	params := ss.s.mailParams(ds, raw, ss.id)
+	r, err := ds.cmd(ds.to.command, "MAIL FROM:%s%s", path, joinParams(params))
+	if err != nil {
+		ds.close()
+		return errHopFailed
+	}
+	if !r.ok() {
+		ds.quit()
+		return r.upstream()
+	}
+	ss.down, ss.from, ss.fromPath, ss.mailParams = ds, from, path, params
+	if opts != nil {
+		ss.sizeHint = opts.Size
+	}
+	ss.st.mu.Lock()
+	ss.st.inTx = true
+	ss.st.mu.Unlock()
+	return nil
+}
+
+func (ss *session) Rcpt(to string, opts *smtp.RcptOptions) error {
+	if ss.down == nil {
+		return errHopFailed
+	}
+	ss.st.mu.Lock()
+	line := ss.st.lastLine
+	ss.st.mu.Unlock()
+	path, raw := commandParams(line, "RCPT TO:")
+	if path == "" {
+		path = "<" + to + ">"
+	}
+	params := ss.s.rcptParams(ss.down, raw, ss.id)
+	r, err := ss.down.cmd(ss.down.to.command, "RCPT TO:%s%s", path, joinParams(params))
+	if err != nil {
+		ss.down.close()
+		ss.down = nil
+		return errHopFailed
+	}
+	if !r.ok() {
+		if r.Code == 421 {
+			ss.down.close()
+			ss.down = nil
+		}
+		return r.upstream()
+	}
+	ss.rcpts = append(ss.rcpts, to)
+	return nil
+}
+
+func (ss *session) Reset() { ss.endTx() }
+
+func (ss *session) Logout() error {
+	ss.endTx()
+	return nil
+}
+
+// endTx aborts any open downstream transaction (nothing is delivered
+// without its final dot) and forgets the envelope and XFORWARD data.
+func (ss *session) endTx() {
+	if ss.down != nil {
+		ss.down.abort()
+		ss.down = nil
+	}
+	ss.from, ss.fromPath, ss.mailParams, ss.rcpts, ss.xfwd, ss.sizeHint = "", "", nil, nil, nil, 0
+	ss.st.mu.Lock()
+	ss.st.inTx = false
+	ss.st.xforward = nil
+	ss.st.mu.Unlock()
+}
+
+// envelope is what the engine learns of the transaction. XFORWARD data
+// from the MTA in front names the original client and its queue id.
+func (ss *session) envelope() policy.Envelope {
+	env := policy.Envelope{
+		QueueID:  ss.id + "." + strconv.Itoa(ss.txn),
+		HELO:     ss.conn.Hostname(),
+		MailFrom: ss.from,
+		Rcpts:    append([]string(nil), ss.rcpts...),
+	}
+	if h, _, err := net.SplitHostPort(ss.cc.RemoteAddr().String()); err == nil {
+		env.ClientAddr = h
+	}
+	for _, a := range ss.xfwd {
+		if a.Value == "" || a.Value == "[UNAVAILABLE]" || a.Value == "[TEMPUNAVAIL]" {
+			continue
+		}
+		switch a.Name {
+		case "ADDR":
+			env.ClientAddr = strings.TrimPrefix(strings.TrimPrefix(a.Value, "IPV6:"), "ipv6:")
+		case "NAME":
+			env.ClientName = a.Value
+		case "HELO":
+			env.HELO = a.Value
+		case "IDENT":
+			env.QueueID = a.Value
+		}
+	}
+	return env
+}
+
+func (ss *session) Data(r io.Reader) error {
+	start := time.Now()
+	if ss.down == nil {
+		io.Copy(io.Discard, r)
+		return errHopFailed
+	}
+	env := ss.envelope()
+	log := ss.s.log.With("session_id", ss.id, "queue_id", env.QueueID)
+
+	msg, v, readErr := ss.receive(r, env)
+	if readErr != nil {
+		ss.endTx()
+		switch {
+		case errors.Is(readErr, errBareNewline):
+			log.Warn("message refused: bare CR or LF in data")
+			return errBareNL
+		case errors.Is(readErr, smtp.ErrDataTooLarge):
+			return smtp.ErrDataTooLarge
+		case errors.Is(readErr, smtp.ErrTooLongLine):
+			return errTooLong
+		}
+		var ne net.Error
+		if errors.As(readErr, &ne) && ne.Timeout() {
+			log.Warn("timeout while receiving the message")
+			return errDataTimeout
+		}
+		log.Warn("error while receiving the message", "err", readErr.Error())
+		return errDataRead
+	}
+
+	d := report.Decision{Frontend: "reinject", Envelope: env, Verdict: v, Applied: v.Action}
+	act := v.Action
+	if v.Err != nil {
+		outcome := ss.s.fail.OnError
+		if errors.Is(v.Err, context.DeadlineExceeded) {
+			outcome = ss.s.fail.OnTimeout
+		}
+		act = failureAction(outcome)
+		d.Err = v.Err
+	}
+	act, reply := ss.apply(act, v, msg, &d)
+	d.Applied = act
+	d.Duration = time.Since(start)
+	ss.s.rec.Record(d)
+	ss.endTx()
+	if reply == nil {
+		return nil
+	}
+	return reply
+}
+
+var errPassHeaderFound = errors.New("reinject: incoming pass header")
+
+// receive reads the message into memory (bounded by max_message_bytes,
+// which go-smtp enforces) while the engine reads it from a pipe, and
+// returns the message and the verdict.
+func (ss *session) receive(r io.Reader, env policy.Envelope) ([]byte, action.Verdict, error) {
+	nr := newNewlineReader(r, ss.s.cfg.BareNewline == "reject")
+	buf := make([]byte, 0, min(max(ss.sizeHint, 64<<10), int64(ss.s.cfg.MaxMessageBytes))+4096)
+
+	pr, pw := io.Pipe()
+	ctx, cancel := context.WithTimeout(context.Background(), ss.s.cfg.Timeouts.Data.D())
+	defer cancel()
+	vch := make(chan action.Verdict, 1)
+	eng := ss.s.engine()
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				ss.s.log.Error("policy engine panic", "session_id", ss.id, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				vch <- action.Verdict{Action: action.TempFail, Err: fmt.Errorf("reinject: engine panic: %v", p)}
+			}
+			pr.Close()
+		}()
+		v := eng.Evaluate(ctx, policy.Message{Envelope: env, Body: pr})
+		if v.Err == nil && ctx.Err() != nil {
+			v.Err = ctx.Err()
+		}
+		vch <- v
+	}()
+
+	piping := true
+	var readErr error
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := nr.Read(buf[len(buf):cap(buf)])
+		if n > 0 {
+			chunk := buf[len(buf) : len(buf)+n]
+			buf = buf[:len(buf)+n]
+			if piping {
+				if _, werr := pw.Write(chunk); werr != nil {
+					piping = false // the engine has read what it wanted
+				}
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			readErr = err
+			break
+		}
+	}
+	if readErr == nil && int64(len(buf)) > int64(ss.s.cfg.MaxMessageBytes) {
+		readErr = smtp.ErrDataTooLarge
+	}
+	if readErr == nil && nr.reject {
+		ss.st.mu.Lock()
+		if ss.st.bareNewline {
+			readErr = errBareNewline
+		}
+		ss.st.mu.Unlock()
+	}
+	if readErr != nil {
+		pw.CloseWithError(readErr)
+		cancel()
+		<-vch
+		return nil, action.Verdict{}, readErr
+	}
+	pw.Close()
+	v := <-vch
+	return buf, v, nil
+}
+
+// failureAction maps a [failure] outcome to what the hop does.
+func failureAction(outcome string) action.Action {
+	switch outcome {
+	case "accept":
+		return action.Pass
+	case "quarantine":
+		return action.Quarantine
+	}
+	return action.TempFail
+}
+
+// apply carries out act and returns the reply for the upstream (nil: go-smtp's own 250).
+func (ss *session) apply(act action.Action, v action.Verdict, msg []byte, d *report.Decision) (action.Action, *smtp.SMTPError) {
+	rep := ss.carryOut(&act, v, msg, d)
+	return act, rep
+}
+
+func (ss *session) carryOut(actp *action.Action, v action.Verdict, msg []byte, d *report.Decision) *smtp.SMTPError {
+	act := *actp
+	h := splitHeader(msg)
+	if *ss.s.pass.Enabled && h.has(ss.s.pass.Name) {
+		switch ss.s.cfg.IncomingPassHeader {
+		case "refuse":
+			ss.s.log.Warn("message refused: incoming pass header", "session_id", ss.id, "header", ss.s.pass.Name)
+			d.Err = errPassHeaderFound
+			*actp = action.Block
+			return errPassHeader
+		case "strip":
+			h.remove(ss.s.pass.Name)
+		}
+	}
+	var extra [][]byte
+	if *ss.s.pass.Enabled {
+		extra = append(extra, fieldLine(ss.s.pass.Name, ss.s.pass.Value))
+	}
+	if act != action.Block && act != action.TempFail {
+		for _, ah := range v.AddHeaders {
+			extra = append(extra, fieldLine(ah.Name, ah.Value))
+		}
+	}
+	rcpts := ss.rcpts
+	redirect := false
+	switch act {
+	case action.Block:
+		return policyReply(v.Reply, 550, "5.7.1", "Message refused by policy")
+	case action.TempFail:
+		return policyReply(v.Reply, 451, "4.7.1", "Message deferred by policy, try again later")
+	case action.Quarantine:
+		if ss.s.cfg.QuarantineTo == "" {
+			if ss.s.cfg.QuarantineAction == "block" {
+				return policyReply(v.Reply, 550, "5.7.1", "Message held by policy")
+			}
+			return policyReply(v.Reply, 451, "4.7.1", "Message held by policy, try again later")
+		}
+		rcpts, redirect = []string{ss.s.cfg.QuarantineTo}, true
+		extra = append(extra, fieldLine("X-Maildlp-Quarantine", firstNonEmpty(v.QuarantineReason, "policy")))
+	case action.Redirect:
+		if len(v.RedirectTo) == 0 {
+			ss.s.log.Error("redirect verdict without addresses: deferring", "session_id", ss.id)
+			return policyReply(action.Reply{}, 451, "4.7.1", "Message deferred by policy, try again later")
+		}
+		rcpts, redirect = v.RedirectTo, true
+	case action.Modify:
+		h.setSubject(v.SubjectPrefix, v.SubjectReplace)
+	}
+	if act == action.Redirect || act == action.Quarantine {
+		h.setSubject(v.SubjectPrefix, v.SubjectReplace)
+	}
+	ds := ss.down
+	if redirect {
+		if rep := ss.retarget(rcpts); rep != nil {
+			return rep
+		}
+	}
+	r, err := ds.data(h.render(extra), h.body)
+	if err != nil {
+		ss.s.log.Warn("next hop failed during DATA", "session_id", ss.id, "next_hop", ds.addr, "err", err.Error())
+		ds.close()
+		ss.down = nil
+		return errHopFailed
+	}
+	ds.quit()
+	ss.down = nil
+	if r.ok() {
+		ss.s.log.Debug("relayed", "session_id", ss.id, "next_hop", ds.addr, "reply", r.String())
+	}
+	return r.upstream() // the downstream's final reply, 250 included, verbatim
+}
+
+// retarget replaces the downstream recipients (redirect, quarantine): RSET,
+// then the same MAIL and a RCPT for each new address.
+func (ss *session) retarget(rcpts []string) *smtp.SMTPError {
+	ds := ss.down
+	fail := func(r reply, err error) *smtp.SMTPError {
+		if err != nil {
+			ds.close()
+			ss.down = nil
+			return errHopFailed
+		}
+		ds.abort()
+		ss.down = nil
+		return r.upstream()
+	}
+	if r, err := ds.cmd(ds.to.command, "RSET"); err != nil || !r.ok() {
+		return fail(r, err)
+	}
+	if err := ds.xforward(ss.xfwd); err != nil && ds.closed {
+		return fail(reply{}, err)
+	}
+	if r, err := ds.cmd(ds.to.command, "MAIL FROM:%s%s", ss.fromPath, joinParams(ss.mailParams)); err != nil || !r.ok() {
+		return fail(r, err)
+	}
+	for _, to := range rcpts {
+		if r, err := ds.cmd(ds.to.command, "RCPT TO:<%s>", to); err != nil || !r.ok() {
+			return fail(r, err)
+		}
+	}
+	return nil
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// policyReply renders the policy's reply, keeping its class to the action's.
+func policyReply(r action.Reply, code int, enh, text string) *smtp.SMTPError {
+	if r.Code/100 == code/100 {
+		code = r.Code
+		if r.Enhanced != "" {
+			enh = r.Enhanced
+		}
+	}
+	if r.Text != "" {
+		text = r.Text
+	}
+	e := &smtp.SMTPError{Code: code, EnhancedCode: parseEnhanced(enh, code)}
+	// One line per text line, no CR; go-smtp puts the enhanced code on the
+	// last line only, so it is written on every line here.
+	lines := strings.Split(strings.ReplaceAll(text, "\r", ""), "\n")
+	if e.EnhancedCode != smtp.NoEnhancedCode {
+		for i, l := range lines {
+			lines[i] = enh + " " + l
+		}
+		e.EnhancedCode = smtp.NoEnhancedCode
+	}
+	e.Message = strings.Join(lines, "\n")
+	return e
+}
+
+func parseEnhanced(s string, code int) smtp.EnhancedCode {
+	parts := strings.Split(s, ".")
+	if len(parts) == 3 {
+		var ec smtp.EnhancedCode
+		ok := true
+		for i, p := range parts {
+			n, err := strconv.Atoi(p)
+			if err != nil || n < 0 || n > 999 {
+				ok = false
+			}
+			ec[i] = n
+		}
+		if ok && ec[0] == code/100 {
+			return ec
+		}
+	}
+	return smtp.EnhancedCode{code / 100, 0, 0}
+}
+
+// commandParams splits a raw MAIL FROM: or RCPT TO: line (already
+// validated by go-smtp) into its path, brackets included, and its ESMTP
+// parameters, both as sent.
+func commandParams(line, prefix string) (path string, params []string) {
+	if len(line) < len(prefix) || !strings.EqualFold(line[:len(prefix)], prefix) {
+		return "", nil
+	}
+	rest := strings.TrimLeft(line[len(prefix):], " ")
+	if strings.HasPrefix(rest, "<") {
+		quoted, esc := false, false
+		for i := 1; i < len(rest); i++ {
+			c := rest[i]
+			switch {
+			case esc:
+				esc = false
+			case c == '\\':
+				esc = true
+			case c == '"':
+				quoted = !quoted
+			case c == '>' && !quoted:
+				return rest[:i+1], strings.Fields(rest[i+1:])
+			}
+		}
+		return "", nil
+	}
+	p, after, _ := strings.Cut(rest, " ")
+	return "<" + p + ">", strings.Fields(after)
+}
+
+func joinParams(p []string) string {
+	if len(p) == 0 {
+		return ""
+	}
+	return " " + strings.Join(p, " ")
+}
+
+func paramKey(p string) string {
+	k, _, _ := strings.Cut(p, "=")
+	return strings.ToUpper(k)
+}
+
+// mailParams keeps the MAIL parameters the downstream can take, as sent:
+// SIZE when it offers SIZE, BODY when it offers 8BITMIME (else the body
+// goes as it is, like Postfix with MIME conversion off), RET and ENVID when
+// it offers DSN. AUTH is not passed on: the hop does not authenticate.
+func (s *Server) mailParams(ds *downstream, params []string, sid string) []string {
+	var out []string
+	for _, p := range params {
+		k := paramKey(p)
+		var need string
+		switch k {
+		case "SIZE":
+			need = "SIZE"
+		case "BODY":
+			need = "8BITMIME"
+		case "RET", "ENVID":
+			need = "DSN"
+		default:
+			continue
+		}
+		if _, ok := ds.ext[need]; ok {
+			out = append(out, p)
+		} else if k != "SIZE" {
+			s.log.Info("MAIL parameter not passed on: next hop lacks "+need, "session_id", sid, "param", k, "next_hop", ds.addr)
+		}
+	}
+	return out
+}
+
+// rcptParams keeps NOTIFY and ORCPT when the downstream offers DSN.
+func (s *Server) rcptParams(ds *downstream, params []string, sid string) []string {
+	var out []string
+	for _, p := range params {
+		k := paramKey(p)
+		if k != "NOTIFY" && k != "ORCPT" {
+			continue
+		}
+		if _, ok := ds.ext["DSN"]; ok {
+			out = append(out, p)
+		} else {
+			s.log.Info("RCPT parameter not passed on: next hop lacks DSN", "session_id", sid, "param", k, "next_hop", ds.addr)
+		}
+	}
+	return out
+}
