@@ -17,15 +17,18 @@ import (
 // are about large outputs.
 const ratioFloor = 1 << 20
 
+// errLimitReached is returned by inflate after it recorded the limit.
+var errLimitReached = fmt.Errorf("%w", ErrLimit)
+
 // inflate reads decompressed data from r, whose compressed size is csize,
 // within MaxDecompressedBytes (for the whole message) and
-// MaxExpansionRatio. It records the limit it hits or the corruption it
-// meets at loc. ok is false when nothing should be scanned.
-func (e *extractor) inflate(r io.Reader, csize, hint int64, loc, typ string) (data []byte, ok bool) {
+// MaxExpansionRatio. A limit is recorded at loc and returned as
+// errLimitReached with no data; corrupt data returns what was read and the
+// error, for the caller to report.
+func (e *extractor) inflate(r io.Reader, csize, hint int64, loc, typ string) ([]byte, error) {
 	room := max(e.lim.MaxDecompressedBytes-e.decompressed, 0)
 	ratioCap := max(max(csize, 1)*e.lim.MaxExpansionRatio, ratioFloor)
 	limit := min(room, ratioCap)
-	byRatio := ratioCap < room
 	var buf bytes.Buffer
 	if hint > 0 {
 		buf.Grow(int(min(hint, limit) + 1))
@@ -33,18 +36,28 @@ func (e *extractor) inflate(r io.Reader, csize, hint int64, loc, typ string) (da
 	n, err := buf.ReadFrom(io.LimitReader(r, limit+1))
 	e.decompressed += min(n, limit)
 	if n > limit {
-		if byRatio {
+		if ratioCap < room {
 			e.unscannable(loc, TooLarge, fmt.Sprintf("expands more than %d times (max_expansion_ratio)", e.lim.MaxExpansionRatio), typ)
 		} else {
 			e.unscannable(loc, TooLarge, "decompressed data exceeds max_decompressed_bytes", typ)
 		}
+		return nil, errLimitReached
+	}
+	return buf.Bytes(), err
+}
+
+// inflateReport is inflate for archive members: corruption is recorded as
+// a parse error and what could be read is still scanned.
+func (e *extractor) inflateReport(r io.Reader, csize, hint int64, loc, typ string) ([]byte, bool) {
+	data, err := e.inflate(r, csize, hint, loc, typ)
+	switch {
+	case err == errLimitReached:
 		return nil, false
-	}
-	if err != nil {
+	case err != nil:
 		e.unscannable(loc, ParseError, "corrupt compressed data: "+err.Error(), typ)
-		return buf.Bytes(), n > 0
+		return data, len(data) > 0
 	}
-	return buf.Bytes(), true
+	return data, true
 }
 
 // zip reads a ZIP archive (zip64 included); OOXML and ODF documents are
@@ -92,7 +105,7 @@ func (e *extractor) zip(data []byte, src source, detected string, depth int) {
 			e.unscannable(loc, reason, "zip: "+err.Error(), "")
 			continue
 		}
-		body, ok := e.inflate(rc, int64(f.CompressedSize64), int64(f.UncompressedSize64), loc, "")
+		body, ok := e.inflateReport(rc, int64(f.CompressedSize64), int64(f.UncompressedSize64), loc, "")
 		rc.Close()
 		if ok {
 			e.content(body, source{loc: loc, name: f.Name, kind: KindAttachment}, depth+1)
@@ -122,7 +135,7 @@ func (e *extractor) gzip(data []byte, src source, depth int) {
 	if !e.enter(loc, depth+1) {
 		return
 	}
-	body, ok := e.inflate(zr, int64(len(data)), 0, loc, "application/gzip")
+	body, ok := e.inflateReport(zr, int64(len(data)), 0, loc, "application/gzip")
 	if ok {
 		e.content(body, source{loc: loc, name: name, kind: KindAttachment}, depth+1)
 	}

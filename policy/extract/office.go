@@ -114,7 +114,7 @@ func (d *doc) member(name string) ([]byte, bool) {
 		return nil, false
 	}
 	defer rc.Close()
-	return d.e.inflate(rc, int64(f.CompressedSize64), int64(f.UncompressedSize64), d.src.loc, d.kind)
+	return d.e.inflateReport(rc, int64(f.CompressedSize64), int64(f.UncompressedSize64), d.src.loc, d.kind)
 }
 
 func (d *doc) emit(loc, text string) {

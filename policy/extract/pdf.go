@@ -1,5 +1,539 @@
 package extract
 
+import (
+	"bytes"
+	"compress/flate"
+	"compress/zlib"
+	"io"
+	"regexp"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
+)
+
+// PDF text is read by a small extractor of our own rather than a PDF
+// library: the pure-Go libraries (ledongthuc/pdf and its forks) decompress
+// streams without a size bound, panic on malformed files and are not
+// versioned; pdfcpu does not lay out text. Text in a PDF is the string
+// operands of the text operators (Tj, TJ, ', ") in content streams, which
+// are almost always Flate-compressed. This extractor finds every stream,
+// inflates it within the message's decompression limits, reads ToUnicode
+// CMaps, and collects the strings of the text operators.
+//
+// Limits: CMaps are merged for the whole file rather than tracked per
+// font, and fonts with custom encodings but no ToUnicode map give their raw
+// codes. Scanned (image-only) PDFs are reported unsupported.
+
+var pdfEncryptRE = regexp.MustCompile(`/Encrypt\s*(\d+\s+\d+\s+R|<<)`)
+
+// pdf reads the text of a PDF document.
 func (e *extractor) pdf(data []byte, src source, depth int) {
-	e.unscannable(src.loc, Unsupported, "application/pdf: not read yet", "application/pdf")
+	const typ = "application/pdf"
+	if pdfEncryptRE.Match(data) {
+		e.unscannable(src.loc, Encrypted, "encrypted PDF", typ)
+		return
+	}
+	var contents [][]byte
+	cmap := &pdfCMap{m: map[uint32]string{}}
+	images := 0
+	for pos := 0; ; {
+		if !e.alive(src.loc) {
+			return
+		}
+		dict, body, next, ok := nextPDFStream(data, pos)
+		if !ok {
+			break
+		}
+		pos = next
+		switch {
+		case bytes.Contains(dict, []byte("/Image")):
+			images++
+			continue
+		case bytes.Contains(dict, []byte("/Length1")), bytes.Contains(dict, []byte("/Length2")),
+			bytes.Contains(dict, []byte("/FontFile")), bytes.Contains(dict, []byte("/XRef")):
+			continue
+		}
+		var dec []byte
+		if bytes.Contains(dict, []byte("/FlateDecode")) || bytes.Contains(dict, []byte("/Fl ")) || bytes.Contains(dict, []byte("/Fl]")) {
+			var err error
+			dec, err = e.inflate(pdfFlateReader(body), int64(len(body)), 0, src.loc, typ)
+			if err == errLimitReached {
+				return
+			}
+		} else if bytes.Contains(dict, []byte("/Filter")) {
+			continue // image and other filters carry no text operators
+		} else {
+			dec = body
+		}
+		if bytes.Contains(dec, []byte("begincmap")) {
+			cmap.parse(dec)
+			continue
+		}
+		contents = append(contents, dec)
+	}
+	var out []byte
+	for _, c := range contents {
+		out = pdfContentText(out, c, cmap)
+	}
+	text := string(out)
+	if isBlank(text) {
+		if images > 0 {
+			e.unscannable(src.loc, Unsupported, "PDF without text (scanned images); no OCR", typ)
+		}
+		return
+	}
+	e.emit(Part{Location: src.loc, Kind: KindAttachment, MIMEType: typ, Filename: src.name, Size: int64(len(data))}, text)
+}
+
+// pdfFlateReader reads zlib data, or raw deflate when the zlib header is
+// missing.
+func pdfFlateReader(b []byte) io.Reader {
+	if zr, err := zlib.NewReader(bytes.NewReader(b)); err == nil {
+		return zr
+	}
+	return flate.NewReader(bytes.NewReader(b))
+}
+
+// nextPDFStream finds the next "stream ... endstream" at or after pos and
+// the dictionary before it.
+func nextPDFStream(data []byte, pos int) (dict, body []byte, next int, ok bool) {
+	for pos < len(data) {
+		i := bytes.Index(data[pos:], []byte("stream"))
+		if i < 0 {
+			return nil, nil, 0, false
+		}
+		at := pos + i
+		pos = at + 6
+		if at >= 3 && string(data[at-3:at]) == "end" {
+			continue
+		}
+		start := at + 6
+		if start < len(data) && data[start] == '\r' {
+			start++
+		}
+		if start < len(data) && data[start] == '\n' {
+			start++
+		} else if start == at+6 {
+			continue // "stream" inside other text
+		}
+		end := bytes.Index(data[start:], []byte("endstream"))
+		if end < 0 {
+			end = len(data) - start
+		}
+		body = bytes.TrimRight(data[start:start+end], "\r\n")
+		from := max(0, at-4096)
+		d := data[from:at]
+		if k := bytes.LastIndex(d, []byte("obj")); k >= 0 {
+			d = d[k:]
+		}
+		return d, body, start + end, true
+	}
+	return nil, nil, 0, false
+}
+
+// pdfCMap maps character codes to text, merged from every ToUnicode CMap.
+type pdfCMap struct {
+	m     map[uint32]string
+	width int // code width in bytes: 1 or 2
+}
+
+// parse reads bfchar and bfrange sections.
+func (c *pdfCMap) parse(b []byte) {
+	if bytes.Contains(b, []byte("begincodespacerange")) {
+		i := bytes.Index(b, []byte("begincodespacerange"))
+		if j := bytes.IndexByte(b[i:], '<'); j >= 0 {
+			if k := bytes.IndexByte(b[i+j:], '>'); k >= 0 {
+				c.width = max(c.width, (k-1)/2)
+			}
+		}
+	}
+	var toks [][]byte
+	s := pdfLexer{b: b}
+	mode := ""
+	for {
+		t, kind := s.next()
+		if kind == pdfEOF {
+			return
+		}
+		if kind == pdfOp {
+			switch string(t) {
+			case "beginbfchar", "beginbfrange":
+				mode, toks = string(t), toks[:0]
+			case "endbfchar":
+				for i := 0; i+1 < len(toks); i += 2 {
+					c.m[codeOf(toks[i])] = utf16BE(toks[i+1])
+				}
+				mode = ""
+			case "endbfrange":
+				c.ranges(toks)
+				mode = ""
+			}
+			continue
+		}
+		if mode != "" && (kind == pdfHex || kind == pdfArrayStart || kind == pdfArrayEnd) {
+			toks = append(toks, append([]byte{byte(kind)}, t...))
+		}
+	}
+}
+
+// ranges reads "<lo> <hi> <dst>" and "<lo> <hi> [<d1> <d2> ...]" entries.
+func (c *pdfCMap) ranges(toks [][]byte) {
+	for i := 0; i+2 < len(toks); {
+		lo, hi := codeOf(toks[i]), codeOf(toks[i+1])
+		if hi < lo || hi-lo > 0xFFFF {
+			return
+		}
+		if pdfKind(toks[i+2][0]) == pdfArrayStart {
+			j := i + 3
+			for code := lo; j < len(toks) && pdfKind(toks[j][0]) != pdfArrayEnd; j, code = j+1, code+1 {
+				c.m[code] = utf16BE(toks[j])
+			}
+			i = j + 1
+			continue
+		}
+		dst := []rune(utf16BE(toks[i+2]))
+		for code := lo; code <= hi && len(dst) > 0; code++ {
+			c.m[code] = string(dst)
+			dst[len(dst)-1]++
+		}
+		i += 3
+	}
+}
+
+func codeOf(tok []byte) uint32 {
+	var v uint32
+	for _, b := range tok[1:] {
+		v = v<<8 | uint32(b)
+	}
+	return v
+}
+
+func utf16BE(tok []byte) string {
+	b := tok[1:]
+	u := make([]uint16, 0, len(b)/2)
+	for i := 0; i+1 < len(b); i += 2 {
+		u = append(u, uint16(b[i])<<8|uint16(b[i+1]))
+	}
+	return string(utf16.Decode(u))
+}
+
+// decode turns a string operand into text.
+func (c *pdfCMap) decode(dst, s []byte, hex bool) []byte {
+	if len(s) >= 2 && s[0] == 0xFE && s[1] == 0xFF {
+		return append(dst, utf16BE(append([]byte{0}, s[2:]...))...)
+	}
+	if len(c.m) > 0 && c.width == 2 && len(s)%2 == 0 && (hex || len(s) > 0) {
+		ok := true
+		start := len(dst)
+		for i := 0; i+1 < len(s); i += 2 {
+			t, found := c.m[uint32(s[i])<<8|uint32(s[i+1])]
+			if !found {
+				ok = false
+				break
+			}
+			dst = append(dst, t...)
+		}
+		if ok {
+			return dst
+		}
+		dst = dst[:start]
+	}
+	for _, b := range s {
+		if len(c.m) > 0 && c.width <= 1 {
+			if t, found := c.m[uint32(b)]; found {
+				dst = append(dst, t...)
+				continue
+			}
+		}
+		if b < 0x80 {
+			dst = append(dst, b)
+		} else {
+			dst = utf8.AppendRune(dst, charmap.Windows1252.DecodeByte(b))
+		}
+	}
+	return dst
+}
+
+// pdfContentText appends the text shown by a content stream.
+func pdfContentText(out, content []byte, cmap *pdfCMap) []byte {
+	s := pdfLexer{b: content}
+	var nums [6]float64
+	nn := 0
+	type item struct {
+		s   []byte
+		hex bool
+		num float64
+		str bool
+	}
+	var operand []item
+	inArray := false
+	var arr []item
+	lastSep := byte('\n')
+	sep := func(c byte) {
+		if len(out) > 0 && lastSep == 0 {
+			out = append(out, c)
+			lastSep = c
+		} else if c == '\n' && lastSep == ' ' {
+			out[len(out)-1] = '\n'
+			lastSep = '\n'
+		}
+	}
+	show := func(it item) {
+		if len(it.s) == 0 {
+			return
+		}
+		n := len(out)
+		out = cmap.decode(out, it.s, it.hex)
+		if len(out) > n {
+			lastSep = 0
+		}
+	}
+	for {
+		t, kind := s.next()
+		switch kind {
+		case pdfEOF:
+			return out
+		case pdfNumber:
+			v, _ := strconv.ParseFloat(string(t), 64)
+			if inArray {
+				arr = append(arr, item{num: v})
+				continue
+			}
+			if nn < len(nums) {
+				nums[nn] = v
+				nn++
+			} else {
+				copy(nums[:], nums[1:])
+				nums[len(nums)-1] = v
+			}
+		case pdfString, pdfHex:
+			it := item{s: t, hex: kind == pdfHex, str: true}
+			if inArray {
+				arr = append(arr, it)
+			} else {
+				operand = append(operand[:0], it)
+			}
+		case pdfArrayStart:
+			inArray, arr = true, arr[:0]
+		case pdfArrayEnd:
+			inArray = false
+		case pdfOp:
+			switch string(t) {
+			case "Tj":
+				for _, it := range operand {
+					show(it)
+				}
+			case "'", `"`:
+				sep('\n')
+				for _, it := range operand {
+					show(it)
+				}
+			case "TJ":
+				for _, it := range arr {
+					if it.str {
+						show(it)
+					} else if it.num < -250 {
+						sep(' ')
+					}
+				}
+			case "T*", "ET":
+				sep('\n')
+			case "Td", "TD":
+				if nn >= 2 && nums[nn-1] != 0 {
+					sep('\n')
+				} else if nn >= 2 && nums[nn-2] != 0 {
+					sep(' ')
+				}
+			case "Tm":
+				sep('\n')
+			}
+			operand, nn = operand[:0], 0
+			arr = arr[:0]
+			s.buf = s.buf[:0] // strings of this operator are consumed
+		}
+	}
+}
+
+type pdfKind int
+
+const (
+	pdfEOF pdfKind = iota
+	pdfNumber
+	pdfString
+	pdfHex
+	pdfName
+	pdfOp
+	pdfArrayStart
+	pdfArrayEnd
+	pdfDict
+)
+
+// pdfLexer splits PDF content into tokens; strings are returned decoded,
+// in buf, and stay valid until the caller truncates buf.
+type pdfLexer struct {
+	b   []byte
+	pos int
+	buf []byte
+}
+
+func (l *pdfLexer) next() ([]byte, pdfKind) {
+	b := l.b
+	for l.pos < len(b) {
+		c := b[l.pos]
+		switch {
+		case c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == 0:
+			l.pos++
+		case c == '%':
+			for l.pos < len(b) && b[l.pos] != '\n' && b[l.pos] != '\r' {
+				l.pos++
+			}
+		case c == '(':
+			return l.literal(), pdfString
+		case c == '<':
+			if l.pos+1 < len(b) && b[l.pos+1] == '<' {
+				l.pos += 2
+				return nil, pdfDict
+			}
+			return l.hex(), pdfHex
+		case c == '>':
+			l.pos++
+			if l.pos < len(b) && b[l.pos] == '>' {
+				l.pos++
+			}
+			return nil, pdfDict
+		case c == '[':
+			l.pos++
+			return nil, pdfArrayStart
+		case c == ']':
+			l.pos++
+			return nil, pdfArrayEnd
+		case c == '/':
+			start := l.pos
+			l.pos++
+			for l.pos < len(b) && isPDFRegular(b[l.pos]) {
+				l.pos++
+			}
+			return b[start:l.pos], pdfName
+		case c == '+' || c == '-' || c == '.' || ('0' <= c && c <= '9'):
+			start := l.pos
+			l.pos++
+			for l.pos < len(b) && (b[l.pos] == '.' || ('0' <= b[l.pos] && b[l.pos] <= '9')) {
+				l.pos++
+			}
+			return b[start:l.pos], pdfNumber
+		case c == '{' || c == '}' || c == ')':
+			l.pos++
+		default:
+			start := l.pos
+			l.pos++
+			for l.pos < len(b) && isPDFRegular(b[l.pos]) {
+				l.pos++
+			}
+			return b[start:l.pos], pdfOp
+		}
+	}
+	return nil, pdfEOF
+}
+
+func isPDFRegular(c byte) bool {
+	switch c {
+	case ' ', '\n', '\r', '\t', '\f', 0, '(', ')', '<', '>', '[', ']', '{', '}', '/', '%':
+		return false
+	}
+	return true
+}
+
+// literal reads a (string) with nesting and escapes.
+func (l *pdfLexer) literal() []byte {
+	b := l.b
+	l.pos++
+	out := l.buf
+	start := len(out)
+	depth := 1
+	for l.pos < len(b) {
+		c := b[l.pos]
+		l.pos++
+		switch c {
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth == 0 {
+				l.buf = out
+				return out[start:len(out):len(out)]
+			}
+		case '\\':
+			if l.pos >= len(b) {
+				break
+			}
+			e := b[l.pos]
+			l.pos++
+			switch e {
+			case 'n':
+				c = '\n'
+			case 'r':
+				c = '\r'
+			case 't':
+				c = '\t'
+			case 'b':
+				c = '\b'
+			case 'f':
+				c = '\f'
+			case '\r':
+				if l.pos < len(b) && b[l.pos] == '\n' {
+					l.pos++
+				}
+				continue
+			case '\n':
+				continue
+			default:
+				if '0' <= e && e <= '7' {
+					v := int(e - '0')
+					for k := 0; k < 2 && l.pos < len(b) && '0' <= b[l.pos] && b[l.pos] <= '7'; k++ {
+						v = v*8 + int(b[l.pos]-'0')
+						l.pos++
+					}
+					c = byte(v)
+				} else {
+					c = e
+				}
+			}
+		}
+		out = append(out, c)
+	}
+	l.buf = out
+	return out[start:len(out):len(out)]
+}
+
+// hex reads a <hex string>.
+func (l *pdfLexer) hex() []byte {
+	b := l.b
+	l.pos++
+	out := l.buf
+	start := len(out)
+	var hi byte
+	half := false
+	for l.pos < len(b) {
+		c := b[l.pos]
+		l.pos++
+		if c == '>' {
+			break
+		}
+		if !isHex(c) {
+			continue
+		}
+		if half {
+			out = append(out, hi<<4|unhex(c))
+		} else {
+			hi = unhex(c)
+		}
+		half = !half
+	}
+	if half {
+		out = append(out, hi<<4)
+	}
+	l.buf = out
+	return out[start:len(out):len(out)]
 }

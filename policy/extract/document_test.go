@@ -1,0 +1,96 @@
+package extract
+
+import (
+	"bytes"
+	"compress/zlib"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/maildlp/maildlp/internal/testutil"
+)
+
+func flateStream(dict string, data []byte) string {
+	var z bytes.Buffer
+	w := zlib.NewWriter(&z)
+	w.Write(data)
+	w.Close()
+	return fmt.Sprintf("%s\nstream\n%s\nendstream\n", dict, z.String())
+}
+
+func TestPDF(t *testing.T) {
+	cmap := []byte(`/CIDInit /ProcSet findresource begin 12 dict begin begincmap
+1 begincodespacerange <0000> <FFFF> endcodespacerange
+2 beginbfchar <0001> <0034> <0002> <0031> endbfchar
+1 beginbfrange <0010> <0019> <0030> endbfrange
+endcmap end end`)
+	withCMap := append(testutil.PDFContent([]byte("BT /F1 12 Tf 72 720 Td <00010002000200020011> Tj ET"), ""),
+		[]byte("6 0 obj\n"+flateStream("<< /Filter /FlateDecode >>", cmap)+"endobj\n")...)
+	imageOnly := []byte("%PDF-1.4\n1 0 obj\n<< /Type /XObject /Subtype /Image /Width 1 /Height 1 /Filter /DCTDecode /Length 4 >>\nstream\n\xff\xd8\xff\xe0\nendstream\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n")
+	uncompressed := []byte("%PDF-1.4\n1 0 obj\n<< /Length 40 >>\nstream\nBT (plain \\(stream\\) 4111111111111111) Tj ET\nendstream\nendobj\n%%EOF\n")
+	tests := []struct {
+		name   string
+		pdf    []byte
+		want   string
+		reason Reason
+	}{
+		{"Tj lines", testutil.PDF("Card number:", card), "Card number:\n" + card, ""},
+		{"TJ kerning keeps a split value", testutil.PDFContent([]byte("BT [(4111)-20(1111)-10(11)5(11 1111)] TJ ET"), ""), "411111111111 1111", ""},
+		{"TJ wide gap is a space", testutil.PDFContent([]byte("BT [(card)-600(4111)] TJ ET"), ""), "card 4111", ""},
+		{"hex string", testutil.PDFContent([]byte("BT <34313131> Tj ET"), ""), "4111", ""},
+		{"octal escapes and quote operator", testutil.PDFContent([]byte(`BT (a\061\062) Tj (next) ' ET`), ""), "a12\nnext", ""},
+		{"utf-16 string", testutil.PDFContent([]byte("BT <FEFF00430061007200640020> Tj ET"), ""), "Card ", ""},
+		{"ToUnicode CMap", withCMap, "41111", ""},
+		{"uncompressed stream", uncompressed, "plain (stream) " + card, ""},
+		{"encrypted", testutil.PDFContent([]byte("BT (x) Tj ET"), "/Encrypt 9 0 R"), "", Encrypted},
+		{"image only", imageOnly, "", Unsupported},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res := run(t, testutil.NewMessage().Text("x").Attach("doc.pdf", "application/pdf", tc.pdf).Bytes(), Limits{})
+			if tc.reason != "" {
+				if !hasUnscannable(res, `attachment "doc.pdf"`, tc.reason) {
+					t.Errorf("want %s; got:\n%s", tc.reason, dump(res))
+				}
+				return
+			}
+			checkParts(t, res, []want{{`attachment "doc.pdf"`, tc.want}})
+			if len(res.Unscannable) > 0 {
+				t.Errorf("unexpected unscannable:\n%s", dump(res))
+			}
+		})
+	}
+}
+
+func TestPDFStreamBomb(t *testing.T) {
+	bomb := testutil.PDFContent(bytes.Repeat([]byte("0"), 8<<20), "")
+	res := run(t, testutil.NewMessage().Text("x").Attach("b.pdf", "application/pdf", bomb).Bytes(), Limits{})
+	if !hasUnscannable(res, `attachment "b.pdf"`, TooLarge) {
+		t.Errorf("want too_large for a PDF stream bomb; got:\n%s", dump(res))
+	}
+}
+
+func TestRTF(t *testing.T) {
+	tests := []struct{ name, rtf, want string }{
+		{"plain with tables skipped", `{\rtf1\ansi\ansicpg1252\deff0{\fonttbl{\f0\fswiss Arial 9999;}}{\colortbl;\red0\green0\blue0;}\f0\fs20 Card 4111 1111\par 1111 1111}`, "Card 4111 1111\n1111 1111"},
+		{"hex escapes in code page", `{\rtf1\ansi\ansicpg1251 \'cd\'ee\'ec\'e5\'f0 4111}`, "Номер 4111"},
+		{"hex escapes default 1252", `{\rtf1\ansi caf\'e9}`, "café"},
+		{"unicode with fallback", `{\rtf1\uc1\u1053?\u1086?\u-3913? x}`, "Но\uf0b7 x"},
+		{"star destinations and pict skipped", `{\rtf1{\*\generator Riched20 9999;}{\pict\pngblip 89504e470d0a}before{\*\bkmkstart b}41\-11{\field{\*\fldinst HYPERLINK "x"}{\fldrslt 1111}}}`, "before41111111"},
+		{"escaped braces and tabs", `{\rtf1 a\{b\}c\\d\tab e}`, "a{b}c\\d\te"},
+		{"binary data skipped", "{\\rtf1 x\\bin4 \x00\x01\x02\x03y}", "xy"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Normalize(rtfText([]byte(tc.rtf)))
+			if !strings.Contains(got, Normalize(tc.want)) {
+				t.Errorf("rtfText(%q) = %q, want it to contain %q", tc.rtf, got, tc.want)
+			}
+			if strings.Contains(got, "9999") {
+				t.Errorf("rtfText(%q) = %q kept a skipped destination", tc.rtf, got)
+			}
+		})
+	}
+	res := run(t, testutil.NewMessage().Text("x").Attach("a.doc", "application/msword", []byte(`{\rtf1\ansi Card `+card+`\par}`)).Bytes(), Limits{})
+	checkParts(t, res, []want{{`attachment "a.doc"`, "Card " + card}})
+}
