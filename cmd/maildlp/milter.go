@@ -1,8 +1,11 @@
 package main
 
-import "fmt"
+import (
+	"os"
+
+	"github.com/maildlp/maildlp/app"
+)
 
 func runMilter(args []string) int {
-	fmt.Println("maildlp: milter is not available in this build")
-	return 2
+	return serviceMain("milter", app.MilterOnly, args, os.Stderr)
 }

@@ -1,8 +1,11 @@
 package main
 
-import "fmt"
+import (
+	"os"
+
+	"github.com/maildlp/maildlp/app"
+)
 
 func runReinject(args []string) int {
-	fmt.Println("maildlp: reinject is not available in this build")
-	return 2
+	return serviceMain("reinject", app.ReinjectOnly, args, os.Stderr)
 }
