@@ -65,6 +65,19 @@ var macroRequests = []struct {
 	{gomilter.StageEOM, []string{gomilter.MacroQueueId}},
 }
 
+// New returns a milter server. current is called once per message (at MAIL
+// FROM) to get the current engine, so that a configuration reload never
+// changes a decision in the middle of a message; it may return nil while
+// no engine is loaded (the on_error outcome then applies).
+func New(current func() *policy.Engine, opts ...Option) *Server {
+	return newServer(func() engine {
+		if e := current(); e != nil {
+			return e
+		}
+		return nil
+	}, opts...)
+}
+
 func newServer(eng func() engine, opts ...Option) *Server {
 	o := defaultOptions()
 	for _, opt := range opts {
