@@ -1,0 +1,179 @@
+package detect
+
+// automaton is an Aho-Corasick automaton compiled to a DFA over byte
+// classes: every byte that occurs in a pattern gets a class (upper- and
+// lower-case ASCII letters share one when folding), every other byte is
+// class 0. A transition is one table load per input byte, with no case
+// conversion of the text and no allocation.
+type automaton struct {
+	class   [256]uint8
+	nclass  int
+	trans   []uint32 // row offset of the next state (state*nclass), hitFlag set when it has outputs
+	outIdx  []uint32 // per state: outList[outIdx[s]:outIdx[s+1]]
+	outList []int32  // pattern numbers
+	lens    []int    // pattern lengths in bytes
+	rootHot [256]bool
+}
+
+const hitFlag = 1 << 31
+
+// newAutomaton compiles patterns; with fold, ASCII letters match either
+// case. Empty patterns are ignored.
+func newAutomaton(patterns []string, fold bool) *automaton {
+	a := &automaton{lens: make([]int, len(patterns))}
+	// Byte classes.
+	nc := 1
+	for _, p := range patterns {
+		for i := 0; i < len(p); i++ {
+			b := p[i]
+			if fold {
+				b = lowerASCII(b)
+			}
+			if a.class[b] == 0 {
+				a.class[b] = uint8(nc)
+				if fold && b >= 'a' && b <= 'z' {
+					a.class[b-'a'+'A'] = uint8(nc)
+				}
+				nc++
+				if nc > 255 {
+					// More than 255 distinct bytes: fall back to one class per byte value.
+					return newAutomatonRaw(patterns, fold)
+				}
+			}
+		}
+	}
+	a.nclass = nc
+	a.build(patterns, fold)
+	return a
+}
+
+// newAutomatonRaw uses the identity class map (every byte its own class),
+// for pattern sets that use more than 255 distinct bytes.
+func newAutomatonRaw(patterns []string, fold bool) *automaton {
+	a := &automaton{lens: make([]int, len(patterns)), nclass: 256}
+	for b := range 256 {
+		a.class[b] = uint8(b)
+	}
+	if fold {
+		for b := 'A'; b <= 'Z'; b++ {
+			a.class[b] = uint8(b - 'A' + 'a')
+		}
+	}
+	// Class values equal byte values, so a 256-wide row is needed; class
+	// is uint8, so the value 255 stays addressable.
+	a.build(patterns, fold)
+	return a
+}
+
+func (a *automaton) build(patterns []string, fold bool) {
+	nc := a.nclass
+	trie := make([]int32, nc) // row of the root
+	for i := range trie {
+		trie[i] = -1
+	}
+	var own [][]int32 // outputs per state
+	own = append(own, nil)
+	for pi, p := range patterns {
+		a.lens[pi] = len(p)
+		if p == "" {
+			continue
+		}
+		s := 0
+		for i := 0; i < len(p); i++ {
+			c := int(a.class[p[i]])
+			if trie[s*nc+c] < 0 {
+				n := len(own)
+				own = append(own, nil)
+				for range nc {
+					trie = append(trie, -1)
+				}
+				trie[s*nc+c] = int32(n)
+			}
+			s = int(trie[s*nc+c])
+		}
+		own[s] = append(own[s], int32(pi))
+	}
+	ns := len(own)
+	fail := make([]int32, ns)
+	queue := make([]int32, 0, ns)
+	for c := range nc {
+		if t := trie[c]; t < 0 {
+			trie[c] = 0
+		} else {
+			fail[t] = 0
+			queue = append(queue, t)
+		}
+	}
+	out := make([][]int32, ns)
+	out[0] = own[0]
+	for q := 0; q < len(queue); q++ {
+		u := queue[q]
+		out[u] = append(append([]int32(nil), own[u]...), out[fail[u]]...)
+		for c := range nc {
+			v := trie[int(u)*nc+c]
+			f := trie[int(fail[u])*nc+c]
+			if v < 0 {
+				trie[int(u)*nc+c] = f
+			} else {
+				fail[v] = f
+				queue = append(queue, v)
+			}
+		}
+	}
+	a.trans = make([]uint32, len(trie))
+	for i, t := range trie {
+		v := uint32(int(t) * nc)
+		if len(out[t]) > 0 {
+			v |= hitFlag
+		}
+		a.trans[i] = v
+	}
+	a.outIdx = make([]uint32, ns+1)
+	for s := range ns {
+		a.outIdx[s] = uint32(len(a.outList))
+		a.outList = append(a.outList, out[s]...)
+	}
+	a.outIdx[ns] = uint32(len(a.outList))
+	for b := range 256 {
+		a.rootHot[b] = a.trans[a.class[b]] != 0
+	}
+	_ = fold
+}
+
+// hits calls fn(pattern, end) for every occurrence of every pattern in
+// text[from:to], with end the offset just past it; state carries the
+// automaton state across adjacent calls (start with 0). It returns the
+// state at to. fn returning false stops the search.
+func (a *automaton) hits(text string, from, to int, state uint32, fn func(p int, end int) bool) uint32 {
+	st := state
+	tr := a.trans
+	cl := &a.class
+	for i := from; i < to; i++ {
+		if st == 0 {
+			for i < to && !a.rootHot[text[i]] {
+				i++
+			}
+			if i == to {
+				break
+			}
+		}
+		t := tr[st+uint32(cl[text[i]])]
+		st = t &^ hitFlag
+		if t&hitFlag != 0 {
+			s := st / uint32(a.nclass)
+			for _, p := range a.outList[a.outIdx[s]:a.outIdx[s+1]] {
+				if !fn(int(p), i+1) {
+					return st
+				}
+			}
+		}
+	}
+	return st
+}
+
+func lowerASCII(b byte) byte {
+	if b >= 'A' && b <= 'Z' {
+		return b + 'a' - 'A'
+	}
+	return b
+}

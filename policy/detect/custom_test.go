@@ -1,0 +1,124 @@
+package detect
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestKeywords(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		words []string
+		o     KeywordOptions
+		text  string
+		want  []string
+	}{
+		{"fold", []string{"confidential"}, KeywordOptions{}, "CONFIDENTIAL and Confidential", []string{"CONFIDENTIAL", "Confidential"}},
+		{"case sensitive", []string{"Falcon"}, KeywordOptions{CaseSensitive: true}, "falcon Falcon FALCON", []string{"Falcon"}},
+		{"phrase", []string{"do not forward"}, KeywordOptions{}, "Please DO NOT FORWARD this", []string{"DO NOT FORWARD"}},
+		{"substring", []string{"cat"}, KeywordOptions{}, "concatenate cat", []string{"cat", "cat"}},
+		{"whole word", []string{"cat"}, KeywordOptions{WholeWord: true}, "concatenate cat cat_x (cat)", []string{"cat", "cat"}},
+		{"overlapping", []string{"card", "card number"}, KeywordOptions{}, "card number", []string{"card", "card number"}},
+		{"non-ASCII fold", []string{"geheim"}, KeywordOptions{}, "GEHEIM", []string{"GEHEIM"}},
+		{"non-ASCII upper", []string{"sécurité"}, KeywordOptions{}, "SÉCURITÉ", []string{"SÉCURITÉ"}},
+		{"whole word non-ASCII", []string{"geheim"}, KeywordOptions{WholeWord: true}, "ügeheim geheimö geheim", []string{"geheim"}},
+		{"none", []string{"alpha", "beta"}, KeywordOptions{}, "gamma delta", nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d, err := NewKeywords("kw", c.words, c.o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, m := range d.Scan(c.text, nil) {
+				got = append(got, c.text[m.Start:m.End])
+				if m.Detector != "kw" || m.Confidence != Medium {
+					t.Errorf("match %+v: want detector kw, medium", m)
+				}
+			}
+			if !slices.Equal(got, c.want) {
+				t.Errorf("Scan(%q) = %q, want %q", c.text, got, c.want)
+			}
+		})
+	}
+}
+
+func TestKeywordsErrors(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		words []string
+		o     KeywordOptions
+	}{
+		{"", []string{"a"}, KeywordOptions{}},
+		{"kw", nil, KeywordOptions{}},
+		{"kw", []string{"a", " "}, KeywordOptions{}},
+		{"kw", []string{"a\xff"}, KeywordOptions{}},
+		{"kw", []string{"a"}, KeywordOptions{Confidence: 7}},
+	} {
+		if _, err := NewKeywords(c.name, c.words, c.o); err == nil {
+			t.Errorf("NewKeywords(%q, %q, %+v) = nil error", c.name, c.words, c.o)
+		}
+	}
+}
+
+// TestKeywordsDictionary checks a large dictionary against a naive search.
+func TestKeywordsDictionary(t *testing.T) {
+	var words []string
+	for i := range 10000 {
+		words = append(words, fmt.Sprintf("term%05dx", i*7))
+	}
+	d, err := NewKeywords("dict", words, KeywordOptions{WholeWord: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := "see TERM00007X and term00014x, not term00015x nor xterm00021x; term69993x."
+	var got []string
+	for _, m := range d.Scan(text, nil) {
+		got = append(got, text[m.Start:m.End])
+	}
+	want := []string{"TERM00007X", "term00014x", "term69993x"}
+	if !slices.Equal(got, want) {
+		t.Errorf("Scan = %q, want %q", got, want)
+	}
+}
+
+func TestRegex(t *testing.T) {
+	for _, c := range []struct {
+		pattern string
+		text    string
+		want    []string
+		literal string
+	}{
+		{`EMP-[0-9]{6}`, "a EMP-123456 b EMP-12345 c EMP-654321", []string{"EMP-123456", "EMP-654321"}, "EMP-"},
+		{`(?i)project\s+(falcon|eagle)`, "PROJECT  Falcon and project eagle", []string{"PROJECT  Falcon", "project eagle"}, "project"},
+		{`[A-Z]{3}[0-9]{4}`, "ABC1234 and XYZ9876", []string{"ABC1234", "XYZ9876"}, ""},
+		{`x*`, "xx y", []string{"xx"}, ""},
+		{`(?:order|invoice)#\d+`, "order#12 invoice#3", []string{"order#12", "invoice#3"}, ""},
+	} {
+		d, err := NewRegex("re", c.pattern, Low)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if lit := d.(*Regex).literal; lit != c.literal {
+			t.Errorf("NewRegex(%q) literal = %q, want %q", c.pattern, lit, c.literal)
+		}
+		var got []string
+		for _, m := range d.Scan(c.text, nil) {
+			got = append(got, c.text[m.Start:m.End])
+			if m.Confidence != Low || strings.Contains(m.Evidence, c.text[m.Start:m.End]) {
+				t.Errorf("match %+v: want low confidence and masked evidence", m)
+			}
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("Regex(%q).Scan(%q) = %q, want %q", c.pattern, c.text, got, c.want)
+		}
+	}
+	if _, err := NewRegex("bad", `a(b`, Medium); err == nil {
+		t.Error("NewRegex(a(b) = nil error")
+	}
+	if _, err := NewRegex("bad", `(a)\1`, Medium); err == nil {
+		t.Error("NewRegex with a backreference = nil error")
+	}
+}

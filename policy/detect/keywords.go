@@ -1,0 +1,122 @@
+package detect
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// KeywordOptions tune a keyword detector.
+type KeywordOptions struct {
+	CaseSensitive bool       // match letters exactly; default folds ASCII case (and non-ASCII upper/lower forms of each word)
+	WholeWord     bool       // a match must not touch a letter or digit on either side
+	Confidence    Confidence // confidence of every match; 0 means Medium
+}
+
+// Keywords finds any of a list of words and phrases (a policy keyword list
+// or dictionary file) with one Aho-Corasick automaton, so that the cost
+// per byte does not grow with the number of words.
+type Keywords struct {
+	name  string
+	words []string // pattern text as given (case variants expanded)
+	canon []string // per pattern: the value counted for distinct matches
+	a     *automaton
+	o     KeywordOptions
+}
+
+// NewKeywords returns a detector named name that matches words. Empty
+// words are an error; duplicates are ignored.
+func NewKeywords(name string, words []string, o KeywordOptions) (Detector, error) {
+	if name == "" {
+		return nil, errors.New("detect: keyword detector without a name")
+	}
+	if len(words) == 0 {
+		return nil, fmt.Errorf("detect: keyword detector %s: no words", name)
+	}
+	if o.Confidence == 0 {
+		o.Confidence = Medium
+	}
+	if o.Confidence < Low || o.Confidence > High {
+		return nil, fmt.Errorf("detect: keyword detector %s: bad confidence %d", name, int(o.Confidence))
+	}
+	k := &Keywords{name: name, o: o}
+	seen := map[string]bool{}
+	add := func(w, canon string) {
+		key := w
+		if !o.CaseSensitive {
+			key = string(foldASCII([]byte(w)))
+		}
+		if seen[key] {
+			return
+		}
+		seen[key] = true
+		k.words = append(k.words, w)
+		k.canon = append(k.canon, canon)
+	}
+	for n, w := range words {
+		if strings.TrimSpace(w) == "" {
+			return nil, fmt.Errorf("detect: keyword detector %s: word %d is empty", name, n+1)
+		}
+		if !utf8.ValidString(w) {
+			return nil, fmt.Errorf("detect: keyword detector %s: word %d is not valid UTF-8", name, n+1)
+		}
+		if o.CaseSensitive {
+			add(w, w)
+			continue
+		}
+		canon := strings.ToLower(w)
+		add(w, canon)
+		if up := toUpperNonASCII(w); up != w {
+			add(up, canon)
+		}
+		if lo := toLowerNonASCII(w); lo != w {
+			add(lo, canon)
+		}
+	}
+	k.a = newAutomaton(k.words, !o.CaseSensitive)
+	return k, nil
+}
+
+// Name returns the detector name.
+func (k *Keywords) Name() string { return k.name }
+
+// Scan appends a match for every occurrence of every word.
+func (k *Keywords) Scan(text string, dst []Match) []Match {
+	k.a.hits(text, 0, len(text), 0, func(p, end int) bool {
+		start := end - k.a.lens[p]
+		if k.o.WholeWord && !wholeWord(text, start, end) {
+			return true
+		}
+		dst = append(dst, Match{
+			Detector:   k.name,
+			Confidence: k.o.Confidence,
+			Evidence:   MaskTail(k.canon[p], 4),
+			Key:        keyString(k.name, k.canon[p]),
+			Start:      start,
+			End:        end,
+		})
+		return true
+	})
+	return dst
+}
+
+// wholeWord reports whether text[start:end] has no letter, digit or '_'
+// immediately before or after it.
+func wholeWord(text string, start, end int) bool {
+	if start > 0 {
+		r, _ := utf8.DecodeLastRuneInString(text[:start])
+		if isWordRune(r) || r == '_' {
+			return false
+		}
+	}
+	if end < len(text) {
+		r, _ := utf8.DecodeRuneInString(text[end:])
+		if isWordRune(r) || r == '_' {
+			return false
+		}
+	}
+	return true
+}
+
+var _ Detector = (*Keywords)(nil)

@@ -1,0 +1,270 @@
+package detect
+
+import (
+	"fmt"
+	"slices"
+	"unicode"
+	"unicode/utf8"
+)
+
+// DefaultProximityWindow is the keyword proximity window, in bytes on each
+// side of a match, used when Options.ProximityWindow is 0.
+const DefaultProximityWindow = 300
+
+// Options tune a Set and the built-in identifiers.
+type Options struct {
+	// ProximityWindow is how far (in bytes of text, before the start or
+	// after the end of a match) a supporting keyword may be to raise the
+	// match to High confidence. 0 means DefaultProximityWindow.
+	ProximityWindow int
+}
+
+func (o Options) window() int {
+	if o.ProximityWindow <= 0 {
+		return DefaultProximityWindow
+	}
+	return o.ProximityWindow
+}
+
+// Set scans text for many detectors at once. The built-in identifiers are
+// found in one pass over the text: a byte-class scanner splits the text
+// into words and digit runs, sends digit runs to the numeric validators by
+// length and grouping, and sends words whose shape or prefix fits to the
+// alphanumeric and secret validators. Supporting keywords are then searched
+// with one Aho-Corasick automaton, only within the proximity windows of the
+// matches found, each byte at most once. Custom detectors run after that.
+//
+// A Set is safe for concurrent use.
+type Set struct {
+	ids    idMask
+	custom []Detector
+	window int
+
+	// Digit runs: unseparated lengths and separated groupings.
+	byLen  [maxDigits + 1]idMask
+	byLast [maxGroup + 1][]grouping
+
+	// Keywords of the enabled identifiers.
+	kw     *automaton
+	kwMask []idMask // per keyword pattern
+	kwWord []bool   // per keyword pattern: whole word required
+	kwAny  idMask   // identifiers that have keywords
+}
+
+// grouping is a standard way of writing a numeric identifier with
+// separators, e.g. 4-4-4-4 for a 16-digit card.
+type grouping struct {
+	widths string // group widths, one byte each
+	ids    idMask
+}
+
+const (
+	maxDigits = 19 // longest unseparated numeric identifier
+	maxGroup  = 13 // widest group in any grouping
+)
+
+// NewSet compiles the built-in identifiers named in builtins and the
+// custom detectors into one Set. An unknown built-in name is an error.
+func NewSet(builtins []string, custom []Detector, opts Options) (*Set, error) {
+	var m idMask
+	for _, n := range builtins {
+		i, ok := byName[n]
+		if !ok {
+			return nil, fmt.Errorf("detect: unknown built-in identifier %q", n)
+		}
+		m |= 1 << i
+	}
+	for _, d := range custom {
+		if d == nil {
+			return nil, fmt.Errorf("detect: nil custom detector")
+		}
+	}
+	return newSet(m, custom, opts), nil
+}
+
+func newSet(m idMask, custom []Detector, opts Options) *Set {
+	s := &Set{ids: m, custom: slices.Clone(custom), window: opts.window()}
+	// Numeric specs.
+	groupAt := map[string]int{}
+	for i := range numIDs {
+		spec := registry[i].numeric
+		if !m.has(i) || spec == nil {
+			continue
+		}
+		for _, l := range spec.lengths {
+			s.byLen[l] |= 1 << i
+		}
+		for _, g := range spec.groupings {
+			key := g
+			last := g[len(g)-1]
+			if k, ok := groupAt[key]; ok {
+				s.byLast[last][k].ids |= 1 << i
+				continue
+			}
+			groupAt[key] = len(s.byLast[last])
+			s.byLast[last] = append(s.byLast[last], grouping{widths: g, ids: 1 << i})
+		}
+	}
+	// Keywords: one automaton for every enabled identifier's keywords;
+	// non-ASCII keywords also in their upper-case form (ASCII letters are
+	// folded by the automaton itself).
+	var pats []string
+	index := map[string]int{}
+	add := func(w string, i id) {
+		k := string(foldASCII([]byte(w)))
+		if j, ok := index[k]; ok {
+			s.kwMask[j] |= 1 << i
+			return
+		}
+		index[k] = len(pats)
+		pats = append(pats, w)
+		s.kwMask = append(s.kwMask, 1<<i)
+		s.kwWord = append(s.kwWord, len(w) <= 4)
+	}
+	for i := range numIDs {
+		if !m.has(i) {
+			continue
+		}
+		for _, w := range registry[i].info.Keywords {
+			s.kwAny |= 1 << i
+			add(w, i)
+			if up := toUpperNonASCII(w); up != w {
+				add(up, i)
+			}
+			if lo := toLowerNonASCII(w); lo != w {
+				add(lo, i)
+			}
+		}
+	}
+	if len(pats) > 0 {
+		s.kw = newAutomaton(pats, true)
+	}
+	return s
+}
+
+// Scan appends every match in text to dst and returns it. Matches of the
+// built-in identifiers come first, in text order, then those of the custom
+// detectors in the order they were given.
+func (s *Set) Scan(text string, dst []Match) []Match {
+	n0 := len(dst)
+	if s.ids != 0 {
+		sc := scanner{set: s, text: text, dst: dst}
+		sc.run()
+		dst = sc.dst
+		if s.kw != nil && len(dst) > n0 {
+			s.raise(text, dst[n0:])
+		}
+	}
+	for _, d := range s.custom {
+		dst = d.Scan(text, dst)
+	}
+	return dst
+}
+
+// kwHit is one supporting keyword found in the text.
+type kwHit struct {
+	start, end int
+	ids        idMask
+}
+
+// raise sets the confidence of matches to High when one of their
+// identifier's keywords lies within the proximity window before or after
+// the match (not inside it). The automaton runs only over the union of the
+// windows, each byte once.
+func (s *Set) raise(text string, ms []Match) {
+	if !slices.IsSortedFunc(ms, byStart) {
+		slices.SortStableFunc(ms, byStart)
+	}
+	var buf [32]kwHit
+	hits := buf[:0]
+	scanned := 0 // text[:scanned] has been searched
+	var state uint32
+	w := s.window
+	for k := range ms {
+		m := &ms[k]
+		i, ok := byName[m.Detector]
+		if !ok || m.Confidence >= High || !s.kwAny.has(i) {
+			continue
+		}
+		lo, hi := max(0, m.Start-w), min(len(text), m.End+w)
+		if hi > scanned {
+			from := scanned
+			if lo > scanned {
+				from, state = lo, 0
+			}
+			// Forget keywords that no later window can reach.
+			keep := hits[:0]
+			for _, h := range hits {
+				if h.start >= lo {
+					keep = append(keep, h)
+				}
+			}
+			hits = keep
+			state = s.kw.hits(text, from, hi, state, func(p, end int) bool {
+				start := end - s.kw.lens[p]
+				if keywordBounded(text, start, end, s.kwWord[p]) {
+					hits = append(hits, kwHit{start, end, s.kwMask[p]})
+				}
+				return true
+			})
+			scanned = hi
+		}
+		for _, h := range hits {
+			if h.ids.has(i) && h.start >= lo && h.end <= hi && (h.end <= m.Start || h.start >= m.End) {
+				m.Confidence = High
+				break
+			}
+		}
+	}
+}
+
+func byStart(a, b Match) int { return a.Start - b.Start }
+
+// keywordBounded reports whether the keyword at text[start:end] begins a
+// word (no letter before it) and, when whole is set, also ends one.
+func keywordBounded(text string, start, end int, whole bool) bool {
+	if start > 0 {
+		r, _ := utf8.DecodeLastRuneInString(text[:start])
+		if isWordRune(r) {
+			return false
+		}
+	}
+	if whole && end < len(text) {
+		r, _ := utf8.DecodeRuneInString(text[end:])
+		if isWordRune(r) {
+			return false
+		}
+	}
+	return true
+}
+
+func isWordRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return wordClass[r]&(cUpper|cLower|cDigit) != 0
+	}
+	return unicode.IsLetter(r) || unicode.IsDigit(r)
+}
+
+func foldASCII(b []byte) []byte {
+	for i, c := range b {
+		b[i] = lowerASCII(c)
+	}
+	return b
+}
+
+// toUpperNonASCII and toLowerNonASCII change the case of non-ASCII letters
+// only, giving the variants the ASCII-folding automaton cannot produce
+// ("SÉCURITÉ SOCIALE" from "sécurité sociale").
+func toUpperNonASCII(s string) string { return mapNonASCII(s, unicode.ToUpper) }
+func toLowerNonASCII(s string) string { return mapNonASCII(s, unicode.ToLower) }
+
+func mapNonASCII(s string, f func(rune) rune) string {
+	out := make([]rune, 0, len(s))
+	for _, r := range s {
+		if r >= utf8.RuneSelf {
+			r = f(r)
+		}
+		out = append(out, r)
+	}
+	return string(out)
+}

@@ -1,0 +1,76 @@
+package detect
+
+// BIC finds SWIFT Business Identifier Codes (ISO 9362): four letters of
+// institution code, an ISO 3166-1 country code, two characters of location
+// and an optional three-character branch. There is no check digit and a
+// BIC looks like a word in capitals, so a BIC alone is low confidence.
+type BIC struct{ builtin }
+
+func newBIC(o Options) Detector { return &BIC{newBuiltin(idSwiftBIC, o)} }
+
+var bicInfo = Info{
+	Name:        "swift_bic",
+	Description: "SWIFT/BIC bank identifier codes",
+	Validator:   "ISO 9362: 4 letters, ISO 3166-1 alpha-2 country (and XK), 2 letters/digits location, optional 3 letters/digits branch; location with '0' second is a test BIC",
+	Confidence:  "low alone; high with a keyword within the proximity window",
+	Keywords: []string{
+		"BIC", "SWIFT", "SWIFT code", "BIC code", "bank identifier", "IBAN", "bank", "wire transfer", "Bankleitzahl", "code banque", "código SWIFT",
+	},
+	TestValues: []string{"DEUTDEFF", "NEDSZAJJXXX"},
+	Evidence:   "****FF (last 2 characters)",
+	Separators: "unseparated, upper-case",
+}
+
+var bicTestSet = toSet(bicInfo.TestValues)
+
+// iso3166 holds the ISO 3166-1 alpha-2 country codes (and XK, used by SWIFT
+// for Kosovo), indexed by (first-'A')*26 + (second-'A').
+var iso3166 = func() (t [26 * 26]bool) {
+	const codes = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ " +
+		"CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR " +
+		"GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO JP " +
+		"KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT " +
+		"MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW " +
+		"SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG " +
+		"UM US UY UZ VA VC VE VG VI VN VU WF WS XK YE YT ZA ZM ZW"
+	for k := 0; k+1 < len(codes); k += 3 {
+		t[int(codes[k]-'A')*26+int(codes[k+1]-'A')] = true
+	}
+	return t
+}()
+
+func isCountry(a, b byte) bool { return isUpper(a) && isUpper(b) && iso3166[int(a-'A')*26+int(b-'A')] }
+
+// validBIC checks 8 or 11 upper-case letters and digits.
+func validBIC(v []byte) bool {
+	if len(v) != 8 && len(v) != 11 {
+		return false
+	}
+	for _, c := range v[:4] {
+		if !isUpper(c) {
+			return false
+		}
+	}
+	if !isCountry(v[4], v[5]) {
+		return false
+	}
+	for _, c := range v[6:] {
+		if !isUpper(c) && !isDigit(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// bic checks an 8- or 11-character word of capitals and digits.
+func (sc *scanner) bic(i, j int) int {
+	v := append(sc.buf[:0], sc.text[i:j]...)
+	if !validBIC(v) {
+		return -1
+	}
+	test := v[7] == '0' || bicTestSet[string(v)]
+	sc.emit(idSwiftBIC, i, j, Low, test, maskDigits(v, 2), keyOf(idSwiftBIC, v))
+	return j
+}
+
+var _ Detector = (*BIC)(nil)

@@ -1,0 +1,47 @@
+package detect
+
+// ITIN finds US Individual Taxpayer Identification Numbers: nine digits
+// starting with 9, with the middle group in the ranges the IRS issues
+// (50-65, 70-88, 90-92, 94-99).
+type ITIN struct{ builtin }
+
+func newITIN(o Options) Detector { return &ITIN{newBuiltin(idUSITIN, o)} }
+
+var itinInfo = Info{
+	Name:        "us_itin",
+	Description: "US Individual Taxpayer Identification Numbers",
+	Validator:   "IRS ranges: first digit 9, group (digits 4-5) 50-65, 70-88, 90-92 or 94-99; no check digit",
+	Confidence:  "medium when written 3-2-4 with separators, low unseparated; high with a keyword within the proximity window",
+	Keywords: []string{
+		"ITIN", "ITINs", "individual taxpayer", "taxpayer identification", "tax id", "TIN", "W-7", "IRS", "1040",
+	},
+	Evidence:   "****456 (last 3 digits)",
+	Separators: "unseparated, or 3-2-4 with one consistent separator",
+}
+
+var itinSpec = numericSpec{
+	lengths:   []int{9},
+	groupings: []string{"\x03\x02\x04"},
+	check:     checkITIN,
+	keep:      3,
+}
+
+func checkITIN(d []byte, grouped bool) (Confidence, bool, bool) {
+	if d[0] != '9' {
+		return 0, false, false
+	}
+	g := num(d[3:5])
+	if !(g >= 50 && g <= 65 || g >= 70 && g <= 88 || g >= 90 && g <= 92 || g >= 94) {
+		return 0, false, false
+	}
+	if num(d[5:]) == 0 {
+		return 0, false, false
+	}
+	conf := Low
+	if grouped {
+		conf = Medium
+	}
+	return conf, false, true
+}
+
+var _ Detector = (*ITIN)(nil)
