@@ -73,6 +73,7 @@ type App struct {
 
 	reloadMu  sync.Mutex
 	listeners []listener
+	trackers  map[string]*connTracker
 	msrv      *metrics.Server
 }
 
@@ -179,6 +180,10 @@ func (a *App) start() error {
 		return errors.New("no front end enabled: set [milter] enabled = true or [reinject] enabled = true")
 	}
 	var ls []listener
+	trackers := map[string]*connTracker{
+		"milter":   newConnTracker("milter", a.metrics),
+		"reinject": newConnTracker("reinject", a.metrics),
+	}
 	fail := func(err error) error {
 		for _, l := range ls {
 			l.ln.Close()
@@ -203,7 +208,7 @@ func (a *App) start() error {
 			if err != nil {
 				return fail(err)
 			}
-			ls = append(ls, listener{"milter", srv, ln})
+			ls = append(ls, listener{"milter", srv, trackers["milter"].listen(ln)})
 		}
 	}
 	if runReinject {
@@ -221,7 +226,7 @@ func (a *App) start() error {
 		if err != nil {
 			return fail(fmt.Errorf("reinject: listen %s: %w", addr, err))
 		}
-		ls = append(ls, listener{"reinject", srv, ln})
+		ls = append(ls, listener{"reinject", srv, trackers["reinject"].listen(ln)})
 	}
 	if cfg.Metrics.Listen != "" {
 		ms, err := a.metrics.Listen(cfg.Metrics.Listen)
@@ -234,6 +239,7 @@ func (a *App) start() error {
 	}
 	a.reloadMu.Lock()
 	a.listeners = ls
+	a.trackers = trackers
 	a.reloadMu.Unlock()
 	return nil
 }
@@ -305,8 +311,13 @@ loop:
 	a.log.Info("shutting down: draining sessions", "timeout", timeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	if err := a.shutdownFrontends(sctx); err != nil {
-		a.log.Warn("sessions still open at shutdown_timeout were closed; the MTA retries their messages", "error", err)
+	err := a.shutdownFrontends(sctx)
+	closed := 0
+	for _, t := range a.trackers {
+		closed += t.closeAll()
+	}
+	if err != nil || closed > 0 {
+		a.log.Warn("sessions still open at shutdown_timeout were closed; the MTA retries their messages", "closed", closed, "error", err)
 	}
 	served.Wait()
 	// Front ends are drained: no more notices arrive. Stop the sender;

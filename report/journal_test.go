@@ -252,34 +252,18 @@ func TestMetricsFromDecisions(t *testing.T) {
 	d.Verdict.Unscannable = []action.Unscannable{{Location: "x", Reason: "encrypted"}, {Location: "y", Reason: "timeout"}}
 	j.Record(d)
 	j.Record(d)
-	end := StartSession(j, "milter")
 	got := gather(t, m)
 	for k, want := range map[string]float64{
 		`maildlp_messages_total{action="block",frontend="milter"}`: 2,
 		`maildlp_detections_total{type="credit_card"}`:             4,
 		`maildlp_unscannable_total{reason="encrypted"}`:            2,
 		`maildlp_unscannable_total{reason="timeout"}`:              2,
-		`maildlp_sessions_in_flight{frontend="milter"}`:            1,
 	} {
 		if got[k] != want {
 			t.Errorf("%s = %v, want %v", k, got[k], want)
 		}
 	}
-	end()
-	end() // a second call must not count twice
-	if v := gather(t, m)[`maildlp_sessions_in_flight{frontend="milter"}`]; v != 0 {
-		t.Errorf("sessions in flight after end = %v, want 0", v)
-	}
 }
-
-func TestStartSessionWithPlainRecorder(t *testing.T) {
-	end := StartSession(recorderFunc(func(Decision) {}), "milter")
-	end() // must not panic
-}
-
-type recorderFunc func(Decision)
-
-func (f recorderFunc) Record(d Decision) { f(d) }
 
 func TestIncidentLogSyncModesAndReopen(t *testing.T) {
 	for _, mode := range []string{"always", "interval", "never"} {
