@@ -255,7 +255,11 @@ func (e *Engine) decide(f *facts, id string, explain bool) (action.Verdict, []Ex
 			})
 		}
 		if explain {
-			exps = append(exps, Explanation{Policy: c.cfg.Name, Matched: matched && why == "", Excepted: why, Lines: tr.lines})
+			x := Explanation{Policy: c.cfg.Name, Matched: matched && why == "", Lines: tr.lines}
+			if matched {
+				x.Excepted = why
+			}
+			exps = append(exps, x)
 		}
 		if !matched || why != "" {
 			continue

@@ -1,8 +1,69 @@
 package main
 
-import "fmt"
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/maildlp/maildlp/policy"
+)
+
+// DefaultConfigPath is where the services and check-config look for the
+// main config when --config is not given.
+const DefaultConfigPath = "/etc/maildlp/maildlp.toml"
+
+const checkConfigUsage = `usage: maildlp check-config [--config FILE] [--default]
+
+Load the main config and every policy file it lists, compile the policies
+and report every problem found, one per line as file:line: key: problem.
+Exit status 0 when everything is valid, 2 otherwise.
+
+Flags:
+`
 
 func runCheckConfig(args []string) int {
-	fmt.Println("maildlp: check_config is not available in this build")
-	return 2
+	return checkConfigMain(args, os.Stdout, os.Stderr)
+}
+
+func checkConfigMain(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("check-config", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("config", DefaultConfigPath, "main config `file`")
+	embedded := fs.Bool("default", false, "check the embedded default config instead of a file")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, checkConfigUsage)
+		fs.PrintDefaults()
+	}
+	rest, err := parseInterleaved(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitPass
+		}
+		return exitUsage
+	}
+	if len(rest) > 0 {
+		fmt.Fprintf(stderr, "maildlp check-config: unexpected argument %q\n", rest[0])
+		fs.Usage()
+		return exitUsage
+	}
+	name := *path
+	if *embedded {
+		name = ""
+	}
+	cfg, err := loadConfig(name)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitUsage
+	}
+	if _, err := policy.New(cfg); err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitUsage
+	}
+	if name == "" {
+		name = "embedded default config"
+	}
+	fmt.Fprintf(stdout, "%s: ok (%d policies, %d custom detectors)\n", name, len(cfg.Policies), len(cfg.Detectors))
+	return exitPass
 }
