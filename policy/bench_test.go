@@ -1,0 +1,227 @@
+package policy
+
+import (
+	"archive/zip"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/maildlp/maildlp/config"
+	"github.com/maildlp/maildlp/policy/action"
+)
+
+// businessText is clean business prose with many numbers (dates, amounts,
+// order and phone numbers) and no sensitive data: the common case.
+func businessText(n int, seed uint64) string {
+	r := rand.New(rand.NewPCG(seed, 1))
+	words := strings.Fields(`the quarterly revenue forecast order invoice shipment customer account
+		meeting agenda project budget review contract delivery schedule team update report
+		please find attached regards thanks best next week Monday Friday approved pending`)
+	var b strings.Builder
+	for b.Len() < n {
+		switch r.IntN(8) {
+		case 0:
+			fmt.Fprintf(&b, "%d,%03d.%02d EUR ", r.IntN(900)+1, r.IntN(1000), r.IntN(100))
+		case 1:
+			fmt.Fprintf(&b, "2026-%02d-%02d ", r.IntN(12)+1, r.IntN(28)+1)
+		case 2:
+			fmt.Fprintf(&b, "order %d ", 10000000+r.IntN(89999999))
+		case 3:
+			fmt.Fprintf(&b, "tel. +44 20 %04d %04d, ", r.IntN(10000), r.IntN(10000))
+		default:
+			b.WriteString(words[r.IntN(len(words))])
+			b.WriteByte(' ')
+		}
+		if r.IntN(12) == 0 {
+			b.WriteString("\r\n")
+		}
+	}
+	return b.String()[:n]
+}
+
+func benchHeader(subject, ctype string) string {
+	return "From: Alice <alice@example.com>\r\nTo: Bob <bob@partner.example.net>\r\n" +
+		"Subject: " + subject + "\r\nDate: Mon, 02 Mar 2026 09:30:00 +0000\r\n" +
+		"Message-ID: <bench@example.com>\r\nMIME-Version: 1.0\r\nContent-Type: " + ctype + "\r\n\r\n"
+}
+
+func smallMessage() []byte {
+	h := benchHeader("Weekly update", "text/plain; charset=utf-8")
+	return []byte(h + businessText(4096-len(h), 1))
+}
+
+type attachment struct {
+	name, ctype string
+	data        []byte
+}
+
+func mimeMessage(subject, text string, atts []attachment) []byte {
+	const bd = "=_bench"
+	var b strings.Builder
+	b.WriteString(benchHeader(subject, `multipart/mixed; boundary="`+bd+`"`))
+	b.WriteString("--" + bd + "\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + text + "\r\n")
+	for _, a := range atts {
+		b.WriteString("--" + bd + "\r\nContent-Type: " + a.ctype + "; name=\"" + a.name + "\"\r\n")
+		b.WriteString("Content-Disposition: attachment; filename=\"" + a.name + "\"\r\nContent-Transfer-Encoding: base64\r\n\r\n")
+		enc := base64.StdEncoding.EncodeToString(a.data)
+		for len(enc) > 76 {
+			b.WriteString(enc[:76] + "\r\n")
+			enc = enc[76:]
+		}
+		b.WriteString(enc + "\r\n")
+	}
+	b.WriteString("--" + bd + "--\r\n")
+	return []byte(b.String())
+}
+
+func zipOf(files map[string][]byte) []byte {
+	var buf bytes.Buffer
+	w := zip.NewWriter(&buf)
+	for _, name := range sortedKeys(files) {
+		f, _ := w.Create(name)
+		f.Write(files[name])
+	}
+	w.Close()
+	return buf.Bytes()
+}
+
+func sortedKeys(m map[string][]byte) []string {
+	var k []string
+	for x := range m {
+		k = append(k, x)
+	}
+	for i := range k {
+		for j := i + 1; j < len(k); j++ {
+			if k[j] < k[i] {
+				k[i], k[j] = k[j], k[i]
+			}
+		}
+	}
+	return k
+}
+
+func xlsxOf(rows int, seed uint64) []byte {
+	r := rand.New(rand.NewPCG(seed, 2))
+	var cells strings.Builder
+	for i := 1; i <= rows; i++ {
+		fmt.Fprintf(&cells, `<row r="%d"><c r="A%d" t="inlineStr"><is><t>%s</t></is></c><c r="B%d"><v>%d</v></c><c r="C%d"><v>%d.%02d</v></c></row>`,
+			i, i, businessText(40, uint64(i)), i, 100000+r.IntN(900000), i, r.IntN(100000), r.IntN(100))
+	}
+	return zipOf(map[string][]byte{
+		"[Content_Types].xml": []byte(`<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>`),
+		"xl/workbook.xml":     []byte(`<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Data" sheetId="1" r:id="rId1"/></sheets></workbook>`),
+		"xl/_rels/workbook.xml.rels": []byte(`<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>`),
+		"xl/worksheets/sheet1.xml":   []byte(`<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>` + cells.String() + `</sheetData></worksheet>`),
+	})
+}
+
+func docxOf(n int, seed uint64) []byte {
+	var body strings.Builder
+	text := businessText(n, seed)
+	for len(text) > 0 {
+		k := min(400, len(text))
+		fmt.Fprintf(&body, `<w:p><w:r><w:t xml:space="preserve">%s</w:t></w:r></w:p>`, text[:k])
+		text = text[k:]
+	}
+	return zipOf(map[string][]byte{
+		"[Content_Types].xml": []byte(`<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>`),
+		"word/document.xml":   []byte(`<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>` + body.String() + `</w:body></w:document>`),
+	})
+}
+
+// pdfOf writes a small uncompressed PDF with one page of text lines.
+func pdfOf(lines int, seed uint64) []byte {
+	var content strings.Builder
+	content.WriteString("BT /F1 9 Tf 40 800 Td 11 TL\n")
+	for i := range lines {
+		t := strings.NewReplacer(`\`, `\\`, "(", `\(`, ")", `\)`, "\r", " ", "\n", " ").Replace(businessText(90, seed+uint64(i)))
+		fmt.Fprintf(&content, "(%s) '\n", t)
+	}
+	content.WriteString("ET\n")
+	objs := []string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+		fmt.Sprintf("<< /Length %d >>\nstream\n%sendstream", content.Len(), content.String()),
+		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+	}
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.4\n")
+	offsets := make([]int, len(objs))
+	for i, o := range objs {
+		offsets[i] = b.Len()
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	xref := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
+	for _, off := range offsets {
+		fmt.Fprintf(&b, "%010d 00000 n \n", off)
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
+	return b.Bytes()
+}
+
+func gzipOf(data []byte) []byte {
+	var buf bytes.Buffer
+	w := gzip.NewWriter(&buf)
+	w.Write(data)
+	w.Close()
+	return buf.Bytes()
+}
+
+// attachmentMix is the attachment-heavy mix: office documents, a PDF,
+// archives (a ZIP with CSV and a DOCX inside, a gzip'd CSV) and a text
+// attachment, about 1.5 MiB of message.
+func attachmentMix() []byte {
+	csv := []byte(strings.ReplaceAll(businessText(200<<10, 7), " ", ","))
+	return mimeMessage("Quarterly pack", businessText(2000, 3), []attachment{
+		{"figures.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", xlsxOf(2500, 4)},
+		{"report.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", docxOf(150<<10, 5)},
+		{"summary.pdf", "application/pdf", pdfOf(600, 6)},
+		{"archive.zip", "application/zip", zipOf(map[string][]byte{"data/q1.csv": csv, "docs/notes.docx": docxOf(60<<10, 8)})},
+		{"export.csv.gz", "application/gzip", gzipOf(csv)},
+		{"notes.txt", "text/plain", []byte(businessText(100<<10, 9))},
+	})
+}
+
+func defaultEngine(b *testing.B) *Engine {
+	cfg, err := config.Default()
+	if err != nil {
+		b.Fatal(err)
+	}
+	e, err := New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return e
+}
+
+func benchEvaluate(b *testing.B, msg []byte) {
+	e := defaultEngine(b)
+	m := Message{Envelope: Envelope{MailFrom: "alice@example.com", Rcpts: []string{"bob@partner.example.net"}}}
+	v := e.Evaluate(context.Background(), Message{Envelope: m.Envelope, Body: bytes.NewReader(msg)})
+	if v.Err != nil || v.Action != action.Pass || len(v.Unscannable) > 0 {
+		b.Fatalf("benchmark message: %v %v %v %+v", v.Action, v.Err, v.Unscannable, v.Detections)
+	}
+	b.SetBytes(int64(len(msg)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		m.Body = bytes.NewReader(msg)
+		e.Evaluate(context.Background(), m)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msg/s")
+}
+
+// BenchmarkEvaluateSmall: 4 KiB business-text messages through the full
+// default policy (target: >= 1000 msg/s on one core).
+func BenchmarkEvaluateSmall(b *testing.B) { benchEvaluate(b, smallMessage()) }
+
+// BenchmarkEvaluateAttachments: the attachment-heavy mix (target: >= 50 MB/s
+// on one core).
+func BenchmarkEvaluateAttachments(b *testing.B) { benchEvaluate(b, attachmentMix()) }
