@@ -218,3 +218,13 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+func TestLoadEmpty(t *testing.T) {
+	c, err := LoadBytes("empty.toml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Policies) != 0 || c.Milter.Enabled || c.Reinject.Enabled || c.Unscannable != "quarantine" {
+		t.Errorf("empty config = %+v", c)
+	}
+}
