@@ -23,10 +23,16 @@ func Normalize(s string) string {
 	}
 	var b strings.Builder
 	changed := false
-	for i, r := range s {
+	last := 0 // start of the bytes not yet copied
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
 		var repl rune = -2 // keep
 		switch {
-		case r < 0x80:
 		case r == 0x2028 || r == 0x2029:
 			repl = '\n'
 		case unicode.Is(unicode.Cf, r):
@@ -34,22 +40,21 @@ func Normalize(s string) string {
 		case unicode.Is(unicode.Zs, r):
 			repl = ' '
 		}
-		if repl == -2 {
-			if changed {
-				b.WriteRune(r)
+		if repl != -2 {
+			if !changed {
+				changed = true
+				b.Grow(len(s))
 			}
-			continue
+			b.WriteString(s[last:i])
+			if repl >= 0 {
+				b.WriteByte(byte(repl))
+			}
+			last = i + size
 		}
-		if !changed {
-			changed = true
-			b.Grow(len(s))
-			b.WriteString(s[:i])
-		}
-		if repl >= 0 {
-			b.WriteRune(repl)
-		}
+		i += size
 	}
 	if changed {
+		b.WriteString(s[last:])
 		s = b.String()
 	}
 	return norm.NFKC.String(s)

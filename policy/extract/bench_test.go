@@ -1,0 +1,126 @@
+package extract
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/maildlp/maildlp/internal/testutil"
+)
+
+// businessText returns about n bytes of business prose made of random
+// words (so that it compresses like real text, about 3:1) with a
+// checksum-valid test card number now and then.
+func businessText(n int) string {
+	words := strings.Fields(`invoice quarterly report customer account payment due
+	meeting schedule project budget review approval contract delivery shipment order
+	manager team office please find attached regards thanks update status forecast revenue
+	margin cost supplier partner agreement renewal policy claim reference balance transfer
+	the a of to and in for on with by from at is are was be this that our your we`)
+	r := rand.New(rand.NewPCG(1, 2))
+	var b strings.Builder
+	for b.Len() < n {
+		for w := 0; w < 12; w++ {
+			b.WriteString(words[r.IntN(len(words))])
+			b.WriteByte(' ')
+			if r.IntN(10) == 0 {
+				b.WriteString(strconv.Itoa(r.IntN(100000)))
+				b.WriteByte(' ')
+			}
+		}
+		if r.IntN(20) == 0 {
+			b.WriteString("card 4111 1111 1111 1111")
+		}
+		b.WriteString(".\n")
+	}
+	return b.String()
+}
+
+func benchExtract(b *testing.B, msg []byte) {
+	b.Helper()
+	b.SetBytes(int64(len(msg)))
+	b.ReportAllocs()
+	ctx := context.Background()
+	var text int64
+	for b.Loop() {
+		res, err := Extract(ctx, bytes.NewReader(msg), Limits{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(res.Unscannable) > 0 {
+			b.Fatalf("unscannable: %v", res.Unscannable)
+		}
+		text = totalText(res)
+	}
+	// Text bytes per message byte: how much the message expands.
+	b.ReportMetric(float64(text)/float64(len(msg)), "text/msg")
+}
+
+func BenchmarkExtractPlain(b *testing.B) {
+	benchExtract(b, testutil.Message(businessText(1<<20)))
+}
+
+func BenchmarkExtractHTML(b *testing.B) {
+	var h strings.Builder
+	h.WriteString("<html><head><style>p{margin:0}</style></head><body>")
+	for _, l := range strings.Split(businessText(1<<20), "\n") {
+		fmt.Fprintf(&h, "<p><span style=\"color:#333\">%s</span> <b>&nbsp;</b></p>\n", l)
+	}
+	h.WriteString("</body></html>")
+	benchExtract(b, testutil.NewMessage().Part(part("text/html; charset=utf-8", "quoted-printable", testutil.QP([]byte(h.String())))).Bytes())
+}
+
+func BenchmarkExtractSmall(b *testing.B) {
+	benchExtract(b, testutil.NewMessage().Text(businessText(4<<10)).Bytes())
+}
+
+// attachmentMix is a message with a ZIP holding a DOCX, an XLSX and a PDF,
+// plus a DOCX and a PDF attached directly.
+func attachmentMix() []byte {
+	text := businessText(256 << 10)
+	lines := strings.Split(text, "\n")
+	var paras [][]string
+	for _, l := range lines {
+		paras = append(paras, []string{l})
+	}
+	docx := testutil.DOCX(paras...)
+	var rows [][]string
+	for i, l := range lines {
+		rows = append(rows, []string{fmt.Sprint(i), l, "4111111111111111", "12.50"})
+	}
+	xlsx := testutil.XLSX(testutil.Sheet{Name: "Data", Rows: rows})
+	pdf := testutil.PDF(lines...)
+	zip := testutil.Zip(
+		testutil.File{Name: "report.docx", Data: docx},
+		testutil.File{Name: "data.xlsx", Data: xlsx},
+		testutil.File{Name: "scan.pdf", Data: pdf},
+	)
+	return testutil.NewMessage().Text("see attached").
+		Attach("bundle.zip", "application/zip", zip).
+		Attach("letter.docx", "application/octet-stream", docx).
+		Attach("print.pdf", "application/pdf", pdf).Bytes()
+}
+
+func BenchmarkExtractAttachmentMix(b *testing.B) {
+	benchExtract(b, attachmentMix())
+}
+
+func BenchmarkNormalizeASCII(b *testing.B) {
+	s := businessText(1 << 20)
+	b.SetBytes(int64(len(s)))
+	for b.Loop() {
+		Normalize(s)
+	}
+}
+
+func BenchmarkNormalizeUnicode(b *testing.B) {
+	s := strings.ReplaceAll(businessText(1<<20), " ", "\u00a0")
+	b.SetBytes(int64(len(s)))
+	for b.Loop() {
+		Normalize(s)
+	}
+}

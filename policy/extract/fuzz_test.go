@@ -1,0 +1,159 @@
+package extract
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/maildlp/maildlp/internal/testutil"
+)
+
+// fuzzLimits keep fuzz iterations small and fast.
+var fuzzLimits = Limits{
+	MaxMessageBytes:      1 << 20,
+	MaxParts:             200,
+	MaxDepth:             8,
+	MaxArchiveMembers:    50,
+	MaxDecompressedBytes: 4 << 20,
+	MaxExpansionRatio:    100,
+	MaxTextBytes:         256 << 10,
+}
+
+// checkResult asserts the invariants of every Extract result.
+func checkResult(t *testing.T, res *Result, lim Limits) {
+	t.Helper()
+	var total int64
+	for _, p := range res.Parts {
+		if !utf8.ValidString(p.Text) {
+			t.Fatalf("part %q: text is not valid UTF-8", p.Location)
+		}
+		if p.Location == "" {
+			t.Fatalf("part with empty location")
+		}
+		total += int64(len(p.Text))
+	}
+	if total > lim.MaxTextBytes {
+		t.Fatalf("text bytes %d > max_text_bytes %d", total, lim.MaxTextBytes)
+	}
+	for _, u := range res.Unscannable {
+		if u.Location == "" || u.Reason == "" {
+			t.Fatalf("unscannable without location or reason: %+v", u)
+		}
+	}
+}
+
+// fuzzAttachment reads data as an attachment, without building a message
+// around it, so that each run is cheap.
+func fuzzAttachment(t *testing.T, data []byte) {
+	e := &extractor{ctx: context.Background(), lim: fuzzLimits.withDefaults(), res: &Result{}}
+	e.content(data, source{loc: `attachment "f"`, name: "f", kind: KindAttachment}, 1)
+	for _, u := range e.res.Unscannable {
+		if strings.HasPrefix(u.Detail, "extractor failed") {
+			t.Fatalf("extractor panicked: %s", u.Detail)
+		}
+	}
+	checkResult(t, e.res, fuzzLimits)
+}
+
+func FuzzExtract(f *testing.F) {
+	f.Add(testutil.Message("card " + card))
+	f.Add(testutil.NewMessage().HTML("<p>4111<b>1111</b></p>").Attach("a.zip", "application/zip", testutil.Zip(testutil.File{Name: "a.txt", Data: []byte("x")})).Bytes())
+	f.Add(nested(4))
+	f.Add([]byte("Subject: =?UTF-8?B?w6k=?=\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\na=3D=\r\nb\r\n--b\r\nContent-Type: message/rfc822\r\n\r\nSubject: in\r\n\r\nbody\r\n"))
+	f.Add([]byte("broken header\r\n\r\nbegin 644 a.txt\n#86)C\n`\nend\n"))
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		res, err := Extract(context.Background(), bytes.NewReader(msg), fuzzLimits)
+		if err != nil {
+			t.Fatalf("Extract: %v", err)
+		}
+		checkResult(t, res, fuzzLimits)
+	})
+}
+
+func FuzzZip(f *testing.F) {
+	f.Add(testutil.Zip(testutil.File{Name: "a.txt", Data: []byte("hello " + card)}))
+	f.Add(testutil.Zip(testutil.File{Name: "in.zip", Data: testutil.Zip(testutil.File{Name: "b.txt", Data: []byte("b")})}))
+	f.Add(testutil.Zip(testutil.File{Name: "e.txt", Data: []byte("e"), Encrypted: true}))
+	f.Fuzz(fuzzAttachment)
+}
+
+func FuzzTar(f *testing.F) {
+	f.Add(testutil.Tar(testutil.File{Name: "a.txt", Data: []byte("hello " + card)}))
+	f.Fuzz(fuzzAttachment)
+}
+
+func FuzzGzip(f *testing.F) {
+	f.Add(testutil.Gzip("a.txt", []byte("hello "+card)))
+	f.Add(testutil.Gzip("", testutil.Tar(testutil.File{Name: "a.txt", Data: []byte("x")})))
+	f.Fuzz(fuzzAttachment)
+}
+
+func FuzzOOXML(f *testing.F) {
+	f.Add(testutil.DOCX([]string{"a", "b"}))
+	f.Add(testutil.XLSX(testutil.Sheet{Name: "S", Rows: [][]string{{"a", "1E+3"}}}))
+	f.Add(testutil.PPTX("slide"))
+	f.Add(testutil.ODS(testutil.Sheet{Name: "S", Rows: [][]string{{"a"}}}))
+	f.Add(testutil.ODT("p"))
+	f.Fuzz(fuzzAttachment)
+}
+
+func FuzzXMLText(f *testing.F) {
+	f.Add([]byte(`<w:p><w:r><w:t>a&amp;b&#52;&#x31;</w:t></w:r><![CDATA[x]]><!-- c --><w:tab/></w:p>`))
+	f.Add([]byte(`<sst><si><t>x</t><rPh><t>y</t></rPh></si></sst><c t="s"><v>0</v></c>`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, s := range []string{runText(data, docxText, docxBreaks, nil), runText(data, nil, odfBreaks, odfSkip), sheetText(data, sharedStrings(data))} {
+			if !utf8.ValidString(toValidUTF8([]byte(s))) {
+				t.Fatal("invalid UTF-8")
+			}
+		}
+	})
+}
+
+func FuzzPDF(f *testing.F) {
+	f.Add(testutil.PDF("hello", card))
+	f.Add(testutil.PDFContent([]byte("BT [(41)-300(11)] TJ <3031> Tj (a\\101) ' ET"), ""))
+	f.Add([]byte("%PDF-1.4\nstream\nbegincmap 1 beginbfrange <00> <FF> [<0041>] endbfrange endcmap\nendstream"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		out := pdfContentText(nil, data, &pdfCMap{m: map[uint32]string{}})
+		c := &pdfCMap{m: map[uint32]string{}}
+		c.parse(data)
+		_ = pdfContentText(out, data, c)
+		fuzzAttachment(t, append([]byte("%PDF-1.4\n"), data...))
+	})
+}
+
+func FuzzRTF(f *testing.F) {
+	f.Add([]byte(`{\rtf1\ansi\ansicpg1251{\fonttbl{\f0 A;}}\'cd\u1086?\par x\bin2 ab}`))
+	f.Add([]byte(`{\rtf1{\*\x{\pict 00}}\uc2\u-10\'3f\'3fz}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if s := rtfText(data); !utf8.ValidString(s) {
+			t.Fatalf("rtfText(%q) is not valid UTF-8", data)
+		}
+	})
+}
+
+func FuzzHTML(f *testing.F) {
+	f.Add([]byte(`<p>4111<b>1111</b><!-- c --><script>x</script>&#x34;&nbsp;<img alt="a"></p>`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if s := Normalize(htmlText(data)); !utf8.ValidString(s) {
+			t.Fatalf("htmlText(%q) is not valid UTF-8", data)
+		}
+	})
+}
+
+func FuzzNormalize(f *testing.F) {
+	f.Add("４１１１\u200b 1111\u00a0")
+	f.Add("plain")
+	f.Add("bad \xff\xfe")
+	f.Fuzz(func(t *testing.T, s string) {
+		n := Normalize(s)
+		if !utf8.ValidString(n) {
+			t.Fatalf("Normalize(%q) = %q is not valid UTF-8", s, n)
+		}
+		if Normalize(n) != n {
+			t.Fatalf("Normalize is not idempotent on %q: %q then %q", s, n, Normalize(n))
+		}
+	})
+}
