@@ -186,11 +186,11 @@ func (r Reinject) WithDefaults() Reinject {
 }
 
 // Check reports every invalid value of r (after defaults), prefixed with
-// its key path under [reinject].
+// its key path under [reinject] ("reinject.mode \"x\" is not ...").
 func (r Reinject) Check() error {
 	var errs []error
 	bad := func(key, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("reinject.%s: %s", key, fmt.Sprintf(format, args...)))
+		errs = append(errs, fmt.Errorf("reinject.%s %s", key, fmt.Sprintf(format, args...)))
 	}
 	oneOf := func(key, v string, allowed ...string) {
 		for _, a := range allowed {

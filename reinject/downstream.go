@@ -1,6 +1,8 @@
 package reinject
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -231,19 +233,19 @@ func (ds *downstream) data(parts ...[]byte) (reply, error) {
 	if err != nil || r.Code != 354 {
 		return r, err
 	}
-	w := ds.tp.DotWriter()
+	w := &dotWriter{w: ds.tp.W, bol: true}
 	for _, p := range parts {
 		for len(p) > 0 {
 			n := min(len(p), 64<<10)
 			ds.conn.SetWriteDeadline(time.Now().Add(ds.to.data))
-			if _, err := w.Write(p[:n]); err != nil {
+			if err := w.write(p[:n]); err != nil {
 				return reply{}, err
 			}
 			p = p[n:]
 		}
 	}
 	ds.conn.SetWriteDeadline(time.Now().Add(ds.to.data))
-	if err := w.Close(); err != nil {
+	if err := w.close(); err != nil {
 		return reply{}, err
 	}
 	ds.conn.SetDeadline(time.Now().Add(ds.to.final))
@@ -273,4 +275,45 @@ func (ds *downstream) close() {
 	}
 	ds.closed = true
 	ds.conn.Close()
+}
+
+// dotWriter dot-stuffs a message whose line ends are all CRLF (the
+// newline check guarantees it) and ends it with <CRLF>.<CRLF>. It copies
+// whole runs between line starts instead of going byte by byte.
+type dotWriter struct {
+	w   *bufio.Writer
+	bol bool // at the beginning of a line
+}
+
+func (d *dotWriter) write(b []byte) error {
+	for len(b) > 0 {
+		if d.bol && b[0] == '.' {
+			if err := d.w.WriteByte('.'); err != nil {
+				return err
+			}
+		}
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			d.bol = false
+			_, err := d.w.Write(b)
+			return err
+		}
+		if _, err := d.w.Write(b[:i+1]); err != nil {
+			return err
+		}
+		d.bol = true
+		b = b[i+1:]
+	}
+	return nil
+}
+
+func (d *dotWriter) close() error {
+	end := ".\r\n"
+	if !d.bol {
+		end = "\r\n.\r\n"
+	}
+	if _, err := d.w.WriteString(end); err != nil {
+		return err
+	}
+	return d.w.Flush()
 }

@@ -109,6 +109,8 @@ type fakeMTA struct {
 	// reply, when it returns non-empty, is sent instead of the default
 	// reply (raw, lines separated by \r\n, without the final \r\n).
 	reply func(cmd string) string
+	// discard keeps no message data (benchmarks).
+	discard bool
 	// stall, when set, is the command whose reply never comes.
 	stall string
 
@@ -278,6 +280,9 @@ func (f *fakeMTA) session(c net.Conn) {
 				return
 			}
 			cur.Data = data.Bytes()
+			if f.discard {
+				cur.Data = nil
+			}
 			f.mu.Lock()
 			f.msgs = append(f.msgs, cur)
 			n := len(f.msgs)
@@ -407,6 +412,9 @@ func (u *upstream) sendMessage(from string, rcpts []string, msg string) string {
 		u.expect("RCPT TO:<"+r+">", "250")
 	}
 	u.expect("DATA", "354")
+	if !strings.HasSuffix(msg, "\r\n") {
+		msg += "\r\n"
+	}
 	u.send(msg + ".\r\n")
 	return u.read()
 }

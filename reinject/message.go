@@ -30,6 +30,9 @@ func newNewlineReader(r io.Reader, reject bool) *newlineReader {
 }
 
 func (n *newlineReader) Read(p []byte) (int, error) {
+	if n.reject {
+		return n.readReject(p)
+	}
 	for len(n.out) == 0 {
 		if n.err != nil {
 			return 0, n.err
@@ -62,20 +65,52 @@ func (n *newlineReader) Read(p []byte) (int, error) {
 	return c, nil
 }
 
-func (n *newlineReader) scan(b []byte) error {
-	if n.reject {
-		for _, c := range b {
-			switch {
-			case n.cr && c != '\n':
-				return errBareNewline
-			case !n.cr && c == '\n':
-				return errBareNewline
-			}
-			n.cr = c == '\r'
-		}
-		n.out = append(n.out, b...)
-		return nil
+// readReject reads straight into p and checks it.
+func (n *newlineReader) readReject(p []byte) (int, error) {
+	if n.err != nil {
+		return 0, n.err
 	}
+	k, err := n.r.Read(p)
+	if !cleanLineEnds(p[:k], &n.cr) {
+		n.err = errBareNewline
+		return 0, n.err
+	}
+	if err == io.EOF && n.cr {
+		n.err = errBareNewline
+		return 0, n.err
+	}
+	if err != nil {
+		n.err = err
+	}
+	return k, err
+}
+
+// cleanLineEnds reports whether every CR in b is followed by LF and every
+// LF preceded by CR; cr carries a trailing CR from one call to the next.
+func cleanLineEnds(b []byte, cr *bool) bool {
+	for len(b) > 0 {
+		if *cr {
+			if b[0] != '\n' {
+				return false
+			}
+			*cr = false
+			b = b[1:]
+			continue
+		}
+		i := bytes.IndexAny(b, "\r\n")
+		if i < 0 {
+			return true
+		}
+		if b[i] == '\n' {
+			return false
+		}
+		*cr = true
+		b = b[i+1:]
+	}
+	return true
+}
+
+func (n *newlineReader) scan(b []byte) error {
 	for _, c := range b {
 		switch {
 		case n.cr && c == '\n':
@@ -166,9 +201,10 @@ func (h *header) remove(name string) int {
 	return n
 }
 
-// setSubject puts prefix before the subject, or replaces it when replace
-// is set. Non-ASCII text is encoded (RFC 2047); the existing value is kept
-// as it was.
+// setSubject puts prefix before the subject (as given: a separating space
+// is the prefix's own), or replaces the subject when replace is set.
+// Non-ASCII text is encoded (RFC 2047); the existing value is kept as it
+// was, folding included.
 func (h *header) setSubject(prefix, replace string) {
 	if prefix == "" && replace == "" {
 		return
@@ -181,20 +217,29 @@ func (h *header) setSubject(prefix, replace string) {
 			h.fields[i] = fieldLine("Subject", encodeWord(replace))
 			return
 		}
-		// The old value is kept as it was, folding included.
 		old := strings.TrimLeft(string(f[bytes.IndexByte(f, ':')+1:]), " \t")
 		if !strings.HasSuffix(old, "\n") {
 			old += "\r\n"
 		}
-		pv := strings.TrimSuffix(string(fieldLine("Subject", encodeWord(prefix))), "\r\n")
-		h.fields[i] = []byte(pv + " " + old)
+		pv := strings.TrimSuffix(string(fieldLine("Subject", prefixWord(prefix))), "\r\n")
+		h.fields[i] = []byte(pv + old)
 		return
 	}
-	v := replace
-	if v == "" {
-		v = prefix
+	v := encodeWord(replace)
+	if replace == "" {
+		v = strings.TrimRight(prefixWord(prefix), " ")
 	}
-	h.fields = append(h.fields, fieldLine("Subject", encodeWord(v)))
+	h.fields = append(h.fields, fieldLine("Subject", v))
+}
+
+// prefixWord is prefix ready to stand before other text: as it is when
+// ASCII, else one encoded word followed by a space (RFC 2047 words must be
+// separated from text by white space).
+func prefixWord(prefix string) string {
+	if e := encodeWord(prefix); e != prefix {
+		return encodeWord(strings.TrimRight(prefix, " ")) + " "
+	}
+	return prefix
 }
 
 func encodeWord(s string) string { return mime.QEncoding.Encode("utf-8", s) }

@@ -639,15 +639,15 @@ func TestConfigCheck(t *testing.T) {
 		want string
 	}{
 		{"defaults", config.Reinject{}, ""},
-		{"bad mode", config.Reinject{Mode: "mirror"}, `reinject.mode: "mirror" is not one of reflect, forward`},
-		{"forward without hops", config.Reinject{Mode: "forward"}, "reinject.next_hops: forward mode needs at least one next hop"},
-		{"bad hop", config.Reinject{Mode: "forward", NextHops: []string{"nohost"}}, `reinject.next_hops: next hop "nohost": want host:port, [ip]:port or mx:domain[:port]`},
+		{"bad mode", config.Reinject{Mode: "mirror"}, `reinject.mode "mirror" is not one of reflect, forward`},
+		{"forward without hops", config.Reinject{Mode: "forward"}, "reinject.next_hops forward mode needs at least one next hop"},
+		{"bad hop", config.Reinject{Mode: "forward", NextHops: []string{"nohost"}}, `reinject.next_hops next hop "nohost": want host:port, [ip]:port or mx:domain[:port]`},
 		{"mx on ip", config.Reinject{Mode: "forward", NextHops: []string{"mx:10.0.0.1"}}, "an MX lookup needs a domain name"},
-		{"bad allow", config.Reinject{Allow: []string{"10.0.0.0/33"}}, `reinject.allow: "10.0.0.0/33" is not an IP address or CIDR`},
+		{"bad allow", config.Reinject{Allow: []string{"10.0.0.0/33"}}, `reinject.allow "10.0.0.0/33" is not an IP address or CIDR`},
 		{"bad bare newline", config.Reinject{BareNewline: "fix"}, "reinject.bare_newline"},
-		{"short line limit", config.Reinject{MaxLineLength: 100}, "reinject.max_line_length: must be at least 1000"},
-		{"cert without key", config.Reinject{TLS: config.ReinjectTLS{CertFile: "x"}}, "reinject.tls: cert_file and key_file go together"},
-		{"bad source", config.Reinject{SourceAddr: "host"}, `reinject.source_addr: "host" is not an IP address`},
+		{"short line limit", config.Reinject{MaxLineLength: 100}, "reinject.max_line_length must be at least 1000"},
+		{"cert without key", config.Reinject{TLS: config.ReinjectTLS{CertFile: "x"}}, "reinject.tls cert_file and key_file go together"},
+		{"bad source", config.Reinject{SourceAddr: "host"}, `reinject.source_addr "host" is not an IP address`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -200,17 +200,17 @@ func TestModifySubjectAndHeaders(t *testing.T) {
 		msg     string
 		wantHdr string
 	}{
-		{"prefix", action.Verdict{Action: action.Modify, SubjectPrefix: "[DLP]"}, testMsg,
+		{"prefix", action.Verdict{Action: action.Modify, SubjectPrefix: "[DLP] "}, testMsg,
 			"X-Filter-Loop: Reflected\r\nFrom: a@example.com\r\nTo: b@example.com\r\nSubject: [DLP] hello\r\n\r\n"},
 		{"replace", action.Verdict{Action: action.Modify, SubjectReplace: "censored"}, testMsg,
 			"X-Filter-Loop: Reflected\r\nFrom: a@example.com\r\nTo: b@example.com\r\nSubject: censored\r\n\r\n"},
-		{"folded subject", action.Verdict{Action: action.Modify, SubjectPrefix: "[DLP]"},
+		{"folded subject", action.Verdict{Action: action.Modify, SubjectPrefix: "[DLP] "},
 			"Subject: long\r\n subject\r\nFrom: a@example.com\r\n\r\nbody line\r\n",
 			"X-Filter-Loop: Reflected\r\nSubject: [DLP] long\r\n subject\r\nFrom: a@example.com\r\n\r\n"},
-		{"no subject", action.Verdict{Action: action.Modify, SubjectPrefix: "[DLP]"},
+		{"no subject", action.Verdict{Action: action.Modify, SubjectPrefix: "[DLP] "},
 			"From: a@example.com\r\n\r\nbody line\r\n",
 			"X-Filter-Loop: Reflected\r\nFrom: a@example.com\r\nSubject: [DLP]\r\n\r\n"},
-		{"non-ASCII prefix and added header", action.Verdict{Action: action.Modify, SubjectPrefix: "[vertraulich – prüfen]",
+		{"non-ASCII prefix and added header", action.Verdict{Action: action.Modify, SubjectPrefix: "[vertraulich – prüfen] ",
 			AddHeaders: []action.Header{{Name: "X-DLP", Value: "bad\r\nInjected: yes"}}}, testMsg,
 			"X-Filter-Loop: Reflected\r\nX-DLP: badInjected: yes\r\nFrom: a@example.com\r\nTo: b@example.com\r\nSubject: =?utf-8?q?[vertraulich_=E2=80=93_pr=C3=BCfen]?= hello\r\n\r\n"},
 	}

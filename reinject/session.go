@@ -47,6 +47,7 @@ type session struct {
 	st   *connState
 	id   string
 
+	eng        Evaluator // loaded once per transaction, at MAIL
 	down       *downstream
 	from       string
 	fromPath   string // as the client wrote it, brackets included
@@ -89,6 +90,15 @@ func (ss *session) Mail(from string, opts *smtp.MailOptions) error {
 		return smtp.ErrDataTooLarge
 	}
 	ss.txn++
+	ss.eng = ss.s.engine()
+	if ec, ok := ss.eng.(envelopeChecker); ok {
+		ss.from = from
+		env := ss.envelope()
+		ss.from = ""
+		if v, ok := ec.CheckEnvelope(env); ok {
+			return ss.early(env, v)
+		}
+	}
 	ds, err := ss.s.connect(context.Background(), upTLS, ss.id)
 	if err != nil {
 		var he *hopError
@@ -135,6 +145,13 @@ func (ss *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	ss.st.mu.Lock()
 	line := ss.st.lastLine
 	ss.st.mu.Unlock()
+	if ec, ok := ss.eng.(envelopeChecker); ok {
+		env := ss.envelope()
+		if v, ok := ec.CheckRecipient(env, to); ok {
+			env.Rcpts = []string{to}
+			return ss.early(env, v)
+		}
+	}
 	path, raw := commandParams(line, "RCPT TO:")
 	if path == "" {
 		path = "<" + to + ">"
@@ -157,6 +174,28 @@ func (ss *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	return nil
 }
 
+// envelopeChecker is the engine's early decision at MAIL and RCPT
+// (*policy.Engine has it): an envelope-only policy that blocks or
+// tempfails refuses the sender or that recipient at once.
+type envelopeChecker interface {
+	CheckEnvelope(env policy.Envelope) (action.Verdict, bool)
+	CheckRecipient(env policy.Envelope, rcpt string) (action.Verdict, bool)
+}
+
+// early records an envelope decision and returns its reply.
+func (ss *session) early(env policy.Envelope, v action.Verdict) *smtp.SMTPError {
+	act := v.Action
+	var rep *smtp.SMTPError
+	if act == action.TempFail {
+		rep = policyReply(v.Reply, 451, "4.7.1", "Deferred by policy, try again later")
+	} else {
+		act = action.Block
+		rep = policyReply(v.Reply, 550, "5.7.1", "Refused by policy")
+	}
+	ss.s.rec.Record(report.Decision{Frontend: "reinject", Envelope: env, Verdict: v, Applied: act})
+	return rep
+}
+
 func (ss *session) Reset() { ss.endTx() }
 
 func (ss *session) Logout() error {
@@ -172,6 +211,7 @@ func (ss *session) endTx() {
 		ss.down = nil
 	}
 	ss.from, ss.fromPath, ss.mailParams, ss.rcpts, ss.xfwd, ss.sizeHint = "", "", nil, nil, nil, 0
+	ss.eng = nil
 	ss.st.mu.Lock()
 	ss.st.inTx = false
 	ss.st.xforward = nil
@@ -272,7 +312,7 @@ func (ss *session) receive(r io.Reader, env policy.Envelope) ([]byte, action.Ver
 	ctx, cancel := context.WithTimeout(context.Background(), ss.s.cfg.Timeouts.Data.D())
 	defer cancel()
 	vch := make(chan action.Verdict, 1)
-	eng := ss.s.engine()
+	eng := ss.eng
 	go func() {
 		defer func() {
 			if p := recover(); p != nil {
