@@ -1,6 +1,7 @@
 package milter
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -156,6 +157,10 @@ type unixListener struct {
 	once sync.Once
 }
 
+// Addr is the socket's final path (the listener was opened on a
+// temporary name).
+func (l *unixListener) Addr() net.Addr { return &net.UnixAddr{Name: l.path, Net: "unix"} }
+
 func (l *unixListener) Close() error {
 	err := l.UnixListener.Close()
 	l.once.Do(func() { os.Remove(l.path) })
@@ -220,6 +225,21 @@ func lookupOwner(owner string) (uid, gid int, err error) {
 	return uid, gid, nil
 }
 
+// bufferedConn reads through a buffer: go-milter reads each packet with
+// two unbuffered reads (length, then payload), and the MTA sends most
+// events back to back without waiting for a reply, so one read system
+// call now serves many packets. Large body packets bypass the buffer.
+type bufferedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func newBufferedConn(c net.Conn) *bufferedConn {
+	return &bufferedConn{Conn: c, r: bufio.NewReaderSize(c, 8<<10)}
+}
+
+func (c *bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
 // noDelayListener sets TCP_NODELAY on every accepted TCP connection: with
 // Nagle's algorithm and the MTA's delayed ACKs, each small reply would wait
 // about 40 ms. Go's own listeners already do so; the wrapper makes it hold
@@ -234,5 +254,5 @@ func (l noDelayListener) Accept() (net.Conn, error) {
 	if tc, ok := c.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
 	}
-	return c, nil
+	return newBufferedConn(c), nil
 }

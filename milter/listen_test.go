@@ -188,6 +188,9 @@ func TestListenTCPNoDelay(t *testing.T) {
 
 func tcpNoDelay(t *testing.T, c net.Conn) bool {
 	t.Helper()
+	if bc, ok := c.(*bufferedConn); ok {
+		c = bc.Conn
+	}
 	raw, err := c.(*net.TCPConn).SyscallConn()
 	if err != nil {
 		t.Fatal(err)
@@ -201,4 +204,16 @@ func tcpNoDelay(t *testing.T, c net.Conn) bool {
 		t.Fatal(gerr)
 	}
 	return v != 0
+}
+
+func TestListenUnixAddr(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "m.sock")
+	ln, err := Listen("unix:"+path, 0o600, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	if got := ln.Addr().String(); got != path {
+		t.Errorf("Addr() = %q, want %q", got, path)
+	}
 }
