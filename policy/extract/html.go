@@ -39,8 +39,7 @@ func htmlText(doc []byte) string {
 				}
 			}
 		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
-			name, hasAttr := z.TagName()
-			a := atom.Lookup(name)
+			a := tagAtom(z.Raw())
 			switch a {
 			case atom.Script, atom.Style, atom.Noscript, atom.Template:
 				if a == atom.Noscript {
@@ -56,7 +55,13 @@ func htmlText(doc []byte) string {
 			if c := blockSeparator(a); c != 0 {
 				sep(c)
 			}
-			for hasAttr && tt != html.EndTagToken {
+			// Tokenizer.TagName and TagAttr allocate on every call: read
+			// attributes only of elements that carry text in them.
+			hasAttr := tt != html.EndTagToken && attrCarrier(a)
+			if hasAttr {
+				_, hasAttr = z.TagName()
+			}
+			for hasAttr {
 				var k, v []byte
 				k, v, hasAttr = z.TagAttr()
 				switch string(k) {
@@ -91,4 +96,41 @@ func blockSeparator(a atom.Atom) byte {
 		return '\n'
 	}
 	return 0
+}
+
+// tagAtom returns the atom of the tag in raw ("<Name ...>" or "</name>"),
+// or 0 for unknown and over-long names, without allocating.
+func tagAtom(raw []byte) atom.Atom {
+	i := 1
+	if i < len(raw) && raw[i] == '/' {
+		i++
+	}
+	var buf [16]byte
+	n := 0
+	for ; i < len(raw); i++ {
+		c := raw[i]
+		if c == ' ' || c == '/' || c == '>' || c == '\t' || c == '\n' || c == '\r' || c == '\f' {
+			break
+		}
+		if n == len(buf) {
+			return 0
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[n] = c
+		n++
+	}
+	return atom.Lookup(buf[:n])
+}
+
+// attrCarrier reports elements whose alt, title, href or value attributes
+// are read as text.
+func attrCarrier(a atom.Atom) bool {
+	switch a {
+	case atom.Img, atom.A, atom.Area, atom.Input, atom.Abbr, atom.Acronym,
+		atom.Button, atom.Option, atom.Meta, atom.Textarea:
+		return true
+	}
+	return false
 }
