@@ -132,13 +132,13 @@ func detectionSummary(ds []action.Detection) []string {
 }
 
 // queueNotices hands the verdict's notices to the outbox. A message the
-// front end tempfailed although the verdict did not ask for it (a failure
-// outcome) comes back when the client retries; its notices are sent then,
-// not twice.
+// front end tempfailed because of a failure (d.Err set: timeout, overload,
+// engine error) comes back when the client retries; its notices are sent
+// then, not twice.
 func (j *Journal) queueNotices(d Decision) []IncidentNotice {
 	v := d.Verdict
 	out := make([]IncidentNotice, 0, len(v.Notices))
-	deferred := d.Applied == action.TempFail && v.Action != action.TempFail
+	deferred := d.Err != nil && d.Applied == action.TempFail && v.Action != action.TempFail
 	for _, n := range v.Notices {
 		rec := IncidentNotice{To: n.To}
 		switch {

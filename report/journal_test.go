@@ -213,10 +213,16 @@ func TestNoticesQueuedBeforeRecordReturns(t *testing.T) {
 	if ob.Depth() != 1 {
 		t.Errorf("Depth = %d after a tempfailed decision, want 1 (notice deferred)", ob.Depth())
 	}
+	// A tempfail the configuration asks for (no failure) sends them.
+	d.Err = nil
+	j.Record(d)
+	if ob.Depth() != 2 {
+		t.Errorf("Depth = %d after a configured tempfail, want 2 (notice queued)", ob.Depth())
+	}
 	j.Close()
 	got := readIncidents(t, path)
-	if len(got) != 2 {
-		t.Fatalf("%d incidents, want 2", len(got))
+	if len(got) != 3 {
+		t.Fatalf("%d incidents, want 3", len(got))
 	}
 	n0 := got[0]["notices"].([]any)[0].(map[string]any)
 	if id, _ := n0["notice_id"].(string); id == "" || !strings.Contains(files[0], id) {
