@@ -25,7 +25,6 @@ var abaTestSet = toSet(abaRoutingInfo.TestValues)
 
 var abaRoutingSpec = numericSpec{
 	lengths: []int{9},
-	check:   checkABARouting,
 	keep:    3,
 }
 

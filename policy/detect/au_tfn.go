@@ -25,7 +25,6 @@ var tfnTestSet = toSet(tfnInfo.TestValues)
 var tfnSpec = numericSpec{
 	lengths:   []int{8, 9},
 	groupings: []string{"\x03\x03\x03", "\x03\x03\x02"},
-	check:     checkTFN,
 	keep:      3,
 }
 

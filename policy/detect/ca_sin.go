@@ -21,7 +21,6 @@ var sinInfo = Info{
 var sinSpec = numericSpec{
 	lengths:   []int{9},
 	groupings: []string{"\x03\x03\x03"},
-	check:     checkSIN,
 	keep:      3,
 }
 

@@ -54,8 +54,7 @@ var cardNumberSpec = numericSpec{
 		"\x04\x04\x04\x04\x02",
 		"\x04\x04\x04\x04\x03",
 	},
-	check: checkCard,
-	keep:  4,
+	keep: 4,
 }
 
 // cardBrand returns the brand whose IIN range and lengths admit d, or "".

@@ -27,7 +27,6 @@ var steuerTestSet = toSet(steuerIDInfo.TestValues)
 var steuerIDSpec = numericSpec{
 	lengths:   []int{11},
 	groupings: []string{"\x02\x03\x03\x03"},
-	check:     checkSteuerID,
 	keep:      3,
 }
 

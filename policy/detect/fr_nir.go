@@ -28,7 +28,6 @@ var nirTestSet = toSet(nirInfo.TestValues)
 var nirSpec = numericSpec{
 	lengths:   []int{15},
 	groupings: []string{"\x01\x02\x02\x02\x03\x03\x02", "\x0d\x02"},
-	check:     checkNIR,
 	keep:      3,
 }
 

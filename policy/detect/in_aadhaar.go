@@ -24,7 +24,6 @@ var aadhaarTestSet = toSet(aadhaarInfo.TestValues)
 var aadhaarSpec = numericSpec{
 	lengths:   []int{12},
 	groupings: []string{"\x04\x04\x04"},
-	check:     checkAadhaar,
 	keep:      4,
 }
 

@@ -25,7 +25,6 @@ var bsnTestSet = toSet(bsnInfo.TestValues)
 var bsnSpec = numericSpec{
 	lengths:   []int{9},
 	groupings: []string{"\x04\x02\x03", "\x03\x03\x03"},
-	check:     checkBSN,
 	keep:      3,
 }
 

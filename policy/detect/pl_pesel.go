@@ -25,7 +25,6 @@ var peselTestSet = toSet(peselInfo.TestValues)
 
 var peselSpec = numericSpec{
 	lengths: []int{11},
-	check:   checkPESEL,
 	keep:    3,
 }
 

@@ -11,13 +11,17 @@ import (
 // Regex finds the matches of a regular expression (Go RE2 syntax: no
 // backreferences, linear time). When every match must contain a literal
 // string, the text is first searched for that literal and the regular
-// expression runs only when it is present.
+// expression runs only when it is present. When every match starts with a
+// literal, the expression runs anchored at each occurrence of the literal
+// only.
 type Regex struct {
-	name    string
-	re      *regexp.Regexp
-	conf    Confidence
-	literal string // required literal, "" if none
-	fold    bool   // literal matches case-insensitively
+	name     string
+	re       *regexp.Regexp
+	anchored *regexp.Regexp // ^(?:pattern), when prefix is set
+	conf     Confidence
+	literal  string // required literal (lower-case when fold), "" if none
+	prefix   bool   // every match starts with literal
+	fold     bool   // literal matches ASCII case-insensitively
 }
 
 // NewRegex compiles pattern into a detector named name whose matches have
@@ -38,15 +42,37 @@ func NewRegex(name, pattern string, conf Confidence) (Detector, error) {
 	}
 	r := &Regex{name: name, re: re, conf: conf}
 	if st, err := syntax.Parse(pattern, syntax.Perl); err == nil {
-		lit, fold := requiredLiteral(st.Simplify())
-		if len(lit) >= 2 {
-			r.literal, r.fold = lit, fold
-			if fold {
-				r.literal = string(foldASCII([]byte(lit)))
+		st = st.Simplify()
+		if lit, fold := prefixLiteral(st); len(lit) >= 2 {
+			if a, err := regexp.Compile(`^(?:` + pattern + `)`); err == nil {
+				r.literal, r.fold, r.prefix, r.anchored = lit, fold, true, a
 			}
+		}
+		if !r.prefix {
+			if lit, fold := requiredLiteral(st); len(lit) >= 2 {
+				r.literal, r.fold = lit, fold
+			}
+		}
+		if r.fold {
+			r.literal = string(foldASCII([]byte(r.literal)))
 		}
 	}
 	return r, nil
+}
+
+// prefixLiteral returns the literal every match of re starts with.
+func prefixLiteral(re *syntax.Regexp) (string, bool) {
+	switch re.Op {
+	case syntax.OpLiteral:
+		return requiredLiteral(re)
+	case syntax.OpCapture:
+		return prefixLiteral(re.Sub[0])
+	case syntax.OpConcat:
+		if len(re.Sub) > 0 {
+			return prefixLiteral(re.Sub[0])
+		}
+	}
+	return "", false
 }
 
 // requiredLiteral returns the longest literal string that every match of
@@ -95,6 +121,9 @@ func (r *Regex) Name() string { return r.name }
 // Scan appends a match for every non-empty, non-overlapping match of the
 // regular expression.
 func (r *Regex) Scan(text string, dst []Match) []Match {
+	if r.prefix {
+		return r.scanAnchored(text, dst)
+	}
 	if r.literal != "" {
 		if r.fold {
 			if !containsFoldASCII(text, r.literal) {
@@ -105,25 +134,57 @@ func (r *Regex) Scan(text string, dst []Match) []Match {
 		}
 	}
 	for _, loc := range r.re.FindAllStringIndex(text, -1) {
-		if loc[1] == loc[0] {
-			continue
+		if loc[1] > loc[0] {
+			dst = r.add(dst, text, loc[0], loc[1])
 		}
-		v := text[loc[0]:loc[1]]
-		dst = append(dst, Match{
-			Detector:   r.name,
-			Confidence: r.conf,
-			Evidence:   MaskTail(v, 4),
-			Key:        keyString(r.name, v),
-			Start:      loc[0],
-			End:        loc[1],
-		})
 	}
 	return dst
 }
 
+// scanAnchored runs the anchored expression at each occurrence of the
+// prefix literal, left to right, without overlap: the same matches as
+// FindAll, since every match starts with the literal.
+func (r *Regex) scanAnchored(text string, dst []Match) []Match {
+	for pos := 0; pos < len(text); {
+		var k int
+		if r.fold {
+			k = indexFoldASCII(text[pos:], r.literal)
+		} else {
+			k = strings.Index(text[pos:], r.literal)
+		}
+		if k < 0 {
+			break
+		}
+		p := pos + k
+		if loc := r.anchored.FindStringIndex(text[p:]); loc != nil && loc[1] > 0 {
+			dst = r.add(dst, text, p, p+loc[1])
+			pos = p + loc[1]
+			continue
+		}
+		pos = p + 1
+	}
+	return dst
+}
+
+func (r *Regex) add(dst []Match, text string, start, end int) []Match {
+	v := text[start:end]
+	return append(dst, Match{
+		Detector:   r.name,
+		Confidence: r.conf,
+		Evidence:   MaskTail(v, 4),
+		Key:        keyString(r.name, v),
+		Start:      start,
+		End:        end,
+	})
+}
+
 // containsFoldASCII reports whether text contains lit (lower-case ASCII)
 // ignoring ASCII case.
-func containsFoldASCII(text, lit string) bool {
+func containsFoldASCII(text, lit string) bool { return indexFoldASCII(text, lit) >= 0 }
+
+// indexFoldASCII returns the first index of lit (lower-case ASCII) in text
+// ignoring ASCII case, or -1.
+func indexFoldASCII(text, lit string) int {
 	first := lit[0]
 	upper := first
 	if first >= 'a' && first <= 'z' {
@@ -139,10 +200,10 @@ func containsFoldASCII(text, lit string) bool {
 			j++
 		}
 		if j == len(lit) {
-			return true
+			return i
 		}
 	}
-	return false
+	return -1
 }
 
 var _ Detector = (*Regex)(nil)

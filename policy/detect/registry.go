@@ -98,6 +98,41 @@ var registry = [numIDs]entry{
 	idPrivateKey:      {&privateKeyInfo, newPrivateKey, nil},
 }
 
+// checkNumeric runs the validator of numeric identifier i on the digits d
+// (ASCII); grouped says whether the value was written with separators. It
+// returns the confidence before keywords and whether d is a published
+// sample value. (A switch rather than a function value in numericSpec, so
+// that d can stay on the stack.)
+func checkNumeric(i id, d []byte, grouped bool) (conf Confidence, test, ok bool) {
+	switch i {
+	case idCreditCard:
+		return checkCard(d, grouped)
+	case idUSSSN:
+		return checkSSN(d, grouped)
+	case idUSITIN:
+		return checkITIN(d, grouped)
+	case idABARouting:
+		return checkABARouting(d, grouped)
+	case idUKNHS:
+		return checkNHSNumber(d, grouped)
+	case idDESteuerID:
+		return checkSteuerID(d, grouped)
+	case idFRNIR:
+		return checkNIR(d, grouped)
+	case idNLBSN:
+		return checkBSN(d, grouped)
+	case idPLPESEL:
+		return checkPESEL(d, grouped)
+	case idCASIN:
+		return checkSIN(d, grouped)
+	case idAUTFN:
+		return checkTFN(d, grouped)
+	case idINAadhaar:
+		return checkAadhaar(d, grouped)
+	}
+	return 0, false, false
+}
+
 // byName maps canonical names to ids.
 var byName = func() map[string]id {
 	m := make(map[string]id, numIDs)

@@ -1,19 +1,21 @@
 package detect
 
-// The single pass over the text. The scanner walks the text once with a
-// byte-class table. Bytes that cannot start a word are skipped; each word
-// (a maximal run of ASCII letters, digits and '_') is classified by the
+// The single pass over the text. A tight loop skips every byte that is
+// not hot (see hot): lower-case prose, spaces and most punctuation cost one
+// table lookup each. At a hot byte the scanner takes the word around it (a
+// maximal run of ASCII letters, digits and '_') and classifies it by the
 // classes it contains:
 //
-//   - digits only: the start of a digit run, which collects the following
-//     groups joined by one separator and hands spans of it to the numeric
+//   - digits only: the start of a digit chain, which collects the following
+//     groups joined by one separator and hands values to the numeric
 //     validators (see chain);
-//   - lower-case prose ("invoice", "Payment"): skipped after two
-//     first-byte tests (the Slack prefixes xox?- and hooks.);
+//   - a capitalised word ("Payment"): skipped;
 //   - anything else: dispatched by first byte and length to the secret and
 //     alphanumeric validators (see token).
 //
-// A "-" followed by "----BEGIN " starts the private-key armour check.
+// A hot '-', '/' or '+' outside a word starts the private-key armour
+// check, a Slack token (xox?-), a Slack webhook (hooks.slack.com/) or a
+// base64 secret whose first word is lower-case (see punct).
 
 // Word classes.
 const (
@@ -84,11 +86,8 @@ func sepAt(t string, p int) (uint8, int) {
 type numericSpec struct {
 	lengths   []int    // digit counts accepted without separators
 	groupings []string // standard groupings accepted with separators, as widths ("\x04\x04\x04\x04")
-	// check validates the digits d (ASCII); grouped says whether the value
-	// was written with separators. It returns the confidence before
-	// keywords and whether d is a published sample value.
-	check func(d []byte, grouped bool) (conf Confidence, test, ok bool)
-	keep  int // trailing digits shown in evidence
+	keep      int      // trailing digits shown in evidence
+	// The validator is called through checkNumeric.
 }
 
 type scanner struct {
@@ -98,26 +97,45 @@ type scanner struct {
 	buf  [48]byte // canonical value of the candidate being checked
 }
 
+// hot marks the bytes at which the scanner stops: digits, upper-case
+// letters and '_' (they make a word worth classifying), and '-', '/' and
+// '+' (private-key armour, Slack tokens, base64 secrets that start with a
+// lower-case word). Everything else, lower-case prose in particular, is
+// skipped by a tight loop.
+var hot = func() (t [256]bool) {
+	for c := range 256 {
+		k := wordClass[c]
+		t[c] = k == cDigit || k == cUpper || k == cUnder
+	}
+	t['-'], t['/'], t['+'] = true, true, true
+	return t
+}()
+
 func (sc *scanner) run() {
 	t := sc.text
 	n := len(t)
-	pk := sc.set.ids.has(idPrivateKey)
+	last := 0 // text[:last] has been dealt with
 	i := 0
-	for i < n {
-		c := t[i]
-		k := wordClass[c]
-		if k == 0 {
-			if c == '-' && pk {
-				if e := sc.privateKey(i); e > i {
-					i = e
-					continue
-				}
-			}
+	for {
+		for i < n && !hot[t[i]] {
 			i++
+		}
+		if i >= n {
+			return
+		}
+		if wordClass[t[i]] == 0 {
+			i = sc.punct(i, last)
+			last = i
 			continue
 		}
-		j := i + 1
+		// The word around i; its part before i is lower-case (cold).
+		ws := i
+		for ws > last && wordClass[t[ws-1]] != 0 {
+			ws--
+		}
+		k := wordClass[t[ws]]
 		var rest uint8
+		j := ws + 1
 		for j < n {
 			k2 := wordClass[t[j]]
 			if k2 == 0 {
@@ -128,13 +146,53 @@ func (sc *scanner) run() {
 		}
 		switch {
 		case k|rest == cDigit:
-			i = sc.chain(i, j)
-		case rest&^cLower == 0 && k != cDigit && k != cUnder:
-			i = sc.prose(i, j)
+			i = sc.chain(ws, j)
+		case rest&^cLower == 0 && k == cUpper:
+			i = sc.prose(ws, j)
 		default:
-			i = sc.token(i, j, k|rest)
+			i = sc.token(ws, j, k|rest)
+		}
+		last = i
+	}
+}
+
+// punct handles a hot byte that is not part of a word ('-', '/', '+'):
+// the start of private-key armour, the dash of a Slack token prefix, the
+// slash after hooks.slack.com, or a base64 secret whose first word is
+// lower-case. It returns where scanning continues.
+func (sc *scanner) punct(i, last int) int {
+	t := sc.text
+	ids := sc.set.ids
+	switch t[i] {
+	case '-':
+		if t[min(i+1, len(t)-1)] == '-' && ids.has(idPrivateKey) {
+			if e := sc.privateKey(i); e > i {
+				return e
+			}
+		}
+		if ws := i - 4; ws >= last && ws >= 0 && t[ws] == 'x' && t[ws+1] == 'o' && t[ws+2] == 'x' &&
+			(ws == 0 || wordClass[t[ws-1]] == 0) && ids.has(idSlackToken) {
+			if e := sc.slackToken(ws); e > i {
+				return e
+			}
+		}
+	case '/', '+':
+		if t[i] == '/' && i >= last+len("hooks.slack.com") && t[i-15:i] == "hooks.slack.com" && ids.has(idSlackWebhook) {
+			if e := sc.slackWebhook(i - 15); e > i {
+				return e
+			}
+		}
+		ws := i
+		for ws > last && wordClass[t[ws-1]] != 0 {
+			ws--
+		}
+		if ws < i && ids.has(idAWSSecretKey) {
+			if e := sc.awsSecretKey(ws); e > i {
+				return e
+			}
 		}
 	}
+	return i + 1
 }
 
 // emit appends a match.
@@ -180,10 +238,12 @@ func (sc *scanner) chain(i, j int) int {
 	var ring [16]group
 	cnt := 0
 	g := group{start: i, end: j, uni: 1}
+	// A run after '+' is an international phone number.
+	phone := i > 0 && t[i-1] == '+'
 	for {
 		ring[cnt&15] = g
 		cnt++
-		if cnt >= 2 {
+		if cnt >= 2 && !phone {
 			sc.evalGroup(&ring, cnt, cnt-2)
 		}
 		kind, l := sepAt(t, g.end)
@@ -215,7 +275,9 @@ func (sc *scanner) chain(i, j int) int {
 		}
 		g = group{start: s, end: e, sep: kind, uni: u}
 	}
-	sc.evalGroup(&ring, cnt, cnt-1)
+	if !phone {
+		sc.evalGroup(&ring, cnt, cnt-1)
+	}
 	return g.end
 }
 
@@ -278,7 +340,7 @@ func (sc *scanner) numeric(m idMask, start, end int, grouped bool) {
 		i := id(trailingZeros(m))
 		m &^= 1 << i
 		spec := registry[i].numeric
-		conf, test, ok := spec.check(d, grouped)
+		conf, test, ok := checkNumeric(i, d, grouped)
 		if !ok {
 			continue
 		}
@@ -295,23 +357,11 @@ func trailingZeros(m idMask) int {
 	return n
 }
 
-// prose handles a word of lower-case letters, possibly capitalised. Only
-// the Slack prefixes and a base64 secret continuing after '/' or '+' can
-// start here.
+// prose handles a capitalised word of letters ("Payment"). Only a base64
+// secret continuing after '/' or '+' can start here.
 func (sc *scanner) prose(i, j int) int {
 	t := sc.text
-	ids := sc.set.ids
-	switch {
-	case j-i == 4 && t[i] == 'x' && ids.has(idSlackToken):
-		if e := sc.slackToken(i); e > j {
-			return e
-		}
-	case j-i == 5 && t[i] == 'h' && ids.has(idSlackWebhook):
-		if e := sc.slackWebhook(i); e > j {
-			return e
-		}
-	}
-	if j < len(t) && (t[j] == '/' || t[j] == '+') && ids.has(idAWSSecretKey) {
+	if j < len(t) && (t[j] == '/' || t[j] == '+') && sc.set.ids.has(idAWSSecretKey) {
 		if e := sc.awsSecretKey(i); e > j {
 			return e
 		}

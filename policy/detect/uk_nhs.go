@@ -25,7 +25,6 @@ var nhsTestSet = toSet(nhsNumberInfo.TestValues)
 var nhsNumberSpec = numericSpec{
 	lengths:   []int{10},
 	groupings: []string{"\x03\x03\x04"},
-	check:     checkNHSNumber,
 	keep:      3,
 }
 

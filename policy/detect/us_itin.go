@@ -22,7 +22,6 @@ var itinInfo = Info{
 var itinSpec = numericSpec{
 	lengths:   []int{9},
 	groupings: []string{"\x03\x02\x04"},
-	check:     checkITIN,
 	keep:      3,
 }
 

@@ -32,7 +32,6 @@ var ssnTestSet = toSet(ssnTestValues)
 var ssnSpec = numericSpec{
 	lengths:   []int{9},
 	groupings: []string{"\x03\x02\x04"},
-	check:     checkSSN,
 	keep:      3,
 }
 

@@ -1,0 +1,203 @@
+package detect
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+var fuzzSet = func() *Set {
+	s, err := NewSet(allNames(), nil, Options{})
+	if err != nil {
+		panic(err)
+	}
+	return s
+}()
+
+// numericIDs are the identifiers whose value is all digits (after
+// separators are removed).
+var numericIDs = map[string]bool{
+	"credit_card": true, "us_ssn": true, "us_itin": true, "aba_routing": true, "uk_nhs": true,
+	"de_steuer_id": true, "fr_nir": true, "nl_bsn": true, "pl_pesel": true, "ca_sin": true,
+	"au_tfn": true, "in_aadhaar": true,
+}
+
+func FuzzSetScan(f *testing.F) {
+	for _, s := range []string{
+		"", "4111 1111 1111 1111 12/25", "SSN 078-05-1120", "GB82 WEST 1234 5698 7654 32",
+		"AKIAIOSFODNN7EXAMPLE wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "-----BEGIN RSA PRIVATE KEY-----\nMIIE",
+		"eyJhbGciOiJIUzI1NiJ9.eyJ4Ijo.sig", "xoxb-1-2", "hooks.slack.com/services/T/B/x", "QQ 12 34 56 C",
+		"1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20", "4111\u00a01111\u00a01111\u00a01111", "+1 555 123 4567",
+		"\xe2\x80\xaf1\r\n2\xc2", "RSSMRA85T10A562S 54362315-K 1850519123456 2A", denseText(600),
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		ms := fuzzSet.Scan(text, nil)
+		for _, m := range ms {
+			if m.Start < 0 || m.End > len(text) || m.Start >= m.End {
+				t.Fatalf("match %+v out of range for %d bytes", m, len(text))
+			}
+			if !IsBuiltin(m.Detector) || m.Confidence < Low || m.Confidence > High {
+				t.Fatalf("bad match %+v", m)
+			}
+			raw := text[m.Start:m.End]
+			if m.Evidence == raw || (numericIDs[m.Detector] && strings.Contains(m.Evidence, raw)) {
+				t.Fatalf("%s evidence %q shows the raw value %q", m.Detector, m.Evidence, raw)
+			}
+			if numericIDs[m.Detector] && len(strings.TrimLeft(m.Evidence, "*")) > 4 {
+				t.Fatalf("%s evidence %q shows more than 4 digits", m.Detector, m.Evidence)
+			}
+		}
+		// The stand-alone detectors find the same matches as the set.
+		for _, m := range ms {
+			d, _ := New(m.Detector, Options{})
+			found := false
+			for _, o := range d.Scan(text, nil) {
+				if o == m {
+					found = true
+				}
+			}
+			if !found {
+				t.Fatalf("%s alone did not find %+v", m.Detector, m)
+			}
+		}
+	})
+}
+
+// luhnRef is a second Luhn implementation, from the definition.
+func luhnRef(s string) bool {
+	sum := 0
+	for i := range len(s) {
+		d := int(s[len(s)-1-i] - '0')
+		if i%2 == 1 {
+			d = 2 * d
+			d = d/10 + d%10
+		}
+		sum += d
+	}
+	return sum%10 == 0
+}
+
+func FuzzLuhn(f *testing.F) {
+	for _, s := range []string{"4111111111111111", "0", "79927398713", "79927398710", "1234567812345670"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if s == "" || strings.Trim(s, "0123456789") != "" {
+			return
+		}
+		if got, want := luhn([]byte(s)), luhnRef(s); got != want {
+			t.Fatalf("luhn(%q) = %v, want %v", s, got, want)
+		}
+		if !luhnRef(luhnComplete(s)) {
+			t.Fatalf("luhnComplete(%q) = %q does not pass", s, luhnComplete(s))
+		}
+	})
+}
+
+// FuzzIBAN checks the mod-97 validator against math/big on IBAN-shaped
+// input.
+func FuzzIBAN(f *testing.F) {
+	f.Add("GB", "WEST12345698765432")
+	f.Add("DE", "370400440532013000")
+	f.Add("FR", "20041010050500013M02606")
+	f.Fuzz(func(t *testing.T, cc, bban string) {
+		if len(cc) != 2 || !isUpper(cc[0]) || !isUpper(cc[1]) || len(bban) < 11 || len(bban) > 30 {
+			return
+		}
+		for i := range len(bban) {
+			if !isUpper(bban[i]) && !isDigit(bban[i]) {
+				return
+			}
+		}
+		v := ibanComplete(cc, bban)
+		if !ibanMod97([]byte(v)) {
+			t.Fatalf("ibanMod97(%q) = false for computed check digits", v)
+		}
+		bad := []byte(v)
+		bad[2] = '0' + (bad[2]-'0'+1)%10
+		if ibanMod97(bad) {
+			t.Fatalf("ibanMod97(%q) = true with a changed check digit", bad)
+		}
+	})
+}
+
+// FuzzKeywords compares the automaton with a naive search.
+func FuzzKeywords(f *testing.F) {
+	f.Add("card", "my Card number and CARD", false)
+	f.Add("ab", "aaabababab", true)
+	f.Add("é", "ÉéE", false)
+	f.Fuzz(func(t *testing.T, word, text string, caseSensitive bool) {
+		if strings.TrimSpace(word) == "" || !utf8.ValidString(word) || len(word) > 20 || len(text) > 2000 {
+			return
+		}
+		d, err := NewKeywords("kw", []string{word}, KeywordOptions{CaseSensitive: caseSensitive})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int
+		for _, m := range d.Scan(text, nil) {
+			got = append(got, m.Start)
+		}
+		var want []int
+		for i := 0; i+len(word) <= len(text); i++ {
+			seg := text[i : i+len(word)]
+			if seg == word || (!caseSensitive && (string(foldASCII([]byte(seg))) == string(foldASCII([]byte(word))) ||
+				seg == toUpperNonASCII(word) || seg == toLowerNonASCII(word) ||
+				string(foldASCII([]byte(seg))) == string(foldASCII([]byte(toUpperNonASCII(word)))) ||
+				string(foldASCII([]byte(seg))) == string(foldASCII([]byte(toLowerNonASCII(word)))))) {
+				want = append(want, i)
+			}
+		}
+		if len(got) != len(want) {
+			t.Fatalf("NewKeywords(%q).Scan(%q) at %v, want %v", word, text, got, want)
+		}
+		for k := range got {
+			if got[k] != want[k] {
+				t.Fatalf("NewKeywords(%q).Scan(%q) at %v, want %v", word, text, got, want)
+			}
+		}
+	})
+}
+
+// FuzzRegex checks that the literal prefilter and the anchored search give
+// the same matches as running the expression over the whole text.
+func FuzzRegex(f *testing.F) {
+	f.Add(`EMP-[0-9]{2,6}`, "EMP-12 EMP-1234567 emp-55")
+	f.Add(`(?i)proj(ect)?\s+[a-z]+`, "Project falcon PROJ x projectile")
+	f.Add(`ab|cd`, "abcd")
+	f.Add(`x*`, "xxyx")
+	f.Fuzz(func(t *testing.T, pattern, text string) {
+		if len(pattern) > 100 || len(text) > 2000 {
+			return
+		}
+		re, err := regexp.Compile(pattern)
+		if err != nil {
+			return
+		}
+		d, err := NewRegex("re", pattern, Medium)
+		if err != nil {
+			t.Fatalf("NewRegex(%q): %v, but regexp compiles it", pattern, err)
+		}
+		var want [][2]int
+		for _, loc := range re.FindAllStringIndex(text, -1) {
+			if loc[1] > loc[0] {
+				want = append(want, [2]int{loc[0], loc[1]})
+			}
+		}
+		var got [][2]int
+		for _, m := range d.Scan(text, nil) {
+			got = append(got, [2]int{m.Start, m.End})
+		}
+		if len(got) != len(want) {
+			t.Fatalf("Regex(%q).Scan(%q) = %v, want %v", pattern, text, got, want)
+		}
+		for k := range got {
+			if got[k] != want[k] {
+				t.Fatalf("Regex(%q).Scan(%q) = %v, want %v", pattern, text, got, want)
+			}
+		}
+	})
+}
