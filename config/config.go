@@ -15,6 +15,12 @@ type Config struct {
 	// no policy has an unscannable condition that covers it: "pass",
 	// "quarantine" (default), "tempfail" or "block".
 	Unscannable string `toml:"unscannable"`
+	// UnscannableExemptTypes are detected MIME types (globs) whose
+	// "unsupported" content (no text to extract: pictures, sound, fonts)
+	// does not trigger the Unscannable outcome. It is still listed in the
+	// verdict and policies can still match it. Default image/*, audio/*,
+	// video/*, font/*; [] makes every unsupported part count.
+	UnscannableExemptTypes []string `toml:"unscannable_exempt_types"`
 
 	Detection Detection `toml:"detection"`
 

@@ -64,6 +64,9 @@ func setDefault[T comparable](v *T, d T) {
 // applyDefaults fills every unset field.
 func (c *Config) applyDefaults() {
 	setDefault(&c.Unscannable, DefaultUnscannable)
+	if c.UnscannableExemptTypes == nil {
+		c.UnscannableExemptTypes = []string{"image/*", "audio/*", "video/*", "font/*"}
+	}
 	setDefault(&c.Detection.KeywordWindow, DefaultKeywordWindow)
 	setDefault(&c.ShutdownTimeout, Duration(DefaultShutdownTimeout))
 

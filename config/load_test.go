@@ -84,6 +84,7 @@ func TestLoadDefaults(t *testing.T) {
 		{"rule pos", c.Policies[0].Rule.Pos, "testdata/ok/minimal.toml:3"},
 		{"dictionary words", c.Detectors[0].Words, []string{"Bluebird", "Project Falcon"}},
 		{"path", c.Path, "testdata/ok/minimal.toml"},
+		{"unscannable_exempt_types", c.UnscannableExemptTypes, []string{"image/*", "audio/*", "video/*", "font/*"}},
 	}
 	for _, ck := range checks {
 		if !equal(ck.got, ck.want) {

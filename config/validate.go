@@ -56,6 +56,11 @@ func (l *loader) validate(c *Config, main *source) {
 	}
 	root := keyPath{}
 	main.oneOf(root.with("unscannable"), "outcome", c.Unscannable, outcomes)
+	for i, g := range c.UnscannableExemptTypes {
+		if _, err := path.Match(g, ""); err != nil || !strings.Contains(g, "/") {
+			main.errorf(root.with("unscannable_exempt_types").index(i), "invalid MIME type pattern %q (want e.g. \"image/*\")", g)
+		}
+	}
 	for i, d := range c.InternalDomains {
 		if err := checkDomain(d); err != nil {
 			main.errorf(root.with("internal_domains").index(i), "%v", err)

@@ -31,6 +31,7 @@ type Engine struct {
 	limits   extract.Limits
 	internal []string
 	outcome  action.Action // for unscannable content no policy covers
+	exempt   []string      // MIME type globs exempt from the outcome when unsupported
 
 	scan    func(text string, dst []detect.Match) []detect.Match
 	extract func(ctx context.Context, r io.Reader, lim extract.Limits) (*extract.Result, error)
@@ -50,7 +51,7 @@ func compile(cfg *config.Config,
 	if cfg == nil {
 		return nil, errors.New("policy: nil config")
 	}
-	e := &Engine{cfg: cfg, scan: scan, extract: ext, internal: lowerAll(cfg.InternalDomains)}
+	e := &Engine{cfg: cfg, scan: scan, extract: ext, internal: lowerAll(cfg.InternalDomains), exempt: lowerAll(cfg.UnscannableExemptTypes)}
 	l := cfg.Limits
 	e.limits = extract.Limits{
 		MaxMessageBytes:      int64(l.MaxMessageBytes),
@@ -272,7 +273,7 @@ func (e *Engine) decide(f *facts, id string, explain bool) (action.Verdict, []Ex
 		}
 		v.Policies = append(v.Policies, hit)
 	}
-	unscannableHit := len(f.unscannable) > 0 && !handled && e.outcome != action.Pass
+	unscannableHit := !handled && e.outcome != action.Pass && e.countsAsUnscannable(f)
 	if unscannableHit {
 		hit := action.PolicyHit{Name: UnscannablePolicy, Severity: "medium", Mode: "prevent", Action: e.outcome}
 		if e.cfg.TrialMode {
@@ -286,6 +287,19 @@ func (e *Engine) decide(f *facts, id string, explain bool) (action.Verdict, []Ex
 	}
 	e.merge(&v, f, enforced, unscannableHit && !e.cfg.TrialMode)
 	return v, exps
+}
+
+// countsAsUnscannable reports whether f has unscannable content that the
+// main config's outcome applies to: anything but unsupported content of
+// an exempt type (pictures, sound: no text to read).
+func (e *Engine) countsAsUnscannable(f *facts) bool {
+	for _, u := range f.unscannable {
+		if u.Reason == extract.Unsupported && u.MIMEType != "" && globAny(e.exempt, strings.ToLower(u.MIMEType)) {
+			continue
+		}
+		return true
+	}
+	return false
 }
 
 // merge applies the enforced policies' responses to v by precedence.

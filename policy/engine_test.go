@@ -180,6 +180,11 @@ func TestConditions(t *testing.T) {
 		{"filename in archive", `{ filename = ["*.kdbx"] }`, attach, env, true},
 		{"size min", `{ min_attachment_size = "1MiB" }`, attach, env, true},
 		{"size min miss", `{ min_attachment_size = "3MiB" }`, attach, env, false},
+		{"archive by name (no text of its own)", `{ filename = ["*.zip"] }`, &extract.Result{Unscannable: []extract.Unscannable{{Location: `attachment "Salaries.ZIP" > "q.csv"`, Reason: extract.Encrypted}}}, env, true},
+		{"member of an unreadable archive", `{ filename = ["q.csv"] }`, &extract.Result{Unscannable: []extract.Unscannable{{Location: `attachment "s.zip" > "data/q.csv"`, Reason: extract.Encrypted}}}, env, true},
+		{"picture by type", `{ file_type = ["image/*"] }`, &extract.Result{Unscannable: []extract.Unscannable{{Location: `attachment "x.png"`, Reason: extract.Unsupported, MIMEType: "image/png"}}}, env, true},
+		{"sheet names are not file names", `{ filename = ["Pay"] }`, attach, env, false},
+		{"size unknown never matches a size", `{ min_attachment_size = "1B" }`, &extract.Result{Unscannable: []extract.Unscannable{{Location: `attachment "x.png"`, Reason: extract.Unsupported}}}, env, false},
 		{"type and size on one attachment", `{ filename = ["*.kdbx"], min_attachment_size = "1KiB" }`, attach, env, false},
 		{"sender glob", `{ sender = ["*@example.com"] }`, body(""), env, true},
 		{"sender miss", `{ sender = ["*@other.org"] }`, body(""), env, false},
@@ -377,6 +382,8 @@ func TestMonitorAndTrial(t *testing.T) {
 
 func TestUnscannableOutcome(t *testing.T) {
 	uns := &extract.Result{Parts: []extract.Part{{Location: "body", Text: "x"}}, Unscannable: []extract.Unscannable{{Location: `attachment "s.zip"`, Reason: extract.Encrypted}}}
+	picture := &extract.Result{Unscannable: []extract.Unscannable{{Location: `attachment "logo.png"`, Reason: extract.Unsupported, MIMEType: "image/png"}}}
+	sevenZip := &extract.Result{Unscannable: []extract.Unscannable{{Location: `attachment "a.7z"`, Reason: extract.Unsupported, MIMEType: "application/x-7z-compressed"}}}
 	covered := `
 [[policy]]
 name = "Encrypted"
@@ -395,6 +402,9 @@ notify = { to = ["dlp@example.com"] }
 		{"configured pass", "unscannable = \"pass\"\n" + pci, uns, action.Pass, nil},
 		{"covered by a policy", covered, uns, action.Notify, []string{"Encrypted=prevent/notify"}},
 		{"nothing unscannable", pci, body("x"), action.Pass, nil},
+		{"pictures are exempt", pci, picture, action.Pass, nil},
+		{"no exemption", "unscannable_exempt_types = []\n" + pci, picture, action.Quarantine, []string{UnscannablePolicy + "=prevent/quarantine"}},
+		{"unsupported archive is not exempt", pci, sevenZip, action.Quarantine, []string{UnscannablePolicy + "=prevent/quarantine"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

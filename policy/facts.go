@@ -2,7 +2,10 @@ package policy
 
 import (
 	"path"
+	"regexp"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/maildlp/maildlp/policy/action"
@@ -32,6 +35,7 @@ type facts struct {
 	unscannable []extract.Unscannable
 	hits        []hit
 	byDetector  map[string][]int // detector -> indexes into hits
+	atts        []attachmentFact // built on first use
 }
 
 func newFacts(env Envelope, res *extract.Result, internal []string) *facts {
@@ -128,23 +132,78 @@ func gap(s1, e1, s2, e2 int) int {
 	return 0
 }
 
-// attachment finds an attachment with every property of n.
-func (f *facts) attachment(n *cond) (string, bool) {
+// attachmentFact is one attachment or archive member: those that yielded
+// text (parts) and those that could not be read (unscannable items), so
+// that an encrypted archive or a picture can be matched by name and type.
+type attachmentFact struct {
+	location string
+	names    []string // lowercased: the attachment and member names in the location
+	mime     string   // lowercased detected type, "" when unknown
+	size     int64    // decoded size, < 0 when unknown
+}
+
+// locationName finds the quoted names in a location: the one after
+// "attachment " and those after "> " (archive members), not sheet or slide
+// names.
+var locationName = regexp.MustCompile(`(?:^|attachment |> )("(?:[^"\\]|\\.)*")`)
+
+func attachmentNames(loc, filename string) []string {
+	var names []string
+	if filename != "" {
+		names = append(names, strings.ToLower(filename), strings.ToLower(path.Base(filename)))
+	}
+	for _, m := range locationName.FindAllStringSubmatch(loc, -1) {
+		n, err := strconv.Unquote(m[1])
+		if err != nil {
+			n = strings.Trim(m[1], `"`)
+		}
+		n = strings.ToLower(n)
+		names = appendUnique(names, n)
+		names = appendUnique(names, path.Base(n))
+	}
+	return names
+}
+
+func (f *facts) attachments() []attachmentFact {
+	if f.atts != nil {
+		return f.atts
+	}
+	f.atts = []attachmentFact{}
 	for i := range f.parts {
 		p := &f.parts[i]
 		if p.Kind != extract.KindAttachment {
 			continue
 		}
-		if len(n.fileTypes) > 0 && !globAny(n.fileTypes, strings.ToLower(p.MIMEType)) {
+		size := p.Size
+		if size <= 0 {
+			size = -1
+		}
+		f.atts = append(f.atts, attachmentFact{p.Location, attachmentNames(p.Location, p.Filename), strings.ToLower(p.MIMEType), size})
+	}
+	for _, u := range f.unscannable {
+		if !strings.HasPrefix(u.Location, "attachment ") {
 			continue
 		}
-		if len(n.filenames) > 0 && !globAny(n.filenames, strings.ToLower(path.Base(p.Filename))) && !globAny(n.filenames, strings.ToLower(p.Filename)) {
+		f.atts = append(f.atts, attachmentFact{u.Location, attachmentNames(u.Location, ""), strings.ToLower(u.MIMEType), -1})
+	}
+	return f.atts
+}
+
+// attachment finds an attachment with every property of n.
+func (f *facts) attachment(n *cond) (string, bool) {
+	for _, a := range f.attachments() {
+		if len(n.fileTypes) > 0 && (a.mime == "" || !globAny(n.fileTypes, a.mime)) {
 			continue
 		}
-		if p.Size < n.minSize || n.maxSize >= 0 && p.Size > n.maxSize {
+		if len(n.filenames) > 0 && !slices.ContainsFunc(a.names, func(name string) bool { return globAny(n.filenames, name) }) {
 			continue
 		}
-		return p.Location, true
+		if n.minSize > 0 || n.maxSize >= 0 {
+			if a.size < 0 || a.size < n.minSize || n.maxSize >= 0 && a.size > n.maxSize {
+				continue
+			}
+		}
+		return a.location, true
 	}
 	return "", false
 }
