@@ -58,7 +58,6 @@ type Outbox struct {
 	mu      sync.Mutex
 	entries map[string]*entry
 	wake    chan struct{}
-	closed  bool
 }
 
 // entry is the schedule of one notice, mirrored in its file name.
@@ -85,7 +84,6 @@ const (
 	suffix    = ".notice"
 	tmpPrefix = ".tmp-"
 	deadDir   = "dead"
-	lockName  = ".lock"
 )
 
 // Open opens (creating if needed) the outbox directory, takes its lock,
@@ -126,9 +124,11 @@ func Open(o Options) (*Outbox, error) {
 	if err := os.MkdirAll(filepath.Join(o.Dir, deadDir), 0o750); err != nil {
 		return nil, fmt.Errorf("outbox: create %s: %w", o.Dir, err)
 	}
-	lock, err := os.OpenFile(filepath.Join(o.Dir, lockName), os.O_CREATE|os.O_RDWR, 0o640)
+	// The lock is on the directory itself, so the outbox holds nothing but
+	// notices.
+	lock, err := os.Open(o.Dir)
 	if err != nil {
-		return nil, fmt.Errorf("outbox: open lock: %w", err)
+		return nil, fmt.Errorf("outbox: open %s: %w", o.Dir, err)
 	}
 	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		lock.Close()
@@ -154,7 +154,7 @@ func (ob *Outbox) load() error {
 	for _, de := range des {
 		name := de.Name()
 		switch {
-		case de.IsDir() || name == lockName:
+		case de.IsDir():
 		case strings.HasPrefix(name, tmpPrefix):
 			if err := os.Remove(filepath.Join(ob.o.Dir, name)); err != nil {
 				ob.o.Log.Warn("remove incomplete notice file", "file", name, "error", err)
@@ -185,8 +185,7 @@ func (ob *Outbox) load() error {
 // Close releases the directory lock. Call it after Run has returned.
 func (ob *Outbox) Close() error {
 	ob.mu.Lock()
-	ob.closed = true
-	ob.mu.Unlock()
+	defer ob.mu.Unlock()
 	if ob.lock == nil {
 		return nil
 	}

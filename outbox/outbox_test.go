@@ -262,6 +262,16 @@ func TestDeliveredOnce(t *testing.T) {
 	if got := noticeFiles(t, dir); len(got) != 0 {
 		t.Errorf("outbox still holds %v after delivery", got)
 	}
+	// Nothing else is left behind either (no lock or temporary file).
+	filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err == nil && info.Mode().IsRegular() {
+			t.Errorf("outbox holds %s after delivery", p)
+		}
+		return nil
+	})
+	if !bytes.Contains(got0(msgs), []byte("\r\nContent-Transfer-Encoding: 7bit\r\n")) || !bytes.Contains(got0(msgs), []byte("Evidence: credit_card ****1111 in body\r\n")) {
+		t.Errorf("ASCII notice not sent as 7bit text:\n%s", got0(msgs))
+	}
 	got := msgs[0]
 	if got.from != "dlp@example.com" {
 		t.Errorf("MAIL FROM = %q, want dlp@example.com", got.from)
@@ -641,3 +651,5 @@ func FuzzParseName(f *testing.F) {
 		}
 	})
 }
+
+func got0(msgs []received) []byte { return msgs[0].data }
