@@ -24,8 +24,30 @@ func TestPDF(t *testing.T) {
 2 beginbfchar <0001> <0034> <0002> <0031> endbfchar
 1 beginbfrange <0010> <0019> <0030> endbfrange
 endcmap end end`)
-	withCMap := append(testutil.PDFContent([]byte("BT /F1 12 Tf 72 720 Td <00010002000200020011> Tj ET"), ""),
+	withCMap := append(bytes.Replace(testutil.PDFContent([]byte("BT /F1 12 Tf 72 720 Td <00010002000200020011> Tj ET"), ""),
+		[]byte("/BaseFont /Helvetica >>"), []byte("/BaseFont /Helvetica /ToUnicode 6 0 R >>"), 1),
 		[]byte("6 0 obj\n"+flateStream("<< /Filter /FlateDecode >>", cmap)+"endobj\n")...)
+	// Two fonts whose codes overlap: each page font has its own map.
+	cmapX := []byte("begincmap 1 begincodespacerange <0000> <FFFF> endcodespacerange 1 beginbfchar <0001> <0058> endbfchar endcmap")
+	twoFonts := []byte("%PDF-1.7\n" +
+		"1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n" +
+		"2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n" +
+		"3 0 obj\n<< /Type /Page /Parent 2 0 R /Contents 4 0 R /Resources << /Font << /F1 5 0 R /F2 6 0 R >> >> >>\nendobj\n" +
+		"4 0 obj\n" + flateStream("<< /Filter /FlateDecode >>", []byte("BT /F1 10 Tf <00010002> Tj /F2 10 Tf <0001> Tj ET")) + "endobj\n" +
+		"5 0 obj\n<< /Type /Font /Subtype /Type0 /ToUnicode 7 0 R >>\nendobj\n" +
+		"6 0 obj\n<< /Type /Font /Subtype /Type0 /ToUnicode 8 0 R >>\nendobj\n" +
+		"7 0 obj\n" + flateStream("<< /Filter /FlateDecode >>", cmap) + "endobj\n" +
+		"8 0 obj\n" + flateStream("<< /Filter /FlateDecode >>", cmapX) + "endobj\n" +
+		"trailer\n<< /Root 1 0 R >>\n%%EOF\n")
+	// Page and font objects packed in an object stream (PDF 1.5).
+	objStm := []byte("3 0 5 90 " +
+		"<< /Type /Page /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>\n" +
+		"<< /Type /Font /ToUnicode 7 0 R >>")
+	first := bytes.IndexByte(objStm, '<')
+	packed := []byte("%PDF-1.7\n" +
+		"9 0 obj\n" + flateStream(fmt.Sprintf("<< /Type /ObjStm /N 2 /First %d /Filter /FlateDecode >>", first), fixOffsets(objStm, first)) + "endobj\n" +
+		"4 0 obj\n" + flateStream("<< /Filter /FlateDecode >>", []byte("BT /F1 10 Tf <0001000200020002> Tj ET")) + "endobj\n" +
+		"7 0 obj\n" + flateStream("<< /Filter /FlateDecode >>", cmap) + "endobj\n%%EOF\n")
 	imageOnly := []byte("%PDF-1.4\n1 0 obj\n<< /Type /XObject /Subtype /Image /Width 1 /Height 1 /Filter /DCTDecode /Length 4 >>\nstream\n\xff\xd8\xff\xe0\nendstream\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n")
 	uncompressed := []byte("%PDF-1.4\n1 0 obj\n<< /Length 40 >>\nstream\nBT (plain \\(stream\\) 4111111111111111) Tj ET\nendstream\nendobj\n%%EOF\n")
 	tests := []struct {
@@ -41,6 +63,8 @@ endcmap end end`)
 		{"octal escapes and quote operator", testutil.PDFContent([]byte(`BT (a\061\062) Tj (next) ' ET`), ""), "a12\nnext", ""},
 		{"utf-16 string", testutil.PDFContent([]byte("BT <FEFF00430061007200640020> Tj ET"), ""), "Card ", ""},
 		{"ToUnicode CMap", withCMap, "41111", ""},
+		{"ToUnicode per font", twoFonts, "41X", ""},
+		{"object streams", packed, "4111", ""},
 		{"uncompressed stream", uncompressed, "plain (stream) " + card, ""},
 		{"encrypted", testutil.PDFContent([]byte("BT (x) Tj ET"), "/Encrypt 9 0 R"), "", Encrypted},
 		{"image only", imageOnly, "", Unsupported},
@@ -93,4 +117,12 @@ func TestRTF(t *testing.T) {
 	}
 	res := run(t, testutil.NewMessage().Text("x").Attach("a.doc", "application/msword", []byte(`{\rtf1\ansi Card `+card+`\par}`)).Bytes(), Limits{})
 	checkParts(t, res, []want{{`attachment "a.doc"`, "Card " + card}})
+}
+
+// fixOffsets rewrites the second offset of a two-object stream header so
+// that it points at the second object.
+func fixOffsets(objStm []byte, first int) []byte {
+	body := objStm[first:]
+	second := bytes.Index(body, []byte(">>\n<<")) + 3
+	return []byte(fmt.Sprintf("3 0 5 %d ", second) + strings.Repeat(" ", first-len(fmt.Sprintf("3 0 5 %d ", second))) + string(body))
 }

@@ -28,54 +28,69 @@ import (
 
 var pdfEncryptRE = regexp.MustCompile(`/Encrypt\s*(\d+\s+\d+\s+R|<<)`)
 
-// pdf reads the text of a PDF document.
+// pdf reads the text of a PDF document: pages in page-tree order, each
+// content stream decoded with the ToUnicode maps of that page's fonts;
+// then any other content-like stream (form XObjects, pages the page tree
+// does not reach) with the ToUnicode maps of the whole file merged.
 func (e *extractor) pdf(data []byte, src source, depth int) {
 	const typ = "application/pdf"
 	if pdfEncryptRE.Match(data) {
 		e.unscannable(src.loc, Encrypted, "encrypted PDF", typ)
 		return
 	}
-	var contents [][]byte
-	cmap := &pdfCMap{m: map[uint32]string{}}
+	d := &pdfDoc{e: e, data: data, loc: src.loc, objs: map[int][]byte{}, decoded: map[int][]byte{}, cmaps: map[int]*pdfCMap{}}
+	d.index()
+	if d.limited {
+		return
+	}
+	merged := &pdfCMap{m: map[uint32]string{}}
 	images := 0
-	for pos := 0; ; {
-		if !e.alive(src.loc) {
-			return
-		}
-		dict, body, next, ok := nextPDFStream(data, pos)
+	for _, n := range d.order {
+		dict, _, ok := splitPDFObject(d.objs[n])
 		if !ok {
-			break
+			continue
 		}
-		pos = next
 		switch {
 		case bytes.Contains(dict, []byte("/Image")):
 			images++
-			continue
-		case bytes.Contains(dict, []byte("/Length1")), bytes.Contains(dict, []byte("/Length2")),
-			bytes.Contains(dict, []byte("/FontFile")), bytes.Contains(dict, []byte("/XRef")):
-			continue
-		}
-		var dec []byte
-		if bytes.Contains(dict, []byte("/FlateDecode")) || bytes.Contains(dict, []byte("/Fl ")) || bytes.Contains(dict, []byte("/Fl]")) {
-			var err error
-			dec, err = e.inflate(pdfFlateReader(body), int64(len(body)), 0, src.loc, typ)
-			if err == errLimitReached {
-				return
+		case !bytes.Contains(dict, []byte("/Length1")) && !bytes.Contains(dict, []byte("/FontFile")):
+			if body := d.stream(n); bytes.Contains(body, []byte("begincmap")) {
+				merged.parse(body)
 			}
-		} else if bytes.Contains(dict, []byte("/Filter")) {
-			continue // image and other filters carry no text operators
-		} else {
-			dec = body
 		}
-		if bytes.Contains(dec, []byte("begincmap")) {
-			cmap.parse(dec)
-			continue
+		if d.limited || !e.alive(src.loc) {
+			return
 		}
-		contents = append(contents, dec)
 	}
 	var out []byte
-	for _, c := range contents {
-		out = pdfContentText(out, c, cmap)
+	used := map[int]bool{}
+	for _, page := range d.pages() {
+		fonts := d.pageFonts(page)
+		for _, ref := range pdfRefs(pdfValue(d.objs[page], "/Contents")) {
+			used[ref] = true
+			out = pdfContentText(out, d.stream(ref), fonts, merged)
+			out = append(out, '\n')
+		}
+		if d.limited || !e.alive(src.loc) {
+			return
+		}
+	}
+	for _, n := range d.order {
+		if used[n] {
+			continue
+		}
+		dict, _, ok := splitPDFObject(d.objs[n])
+		if !ok || skipPDFStream(dict) {
+			continue
+		}
+		body := d.stream(n)
+		if len(body) == 0 || bytes.Contains(body, []byte("begincmap")) {
+			continue
+		}
+		out = pdfContentText(out, body, nil, merged)
+		if d.limited || !e.alive(src.loc) {
+			return
+		}
 	}
 	text := string(out)
 	if isBlank(text) {
@@ -87,6 +102,19 @@ func (e *extractor) pdf(data []byte, src source, depth int) {
 	e.emit(Part{Location: src.loc, Kind: KindAttachment, MIMEType: typ, Filename: src.name, Size: int64(len(data))}, text)
 }
 
+// skipPDFStream reports streams that hold no text operators.
+func skipPDFStream(dict []byte) bool {
+	for _, k := range []string{"/Image", "/Length1", "/Length2", "/FontFile", "/XRef", "/ObjStm", "/Metadata", "/EmbeddedFile"} {
+		if bytes.Contains(dict, []byte(k)) {
+			return true
+		}
+	}
+	if bytes.Contains(dict, []byte("/Filter")) && !bytes.Contains(dict, []byte("/FlateDecode")) && !bytes.Contains(dict, []byte("/Fl")) {
+		return true // DCT, JPX, CCITT, JBIG2: images
+	}
+	return false
+}
+
 // pdfFlateReader reads zlib data, or raw deflate when the zlib header is
 // missing.
 func pdfFlateReader(b []byte) io.Reader {
@@ -94,43 +122,6 @@ func pdfFlateReader(b []byte) io.Reader {
 		return zr
 	}
 	return flate.NewReader(bytes.NewReader(b))
-}
-
-// nextPDFStream finds the next "stream ... endstream" at or after pos and
-// the dictionary before it.
-func nextPDFStream(data []byte, pos int) (dict, body []byte, next int, ok bool) {
-	for pos < len(data) {
-		i := bytes.Index(data[pos:], []byte("stream"))
-		if i < 0 {
-			return nil, nil, 0, false
-		}
-		at := pos + i
-		pos = at + 6
-		if at >= 3 && string(data[at-3:at]) == "end" {
-			continue
-		}
-		start := at + 6
-		if start < len(data) && data[start] == '\r' {
-			start++
-		}
-		if start < len(data) && data[start] == '\n' {
-			start++
-		} else if start == at+6 {
-			continue // "stream" inside other text
-		}
-		end := bytes.Index(data[start:], []byte("endstream"))
-		if end < 0 {
-			end = len(data) - start
-		}
-		body = bytes.TrimRight(data[start:start+end], "\r\n")
-		from := max(0, at-4096)
-		d := data[from:at]
-		if k := bytes.LastIndex(d, []byte("obj")); k >= 0 {
-			d = d[k:]
-		}
-		return d, body, start + end, true
-	}
-	return nil, nil, 0, false
 }
 
 // pdfCMap maps character codes to text, merged from every ToUnicode CMap.
@@ -256,9 +247,13 @@ func (c *pdfCMap) decode(dst, s []byte, hex bool) []byte {
 	return dst
 }
 
-// pdfContentText appends the text shown by a content stream.
-func pdfContentText(out, content []byte, cmap *pdfCMap) []byte {
+// pdfContentText appends the text shown by a content stream. fonts maps
+// the page's font resource names to their ToUnicode maps; fonts the page
+// does not name use fallback.
+func pdfContentText(out, content []byte, fonts map[string]*pdfCMap, fallback *pdfCMap) []byte {
 	s := pdfLexer{b: content}
+	cmap := fallback
+	var lastName []byte
 	var nums [6]float64
 	nn := 0
 	type item struct {
@@ -315,12 +310,20 @@ func pdfContentText(out, content []byte, cmap *pdfCMap) []byte {
 			} else {
 				operand = append(operand[:0], it)
 			}
+		case pdfName:
+			lastName = append(lastName[:0], t...)
 		case pdfArrayStart:
 			inArray, arr = true, arr[:0]
 		case pdfArrayEnd:
 			inArray = false
 		case pdfOp:
 			switch string(t) {
+			case "Tf":
+				if c, ok := fonts[string(lastName)]; ok {
+					cmap = c
+				} else {
+					cmap = fallback
+				}
 			case "Tj":
 				for _, it := range operand {
 					show(it)
