@@ -424,7 +424,7 @@ func oneLine(s string) string {
 type tracer struct {
 	lines []string
 	depth int
-	open_ []int // index of each open group line
+	stack []int // index of each open group line
 }
 
 func (t *tracer) leaf(ok bool, format string, args ...any) {
@@ -438,7 +438,7 @@ func (t *tracer) open(label string) {
 	if t == nil {
 		return
 	}
-	t.open_ = append(t.open_, len(t.lines))
+	t.stack = append(t.stack, len(t.lines))
 	t.lines = append(t.lines, strings.Repeat("  ", t.depth)+"? "+label)
 	t.depth++
 }
@@ -448,8 +448,8 @@ func (t *tracer) close(ok bool) {
 		return
 	}
 	t.depth--
-	i := t.open_[len(t.open_)-1]
-	t.open_ = t.open_[:len(t.open_)-1]
+	i := t.stack[len(t.stack)-1]
+	t.stack = t.stack[:len(t.stack)-1]
 	line := t.lines[i]
 	pad := strings.Repeat("  ", t.depth)
 	t.lines[i] = pad + mark(ok) + strings.TrimPrefix(line, pad+"?")
