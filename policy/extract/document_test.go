@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/maildlp/maildlp/internal/testutil"
 )
@@ -125,4 +126,19 @@ func fixOffsets(objStm []byte, first int) []byte {
 	body := objStm[first:]
 	second := bytes.Index(body, []byte(">>\n<<")) + 3
 	return []byte(fmt.Sprintf("3 0 5 %d ", second) + strings.Repeat(" ", first-len(fmt.Sprintf("3 0 5 %d ", second))) + string(body))
+}
+
+func TestPDFManyObjectsIsLinear(t *testing.T) {
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.4\n")
+	for i := 1; i <= 50000; i++ {
+		fmt.Fprintf(&b, "%d 0 obj\n<< /K %d >>\nendobj\n", i, i)
+	}
+	b.WriteString("50001 0 obj\n<< /Length 30 >>\nstream\nBT (tail 4111111111111111) Tj ET\nendstream\nendobj\n%%EOF\n")
+	start := time.Now()
+	res := run(t, testutil.NewMessage().Text("x").Attach("many.pdf", "application/pdf", b.Bytes()).Bytes(), Limits{})
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("50,000-object PDF took %v", d)
+	}
+	checkParts(t, res, []want{{`attachment "many.pdf"`, "tail " + card}})
 }

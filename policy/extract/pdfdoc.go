@@ -42,9 +42,13 @@ func (d *pdfDoc) index() {
 			continue
 		}
 		end := bytes.Index(b[pos:], []byte("endobj"))
-		// A stream may contain "endobj" bytes: end the object after its
-		// endstream when there is one before the next object.
-		if s := bytes.Index(b[pos:], []byte("stream")); s >= 0 && (end < 0 || s < end) {
+		// A stream may contain "endobj" bytes: when the object has a
+		// stream, it ends at the first endobj after its endstream.
+		head := b[pos:]
+		if end >= 0 {
+			head = head[:end]
+		}
+		if s := bytes.Index(head, []byte("stream")); s >= 0 {
 			if es := bytes.Index(b[pos+s:], []byte("endstream")); es >= 0 {
 				if e2 := bytes.Index(b[pos+s+es:], []byte("endobj")); e2 >= 0 {
 					end = s + es + e2
