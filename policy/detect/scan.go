@@ -94,7 +94,8 @@ type scanner struct {
 	set  *Set
 	text string
 	dst  []Match
-	buf  [48]byte // canonical value of the candidate being checked
+	buf  [48]byte  // canonical value of the candidate being checked
+	ring [16]group // the last groups of the current digit chain
 }
 
 // hot marks the bytes at which the scanner stops: digits, upper-case
@@ -117,6 +118,13 @@ func (sc *scanner) run() {
 	last := 0 // text[:last] has been dealt with
 	i := 0
 	for {
+		for i+8 <= n {
+			b := t[i : i+8]
+			if hot[b[0]] || hot[b[1]] || hot[b[2]] || hot[b[3]] || hot[b[4]] || hot[b[5]] || hot[b[6]] || hot[b[7]] {
+				break
+			}
+			i += 8
+		}
 		for i < n && !hot[t[i]] {
 			i++
 		}
@@ -212,7 +220,7 @@ func (sc *scanner) emit(i id, start, end int, conf Confidence, test bool, eviden
 type group struct {
 	start, end int
 	sep        uint8 // kind of the separator before this group (sepNone for the first)
-	uni        int   // groups ending here that are joined by one separator kind
+	uni        uint8 // groups ending here that are joined by one separator kind (at most 255)
 }
 
 // chain scans the digit chain that starts with the all-digit word
@@ -235,7 +243,7 @@ type group struct {
 func (sc *scanner) chain(i, j int) int {
 	t := sc.text
 	n := len(t)
-	var ring [16]group
+	ring := &sc.ring
 	cnt := 0
 	g := group{start: i, end: j, uni: 1}
 	// A run after '+' is an international phone number.
@@ -244,13 +252,13 @@ func (sc *scanner) chain(i, j int) int {
 		ring[cnt&15] = g
 		cnt++
 		if cnt >= 2 && !phone {
-			sc.evalGroup(&ring, cnt, cnt-2)
+			sc.evalGroup(ring, cnt, cnt-2)
 		}
-		kind, l := sepAt(t, g.end)
+		kind, l := sepAt(t, int(g.end))
 		if kind == sepNone {
 			break
 		}
-		s := g.end + l
+		s := int(g.end) + l
 		if s >= n || wordClass[t[s]] != cDigit {
 			break
 		}
@@ -269,16 +277,16 @@ func (sc *scanner) chain(i, j int) int {
 		if !digits {
 			break
 		}
-		u := 2
-		if g.sep == kind {
+		u := uint8(2)
+		if g.sep == kind && g.uni < 255 {
 			u = g.uni + 1
 		}
 		g = group{start: s, end: e, sep: kind, uni: u}
 	}
 	if !phone {
-		sc.evalGroup(&ring, cnt, cnt-1)
+		sc.evalGroup(ring, cnt, cnt-1)
 	}
-	return g.end
+	return int(g.end)
 }
 
 // evalGroup offers the values that end with group e of the chain (cnt
@@ -286,27 +294,27 @@ func (sc *scanner) chain(i, j int) int {
 func (sc *scanner) evalGroup(r *[16]group, cnt, e int) {
 	s := sc.set
 	g := &r[e&15]
-	w := g.end - g.start
+	w := int(g.end - g.start)
 	if w <= maxDigits {
 		if m := s.byLen[w]; m != 0 {
-			sc.numeric(m, g.start, g.end, false)
+			sc.numeric(m, int(g.start), int(g.end), false)
 		}
 		if w == 8 && e == cnt-1 && s.ids.has(idESDNI) {
-			sc.dniSeparated(g.start, g.end)
+			sc.dniSeparated(int(g.start), int(g.end))
 		}
 	}
-	if w > maxGroup {
+	if w > maxGroup || g.uni < 2 {
 		return
 	}
 	for _, gr := range s.byLast[w] {
 		k := len(gr.widths)
-		if g.uni < k {
+		if int(g.uni) < k {
 			continue
 		}
 		ok := true
 		for x := range k {
 			h := &r[(e-k+1+x)&15]
-			if h.end-h.start != int(gr.widths[x]) {
+			if int(h.end-h.start) != int(gr.widths[x]) {
 				ok = false
 				break
 			}
@@ -314,17 +322,17 @@ func (sc *scanner) evalGroup(r *[16]group, cnt, e int) {
 		if !ok {
 			continue
 		}
-		if g.uni > k {
-			if l := &r[(e-k)&15]; l.end-l.start == int(gr.widths[0]) {
+		if int(g.uni) > k {
+			if l := &r[(e-k)&15]; int(l.end-l.start) == int(gr.widths[0]) {
 				continue
 			}
 		}
 		if e+1 < cnt {
-			if rn := &r[(e+1)&15]; rn.sep == g.sep && rn.end-rn.start == int(gr.widths[k-1]) {
+			if rn := &r[(e+1)&15]; rn.sep == g.sep && int(rn.end-rn.start) == int(gr.widths[k-1]) {
 				continue
 			}
 		}
-		sc.numeric(gr.ids, r[(e-k+1)&15].start, g.end, true)
+		sc.numeric(gr.ids, int(r[(e-k+1)&15].start), int(g.end), true)
 	}
 }
 

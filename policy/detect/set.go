@@ -7,15 +7,16 @@ import (
 	"unicode/utf8"
 )
 
-// DefaultProximityWindow is the keyword proximity window, in bytes on each
-// side of a match, used when Options.ProximityWindow is 0.
+// DefaultProximityWindow is the keyword proximity window, in characters on
+// each side of a match, used when Options.ProximityWindow is 0.
 const DefaultProximityWindow = 300
 
 // Options tune a Set and the built-in identifiers.
 type Options struct {
-	// ProximityWindow is how far (in bytes of text, before the start or
-	// after the end of a match) a supporting keyword may be to raise the
-	// match to High confidence. 0 means DefaultProximityWindow.
+	// ProximityWindow is how far (in characters, from the start of a
+	// supporting keyword before a match to the match, or from the match to
+	// the end of a keyword after it) a keyword may be to raise the match to
+	// High confidence. 0 means DefaultProximityWindow.
 	ProximityWindow int
 }
 
@@ -169,8 +170,9 @@ type kwHit struct {
 
 // raise sets the confidence of matches to High when one of their
 // identifier's keywords lies within the proximity window before or after
-// the match (not inside it). The automaton runs only over the union of the
-// windows, each byte once.
+// the match (not inside it). The window counts characters; a character is
+// at most 4 bytes, so the automaton searches 4 window-lengths of bytes on
+// each side, over the union of the windows, each byte once.
 func (s *Set) raise(text string, ms []Match) {
 	if !slices.IsSortedFunc(ms, byStart) {
 		slices.SortStableFunc(ms, byStart)
@@ -186,7 +188,7 @@ func (s *Set) raise(text string, ms []Match) {
 		if !ok || m.Confidence >= High || !s.kwAny.has(i) {
 			continue
 		}
-		lo, hi := max(0, m.Start-w), min(len(text), m.End+w)
+		lo, hi := max(0, m.Start-4*w), min(len(text), m.End+4*w)
 		if hi > scanned {
 			from := scanned
 			if lo > scanned {
@@ -210,12 +212,33 @@ func (s *Set) raise(text string, ms []Match) {
 			scanned = hi
 		}
 		for _, h := range hits {
-			if h.ids.has(i) && h.start >= lo && h.end <= hi && (h.end <= m.Start || h.start >= m.End) {
+			if h.ids.has(i) && h.start >= lo && h.end <= hi && near(text, h, m, w) {
 				m.Confidence = High
 				break
 			}
 		}
 	}
+}
+
+// near reports whether keyword h lies within w characters before or after
+// match m, without overlapping it.
+func near(text string, h kwHit, m *Match, w int) bool {
+	var gap string
+	switch {
+	case h.end <= m.Start:
+		gap = text[h.start:m.Start]
+	case h.start >= m.End:
+		gap = text[m.End:h.end]
+	default:
+		return false
+	}
+	if len(gap) <= w {
+		return true
+	}
+	if len(gap) > 4*w {
+		return false
+	}
+	return utf8.RuneCountInString(gap) <= w
 }
 
 func byStart(a, b Match) int { return a.Start - b.Start }

@@ -128,6 +128,8 @@ func TestProximity(t *testing.T) {
 		{"window 50", 50, "card " + pad(60) + visa, Medium},
 		{"window 1000", 1000, "card " + pad(900) + visa, High},
 		{"other identifier's keyword", 0, "IBAN " + visa, Medium},
+		{"characters, not bytes", 0, "card " + strings.Repeat("é", 290) + " " + visa, High},
+		{"characters, beyond", 0, "card " + strings.Repeat("é", 300) + " " + visa, Medium},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s, err := NewSet([]string{"credit_card", "iban"}, nil, Options{ProximityWindow: c.window})
