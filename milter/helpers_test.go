@@ -342,6 +342,12 @@ func (m mta) trySend(addr string) (result, error) {
 	if _, err := s.HeaderEnd(); err != nil {
 		return r, err
 	}
+	if len(m.body) == 0 {
+		// go-milter's client needs one body event before end of message.
+		if _, err := s.BodyChunk(nil); err != nil {
+			return r, err
+		}
+	}
 	r.mods, r.end, err = s.BodyReadFrom(bytes.NewReader(m.body))
 	return r, err
 }

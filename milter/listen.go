@@ -52,6 +52,9 @@ func ParseAddr(s string) (Addr, error) {
 		if host != "" {
 			ip := net.ParseIP(host)
 			if ip == nil {
+				if !validHostname(host) {
+					return Addr{}, fmt.Errorf("milter address %q: bad host %q", s, host)
+				}
 				// A name: let the resolver pick the family.
 				network = "tcp"
 			} else if ip.To4() == nil && network == "tcp4" {
@@ -61,6 +64,20 @@ func ParseAddr(s string) (Addr, error) {
 		return Addr{Network: network, Address: net.JoinHostPort(host, port)}, nil
 	}
 	return Addr{}, fmt.Errorf("milter address %q: unknown type %q (want inet, inet6, unix or local)", s, scheme)
+}
+
+// validHostname reports whether s is a plausible host name (letters,
+// digits, '-', '_' and '.').
+func validHostname(s string) bool {
+	if len(s) > 253 {
+		return false
+	}
+	for _, c := range s {
+		if !(c == '.' || c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
 }
 
 // splitInet splits "port@host", "host:port", "[v6]:port" or "port".

@@ -37,6 +37,8 @@ func TestParseAddr(t *testing.T) {
 		{"tcp:127.0.0.1:10030", Addr{}, "unknown type"},
 		{"127.0.0.1:10030", Addr{}, "unknown type"},
 		{"inet:", Addr{}, "want inet"},
+		{"inet:]:0", Addr{}, "bad host"},
+		{"inet:10030@mx example", Addr{}, "bad host"},
 		{"/run/milter.sock", Addr{}, "want inet"},
 	}
 	for _, tt := range tests {

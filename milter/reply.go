@@ -57,11 +57,10 @@ func newReply(r action.Reply, permanent bool, incident string) smtpReply {
 			text = defaultTempFailText
 		}
 	}
-	lines := splitReplyText(text)
 	if incident != "" && !strings.Contains(text, incident) {
-		last := len(lines) - 1
-		lines[last] = strings.TrimRight(lines[last], " ") + " (incident " + incident + ")"
+		text = strings.TrimRight(text, " \r\n") + " (incident " + incident + ")"
 	}
+	lines := splitReplyText(text)
 	return smtpReply{Code: uint16(code), Enhanced: enh, Lines: lines}
 }
 
@@ -79,6 +78,9 @@ func splitReplyText(text string) []string {
 			return r
 		}, l)
 		lines = append(lines, strings.TrimRight(l, " "))
+	}
+	if len(lines) == 0 {
+		lines = []string{""}
 	}
 	for len(lines) > 1 && lines[0] == "" {
 		lines = lines[1:]

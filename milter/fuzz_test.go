@@ -1,0 +1,90 @@
+package milter
+
+import (
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	gomilter "github.com/d--j/go-milter"
+
+	"github.com/maildlp/maildlp/policy/action"
+)
+
+// FuzzSession sends MTA input (a header field and a body) through a real
+// milter session and checks that the engine reads exactly the message
+// the MTA sent and that the session answers.
+func FuzzSession(f *testing.F) {
+	f.Add("Subject", " hello", []byte("body\r\n"))
+	f.Add("X-Folded", " a\n\tb\r\n c", []byte(""))
+	f.Add("Subject", "", []byte("\r\n.\r\n\x00\xff"))
+	f.Add("To", "  \t", []byte("line without end"))
+
+	var once sync.Once
+	var addr string
+	eng := &fakeEngine{}
+	f.Fuzz(func(t *testing.T, name, value string, body []byte) {
+		once.Do(func() {
+			ln, err := Listen("inet:127.0.0.1:0", 0, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := newServer(func() engine { return eng })
+			go s.Serve(ln)
+			addr = ln.Addr().String()
+		})
+		// The milter protocol carries names and values as C strings, and
+		// a header name has no colon, space or control character.
+		if name == "" || strings.ContainsAny(name, ":\x00") || strings.ContainsRune(value, 0) ||
+			strings.HasSuffix(value, "\n") || strings.HasSuffix(value, "\r") || len(body) > 200<<10 {
+			return
+		}
+		for _, r := range []byte(name) {
+			if r <= ' ' || r >= 0x7f {
+				return
+			}
+		}
+		m := mta{from: "a@example.com", rcpts: []string{"b@example.org"}, headers: [][2]string{{name, value}}, body: body}
+		r, err := m.trySend(addr)
+		if err != nil {
+			t.Fatalf("session: %v", err)
+		}
+		if r.end == nil || r.end.Type != gomilter.ActionAccept {
+			t.Fatalf("final action = %v, want accept", r.end)
+		}
+		norm := strings.ReplaceAll(strings.ReplaceAll(value, "\r\n", "\n"), "\n", "\r\n")
+		want := name + ":" + norm + "\r\n\r\n" + string(body)
+		if _, got, _ := eng.snapshot(); string(got) != want {
+			t.Fatalf("engine read %q, want %q", got, want)
+		}
+	})
+}
+
+// FuzzReply checks that any policy reply becomes a well-formed SMTP reply
+// of the right class, with no control character inside a line.
+func FuzzReply(f *testing.F) {
+	f.Add(550, "5.7.1", "refused\nsecond line", true, "INC-1")
+	f.Add(451, "", "100% %s %n", false, "")
+	f.Add(250, "2.0.0", "\r\n\r\n", true, "x")
+	f.Add(0, "5.07.1", strings.Repeat("long ", 400), false, "id")
+	f.Fuzz(func(t *testing.T, code int, enh, text string, permanent bool, incident string) {
+		r := newReply(action.Reply{Code: code, Enhanced: enh, Text: text}, permanent, incident)
+		class := byte('4')
+		if permanent {
+			class = '5'
+		}
+		if c := strconv.Itoa(int(r.Code)); c[0] != class || r.Enhanced[0] != class || !enhancedRE.MatchString(r.Enhanced) {
+			t.Fatalf("reply %d %s for permanent=%v", r.Code, r.Enhanced, permanent)
+		}
+		for _, l := range r.Lines {
+			for _, c := range l {
+				if c < 0x20 || c == 0x7f {
+					t.Fatalf("control character %q in reply line %q", c, l)
+				}
+			}
+		}
+		if resp := r.response(); resp == nil || !strings.Contains(resp.String(), "code="+strconv.Itoa(int(r.Code))) {
+			t.Fatalf("response %v for %+v", resp, r)
+		}
+	})
+}
