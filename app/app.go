@@ -45,6 +45,9 @@ type Options struct {
 	NotifySocket string
 	// Reload triggers [App.Reload] while Run runs (cmd wires SIGHUP to it).
 	Reload <-chan struct{}
+	// MissingConfig, when set, is the default config path that did not
+	// exist, which is why ConfigPath is empty; it is logged first.
+	MissingConfig string
 }
 
 // frontend is what app needs of the milter and the hop.
@@ -95,6 +98,9 @@ func New(opts Options) (*App, error) {
 			w = os.Stderr
 		}
 		log = NewLogger(cfg.Log, w)
+	}
+	if opts.MissingConfig != "" {
+		log.Info("no config file; using the embedded default config", "missing", opts.MissingConfig)
 	}
 	a := &App{opts: opts, log: log, boot: cfg, metrics: metrics.New(), notify: newNotifier(opts.NotifySocket)}
 	a.cfg.Store(cfg)

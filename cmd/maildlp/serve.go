@@ -32,7 +32,7 @@ func serviceMain(name string, fe app.Frontends, args []string, stderr io.Writer)
 		"reinject": "the SMTP reinjection hop alone",
 	}[name]
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: maildlp %s [--config FILE]\n\nRuns %s until SIGTERM or SIGINT,\ndraining sessions for up to shutdown_timeout. SIGHUP reloads the config\nand the policies; a bad policy is reported and the running one kept.\n\nFlags:\n", name, what)
+		fmt.Fprintf(stderr, "usage: maildlp %s [--config FILE]\n\nRuns %s\nuntil SIGTERM or SIGINT, draining sessions for up to shutdown_timeout.\nSIGHUP reloads the config and the policies; a bad policy is reported and\nthe running one kept.\n\nFlags:\n", name, what)
 		fs.PrintDefaults()
 	}
 	cfgPath := fs.String("config", defaultConfigPath, "main config file (without it, and when "+defaultConfigPath+" does not exist, the embedded default)")
@@ -49,10 +49,10 @@ func serviceMain(name string, fe app.Frontends, args []string, stderr io.Writer)
 	path := *cfgPath
 	explicit := false
 	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "config" })
-	fallback := false
+	missing := ""
 	if !explicit {
 		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-			path, fallback = "", true
+			path, missing = "", path
 		}
 	}
 
@@ -69,13 +69,10 @@ func serviceMain(name string, fe app.Frontends, args []string, stderr io.Writer)
 		}
 	}()
 
-	a, err := app.New(app.Options{ConfigPath: path, Frontends: fe, LogOutput: stderr, Reload: reload})
+	a, err := app.New(app.Options{ConfigPath: path, Frontends: fe, LogOutput: stderr, Reload: reload, MissingConfig: missing})
 	if err != nil {
 		fmt.Fprintf(stderr, "maildlp %s: %v\n", name, err)
 		return 2
-	}
-	if fallback {
-		a.Logger().Info("no config file; using the embedded default config", "missing", defaultConfigPath)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
