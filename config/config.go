@@ -4,7 +4,9 @@ package config
 // files are listed in it and may also be written inline as [[policy]].
 type Config struct {
 	// PolicyFiles are TOML files with [[policy]] and [[detector]] tables,
-	// relative to the config file's directory.
+	// relative to the config file's directory. A name with *, ? or [ is a
+	// pattern ("policies/*.toml"): its matches load in name order, and no
+	// match is an error.
 	PolicyFiles []string `toml:"policy_files"`
 	// TrialMode makes every policy behave as monitor: nothing is enforced,
 	// every incident is logged with what would have happened.

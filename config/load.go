@@ -35,11 +35,12 @@ func DefaultMain() []byte {
 }
 
 // Load reads the main config at path and the policy files it lists
-// (relative to its directory), decodes them strictly, fills the defaults
+// (relative to its directory; a name with *, ? or [ is a pattern whose
+// matches are loaded in name order), decodes them strictly, fills the defaults
 // and validates everything. The error joins every problem found (each an
 // [*Error] naming file:line), so a caller can report them all at once.
 func Load(path string) (*Config, error) {
-	l := &loader{read: os.ReadFile, join: filepath.Join, isAbs: filepath.IsAbs, dir: filepath.Dir}
+	l := &loader{read: os.ReadFile, join: filepath.Join, isAbs: filepath.IsAbs, dir: filepath.Dir, glob: filepath.Glob}
 	c, err := l.load(path)
 	if err != nil {
 		return nil, err
@@ -77,7 +78,7 @@ func LoadBytes(name string, data []byte) (*Config, error) {
 			}
 			return os.ReadFile(n)
 		},
-		join: filepath.Join, isAbs: filepath.IsAbs, dir: filepath.Dir,
+		join: filepath.Join, isAbs: filepath.IsAbs, dir: filepath.Dir, glob: filepath.Glob,
 	}
 	return l.load(name)
 }
@@ -87,6 +88,7 @@ type loader struct {
 	join  func(elem ...string) string
 	isAbs func(string) bool
 	dir   func(string) string
+	glob  func(pattern string) ([]string, error) // sorted matches; nil: no patterns
 
 	sources []*source
 	// where each policy and detector was defined, in order
@@ -123,18 +125,37 @@ func (l *loader) load(name string) (*Config, error) {
 			if !l.isAbs(f) {
 				full = l.join(src.dir, f)
 			}
-			var pf policyFile
-			psrc, ok, err := l.parse(full, &pf)
-			if err != nil {
-				src.errorf(p, "read policy file: %v", unwrapPath(err))
-				continue
+			files := []string{full}
+			if strings.ContainsAny(f, "*?[") {
+				if l.glob == nil {
+					src.errorf(p, "patterns are not supported here")
+					continue
+				}
+				matches, err := l.glob(full)
+				if err != nil {
+					src.errorf(p, "bad pattern %q", f)
+					continue
+				}
+				if len(matches) == 0 {
+					src.errorf(p, "no policy file matches %q", f)
+					continue
+				}
+				files = matches
 			}
-			if !ok {
-				continue
+			for _, name := range files {
+				var pf policyFile
+				psrc, ok, err := l.parse(name, &pf)
+				if err != nil {
+					src.errorf(p, "read policy file: %v", unwrapPath(err))
+					continue
+				}
+				if !ok {
+					continue
+				}
+				l.locate(psrc, &pf.Policies, &pf.Detectors)
+				c.Policies = append(c.Policies, pf.Policies...)
+				c.Detectors = append(c.Detectors, pf.Detectors...)
 			}
-			l.locate(psrc, &pf.Policies, &pf.Detectors)
-			c.Policies = append(c.Policies, pf.Policies...)
-			c.Detectors = append(c.Detectors, pf.Detectors...)
 		}
 	}
 	c.applyDefaults()

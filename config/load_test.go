@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -227,5 +228,28 @@ func TestLoadEmpty(t *testing.T) {
 	}
 	if len(c.Policies) != 0 || c.Milter.Enabled || c.Reinject.Enabled || c.Unscannable != "quarantine" {
 		t.Errorf("empty config = %+v", c)
+	}
+}
+
+func TestPolicyFileGlob(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "policies"), 0o755)
+	for i, name := range []string{"b.toml", "a.toml"} {
+		os.WriteFile(filepath.Join(dir, "policies", name), []byte(fmt.Sprintf("[[policy]]\nname = \"P%d\"\nrule = { detector = \"iban\" }\n", i)), 0o644)
+	}
+	main := filepath.Join(dir, "maildlp.toml")
+	os.WriteFile(main, []byte("policy_files = [\"policies/*.toml\", \"none/*.toml\"]\n"), 0o644)
+	_, err := Load(main)
+	want := main + ":1: policy_files[1]: no policy file matches \"none/*.toml\""
+	if err == nil || err.Error() != want {
+		t.Fatalf("Load = %v, want %s", err, want)
+	}
+	os.WriteFile(main, []byte("policy_files = [\"policies/*.toml\"]\n"), 0o644)
+	c, err := Load(main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Policies) != 2 || c.Policies[0].Name != "P1" || c.Policies[1].Name != "P0" {
+		t.Errorf("policies = %+v, want a.toml (P1) then b.toml (P0)", c.Policies)
 	}
 }
