@@ -276,7 +276,6 @@ func (ob *Outbox) Run(ctx context.Context) error {
 			}
 		}
 		sort.Slice(due, func(i, j int) bool { return due[i].next.Before(due[j].next) })
-		started := 0
 		for _, e := range due {
 			select {
 			case sem <- struct{}{}:
@@ -284,7 +283,6 @@ func (ob *Outbox) Run(ctx context.Context) error {
 				continue
 			}
 			e.busy = true
-			started++
 			wg.Add(1)
 			go func(e *entry) {
 				defer wg.Done()

@@ -653,3 +653,50 @@ func FuzzParseName(f *testing.F) {
 }
 
 func got0(msgs []received) []byte { return msgs[0].data }
+
+func TestShutdownAbortsAttemptBeforeData(t *testing.T) {
+	rl := newRelay(t)
+	stall := make(chan struct{})
+	defer close(stall)
+	entered := make(chan struct{}, 1)
+	rl.rcptReply = func(string) error {
+		select {
+		case entered <- struct{}{}:
+		default:
+		}
+		<-stall // the relay hangs at RCPT
+		return nil
+	}
+	dir := t.TempDir()
+	m := metrics.New()
+	o := testOptions(t, dir, rl.addr)
+	o.Metrics = m
+	first := openRun(t, o)
+	if _, err := first.Enqueue("i", testNotice); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("delivery never reached RCPT")
+	}
+	start := time.Now()
+	first.stop(t) // must not wait for the stalled relay (Timeout is 5s)
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("Run took %v to stop with an attempt stalled before DATA", d)
+	}
+	files := noticeFiles(t, dir)
+	if len(files) != 1 || !strings.Contains(filepath.Base(files[0]), "_0_") {
+		t.Fatalf("after an aborted attempt the outbox holds %v, want the notice still at attempt 0", files)
+	}
+	if v := counter(t, m, "maildlp_outbox_attempts_total", "retry"); v != 0 {
+		t.Errorf("aborted attempt counted as a retry (%v)", v)
+	}
+
+	rl2 := newRelay(t)
+	second := openRun(t, testOptions(t, dir, rl2.addr))
+	waitFor(t, "delivery after restart", func() bool { return len(rl2.messages()) == 1 && second.Depth() == 0 })
+	if n := len(rl.messages()); n != 0 {
+		t.Errorf("stalled relay got %d messages, want 0", n)
+	}
+}
