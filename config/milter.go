@@ -1,7 +1,10 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"net"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -108,12 +111,95 @@ func (m Milter) Check() []error {
 		errs = append(errs, fmt.Errorf("milter.max_sessions %d: must not be negative", m.MaxSessions))
 	}
 	for _, l := range m.Listen {
-		if !strings.Contains(l, ":") {
-			errs = append(errs, fmt.Errorf("milter.listen %q: want inet:port@host, inet:host:port, inet6:... or unix:/path", l))
+		if _, _, err := ParseMilterAddr(l); err != nil {
+			errs = append(errs, fmt.Errorf("milter.listen: %w", err))
 		}
 	}
 	if o := m.SocketOwner; o != "" && (strings.Count(o, ":") > 1 || o == ":") {
 		errs = append(errs, fmt.Errorf("milter.socket_owner %q: want user, user:group or :group", o))
 	}
 	return errs
+}
+
+// ParseMilterAddr parses a milter socket address as Postfix and Sendmail write it:
+//
+//	inet:10030@127.0.0.1     Sendmail: port@host
+//	inet:127.0.0.1:10030     Postfix:  host:port
+//	inet:10030               all IPv4 addresses
+//	inet6:10030@::1          IPv6, Sendmail form
+//	inet6:[::1]:10030        IPv6, Postfix form
+//	unix:/run/milter.sock    unix socket ("local:" is the same)
+func ParseMilterAddr(s string) (network, address string, err error) {
+	scheme, rest, ok := strings.Cut(s, ":")
+	if !ok || rest == "" {
+		return "", "", fmt.Errorf("milter address %q: want inet:port@host, inet:host:port, inet6:... or unix:/path", s)
+	}
+	switch strings.ToLower(scheme) {
+	case "unix", "local":
+		if !strings.HasPrefix(rest, "/") {
+			return "", "", fmt.Errorf("milter address %q: unix socket path must be absolute", s)
+		}
+		return "unix", filepath.Clean(rest), nil
+	case "inet", "inet6":
+		network = "tcp4"
+		if strings.EqualFold(scheme, "inet6") {
+			network = "tcp6"
+		}
+		host, port, err := splitInet(rest)
+		if err != nil {
+			return "", "", fmt.Errorf("milter address %q: %v", s, err)
+		}
+		if host != "" {
+			ip := net.ParseIP(host)
+			if ip == nil {
+				if !validHostname(host) {
+					return "", "", fmt.Errorf("milter address %q: bad host %q", s, host)
+				}
+				// A name: let the resolver pick the family.
+				network = "tcp"
+			} else if ip.To4() == nil && network == "tcp4" {
+				network = "tcp6"
+			}
+		}
+		return network, net.JoinHostPort(host, port), nil
+	}
+	return "", "", fmt.Errorf("milter address %q: unknown type %q (want inet, inet6, unix or local)", s, scheme)
+}
+
+// validHostname reports whether s is a plausible host name (letters,
+// digits, '-', '_' and '.').
+func validHostname(s string) bool {
+	if len(s) > 253 {
+		return false
+	}
+	for _, c := range s {
+		if !(c == '.' || c == '-' || c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// splitInet splits "port@host", "host:port", "[v6]:port" or "port".
+func splitInet(s string) (host, port string, err error) {
+	if p, h, ok := strings.Cut(s, "@"); ok {
+		host, port = strings.Trim(h, "[]"), p
+	} else if strings.HasPrefix(s, "[") {
+		host, port, err = net.SplitHostPort(s)
+		if err != nil {
+			return "", "", err
+		}
+	} else if i := strings.LastIndexByte(s, ':'); i >= 0 {
+		if strings.Count(s, ":") > 1 {
+			return "", "", errors.New("IPv6 address must be written [addr]:port or port@addr")
+		}
+		host, port = s[:i], s[i+1:]
+	} else {
+		port = s
+	}
+	n, perr := strconv.Atoi(port)
+	if perr != nil || n < 0 || n > 65535 {
+		return "", "", fmt.Errorf("bad port %q", port)
+	}
+	return host, port, nil
 }
