@@ -29,10 +29,11 @@ func (e *extractor) inflate(r io.Reader, csize, hint int64, loc, typ string) ([]
 	room := max(e.lim.MaxDecompressedBytes-e.decompressed, 0)
 	ratioCap := max(max(csize, 1)*e.lim.MaxExpansionRatio, ratioFloor)
 	limit := min(room, ratioCap)
-	var buf bytes.Buffer
-	if hint > 0 {
-		buf.Grow(int(min(hint, limit) + 1))
+	if hint <= 0 {
+		hint = 4 * csize // typical for text; saves most regrowth
 	}
+	var buf bytes.Buffer
+	buf.Grow(int(min(hint, limit) + bytes.MinRead))
 	n, err := buf.ReadFrom(io.LimitReader(r, limit+1))
 	e.decompressed += min(n, limit)
 	if n > limit {

@@ -231,6 +231,9 @@ func (c *pdfCMap) decode(dst, s []byte, hex bool) []byte {
 		}
 		dst = dst[:start]
 	}
+	if len(c.m) == 0 && isASCII(s) {
+		return append(dst, s...)
+	}
 	for _, b := range s {
 		if len(c.m) > 0 && c.width <= 1 {
 			if t, found := c.m[uint32(b)]; found {

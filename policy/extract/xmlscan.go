@@ -48,6 +48,8 @@ func (s *xmlScanner) next(t *xmlToken) bool {
 			return true
 		}
 		switch {
+		case len(b) < 2 || (b[1] != '!' && b[1] != '?'):
+			// an element tag: the common case
 		case bytes.HasPrefix(b, []byte("<!--")):
 			s.skipPast(4, "-->")
 			continue
