@@ -1,6 +1,7 @@
 package milter
 
 import (
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -217,5 +218,16 @@ func TestListenUnixAddr(t *testing.T) {
 	defer ln.Close()
 	if got := ln.Addr().String(); got != path {
 		t.Errorf("Addr() = %q, want %q", got, path)
+	}
+}
+
+func TestLogLibraryWarnings(t *testing.T) {
+	old := gomilter.LogWarning
+	defer func() { gomilter.LogWarning = old }()
+	var buf syncBuffer
+	LogLibraryWarnings(slog.New(slog.NewJSONHandler(&buf, nil)))
+	gomilter.LogWarning("bad packet %d", 7)
+	if got := buf.String(); !strings.Contains(got, `"msg":"bad packet 7"`) || !strings.Contains(got, `"component":"go-milter"`) {
+		t.Errorf("log = %s", got)
 	}
 }

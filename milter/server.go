@@ -159,3 +159,14 @@ func (s *Server) newSession(version uint32, actions gomilter.OptAction, protocol
 		overloaded: s.o.maxSessions > 0 && n > int64(s.o.maxSessions),
 	}
 }
+
+// LogLibraryWarnings sends go-milter's own warnings (broken connections,
+// protocol oddities from the MTA) to l instead of the standard library's
+// log package. go-milter has a single hook for the whole process, so this
+// is a process-wide setting; call it once at start-up.
+func LogLibraryWarnings(l *slog.Logger) {
+	l = l.With("component", "go-milter")
+	gomilter.LogWarning = func(format string, v ...any) {
+		l.Warn(fmt.Sprintf(format, v...))
+	}
+}
