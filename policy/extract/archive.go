@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"archive/zip"
 	"bytes"
+	"compress/bzip2"
 	"compress/gzip"
 	"errors"
 	"fmt"
@@ -137,6 +138,26 @@ func (e *extractor) gzip(data []byte, src source, depth int) {
 		return
 	}
 	body, ok := e.inflateReport(zr, int64(len(data)), 0, loc, "application/gzip")
+	if ok {
+		e.content(body, source{loc: loc, name: name, kind: KindAttachment}, depth+1)
+	}
+}
+
+// bzip2 reads a bzip2 stream like gzip, named after the attachment name
+// without ".bz2".
+func (e *extractor) bzip2(data []byte, src source, depth int) {
+	name := strings.TrimSuffix(strings.TrimSuffix(src.name, ".bz2"), ".BZ2")
+	if strings.HasSuffix(strings.ToLower(name), ".tbz") {
+		name = name[:len(name)-4] + ".tar"
+	}
+	if name == "" || name == src.name {
+		name = "content"
+	}
+	loc := join(src.loc, strconv.Quote(name))
+	if !e.enter(loc, depth+1) {
+		return
+	}
+	body, ok := e.inflateReport(bzip2.NewReader(bytes.NewReader(data)), int64(len(data)), 0, loc, "application/x-bzip2")
 	if ok {
 		e.content(body, source{loc: loc, name: name, kind: KindAttachment}, depth+1)
 	}

@@ -1,14 +1,20 @@
 package extract
 
 import (
+	"os"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/maildlp/maildlp/internal/testutil"
+	"golang.org/x/text/encoding/charmap"
 )
 
 func TestAttachments(t *testing.T) {
+	bz2, err := os.ReadFile("testdata/card.txt.bz2") // made by bzip2(1): the standard library has no bzip2 writer
+	if err != nil {
+		t.Fatal(err)
+	}
 	docx := testutil.DOCX([]string{"Card: ", "4111", "1111", "1111", "1111"}, []string{"second para"})
 	xlsx := testutil.XLSX(
 		testutil.Sheet{Name: "Summary", Rows: [][]string{{"total", "12"}}},
@@ -28,6 +34,9 @@ func TestAttachments(t *testing.T) {
 			[]want{{`attachment "outer.zip" > "inner.zip" > "deep.txt"`, "deep " + card}}},
 		{"gzip", "notes.txt.gz", testutil.Gzip("", []byte("gz "+card)), []want{{`attachment "notes.txt.gz" > "notes.txt"`, "gz " + card}}},
 		{"gzip with name", "x.gz", testutil.Gzip("orig.txt", []byte("gz "+card)), []want{{`attachment "x.gz" > "orig.txt"`, "gz " + card}}},
+		{"bzip2", "card.txt.bz2", bz2, []want{{`attachment "card.txt.bz2" > "card.txt"`, "bz2 card " + card}}},
+		{"html with meta charset", "page.html", append([]byte(`<html><head><meta charset="windows-1251"></head><body>`), encode(t, "Номер 4111", charmap.Windows1251.NewEncoder().Bytes)...),
+			[]want{{`attachment "page.html"`, "Номер 4111"}}},
 		{"tar", "a.tar", testutil.Tar(testutil.File{Name: "dir/t.txt", Data: []byte("tar " + card)}), []want{{`attachment "a.tar" > "dir/t.txt"`, "tar " + card}}},
 		{"tar.gz", "a.tar.gz", testutil.Gzip("", testutil.Tar(testutil.File{Name: "t.txt", Data: []byte("tgz " + card)})),
 			[]want{{`attachment "a.tar.gz" > "a.tar" > "t.txt"`, "tgz " + card}}},

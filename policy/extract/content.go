@@ -2,6 +2,7 @@ package extract
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -46,6 +47,8 @@ func (e *extractor) content(data []byte, src source, depth int) {
 		e.zip(data, src, detected, depth)
 	case isA(m, "application/gzip"):
 		e.gzip(data, src, depth)
+	case isA(m, "application/x-bzip2"):
+		e.bzip2(data, src, depth)
 	case isA(m, "application/x-tar"):
 		e.tar(data, src, depth)
 	case isA(m, "application/pdf"):
@@ -53,9 +56,7 @@ func (e *extractor) content(data []byte, src source, depth int) {
 	case isA(m, "text/rtf"):
 		e.rtf(data, src)
 	case isA(m, "message/rfc822") && (src.kind == KindAttachment || src.declared == "message/rfc822"):
-		if e.enter(join(src.loc, "message"), depth+1) {
-			e.message(data, src.loc, depth+1, false)
-		}
+		e.message(data, src.loc, depth+1, false)
 	case isA(m, "application/x-ole-storage"):
 		e.ole(data, src, detected)
 	case isA(m, "text/plain"):
@@ -73,13 +74,18 @@ func (e *extractor) content(data []byte, src source, depth int) {
 // text reads text content: charset decoding, HTML to text, uuencoded
 // blocks as parts of their own.
 func (e *extractor) text(data []byte, src source, detected string, depth int) {
-	s := decodeText(data, src.charset)
+	isHTML := src.declared == "text/html" || src.declared == "application/xhtml+xml" ||
+		(src.kind == KindAttachment && (detected == "text/html" || detected == "application/xhtml+xml"))
+	cs := src.charset
+	if cs == "" && isHTML {
+		cs = metaCharset(data)
+	}
+	s := decodeText(data, cs)
 	typ := detected
 	if src.kind != KindAttachment && strings.HasPrefix(src.declared, "text/") {
 		typ = src.declared
 	}
-	if src.declared == "text/html" || src.declared == "application/xhtml+xml" ||
-		(src.kind == KindAttachment && (detected == "text/html" || detected == "application/xhtml+xml")) {
+	if isHTML {
 		s = htmlText([]byte(s))
 		typ = "text/html"
 	}
@@ -155,4 +161,15 @@ func looksText(data []byte) bool {
 		}
 	}
 	return ctl*100 <= len(sample)
+}
+
+var metaCharsetRE = regexp.MustCompile(`(?i)<meta[^>]{0,200}?charset\s*=\s*["']?\s*([a-z0-9_.:\-]+)`)
+
+// metaCharset returns the charset an HTML document declares in a meta
+// element within its first 4 KiB.
+func metaCharset(doc []byte) string {
+	if m := metaCharsetRE.FindSubmatch(doc[:min(len(doc), 4096)]); m != nil {
+		return string(m[1])
+	}
+	return ""
 }

@@ -37,6 +37,9 @@ func totalText(res *Result) int64 {
 }
 
 func TestLimits(t *testing.T) {
+	// multipart, text, message/rfc822, its body: 4 parts; the inner body
+	// is at depth 2.
+	fwd := testutil.NewMessage().Text("see below").Part(testutil.NewMessage().Text("inner").Entity()).Bytes()
 	threeParts := testutil.NewMessage().Text("a").Text("b").Text("c").Bytes() // multipart + 3 parts = 4
 	zip3 := testutil.NewMessage().Text("x").Attach("a.zip", "application/zip", testutil.Zip(
 		testutil.File{Name: "1.txt", Data: []byte("one")}, testutil.File{Name: "2.txt", Data: []byte("two")}, testutil.File{Name: "3.txt", Data: []byte("three")})).Bytes()
@@ -63,6 +66,8 @@ func TestLimits(t *testing.T) {
 		reason Reason
 	}{
 		{"max_message_bytes", body, Limits{MaxMessageBytes: int64(len(body))}, Limits{MaxMessageBytes: int64(len(body)) - 1}, "message", TooLarge},
+		{"max_parts with a forwarded message", fwd, Limits{MaxParts: 4}, Limits{MaxParts: 3}, "part 2 (message/rfc822) > body", TooManyParts},
+		{"max_depth forwarded messages", fwd, Limits{MaxDepth: 2}, Limits{MaxDepth: 1}, "part 2 (message/rfc822) > body", TooDeep},
 		{"max_parts", threeParts, Limits{MaxParts: 4}, Limits{MaxParts: 3}, "part 3 (text/plain)", TooManyParts},
 		{"max_depth mime", nested(5), Limits{MaxDepth: 5}, Limits{MaxDepth: 4}, "part 1.1.1.1.1 (text/plain)", TooDeep},
 		{"max_depth archives", testutil.NewMessage().Text("x").Attach("n.zip", "application/zip", nestedZip(3)).Bytes(),

@@ -63,9 +63,7 @@ func (e *extractor) entityBody(h message.Header, body []byte, prefix string, pat
 	data := decodeTransfer(h.Get("Content-Transfer-Encoding"), body)
 	switch mt {
 	case "message/rfc822", "message/global":
-		if e.enter(loc, depth+1) {
-			e.message(data, loc, depth+1, false)
-		}
+		e.message(data, loc, depth+1, false)
 		return
 	case "application/pkcs7-mime", "application/x-pkcs7-mime":
 		if strings.EqualFold(params["smime-type"], "signed-data") {
