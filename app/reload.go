@@ -12,8 +12,9 @@ import (
 // engine. On success the new engine serves every transaction that starts
 // from now on; transactions under way finish on the engine they started
 // with. On any error (each reported with file:line) the old engine keeps
-// running and the reload is counted as failed. The incident log is
-// reopened either way (for logrotate).
+// running and the reload is counted as failed. Either way the incident
+// log is reopened (for logrotate) and the outbox directory rescanned (for
+// dead letters moved back).
 //
 // Listen addresses, front-end settings, [notify], [metrics], [log] and
 // [incidents] path are read at start only: a reload that changes them
@@ -25,6 +26,11 @@ func (a *App) Reload() error {
 	defer a.sdNotify("READY=1\nSTATUS=serving")
 	if err := a.journal.Reopen(); err != nil {
 		a.log.Error("reopen incident log", "error", err)
+	}
+	if a.outbox != nil {
+		if _, err := a.outbox.Rescan(); err != nil {
+			a.log.Error("rescan outbox", "error", err)
+		}
 	}
 	cfg, err := loadConfig(a.opts.ConfigPath)
 	if err == nil {

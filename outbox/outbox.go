@@ -146,6 +146,46 @@ func Open(o Options) (*Outbox, error) {
 	return ob, nil
 }
 
+// Rescan adds the notice files that appeared in the directory since Open
+// (a dead letter moved back by an operator) and returns how many. The
+// service calls it on reload.
+func (ob *Outbox) Rescan() (int, error) {
+	des, err := os.ReadDir(ob.o.Dir)
+	if err != nil {
+		return 0, fmt.Errorf("outbox: read %s: %w", ob.o.Dir, err)
+	}
+	added := 0
+	ob.mu.Lock()
+	for _, de := range des {
+		name := de.Name()
+		if de.IsDir() || strings.HasPrefix(name, tmpPrefix) || !strings.HasSuffix(name, suffix) {
+			continue
+		}
+		e, err := parseName(name)
+		if err != nil {
+			continue
+		}
+		if _, known := ob.entries[e.id]; known {
+			continue
+		}
+		// A delivery removes the file before it forgets the entry: a file
+		// listed above whose entry is gone may have been sent since.
+		if _, err := os.Stat(filepath.Join(ob.o.Dir, name)); err != nil {
+			continue
+		}
+		ob.entries[e.id] = e
+		added++
+	}
+	depth := len(ob.entries)
+	ob.mu.Unlock()
+	if added > 0 {
+		ob.o.Log.Info("outbox: notices added by rescan", "added", added)
+		ob.o.Metrics.SetOutboxDepth(depth)
+		ob.kick()
+	}
+	return added, nil
+}
+
 func (ob *Outbox) load() error {
 	des, err := os.ReadDir(ob.o.Dir)
 	if err != nil {

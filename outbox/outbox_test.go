@@ -700,3 +700,38 @@ func TestShutdownAbortsAttemptBeforeData(t *testing.T) {
 		t.Errorf("stalled relay got %d messages, want 0", n)
 	}
 }
+
+func TestDeadLetterMovedBackIsSentAfterRescan(t *testing.T) {
+	rl := newRelay(t)
+	refuse := true
+	var mu sync.Mutex
+	rl.dataReply = func(int) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if refuse {
+			return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "not now"}
+		}
+		return nil
+	}
+	dir := t.TempDir()
+	ob := openRun(t, testOptions(t, dir, rl.addr))
+	id, err := ob.Enqueue("i", testNotice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "dead letter", func() bool { return ob.Depth() == 0 })
+	mu.Lock()
+	refuse = false
+	mu.Unlock()
+	// The operator fixed the cause and moves the notice back.
+	if err := os.Rename(filepath.Join(dir, deadDir, id+suffix), filepath.Join(dir, id+suffix)); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := ob.Rescan(); n != 1 || err != nil {
+		t.Fatalf("Rescan = %d, %v; want 1, nil", n, err)
+	}
+	if n, _ := ob.Rescan(); n != 0 {
+		t.Errorf("second Rescan added %d, want 0", n)
+	}
+	waitFor(t, "delivery of the revived notice", func() bool { return len(rl.messages()) == 1 && ob.Depth() == 0 })
+}
