@@ -253,3 +253,20 @@ func TestPolicyFileGlob(t *testing.T) {
 		t.Errorf("policies = %+v, want a.toml (P1) then b.toml (P0)", c.Policies)
 	}
 }
+
+// FuzzIndexLines: the line indexer must terminate and not panic on any
+// input, valid TOML or not.
+func FuzzIndexLines(f *testing.F) {
+	f.Add("a = 1\n[[p]]\nb = { c = [1, {d = 'x'}] }\n")
+	f.Add("s = \"\"\"\nx\n\"\"\"\n[t.\"q k\"]\n")
+	f.Add("[[a]]\n[a.b]\n[[a]]\nx = [\n# c\n1,\n]\n")
+	f.Fuzz(func(t *testing.T, src string) {
+		idx := indexLines(src)
+		lines := strings.Count(src, "\n") + 1
+		for k, l := range idx {
+			if l < 1 || l > lines {
+				t.Fatalf("key %q at line %d of %d", k, l, lines)
+			}
+		}
+	})
+}
