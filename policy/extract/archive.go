@@ -71,7 +71,7 @@ func (e *extractor) zip(data []byte, src source, detected string, depth int) {
 		return
 	}
 	if kind := officeKind(zr); kind != "" {
-		e.office(zr, kind, src, depth)
+		e.office(zr, kind, src, int64(len(data)))
 		return
 	}
 	files := zr.File

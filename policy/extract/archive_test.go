@@ -140,3 +140,29 @@ func TestSMIMEAndPGPEncrypted(t *testing.T) {
 		}
 	}
 }
+
+func TestAttachmentsWithoutTextAreListed(t *testing.T) {
+	msg := testutil.NewMessage().Text("x").
+		Attach("empty.txt", "text/plain", nil).
+		Attach("blank.docx", "application/octet-stream", testutil.DOCX()).
+		Attach("blank.pdf", "application/pdf", testutil.PDFContent(nil, "")).Bytes()
+	res := run(t, msg, Limits{})
+	for _, tc := range []struct{ loc, mime string }{
+		{`attachment "empty.txt"`, "application/x-empty"},
+		{`attachment "blank.docx"`, kindDOCX},
+		{`attachment "blank.pdf"`, "application/pdf"},
+	} {
+		found := false
+		for _, p := range res.Parts {
+			if p.Location == tc.loc {
+				found = true
+				if p.Kind != KindAttachment || p.MIMEType != tc.mime || p.Text != "" {
+					t.Errorf("part %q: kind %v type %q text %q, want attachment %q with no text", tc.loc, p.Kind, p.MIMEType, p.Text, tc.mime)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("attachment %q not listed; got:\n%s", tc.loc, dump(res))
+		}
+	}
+}

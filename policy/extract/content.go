@@ -42,7 +42,9 @@ func (e *extractor) content(data []byte, src source, depth int) {
 	detected = baseType(m.String())
 	switch {
 	case len(data) == 0:
-		return
+		if src.kind == KindAttachment {
+			e.emit(Part{Location: src.loc, Kind: KindAttachment, MIMEType: "application/x-empty", Filename: src.name}, "")
+		}
 	case isA(m, "application/zip"):
 		e.zip(data, src, detected, depth)
 	case isA(m, "application/gzip"):

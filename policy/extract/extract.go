@@ -123,10 +123,15 @@ func (e *extractor) enter(loc string, depth int) bool {
 	return true
 }
 
-// emit normalises text and adds it as a part, within MaxTextBytes.
+// emit normalises text and adds it as a part, within MaxTextBytes. An
+// attachment without text is still listed (with empty text), so that
+// conditions on file type, name and size see it.
 func (e *extractor) emit(p Part, text string) {
 	text = Normalize(text)
 	if isBlank(text) {
+		if p.Kind == KindAttachment {
+			e.res.Parts = append(e.res.Parts, p)
+		}
 		return
 	}
 	if e.textFull {

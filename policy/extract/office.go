@@ -57,12 +57,12 @@ func officeKind(zr *zip.Reader) string {
 }
 
 // office reads the text of an OOXML or ODF document.
-func (e *extractor) office(zr *zip.Reader, kind string, src source, depth int) {
+func (e *extractor) office(zr *zip.Reader, kind string, src source, size int64) {
 	files := map[string]*zip.File{}
 	for _, f := range zr.File {
 		files[f.Name] = f
 	}
-	d := &doc{e: e, files: files, src: src, kind: kind}
+	d := &doc{e: e, files: files, src: src, kind: kind, size: size}
 	switch kind {
 	case kindDOCX:
 		d.docx()
@@ -81,7 +81,8 @@ type doc struct {
 	files map[string]*zip.File
 	src   source
 	kind  string
-	read  int // members read, bounded by MaxArchiveMembers
+	size  int64 // of the document file
+	read  int   // members read, bounded by MaxArchiveMembers
 }
 
 // member reads one XML member within the decompression limits.
@@ -118,7 +119,7 @@ func (d *doc) member(name string) ([]byte, bool) {
 }
 
 func (d *doc) emit(loc, text string) {
-	d.e.emit(Part{Location: loc, Kind: KindAttachment, MIMEType: d.kind, Filename: d.src.name}, text)
+	d.e.emit(Part{Location: loc, Kind: KindAttachment, MIMEType: d.kind, Filename: d.src.name, Size: d.size}, text)
 }
 
 // numbered returns the members named prefix+N+suffix in the order of N.

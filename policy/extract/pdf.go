@@ -93,11 +93,8 @@ func (e *extractor) pdf(data []byte, src source, depth int) {
 		}
 	}
 	text := string(out)
-	if isBlank(text) {
-		if images > 0 {
-			e.unscannable(src.loc, Unsupported, "PDF without text (scanned images); no OCR", typ)
-		}
-		return
+	if isBlank(text) && images > 0 {
+		e.unscannable(src.loc, Unsupported, "PDF without text (scanned images); no OCR", typ)
 	}
 	e.emit(Part{Location: src.loc, Kind: KindAttachment, MIMEType: typ, Filename: src.name, Size: int64(len(data))}, text)
 }
