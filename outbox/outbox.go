@@ -272,7 +272,9 @@ func (ob *Outbox) Enqueue(incidentID string, n action.Notice) (string, error) {
 		return "", err
 	}
 	ob.mu.Lock()
-	ob.entries[id] = e
+	if _, dup := ob.entries[id]; !dup { // a concurrent Rescan may have found the file first
+		ob.entries[id] = e
+	}
 	depth := len(ob.entries)
 	ob.mu.Unlock()
 	ob.o.Metrics.SetOutboxDepth(depth)
