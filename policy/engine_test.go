@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/maildlp/maildlp/config"
 	"github.com/maildlp/maildlp/policy/action"
@@ -632,5 +633,47 @@ func TestExplain(t *testing.T) {
 	}
 	if !ex[1].Matched || !slices.Equal(ex[1].Lines, []string{"+ detector credit_card (confidence >= medium): 2 distinct values (want 1 to 4)"}) {
 		t.Errorf("explain PCI few = %+v", ex[1])
+	}
+}
+
+// TestManyMatches: counting and proximity stay fast with 100k matches.
+func TestManyMatches(t *testing.T) {
+	f := newFacts(env, &extract.Result{Parts: []extract.Part{{Location: "body"}}}, nil)
+	var ms []detect.Match
+	for i := range 100000 {
+		ms = append(ms,
+			detect.Match{Detector: "credit_card", Confidence: detect.Medium, Key: uint64(i), Start: i * 40, End: i*40 + 16},
+			detect.Match{Detector: "iban", Confidence: detect.Medium, Key: uint64(i), Start: i*40 + 20, End: i*40 + 38})
+	}
+	f.add(0, ms)
+	done := make(chan [3]int)
+	go func() {
+		done <- [3]int{f.count("credit_card", detect.Medium, false), f.proximity("credit_card", "iban", 5, detect.Medium, false), len(f.detections())}
+	}()
+	select {
+	case got := <-done:
+		if got != [3]int{100000, 100000, 2} {
+			t.Errorf("count, proximity, detections = %v, want 100000 100000 2", got)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("counting 100k matches took more than 20s")
+	}
+}
+
+// TestProximityLongSpan: a long match (a PEM block) that starts far before
+// the other detector's match but ends near it is within the window.
+func TestProximityLongSpan(t *testing.T) {
+	f := newFacts(env, &extract.Result{Parts: []extract.Part{{Location: "body"}, {Location: "other"}}}, nil)
+	f.add(0, []detect.Match{
+		{Detector: "private_key", Confidence: detect.High, Key: 1, Start: 0, End: 5000},
+		{Detector: "aws_access_key", Confidence: detect.High, Key: 2, Start: 5100, End: 5120},
+		{Detector: "aws_access_key", Confidence: detect.High, Key: 3, Start: 9000, End: 9020},
+	})
+	f.add(1, []detect.Match{{Detector: "private_key", Confidence: detect.High, Key: 4, Start: 5050, End: 5060}})
+	if got := f.proximity("aws_access_key", "private_key", 200, detect.Medium, false); got != 1 {
+		t.Errorf("proximity = %d, want 1 (only the key 100 characters after the block, same part)", got)
+	}
+	if got := f.proximity("private_key", "aws_access_key", 200, detect.Medium, false); got != 1 {
+		t.Errorf("reverse proximity = %d, want 1", got)
 	}
 }

@@ -36,6 +36,7 @@ type facts struct {
 	hits        []hit
 	byDetector  map[string][]int // detector -> indexes into hits
 	atts        []attachmentFact // built on first use
+	counts      map[countKey]int // memo of count
 }
 
 func newFacts(env Envelope, res *extract.Result, internal []string) *facts {
@@ -72,20 +73,77 @@ func qualifies(m *detect.Match, minConf detect.Confidence, tests bool) bool {
 	return m.Confidence >= minConf && (tests || !m.TestValue)
 }
 
+// keySet collects distinct match keys: a slice while small, a map past
+// that, so that counting stays linear in the number of matches.
+type keySet struct {
+	small []uint64
+	big   map[uint64]struct{}
+}
+
+// add adds k and reports whether it was new.
+func (s *keySet) add(k uint64) bool {
+	if s.big != nil {
+		if _, ok := s.big[k]; ok {
+			return false
+		}
+		s.big[k] = struct{}{}
+		return true
+	}
+	if containsKey(s.small, k) {
+		return false
+	}
+	if len(s.small) < 32 {
+		s.small = append(s.small, k)
+		return true
+	}
+	s.big = make(map[uint64]struct{}, 64)
+	for _, x := range s.small {
+		s.big[x] = struct{}{}
+	}
+	s.small = nil
+	s.big[k] = struct{}{}
+	return true
+}
+
+func (s *keySet) has(k uint64) bool {
+	if s.big != nil {
+		_, ok := s.big[k]
+		return ok
+	}
+	return containsKey(s.small, k)
+}
+
+func (s *keySet) len() int {
+	if s.big != nil {
+		return len(s.big)
+	}
+	return len(s.small)
+}
+
+type countKey struct {
+	det     string
+	minConf detect.Confidence
+	tests   bool
+}
+
 // count is the number of distinct values of a detector that qualify.
 func (f *facts) count(det string, minConf detect.Confidence, tests bool) int {
-	idx := f.byDetector[det]
-	var seen []uint64
-	for _, i := range idx {
+	ck := countKey{det, minConf, tests}
+	if n, ok := f.counts[ck]; ok {
+		return n
+	}
+	var seen keySet
+	for _, i := range f.byDetector[det] {
 		m := &f.hits[i].Match
-		if !qualifies(m, minConf, tests) {
-			continue
-		}
-		if !containsKey(seen, m.Key) {
-			seen = append(seen, m.Key)
+		if qualifies(m, minConf, tests) {
+			seen.add(m.Key)
 		}
 	}
-	return len(seen)
+	if f.counts == nil {
+		f.counts = map[countKey]int{}
+	}
+	f.counts[ck] = seen.len()
+	return seen.len()
 }
 
 func containsKey(l []uint64, k uint64) bool {
@@ -98,26 +156,50 @@ func containsKey(l []uint64, k uint64) bool {
 }
 
 // proximity counts distinct values of a that have a value of b within
-// window characters in the same part.
+// window characters in the same part. The matches of b are sorted by part
+// and start, so each value of a looks only at the b matches that can be
+// near it.
 func (f *facts) proximity(a, b string, window int, minConf detect.Confidence, tests bool) int {
-	var seen []uint64
+	var bs []*hit
+	maxLen := 0
+	for _, j := range f.byDetector[b] {
+		y := &f.hits[j]
+		if qualifies(&y.Match, minConf, tests) {
+			bs = append(bs, y)
+			maxLen = max(maxLen, y.End-y.Start)
+		}
+	}
+	if len(bs) == 0 {
+		return 0
+	}
+	sort.Slice(bs, func(i, j int) bool {
+		if bs[i].part != bs[j].part {
+			return bs[i].part < bs[j].part
+		}
+		return bs[i].Start < bs[j].Start
+	})
+	var seen keySet
 	for _, i := range f.byDetector[a] {
 		x := &f.hits[i]
-		if !qualifies(&x.Match, minConf, tests) || containsKey(seen, x.Key) {
+		if !qualifies(&x.Match, minConf, tests) || seen.has(x.Key) {
 			continue
 		}
-		for _, j := range f.byDetector[b] {
-			y := &f.hits[j]
-			if y.part != x.part || !qualifies(&y.Match, minConf, tests) || (a == b && y.Key == x.Key) {
+		lo := x.Start - window - maxLen
+		k := sort.Search(len(bs), func(k int) bool {
+			return bs[k].part > x.part || bs[k].part == x.part && bs[k].Start >= lo
+		})
+		for ; k < len(bs) && bs[k].part == x.part && bs[k].Start <= x.End+window; k++ {
+			y := bs[k]
+			if a == b && y.Key == x.Key {
 				continue
 			}
 			if gap(x.Start, x.End, y.Start, y.End) <= window {
-				seen = append(seen, x.Key)
+				seen.add(x.Key)
 				break
 			}
 		}
 	}
-	return len(seen)
+	return seen.len()
 }
 
 // gap is the number of characters between two spans (0 when they touch
@@ -250,7 +332,7 @@ func (f *facts) detections() []action.Detection {
 	sort.Strings(names)
 	for _, name := range names {
 		var d action.Detection
-		var keys []uint64
+		var keys keySet
 		allTest := true
 		var maxConf detect.Confidence
 		for _, i := range f.byDetector[name] {
@@ -262,8 +344,7 @@ func (f *facts) detections() []action.Detection {
 			if !h.TestValue {
 				allTest = false
 			}
-			if !containsKey(keys, h.Key) {
-				keys = append(keys, h.Key)
+			if keys.add(h.Key) {
 				if len(d.Evidence) < maxEvidence && !containsString(d.Evidence, h.Evidence) {
 					d.Evidence = append(d.Evidence, h.Evidence)
 				}
@@ -272,10 +353,10 @@ func (f *facts) detections() []action.Detection {
 				d.Locations = append(d.Locations, loc)
 			}
 		}
-		if len(keys) == 0 {
+		if keys.len() == 0 {
 			continue
 		}
-		d.Type, d.Count, d.Confidence, d.TestValue = name, len(keys), maxConf.String(), allTest
+		d.Type, d.Count, d.Confidence, d.TestValue = name, keys.len(), maxConf.String(), allTest
 		out = append(out, d)
 	}
 	return out
@@ -286,16 +367,16 @@ func (f *facts) detections() []action.Detection {
 func (f *facts) evidence(detectors []string, limit int) []string {
 	var out []string
 	for _, name := range detectors {
-		var keys []uint64
+		var keys keySet
 		for _, i := range f.byDetector[name] {
+			if len(out) >= limit {
+				return out
+			}
 			h := &f.hits[i]
-			if h.Confidence < detect.Medium || containsKey(keys, h.Key) {
+			if h.Confidence < detect.Medium || !keys.add(h.Key) {
 				continue
 			}
-			keys = append(keys, h.Key)
-			if len(out) < limit {
-				out = append(out, name+" "+h.Evidence+" in "+f.parts[h.part].Location)
-			}
+			out = append(out, name+" "+h.Evidence+" in "+f.parts[h.part].Location)
 		}
 	}
 	return out
