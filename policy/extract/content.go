@@ -82,6 +82,13 @@ func (e *extractor) text(data []byte, src source, detected string, depth int) {
 	if cs == "" && isHTML {
 		cs = metaCharset(data)
 	}
+	// Plain text gives at least one byte of text per two bytes of input,
+	// so input beyond twice the room left cannot be returned: do not
+	// decode it, and say so.
+	if room := e.lim.MaxTextBytes - e.textBytes; !isHTML && int64(len(data)) > 2*room+64 {
+		data = data[:2*room+64]
+		e.unscannable(src.loc, TooLarge, "extracted text exceeds max_text_bytes; the rest was not scanned", detected)
+	}
 	s := decodeText(data, cs)
 	typ := detected
 	if src.kind != KindAttachment && strings.HasPrefix(src.declared, "text/") {

@@ -83,6 +83,9 @@ func (e *extractor) run(raw []byte) {
 
 // unscannable records content that could not be read.
 func (e *extractor) unscannable(loc string, reason Reason, detail, mimeType string) {
+	if n := len(e.res.Unscannable); n > 0 && e.res.Unscannable[n-1].Location == loc && e.res.Unscannable[n-1].Reason == reason {
+		return // said already
+	}
 	e.res.Unscannable = append(e.res.Unscannable, Unscannable{
 		Location: loc, Reason: reason, Detail: detail, MIMEType: mimeType,
 	})

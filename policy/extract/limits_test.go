@@ -163,3 +163,20 @@ func TestPanicInExtractorIsParseError(t *testing.T) {
 	}
 	checkParts(t, res, []want{{"part 1 (text/plain)", "before"}, {`attachment "after.txt"`, "after"}})
 }
+
+func TestLargeTextPartIsNotDecodedPastTheLimit(t *testing.T) {
+	big := strings.Repeat("0123456789", 100000) // 1,000,000 bytes
+	res := run(t, testutil.Message(big+" "+card), Limits{MaxTextBytes: 1000})
+	if n := totalText(res); n > 1000 {
+		t.Errorf("text bytes = %d, want <= 1000", n)
+	}
+	var n int
+	for _, u := range res.Unscannable {
+		if u.Location == "body" && u.Reason == TooLarge {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("want one too_large at body, got %d:\n%s", n, dump(res))
+	}
+}
