@@ -106,15 +106,6 @@ func requiredLiteral(re *syntax.Regexp) (string, bool) {
 	return "", false
 }
 
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
-}
-
 // Name returns the detector name.
 func (r *Regex) Name() string { return r.name }
 

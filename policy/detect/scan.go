@@ -1,5 +1,7 @@
 package detect
 
+import "math/bits"
+
 // The single pass over the text. A tight loop skips every byte that is
 // not hot (see hot): lower-case prose, spaces and most punctuation cost one
 // table lookup each. At a hot byte the scanner takes the word around it (a
@@ -103,12 +105,13 @@ type scanner struct {
 // '+' (private-key armour, Slack tokens, base64 secrets that start with a
 // lower-case word). Everything else, lower-case prose in particular, is
 // skipped by a tight loop.
-var hot = func() (t [256]bool) {
+var hot = func() (t [256]uint8) {
 	for c := range 256 {
-		k := wordClass[c]
-		t[c] = k == cDigit || k == cUpper || k == cUnder
+		if k := wordClass[c]; k == cDigit || k == cUpper || k == cUnder {
+			t[c] = 1
+		}
 	}
-	t['-'], t['/'], t['+'] = true, true, true
+	t['-'], t['/'], t['+'] = 1, 1, 1
 	return t
 }()
 
@@ -120,12 +123,15 @@ func (sc *scanner) run() {
 	for {
 		for i+8 <= n {
 			b := t[i : i+8]
-			if hot[b[0]] || hot[b[1]] || hot[b[2]] || hot[b[3]] || hot[b[4]] || hot[b[5]] || hot[b[6]] || hot[b[7]] {
+			v := uint64(hot[b[0]]) | uint64(hot[b[1]])<<8 | uint64(hot[b[2]])<<16 | uint64(hot[b[3]])<<24 |
+				uint64(hot[b[4]])<<32 | uint64(hot[b[5]])<<40 | uint64(hot[b[6]])<<48 | uint64(hot[b[7]])<<56
+			if v != 0 {
+				i += bits.TrailingZeros64(v) / 8
 				break
 			}
 			i += 8
 		}
-		for i < n && !hot[t[i]] {
+		for i < n && hot[t[i]] == 0 {
 			i++
 		}
 		if i >= n {

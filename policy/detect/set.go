@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"unicode"
@@ -170,12 +171,18 @@ type kwHit struct {
 
 // raise sets the confidence of matches to High when one of their
 // identifier's keywords lies within the proximity window before or after
-// the match (not inside it). The window counts characters; a character is
-// at most 4 bytes, so the automaton searches 4 window-lengths of bytes on
-// each side, over the union of the windows, each byte once.
+// the match (not inside it). The window counts characters: in ASCII text
+// that is bytes; otherwise a character is at most 4 bytes, so the
+// automaton searches 4 window-lengths of bytes on each side. It runs over
+// the union of the windows, each byte once.
 func (s *Set) raise(text string, ms []Match) {
 	if !slices.IsSortedFunc(ms, byStart) {
 		slices.SortStableFunc(ms, byStart)
+	}
+	ascii := isASCII(text)
+	reach := s.window
+	if !ascii {
+		reach *= 4
 	}
 	var buf [32]kwHit
 	hits := buf[:0]
@@ -188,7 +195,7 @@ func (s *Set) raise(text string, ms []Match) {
 		if !ok || m.Confidence >= High || !s.kwAny.has(i) {
 			continue
 		}
-		lo, hi := max(0, m.Start-4*w), min(len(text), m.End+4*w)
+		lo, hi := max(0, m.Start-reach), min(len(text), m.End+reach)
 		if hi > scanned {
 			from := scanned
 			if lo > scanned {
@@ -212,7 +219,7 @@ func (s *Set) raise(text string, ms []Match) {
 			scanned = hi
 		}
 		for _, h := range hits {
-			if h.ids.has(i) && h.start >= lo && h.end <= hi && near(text, h, m, w) {
+			if h.ids.has(i) && h.start >= lo && h.end <= hi && near(text, h, m, w, ascii) {
 				m.Confidence = High
 				break
 			}
@@ -221,8 +228,8 @@ func (s *Set) raise(text string, ms []Match) {
 }
 
 // near reports whether keyword h lies within w characters before or after
-// match m, without overlapping it.
-func near(text string, h kwHit, m *Match, w int) bool {
+// match m, without overlapping it; ascii says the text is all ASCII.
+func near(text string, h kwHit, m *Match, w int, ascii bool) bool {
 	var gap string
 	switch {
 	case h.end <= m.Start:
@@ -235,10 +242,26 @@ func near(text string, h kwHit, m *Match, w int) bool {
 	if len(gap) <= w {
 		return true
 	}
-	if len(gap) > 4*w {
+	if ascii || len(gap) > 4*w {
 		return false
 	}
 	return utf8.RuneCountInString(gap) <= w
+}
+
+// isASCII reports whether s has no byte above 0x7F, eight bytes at a time.
+func isASCII(s string) bool {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if binary.LittleEndian.Uint64([]byte(s[i:i+8]))&0x8080808080808080 != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 func byStart(a, b Match) int { return a.Start - b.Start }

@@ -55,7 +55,10 @@ func spans(text string, ms []Match) []string {
 }
 
 func TestSeparators(t *testing.T) {
-	s := mustSet(t, "credit_card", "us_ssn", "iban")
+	s := mustSet(t, "credit_card", "us_ssn", "iban", "uk_nhs")
+	if got := spans("943 476 5919", s.Scan("943 476 5919", nil)); !slices.Equal(got, []string{"uk_nhs=943 476 5919"}) {
+		t.Fatalf("NHS without + = %q", got)
+	}
 	for _, c := range []struct {
 		text string
 		want []string
@@ -93,6 +96,11 @@ func TestSeparators(t *testing.T) {
 		{"ssn 536-22-1234.", []string{"us_ssn=536-22-1234"}},
 		{"ssn 536 22 1234.", []string{"us_ssn=536 22 1234"}},
 		{"tel 536-22-1234-5678", nil}, // 3-2-4-4: continues with a group as wide as the last
+		// Thin and narrow no-break spaces count as spaces.
+		{"pay 4111 1111 1111 1111 now", []string{"credit_card=4111 1111 1111 1111"}},
+		{"pay 4111 1111 1111 1111 now", []string{"credit_card=4111 1111 1111 1111"}},
+		// A run after '+' is an international phone number.
+		{"tel +1 943 476 5919 or +4111111111111111", nil},
 		// IBAN paper format next to other words.
 		{"IBAN: GB82 WEST 1234 5698 7654 32, BIC", []string{"iban=GB82 WEST 1234 5698 7654 32"}},
 	} {
@@ -301,5 +309,33 @@ func TestSetConcurrent(t *testing.T) {
 		if ms := <-done; len(ms) != 3 {
 			t.Errorf("concurrent Scan = %+v, want 3 matches", ms)
 		}
+	}
+}
+
+func TestKeywordInsideMatchIgnored(t *testing.T) {
+	// The armour says PRIVATE KEY itself; that is not supporting evidence.
+	s := mustSet(t, "private_key")
+	text := "see attached\n" + fakePEM("RSA PRIVATE KEY", 300)
+	ms := s.Scan(text, nil)
+	if len(ms) != 1 || ms[0].Confidence != Medium {
+		t.Fatalf("Scan = %+v, want one medium match", ms)
+	}
+	ms = s.Scan("my ssh key:\n"+fakePEM("OPENSSH PRIVATE KEY", 300), nil)
+	if len(ms) != 1 || ms[0].Confidence != High {
+		t.Fatalf("Scan with keyword = %+v, want one high match", ms)
+	}
+}
+
+// TestScanCleanNoAlloc checks that text without candidates costs no
+// allocation.
+func TestScanCleanNoAlloc(t *testing.T) {
+	s := mustSet(t, allNames()...)
+	text := businessText(64 << 10)
+	dst := make([]Match, 0, 16)
+	if n := testing.AllocsPerRun(20, func() { dst = s.Scan(text, dst[:0]) }); n != 0 {
+		t.Errorf("Scan of clean text: %v allocations, want 0", n)
+	}
+	if len(dst) != 0 {
+		t.Errorf("clean text: %d matches, want 0: %+v", len(dst), dst[:min(len(dst), 5)])
 	}
 }
