@@ -275,3 +275,15 @@ func (m *Maildlp) WaitIncidents(n int, timeout time.Duration, match func(map[str
 	}
 	return got
 }
+
+// Decisions returns the decision log lines (one per decided message) for
+// a Postfix queue id.
+func (m *Maildlp) Decisions(queueID string) []map[string]any {
+	var out []map[string]any
+	for _, l := range m.LogLines(`"queue_id":"` + queueID + `"`) {
+		if l["msg"] == "decision" {
+			out = append(out, l)
+		}
+	}
+	return out
+}

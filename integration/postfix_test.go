@@ -395,6 +395,14 @@ func (p *Postfix) WaitLog(re string, timeout time.Duration) []string {
 	return m
 }
 
+// QueueIDOf finds the queue id Postfix gave the message with Message-ID
+// id (without brackets) in the maillog; the first one wins.
+func (p *Postfix) QueueIDOf(id string) string {
+	p.t.Helper()
+	m := p.WaitLog(`([0-9A-F]+): message-id=<`+regexp.QuoteMeta(id)+`>`, 10*time.Second)
+	return m[1]
+}
+
 // QueueEntry is one message of `postqueue -j`.
 type QueueEntry struct {
 	QueueName  string `json:"queue_name"`

@@ -63,6 +63,7 @@ type Sink struct {
 
 	mu       sync.Mutex
 	srv      *smtp.Server
+	ln       net.Listener
 	msgs     []Delivered
 	refuse   map[string]*smtp.SMTPError
 	changed  chan struct{}
@@ -112,6 +113,7 @@ func (s *Sink) start(port int) error {
 	srv.TLSConfig = s.tlsCfg
 	s.mu.Lock()
 	s.srv = srv
+	s.ln = ln
 	s.port = ln.Addr().(*net.TCPAddr).Port
 	s.mu.Unlock()
 	go srv.Serve(ln)
@@ -131,9 +133,13 @@ func (s *Sink) Port() int {
 // Stop closes the listener and every session: the relay is "down".
 func (s *Sink) Stop() {
 	s.mu.Lock()
-	srv := s.srv
-	s.srv = nil
+	srv, ln := s.srv, s.ln
+	s.srv, s.ln = nil, nil
 	s.mu.Unlock()
+	if ln != nil {
+		// Closed here too: Serve may not have registered it yet.
+		ln.Close()
+	}
 	if srv != nil {
 		srv.Close()
 	}
