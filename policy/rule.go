@@ -247,71 +247,103 @@ func (n *cond) eval(f *facts, tr *tracer) bool {
 	case config.KindDetector:
 		cnt := f.count(n.detector, n.minConf, n.tests)
 		ok := cnt >= n.minCount && (n.maxCount == 0 || cnt <= n.maxCount)
-		tr.leaf(ok, "detector %s (confidence >= %s%s): %d distinct %s (want %s)",
-			n.detector, n.minConf, testNote(n.tests), cnt, plural(cnt, "value", "values"), countRange(n.minCount, n.maxCount))
+		if tr != nil {
+			tr.leaf(ok, "detector %s (confidence >= %s%s): %d distinct %s (want %s)",
+				n.detector, n.minConf, testNote(n.tests), cnt, plural(cnt, "value", "values"), countRange(n.minCount, n.maxCount))
+		}
 		return ok
 	case config.KindProximity:
 		cnt := f.proximity(n.prox[0], n.prox[1], n.within, n.minConf, n.tests)
 		ok := cnt >= n.minCount && (n.maxCount == 0 || cnt <= n.maxCount)
-		tr.leaf(ok, "proximity %s near %s within %d characters (confidence >= %s): %d distinct %s (want %s)",
-			n.prox[0], n.prox[1], n.within, n.minConf, cnt, plural(cnt, "value", "values"), countRange(n.minCount, n.maxCount))
+		if tr != nil {
+			tr.leaf(ok, "proximity %s near %s within %d characters (confidence >= %s): %d distinct %s (want %s)",
+				n.prox[0], n.prox[1], n.within, n.minConf, cnt, plural(cnt, "value", "values"), countRange(n.minCount, n.maxCount))
+		}
 		return ok
 	case config.KindAttachment:
 		loc, ok := f.attachment(n)
 		if ok {
-			tr.leaf(true, "attachment %s: %s", n.describeAttachment(), loc)
+			if tr != nil {
+				tr.leaf(true, "attachment %s: %s", n.describeAttachment(), loc)
+			}
 		} else {
-			tr.leaf(false, "attachment %s: none", n.describeAttachment())
+			if tr != nil {
+				tr.leaf(false, "attachment %s: none", n.describeAttachment())
+			}
 		}
 		return ok
 	case config.KindSender:
 		ok := matchAddress(n.patterns, f.env.MailFrom)
-		tr.leaf(ok, "sender %s in %s", displayAddr(f.env.MailFrom), strings.Join(n.patterns, ", "))
+		if tr != nil {
+			tr.leaf(ok, "sender %s in %s", displayAddr(f.env.MailFrom), strings.Join(n.patterns, ", "))
+		}
 		return ok
 	case config.KindRecipients:
 		for _, r := range f.env.Rcpts {
 			if matchAddress(n.patterns, r) {
-				tr.leaf(true, "recipient %s in %s", r, strings.Join(n.patterns, ", "))
+				if tr != nil {
+					tr.leaf(true, "recipient %s in %s", r, strings.Join(n.patterns, ", "))
+				}
 				return true
 			}
 		}
-		tr.leaf(false, "no recipient in %s", strings.Join(n.patterns, ", "))
+		if tr != nil {
+			tr.leaf(false, "no recipient in %s", strings.Join(n.patterns, ", "))
+		}
 		return false
 	case config.KindDomains:
 		for _, r := range f.env.Rcpts {
 			if inDomains(n.domains, r) {
-				tr.leaf(true, "recipient %s in domains %s", r, strings.Join(n.domains, ", "))
+				if tr != nil {
+					tr.leaf(true, "recipient %s in domains %s", r, strings.Join(n.domains, ", "))
+				}
 				return true
 			}
 		}
-		tr.leaf(false, "no recipient in domains %s", strings.Join(n.domains, ", "))
+		if tr != nil {
+			tr.leaf(false, "no recipient in domains %s", strings.Join(n.domains, ", "))
+		}
 		return false
 	case config.KindDirection:
 		ok := f.direction == n.direction
-		tr.leaf(ok, "direction is %s (want %s)", f.direction, n.direction)
+		if tr != nil {
+			tr.leaf(ok, "direction is %s (want %s)", f.direction, n.direction)
+		}
 		return ok
 	case config.KindHeader:
 		ok := f.hasHeader(n)
 		switch {
 		case n.re != nil:
-			tr.leaf(ok, "header %s matching /%s/", n.header, n.re)
+			if tr != nil {
+				tr.leaf(ok, "header %s matching /%s/", n.header, n.re)
+			}
 		case n.contains != "":
-			tr.leaf(ok, "header %s containing %q", n.header, n.contains)
+			if tr != nil {
+				tr.leaf(ok, "header %s containing %q", n.header, n.contains)
+			}
 		default:
-			tr.leaf(ok, "header %s present", n.header)
+			if tr != nil {
+				tr.leaf(ok, "header %s present", n.header)
+			}
 		}
 		return ok
 	case config.KindUnscannable:
 		for _, u := range f.unscannable {
 			if n.reasons.Match(string(u.Reason)) {
-				tr.leaf(true, "unscannable content: %s (%s)", u.Location, u.Reason)
+				if tr != nil {
+					tr.leaf(true, "unscannable content: %s (%s)", u.Location, u.Reason)
+				}
 				return true
 			}
 		}
-		tr.leaf(false, "no unscannable content for %s", reasonList(n.reasons))
+		if tr != nil {
+			tr.leaf(false, "no unscannable content for %s", reasonList(n.reasons))
+		}
 		return false
 	}
-	tr.leaf(false, "unknown condition %s", n.kind)
+	if tr != nil {
+		tr.leaf(false, "unknown condition %s", n.kind)
+	}
 	return false
 }
 
