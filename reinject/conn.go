@@ -203,7 +203,16 @@ func (c *cmdConn) readData(p []byte) (int, error) {
 	buf, _ := c.br.Peek(min(len(p), c.br.Buffered()))
 	take := len(buf)
 	bare := false
-	for i, b := range buf {
+	for i := 0; i < len(buf); i++ {
+		if c.dstate == dData && !c.rawCR {
+			// Mid-line, only CR or LF changes anything: skip to the next.
+			j := bytes.IndexAny(buf[i:], "\r\n")
+			if j < 0 {
+				break
+			}
+			i += j
+		}
+		b := buf[i]
 		if (c.rawCR && b != '\n') || (!c.rawCR && b == '\n') {
 			bare = true
 		}

@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/textproto"
 	"strings"
@@ -93,7 +94,7 @@ func dialDownstream(ctx context.Context, d *net.Dialer, addr, helo string, need 
 	if err != nil {
 		return nil, &hopError{Addr: addr, Err: err, Reason: "connect"}
 	}
-	ds := &downstream{conn: conn, tp: textproto.NewConn(conn), addr: addr, to: to}
+	ds := &downstream{conn: conn, tp: newTextConn(conn), addr: addr, to: to}
 	fail := func(reason string, r *reply, err error) (*downstream, error) {
 		ds.close()
 		return nil, &hopError{Addr: addr, Reply: r, Err: err, Reason: reason}
@@ -125,7 +126,7 @@ func dialDownstream(ctx context.Context, d *net.Dialer, addr, helo string, need 
 			if err := tc.HandshakeContext(ctx); err != nil {
 				return fail("TLS handshake", nil, err)
 			}
-			ds.conn, ds.tp, ds.tls = tc, textproto.NewConn(tc), true
+			ds.conn, ds.tp, ds.tls = tc, newTextConn(tc), true
 			if r, err := ds.hello(helo); err != nil {
 				return fail("EHLO after STARTTLS", r, err)
 			}
@@ -316,4 +317,39 @@ func (d *dotWriter) close() error {
 		return err
 	}
 	return d.w.Flush()
+}
+
+// maxReplyLine bounds one reply line from the downstream (RFC 5321 says
+// 512; Postfix and others stay well below this).
+const maxReplyLine = 8 << 10
+
+var errReplyTooLong = errors.New("reinject: downstream reply line too long")
+
+// newTextConn is textproto over c with reply lines bounded.
+func newTextConn(c net.Conn) *textproto.Conn {
+	return textproto.NewConn(struct {
+		io.Reader
+		io.Writer
+		io.Closer
+	}{&lineBound{r: c, max: maxReplyLine}, c, c})
+}
+
+// lineBound fails a read once a line grows past max bytes.
+type lineBound struct {
+	r   io.Reader
+	max int
+	cur int
+}
+
+func (l *lineBound) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	for _, b := range p[:n] {
+		l.cur++
+		if b == '\n' {
+			l.cur = 0
+		} else if l.cur > l.max {
+			return 0, errReplyTooLong
+		}
+	}
+	return n, err
 }

@@ -414,6 +414,47 @@ func TestDownstreamUnavailable(t *testing.T) {
 			t.Fatalf("RCPT reply = %q, want the text with 451", got)
 		}
 	})
+	t.Run("reply line too long", func(t *testing.T) {
+		mta := newFakeMTA(t, func(f *fakeMTA) {
+			f.reply = func(cmd string) string {
+				if strings.HasPrefix(cmd, "MAIL") {
+					return "250 " + strings.Repeat("x", maxReplyLine+10)
+				}
+				return ""
+			}
+		})
+		_, addr := startHop(t, &fakeEngine{}, reflectCfg(mta.addr()))
+		up := dialUp(t, addr)
+		up.hello()
+		if got := up.cmd("MAIL FROM:<a@example.com>"); !strings.HasPrefix(got, "451 4.4.2 ") {
+			t.Fatalf("MAIL reply = %q, want 451 4.4.2", got)
+		}
+	})
+	t.Run("EHLO refused: HELO, no extensions", func(t *testing.T) {
+		mta := newFakeMTA(t, func(f *fakeMTA) {
+			f.reply = func(cmd string) string {
+				if strings.HasPrefix(cmd, "EHLO") {
+					return "502 5.5.2 Error: command not recognized"
+				}
+				return ""
+			}
+		})
+		_, addr := startHop(t, &fakeEngine{}, reflectCfg(mta.addr()))
+		up := dialUp(t, addr)
+		up.hello()
+		up.expect("XFORWARD ADDR=192.0.2.1", "250")
+		up.expect("MAIL FROM:<a@example.com> BODY=8BITMIME SIZE=100 RET=FULL", "250")
+		up.expect("RCPT TO:<b@example.com> NOTIFY=FAILURE", "250")
+		up.expect("DATA", "354")
+		up.send(testMsg + ".\r\n")
+		if got := up.read(); !strings.HasPrefix(got, "250 ") {
+			t.Fatalf("final = %q", got)
+		}
+		cmds := strings.Join(mta.commands(), "|")
+		if want := "EHLO hop.test|HELO hop.test|MAIL FROM:<a@example.com>|RCPT TO:<b@example.com>|DATA|QUIT"; cmds != want {
+			t.Errorf("downstream commands = %s, want %s", cmds, want)
+		}
+	})
 	for _, stall := range []string{"MAIL", "DOT"} {
 		t.Run("timeout at "+stall, func(t *testing.T) {
 			mta := newFakeMTA(t, func(f *fakeMTA) { f.stall = stall })
