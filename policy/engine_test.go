@@ -677,3 +677,20 @@ func TestProximityLongSpan(t *testing.T) {
 		t.Errorf("reverse proximity = %d, want 1", got)
 	}
 }
+
+// TestLimitsDefaults: the config defaults are extract's defaults, and the
+// configured limits reach the extractor.
+func TestLimitsDefaults(t *testing.T) {
+	e := engineFor(t, "", nil)
+	if got, want := e.Limits(), extract.DefaultLimits(); got != want {
+		t.Errorf("Limits() = %+v, want extract.DefaultLimits() %+v", got, want)
+	}
+	e = engineFor(t, "[limits]\nmax_message_bytes = \"1MiB\"\nmax_depth = 3\nscan_timeout = \"2s\"\n", nil)
+	l := e.Limits()
+	if l.MaxMessageBytes != 1<<20 || l.MaxDepth != 3 || l.ScanTimeout != 2*time.Second || l.MaxParts != 1000 {
+		t.Errorf("Limits() = %+v", l)
+	}
+	if e.Config() == nil || e.Config().Limits.MaxDepth != 3 {
+		t.Error("Config() does not return the engine's config")
+	}
+}
