@@ -86,16 +86,19 @@ func TestKeywordsDictionary(t *testing.T) {
 
 func TestRegex(t *testing.T) {
 	for _, c := range []struct {
-		pattern string
-		text    string
-		want    []string
-		literal string
+		pattern  string
+		text     string
+		want     []string
+		literal  string
+		anchored bool
 	}{
-		{`EMP-[0-9]{6}`, "a EMP-123456 b EMP-12345 c EMP-654321", []string{"EMP-123456", "EMP-654321"}, "EMP-"},
-		{`(?i)project\s+(falcon|eagle)`, "PROJECT  Falcon and project eagle", []string{"PROJECT  Falcon", "project eagle"}, "project"},
-		{`[A-Z]{3}[0-9]{4}`, "ABC1234 and XYZ9876", []string{"ABC1234", "XYZ9876"}, ""},
-		{`x*`, "xx y", []string{"xx"}, ""},
-		{`(?:order|invoice)#\d+`, "order#12 invoice#3", []string{"order#12", "invoice#3"}, ""},
+		{`EMP-[0-9]{6}`, "a EMP-123456 b EMP-12345 c EMP-654321", []string{"EMP-123456", "EMP-654321"}, "EMP-", true},
+		{`(?i)emp-[0-9]{6}\b`, "a EMP-123456 b emp-654321", []string{"EMP-123456", "emp-654321"}, "emp-", true},
+		{`(?i)project\s+(falcon|eagle)`, "PROJECT  Falcon and project eagle", []string{"PROJECT  Falcon", "project eagle"}, "project", false},
+		{`[A-Z]{3}[0-9]{4}`, "ABC1234 and XYZ9876", []string{"ABC1234", "XYZ9876"}, "", false},
+		{`x*`, "xx y", []string{"xx"}, "", false},
+		{`(?:order|invoice)#\d+`, "order#12 invoice#3", []string{"order#12", "invoice#3"}, "", false},
+		{`ID-[A-Z]+-(confidential)`, "ID-AB-confidential", []string{"ID-AB-confidential"}, "confidential", false},
 	} {
 		d, err := NewRegex("re", c.pattern, Low)
 		if err != nil {
@@ -103,6 +106,9 @@ func TestRegex(t *testing.T) {
 		}
 		if lit := d.(*Regex).literal; lit != c.literal {
 			t.Errorf("NewRegex(%q) literal = %q, want %q", c.pattern, lit, c.literal)
+		}
+		if p := d.(*Regex).prefix; p != c.anchored {
+			t.Errorf("NewRegex(%q) anchored = %v, want %v", c.pattern, p, c.anchored)
 		}
 		var got []string
 		for _, m := range d.Scan(c.text, nil) {

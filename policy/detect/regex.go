@@ -6,18 +6,21 @@ import (
 	"regexp"
 	"regexp/syntax"
 	"strings"
+	"unicode/utf8"
 )
 
 // Regex finds the matches of a regular expression (Go RE2 syntax: no
 // backreferences, linear time). When every match must contain a literal
 // string, the text is first searched for that literal and the regular
 // expression runs only when it is present. When every match starts with a
-// literal, the expression runs anchored at each occurrence of the literal
-// only.
+// literal and its matches are short (at most maxAnchoredLen bytes), the
+// expression runs anchored at each occurrence of the literal only, on at
+// most that many bytes, so the cost stays linear in the text.
 type Regex struct {
 	name     string
 	re       *regexp.Regexp
 	anchored *regexp.Regexp // ^(?:pattern), when prefix is set
+	maxLen   int            // longest match in bytes, when prefix is set
 	conf     Confidence
 	literal  string // required literal (lower-case when fold), "" if none
 	prefix   bool   // every match starts with literal
@@ -44,8 +47,10 @@ func NewRegex(name, pattern string, conf Confidence) (Detector, error) {
 	if st, err := syntax.Parse(pattern, syntax.Perl); err == nil {
 		st = st.Simplify()
 		if lit, fold := prefixLiteral(st); len(lit) >= 2 {
-			if a, err := regexp.Compile(`^(?:` + pattern + `)`); err == nil {
-				r.literal, r.fold, r.prefix, r.anchored = lit, fold, true, a
+			if n := maxLength(st); n >= 0 && n <= maxAnchoredLen {
+				if a, err := regexp.Compile(`^(?:` + pattern + `)`); err == nil {
+					r.literal, r.fold, r.prefix, r.anchored, r.maxLen = lit, fold, true, a, n
+				}
 			}
 		}
 		if !r.prefix {
@@ -58,6 +63,50 @@ func NewRegex(name, pattern string, conf Confidence) (Detector, error) {
 		}
 	}
 	return r, nil
+}
+
+// maxAnchoredLen bounds the matches of expressions run anchored at their
+// prefix literal.
+const maxAnchoredLen = 256
+
+// maxLength returns the longest match of re in bytes, or -1 when
+// repetition makes it unbounded.
+func maxLength(re *syntax.Regexp) int {
+	switch re.Op {
+	case syntax.OpEmptyMatch, syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText, syntax.OpEndText,
+		syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+		return 0
+	case syntax.OpLiteral:
+		return len(re.Rune) * utf8.UTFMax
+	case syntax.OpCharClass, syntax.OpAnyChar, syntax.OpAnyCharNotNL:
+		return utf8.UTFMax
+	case syntax.OpCapture, syntax.OpQuest:
+		return maxLength(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Max < 0 {
+			return -1
+		}
+		n := maxLength(re.Sub[0])
+		if n < 0 || re.Max > maxAnchoredLen {
+			return -1
+		}
+		return n * re.Max
+	case syntax.OpConcat, syntax.OpAlternate:
+		total := 0
+		for _, sub := range re.Sub {
+			n := maxLength(sub)
+			if n < 0 {
+				return -1
+			}
+			if re.Op == syntax.OpConcat {
+				total += n
+			} else {
+				total = max(total, n)
+			}
+		}
+		return total
+	}
+	return -1 // star, plus
 }
 
 // prefixLiteral returns the literal every match of re starts with.
@@ -134,7 +183,9 @@ func (r *Regex) Scan(text string, dst []Match) []Match {
 
 // scanAnchored runs the anchored expression at each occurrence of the
 // prefix literal, left to right, without overlap: the same matches as
-// FindAll, since every match starts with the literal.
+// FindAll, since every match starts with the literal. It looks at one
+// character more than the longest match, so that an assertion after the
+// match (\b, $) sees the real next character.
 func (r *Regex) scanAnchored(text string, dst []Match) []Match {
 	for pos := 0; pos < len(text); {
 		var k int
@@ -147,7 +198,7 @@ func (r *Regex) scanAnchored(text string, dst []Match) []Match {
 			break
 		}
 		p := pos + k
-		if loc := r.anchored.FindStringIndex(text[p:]); loc != nil && loc[1] > 0 {
+		if loc := r.anchored.FindStringIndex(text[p:min(len(text), p+r.maxLen+utf8.UTFMax)]); loc != nil && loc[1] > 0 {
 			dst = r.add(dst, text, p, p+loc[1])
 			pos = p + loc[1]
 			continue
