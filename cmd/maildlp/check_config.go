@@ -10,14 +10,12 @@ import (
 	"github.com/maildlp/maildlp/policy"
 )
 
-// DefaultConfigPath is where the services and check-config look for the
-// main config when --config is not given.
-const DefaultConfigPath = "/etc/maildlp/maildlp.toml"
-
 const checkConfigUsage = `usage: maildlp check-config [--config FILE] [--default]
 
 Load the main config and every policy file it lists, compile the policies
 and report every problem found, one per line as file:line: key: problem.
+Without --config, the file the services read is checked; when it does not
+exist, the embedded default that they would run instead.
 Exit status 0 when everything is valid, 2 otherwise.
 
 Flags:
@@ -30,7 +28,7 @@ func runCheckConfig(args []string) int {
 func checkConfigMain(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check-config", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	path := fs.String("config", DefaultConfigPath, "main config `file`")
+	path := fs.String("config", defaultConfigPath, "main config `file`")
 	embedded := fs.Bool("default", false, "check the embedded default config instead of a file")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, checkConfigUsage)
@@ -49,6 +47,14 @@ func checkConfigMain(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	name := *path
+	explicit := false
+	fs.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "config" })
+	if !explicit {
+		if _, err := os.Stat(name); errors.Is(err, os.ErrNotExist) {
+			fmt.Fprintf(stderr, "maildlp check-config: %s does not exist; checking the embedded default config the services would run\n", name)
+			*embedded = true
+		}
+	}
 	if *embedded {
 		name = ""
 	}
