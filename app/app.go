@@ -117,6 +117,7 @@ func New(opts Options) (*App, error) {
 			MaxAge:      cfg.Notify.MaxAge.D(),
 			Concurrency: cfg.Notify.Concurrency,
 			Timeout:     cfg.Notify.Timeout.D(),
+			MaxQueued:   cfg.Notify.MaxQueued,
 			Log:         log,
 			Metrics:     a.metrics,
 		})

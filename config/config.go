@@ -117,6 +117,9 @@ type Notify struct {
 	Timeout Duration `toml:"timeout"`
 	// HELOName is the name sent in EHLO, default the host name.
 	HELOName string `toml:"helo_name"`
+	// MaxQueued bounds the notices waiting in the outbox, default 100000.
+	// Past it a new notice is refused, logged and counted, not queued.
+	MaxQueued int `toml:"max_queued"`
 }
 
 // Metrics configures the Prometheus /metrics, /healthz and /readyz endpoint.

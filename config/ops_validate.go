@@ -15,6 +15,7 @@ const (
 	DefaultNotifyMaxAge         = 5 * 24 * time.Hour
 	DefaultNotifyConcurrency    = 4
 	DefaultNotifyTimeout        = 2 * time.Minute
+	DefaultNotifyMaxQueued      = 100000
 )
 
 var incidentSyncModes = []string{"always", "interval", "never"}
@@ -42,6 +43,7 @@ func (n Notify) WithDefaults() Notify {
 	setDefault(&n.MaxAge, Duration(DefaultNotifyMaxAge))
 	setDefault(&n.Concurrency, DefaultNotifyConcurrency)
 	setDefault(&n.Timeout, Duration(DefaultNotifyTimeout))
+	setDefault(&n.MaxQueued, DefaultNotifyMaxQueued)
 	return n
 }
 
@@ -56,6 +58,9 @@ func (n Notify) Check() []error {
 	}
 	if n.RetryMax < n.RetryMin {
 		errs = append(errs, fmt.Errorf("notify.retry_max %s is shorter than retry_min %s", n.RetryMax.D(), n.RetryMin.D()))
+	}
+	if n.MaxQueued < 1 {
+		errs = append(errs, fmt.Errorf("notify.max_queued %d must be at least 1", n.MaxQueued))
 	}
 	if n.Concurrency < 1 || n.Concurrency > 100 {
 		errs = append(errs, fmt.Errorf("notify.concurrency %d out of range (want 1 to 100)", n.Concurrency))

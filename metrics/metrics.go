@@ -23,6 +23,7 @@ type Metrics struct {
 	sessions      *prometheus.GaugeVec
 	outboxDepth   prometheus.Gauge
 	outboxResults *prometheus.CounterVec
+	outboxFull    prometheus.Counter
 	reloads       *prometheus.CounterVec
 	incidentErrs  prometheus.Counter
 
@@ -66,6 +67,10 @@ func New() *Metrics {
 			Name: "maildlp_outbox_attempts_total",
 			Help: "Notice delivery attempts, by result: sent, retry, dead (given up).",
 		}, []string{"result"}),
+		outboxFull: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "maildlp_outbox_refused_total",
+			Help: "Notices not queued because the outbox held notify.max_queued notices.",
+		}),
 		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "maildlp_config_reloads_total",
 			Help: "Config and policy reloads, by result: ok or failed.",
@@ -79,7 +84,7 @@ func New() *Metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.messages, m.detections, m.unscannable, m.errors, m.scanDuration,
-		m.sessions, m.outboxDepth, m.outboxResults, m.reloads, m.incidentErrs,
+		m.sessions, m.outboxDepth, m.outboxResults, m.outboxFull, m.reloads, m.incidentErrs,
 	)
 	// Make the ok/failed series visible before the first reload.
 	m.reloads.WithLabelValues("ok")
@@ -154,6 +159,14 @@ func (m *Metrics) OutboxAttempt(result string) {
 		return
 	}
 	m.outboxResults.WithLabelValues(result).Inc()
+}
+
+// OutboxFull counts a notice refused because the outbox is full.
+func (m *Metrics) OutboxFull() {
+	if m == nil {
+		return
+	}
+	m.outboxFull.Inc()
 }
 
 // Reload counts one config reload.

@@ -74,6 +74,7 @@ func TestScrapeReflectsUpdates(t *testing.T) {
 	m.SessionEnded("milter")
 	m.SetOutboxDepth(7)
 	m.OutboxAttempt("retry")
+	m.OutboxFull()
 	m.Reload(true)
 	m.Reload(false)
 	m.Reload(false)
@@ -89,6 +90,7 @@ func TestScrapeReflectsUpdates(t *testing.T) {
 		`maildlp_sessions_in_flight{frontend="milter"} 1`,
 		`maildlp_outbox_depth 7`,
 		`maildlp_outbox_attempts_total{result="retry"} 1`,
+		`maildlp_outbox_refused_total 1`,
 		`maildlp_config_reloads_total{result="ok"} 1`,
 		`maildlp_config_reloads_total{result="failed"} 2`,
 		`maildlp_scan_duration_seconds_count{frontend="milter"} 2`,
@@ -131,6 +133,7 @@ func TestNilMetricsIsNoop(t *testing.T) {
 	m.SessionEnded("milter")
 	m.SetOutboxDepth(1)
 	m.OutboxAttempt("sent")
+	m.OutboxFull()
 	m.Reload(true)
 	m.DecisionError("milter")
 	m.IncidentWriteError()

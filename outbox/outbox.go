@@ -29,10 +29,14 @@ const (
 	DefaultMaxAge      = 5 * 24 * time.Hour
 	DefaultConcurrency = 4
 	DefaultTimeout     = 2 * time.Minute
+	DefaultMaxQueued   = 100000
 )
 
 // ErrLocked is returned by Open when another process holds the directory.
 var ErrLocked = errors.New("outbox: directory in use by another process")
+
+// ErrFull is returned by Enqueue when MaxQueued notices are waiting.
+var ErrFull = errors.New("outbox: full (notify.max_queued notices waiting)")
 
 // Options configure an Outbox (the [notify] config section). Zero values
 // take the defaults above.
@@ -46,6 +50,7 @@ type Options struct {
 	MaxAge      time.Duration
 	Concurrency int
 	Timeout     time.Duration // one delivery attempt
+	MaxQueued   int           // notices waiting at most; past it Enqueue fails with ErrFull
 	Log         *slog.Logger
 	Metrics     *metrics.Metrics
 }
@@ -55,9 +60,10 @@ type Outbox struct {
 	o    Options
 	lock *os.File
 
-	mu      sync.Mutex
-	entries map[string]*entry
-	wake    chan struct{}
+	mu       sync.Mutex
+	entries  map[string]*entry
+	reserved int // Enqueue calls writing a file
+	wake     chan struct{}
 }
 
 // entry is the schedule of one notice, mirrored in its file name.
@@ -110,6 +116,9 @@ func Open(o Options) (*Outbox, error) {
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
+	}
+	if o.MaxQueued <= 0 {
+		o.MaxQueued = DefaultMaxQueued
 	}
 	if o.HELOName == "" {
 		o.HELOName, _ = os.Hostname()
@@ -253,6 +262,19 @@ func (ob *Outbox) Enqueue(incidentID string, n action.Notice) (string, error) {
 			return "", fmt.Errorf("outbox: invalid notice recipient %q", rcpt)
 		}
 	}
+	ob.mu.Lock()
+	if len(ob.entries)+ob.reserved >= ob.o.MaxQueued {
+		ob.mu.Unlock()
+		ob.o.Metrics.OutboxFull()
+		return "", ErrFull
+	}
+	ob.reserved++
+	ob.mu.Unlock()
+	defer func() {
+		ob.mu.Lock()
+		ob.reserved--
+		ob.mu.Unlock()
+	}()
 	now := time.Now()
 	id, err := newID(now)
 	if err != nil {

@@ -735,3 +735,29 @@ func TestDeadLetterMovedBackIsSentAfterRescan(t *testing.T) {
 	}
 	waitFor(t, "delivery of the revived notice", func() bool { return len(rl.messages()) == 1 && ob.Depth() == 0 })
 }
+
+func TestEnqueueRefusedWhenFull(t *testing.T) {
+	m := metrics.New()
+	o := testOptions(t, t.TempDir(), "127.0.0.1:1")
+	o.MaxQueued = 2
+	o.Metrics = m
+	ob, err := Open(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ob.Close()
+	for i := range 2 {
+		if _, err := ob.Enqueue("i", testNotice); err != nil {
+			t.Fatalf("Enqueue %d: %v", i, err)
+		}
+	}
+	if _, err := ob.Enqueue("i", testNotice); !errors.Is(err, ErrFull) {
+		t.Fatalf("third Enqueue with max_queued 2: err = %v, want ErrFull", err)
+	}
+	if got := len(noticeFiles(t, o.Dir)); got != 2 || ob.Depth() != 2 {
+		t.Errorf("%d files, Depth %d; want 2, 2", got, ob.Depth())
+	}
+	if v := value(t, m, "maildlp_outbox_refused_total", ""); v != 1 {
+		t.Errorf("maildlp_outbox_refused_total = %v, want 1", v)
+	}
+}
