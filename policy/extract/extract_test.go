@@ -267,6 +267,9 @@ func TestHTML(t *testing.T) {
 		{"script and style dropped", "<style>.a{}</style><script>var x='9999';</script><p>ok</p>", "ok"},
 		{"block tags separate", "<div>4111</div><div>1111</div>", "4111\n1111"},
 		{"table cells separate", "<table><tr><td>a</td><td>b</td></tr></table>", "a\tb"},
+		{"hidden filler does not split", `<p>4111<span style="display: none">99</span>1111<font style="FONT-SIZE:0px">x</font>1111<i hidden>y</i>1111</p>`, card + "\n99\nx\ny"},
+		{"hidden unknown element ends at its end tag", `<p>41<span style="visibility:hidden"><span>7</span>8</span>11</p>`, "4111\n78"},
+		{"visible small font kept in place", `<p>41<span style="font-size:0.9em">11</span></p>`, "4111"},
 		{"alt and title attributes", `<img alt="card 4111111111111111"><a title="t1" href="mailto:x@example.com">x</a>`, "card " + card},
 	}
 	for _, tc := range tests {

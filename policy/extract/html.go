@@ -2,6 +2,7 @@ package extract
 
 import (
 	"bytes"
+	"regexp"
 	"strings"
 
 	"golang.org/x/net/html"
@@ -12,13 +13,19 @@ import (
 // style and comments dropped. Block elements separate words with a line
 // break (table cells with a tab); inline elements separate nothing, so a
 // value split by <b> or <span> tags stays whole. Alt, title and href
-// attribute values are added on lines of their own.
+// attribute values are added on lines of their own. Text hidden by CSS
+// (display:none, visibility:hidden, font-size:0, the hidden attribute) is
+// moved to the end, so that hidden filler cannot split a visible value and
+// the hidden text is still scanned.
 func htmlText(doc []byte) string {
 	z := html.NewTokenizer(bytes.NewReader(doc))
-	var b strings.Builder
+	var b, hidden strings.Builder
 	b.Grow(len(doc) / 2)
-	skip := 0     // inside script/style
-	var last byte // last separator written, 0 after text
+	var hideAtom atom.Atom // element that hides its content
+	hideNest := 0          // open hideAtom elements while hidden
+	var lower []byte       // scratch for lower-cased raw tags
+	skip := 0              // inside script/style
+	var last byte          // last separator written, 0 after text
 	sep := func(c byte) {
 		if b.Len() == 0 || last == '\n' || last == c {
 			return
@@ -30,16 +37,43 @@ func htmlText(doc []byte) string {
 		tt := z.Next()
 		switch tt {
 		case html.ErrorToken:
+			if hidden.Len() > 0 {
+				sep('\n')
+				b.WriteString(hidden.String())
+			}
 			return b.String()
 		case html.TextToken:
 			if skip == 0 {
 				if t := z.Text(); len(t) > 0 {
+					if hideNest > 0 {
+						hidden.Write(t)
+						continue
+					}
 					b.Write(t)
 					last = 0
 				}
 			}
 		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
-			a := tagAtom(z.Raw())
+			raw := z.Raw()
+			a := tagAtom(raw)
+			switch {
+			case tt == html.EndTagToken:
+				if hideNest > 0 && a == hideAtom {
+					hideNest--
+					if hideNest == 0 {
+						hidden.WriteByte('\n')
+					}
+				}
+			case tt == html.StartTagToken && hideNest > 0:
+				if a == hideAtom {
+					hideNest++
+				}
+			case tt == html.StartTagToken && !isVoid(a):
+				lower = appendLower(lower[:0], raw)
+				if hidesContent(lower) {
+					hideAtom, hideNest = a, 1
+				}
+			}
 			switch a {
 			case atom.Script, atom.Style, atom.Noscript, atom.Template:
 				if a == atom.Noscript {
@@ -130,6 +164,36 @@ func attrCarrier(a atom.Atom) bool {
 	switch a {
 	case atom.Img, atom.A, atom.Area, atom.Input, atom.Abbr, atom.Acronym,
 		atom.Button, atom.Option, atom.Meta, atom.Textarea:
+		return true
+	}
+	return false
+}
+
+var hiddenStyleRE = regexp.MustCompile(`display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0+(?:\.0*)?(?:px|pt|em|rem|%)?\s*(?:[;"'!]|$)|\shidden(?:[\s>/=]|$)`)
+
+// hidesContent reports whether a lower-cased start tag hides its content.
+func hidesContent(tag []byte) bool {
+	if !bytes.Contains(tag, []byte("none")) && !bytes.Contains(tag, []byte("hidden")) && !bytes.Contains(tag, []byte("font-size")) {
+		return false
+	}
+	return hiddenStyleRE.Match(tag)
+}
+
+func appendLower(dst, s []byte) []byte {
+	for _, c := range s {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+// isVoid reports elements that have no content (and no end tag).
+func isVoid(a atom.Atom) bool {
+	switch a {
+	case atom.Area, atom.Base, atom.Br, atom.Col, atom.Embed, atom.Hr, atom.Img,
+		atom.Input, atom.Link, atom.Meta, atom.Source, atom.Track, atom.Wbr:
 		return true
 	}
 	return false
