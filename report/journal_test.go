@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -343,4 +344,34 @@ func gather(t *testing.T, m *metrics.Metrics) map[string]float64 {
 		}
 	}
 	return out
+}
+
+func TestNoticeRefusedByFullOutboxIsRecorded(t *testing.T) {
+	dir := t.TempDir()
+	ob, err := outbox.Open(outbox.Options{Dir: filepath.Join(dir, "outbox"), Relay: "127.0.0.1:1", From: "dlp@example.com", MaxQueued: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ob.Close()
+	var logs bytes.Buffer
+	path := filepath.Join(dir, "incidents.jsonl")
+	j, err := NewRecorder(testConfig(path, "never"), slog.New(slog.NewJSONHandler(&logs, nil)), nil, ob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := blockDecision
+	d.Verdict.Notices = []action.Notice{
+		{To: []string{"alice@example.com"}, Subject: "s", Body: "b"},
+		{To: []string{"dlp-team@example.com"}, Subject: "s", Body: "b"},
+	}
+	j.Record(d)
+	j.Close()
+	ns := readIncidents(t, path)[0]["notices"].([]any)
+	first, second := ns[0].(map[string]any), ns[1].(map[string]any)
+	if first["notice_id"] == nil || second["notice_id"] != nil || !strings.Contains(fmt.Sprint(second["error"]), "outbox: full") {
+		t.Errorf("notices = %v; want the first queued and the second refused as full", ns)
+	}
+	if !strings.Contains(logs.String(), `"msg":"queue notice"`) || !strings.Contains(logs.String(), "outbox: full") {
+		t.Errorf("refused notice not logged:\n%s", logs.String())
+	}
 }
