@@ -2,8 +2,6 @@ package extract
 
 import (
 	"bytes"
-	"io"
-	"mime/quotedprintable"
 	"strings"
 	"unicode/utf8"
 
@@ -76,37 +74,39 @@ func decodeBase64(in []byte) []byte {
 	return out
 }
 
-// decodeQP decodes quoted-printable; soft line breaks join the pieces of a
-// split value. Bad escapes are kept as they are.
+// decodeQP decodes quoted-printable (RFC 2045 6.7). Soft line breaks,
+// also with transport padding after the "=", join the pieces of a split
+// value; hex digits may be lower case; bad escapes are kept as written.
+// The standard library's reader works a byte at a time through bufio and
+// stops at the first bad escape.
 func decodeQP(in []byte) []byte {
-	var buf bytes.Buffer
-	buf.Grow(len(in))
-	_, err := io.Copy(&buf, quotedprintable.NewReader(bytes.NewReader(in)))
-	if err == nil {
-		return buf.Bytes()
-	}
-	return decodeQPLenient(in)
-}
-
-// decodeQPLenient is used when the standard reader gives up part way.
-func decodeQPLenient(in []byte) []byte {
 	out := make([]byte, 0, len(in))
-	for i := 0; i < len(in); i++ {
-		c := in[i]
-		if c != '=' {
-			out = append(out, c)
+	for len(in) > 0 {
+		i := bytes.IndexByte(in, '=')
+		if i < 0 {
+			return append(out, in...)
+		}
+		out = append(out, in[:i]...)
+		in = in[i+1:]
+		switch {
+		case len(in) >= 2 && isHex(in[0]) && isHex(in[1]):
+			out = append(out, unhex(in[0])<<4|unhex(in[1]))
+			in = in[2:]
 			continue
 		}
+		j := 0
+		for j < len(in) && (in[j] == ' ' || in[j] == '\t') {
+			j++
+		}
 		switch {
-		case i+2 < len(in) && in[i+1] == '\r' && in[i+2] == '\n':
-			i += 2
-		case i+1 < len(in) && in[i+1] == '\n':
-			i++
-		case i+2 < len(in) && isHex(in[i+1]) && isHex(in[i+2]):
-			out = append(out, unhex(in[i+1])<<4|unhex(in[i+2]))
-			i += 2
+		case j < len(in) && in[j] == '\n':
+			in = in[j+1:]
+		case j+1 < len(in) && in[j] == '\r' && in[j+1] == '\n':
+			in = in[j+2:]
+		case j == len(in):
+			in = nil // "=" at the very end
 		default:
-			out = append(out, c)
+			out = append(out, '=')
 		}
 	}
 	return out
