@@ -128,3 +128,24 @@ func TestRegex(t *testing.T) {
 		t.Error("NewRegex with a backreference = nil error")
 	}
 }
+
+func TestIndexFoldASCII(t *testing.T) {
+	for _, c := range []struct {
+		text, lit string
+		want      int
+	}{
+		{"xx PROJECT", "project", 3},
+		{"Pro ProJect", "project", 4},
+		{"project", "project", 0},
+		{"projec", "project", -1},
+		{"", "ab", -1},
+		{"a-b A-B", "a-b", 0},
+		{"xx 12-ab", "12-ab", 3},
+		{"pppP", "pp", 0},
+		{"xP", "pp", -1},
+	} {
+		if got := indexFoldASCII(c.text, c.lit); got != c.want {
+			t.Errorf("indexFoldASCII(%q, %q) = %d, want %d", c.text, c.lit, got, c.want)
+		}
+	}
+}

@@ -187,17 +187,22 @@ func (r *Regex) Scan(text string, dst []Match) []Match {
 // character more than the longest match, so that an assertion after the
 // match (\b, $) sees the real next character.
 func (r *Regex) scanAnchored(text string, dst []Match) []Match {
+	var ff foldFinder
+	if r.fold {
+		ff = newFoldFinder(text, r.literal)
+	}
 	for pos := 0; pos < len(text); {
-		var k int
+		var p int
 		if r.fold {
-			k = indexFoldASCII(text[pos:], r.literal)
+			p = ff.next(pos)
+		} else if k := strings.Index(text[pos:], r.literal); k >= 0 {
+			p = pos + k
 		} else {
-			k = strings.Index(text[pos:], r.literal)
+			p = -1
 		}
-		if k < 0 {
+		if p < 0 {
 			break
 		}
-		p := pos + k
 		if loc := r.anchored.FindStringIndex(text[p:min(len(text), p+r.maxLen+utf8.UTFMax)]); loc != nil && loc[1] > 0 {
 			dst = r.add(dst, text, p, p+loc[1])
 			pos = p + loc[1]
@@ -227,23 +232,62 @@ func containsFoldASCII(text, lit string) bool { return indexFoldASCII(text, lit)
 // indexFoldASCII returns the first index of lit (lower-case ASCII) in text
 // ignoring ASCII case, or -1.
 func indexFoldASCII(text, lit string) int {
-	first := lit[0]
-	upper := first
-	if first >= 'a' && first <= 'z' {
-		upper = first - 'a' + 'A'
+	f := newFoldFinder(text, lit)
+	return f.next(0)
+}
+
+// foldFinder finds the occurrences of a lower-case ASCII literal in a text
+// ignoring ASCII case. Candidates come from strings.IndexByte for the
+// lower- and upper-case first byte; the next position of each is kept
+// between calls, so that finding all occurrences scans the text once.
+type foldFinder struct {
+	text, lit      string
+	lo, up         byte
+	nextLo, nextUp int // next position of lo / up at or after the last search start; -1 none left; -2 not searched
+}
+
+func newFoldFinder(text, lit string) foldFinder {
+	f := foldFinder{text: text, lit: lit, lo: lit[0], up: lit[0], nextLo: -2, nextUp: -2}
+	if f.lo >= 'a' && f.lo <= 'z' {
+		f.up = f.lo - 'a' + 'A'
+	} else {
+		f.nextUp = -1
 	}
-	for i := 0; i+len(lit) <= len(text); i++ {
-		c := text[i]
-		if c != first && c != upper {
-			continue
+	return f
+}
+
+// next returns the first occurrence at or after i, or -1. Calls must not
+// go backwards.
+func (f *foldFinder) next(i int) int {
+	t, lit := f.text, f.lit
+	for i+len(lit) <= len(t) {
+		if f.nextLo != -1 && f.nextLo < i {
+			f.nextLo = -1
+			if k := strings.IndexByte(t[i:], f.lo); k >= 0 {
+				f.nextLo = i + k
+			}
+		}
+		if f.nextUp != -1 && f.nextUp < i {
+			f.nextUp = -1
+			if k := strings.IndexByte(t[i:], f.up); k >= 0 {
+				f.nextUp = i + k
+			}
+		}
+		p := f.nextLo
+		if p < 0 || (f.nextUp >= 0 && f.nextUp < p) {
+			p = f.nextUp
+		}
+		if p < 0 || p+len(lit) > len(t) {
+			return -1
 		}
 		j := 1
-		for j < len(lit) && lowerASCII(text[i+j]) == lit[j] {
+		for j < len(lit) && lowerASCII(t[p+j]) == lit[j] {
 			j++
 		}
 		if j == len(lit) {
-			return i
+			return p
 		}
+		i = p + 1
 	}
 	return -1
 }
