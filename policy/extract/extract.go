@@ -71,6 +71,9 @@ type extractor struct {
 	textFull     bool  // MaxTextBytes reached
 }
 
+// messageHook, when set by a test, runs before the walk.
+var messageHook func()
+
 // run walks the message and recovers from a panic anywhere in it.
 func (e *extractor) run(raw []byte) {
 	defer func() {
@@ -78,6 +81,9 @@ func (e *extractor) run(raw []byte) {
 			e.unscannable("message", ParseError, fmt.Sprintf("internal error: %v", v), "")
 		}
 	}()
+	if messageHook != nil {
+		messageHook()
+	}
 	e.message(raw, "", 0, true)
 }
 

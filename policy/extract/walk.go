@@ -362,10 +362,12 @@ var unscannedHeaders = map[string]bool{
 	"return-path": true, "references": true, "in-reply-to": true,
 	"domainkey-signature": true, "delivered-to": true, "x-received": true,
 	"content-type": true, "content-transfer-encoding": true,
-	"content-disposition": true, "content-id": true,
+	"content-disposition": true, "content-id": true, "thread-index": true,
+	"autocrypt": true, "autocrypt-gossip": true, "openpgp": true,
 }
 
-var unscannedPrefixes = []string{"arc-", "x-ms-", "x-microsoft-", "x-forefront-", "x-google-", "x-gm-", "list-"}
+var unscannedPrefixes = []string{"arc-", "x-ms-", "x-microsoft-", "x-forefront-", "x-google-", "x-gm-", "list-",
+	"x-spam-", "x-virus-", "x-proofpoint-", "x-mimecast-", "x-ses-"}
 
 var addressHeaders = map[string]bool{"from": true, "to": true, "cc": true, "bcc": true, "reply-to": true, "sender": true}
 
