@@ -157,7 +157,7 @@ func TestRealEngineActions(t *testing.T) {
 		{"redirect", mail("Bluebird launch", "Bluebird details.", "bob@partner.org", "dave@other.org"),
 			"Accept", []string{`DelRcpt "<bob@partner.org>"`, `DelRcpt "<dave@other.org>"`, `AddRcpt "<review@example.com>" ""`, `AddHeader "X-Filter-Loop" " Reflected"`}, action.Redirect},
 		{"modify, subject first", mail("Kestrel update", "Kestrel notes."),
-			"Accept", []string{`InsertHeader 0 "Subject" " [ENCRYPT] Kestrel update"`, `ChangeHeader 1 "Subject" ""`, `AddHeader "X-CFilter" " Encrypt"`, `AddHeader "X-Filter-Loop" " Reflected"`}, action.Modify},
+			"Accept", []string{`ChangeHeader 1 "Subject" " [ENCRYPT] Kestrel update"`, `AddHeader "X-CFilter" " Encrypt"`, `AddHeader "X-Filter-Loop" " Reflected"`}, action.Modify},
 		{"tempfail", mail("Osprey", "Osprey."),
 			"RejectWithCode 451 \"451 4.7.1 try later (incident *)\"", nil, action.TempFail},
 		{"monitor passes", mail("Heron", "Heron."),

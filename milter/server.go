@@ -57,7 +57,7 @@ var macroRequests = []struct {
 	stage  gomilter.MacroStage
 	macros []gomilter.MacroName
 }{
-	{gomilter.StageConnect, []string{gomilter.MacroMTAFQDN, gomilter.MacroDaemonName, gomilter.MacroClientAddr, gomilter.MacroClientName, gomilter.MacroMTAVersion}},
+	{gomilter.StageConnect, []string{gomilter.MacroMTAFQDN, gomilter.MacroDaemonName, gomilter.MacroClientAddr, gomilter.MacroClientName}},
 	{gomilter.StageMail, []string{gomilter.MacroQueueId, gomilter.MacroAuthAuthen, gomilter.MacroMailAddr}},
 	{gomilter.StageRcpt, []string{gomilter.MacroRcptAddr}},
 	{gomilter.StageData, []string{gomilter.MacroQueueId}},

@@ -26,7 +26,6 @@ type session struct {
 	// Connection state.
 	clientHost, clientAddr string
 	helo                   string
-	postfix                bool // the MTA is Postfix (macro v)
 	nonSMTP                bool // Postfix non_smtpd_milters: simulated connection
 
 	msg *message // the current message, nil between messages
@@ -47,10 +46,8 @@ type message struct {
 	scan      *scan
 	scanStart time.Time
 
-	headers      int    // header fields seen
-	subjects     int    // Subject fields seen
-	subject      string // value of the first Subject field, as received
-	subjectFirst bool   // the first Subject field was the first header field
+	subjects int    // Subject fields seen
+	subject  string // value of the first Subject field, as received
 }
 
 var _ gomilter.Milter = (*session)(nil)
@@ -65,7 +62,6 @@ func (s *session) Connect(host, family string, port uint16, addr string, m gomil
 	if v := m.Get(gomilter.MacroClientName); v != "" {
 		s.clientHost = v
 	}
-	s.postfix = strings.HasPrefix(m.Get(gomilter.MacroMTAVersion), "Postfix")
 	// Postfix's cleanup(8) simulates the SMTP events of sendmail(1) and
 	// qmqpd(8) mail as a connection from localhost[127.0.0.1], port 0. A
 	// real SMTP client always has a port.
@@ -148,12 +144,10 @@ func (s *session) Header(name, value string, m gomilter.Modifier) (*gomilter.Res
 		return gomilter.RespContinue, nil
 	}
 	sc := s.ensureScan(msg, m)
-	msg.headers++
 	if strings.EqualFold(name, "Subject") {
 		msg.subjects++
 		if msg.subjects == 1 {
 			msg.subject = value
-			msg.subjectFirst = msg.headers == 1
 		}
 	}
 	sc.writeString(name)

@@ -225,7 +225,7 @@ func TestModifySubjectAndHeaders(t *testing.T) {
 			[]string{`ChangeHeader 1 "Subject" " [DLP] Payroll"`, `AddHeader "X-CFilter" " Encrypt"`}},
 		{"prefix, subject first on Postfix", "Postfix 3.7.11", first,
 			action.Verdict{SubjectPrefix: "[DLP] "},
-			[]string{`InsertHeader 0 "Subject" " [DLP] Payroll"`, `ChangeHeader 1 "Subject" ""`}},
+			[]string{`ChangeHeader 1 "Subject" " [DLP] Payroll"`}},
 		{"replace, subject first on Sendmail", "8.17.1", first,
 			action.Verdict{SubjectReplace: "Confidential message"},
 			[]string{`ChangeHeader 1 "Subject" " Confidential message"`}},
