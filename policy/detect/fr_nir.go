@@ -83,4 +83,43 @@ func (sc *scanner) nirCorsica(i, j int) int {
 	return j
 }
 
+// nirCorsicaSpaced checks a Corsican NIR written in groups around the word
+// "2A"/"2B" at text[i:i+2]: "1 85 05 2A 123 456 78", one separator kind.
+func (sc *scanner) nirCorsicaSpaced(i int) int {
+	t := sc.text
+	if i < 8 || i+13 > len(t) || t[i] != '2' || (t[i+1] != 'A' && t[i+1] != 'B') {
+		return -1
+	}
+	sep := t[i-1]
+	if sep != ' ' && sep != '-' && sep != '.' {
+		return -1
+	}
+	// d_dd_dd_2A_ddd_ddd_dd
+	start := i - 8
+	form := "d_dd_dd_XX_ddd_ddd_dd"
+	v := sc.buf[:0]
+	for k := range len(form) {
+		c := t[start+k]
+		switch form[k] {
+		case 'd':
+			if !isDigit(c) {
+				return -1
+			}
+			v = append(v, c)
+		case '_':
+			if c != sep {
+				return -1
+			}
+		case 'X':
+			v = append(v, c)
+		}
+	}
+	end := start + len(form)
+	if (start > 0 && wordClass[t[start-1]] != 0) || !boundedAfter(t, end) || !validNIR(v) {
+		return -1
+	}
+	sc.emit(idFRNIR, start, end, Medium, false, maskDigits(v, 3), keyOf(idFRNIR, v))
+	return end
+}
+
 var _ Detector = (*NIR)(nil)

@@ -453,6 +453,10 @@ func (sc *scanner) token(i, j int, f uint8) int {
 		}
 	} else if c0 == cDigit && f&cLower == 0 {
 		switch l {
+		case 2:
+			if ids.has(idFRNIR) {
+				at(sc.nirCorsicaSpaced(i))
+			}
 		case 9:
 			if ids.has(idESDNI) {
 				at(sc.dni(i, j))

@@ -138,6 +138,10 @@ func TestValidators(t *testing.T) {
 			{value: "2 95 10 99 126 111 93", ok: true},
 			{value: nirCorsica("18505", "2A", "123456"), ok: true},
 			{value: nirCorsica("28505", "2B", "123456"), ok: true},
+			{value: spaced(nirCorsica("18505", "2A", "123456"), " ", 1, 2, 2, 2, 3, 3, 2), ok: true},
+			{value: spaced(nirCorsica("28505", "2B", "123456"), "-", 1, 2, 2, 2, 3, 3, 2), ok: true},
+			{value: spaced(badLast(nirCorsica("18505", "2A", "123456")), " ", 1, 2, 2, 2, 3, 3, 2)}, // key
+			{value: spaced(nirCorsica("18505", "2A", "123456"), " ", 1, 2, 2, 2, 3, 3, 1, 1)},
 			{value: "295109912611194"}, // key
 			{value: "595109912611193"}, // sex digit 5
 			{value: "2 95 10 99 126 111 - 93"},
@@ -329,6 +333,19 @@ func nirCorsica(head, dept, rest string) string {
 		n = n*10 + int(c-'0')
 	}
 	return fmt.Sprintf("%s%s%s%02d", head, dept, rest, 97-n%97)
+}
+
+// badLast changes the last digit of v.
+func badLast(v string) string { return v[:len(v)-1] + string('0'+(v[len(v)-1]-'0'+1)%10) }
+
+// spaced writes v in groups of the given widths joined by sep.
+func spaced(v, sep string, widths ...int) string {
+	var parts []string
+	for _, w := range widths {
+		parts = append(parts, v[:w])
+		v = v[w:]
+	}
+	return strings.Join(parts, sep)
 }
 
 func dniLetter(n int) string { return string("TRWAGMYFPDXBNJZSQVHLCKE"[n%23]) }
