@@ -20,7 +20,7 @@ var nirInfo = Info{
 	},
 	TestValues: []string{"2 55 08 14 168 025 38"},
 	Evidence:   "****538 (last 3 characters)",
-	Separators: "unseparated, or 1-2-2-2-3-3-2 or 13-2 with one consistent separator; the Corsican 2A/2B form unseparated only",
+	Separators: "unseparated, or 1-2-2-2-3-3-2 or 13-2 with one consistent separator; the Corsican 2A/2B form unseparated or 1-2-2-2-3-3-2 with spaces, '-' or '.'",
 }
 
 var nirTestSet = toSet(nirInfo.TestValues)
