@@ -75,14 +75,29 @@ type Result struct {
 // from [DefaultLimits]. Reaching a limit produces an [Unscannable] entry,
 // never silent truncation.
 type Limits struct {
-	MaxMessageBytes      int64         // raw message bytes scanned
-	MaxParts             int           // MIME parts + archive members in all
-	MaxDepth             int           // nesting of MIME multiparts, message/rfc822 and archives
-	MaxArchiveMembers    int           // members in one archive
-	MaxDecompressedBytes int64         // decompressed bytes per message
-	MaxExpansionRatio    int64         // decompressed/compressed per archive member
-	MaxTextBytes         int64         // extracted text bytes per message
-	ScanTimeout          time.Duration // per-message deadline
+	// MaxMessageBytes is the number of message bytes read and held; a
+	// longer message is scanned up to it and reported too_large.
+	MaxMessageBytes int64
+	// MaxParts counts MIME entities (a multipart, each of its parts, a
+	// message/rfc822 part and its body) and archive members, in all.
+	MaxParts int
+	// MaxDepth is the nesting depth of multiparts, forwarded messages and
+	// archives: the top-level body is at depth 0, a part of a top-level
+	// multipart at 1, a member of a ZIP attached there at 2.
+	MaxDepth int
+	// MaxArchiveMembers bounds the members read from one archive and the
+	// XML members read from one document.
+	MaxArchiveMembers int
+	// MaxDecompressedBytes bounds the bytes produced by decompression
+	// (archive members, gzip and bzip2 streams, PDF streams) per message.
+	MaxDecompressedBytes int64
+	// MaxExpansionRatio bounds decompressed/compressed size per member or
+	// stream once its output passes 1 MiB (small text compresses well).
+	MaxExpansionRatio int64
+	// MaxTextBytes bounds the extracted text per message.
+	MaxTextBytes int64
+	// ScanTimeout is the per-message deadline of Extract.
+	ScanTimeout time.Duration
 }
 
 // DefaultLimits are the defaults documented in the README and config.
