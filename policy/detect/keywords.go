@@ -102,15 +102,16 @@ func (k *Keywords) Scan(text string, dst []Match) []Match {
 }
 
 // wholeWord reports whether text[start:end] has no letter, digit or '_'
-// immediately before or after it.
+// immediately before or after it. A word that begins (ends) with
+// punctuation, such as "#tag", needs no boundary on that side.
 func wholeWord(text string, start, end int) bool {
-	if start > 0 {
+	if start > 0 && (isAlnum(text[start]) || text[start] == '_' || text[start] >= utf8.RuneSelf) {
 		r, _ := utf8.DecodeLastRuneInString(text[:start])
 		if isWordRune(r) || r == '_' {
 			return false
 		}
 	}
-	if end < len(text) {
+	if end < len(text) && (isAlnum(text[end-1]) || text[end-1] == '_' || text[end-1] >= utf8.RuneSelf) {
 		r, _ := utf8.DecodeRuneInString(text[end:])
 		if isWordRune(r) || r == '_' {
 			return false

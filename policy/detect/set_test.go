@@ -312,6 +312,14 @@ func TestSetConcurrent(t *testing.T) {
 	}
 }
 
+func TestKeywordPunctuation(t *testing.T) {
+	s := mustSet(t, "gcp_api_key")
+	ms := s.Scan("https://example.com/v1?key=AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q", nil)
+	if len(ms) != 1 || ms[0].Confidence != High {
+		t.Fatalf("Scan = %+v, want one high match (keyword key=)", ms)
+	}
+}
+
 func TestKeywordInsideMatchIgnored(t *testing.T) {
 	// The armour says PRIVATE KEY itself; that is not supporting evidence.
 	s := mustSet(t, "private_key")
