@@ -59,11 +59,7 @@ func benchExtract(b *testing.B, msg []byte) {
 		}
 		text = totalText(res)
 	}
-	// CPU-time throughput: the wall-clock MB/s is unreliable on a
-	// shared machine.
-	if cpu := cpuTime() - cpu0; cpu > 0 {
-		b.ReportMetric(float64(len(msg))*float64(b.N)/cpu.Seconds()/1e6, "cpuMB/s")
-	}
+	reportCPU(b, len(msg), cpu0)
 	// Text bytes per message byte: how much the message expands.
 	b.ReportMetric(float64(text)/float64(len(msg)), "text/msg")
 }
@@ -199,4 +195,50 @@ func addZipMember(z []byte, f testutil.File) []byte {
 
 func BenchmarkExtractOfficeWithImages(b *testing.B) {
 	benchExtract(b, officeWithImages())
+}
+
+// sheetXML is the worksheet XML of a 4-column sheet of n rows.
+func sheetXML(n int) []byte {
+	var b bytes.Buffer
+	b.WriteString(`<?xml version="1.0"?><worksheet><sheetData>`)
+	for i := 1; i <= n; i++ {
+		fmt.Fprintf(&b, `<row r="%d" spans="1:4"><c r="A%d" t="s"><v>%d</v></c><c r="B%d" s="1"><v>%d.5</v></c><c r="C%d" t="s"><v>%d</v></c><c r="D%d"><v>4.111111111111111E+15</v></c></row>`, i, i, i%100, i, i, i, (i*7)%100, i)
+	}
+	b.WriteString(`</sheetData></worksheet>`)
+	return b.Bytes()
+}
+
+func BenchmarkSheetText(b *testing.B) {
+	x := sheetXML(20000)
+	shared := make([]string, 100)
+	for i := range shared {
+		shared[i] = fmt.Sprintf("string %d", i)
+	}
+	b.SetBytes(int64(len(x)))
+	defer reportCPU(b, len(x), cpuTime())
+	for b.Loop() {
+		sheetText(x, shared)
+	}
+}
+
+func BenchmarkDocxText(b *testing.B) {
+	var x bytes.Buffer
+	x.WriteString(`<w:document><w:body>`)
+	for _, l := range strings.Split(businessText(1<<20), "\n") {
+		fmt.Fprintf(&x, `<w:p><w:pPr><w:pStyle w:val="Normal"/></w:pPr><w:r><w:rPr><w:rFonts w:ascii="Calibri"/><w:sz w:val="22"/></w:rPr><w:t xml:space="preserve">%s</w:t></w:r></w:p>`, l)
+	}
+	x.WriteString(`</w:body></w:document>`)
+	b.SetBytes(int64(x.Len()))
+	defer reportCPU(b, x.Len(), cpuTime())
+	for b.Loop() {
+		runText(x.Bytes(), docxRoles, false)
+	}
+}
+
+// reportCPU reports throughput by process CPU time since cpu0: the
+// wall-clock MB/s is unreliable on a shared machine.
+func reportCPU(b *testing.B, size int, cpu0 time.Duration) {
+	if cpu := cpuTime() - cpu0; cpu > 0 {
+		b.ReportMetric(float64(size)*float64(b.N)/cpu.Seconds()/1e6, "cpuMB/s")
+	}
 }

@@ -128,15 +128,6 @@ func (e *extractor) uuencoded(s string, src source, depth int) string {
 	return b.String()
 }
 
-// member reads one archive member.
-func (e *extractor) member(data []byte, parent source, name string, depth int) {
-	loc := join(parent.loc, strconv.Quote(name))
-	if !e.enter(loc, depth) {
-		return
-	}
-	e.content(data, source{loc: loc, name: name, kind: KindAttachment}, depth)
-}
-
 func isA(m *mimetype.MIME, typ string) bool {
 	for ; m != nil; m = m.Parent() {
 		if m.Is(typ) {

@@ -103,7 +103,7 @@ func FuzzXMLText(f *testing.F) {
 	f.Add([]byte(`<w:p><w:r><w:t>a&amp;b&#52;&#x31;</w:t></w:r><![CDATA[x]]><!-- c --><w:tab/></w:p>`))
 	f.Add([]byte(`<sst><si><t>x</t><rPh><t>y</t></rPh></si></sst><c t="s"><v>0</v></c>`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, s := range []string{runText(data, docxText, docxBreaks, nil), runText(data, nil, odfBreaks, odfSkip), sheetText(data, sharedStrings(data))} {
+		for _, s := range []string{runText(data, docxRoles, false), runText(data, odfRoles, true), sheetText(data, sharedStrings(data))} {
 			if !utf8.ValidString(toValidUTF8([]byte(s))) {
 				t.Fatal("invalid UTF-8")
 			}

@@ -144,84 +144,117 @@ func (d *doc) numbered(prefix, suffix string) []string {
 	return out
 }
 
-// runText collects the text of elements in textTags; breaks maps element
-// names to the separator written at their end (or at a self-closing tag).
-func runText(data []byte, textTags map[string]bool, breaks map[string]byte, skipTags map[string]bool) string {
+// xmlRole says what an element means for the text of a document.
+type xmlRole struct {
+	text bool // its character data is text
+	skip bool // nothing inside it is text
+	brk  byte // separator written at its end (0: none)
+}
+
+// roles builds a role table from the element lists of a format.
+func roles(textTags map[string]bool, breaks map[string]byte, skipTags map[string]bool) map[string]xmlRole {
+	m := map[string]xmlRole{}
+	for k := range textTags {
+		r := m[k]
+		r.text = true
+		m[k] = r
+	}
+	for k, c := range breaks {
+		r := m[k]
+		r.brk = c
+		m[k] = r
+	}
+	for k := range skipTags {
+		r := m[k]
+		r.skip = true
+		m[k] = r
+	}
+	return m
+}
+
+// runText collects the text of a document's XML. With allText, all
+// character data outside skipped elements is text (ODF); otherwise only
+// that of elements with the text role (OOXML).
+func runText(data []byte, role map[string]xmlRole, allText bool) string {
 	s := xmlScanner{b: data}
 	var t xmlToken
 	out := make([]byte, 0, len(data)/4)
 	in, skip := 0, 0
 	for s.next(&t) {
-		switch t.kind {
-		case xmlText:
-			if (in > 0 || textTags == nil) && skip == 0 {
+		if t.kind == xmlText {
+			if (in > 0 || allText) && skip == 0 {
 				if t.cdata {
 					out = append(out, t.text...)
 				} else {
 					out = appendUnescaped(out, t.text)
 				}
 			}
+			continue
+		}
+		r, ok := role[string(t.name)]
+		if !ok {
+			continue
+		}
+		switch t.kind {
 		case xmlStart:
-			n := string(t.name)
-			if textTags[n] {
+			if r.text {
 				in++
 			}
-			if skipTags[n] {
+			if r.skip {
 				skip++
 			}
-		case xmlEnd, xmlSelfClose:
-			n := string(t.name)
-			if t.kind == xmlEnd {
-				if textTags[n] && in > 0 {
-					in--
-				}
-				if skipTags[n] && skip > 0 {
-					skip--
-				}
+			continue
+		case xmlEnd:
+			if r.text && in > 0 {
+				in--
 			}
-			if c, ok := breaks[n]; ok && skip == 0 {
-				if c == ' ' && t.kind == xmlSelfClose {
-					// text:s c="N" is N spaces
-					cnt := 1
-					if v, ok := attr(t.attrs, "text:c"); ok {
-						cnt, _ = strconv.Atoi(string(v))
-						cnt = min(max(cnt, 1), 100)
-					}
-					for range cnt {
-						out = append(out, ' ')
-					}
-					continue
-				}
-				if n := len(out); n > 0 && (out[n-1] == '\n' || out[n-1] == '\t') && c != ' ' {
-					// the end of a paragraph inside a cell, or of the
-					// last cell of a row: one separator is enough
-					out[n-1] = c
-					continue
-				}
-				out = append(out, c)
+			if r.skip && skip > 0 {
+				skip--
 			}
 		}
+		c := r.brk
+		if c == 0 || skip > 0 {
+			continue
+		}
+		if c == ' ' && t.kind == xmlSelfClose {
+			// text:s c="N" is N spaces
+			cnt := 1
+			if v, ok := attr(t.attrs, "text:c"); ok {
+				cnt, _ = strconv.Atoi(string(v))
+				cnt = min(max(cnt, 1), 100)
+			}
+			for range cnt {
+				out = append(out, ' ')
+			}
+			continue
+		}
+		if n := len(out); n > 0 && (out[n-1] == '\n' || out[n-1] == '\t') && c != ' ' {
+			// the end of a paragraph inside a cell, or of the last cell
+			// of a row: one separator is enough
+			out[n-1] = c
+			continue
+		}
+		out = append(out, c)
 	}
 	return string(out)
 }
 
 var (
-	docxText   = map[string]bool{"w:t": true, "w:delText": true}
-	docxBreaks = map[string]byte{"w:p": '\n', "w:tab": '\t', "w:br": '\n', "w:cr": '\n', "w:tc": '\t', "w:tr": '\n'}
-	drawText   = map[string]bool{"a:t": true}
-	drawBreaks = map[string]byte{"a:p": '\n', "a:br": '\n', "a:tab": '\t', "a:tc": '\t', "a:tr": '\n'}
-	odfBreaks  = map[string]byte{
+	docxRoles = roles(map[string]bool{"w:t": true, "w:delText": true},
+		map[string]byte{"w:p": '\n', "w:tab": '\t', "w:br": '\n', "w:cr": '\n', "w:tc": '\t', "w:tr": '\n'}, nil)
+	drawRoles = roles(map[string]bool{"a:t": true},
+		map[string]byte{"a:p": '\n', "a:br": '\n', "a:tab": '\t', "a:tc": '\t', "a:tr": '\n'}, nil)
+	odfRoles = roles(nil, map[string]byte{
 		"text:p": '\n', "text:h": '\n', "text:tab": '\t', "text:line-break": '\n',
 		"text:s": ' ', "table:table-cell": '\t', "table:table-row": '\n',
 		"table:covered-table-cell": '\t',
-	}
-	odfSkip = map[string]bool{"office:font-face-decls": true, "office:automatic-styles": true, "office:forms": true}
+	}, map[string]bool{"office:font-face-decls": true, "office:automatic-styles": true, "office:forms": true})
 )
 
 // docx reads the body, headers, footers, footnotes, endnotes and comments.
 func (d *doc) docx() {
 	if data, ok := d.member("word/document.xml"); ok {
-		d.emit(d.src.loc, runText(data, docxText, docxBreaks, nil))
+		d.emit(d.src.loc, runText(data, docxRoles, false))
 	}
 	var extra []string
 	for _, p := range []string{"word/header", "word/footer"} {
@@ -230,7 +263,7 @@ func (d *doc) docx() {
 	extra = append(extra, "word/footnotes.xml", "word/endnotes.xml", "word/comments.xml")
 	for _, name := range extra {
 		if data, ok := d.member(name); ok {
-			d.emit(join(d.src.loc, strconv.Quote(name)), runText(data, docxText, docxBreaks, nil))
+			d.emit(join(d.src.loc, strconv.Quote(name)), runText(data, docxRoles, false))
 		}
 	}
 }
@@ -239,12 +272,12 @@ func (d *doc) docx() {
 func (d *doc) pptx() {
 	for i, name := range d.numbered("ppt/slides/slide", ".xml") {
 		if data, ok := d.member(name); ok {
-			d.emit(join(d.src.loc, "slide "+strconv.Itoa(i+1)), runText(data, drawText, drawBreaks, nil))
+			d.emit(join(d.src.loc, "slide "+strconv.Itoa(i+1)), runText(data, drawRoles, false))
 		}
 	}
 	for _, name := range d.numbered("ppt/notesSlides/notesSlide", ".xml") {
 		if data, ok := d.member(name); ok {
-			d.emit(join(d.src.loc, "notes "+strconv.Quote(path.Base(name))), runText(data, drawText, drawBreaks, nil))
+			d.emit(join(d.src.loc, "notes "+strconv.Quote(path.Base(name))), runText(data, drawRoles, false))
 		}
 	}
 }
@@ -439,7 +472,7 @@ func (d *doc) odf() {
 		return
 	}
 	if d.kind != kindODS {
-		d.emit(d.src.loc, runText(data, nil, odfBreaks, odfSkip))
+		d.emit(d.src.loc, runText(data, odfRoles, true))
 		return
 	}
 	// Split at table:table elements.
@@ -464,7 +497,7 @@ func (d *doc) odf() {
 				}
 			}
 			loc := join(d.src.loc, "sheet "+strconv.Quote(string(appendUnescaped(nil, name))))
-			d.emit(loc, runText(data[start:end], nil, odfBreaks, odfSkip))
+			d.emit(loc, runText(data[start:end], odfRoles, true))
 		}
 	}
 }

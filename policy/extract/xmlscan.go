@@ -106,18 +106,16 @@ func (s *xmlScanner) skipPast(from int, end string) {
 
 // tagEnd finds the '>' closing the tag at b[0], skipping quoted values.
 func tagEnd(b []byte) int {
-	var quote byte
 	for i := 1; i < len(b); i++ {
-		c := b[i]
-		switch {
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			}
-		case c == '"' || c == '\'':
-			quote = c
-		case c == '>':
+		switch b[i] {
+		case '>':
 			return i
+		case '"', '\'':
+			j := bytes.IndexByte(b[i+1:], b[i])
+			if j < 0 {
+				return -1
+			}
+			i += j + 1
 		}
 	}
 	return -1
