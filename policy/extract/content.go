@@ -128,9 +128,12 @@ func (e *extractor) uuencoded(s string, src source, depth int) string {
 	return b.String()
 }
 
+// isA reports whether m is typ or a descendant of it in mimetype's tree
+// (an XLSX is a ZIP). It compares names: MIME.Is parses the type on every
+// call.
 func isA(m *mimetype.MIME, typ string) bool {
 	for ; m != nil; m = m.Parent() {
-		if m.Is(typ) {
+		if baseType(m.String()) == typ {
 			return true
 		}
 	}

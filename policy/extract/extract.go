@@ -46,6 +46,9 @@ func Extract(ctx context.Context, r io.Reader, lim Limits) (*Result, error) {
 // readBounded reads r up to max bytes; over reports that r had more.
 func readBounded(r io.Reader, max int64) (data []byte, over bool, err error) {
 	var buf bytes.Buffer
+	if l, ok := r.(interface{ Len() int }); ok {
+		buf.Grow(int(min(int64(l.Len()), max)) + bytes.MinRead)
+	}
 	n, err := buf.ReadFrom(io.LimitReader(r, max+1))
 	if err != nil {
 		return nil, false, err
