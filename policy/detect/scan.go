@@ -196,11 +196,14 @@ func (sc *scanner) punct(i, last int) int {
 				return e
 			}
 		}
+		// A base64 secret may start with the word before this byte (a
+		// lower-case or all-digit word, which nothing has tried yet) or
+		// with this byte itself.
 		ws := i
-		for ws > last && wordClass[t[ws-1]] != 0 {
+		for ws > 0 && i-ws < 40 && wordClass[t[ws-1]] != 0 {
 			ws--
 		}
-		if ws < i && ids.has(idAWSSecretKey) {
+		if ids.has(idAWSSecretKey) {
 			if e := sc.awsSecretKey(ws); e > i {
 				return e
 			}

@@ -216,10 +216,15 @@ func TestValidators(t *testing.T) {
 		"aws_secret_key": {
 			{value: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", ok: true, test: true, conf: Low},
 			{value: "Zq3+8hT2mRk9WvLx4NpB7cYd1sFgJ6uAeQ0oIi5K", ok: true},
-			{value: "Zq3+8hT2mRk9WvLx4NpB7cYd1sFgJ6uAeQ0oIi5"},   // 39
-			{value: "Zq3+8hT2mRk9WvLx4NpB7cYd1sFgJ6uAeQ0oIi5KZ"}, // 41
-			{value: "da39a3ee5e6b4b0d3255bfef95601890afd80709"},  // SHA-1 hex: no upper case
-			{value: "AAAAAAAAAAAAAAAAAAAAaaaaaaaaaaaaaaaaaaa1"},  // low entropy
+			{value: "+q3Z8hT2mRk9WvLx4NpB7cYd1sFgJ6uAeQ0oIi5K", ok: true}, // starts with '+'
+			{value: "/q3Z8hT2mRk9WvLx4NpB7cYd1sFgJ6uAeQ0oIi5K", ok: true}, // starts with '/'
+			{value: "1234/hT2mRk9WvLx4NpB7cYd1sFgJ6uAeQ0oIi5K", ok: true}, // first word all digits
+			{value: "abcd/hT2mRk9WvLx4NpB7cYd1sFgJ6uAeQ0oIi5K", ok: true}, // first word lower-case
+			{value: "Abcd+hT2mRk9WvLx4NpB7cYd1sFgJ6uAeQ0oIi5K", ok: true}, // first word capitalised
+			{value: "Zq3+8hT2mRk9WvLx4NpB7cYd1sFgJ6uAeQ0oIi5"},            // 39
+			{value: "Zq3+8hT2mRk9WvLx4NpB7cYd1sFgJ6uAeQ0oIi5KZ"},          // 41
+			{value: "da39a3ee5e6b4b0d3255bfef95601890afd80709"},           // SHA-1 hex: no upper case
+			{value: "AAAAAAAAAAAAAAAAAAAAaaaaaaaaaaaaaaaaaaa1"},           // low entropy
 		},
 		"gcp_api_key": {
 			{value: "AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe", ok: true, test: true, conf: Medium},
