@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"slices"
@@ -294,4 +295,60 @@ func FuzzSession(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestBody reads DATA through the interceptor in one piece and byte by
+// byte: unstuffed content, the end line found, the commands after it left.
+func TestBody(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+		bare           bool
+	}{
+		{"plain", "a\r\nb\r\n.\r\n", "a\r\nb\r\n", false},
+		{"empty", ".\r\n", "", false},
+		{"stuffed", "a\r\n..b\r\n...\r\n.\r\n", "a\r\n.b\r\n..\r\n", false},
+		{"unstuffed dot line", "a\r\n.b\r\n.\r\n", "a\r\nb\r\n", false},
+		{"dot CR kept", "x\r\n.\rX\r\n.\r\n", "x\r\n\rX\r\n", true},
+		{"LF.LF is text", "a\n.\nb\r\n.\r\n", "a\n.\nb\r\n", true},
+		{"CR.CR is text", "a\r.\rb\r\n.\r\n", "a\r.\rb\r\n", true},
+		{"CRLF.LF", "a\r\n.\nb\r\n.\r\n", "a\r\n\nb\r\n", true},
+	}
+	cfg := config.Reinject{}.WithDefaults()
+	s := &Server{cfg: cfg}
+	for _, tt := range tests {
+		for _, oneByte := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/onebyte=%v", tt.name, oneByte), func(t *testing.T) {
+				client, server := net.Pipe()
+				defer client.Close()
+				c := newCmdConn(server, s, nil)
+				c.data, c.dataStart = true, time.Now()
+				go func() {
+					in := []byte(tt.in + "NOOP\r\n")
+					if !oneByte {
+						client.Write(in)
+						return
+					}
+					for i := range in {
+						client.Write(in[i : i+1])
+					}
+				}()
+				got, err := io.ReadAll(c.body())
+				if err != nil || string(got) != tt.want {
+					t.Fatalf("body = %q, %v; want %q", got, err, tt.want)
+				}
+				if c.st.bareNewline != tt.bare {
+					t.Errorf("bare newline = %v, want %v", c.st.bareNewline, tt.bare)
+				}
+				rest := make([]byte, 64)
+				n, _ := c.Read(rest)
+				if string(rest[:n]) != ".\r\n" {
+					t.Fatalf("go-smtp's reader gets %q, want an empty message", rest[:n])
+				}
+				line, err := bufio.NewReader(c).ReadString('\n')
+				if line != "NOOP\r\n" {
+					t.Fatalf("next command = %q, %v", line, err)
+				}
+			})
+		}
+	}
 }

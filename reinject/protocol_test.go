@@ -320,8 +320,12 @@ func TestLineLength(t *testing.T) {
 	}
 	long := "Subject: x\r\n\r\n" + strings.Repeat("y", 1001) + "\r\n"
 	got := up.sendMessage("a@example.com", []string{"b@example.com"}, long)
-	if !strings.HasPrefix(got, "554 5.3.4") && !strings.HasPrefix(got, "500 5.4.0") {
-		t.Fatalf("line over the limit: %q", got)
+	if !strings.HasPrefix(got, "554 5.3.4") {
+		t.Fatalf("line over the limit: %q, want 554 5.3.4", got)
+	}
+	up.expect("NOOP", "250") // the rest of the data was not read as commands
+	if got := up.cmd("MAIL FROM:<" + strings.Repeat("z", 1000) + "@example.com>"); !strings.HasPrefix(got, "500 5.4.0") {
+		t.Fatalf("command line over the limit: %q, want 500 5.4.0", got)
 	}
 	if n := len(mta.messages()); n != 1 {
 		t.Fatalf("delivered %d, want 1", n)

@@ -248,16 +248,20 @@ func (ss *session) envelope() policy.Envelope {
 	return env
 }
 
-func (ss *session) Data(r io.Reader) error {
+// Data reads the message from the interceptor (see body), not from
+// go-smtp's reader r, which is handed an empty message once the real one
+// has been read to its end.
+func (ss *session) Data(_ io.Reader) error {
 	start := time.Now()
+	b := ss.cc.body()
+	defer b.drain()
 	if ss.down == nil {
-		io.Copy(io.Discard, r)
 		return errHopFailed
 	}
 	env := ss.envelope()
 	log := ss.s.log.With("session_id", ss.id, "queue_id", env.QueueID)
 
-	msg, v, readErr := ss.receive(r, env)
+	msg, v, readErr := ss.receive(b, env)
 	if readErr != nil {
 		ss.endTx()
 		switch {
@@ -331,8 +335,8 @@ func (ss *session) receive(r io.Reader, env policy.Envelope) ([]byte, action.Ver
 	piping := true
 	var readErr error
 	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
+		if cap(buf)-len(buf) < 4096 {
+			buf = append(buf, make([]byte, 4096)...)[:len(buf)]
 		}
 		n, err := nr.Read(buf[len(buf):cap(buf)])
 		if n > 0 {
