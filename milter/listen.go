@@ -49,7 +49,7 @@ func Listen(addr string, unixMode os.FileMode, owner string) (net.Listener, erro
 		if err != nil {
 			return nil, fmt.Errorf("milter listen %s: %w", addr, err)
 		}
-		return noDelayListener{ln}, nil
+		return connListener{ln}, nil
 	}
 	if err := removeStaleSocket(a.Address); err != nil {
 		return nil, fmt.Errorf("milter listen %s: %w", addr, err)
@@ -93,7 +93,7 @@ func listenUnix(path string, mode os.FileMode, uid, gid int) (net.Listener, erro
 	if err := os.Rename(tmp, path); err != nil {
 		return fail(err)
 	}
-	return &unixListener{UnixListener: ul, path: path}, nil
+	return connListener{&unixListener{UnixListener: ul, path: path}}, nil
 }
 
 // unixListener removes its socket file when closed.
@@ -186,19 +186,28 @@ func newBufferedConn(c net.Conn) *bufferedConn {
 
 func (c *bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
 
-// noDelayListener sets TCP_NODELAY on every accepted TCP connection: with
-// Nagle's algorithm and the MTA's delayed ACKs, each small reply would wait
-// about 40 ms. Go's own listeners already do so; the wrapper makes it hold
-// for any listener handed to [Server.Serve].
-type noDelayListener struct{ net.Listener }
+// connListener tunes every accepted connection for the milter protocol:
+//
+//   - TCP_NODELAY, so that a small reply does not wait for the MTA's
+//     delayed ACK (Nagle plus delayed ACK cost about 40 ms per message).
+//     Go sets it by default; it is set again here for any listener.
+//   - Immediate ACKs (TCP_QUICKACK, Linux): maildlp asks the MTA not to
+//     wait for replies to header and body events, so the MTA sends many
+//     small packets in a row. Postfix keeps Nagle's algorithm on when its
+//     buffers are larger than the MSS (always on loopback), and each of
+//     its packets then waits for our ACK, which the kernel delays by up to
+//     40 ms when we have nothing to send.
+//   - A read buffer (see bufferedConn).
+type connListener struct{ net.Listener }
 
-func (l noDelayListener) Accept() (net.Conn, error) {
+func (l connListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
 		return nil, err
 	}
 	if tc, ok := c.(*net.TCPConn); ok {
 		_ = tc.SetNoDelay(true)
+		c = newQuickAckConn(tc)
 	}
 	return newBufferedConn(c), nil
 }

@@ -170,8 +170,8 @@ func TestListenTCPNoDelay(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	if _, ok := ln.(noDelayListener); !ok {
-		t.Fatalf("TCP listener is %T, want noDelayListener", ln)
+	if _, ok := ln.(connListener); !ok {
+		t.Fatalf("TCP listener is %T, want connListener", ln)
 	}
 	go func() {
 		c, err := net.Dial("tcp", ln.Addr().String())
@@ -193,6 +193,9 @@ func tcpNoDelay(t *testing.T, c net.Conn) bool {
 	t.Helper()
 	if bc, ok := c.(*bufferedConn); ok {
 		c = bc.Conn
+	}
+	if qc, ok := c.(*quickAckConn); ok {
+		c = qc.TCPConn
 	}
 	raw, err := c.(*net.TCPConn).SyscallConn()
 	if err != nil {

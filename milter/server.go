@@ -112,10 +112,14 @@ func negotiate(mtaVersion, _ uint32, mtaActions, _ gomilter.OptAction, mtaProtoc
 }
 
 // Serve accepts MTA connections on ln until [Server.Shutdown]. It may be
-// called for several listeners. TCP connections get TCP_NODELAY.
+// called for several listeners. Connections are tuned as described for
+// [Listen] when ln comes from Listen or is a bare TCP or unix listener.
 func (s *Server) Serve(ln net.Listener) error {
-	if _, ok := ln.(noDelayListener); !ok {
-		ln = noDelayListener{ln}
+	// Listeners from Listen (possibly wrapped by the caller) already tune
+	// their connections; a bare one gets the same treatment.
+	switch ln.(type) {
+	case *net.TCPListener, *net.UnixListener:
+		ln = connListener{ln}
 	}
 	err := s.srv.Serve(ln)
 	if errors.Is(err, gomilter.ErrServerClosed) {

@@ -1,0 +1,37 @@
+package milter
+
+import (
+	"net"
+	"syscall"
+)
+
+// quickAckConn re-arms TCP_QUICKACK after every read: Linux leaves quick
+// ACK mode on its own, so a single setsockopt is not enough.
+type quickAckConn struct {
+	*net.TCPConn
+	raw syscall.RawConn
+}
+
+func newQuickAckConn(c *net.TCPConn) net.Conn {
+	raw, err := c.SyscallConn()
+	if err != nil {
+		return c
+	}
+	q := &quickAckConn{TCPConn: c, raw: raw}
+	q.quickAck()
+	return q
+}
+
+func (c *quickAckConn) Read(p []byte) (int, error) {
+	n, err := c.TCPConn.Read(p)
+	if n > 0 {
+		c.quickAck()
+	}
+	return n, err
+}
+
+func (c *quickAckConn) quickAck() {
+	_ = c.raw.Control(func(fd uintptr) {
+		_ = syscall.SetsockoptInt(int(fd), syscall.IPPROTO_TCP, syscall.TCP_QUICKACK, 1)
+	})
+}
