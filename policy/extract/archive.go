@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"compress/bzip2"
 	"compress/gzip"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -65,6 +66,12 @@ func (e *extractor) inflateReport(r io.Reader, csize, hint int64, loc, typ strin
 // zip reads a ZIP archive (zip64 included); OOXML and ODF documents are
 // read as documents.
 func (e *extractor) zip(data []byte, src source, detected string, depth int) {
+	// archive/zip builds every directory entry before we can count them:
+	// refuse directories far beyond the limit from the end record.
+	if n := zipEntries(data); n > 16*int64(e.lim.MaxArchiveMembers) {
+		e.unscannable(src.loc, TooManyParts, fmt.Sprintf("%d members, more than max_archive_members %d", n, e.lim.MaxArchiveMembers), detected)
+		return
+	}
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		e.unscannable(src.loc, ParseError, "zip: "+err.Error(), detected)
@@ -223,4 +230,23 @@ func utf16le(s string) []byte {
 
 func zipReader(data []byte) (*zip.Reader, error) {
 	return zip.NewReader(bytes.NewReader(data), int64(len(data)))
+}
+
+// zipEntries reads the number of entries from the end of central directory
+// record (or its zip64 form), or -1.
+func zipEntries(data []byte) int64 {
+	tail := data[max(0, len(data)-(65535+22)):]
+	i := bytes.LastIndex(tail, []byte("PK\x05\x06"))
+	if i < 0 || i+22 > len(tail) {
+		return -1
+	}
+	n := int64(binary.LittleEndian.Uint16(tail[i+10:]))
+	if n != 0xFFFF {
+		return n
+	}
+	j := bytes.LastIndex(tail[:i], []byte("PK\x06\x06"))
+	if j < 0 || j+40 > i {
+		return n
+	}
+	return int64(min(binary.LittleEndian.Uint64(tail[j+32:]), 1<<40))
 }

@@ -125,6 +125,7 @@ func pdfFlateReader(b []byte) io.Reader {
 type pdfCMap struct {
 	m     map[uint32]string
 	width int // code width in bytes: 1 or 2
+	work  int // entries written, bounded by maxCMapEntries
 }
 
 // parse reads bfchar and bfrange sections.
@@ -166,11 +167,15 @@ func (c *pdfCMap) parse(b []byte) {
 	}
 }
 
+// maxCMapEntries bounds one CMap: two-byte codes need at most 65,536.
+const maxCMapEntries = 1 << 17
+
 // ranges reads "<lo> <hi> <dst>" and "<lo> <hi> [<d1> <d2> ...]" entries.
 func (c *pdfCMap) ranges(toks [][]byte) {
 	for i := 0; i+2 < len(toks); {
 		lo, hi := codeOf(toks[i]), codeOf(toks[i+1])
-		if hi < lo || hi-lo > 0xFFFF {
+		c.work += int(hi-lo) + 1
+		if hi < lo || hi-lo > 0xFFFF || c.work > maxCMapEntries {
 			return
 		}
 		if pdfKind(toks[i+2][0]) == pdfArrayStart {

@@ -15,6 +15,7 @@ type uuBlock struct {
 // findUUBlocks finds "begin MODE NAME" ... "end" blocks in text.
 func findUUBlocks(text string) []uuBlock {
 	var blocks []uuBlock
+	lastEnd := strings.LastIndex(text, "\nend")
 	for from := 0; from < len(text) && len(blocks) < 100; {
 		i := strings.Index(text[from:], "begin ")
 		if i < 0 {
@@ -22,6 +23,9 @@ func findUUBlocks(text string) []uuBlock {
 		}
 		at := from + i
 		from = at + 6
+		if at > lastEnd {
+			break // no "end" line follows: no block can be complete
+		}
 		if at > 0 && text[at-1] != '\n' {
 			continue
 		}

@@ -497,7 +497,8 @@ func trimLineEnd(b []byte) []byte {
 // guessBoundary returns the first "--token" line that occurs at least twice,
 // for multiparts whose boundary parameter is missing or wrong.
 func guessBoundary(body []byte) string {
-	for i, lines := 0, 0; i < len(body) && lines < 1000; lines++ {
+	tried := 0 // candidates counted, each a pass over the body
+	for i, lines := 0, 0; i < len(body) && lines < 1000 && tried < 20; lines++ {
 		j := bytes.IndexByte(body[i:], '\n')
 		next := len(body)
 		if j >= 0 {
@@ -506,8 +507,11 @@ func guessBoundary(body []byte) string {
 		line := bytes.TrimRight(body[i:next], "\r\n \t")
 		if len(line) > 2 && len(line) < 200 && line[0] == '-' && line[1] == '-' && bytes.IndexByte(line, ' ') < 0 {
 			cand := string(bytes.TrimSuffix(line[2:], []byte("--")))
-			if cand != "" && bytes.Count(body, []byte("--"+cand)) >= 2 {
-				return cand
+			if cand != "" {
+				tried++
+				if bytes.Count(body, []byte("--"+cand)) >= 2 {
+					return cand
+				}
 			}
 		}
 		i = next
