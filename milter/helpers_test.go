@@ -270,7 +270,9 @@ func (m mta) send(t testing.TB, addr string) result {
 	return r
 }
 
-func (m mta) trySend(addr string) (result, error) {
+func (m mta) trySend(addr string) (result, error) { return m.trySendWith(addr) }
+
+func (m mta) trySendWith(addr string, opts ...gomilter.Option) (result, error) {
 	var r result
 	network := m.network
 	if network == "" {
@@ -294,7 +296,7 @@ func (m mta) trySend(addr string) (result, error) {
 	if rt == 0 {
 		rt = 10 * time.Second
 	}
-	c := gomilter.NewClient(network, addr, gomilter.WithReadTimeout(rt))
+	c := gomilter.NewClient(network, addr, append([]gomilter.Option{gomilter.WithReadTimeout(rt)}, opts...)...)
 	s, err := c.Session(macros)
 	if err != nil {
 		return r, err

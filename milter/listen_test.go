@@ -5,10 +5,12 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	gomilter "github.com/d--j/go-milter"
 )
@@ -232,5 +234,40 @@ func TestLogLibraryWarnings(t *testing.T) {
 	gomilter.LogWarning("bad packet %d", 7)
 	if got := buf.String(); !strings.Contains(got, `"msg":"bad packet 7"`) || !strings.Contains(got, `"component":"go-milter"`) {
 		t.Errorf("log = %s", got)
+	}
+}
+
+// nagleDialer dials with Nagle's algorithm on, as Postfix's milter client
+// has it on loopback.
+type nagleDialer struct{}
+
+func (nagleDialer) Dial(network, addr string) (net.Conn, error) {
+	c, err := net.Dial(network, addr)
+	if err == nil {
+		c.(*net.TCPConn).SetNoDelay(false)
+	}
+	return c, err
+}
+
+// TestNoDelayedACKStall: an MTA with Nagle on sends header and body events
+// back to back without waiting for replies; each small packet would wait
+// for our delayed ACK (about 40 ms) unless we ACK at once.
+func TestNoDelayedACKStall(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("TCP_QUICKACK is Linux only")
+	}
+	_, addr := startServer(t, &fakeEngine{})
+	best := time.Hour
+	for range 5 {
+		m := simpleMessage()
+		m.headers = append(m.headers, [2]string{"X-A", " 1"}, [2]string{"X-B", " 2"}, [2]string{"X-C", " 3"})
+		start := time.Now()
+		if _, err := m.trySendWith(addr, gomilter.WithDialer(nagleDialer{})); err != nil {
+			t.Fatal(err)
+		}
+		best = min(best, time.Since(start))
+	}
+	if best > 30*time.Millisecond {
+		t.Errorf("fastest of 5 sessions took %v: delayed-ACK stall", best)
 	}
 }
