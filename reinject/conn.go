@@ -208,7 +208,7 @@ func (c *cmdConn) readData(p []byte) (int, error) {
 	for i := 0; i < len(buf); i++ {
 		if c.dstate == dData && !c.rawCR {
 			// Mid-line, only CR or LF changes anything: skip to the next.
-			j := bytes.IndexAny(buf[i:], "\r\n")
+			j := indexCRLF(buf[i:])
 			if j < 0 {
 				break
 			}
@@ -558,7 +558,7 @@ func (b *body) Read(p []byte) (int, error) {
 	for i < len(buf) && len(p)-n >= 2 {
 		if c.dstate == dData && !c.rawCR {
 			// Mid-line, only CR or LF changes anything: copy up to it.
-			j := bytes.IndexAny(buf[i:], "\r\n")
+			j := indexCRLF(buf[i:])
 			if j < 0 {
 				j = len(buf) - i
 			}
@@ -639,4 +639,17 @@ func (b *body) drain() {
 			return
 		}
 	}
+}
+
+// indexCRLF is the index of the first CR or LF in b, or -1.
+func indexCRLF(b []byte) int {
+	n := bytes.IndexByte(b, '\n')
+	lim := b
+	if n >= 0 {
+		lim = b[:n]
+	}
+	if r := bytes.IndexByte(lim, '\r'); r >= 0 {
+		return r
+	}
+	return n
 }

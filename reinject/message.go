@@ -97,7 +97,7 @@ func cleanLineEnds(b []byte, cr *bool) bool {
 			b = b[1:]
 			continue
 		}
-		i := bytes.IndexAny(b, "\r\n")
+		i := indexCRLF(b)
 		if i < 0 {
 			return true
 		}

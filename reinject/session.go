@@ -309,7 +309,13 @@ var errPassHeaderFound = errors.New("reinject: incoming pass header")
 // which go-smtp enforces) while the engine reads it from a pipe, and
 // returns the message and the verdict.
 func (ss *session) receive(r io.Reader, env policy.Envelope) ([]byte, action.Verdict, error) {
-	nr := newNewlineReader(r, ss.s.cfg.BareNewline == "reject")
+	reject := ss.s.cfg.BareNewline == "reject"
+	// With reject, body notes bare CR/LF on the raw bytes (checked below);
+	// with normalise, they are rewritten before anyone sees the message.
+	nr := r
+	if !reject {
+		nr = newNewlineReader(r, false)
+	}
 	buf := make([]byte, 0, min(max(ss.sizeHint, 64<<10), int64(ss.s.cfg.MaxMessageBytes))+4096)
 
 	pr, pw := io.Pipe()
@@ -359,7 +365,7 @@ func (ss *session) receive(r io.Reader, env policy.Envelope) ([]byte, action.Ver
 	if readErr == nil && int64(len(buf)) > int64(ss.s.cfg.MaxMessageBytes) {
 		readErr = smtp.ErrDataTooLarge
 	}
-	if readErr == nil && nr.reject {
+	if readErr == nil && reject {
 		ss.st.mu.Lock()
 		if ss.st.bareNewline {
 			readErr = errBareNewline
