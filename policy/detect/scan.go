@@ -147,6 +147,13 @@ func (sc *scanner) run() {
 		for ws > last && wordClass[t[ws-1]] != 0 {
 			ws--
 		}
+		if ws == i && wordClass[t[i]] == cUpper && i+1 < n && wordClass[t[i+1]] == cLower {
+			// A capital followed by lower case: prose unless another hot
+			// byte follows in the same word, whose back-up then stops here.
+			last = i
+			i++
+			continue
+		}
 		k := wordClass[t[ws]]
 		var rest uint8
 		j := ws + 1
