@@ -409,3 +409,59 @@ func PDFContent(content []byte, trailer string) []byte {
 	fmt.Fprintf(&w, "trailer\n<< /Size %d /Root 1 0 R %s>>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, trailer, xref)
 	return w.Bytes()
 }
+
+// TNEFAttr is one attribute of a TNEF (winmail.dat) stream.
+type TNEFAttr struct {
+	Level byte // 1 message, 2 attachment
+	ID    uint32
+	Data  []byte
+}
+
+// TNEF builds a TNEF stream from attributes (see TNEFBody, TNEFFile).
+func TNEF(attrs ...TNEFAttr) []byte {
+	var w bytes.Buffer
+	le := func(v uint32) { w.Write([]byte{byte(v), byte(v >> 8), byte(v >> 16), byte(v >> 24)}) }
+	le(0x223E9F78)
+	w.Write([]byte{0x01, 0x00}) // key
+	for _, a := range attrs {
+		w.WriteByte(a.Level)
+		le(a.ID)
+		le(uint32(len(a.Data)))
+		w.Write(a.Data)
+		var sum uint16
+		for _, c := range a.Data {
+			sum += uint16(c)
+		}
+		w.Write([]byte{byte(sum), byte(sum >> 8)})
+	}
+	return w.Bytes()
+}
+
+// TNEFBody is a plain-text message body attribute (attBody).
+func TNEFBody(text string) TNEFAttr { return TNEFAttr{Level: 1, ID: 0x0001800C, Data: []byte(text)} }
+
+// TNEFFile is the attributes of one attachment: rendering data, title and
+// data.
+func TNEFFile(name string, data []byte) []TNEFAttr {
+	return []TNEFAttr{
+		{Level: 2, ID: 0x00069002, Data: make([]byte, 14)},
+		{Level: 2, ID: 0x00018010, Data: append([]byte(name), 0)},
+		{Level: 2, ID: 0x0006800F, Data: data},
+	}
+}
+
+// MAPIBinary is a MAPI property list (for attMsgProps, id 0x00069003)
+// with one binary property, e.g. PR_RTF_COMPRESSED (0x1009).
+func MAPIBinary(propID uint16, value []byte) []byte {
+	var w bytes.Buffer
+	le32 := func(v uint32) { w.Write([]byte{byte(v), byte(v >> 8), byte(v >> 16), byte(v >> 24)}) }
+	le32(1)                                                      // count
+	w.Write([]byte{0x02, 0x01, byte(propID), byte(propID >> 8)}) // type PT_BINARY, id
+	le32(1)                                                      // values
+	le32(uint32(len(value)))
+	w.Write(value)
+	for w.Len()%4 != 0 {
+		w.WriteByte(0)
+	}
+	return w.Bytes()
+}

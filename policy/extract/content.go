@@ -41,6 +41,9 @@ func (e *extractor) content(data []byte, src source, depth int) {
 	m := mimetype.Detect(data)
 	detected = baseType(m.String())
 	switch {
+	case isTNEF(data):
+		detected = "application/ms-tnef"
+		e.tnef(data, src, depth)
 	case len(data) == 0:
 		if src.kind == KindAttachment {
 			e.emit(Part{Location: src.loc, Kind: KindAttachment, MIMEType: "application/x-empty", Filename: src.name}, "")
