@@ -8,7 +8,14 @@
 // charsets to UTF-8 (golang.org/x/text; undeclared 8-bit text is detected,
 // never dropped), turns HTML into text, recurses into message/rfc822 parts,
 // and reads attachments by the type detected from their bytes: text, CSV,
-// HTML, ZIP, gzip, tar, DOCX, XLSX, PPTX, ODT, ODS, PDF and RTF.
+// HTML, ZIP (zip64 too), gzip, bzip2, tar, DOCX, XLSX, PPTX, ODT, ODS,
+// ODP, PDF, RTF and TNEF (winmail.dat). Images, legacy Office formats and
+// other binary types are reported unsupported; S/MIME, PGP, encrypted
+// ZIP members, PDFs and Office documents are reported encrypted.
+//
+// Locations read like `header:Subject`, `body`, `part 1.2 (text/html)`,
+// `attachment "q3.xlsx" > sheet "Payroll"` and
+// `attachment "a.zip" > "b/c.docx"`.
 //
 // Every part of the work is bounded by [Limits]. Reaching a limit, meeting
 // encrypted, broken or unsupported content, or running out of time adds an
