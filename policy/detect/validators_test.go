@@ -89,7 +89,7 @@ func TestValidators(t *testing.T) {
 			{value: "812-70-1234"},
 		},
 		"aba_routing": {
-			{value: "111000025", ok: true, test: true, conf: Low},
+			{value: "111000025", ok: true, conf: Low},
 			{value: "021000021", ok: true},
 			{value: "322271627", ok: true},
 			{value: "021000022"}, // checksum
@@ -97,8 +97,8 @@ func TestValidators(t *testing.T) {
 			{value: "000000000"},
 		},
 		"swift_bic": {
-			{value: "DEUTDEFF", ok: true, test: true, conf: Low},
-			{value: "NEDSZAJJXXX", ok: true, test: true},
+			{value: "DEUTDEFF", ok: true, conf: Low},
+			{value: "NEDSZAJJXXX", ok: true},
 			{value: "BNPAFRPPXXX", ok: true},
 			{value: "COBADEFF", ok: true},
 			{value: "BNPAFRP0", ok: true, test: true}, // location with 0 second: test BIC
