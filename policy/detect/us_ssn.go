@@ -16,6 +16,7 @@ var ssnInfo = Info{
 	Keywords: []string{
 		"SSN", "SSNs", "SSN#", "social security", "social security number", "social security no", "soc sec", "SS#", "SSA",
 		"taxpayer", "tax id", "TIN", "date of birth", "DOB", "W-2", "W-4", "I-9", "1099",
+		"número de seguro social", "seguro social",
 	},
 	TestValues: ssnTestValues,
 	Evidence:   "****789 (last 3 digits)",
