@@ -124,8 +124,8 @@ func TestDeadlineFromCallerIsTimeout(t *testing.T) {
 }
 
 func TestBombs(t *testing.T) {
-	gzBomb := testutil.Gzip("", make([]byte, 64<<20))
-	zipBomb := testutil.Zip(testutil.File{Name: "zeros.txt", Data: make([]byte, 64<<20)})
+	gzBomb := testutil.Gzip("", make([]byte, 16<<20))
+	zipBomb := testutil.Zip(testutil.File{Name: "zeros.txt", Data: make([]byte, 16<<20)})
 	tests := []struct {
 		name   string
 		file   []byte
