@@ -63,9 +63,11 @@ func (s *session) Connect(host, family string, port uint16, addr string, m gomil
 		s.clientHost = v
 	}
 	// Postfix's cleanup(8) simulates the SMTP events of sendmail(1) and
-	// qmqpd(8) mail as a connection from localhost[127.0.0.1], port 0. A
-	// real SMTP client always has a port.
+	// qmqpd(8) mail as a connection from localhost[127.0.0.1], port 0 (seen
+	// with Postfix 3.7); a real SMTP client always has a port. {daemon_name}
+	// does not tell the two apart: it is $myhostname on both paths.
 	s.nonSMTP = family == "tcp4" && port == 0 && host == "localhost" && addr == "127.0.0.1"
+	s.srv.log.Debug("connection", "client_name", s.clientHost, "client_addr", s.clientAddr, "port", port, "non_smtp", s.nonSMTP)
 	return gomilter.RespContinue, nil
 }
 
