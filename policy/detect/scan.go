@@ -93,11 +93,12 @@ type numericSpec struct {
 }
 
 type scanner struct {
-	set  *Set
-	text string
-	dst  []Match
-	buf  [48]byte  // canonical value of the candidate being checked
-	ring [16]group // the last groups of the current digit chain
+	set   *Set
+	text  string
+	dst   []Match
+	buf   [48]byte  // canonical value of the candidate being checked
+	ring  [16]group // the last groups of the current digit chain
+	first int       // first group of the current chain that may start a value
 }
 
 // hot marks the bytes at which the scanner stops: digits, upper-case
@@ -264,6 +265,12 @@ func (sc *scanner) chain(i, j int) int {
 	g := group{start: i, end: j, uni: 1}
 	// A run after '+' is an international phone number.
 	phone := i > 0 && t[i-1] == '+'
+	// A first group joined to a preceding token of letters and digits
+	// ("a716-446655440000" in a UUID, "host1.2024") belongs to that token.
+	sc.first = 0
+	if gluedLeft(t, i) {
+		sc.first = 1
+	}
 	for {
 		ring[cnt&15] = g
 		cnt++
@@ -305,12 +312,32 @@ func (sc *scanner) chain(i, j int) int {
 	return int(g.end)
 }
 
+// gluedLeft reports whether the digit group starting at i follows '-', '.'
+// or '/' that follows a word with both letters and digits.
+func gluedLeft(t string, i int) bool {
+	if i < 2 || (t[i-1] != '-' && t[i-1] != '.' && t[i-1] != '/') {
+		return false
+	}
+	var f uint8
+	for p := i - 2; p >= 0 && i-p <= 64; p-- {
+		k := wordClass[t[p]]
+		if k == 0 {
+			break
+		}
+		f |= k
+	}
+	return f&cDigit != 0 && f&(cUpper|cLower) != 0
+}
+
 // evalGroup offers the values that end with group e of the chain (cnt
 // groups so far, e+1 is the right neighbour when e+1 < cnt).
 func (sc *scanner) evalGroup(r *[16]group, cnt, e int) {
 	s := sc.set
 	g := &r[e&15]
 	w := int(g.end - g.start)
+	if e < sc.first {
+		return
+	}
 	if w <= maxDigits {
 		if m := s.byLen[w]; m != 0 {
 			sc.numeric(m, int(g.start), int(g.end), false)
@@ -324,7 +351,7 @@ func (sc *scanner) evalGroup(r *[16]group, cnt, e int) {
 	}
 	for _, gr := range s.byLast[w] {
 		k := len(gr.widths)
-		if int(g.uni) < k {
+		if int(g.uni) < k || e-k+1 < sc.first {
 			continue
 		}
 		ok := true

@@ -88,6 +88,13 @@ func TestSeparators(t *testing.T) {
 		{"id X4111111111111111 x", nil},
 		{"id 4111111111111111X x", nil},
 		{"id 4111111111111111_2 x", nil},
+		// Digits joined to a token of letters and digits belong to it.
+		{"id 550e8400-e29b-41d4-a716-4111111111111111 x", nil},
+		{"id a716-4111111111111111 x", nil},
+		{"id v2/4111 1111 1111 1111 x", nil},
+		{"id v2/1 4111 1111 1111 1111 x", []string{"credit_card=4111 1111 1111 1111"}},
+		{"Ref-4111111111111111 x", []string{"credit_card=4111111111111111"}},
+		{"No.4111111111111111 x", []string{"credit_card=4111111111111111"}},
 		// Two separators in a row break the chain.
 		{"4111  1111  1111  1111", nil},
 		// Comma is not a group separator.
