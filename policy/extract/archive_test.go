@@ -166,3 +166,15 @@ func TestAttachmentsWithoutTextAreListed(t *testing.T) {
 		}
 	}
 }
+
+func TestOfficeMetadataAndComments(t *testing.T) {
+	core := `<?xml version="1.0"?><cp:coreProperties xmlns:cp="x" xmlns:dc="y"><dc:title>Card ` + card + `</dc:title><dc:creator>Ann</dc:creator></cp:coreProperties>`
+	comments := `<?xml version="1.0"?><comments><commentList><comment ref="A1"><text><r><t>check </t></r><r><t>` + card + `</t></r></text></comment></commentList></comments>`
+	docx := addZipMember(testutil.DOCX([]string{"body"}), testutil.File{Name: "docProps/core.xml", Data: []byte(core)})
+	xlsx := addZipMember(testutil.XLSX(testutil.Sheet{Name: "S", Rows: [][]string{{"v"}}}), testutil.File{Name: "xl/comments1.xml", Data: []byte(comments)})
+	res := run(t, testutil.NewMessage().Text("x").Attach("a.docx", "application/octet-stream", docx).Attach("b.xlsx", "application/octet-stream", xlsx).Bytes(), Limits{})
+	checkParts(t, res, []want{
+		{`attachment "a.docx" > properties`, "Card " + card + "\nAnn"},
+		{`attachment "b.xlsx" > comments`, "check " + card},
+	})
+}

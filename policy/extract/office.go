@@ -72,6 +72,17 @@ func (e *extractor) office(zr *zip.Reader, kind string, src source, size int64) 
 		d.pptx()
 	default:
 		d.odf()
+		d.metadata("meta.xml")
+		return
+	}
+	d.metadata("docProps/core.xml")
+}
+
+// metadata reads the document properties (title, subject, author,
+// keywords, description), which can carry data as well as the body.
+func (d *doc) metadata(name string) {
+	if data, ok := d.member(name); ok {
+		d.emit(join(d.src.loc, "properties"), runText(data, metaRoles, true))
 	}
 }
 
@@ -244,7 +255,9 @@ var (
 		map[string]byte{"w:p": '\n', "w:tab": '\t', "w:br": '\n', "w:cr": '\n', "w:tc": '\t', "w:tr": '\n'}, nil)
 	drawRoles = roles(map[string]bool{"a:t": true},
 		map[string]byte{"a:p": '\n', "a:br": '\n', "a:tab": '\t', "a:tc": '\t', "a:tr": '\n'}, nil)
-	odfRoles = roles(nil, map[string]byte{
+	metaRoles    = roles(nil, map[string]byte{"dc:title": '\n', "dc:subject": '\n', "dc:creator": '\n', "cp:keywords": '\n', "dc:description": '\n', "cp:lastModifiedBy": '\n', "meta:keyword": '\n', "meta:initial-creator": '\n'}, nil)
+	commentRoles = roles(map[string]bool{"t": true}, map[string]byte{"comment": '\n'}, nil)
+	odfRoles     = roles(nil, map[string]byte{
 		"text:p": '\n', "text:h": '\n', "text:tab": '\t', "text:line-break": '\n',
 		"text:s": ' ', "table:table-cell": '\t', "table:table-row": '\n',
 		"table:covered-table-cell": '\t',
@@ -293,6 +306,11 @@ func (d *doc) xlsx() {
 	for _, sh := range sheets {
 		if data, ok := d.member(sh.path); ok {
 			d.emit(join(d.src.loc, "sheet "+strconv.Quote(sh.name)), sheetText(data, shared))
+		}
+	}
+	for _, name := range d.numbered("xl/comments", ".xml") {
+		if data, ok := d.member(name); ok {
+			d.emit(join(d.src.loc, "comments"), runText(data, commentRoles, false))
 		}
 	}
 }
