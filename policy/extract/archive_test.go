@@ -178,3 +178,15 @@ func TestOfficeMetadataAndComments(t *testing.T) {
 		{`attachment "b.xlsx" > comments`, "check " + card},
 	})
 }
+
+func TestSignedMessage(t *testing.T) {
+	signed := testutil.NewMessage().Part(part(`multipart/signed; protocol="application/pkcs7-signature"; micalg=sha-256; boundary="s"`, "", testutil.Multipart("s",
+		part("text/plain", "", []byte("signed "+card)),
+		part(`application/pkcs7-signature; name="smime.p7s"`, "base64", testutil.Base64([]byte{0x30, 0x82, 0x01, 0x00, 0x06, 0x09}, 76),
+			[2]string{"Content-Disposition", `attachment; filename="smime.p7s"`})))).Bytes()
+	res := run(t, signed, Limits{})
+	checkParts(t, res, []want{{"part 1 (text/plain)", "signed " + card}})
+	if len(res.Unscannable) > 0 {
+		t.Errorf("a signature is not unscannable content; got:\n%s", dump(res))
+	}
+}

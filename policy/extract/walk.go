@@ -65,6 +65,11 @@ func (e *extractor) entityBody(h message.Header, body []byte, prefix string, pat
 	case "message/rfc822", "message/global":
 		e.message(data, loc, depth+1, false)
 		return
+	case "application/pkcs7-signature", "application/x-pkcs7-signature", "application/pgp-signature":
+		// A detached signature holds certificates and a digest, no
+		// content: list it, there is no text to read.
+		e.emit(Part{Location: loc, Kind: KindAttachment, MIMEType: mt, Filename: name, Size: int64(len(data))}, "")
+		return
 	case "application/pkcs7-mime", "application/x-pkcs7-mime":
 		if strings.EqualFold(params["smime-type"], "signed-data") {
 			e.unscannable(loc, Unsupported, "S/MIME opaque signed data", mt)
