@@ -45,7 +45,8 @@ func (r reply) upstream() *smtp.SMTPError {
 // 8BITMIME, drops DSN parameters, has no XFORWARD, keeps no raw reply
 // lines and sets no deadline while DATA streams.
 type downstream struct {
-	conn   net.Conn
+	raw    net.Conn // the TCP connection (closing it is safe from any goroutine)
+	conn   net.Conn // raw, or TLS over it
 	tp     *textproto.Conn
 	addr   string
 	ext    map[string]string
@@ -94,7 +95,7 @@ func dialDownstream(ctx context.Context, d *net.Dialer, addr, helo string, need 
 	if err != nil {
 		return nil, &hopError{Addr: addr, Err: err, Reason: "connect"}
 	}
-	ds := &downstream{conn: conn, tp: newTextConn(conn), addr: addr, to: to}
+	ds := &downstream{raw: conn, conn: conn, tp: newTextConn(conn), addr: addr, to: to}
 	fail := func(reason string, r *reply, err error) (*downstream, error) {
 		ds.close()
 		return nil, &hopError{Addr: addr, Reply: r, Err: err, Reason: reason}

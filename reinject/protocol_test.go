@@ -673,3 +673,37 @@ func TestConfigCheck(t *testing.T) {
 		t.Errorf("defaults = %+v", d)
 	}
 }
+
+// A forced shutdown in the middle of DATA delivers nothing and never
+// answers 250.
+func TestShutdownMidData(t *testing.T) {
+	mta := newFakeMTA(t, nil)
+	s, err := New(func() Evaluator { return &fakeEngine{} }, reflectCfg(mta.addr()), WithLogger(testLogger(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ln) }()
+	up := dialUp(t, ln.Addr().String())
+	up.hello()
+	up.expect("MAIL FROM:<a@example.com>", "250")
+	up.expect("RCPT TO:<b@example.com>", "250")
+	up.expect("DATA", "354")
+	up.send("Subject: x\r\n\r\nhalf a message")
+	time.Sleep(50 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := s.Shutdown(ctx); err == nil {
+		t.Fatal("Shutdown returned nil with a session open")
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("Serve: %v", err)
+	}
+	if got := up.read(); strings.HasPrefix(got, "250") {
+		t.Fatalf("upstream got %q after a shutdown mid-data", got)
+	}
+	if n := len(mta.messages()); n != 0 {
+		t.Fatalf("delivered %d, want 0", n)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -70,6 +71,10 @@ type Server struct {
 	res       *resolver
 	to        timeouts
 	sem       chan struct{}
+
+	sessMu   sync.Mutex
+	sessions map[*session]struct{}
+	conns    map[*cmdConn]struct{}
 }
 
 // New builds the hop from its [reinject] configuration (defaults applied
@@ -85,13 +90,15 @@ func New[E Evaluator](engine func() E, cfg config.Reinject, opts ...Option) (*Se
 		opt(&o)
 	}
 	s := &Server{
-		cfg:    cfg,
-		engine: func() Evaluator { return engine() },
-		log:    o.log.With("component", "reinject"),
-		pass:   passDefaults(o.pass),
-		fail:   failDefaults(o.fail),
-		res:    newResolver(cfg),
-		sem:    make(chan struct{}, cfg.MaxConnections),
+		cfg:      cfg,
+		engine:   func() Evaluator { return engine() },
+		log:      o.log.With("component", "reinject"),
+		pass:     passDefaults(o.pass),
+		fail:     failDefaults(o.fail),
+		res:      newResolver(cfg),
+		sem:      make(chan struct{}, cfg.MaxConnections),
+		sessions: map[*session]struct{}{},
+		conns:    map[*cmdConn]struct{}{},
 		to: timeouts{
 			connect: cfg.Timeouts.Connect.D(),
 			command: cfg.Timeouts.DownstreamCommand.D(),
@@ -193,12 +200,53 @@ func (s *Server) ListenAndServe() error {
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.smtp.Shutdown(ctx)
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		s.smtp.Close()
+		// go-smtp's Close does nothing once Shutdown has begun: close the
+		// connections here. A session cut mid-transaction never said 250.
+		s.sessMu.Lock()
+		for c := range s.conns {
+			c.raw.Close()
+		}
+		s.sessMu.Unlock()
+		s.waitSessions(5 * time.Second)
 	}
 	if errors.Is(err, smtp.ErrServerClosed) {
 		return nil
 	}
 	return err
+}
+
+// waitSessions waits, up to d, until no session command is running: after
+// a forced close the commands fail fast, and none runs after Shutdown.
+func (s *Server) waitSessions(d time.Duration) {
+	s.sessMu.Lock()
+	list := make([]*session, 0, len(s.sessions))
+	for ss := range s.sessions {
+		list = append(list, ss)
+	}
+	s.sessMu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		for _, ss := range list {
+			ss.mu.Lock()
+			ss.mu.Unlock() // only waiting for the running command
+		}
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(d):
+		s.log.Warn("sessions still running after shutdown", "count", len(list))
+	}
+}
+
+func (s *Server) track(ss *session, on bool) {
+	s.sessMu.Lock()
+	defer s.sessMu.Unlock()
+	if on {
+		s.sessions[ss] = struct{}{}
+	} else {
+		delete(s.sessions, ss)
+	}
 }
 
 // guardListener applies the allowlist and the connection limit, and
@@ -227,7 +275,17 @@ func (l *guardListener) Accept() (net.Conn, error) {
 			go refuse(c, "421 4.7.0 Too many connections, try again later")
 			continue
 		}
-		return newCmdConn(c, s, func() { <-s.sem }), nil
+		var cc *cmdConn
+		cc = newCmdConn(c, s, func() {
+			s.sessMu.Lock()
+			delete(s.conns, cc)
+			s.sessMu.Unlock()
+			<-s.sem
+		})
+		s.sessMu.Lock()
+		s.conns[cc] = struct{}{}
+		s.sessMu.Unlock()
+		return cc, nil
 	}
 }
 

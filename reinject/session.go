@@ -11,6 +11,8 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-smtp"
@@ -27,7 +29,9 @@ func (b backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
 	if !ok {
 		return nil, errors.New("reinject: connection not accepted by the hop")
 	}
-	return &session{s: b.s, conn: c, cc: cc, st: cc.st, id: newSessionID()}, nil
+	ss := &session{s: b.s, conn: c, cc: cc, st: cc.st, id: newSessionID()}
+	b.s.track(ss, true)
+	return ss, nil
 }
 
 func newSessionID() string {
@@ -46,6 +50,12 @@ type session struct {
 	cc   *cmdConn
 	st   *connState
 	id   string
+
+	// mu is held by every command; Logout, which go-smtp may call from
+	// another goroutine when the server closes, only aborts the
+	// downstream (live) when a command is running.
+	mu   sync.Mutex
+	live atomic.Pointer[downstream]
 
 	eng        Evaluator // loaded once per transaction, at MAIL
 	down       *downstream
@@ -79,6 +89,8 @@ var (
 )
 
 func (ss *session) Mail(from string, opts *smtp.MailOptions) error {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
 	ss.st.mu.Lock()
 	line := ss.st.lastLine
 	xfwd := append([]xattr(nil), ss.st.xforward...)
@@ -100,6 +112,9 @@ func (ss *session) Mail(from string, opts *smtp.MailOptions) error {
 		}
 	}
 	ds, err := ss.s.connect(context.Background(), upTLS, ss.id)
+	if ds != nil {
+		ss.live.Store(ds)
+	}
 	if err != nil {
 		var he *hopError
 		if upTLS && !ss.s.cfg.TLS.DowngradeAllowed && errors.As(err, &he) && errors.Is(err, errNoTLS) {
@@ -139,6 +154,8 @@ func (ss *session) Mail(from string, opts *smtp.MailOptions) error {
 }
 
 func (ss *session) Rcpt(to string, opts *smtp.RcptOptions) error {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
 	if ss.down == nil {
 		return errHopFailed
 	}
@@ -196,10 +213,24 @@ func (ss *session) early(env policy.Envelope, v action.Verdict) *smtp.SMTPError 
 	return rep
 }
 
-func (ss *session) Reset() { ss.endTx() }
+func (ss *session) Reset() {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	ss.endTx()
+}
 
 func (ss *session) Logout() error {
+	if !ss.mu.TryLock() {
+		// A command is running (the server is closing): cut the downstream
+		// connection, so that no final dot is sent after the upstream left.
+		if d := ss.live.Load(); d != nil {
+			d.raw.Close()
+		}
+		return nil
+	}
+	defer ss.mu.Unlock()
 	ss.endTx()
+	ss.s.track(ss, false)
 	return nil
 }
 
@@ -210,6 +241,7 @@ func (ss *session) endTx() {
 		ss.down.abort()
 		ss.down = nil
 	}
+	ss.live.Store(nil)
 	ss.from, ss.fromPath, ss.mailParams, ss.rcpts, ss.xfwd, ss.sizeHint = "", "", nil, nil, nil, 0
 	ss.eng = nil
 	ss.st.mu.Lock()
@@ -252,6 +284,8 @@ func (ss *session) envelope() policy.Envelope {
 // go-smtp's reader r, which is handed an empty message once the real one
 // has been read to its end.
 func (ss *session) Data(_ io.Reader) error {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
 	start := time.Now()
 	b := ss.cc.body()
 	defer b.drain()
