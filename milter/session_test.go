@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -634,4 +635,81 @@ func waitFor(t testing.TB, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+func TestWithoutLeadingSpaceOption(t *testing.T) {
+	// An MTA that does not offer SMFIP_HDR_LEADSPC swallows the space after
+	// the colon and adds it back to headers the milter adds.
+	eng := &fakeEngine{verdict: action.Verdict{Action: action.Modify, SubjectPrefix: "[DLP]"}}
+	_, addr := startServer(t, eng)
+	m := simpleMessage()
+	m.headers = [][2]string{{"From", "a@example.com"}, {"Subject", "Payroll"}}
+	r, err := m.trySendWith(addr, gomilter.WithProtocols(wantProtocol&^gomilter.OptHeaderLeadingSpace))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`ChangeHeader 1 "Subject" "[DLP] Payroll"`, `AddHeader "X-Filter-Loop" "Reflected"`}
+	if got := modStrings(r.mods); !equalStrings(got, want) {
+		t.Errorf("modifications = %q, want %q", got, want)
+	}
+	if _, got, _ := eng.snapshot(); !strings.HasPrefix(string(got), "From: a@example.com\r\nSubject: Payroll\r\n\r\n") {
+		t.Errorf("engine read %q", got)
+	}
+}
+
+func TestMaxMessageBytesGuardAtLimit(t *testing.T) {
+	// The guard against a silent pass: at the limit the verdict stands, one
+	// byte past it a pass without an unscannable finding is an error.
+	m := simpleMessage()
+	size := int64(len(m.wire()))
+	for _, tt := range []struct {
+		limit int64
+		want  uint16 // 0: accepted
+	}{
+		{size, 0},
+		{size - 1, 451},
+	} {
+		lim := extract.DefaultLimits()
+		lim.MaxMessageBytes = tt.limit
+		_, addr := startServer(t, &fakeEngine{limits: lim})
+		r := m.send(t, addr)
+		if tt.want == 0 && r.end.Type != gomilter.ActionAccept || tt.want != 0 && r.end.SMTPCode != tt.want {
+			t.Errorf("message of %d bytes, limit %d: %v, want %d", size, tt.limit, r.end, tt.want)
+		}
+	}
+}
+
+func TestShutdown(t *testing.T) {
+	s := newServer(func() engine { return &fakeEngine{} }, WithLogger(testLogger(t, nil)))
+	ln, err := Listen("inet:127.0.0.1:0", 0, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ln) }()
+	// A session the MTA keeps open.
+	held, err := gomilter.NewClient("tcp", ln.Addr().String()).Session(gomilter.NewMacroBag())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	held.Conn("h", gomilter.FamilyInet, 1, "192.0.2.1")
+	waitFor(t, func() bool { return s.Sessions() == 1 })
+
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if err := s.Shutdown(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Shutdown with an open session = %v, want deadline exceeded", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("Shutdown took %v", d)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("Serve after Shutdown = %v, want nil", err)
+	}
+	if _, err := net.Dial("tcp", ln.Addr().String()); err == nil {
+		t.Errorf("listener still accepts after Shutdown")
+	}
+	waitFor(t, func() bool { return s.Sessions() == 0 })
 }
