@@ -150,3 +150,32 @@ func TestIndexFoldASCII(t *testing.T) {
 		}
 	}
 }
+
+// TestAutomatonAllBytes covers pattern sets with more distinct bytes than
+// byte classes, which use one class per byte value.
+func TestAutomatonAllBytes(t *testing.T) {
+	var pats []string
+	for b := range 256 {
+		pats = append(pats, string([]byte{byte(b), 'z'}))
+	}
+	pats = append(pats, "abc")
+	for _, fold := range []bool{false, true} {
+		a := newAutomaton(pats, fold)
+		if want := 256; !fold && a.nclass != want { // folded, the 26 capitals share classes
+			t.Fatalf("nclass = %d, want %d", a.nclass, want)
+		}
+		text := "\xffz ABC abc \x00z"
+		var got []int
+		a.hits(text, 0, len(text), 0, func(p, end int) bool {
+			got = append(got, end-a.lens[p])
+			return true
+		})
+		want := []int{0, 7, 11}
+		if fold {
+			want = []int{0, 3, 7, 11}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("fold=%v: hits at %v, want %v", fold, got, want)
+		}
+	}
+}
