@@ -25,6 +25,7 @@ func TestKeywords(t *testing.T) {
 		{"non-ASCII upper", []string{"sécurité"}, KeywordOptions{}, "SÉCURITÉ", []string{"SÉCURITÉ"}},
 		{"whole word non-ASCII", []string{"geheim"}, KeywordOptions{WholeWord: true}, "ügeheim geheimö geheim", []string{"geheim"}},
 		{"none", []string{"alpha", "beta"}, KeywordOptions{}, "gamma delta", nil},
+		{"trimmed", []string{" alpha\r", "beta\t"}, KeywordOptions{WholeWord: true}, "alpha, beta", []string{"alpha", "beta"}},
 		{"whole word punctuation", []string{"#secret", "key="}, KeywordOptions{WholeWord: true}, "x#secret key=abc", []string{"#secret", "key="}},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -25,8 +25,9 @@ type Keywords struct {
 	o     KeywordOptions
 }
 
-// NewKeywords returns a detector named name that matches words. Empty
-// words are an error; duplicates are ignored.
+// NewKeywords returns a detector named name that matches words. Leading
+// and trailing white space of each word is removed (dictionary files with
+// CRLF line ends); an empty word is an error; duplicates are ignored.
 func NewKeywords(name string, words []string, o KeywordOptions) (Detector, error) {
 	if name == "" {
 		return nil, errors.New("detect: keyword detector without a name")
@@ -55,7 +56,8 @@ func NewKeywords(name string, words []string, o KeywordOptions) (Detector, error
 		k.canon = append(k.canon, canon)
 	}
 	for n, w := range words {
-		if strings.TrimSpace(w) == "" {
+		w = strings.TrimSpace(w)
+		if w == "" {
 			return nil, fmt.Errorf("detect: keyword detector %s: word %d is empty", name, n+1)
 		}
 		if !utf8.ValidString(w) {
