@@ -142,7 +142,8 @@ func FuzzKeywords(f *testing.F) {
 	f.Add("ab", "aaabababab", true)
 	f.Add("é", "ÉéE", false)
 	f.Fuzz(func(t *testing.T, word, text string, caseSensitive bool) {
-		if strings.TrimSpace(word) == "" || !utf8.ValidString(word) || len(word) > 20 || len(text) > 2000 {
+		word = strings.TrimSpace(word)
+		if word == "" || !utf8.ValidString(word) || len(word) > 20 || len(text) > 2000 {
 			return
 		}
 		d, err := NewKeywords("kw", []string{word}, KeywordOptions{CaseSensitive: caseSensitive})
