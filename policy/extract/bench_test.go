@@ -242,3 +242,12 @@ func reportCPU(b *testing.B, size int, cpu0 time.Duration) {
 		b.ReportMetric(float64(size)*float64(b.N)/cpu.Seconds()/1e6, "cpuMB/s")
 	}
 }
+
+func BenchmarkNormalizeCyrillic(b *testing.B) {
+	s := strings.Repeat("Номер счёта клиента указан в приложенном документе, оплата до пятницы. ", 15000)
+	b.SetBytes(int64(len(s)))
+	defer reportCPU(b, len(s), cpuTime())
+	for b.Loop() {
+		Normalize(s)
+	}
+}

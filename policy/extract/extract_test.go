@@ -12,6 +12,7 @@ import (
 	"golang.org/x/text/encoding/japanese"
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/unicode/norm"
 )
 
 // run extracts msg with lim and fails the test on an error.
@@ -328,5 +329,20 @@ func (failingReader) Read([]byte) (int, error) { return 0, errors.New("disk on f
 func TestReadErrorIsError(t *testing.T) {
 	if _, err := Extract(context.Background(), failingReader{}, Limits{}); err == nil {
 		t.Error("Extract(failing reader) error = nil, want the read error")
+	}
+}
+
+func TestNFKCInert(t *testing.T) {
+	for r := rune(0x80); r <= 0xFFFF; r++ {
+		if !nfkcInert(r) {
+			continue
+		}
+		s := string(r)
+		p := norm.NFKC.PropertiesString(s)
+		// Normal alone, and never combining with what precedes it: a
+		// string of such runes is its own NFKC form.
+		if !norm.NFKC.IsNormalString(s) || !p.BoundaryBefore() || p.CCC() != 0 {
+			t.Errorf("nfkcInert(%U) = true, but NFKC may change or combine it", r)
+		}
 	}
 }

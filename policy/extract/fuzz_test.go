@@ -5,9 +5,11 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/maildlp/maildlp/internal/testutil"
+	"golang.org/x/text/unicode/norm"
 )
 
 // fuzzLimits keep fuzz iterations small and fast.
@@ -147,6 +149,7 @@ func FuzzNormalize(f *testing.F) {
 	f.Add("４１１１\u200b 1111\u00a0")
 	f.Add("plain")
 	f.Add("bad \xff\xfe")
+	f.Add("Номер счёта 4111 Ά日本語한국어\u0301 カ\u3099 À")
 	f.Fuzz(func(t *testing.T, s string) {
 		n := Normalize(s)
 		if !utf8.ValidString(n) {
@@ -154,6 +157,21 @@ func FuzzNormalize(f *testing.F) {
 		}
 		if Normalize(n) != n {
 			t.Fatalf("Normalize is not idempotent on %q: %q then %q", s, n, Normalize(n))
+		}
+		// The same as the plain definition, fast paths included.
+		ref := norm.NFKC.String(strings.Map(func(r rune) rune {
+			switch {
+			case r == 0x2028 || r == 0x2029:
+				return '\n'
+			case unicode.Is(unicode.Cf, r):
+				return -1
+			case unicode.Is(unicode.Zs, r):
+				return ' '
+			}
+			return r
+		}, strings.ToValidUTF8(s, "\uFFFD")))
+		if n != ref {
+			t.Fatalf("Normalize(%q) = %q, want %q", s, n, ref)
 		}
 	})
 }

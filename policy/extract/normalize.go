@@ -23,7 +23,8 @@ func Normalize(s string) string {
 	}
 	var b strings.Builder
 	changed := false
-	last := 0 // start of the bytes not yet copied
+	inert := true // every rune is one NFKC leaves alone
+	last := 0     // start of the bytes not yet copied
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
@@ -31,6 +32,13 @@ func Normalize(s string) string {
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
+		if plainRune(r) {
+			if inert && !nfkcInert(r) {
+				inert = false
+			}
+			i += size
+			continue
+		}
 		var repl rune = -2 // keep
 		switch {
 		case r == 0x2028 || r == 0x2029:
@@ -39,6 +47,8 @@ func Normalize(s string) string {
 			repl = -1
 		case unicode.Is(unicode.Zs, r):
 			repl = ' '
+		case !nfkcInert(r):
+			inert = false
 		}
 		if repl != -2 {
 			if !changed {
@@ -56,6 +66,9 @@ func Normalize(s string) string {
 	if changed {
 		b.WriteString(s[last:])
 		s = b.String()
+	}
+	if inert {
+		return s // NFKC would return it unchanged, at some cost
 	}
 	return norm.NFKC.String(s)
 }
@@ -75,4 +88,39 @@ func isASCIIString(s string) bool {
 		}
 	}
 	return true
+}
+
+// plainRune reports runes in ranges without format characters or space
+// separators (Latin, Greek, Cyrillic, Hebrew, CJK, Hangul), to skip the
+// table lookups for most text.
+func plainRune(r rune) bool {
+	switch {
+	case r < 0x0600:
+		return r != 0x00A0 && r != 0x00AD
+	case r >= 0x3040 && r < 0xFE00:
+		return true
+	}
+	return false
+}
+
+// nfkcInert reports runes that NFKC leaves unchanged and that never
+// combine with their neighbours: letters of the common alphabets and
+// ideographs. A text made only of these and ASCII needs no NFKC pass.
+// TestNFKCInert checks the ranges against golang.org/x/text.
+func nfkcInert(r rune) bool {
+	switch {
+	case r >= 0x00C0 && r <= 0x00FF, // Latin-1 letters
+		r >= 0x0388 && r <= 0x03CE, // Greek
+		r >= 0x0400 && r <= 0x045F, // Cyrillic
+		r >= 0x05D0 && r <= 0x05EA, // Hebrew
+		r >= 0x0621 && r <= 0x064A, // Arabic letters
+		r >= 0x3041 && r <= 0x3096, // Hiragana
+		r >= 0x30A1 && r <= 0x30FA, // Katakana
+		r >= 0x4E00 && r <= 0x9FFF, // CJK ideographs
+		r >= 0xAC00 && r <= 0xD7A3: // Hangul syllables
+		return true
+	case r == 0x2013, r == 0x2014, r == 0x2018, r == 0x2019, r == 0x201C, r == 0x201D, r == 0x2022, r == 0x20AC:
+		return true
+	}
+	return false
 }
