@@ -17,7 +17,7 @@ var dniInfo = Info{
 	},
 	TestValues: []string{"54362315K", "12345678Z"},
 	Evidence:   "****15K (last 3 characters)",
-	Separators: "unseparated, or the letter after a single '-' or space",
+	Separators: "unseparated, or the letter after a single '-' or space, the number also as 12.345.678",
 }
 
 var dniTestSet = toSet(dniInfo.TestValues)
@@ -46,15 +46,21 @@ func (sc *scanner) dni(i, j int) int {
 	return j
 }
 
-// dniSeparated checks 8 digits at text[i:j] followed by '-' or ' ' and a
-// single upper-case letter.
+// dniSeparated checks the 8 digits of text[i:j] (unseparated, or written
+// 12.345.678) followed by '-' or ' ' and a single upper-case letter.
 func (sc *scanner) dniSeparated(i, j int) {
 	t := sc.text
 	if j+2 > len(t) || (t[j] != '-' && t[j] != ' ') || !isUpper(t[j+1]) || !boundedAfter(t, j+2) {
 		return
 	}
-	v := append(append(sc.buf[:0], t[i:j]...), t[j+1])
-	if !validDNI(v) {
+	v := sc.buf[:0]
+	for p := i; p < j; p++ {
+		if isDigit(t[p]) {
+			v = append(v, t[p])
+		}
+	}
+	v = append(v, t[j+1])
+	if len(v) != 9 || !validDNI(v) {
 		return
 	}
 	sc.emit(idESDNI, i, j+2, Medium, dniTestSet[string(v)], maskDigits(v, 3), keyOf(idESDNI, v))

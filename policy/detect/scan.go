@@ -342,8 +342,15 @@ func (sc *scanner) evalGroup(r *[16]group, cnt, e int) {
 		if m := s.byLen[w]; m != 0 {
 			sc.numeric(m, int(g.start), int(g.end), false)
 		}
-		if w == 8 && e == cnt-1 && s.ids.has(idESDNI) {
-			sc.dniSeparated(int(g.start), int(g.end))
+		if e == cnt-1 && s.ids.has(idESDNI) {
+			if w == 8 {
+				sc.dniSeparated(int(g.start), int(g.end))
+			} else if w == 3 && g.sep == sepDot && g.uni >= 3 && e-2 >= sc.first {
+				// 12.345.678-Z
+				if a, b := &r[(e-1)&15], &r[(e-2)&15]; a.end-a.start == 3 && b.end-b.start == 2 && (g.uni == 3 || r[(e-3)&15].end-r[(e-3)&15].start != 2) {
+					sc.dniSeparated(b.start, int(g.end))
+				}
+			}
 		}
 	}
 	if w > maxGroup || g.uni < 2 {

@@ -151,6 +151,10 @@ func TestValidators(t *testing.T) {
 			{value: "87654321X", ok: true},
 			{value: "87654321-X", ok: true},
 			{value: "87654321 X", ok: true},
+			{value: "87.654.321-X", ok: true},
+			{value: "87.654.321 X", ok: true},
+			{value: "87.654.321-Y"},
+			{value: "12.87.654.321-X"}, // part of a longer number written the same way
 			{value: "54362315L"},
 			{value: "00000000T"},
 		},
