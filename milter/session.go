@@ -46,8 +46,9 @@ type message struct {
 	scan      *scan
 	scanStart time.Time
 
-	subjects int    // Subject fields seen
-	subject  string // value of the first Subject field, as received
+	subjects    int    // Subject fields seen
+	subject     string // value of the first Subject field, as received
+	passHeaders int    // pass header fields the message arrived with
 }
 
 var _ gomilter.Milter = (*session)(nil)
@@ -151,6 +152,9 @@ func (s *session) Header(name, value string, m gomilter.Modifier) (*gomilter.Res
 		if msg.subjects == 1 {
 			msg.subject = value
 		}
+	}
+	if ph := s.srv.o.passHeader; ph.enabled && strings.EqualFold(name, ph.name) {
+		msg.passHeaders++
 	}
 	sc.writeString(name)
 	if s.leadSpace {

@@ -713,3 +713,14 @@ func TestShutdown(t *testing.T) {
 	}
 	waitFor(t, func() bool { return s.Sessions() == 0 })
 }
+
+func TestIncomingPassHeaderReplaced(t *testing.T) {
+	_, addr := startServer(t, &fakeEngine{})
+	m := simpleMessage()
+	m.headers = append(m.headers, [2]string{"X-Filter-Loop", " Reflected"}, [2]string{"x-filter-loop", " forged"})
+	r := m.send(t, addr)
+	want := []string{`ChangeHeader 2 "X-Filter-Loop" ""`, `ChangeHeader 1 "X-Filter-Loop" ""`, `AddHeader "X-Filter-Loop" " Reflected"`}
+	if got := modStrings(r.mods); !equalStrings(got, want) {
+		t.Errorf("modifications = %q, want %q", got, want)
+	}
+}

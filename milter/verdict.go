@@ -95,6 +95,12 @@ func (s *session) applyVerdict(m gomilter.Modifier, msg *message, v action.Verdi
 		edits = append(edits, edit{kind: editAddHeader, name: h.Name, value: h.Value})
 	}
 	if ph := s.srv.o.passHeader; ph.enabled {
+		// A pass header the message arrived with was not written by us (a
+		// sender can forge one to route around inspection): delete it, last
+		// first so that the indexes stay valid, and add ours.
+		for i := msg.passHeaders; i >= 1; i-- {
+			edits = append(edits, edit{kind: editChangeHeader, index: i, name: ph.name, value: ""})
+		}
 		edits = append(edits, edit{kind: editAddHeader, name: ph.name, value: ph.value})
 	}
 	// Check every edit against what the MTA granted before sending any:
