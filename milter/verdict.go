@@ -98,7 +98,8 @@ func (s *session) applyVerdict(m gomilter.Modifier, msg *message, v action.Verdi
 		// A pass header the message arrived with was not written by us (a
 		// sender can forge one to route around inspection): delete it, last
 		// first so that the indexes stay valid, and add ours.
-		for i := msg.passHeaders; i >= 1; i-- {
+		// (An MTA that does not allow header changes keeps them.)
+		for i := msg.passHeaders; i >= 1 && s.actions&gomilter.OptChangeHeader != 0; i-- {
 			edits = append(edits, edit{kind: editChangeHeader, index: i, name: ph.name, value: ""})
 		}
 		edits = append(edits, edit{kind: editAddHeader, name: ph.name, value: ph.value})
