@@ -101,7 +101,7 @@ func (m Milter) Mode() (uint32, error) {
 }
 
 // Check reports the invalid values of the section (without file positions;
-// the caller adds them). Listen addresses are parsed by the milter package.
+// the caller adds them).
 func (m Milter) Check() []error {
 	var errs []error
 	if _, err := m.Mode(); err != nil {
