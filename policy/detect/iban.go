@@ -14,7 +14,7 @@ var ibanInfo = Info{
 	Validator:   "ISO 13616: registered country code and its length from the SWIFT IBAN registry, BBAN of letters and digits, MOD 97-10 check digits (remainder 1)",
 	Confidence:  "medium alone; high with a bank keyword within the proximity window",
 	Keywords: []string{
-		"IBAN", "IBANs", "account", "account number", "bank", "bank details", "wire", "transfer", "SEPA", "BIC", "SWIFT", "beneficiary", "payee",
+		"IBAN", "account", "account number", "bank", "banking", "bank details", "wire", "transfer", "SEPA", "BIC", "SWIFT", "beneficiary", "payee",
 		"Konto", "Kontonummer", "Bankverbindung", "Überweisung", "Empfänger",
 		"compte", "numéro de compte", "RIB", "coordonnées bancaires", "virement", "bénéficiaire",
 		"cuenta", "número de cuenta", "transferencia", "conto", "conto corrente", "bonifico",

@@ -267,15 +267,18 @@ func isASCII(s string) bool {
 func byStart(a, b Match) int { return a.Start - b.Start }
 
 // keywordBounded reports whether the keyword at text[start:end] begins a
-// word (no letter or digit before it) and, when whole is set, also ends one.
-// A keyword that begins (ends) with punctuation, such as "key=", needs no
-// boundary on that side.
+// word (no letter or digit before it) and, when whole is set, also ends one
+// (an English plural s is allowed: "cards", "SSNs"). A keyword that begins
+// (ends) with punctuation, such as "key=", needs no boundary on that side.
 func keywordBounded(text string, start, end int, whole bool) bool {
 	if start > 0 && isAlnum(text[start]) {
 		r, _ := utf8.DecodeLastRuneInString(text[:start])
 		if isWordRune(r) {
 			return false
 		}
+	}
+	if whole && end < len(text) && (text[end] == 's' || text[end] == 'S') && isAlnum(text[end-1]) {
+		end++
 	}
 	if whole && end < len(text) && isAlnum(text[end-1]) {
 		r, _ := utf8.DecodeRuneInString(text[end:])

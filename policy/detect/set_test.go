@@ -137,6 +137,8 @@ func TestProximity(t *testing.T) {
 		{"Spanish", 0, "Tarjeta " + visa, High},
 		{"CVV", 0, visa + " CVV 123", High},
 		{"inside another word", 0, "discard " + visa, Medium},
+		{"plural", 0, "cards: " + visa, High},
+		{"longer word", 0, "cardigan " + visa, Medium},
 		{"within 300", 0, "card " + pad(290) + visa, High},
 		{"beyond 300", 0, "card " + pad(310) + visa, Medium},
 		{"after, beyond 300", 0, visa + " " + pad(310) + " card", Medium},

@@ -13,7 +13,7 @@ var itinInfo = Info{
 	Validator:   "IRS ranges: first digit 9, group (digits 4-5) 50-65, 70-88, 90-92 or 94-99; no check digit",
 	Confidence:  "medium when written 3-2-4 with separators, low unseparated; high with a keyword within the proximity window",
 	Keywords: []string{
-		"ITIN", "ITINs", "individual taxpayer", "taxpayer identification", "tax id", "TIN", "W-7", "IRS", "1040",
+		"ITIN", "individual taxpayer", "taxpayer identification", "tax id", "TIN", "W-7", "IRS", "1040",
 	},
 	Evidence:   "****456 (last 3 digits)",
 	Separators: "unseparated, or 3-2-4 with one consistent separator",

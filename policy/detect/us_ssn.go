@@ -14,7 +14,7 @@ var ssnInfo = Info{
 	Validator:   "SSA rules: area not 000, 666 or 900-999; group not 00; serial not 0000; not one repeated digit",
 	Confidence:  "medium when written 3-2-4 with separators, low unseparated; high with a keyword within the proximity window",
 	Keywords: []string{
-		"SSN", "SSNs", "SSN#", "social security", "social security number", "social security no", "soc sec", "SS#", "SSA",
+		"SSN", "SSN#", "social security", "social security number", "social security no", "soc sec", "SS#", "SSA",
 		"taxpayer", "tax id", "TIN", "date of birth", "DOB", "W-2", "W-4", "I-9", "1099",
 		"número de seguro social", "seguro social",
 	},
