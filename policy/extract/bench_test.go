@@ -251,3 +251,17 @@ func BenchmarkNormalizeCyrillic(b *testing.B) {
 		Normalize(s)
 	}
 }
+
+func BenchmarkDecodeBase64(b *testing.B) {
+	data := make([]byte, 1<<20)
+	r := rand.New(rand.NewPCG(5, 6))
+	for i := range data {
+		data[i] = byte(r.Uint32())
+	}
+	enc := testutil.Base64(data, 76)
+	b.SetBytes(int64(len(enc)))
+	defer reportCPU(b, len(enc), cpuTime())
+	for b.Loop() {
+		decodeBase64(enc)
+	}
+}

@@ -2,6 +2,7 @@ package extract
 
 import (
 	"bytes"
+	"encoding/base64"
 	"strings"
 	"unicode/utf8"
 
@@ -42,6 +43,41 @@ var b64 = func() (t [256]byte) {
 // (line breaks of any length, spaces, junk). Padding ends a group, so that
 // concatenated encoded chunks decode too.
 func decodeBase64(in []byte) []byte {
+	if out, ok := decodeBase64Lines(in); ok {
+		return out
+	}
+	return decodeBase64Tolerant(in)
+}
+
+// decodeBase64Lines is the fast path for well-formed bodies: line breaks
+// are dropped and the rest decoded by encoding/base64 in large blocks.
+func decodeBase64Lines(in []byte) ([]byte, bool) {
+	clean := make([]byte, 0, len(in))
+	for len(in) > 0 {
+		i := bytes.IndexByte(in, '\n')
+		if i < 0 {
+			clean = append(clean, in...)
+			break
+		}
+		line := in[:i]
+		if n := len(line); n > 0 && line[n-1] == '\r' {
+			line = line[:n-1]
+		}
+		clean = append(clean, line...)
+		in = in[i+1:]
+	}
+	out := make([]byte, base64.StdEncoding.DecodedLen(len(clean)))
+	n, err := base64.StdEncoding.Decode(out, clean)
+	if err != nil {
+		return nil, false
+	}
+	return out[:n], true
+}
+
+// decodeBase64Tolerant decodes base64 ignoring every byte outside the
+// alphabet (line breaks of any length, spaces, junk). Padding ends a
+// group, so that concatenated encoded chunks decode too.
+func decodeBase64Tolerant(in []byte) []byte {
 	out := make([]byte, 0, len(in)*3/4+3)
 	var acc uint32
 	n := 0
