@@ -218,11 +218,26 @@ func (s *Set) raise(text string, ms []Match) {
 			})
 			scanned = hi
 		}
-		for _, h := range hits {
-			if h.ids.has(i) && h.start >= lo && h.end <= hi && near(text, h, m, w, ascii) {
-				m.Confidence = High
-				break
+		// The nearest keyword on each side decides; at most two character
+		// counts per match.
+		before, after := -1, -1
+		for k, h := range hits {
+			if !h.ids.has(i) || h.start < lo || h.end > hi {
+				continue
 			}
+			switch {
+			case h.end <= m.Start:
+				if before < 0 || h.start > hits[before].start {
+					before = k
+				}
+			case h.start >= m.End:
+				if after < 0 || h.end < hits[after].end {
+					after = k
+				}
+			}
+		}
+		if before >= 0 && near(text, hits[before], m, w, ascii) || after >= 0 && near(text, hits[after], m, w, ascii) {
+			m.Confidence = High
 		}
 	}
 }
