@@ -142,3 +142,11 @@ func TestPDFManyObjectsIsLinear(t *testing.T) {
 	}
 	checkParts(t, res, []want{{`attachment "many.pdf"`, "tail " + card}})
 }
+
+func TestParsePDFNumber(t *testing.T) {
+	for in, want := range map[string]float64{"0": 0, "-14": -14, "12.5": 12.5, ".5": 0.5, "-.25": -0.25, "+3": 3, "-600": -600, "1.2.3": 1.2, "": 0} {
+		if got := parsePDFNumber([]byte(in)); got != want {
+			t.Errorf("parsePDFNumber(%q) = %v, want %v", in, got, want)
+		}
+	}
+}

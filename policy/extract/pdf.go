@@ -6,7 +6,6 @@ import (
 	"compress/zlib"
 	"io"
 	"regexp"
-	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -296,7 +295,7 @@ func pdfContentText(out, content []byte, fonts map[string]*pdfCMap, fallback *pd
 		case pdfEOF:
 			return out
 		case pdfNumber:
-			v, _ := strconv.ParseFloat(string(t), 64)
+			v := parsePDFNumber(t)
 			if inArray {
 				arr = append(arr, item{num: v})
 				continue
@@ -544,4 +543,36 @@ func (l *pdfLexer) hex() []byte {
 	}
 	l.buf = out
 	return out[start:len(out):len(out)]
+}
+
+// parsePDFNumber parses a PDF number ([+-]digits[.digits], no exponent).
+func parsePDFNumber(t []byte) float64 {
+	neg := false
+	i := 0
+	if i < len(t) && (t[i] == '+' || t[i] == '-') {
+		neg = t[i] == '-'
+		i++
+	}
+	var v, scale float64 = 0, 0
+	for ; i < len(t); i++ {
+		c := t[i]
+		switch {
+		case c >= '0' && c <= '9':
+			v = v*10 + float64(c-'0')
+			if scale > 0 {
+				scale *= 10
+			}
+		case c == '.' && scale == 0:
+			scale = 1
+		default:
+			i = len(t)
+		}
+	}
+	if scale > 1 {
+		v /= scale
+	}
+	if neg {
+		v = -v
+	}
+	return v
 }
