@@ -12,6 +12,7 @@ import (
 	"mime/quotedprintable"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -46,9 +47,13 @@ func NewMessage() *MessageBuilder {
 			{"Date", time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC).Format(time.RFC1123Z)},
 			{"Message-ID", "<test-1@example.com>"},
 		},
-		Boundary: "=_boundary_0001",
+		Boundary: fmt.Sprintf("=_boundary_%04d", boundaries.Add(1)),
 	}
 }
+
+// boundaries numbers the builders' boundaries, so that a message nested
+// in another never shares its boundary.
+var boundaries atomic.Int64
 
 // Header sets a top-level header field, replacing one of the same name.
 func (b *MessageBuilder) Header(k, v string) *MessageBuilder {

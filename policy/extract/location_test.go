@@ -1,0 +1,59 @@
+package extract
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/maildlp/maildlp/internal/testutil"
+)
+
+// TestLocations pins the location of every part of a message using most
+// features at once: the names policies and incidents show.
+func TestLocations(t *testing.T) {
+	forwarded := testutil.NewMessage().Header("Subject", "fwd").Text("inner").
+		Attach("scan.pdf", "application/pdf", testutil.PDF("pdf text")).Entity()
+	msg := testutil.NewMessage().
+		Header("Subject", "=?UTF-8?Q?Gr=C3=BC=C3=9Fe?=").
+		Header("Cc", "Carol <carol@example.org>").
+		Part(part(`multipart/alternative; boundary="alt"`, "", testutil.Multipart("alt",
+			part("text/plain; charset=utf-8", "", []byte("plain")),
+			part("text/html; charset=utf-8", "", []byte("<p>html</p>"))))).
+		Attach("a.zip", "application/zip", testutil.Zip(
+			testutil.File{Name: "b/c.docx", Data: testutil.DOCX([]string{"doc"})},
+			testutil.File{Name: "nested.zip", Data: testutil.Zip(testutil.File{Name: "d.csv", Data: []byte("x,y")})},
+		)).
+		Attach("q3.xlsx", "application/octet-stream", testutil.XLSX(
+			testutil.Sheet{Name: "Summary", Rows: [][]string{{"s"}}},
+			testutil.Sheet{Name: "Payroll", Rows: [][]string{{"p"}}})).
+		Part(forwarded).
+		Bytes()
+	res := run(t, msg, Limits{})
+	var got []string
+	for _, p := range res.Parts {
+		got = append(got, p.Location)
+	}
+	want := []string{
+		"header:From",
+		"header:To",
+		"header:Subject",
+		"header:Cc",
+		"part 1.1 (text/plain)",
+		"part 1.2 (text/html)",
+		`attachment "a.zip" > "b/c.docx"`,
+		`attachment "a.zip" > "nested.zip" > "d.csv"`,
+		`attachment "q3.xlsx" > sheet "Summary"`,
+		`attachment "q3.xlsx" > sheet "Payroll"`,
+		"part 4 (message/rfc822) > header:From",
+		"part 4 (message/rfc822) > header:To",
+		"part 4 (message/rfc822) > header:Subject",
+		"part 4 (message/rfc822) > part 1 (text/plain)",
+		`part 4 (message/rfc822) > attachment "scan.pdf"`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("locations:\n got %s\nwant %s", strings.Join(got, "\n     "), strings.Join(want, "\n     "))
+	}
+	if len(res.Unscannable) > 0 {
+		t.Errorf("unexpected unscannable:\n%s", dump(res))
+	}
+}
