@@ -214,3 +214,32 @@ func FuzzRegex(f *testing.F) {
 		}
 	})
 }
+
+// FuzzIndexFold compares the case-insensitive literal search with a naive
+// one, over every occurrence.
+func FuzzIndexFold(f *testing.F) {
+	f.Add("xx PROJECT project Project", "project")
+	f.Add("aaaaJjj", "aj")
+	f.Add("12-ab 12-AB", "12-ab")
+	f.Fuzz(func(t *testing.T, text, lit string) {
+		lit = string(foldASCII([]byte(lit)))
+		if lit == "" || !isASCII(lit) || len(text) > 1000 {
+			return
+		}
+		low := string(foldASCII([]byte(text)))
+		ff := newFoldFinder(text, lit)
+		for i := 0; i <= len(text); i++ {
+			want := strings.Index(low[i:], lit)
+			if want >= 0 {
+				want += i
+			}
+			if got := ff.next(i); got != want {
+				t.Fatalf("next(%d) in %q for %q = %d, want %d", i, text, lit, got, want)
+			}
+			if want < 0 {
+				break
+			}
+			i = want
+		}
+	})
+}

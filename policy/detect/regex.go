@@ -238,16 +238,32 @@ func indexFoldASCII(text, lit string) int {
 
 // foldFinder finds the occurrences of a lower-case ASCII literal in a text
 // ignoring ASCII case. Candidates come from strings.IndexByte for the
-// lower- and upper-case first byte; the next position of each is kept
-// between calls, so that finding all occurrences scans the text once.
+// lower- and upper-case form of the literal's rarest byte (by English
+// letter frequency); the next position of each is kept between calls, so
+// that finding all occurrences scans the text once.
 type foldFinder struct {
 	text, lit      string
+	off            int // offset of the searched byte in lit
 	lo, up         byte
-	nextLo, nextUp int // next position of lo / up at or after the last search start; -1 none left; -2 not searched
+	nextLo, nextUp int // next position of lo / up at or after the last search; -1 none left; -2 not searched
 }
 
+// letterRank orders lower-case letters from most to least frequent in
+// English text; bytes not listed (digits, punctuation) count as rarest.
+const letterRank = "etaoinshrdlcumwfgypbvkjxqz"
+
 func newFoldFinder(text, lit string) foldFinder {
-	f := foldFinder{text: text, lit: lit, lo: lit[0], up: lit[0], nextLo: -2, nextUp: -2}
+	off, best := 0, -1
+	for k := range len(lit) {
+		r := strings.IndexByte(letterRank, lit[k])
+		if r < 0 {
+			r = len(letterRank)
+		}
+		if r > best {
+			off, best = k, r
+		}
+	}
+	f := foldFinder{text: text, lit: lit, off: off, lo: lit[off], up: lit[off], nextLo: -2, nextUp: -2}
 	if f.lo >= 'a' && f.lo <= 'z' {
 		f.up = f.lo - 'a' + 'A'
 	} else {
@@ -261,26 +277,28 @@ func newFoldFinder(text, lit string) foldFinder {
 func (f *foldFinder) next(i int) int {
 	t, lit := f.text, f.lit
 	for i+len(lit) <= len(t) {
-		if f.nextLo != -1 && f.nextLo < i {
+		q := i + f.off // the searched byte of an occurrence at i or later is at q or later
+		if f.nextLo != -1 && f.nextLo < q {
 			f.nextLo = -1
-			if k := strings.IndexByte(t[i:], f.lo); k >= 0 {
-				f.nextLo = i + k
+			if k := strings.IndexByte(t[q:], f.lo); k >= 0 {
+				f.nextLo = q + k
 			}
 		}
-		if f.nextUp != -1 && f.nextUp < i {
+		if f.nextUp != -1 && f.nextUp < q {
 			f.nextUp = -1
-			if k := strings.IndexByte(t[i:], f.up); k >= 0 {
-				f.nextUp = i + k
+			if k := strings.IndexByte(t[q:], f.up); k >= 0 {
+				f.nextUp = q + k
 			}
 		}
-		p := f.nextLo
-		if p < 0 || (f.nextUp >= 0 && f.nextUp < p) {
-			p = f.nextUp
+		c := f.nextLo
+		if c < 0 || (f.nextUp >= 0 && f.nextUp < c) {
+			c = f.nextUp
 		}
-		if p < 0 || p+len(lit) > len(t) {
+		p := c - f.off
+		if c < 0 || p+len(lit) > len(t) {
 			return -1
 		}
-		j := 1
+		j := 0
 		for j < len(lit) && lowerASCII(t[p+j]) == lit[j] {
 			j++
 		}
