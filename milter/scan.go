@@ -48,7 +48,6 @@ type scan struct {
 	verdict action.Verdict // set before done is closed
 	stack   []byte         // of a recovered panic
 
-	written int64 // bytes handed to the engine
 	total   int64 // bytes of the message received from the MTA
 	dead    bool  // the engine no longer reads: drain
 	closed  bool  // writer closed (end of message or abort)
@@ -107,9 +106,7 @@ func (sc *scan) write(p []byte) {
 	}
 	if _, err := sc.bw.Write(p); err != nil {
 		sc.dead = true
-		return
 	}
-	sc.written += int64(len(p))
 }
 
 func (sc *scan) writeString(s string) {
@@ -119,9 +116,7 @@ func (sc *scan) writeString(s string) {
 	}
 	if _, err := sc.bw.WriteString(s); err != nil {
 		sc.dead = true
-		return
 	}
-	sc.written += int64(len(s))
 }
 
 // flush pushes buffered header fields to the engine (at end of header).
