@@ -187,15 +187,12 @@ func TestProximityManyMatches(t *testing.T) {
 // the matched value.
 func TestNoRawValue(t *testing.T) {
 	s := mustSet(t, allNames()...)
-	values := []string{
-		"4111111111111111", luhnComplete("453201511283036"), "GB82WEST12345698765432", "536-22-1234",
-		"912-70-1234", "021000021", "JG103759A", "9434765919", "86095742719", "295109912611193",
-		"54362315K", "X2482300W", "RSSMRA85T10A562S", "111222333", "44051401359", "2341 2341 2346",
-		"BNZPM2501F", "AKIAQWERTY234567ABCD", "Zq3+8hT2mRk9WvLx4NpB7cYd1sFgJ6uAeQ0oIi5K",
-		"AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q", fakeGitHubToken("ghp_", "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1"),
-		"xoxb-263594206564-2343594206574-FGqddMF8t08v8N7Oq4i57vs1", "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
-		"hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
-		fakeJWT(`{"alg":"RS256"}`, `{"sub":"u1"}`), strings.TrimSpace(fakePEM("RSA PRIVATE KEY", 200)),
+	values := []string{"4111111111111111", "GB82WEST12345698765432", "2341 2341 2346"}
+	for _, v := range sampleValues {
+		values = append(values, v)
+	}
+	if len(sampleValues) != len(Builtins()) {
+		t.Fatalf("%d sample values for %d identifiers", len(sampleValues), len(Builtins()))
 	}
 	for _, v := range values {
 		text := "value " + v + " end"
@@ -354,5 +351,48 @@ func TestScanCleanNoAlloc(t *testing.T) {
 	}
 	if len(dst) != 0 {
 		t.Errorf("clean text: %d matches, want 0: %+v", len(dst), dst[:min(len(dst), 5)])
+	}
+}
+
+// sampleValues holds one valid value per identifier, for tests that need
+// one of each.
+var sampleValues = map[string]string{
+	"credit_card": luhnComplete("453201511283036"), "iban": "GB82 WEST 1234 5698 7654 32", "us_ssn": "536-22-1234",
+	"us_itin": "912-70-1234", "aba_routing": "021000021", "swift_bic": "BNPAFRPPXXX", "uk_nino": "JG103759A",
+	"uk_nhs": "401 023 2137", "de_steuer_id": "36574261809", "fr_nir": "295109912611193", "es_dni": "87654321X",
+	"es_nie": "Y1234567X", "it_codice_fiscale": "RSSMRA85T10A562S", "nl_bsn": "111222333", "pl_pesel": "44051401359",
+	"ca_sin": luhnComplete("13045428"), "au_tfn": "123456782", "in_aadhaar": "2341 2341 2346", "in_pan": "BNZPM2501F",
+	"aws_access_key": "AKIAQWERTY234567ABCD", "aws_secret_key": "Zq3+8hT2mRk9WvLx4NpB7cYd1sFgJ6uAeQ0oIi5K",
+	"gcp_api_key": "AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q", "github_token": fakeGitHubToken("ghp_", "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1"),
+	"slack_token": "xoxb-263594206564-2343594206574-FGqddMF8t08v8N7Oq4i57vs1",
+	"slack_webhook": "hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
+	"stripe_key": "sk_live_4eC39HqLyjWDarjtT1zdp7dc", "jwt": fakeJWT(`{"alg":"RS256"}`, `{"sub":"u1"}`),
+	"private_key": strings.TrimSpace(fakePEM("EC PRIVATE KEY", 200)),
+}
+
+// TestEveryKeyword checks, for every identifier and every one of its
+// keywords, that the keyword before a valid value raises it to High and
+// that the value alone is below High.
+func TestEveryKeyword(t *testing.T) {
+	for _, info := range Builtins() {
+		v, ok := sampleValues[info.Name]
+		if !ok {
+			t.Errorf("no sample value for %s", info.Name)
+			continue
+		}
+		d, _ := New(info.Name, Options{})
+		alone := find(d.Scan("value "+v+" end", nil), info.Name)
+		if len(alone) != 1 || alone[0].Confidence >= High {
+			t.Errorf("%s: Scan(%q) = %+v, want one match below high", info.Name, v, alone)
+			continue
+		}
+		for _, kw := range info.Keywords {
+			for _, text := range []string{kw + " : " + v + " end", "value " + v + " ; " + strings.ToUpper(kw)} {
+				ms := find(d.Scan(text, nil), info.Name)
+				if len(ms) != 1 || ms[0].Confidence != High {
+					t.Errorf("%s: Scan(%q) = %+v, want one high match", info.Name, text, ms)
+				}
+			}
+		}
 	}
 }
