@@ -364,9 +364,9 @@ var sampleValues = map[string]string{
 	"ca_sin": luhnComplete("13045428"), "au_tfn": "123456782", "in_aadhaar": "2341 2341 2346", "in_pan": "BNZPM2501F",
 	"aws_access_key": "AKIAQWERTY234567ABCD", "aws_secret_key": "Zq3+8hT2mRk9WvLx4NpB7cYd1sFgJ6uAeQ0oIi5K",
 	"gcp_api_key": "AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q", "github_token": fakeGitHubToken("ghp_", "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1"),
-	"slack_token": "xoxb-263594206564-2343594206574-FGqddMF8t08v8N7Oq4i57vs1",
+	"slack_token":   "xoxb-263594206564-2343594206574-FGqddMF8t08v8N7Oq4i57vs1",
 	"slack_webhook": "hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
-	"stripe_key": "sk_live_4eC39HqLyjWDarjtT1zdp7dc", "jwt": fakeJWT(`{"alg":"RS256"}`, `{"sub":"u1"}`),
+	"stripe_key":    "sk_live_4eC39HqLyjWDarjtT1zdp7dc", "jwt": fakeJWT(`{"alg":"RS256"}`, `{"sub":"u1"}`),
 	"private_key": strings.TrimSpace(fakePEM("EC PRIVATE KEY", 200)),
 }
 
