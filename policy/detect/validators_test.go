@@ -276,6 +276,9 @@ func TestValidators(t *testing.T) {
 			{value: strings.TrimSpace(fakePEM("OPENSSH PRIVATE KEY", 300)), ok: true},
 			{value: strings.TrimSpace(fakePEM("EC PRIVATE KEY", 120)), ok: true},
 			{value: strings.TrimSpace(fakePEM("PGP PRIVATE KEY BLOCK", 300)), ok: true},
+			{value: strings.ReplaceAll(strings.TrimSpace(fakePEM("RSA PRIVATE KEY", 300)), "\n", "\r\n"), ok: true},
+			{value: strings.Replace(strings.TrimSpace(fakePEM("RSA PRIVATE KEY", 300)), "-----\n", "-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,3F17F5316E2BAC89\n\n", 1), ok: true},
+			{value: strings.Replace(strings.TrimSpace(fakePEM("PGP PRIVATE KEY BLOCK", 300)), "-----\n", "-----\nVersion: GnuPG v2\n\n", 1), ok: true},
 			{value: strings.TrimSpace(fakePEM("PUBLIC KEY", 400))},
 			{value: strings.TrimSpace(fakePEM("CERTIFICATE", 400))},
 			{value: strings.TrimSpace(fakePEM("RSA PRIVATE KEY", 40))}, // body too short
