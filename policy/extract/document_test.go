@@ -79,7 +79,11 @@ endcmap end end`)
 				}
 				return
 			}
-			checkParts(t, res, []want{{`attachment "doc.pdf"`, tc.want}})
+			loc := `attachment "doc.pdf" > page 1`
+			if tc.name == "uncompressed stream" { // no page tree: read as a whole
+				loc = `attachment "doc.pdf"`
+			}
+			checkParts(t, res, []want{{loc, tc.want}})
 			if len(res.Unscannable) > 0 {
 				t.Errorf("unexpected unscannable:\n%s", dump(res))
 			}
@@ -148,5 +152,28 @@ func TestParsePDFNumber(t *testing.T) {
 		if got := parsePDFNumber([]byte(in)); got != want {
 			t.Errorf("parsePDFNumber(%q) = %v, want %v", in, got, want)
 		}
+	}
+}
+
+func TestPDFPages(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [4 0 R 3 0 R] /Count 2 >>\nendobj\n")
+	for i, n := range []int{3, 4} {
+		fmt.Fprintf(&b, "%d 0 obj\n<< /Type /Page /Parent 2 0 R /Contents %d 0 R >>\nendobj\n", n, n+10)
+		fmt.Fprintf(&b, "%d 0 obj\n%sendobj\n", n+10, flateStream("<< /Filter /FlateDecode >>", []byte(fmt.Sprintf("BT (object %d, written %d) Tj ET", n, i))))
+	}
+	res := run(t, testutil.NewMessage().Text("x").Attach("p.pdf", "application/pdf", []byte(b.String())).Bytes(), Limits{})
+	// page order is the page tree's (Kids [4 3]), not the file's
+	checkParts(t, res, []want{{`attachment "p.pdf" > page 1`, "object 4"}, {`attachment "p.pdf" > page 2`, "object 3"}})
+}
+
+func TestPDFTextBeforeLimitIsKept(t *testing.T) {
+	doc := "%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n2 0 obj\n<< /Type /Pages /Kids [3 0 R 4 0 R] >>\nendobj\n" +
+		"3 0 obj\n<< /Type /Page /Contents 13 0 R >>\nendobj\n13 0 obj\n" + flateStream("<< /Filter /FlateDecode >>", []byte("BT (first "+card+") Tj ET")) + "endobj\n" +
+		"4 0 obj\n<< /Type /Page /Contents 14 0 R >>\nendobj\n14 0 obj\n" + flateStream("<< /Filter /FlateDecode >>", make([]byte, 4<<20)) + "endobj\n"
+	res := run(t, testutil.NewMessage().Text("x").Attach("b.pdf", "application/pdf", []byte(doc)).Bytes(), Limits{MaxDecompressedBytes: 1 << 20})
+	checkParts(t, res, []want{{`attachment "b.pdf" > page 1`, "first " + card}})
+	if !hasUnscannable(res, `attachment "b.pdf"`, TooLarge) {
+		t.Errorf("want too_large; got:\n%s", dump(res))
 	}
 }

@@ -48,7 +48,7 @@ func TestLocations(t *testing.T) {
 		"part 4 (message/rfc822) > header:To",
 		"part 4 (message/rfc822) > header:Subject",
 		"part 4 (message/rfc822) > part 1 (text/plain)",
-		`part 4 (message/rfc822) > attachment "scan.pdf"`,
+		`part 4 (message/rfc822) > attachment "scan.pdf" > page 1`,
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("locations:\n got %s\nwant %s", strings.Join(got, "\n     "), strings.Join(want, "\n     "))

@@ -6,6 +6,7 @@ import (
 	"compress/zlib"
 	"io"
 	"regexp"
+	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -27,10 +28,11 @@ import (
 
 var pdfEncryptRE = regexp.MustCompile(`/Encrypt\s*(\d+\s+\d+\s+R|<<)`)
 
-// pdf reads the text of a PDF document: pages in page-tree order, each
-// content stream decoded with the ToUnicode maps of that page's fonts;
-// then any other content-like stream (form XObjects, pages the page tree
-// does not reach) with the ToUnicode maps of the whole file merged.
+// pdf reads the text of a PDF document: a part per page (`> page 3`), in
+// page-tree order, each content stream decoded with the ToUnicode maps of
+// that page's fonts; then one part for any other content-like stream (form
+// XObjects, pages the page tree does not reach) decoded with the ToUnicode
+// maps of the whole file merged. Text read before a limit is returned.
 func (e *extractor) pdf(data []byte, src source, depth int) {
 	const typ = "application/pdf"
 	if pdfEncryptRE.Match(data) {
@@ -42,39 +44,57 @@ func (e *extractor) pdf(data []byte, src source, depth int) {
 	if d.limited {
 		return
 	}
+	// The ToUnicode maps of all fonts, merged, for streams no page names
+	// fonts for.
 	merged := &pdfCMap{m: map[uint32]string{}}
 	images := 0
 	for _, n := range d.order {
-		dict, _, ok := splitPDFObject(d.objs[n])
-		if !ok {
+		obj := d.objs[n]
+		dict, _, isStream := splitPDFObject(obj)
+		if isStream && bytes.Contains(dict, []byte("/Image")) {
+			images++
 			continue
 		}
-		switch {
-		case bytes.Contains(dict, []byte("/Image")):
-			images++
-		case !bytes.Contains(dict, []byte("/Length1")) && !bytes.Contains(dict, []byte("/FontFile")):
-			if body := d.stream(n); bytes.Contains(body, []byte("begincmap")) {
-				merged.parse(body)
-			}
+		if isStream || !bytes.Contains(obj, []byte("/ToUnicode")) {
+			continue
 		}
-		if d.limited || !e.alive(src.loc) {
+		for _, ref := range pdfRefs(pdfValue(obj, "/ToUnicode")) {
+			merged.parse(d.stream(ref))
+		}
+		if !e.alive(src.loc) {
 			return
 		}
 	}
-	var out []byte
+	part := func(loc string, text []byte) bool {
+		if isBlank(string(text)) {
+			return false
+		}
+		e.emit(Part{Location: loc, Kind: KindAttachment, MIMEType: typ, Filename: src.name, Size: int64(len(data))}, string(text))
+		return true
+	}
+	found := false // some text was returned
+	stop := false  // a limit or the deadline ended the reading
 	used := map[int]bool{}
-	for _, page := range d.pages() {
+	for i, page := range d.pages() {
 		fonts := d.pageFonts(page)
+		var text []byte
 		for _, ref := range pdfRefs(pdfValue(d.objs[page], "/Contents")) {
 			used[ref] = true
-			out = pdfContentText(out, d.stream(ref), fonts, merged)
-			out = append(out, '\n')
+			text = pdfContentText(text, d.stream(ref), fonts, merged)
+			text = append(text, '\n')
 		}
+		found = part(join(src.loc, "page "+strconv.Itoa(i+1)), text) || found
 		if d.limited || !e.alive(src.loc) {
-			return
+			stop = true
+			break
 		}
 	}
+	// Streams no page reached: form XObjects, broken page trees.
+	var rest []byte
 	for _, n := range d.order {
+		if stop {
+			break
+		}
 		if used[n] {
 			continue
 		}
@@ -86,16 +106,16 @@ func (e *extractor) pdf(data []byte, src source, depth int) {
 		if len(body) == 0 || bytes.Contains(body, []byte("begincmap")) {
 			continue
 		}
-		out = pdfContentText(out, body, nil, merged)
-		if d.limited || !e.alive(src.loc) {
-			return
+		rest = pdfContentText(rest, body, nil, merged)
+		stop = d.limited || !e.alive(src.loc)
+	}
+	found = part(src.loc, rest) || found
+	if !found {
+		if images > 0 {
+			e.unscannable(src.loc, Unsupported, "PDF without text (scanned images); no OCR", typ)
 		}
+		e.emit(Part{Location: src.loc, Kind: KindAttachment, MIMEType: typ, Filename: src.name, Size: int64(len(data))}, "")
 	}
-	text := string(out)
-	if isBlank(text) && images > 0 {
-		e.unscannable(src.loc, Unsupported, "PDF without text (scanned images); no OCR", typ)
-	}
-	e.emit(Part{Location: src.loc, Kind: KindAttachment, MIMEType: typ, Filename: src.name, Size: int64(len(data))}, text)
 }
 
 // skipPDFStream reports streams that hold no text operators.
