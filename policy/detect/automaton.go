@@ -5,6 +5,13 @@ package detect
 // lower-case ASCII letters share one when folding), every other byte is
 // class 0. A transition is one table load per input byte, with no case
 // conversion of the text and no allocation.
+//
+// It is written here rather than taken from a library because the
+// scanner needs three things together: ASCII case folding inside the
+// matcher (no lower-cased copy of the text), a search that can stop at
+// the end of one proximity window and resume at the next with its state,
+// and every overlapping occurrence reported through a callback without
+// allocating.
 type automaton struct {
 	class   [256]uint8
 	nclass  int
