@@ -50,7 +50,7 @@ func newAutomaton(patterns []string, fold bool) *automaton {
 		}
 	}
 	a.nclass = nc
-	a.build(patterns, fold)
+	a.build(patterns)
 	return a
 }
 
@@ -68,11 +68,11 @@ func newAutomatonRaw(patterns []string, fold bool) *automaton {
 	}
 	// Class values equal byte values, so a 256-wide row is needed; class
 	// is uint8, so the value 255 stays addressable.
-	a.build(patterns, fold)
+	a.build(patterns)
 	return a
 }
 
-func (a *automaton) build(patterns []string, fold bool) {
+func (a *automaton) build(patterns []string) {
 	nc := a.nclass
 	trie := make([]int32, nc) // row of the root
 	for i := range trie {
@@ -144,7 +144,6 @@ func (a *automaton) build(patterns []string, fold bool) {
 	for b := range 256 {
 		a.rootHot[b] = a.trans[a.class[b]] != 0
 	}
-	_ = fold
 }
 
 // hits calls fn(pattern, end) for every occurrence of every pattern in

@@ -188,5 +188,3 @@ func (b *builtin) Scan(text string, dst []Match) []Match {
 	b.once.Do(func() { b.set = newSet(1<<b.id, nil, b.opts) })
 	return b.set.Scan(text, dst)
 }
-
-func (b *builtin) builtinID() id { return b.id }
