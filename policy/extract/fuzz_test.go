@@ -65,6 +65,8 @@ func FuzzExtract(f *testing.F) {
 	f.Add(nested(4))
 	f.Add([]byte("Subject: =?UTF-8?B?w6k=?=\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\na=3D=\r\nb\r\n--b\r\nContent-Type: message/rfc822\r\n\r\nSubject: in\r\n\r\nbody\r\n"))
 	f.Add([]byte("broken header\r\n\r\nbegin 644 a.txt\n#86)C\n`\nend\n"))
+	f.Add(testutil.NewMessage().Text("x").Attach("a.pdf", "application/pdf", testutil.PDF("p")).Attach("a.rtf", "text/rtf", []byte(`{\rtf1 x\par}`)).Bytes())
+	f.Add(testutil.NewMessage().Text("x").Attach("winmail.dat", "application/ms-tnef", testutil.TNEF(testutil.TNEFFile("a.txt", []byte("t"))...)).Bytes())
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		res, err := Extract(context.Background(), bytes.NewReader(msg), fuzzLimits)
 		if err != nil {
