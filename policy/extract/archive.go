@@ -12,6 +12,9 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
 )
 
 // ratioFloor is the output size below which MaxExpansionRatio is not
@@ -217,7 +220,54 @@ func (e *extractor) ole(data []byte, src source, detected string) {
 		e.unscannable(src.loc, Encrypted, "encrypted Office document", detected)
 		return
 	}
-	e.unscannable(src.loc, Unsupported, detected+": legacy Office format, no text extraction", detected)
+	// Legacy Word, Excel and PowerPoint files keep most text as plain
+	// 8-bit or UTF-16 runs: a string scan finds it, but not numbers stored
+	// as binary values nor text in compressed streams, so the file is
+	// still reported unsupported.
+	e.unscannable(src.loc, Unsupported, detected+": legacy Office format, text found by a string scan only", detected)
+	e.emit(Part{Location: src.loc, Kind: KindAttachment, MIMEType: detected, Filename: src.name, Size: int64(len(data))}, binaryStrings(data))
+}
+
+// binaryStrings returns the runs of printable text in binary data, like
+// strings(1): at least 4 characters of UTF-16LE, or 6 of 8-bit text, one
+// run a line.
+func binaryStrings(b []byte) string {
+	out := make([]byte, 0, len(b)/8)
+	printable := func(c byte) bool { return c >= 0x20 && c < 0x7F || c == '\t' || c >= 0xA0 }
+	for i := 0; i < len(b); {
+		// UTF-16LE run: printable, 0, printable, 0, ...
+		j := i
+		for j+1 < len(b) && b[j+1] == 0 && printable(b[j]) {
+			j += 2
+		}
+		if (j-i)/2 >= 4 {
+			for k := i; k < j; k += 2 {
+				out = utf8.AppendRune(out, rune(b[k]))
+			}
+			out = append(out, '\n')
+			i = j
+			continue
+		}
+		// 8-bit run
+		j = i
+		for j < len(b) && printable(b[j]) {
+			j++
+		}
+		if j+2 < len(b) && j > i && b[j] == 0 && printable(b[j+1]) && b[j+2] == 0 {
+			j-- // the last character starts a UTF-16 run
+		}
+		if j-i >= 6 {
+			s, err := charmap.Windows1252.NewDecoder().Bytes(b[i:j])
+			if err == nil {
+				out = append(out, s...)
+				out = append(out, '\n')
+			}
+			i = j
+			continue
+		}
+		i++
+	}
+	return string(out)
 }
 
 func utf16le(s string) []byte {

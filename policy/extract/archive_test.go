@@ -108,6 +108,7 @@ func TestUnscannableContent(t *testing.T) {
 		{"encrypted OOXML", encOffice, `attachment "f"`, Encrypted},
 		{"encrypted ODF", testutil.ODTEncrypted(), `attachment "f"`, Encrypted},
 		{"legacy office", ole, `attachment "f"`, Unsupported},
+		{"legacy office with text", append(append(append([]byte{}, ole...), utf16le("Card "+card)...), []byte("\x00\x01plain 8-bit text\x00")...), `attachment "f"`, Unsupported},
 		{"image", png, `attachment "f"`, Unsupported},
 		{"random binary", []byte{0x00, 0x01, 0x02, 0x03, 0xfe, 0xff, 0x00, 0x10, 0x11, 0x00, 0x90, 0x91}, `attachment "f"`, Unsupported},
 		{"corrupt zip", testutil.Zip(testutil.File{Name: "a.txt", Data: []byte(strings.Repeat("a", 1000))})[:60], `attachment "f"`, ParseError},
@@ -191,5 +192,15 @@ func TestSignedMessage(t *testing.T) {
 	checkParts(t, res, []want{{"part 1 (text/plain)", "signed " + card}})
 	if len(res.Unscannable) > 0 {
 		t.Errorf("a signature is not unscannable content; got:\n%s", dump(res))
+	}
+}
+
+func TestLegacyOfficeStrings(t *testing.T) {
+	ole := append([]byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}, make([]byte, 504)...)
+	doc := append(append(append(ole, utf16le("Card "+card)...), 0x01, 0x02), []byte("\x00caf\xe9 8-bit\x00ab\x00")...)
+	res := run(t, testutil.NewMessage().Text("x").Attach("old.doc", "application/msword", doc).Bytes(), Limits{})
+	checkParts(t, res, []want{{`attachment "old.doc"`, "Card " + card}, {`attachment "old.doc"`, "café 8-bit"}})
+	if got, _ := textAt(res, `attachment "old.doc"`); strings.Contains(got, "ab") && !strings.Contains(got, "café") {
+		t.Errorf("short runs kept: %q", got)
 	}
 }

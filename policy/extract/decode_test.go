@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/maildlp/maildlp/internal/testutil"
 )
@@ -53,6 +54,9 @@ func FuzzDecode(f *testing.F) {
 		}
 		if got := decodeBase64(testutil.Base64(data, 7)); !bytes.Equal(got, data) {
 			t.Fatalf("decodeBase64(wrapped base64(%q)) = %q", data, got)
+		}
+		if s := binaryStrings(data); !utf8.ValidString(s) {
+			t.Fatalf("binaryStrings(%q) = %q is not valid UTF-8", data, s)
 		}
 		_, _, _ = uudecodeBlock(data)
 		_ = findUUBlocks(string(data))
