@@ -159,3 +159,25 @@ func BenchmarkLuhn(b *testing.B) {
 		luhn(d)
 	}
 }
+
+// BenchmarkScanKeywordLists: the clean text with every built-in and 20
+// keyword lists of 50 words each, searched together in one pass.
+func BenchmarkScanKeywordLists(b *testing.B) {
+	var custom []Detector
+	for l := range 20 {
+		var words []string
+		for w := range 50 {
+			words = append(words, fmt.Sprintf("list%02dterm%02d", l, w))
+		}
+		d, err := NewKeywords(fmt.Sprintf("list%02d", l), words, KeywordOptions{WholeWord: l%2 == 0, CaseSensitive: l%5 == 0})
+		if err != nil {
+			b.Fatal(err)
+		}
+		custom = append(custom, d)
+	}
+	s, err := NewSet(allNames(), custom, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchScan(b, s, businessText(1<<20))
+}

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -177,6 +178,50 @@ func TestAutomatonAllBytes(t *testing.T) {
 		}
 		if !slices.Equal(got, want) {
 			t.Errorf("fold=%v: hits at %v, want %v", fold, got, want)
+		}
+	}
+}
+
+// TestMergedKeywords checks that a Set searching its keyword detectors
+// through merged automata returns exactly what the detectors return one
+// after another.
+func TestMergedKeywords(t *testing.T) {
+	mk := func(name string, words []string, o KeywordOptions) Detector {
+		d, err := NewKeywords(name, words, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	re, err := NewRegex("re", `ab+c`, Low)
+	if err != nil {
+		t.Fatal(err)
+	}
+	custom := []Detector{
+		mk("a", []string{"ab", "abc", "Été"}, KeywordOptions{}),
+		re,
+		mk("b", []string{"ab", "bc", "c"}, KeywordOptions{CaseSensitive: true}),
+		mk("c", []string{"abc", "ÉTÉ", "b"}, KeywordOptions{WholeWord: true, Confidence: High}),
+		mk("d", []string{"AB"}, KeywordOptions{CaseSensitive: true, WholeWord: true}),
+	}
+	s, err := NewSet(nil, custom, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	alphabet := []string{"a", "b", "c", "A", "B", "C", " ", "é", "É", "t", "T", "_", "1"}
+	for range 3000 {
+		var b strings.Builder
+		for range r.IntN(30) {
+			b.WriteString(alphabet[r.IntN(len(alphabet))])
+		}
+		text := b.String()
+		var want []Match
+		for _, d := range custom {
+			want = d.Scan(text, want)
+		}
+		if got := s.Scan(text, nil); !slices.Equal(got, want) {
+			t.Fatalf("Scan(%q) =\n%+v\nwant\n%+v", text, got, want)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package detect
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -86,20 +87,114 @@ func (k *Keywords) Name() string { return k.name }
 // Scan appends a match for every occurrence of every word.
 func (k *Keywords) Scan(text string, dst []Match) []Match {
 	k.a.hits(text, 0, len(text), 0, func(p, end int) bool {
-		start := end - k.a.lens[p]
-		if k.o.WholeWord && !wholeWord(text, start, end) {
-			return true
+		if m, ok := k.match(text, p, end); ok {
+			dst = append(dst, m)
 		}
-		dst = append(dst, Match{
-			Detector:   k.name,
-			Confidence: k.o.Confidence,
-			Evidence:   MaskTail(k.canon[p], 4),
-			Key:        keyString(k.name, k.canon[p]),
-			Start:      start,
-			End:        end,
-		})
 		return true
 	})
+	return dst
+}
+
+// match returns the match of the detector's word p ending at end, if it
+// satisfies the options.
+func (k *Keywords) match(text string, p, end int) (Match, bool) {
+	start := end - len(k.words[p])
+	if k.o.WholeWord && !wholeWord(text, start, end) {
+		return Match{}, false
+	}
+	return Match{
+		Detector:   k.name,
+		Confidence: k.o.Confidence,
+		Evidence:   MaskTail(k.canon[p], 4),
+		Key:        keyString(k.name, k.canon[p]),
+		Start:      start,
+		End:        end,
+	}, true
+}
+
+// kwGroup is the keyword detectors of a Set with the same case setting,
+// merged into one automaton so that the text is searched once for all of
+// them.
+type kwGroup struct {
+	a      *automaton
+	owners [][]kwOwner // per merged pattern: the detectors' words it stands for
+}
+
+// kwOwner is word p of custom detector det.
+type kwOwner struct{ det, p int }
+
+// mergeKeywords builds one kwGroup per case setting from the keyword
+// detectors among custom. It returns the groups and, per custom detector,
+// whether it is searched through a group.
+func mergeKeywords(custom []Detector) ([]*kwGroup, []bool) {
+	merged := make([]bool, len(custom))
+	var groups []*kwGroup
+	for _, fold := range []bool{true, false} {
+		var pats []string
+		var owners [][]kwOwner
+		index := map[string]int{}
+		for det, d := range custom {
+			k, ok := d.(*Keywords)
+			if !ok || k.o.CaseSensitive == fold {
+				continue
+			}
+			merged[det] = true
+			for p, w := range k.words {
+				key := w
+				if fold {
+					key = string(foldASCII([]byte(w)))
+				}
+				j, seen := index[key]
+				if !seen {
+					j = len(pats)
+					index[key] = j
+					pats = append(pats, w)
+					owners = append(owners, nil)
+				}
+				owners[j] = append(owners[j], kwOwner{det, p})
+			}
+		}
+		if len(pats) > 0 {
+			groups = append(groups, &kwGroup{a: newAutomaton(pats, fold), owners: owners})
+		}
+	}
+	return groups, merged
+}
+
+// detMatch is a match of custom detector det.
+type detMatch struct {
+	det int
+	m   Match
+}
+
+// scanCustom appends the matches of the custom detectors in their order:
+// keyword detectors from one search per group, the others from their own
+// Scan.
+func (s *Set) scanCustom(text string, dst []Match) []Match {
+	var found []detMatch
+	for _, g := range s.kwGroups {
+		g.a.hits(text, 0, len(text), 0, func(p, end int) bool {
+			for _, o := range g.owners[p] {
+				if m, ok := s.custom[o.det].(*Keywords).match(text, o.p, end); ok {
+					found = append(found, detMatch{o.det, m})
+				}
+			}
+			return true
+		})
+	}
+	if len(found) > 1 {
+		slices.SortStableFunc(found, func(a, b detMatch) int { return a.det - b.det })
+	}
+	for det, d := range s.custom {
+		if !s.kwMerged[det] {
+			dst = d.Scan(text, dst)
+			continue
+		}
+		for len(found) > 0 && found[0].det == det {
+			dst = append(dst, found[0].m)
+			found = found[1:]
+		}
+	}
 	return dst
 }
 

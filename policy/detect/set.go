@@ -34,13 +34,18 @@ func (o Options) window() int {
 // length and grouping, and sends words whose shape or prefix fits to the
 // alphanumeric and secret validators. Supporting keywords are then searched
 // with one Aho-Corasick automaton, only within the proximity windows of the
-// matches found, each byte at most once. Custom detectors run after that.
+// matches found, each byte at most once. The keyword and dictionary
+// detectors among the custom detectors are merged into one automaton per
+// case setting and searched in one pass; other custom detectors run after
+// that.
 //
 // A Set is safe for concurrent use.
 type Set struct {
-	ids    idMask
-	custom []Detector
-	window int
+	ids      idMask
+	custom   []Detector
+	kwGroups []*kwGroup // the keyword detectors among custom, merged
+	kwMerged []bool     // per custom detector: searched through kwGroups
+	window   int
 
 	// Digit runs: unseparated lengths and separated groupings.
 	byLen  [maxDigits + 1]idMask
@@ -86,6 +91,7 @@ func NewSet(builtins []string, custom []Detector, opts Options) (*Set, error) {
 
 func newSet(m idMask, custom []Detector, opts Options) *Set {
 	s := &Set{ids: m, custom: slices.Clone(custom), window: opts.window()}
+	s.kwGroups, s.kwMerged = mergeKeywords(s.custom)
 	// Numeric specs.
 	groupAt := map[string]int{}
 	for i := range numIDs {
@@ -157,8 +163,8 @@ func (s *Set) Scan(text string, dst []Match) []Match {
 			s.raise(text, dst[n0:])
 		}
 	}
-	for _, d := range s.custom {
-		dst = d.Scan(text, dst)
+	if len(s.custom) > 0 {
+		dst = s.scanCustom(text, dst)
 	}
 	return dst
 }
