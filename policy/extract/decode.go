@@ -50,28 +50,48 @@ func decodeBase64(in []byte) []byte {
 }
 
 // decodeBase64Lines is the fast path for well-formed bodies: line breaks
-// are dropped and the rest decoded by encoding/base64 in large blocks.
+// are dropped and the rest decoded by encoding/base64 in 64 KiB blocks.
 func decodeBase64Lines(in []byte) ([]byte, bool) {
-	clean := make([]byte, 0, len(in))
+	out := make([]byte, 0, base64.StdEncoding.DecodedLen(len(in)))
+	var block [64 << 10]byte
+	n := 0 // bytes in block
+	flush := func(final bool) bool {
+		m := n
+		if !final {
+			m = n &^ 3
+		}
+		k, err := base64.StdEncoding.Decode(out[len(out):cap(out)], block[:m])
+		if err != nil {
+			return false
+		}
+		out = out[:len(out)+k]
+		n = copy(block[:], block[m:n])
+		return true
+	}
 	for len(in) > 0 {
 		i := bytes.IndexByte(in, '\n')
-		if i < 0 {
-			clean = append(clean, in...)
-			break
+		line := in
+		if i >= 0 {
+			line, in = in[:i], in[i+1:]
+		} else {
+			in = nil
 		}
-		line := in[:i]
-		if n := len(line); n > 0 && line[n-1] == '\r' {
-			line = line[:n-1]
+		if k := len(line); k > 0 && line[k-1] == '\r' {
+			line = line[:k-1]
 		}
-		clean = append(clean, line...)
-		in = in[i+1:]
+		for len(line) > 0 {
+			c := copy(block[n:], line)
+			n += c
+			line = line[c:]
+			if n == len(block) && !flush(false) {
+				return nil, false
+			}
+		}
 	}
-	out := make([]byte, base64.StdEncoding.DecodedLen(len(clean)))
-	n, err := base64.StdEncoding.Decode(out, clean)
-	if err != nil {
+	if !flush(true) {
 		return nil, false
 	}
-	return out[:n], true
+	return out, true
 }
 
 // decodeBase64Tolerant decodes base64 ignoring every byte outside the
