@@ -2,6 +2,7 @@ package detect
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -240,6 +241,38 @@ func FuzzIndexFold(f *testing.F) {
 				break
 			}
 			i = want
+		}
+	})
+}
+
+// FuzzMergedKeywords compares a Set's merged keyword search with the
+// keyword detectors run one after another.
+func FuzzMergedKeywords(f *testing.F) {
+	mk := func(name string, words []string, o KeywordOptions) Detector {
+		d, err := NewKeywords(name, words, o)
+		if err != nil {
+			f.Fatal(err)
+		}
+		return d
+	}
+	custom := []Detector{
+		mk("a", []string{"card", "card number", "Été"}, KeywordOptions{}),
+		mk("b", []string{"Card", "number", "r"}, KeywordOptions{CaseSensitive: true}),
+		mk("c", []string{"card", "ÉTÉ", "num"}, KeywordOptions{WholeWord: true, Confidence: High}),
+	}
+	s, err := NewSet([]string{"credit_card"}, custom, Options{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add("my card number 4111111111111111 été ÉTÉ")
+	f.Add("CARD_number cardnumber")
+	f.Fuzz(func(t *testing.T, text string) {
+		want := find(s.Scan(text, nil), "credit_card")
+		for _, d := range custom {
+			want = d.Scan(text, want)
+		}
+		if got := s.Scan(text, nil); !slices.Equal(got, want) {
+			t.Fatalf("Scan(%q) = %+v, want %+v", text, got, want)
 		}
 	})
 }
