@@ -5,10 +5,12 @@ import (
 	"archive/zip"
 	"bytes"
 	"compress/bzip2"
+	"compress/flate"
 	"compress/gzip"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"strconv"
 	"strings"
@@ -81,7 +83,7 @@ func (e *extractor) zip(data []byte, src source, detected string, depth int) {
 		return
 	}
 	if kind := officeKind(zr); kind != "" {
-		e.office(zr, kind, src, int64(len(data)))
+		e.office(zr, data, kind, src)
 		return
 	}
 	files := zr.File
@@ -108,7 +110,7 @@ func (e *extractor) zip(data []byte, src source, detected string, depth int) {
 			e.unscannable(loc, TooLarge, "decompressed data exceeds max_decompressed_bytes", "")
 			continue
 		}
-		rc, err := f.Open()
+		rc, err := openMember(data, f)
 		if err != nil {
 			reason := ParseError
 			if errors.Is(err, zip.ErrAlgorithm) {
@@ -120,6 +122,7 @@ func (e *extractor) zip(data []byte, src source, detected string, depth int) {
 		body, ok := e.inflateReport(rc, int64(f.CompressedSize64), int64(f.UncompressedSize64), loc, "")
 		rc.Close()
 		if ok {
+			e.checkCRC(f, body, loc, "")
 			e.content(body, source{loc: loc, name: f.Name, kind: KindAttachment}, depth+1)
 		}
 	}
@@ -299,4 +302,31 @@ func zipEntries(data []byte) int64 {
 		return n
 	}
 	return int64(min(binary.LittleEndian.Uint64(tail[j+32:]), 1<<40))
+}
+
+// openMember opens a ZIP member. Deflated and stored members are read
+// straight from the archive bytes: flate then reads a bytes.Reader byte by
+// byte instead of going through bufio, about a quarter faster. The caller
+// checks the CRC (checkCRC).
+func openMember(data []byte, f *zip.File) (io.ReadCloser, error) {
+	off, err := f.DataOffset()
+	end := off + int64(f.CompressedSize64)
+	if err != nil || off < 0 || end < off || end > int64(len(data)) || f.Flags&0x1 != 0 {
+		return f.Open()
+	}
+	switch f.Method {
+	case zip.Deflate:
+		return flate.NewReader(bytes.NewReader(data[off:end])), nil
+	case zip.Store:
+		return io.NopCloser(bytes.NewReader(data[off:end])), nil
+	}
+	return f.Open()
+}
+
+// checkCRC reports a member whose data does not match its CRC-32; what
+// was read is still scanned.
+func (e *extractor) checkCRC(f *zip.File, body []byte, loc, typ string) {
+	if uint64(len(body)) == f.UncompressedSize64 && crc32.ChecksumIEEE(body) != f.CRC32 {
+		e.unscannable(loc, ParseError, "zip: checksum error", typ)
+	}
 }

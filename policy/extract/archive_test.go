@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"bytes"
 	"os"
 	"strconv"
 	"strings"
@@ -111,6 +112,7 @@ func TestUnscannableContent(t *testing.T) {
 		{"legacy office with text", append(append(append([]byte{}, ole...), utf16le("Card "+card)...), []byte("\x00\x01plain 8-bit text\x00")...), `attachment "f"`, Unsupported},
 		{"image", png, `attachment "f"`, Unsupported},
 		{"random binary", []byte{0x00, 0x01, 0x02, 0x03, 0xfe, 0xff, 0x00, 0x10, 0x11, 0x00, 0x90, 0x91}, `attachment "f"`, Unsupported},
+		{"zip member with a wrong checksum", corruptCRC(testutil.Zip(testutil.File{Name: "a.txt", Data: []byte("hello")})), `attachment "f" > "a.txt"`, ParseError},
 		{"corrupt zip", testutil.Zip(testutil.File{Name: "a.txt", Data: []byte(strings.Repeat("a", 1000))})[:60], `attachment "f"`, ParseError},
 		{"corrupt gzip", testutil.Gzip("", []byte(strings.Repeat("hello ", 1000)))[:40], `attachment "f" > "content"`, ParseError},
 	}
@@ -226,4 +228,15 @@ func TestDocxRunText(t *testing.T) {
 	if got := runText([]byte(x), docxRoles, false); got != want {
 		t.Errorf("runText(docx) = %q, want %q", got, want)
 	}
+}
+
+// corruptCRC flips a bit of the CRC-32 of the first member in both the
+// local header and the central directory.
+func corruptCRC(z []byte) []byte {
+	z = append([]byte(nil), z...)
+	z[14] ^= 1 // local file header CRC-32
+	if i := bytes.Index(z, []byte("PK\x01\x02")); i >= 0 {
+		z[i+16] ^= 1 // central directory CRC-32
+	}
+	return z
 }

@@ -57,12 +57,12 @@ func officeKind(zr *zip.Reader) string {
 }
 
 // office reads the text of an OOXML or ODF document.
-func (e *extractor) office(zr *zip.Reader, kind string, src source, size int64) {
+func (e *extractor) office(zr *zip.Reader, data []byte, kind string, src source) {
 	files := map[string]*zip.File{}
 	for _, f := range zr.File {
 		files[f.Name] = f
 	}
-	d := &doc{e: e, files: files, src: src, kind: kind, size: size}
+	d := &doc{e: e, data: data, files: files, src: src, kind: kind, size: int64(len(data))}
 	switch kind {
 	case kindDOCX:
 		d.docx()
@@ -89,6 +89,7 @@ func (d *doc) metadata(name string) {
 // doc reads the XML members of one document.
 type doc struct {
 	e     *extractor
+	data  []byte // the document file
 	files map[string]*zip.File
 	src   source
 	kind  string
@@ -120,13 +121,17 @@ func (d *doc) member(name string) ([]byte, bool) {
 		d.e.unscannable(d.src.loc, TooLarge, "decompressed data exceeds max_decompressed_bytes", d.kind)
 		return nil, false
 	}
-	rc, err := f.Open()
+	rc, err := openMember(d.data, f)
 	if err != nil {
 		d.e.unscannable(d.src.loc, ParseError, "document: "+err.Error(), d.kind)
 		return nil, false
 	}
 	defer rc.Close()
-	return d.e.inflateReport(rc, int64(f.CompressedSize64), int64(f.UncompressedSize64), d.src.loc, d.kind)
+	body, ok := d.e.inflateReport(rc, int64(f.CompressedSize64), int64(f.UncompressedSize64), d.src.loc, d.kind)
+	if ok {
+		d.e.checkCRC(f, body, d.src.loc, d.kind)
+	}
+	return body, ok
 }
 
 func (d *doc) emit(loc, text string) {
