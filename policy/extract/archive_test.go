@@ -30,6 +30,7 @@ func TestAttachments(t *testing.T) {
 		{"json", "data.json", []byte(`{"name": "ann", "card": "` + card + `"}`), []want{{`attachment "data.json"`, `"card": "` + card}}},
 		{"xml", "data.xml", []byte(`<?xml version="1.0"?><r><card>` + card + `</card></r>`), []want{{`attachment "data.xml"`, card}}},
 		{"calendar", "invite.ics", []byte("BEGIN:VCALENDAR\r\nDESCRIPTION:card " + card + "\r\nEND:VCALENDAR\r\n"), []want{{`attachment "invite.ics"`, "card " + card}}},
+		{"svg", "chart.svg", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><style>.a{}</style><text x="1">card <tspan>` + card + `</tspan></text></svg>`), []want{{`attachment "chart.svg"`, "card " + card}}},
 		{"csv", "list.csv", []byte("name,card\nann," + card + "\n"), []want{{`attachment "list.csv"`, "ann," + card}}},
 		{"html attachment", "page.htm", []byte("<html><body><p>41<i>11</i>111111111111</p></body></html>"), []want{{`attachment "page.htm"`, card}}},
 		{"zip", "a.zip", testutil.Zip(testutil.File{Name: "b/c.txt", Data: []byte("x " + card)}, testutil.File{Name: "d.txt", Data: []byte("y"), Store: true}),

@@ -64,6 +64,9 @@ func (e *extractor) content(data []byte, src source, depth int) {
 		e.message(data, src.loc, depth+1, false)
 	case isA(m, "application/x-ole-storage"):
 		e.ole(data, src, detected)
+	case detected == "image/svg+xml":
+		// SVG is XML: its text elements are text.
+		e.emit(Part{Location: src.loc, Kind: src.kind, MIMEType: detected, Filename: src.name, Size: int64(len(data))}, runText(data, svgRoles, true))
 	case isA(m, "text/plain"):
 		e.text(data, src, detected, depth)
 	case strings.HasPrefix(detected, "image/"), strings.HasPrefix(detected, "audio/"),

@@ -260,6 +260,7 @@ var (
 		map[string]byte{"w:p": '\n', "w:tab": '\t', "w:br": '\n', "w:cr": '\n', "w:tc": '\t', "w:tr": '\n'}, nil)
 	drawRoles = roles(map[string]bool{"a:t": true},
 		map[string]byte{"a:p": '\n', "a:br": '\n', "a:tab": '\t', "a:tc": '\t', "a:tr": '\n'}, nil)
+	svgRoles     = roles(nil, map[string]byte{"text": '\n', "tspan": ' ', "title": '\n', "desc": '\n'}, map[string]bool{"style": true, "script": true})
 	metaRoles    = roles(nil, map[string]byte{"dc:title": '\n', "dc:subject": '\n', "dc:creator": '\n', "cp:keywords": '\n', "dc:description": '\n', "cp:lastModifiedBy": '\n', "meta:keyword": '\n', "meta:initial-creator": '\n'}, nil)
 	commentRoles = roles(map[string]bool{"t": true}, map[string]byte{"comment": '\n'}, nil)
 	odfRoles     = roles(nil, map[string]byte{
