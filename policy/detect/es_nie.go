@@ -17,7 +17,7 @@ var nieInfo = Info{
 	},
 	TestValues: []string{"X2482300W", "X1234567L"},
 	Evidence:   "****00W (last 3 characters)",
-	Separators: "unseparated",
+	Separators: "unseparated, or X-1234567-L / X 1234567 L",
 }
 
 var nieTestSet = toSet(nieInfo.TestValues)
@@ -44,6 +44,23 @@ func (sc *scanner) nie(i, j int) int {
 	}
 	sc.emit(idESNIE, i, j, Medium, nieTestSet[string(v)], maskDigits(v, 3), keyOf(idESNIE, v))
 	return j
+}
+
+// nieSeparated checks the letter X, Y or Z at text[i] followed by the
+// seven digits and the control letter, each after the same single '-' or
+// space: "X-2482300-W", "X 2482300 W".
+func (sc *scanner) nieSeparated(i int) int {
+	t := sc.text
+	e := i + 11
+	if e > len(t) || (t[i+1] != '-' && t[i+1] != ' ') || t[i+9] != t[i+1] || !allDigits(t[i+2:i+9]) || !boundedAfter(t, e) {
+		return -1
+	}
+	v := append(append(append(sc.buf[:0], t[i]), t[i+2:i+9]...), t[i+10])
+	if !validNIE(v) {
+		return -1
+	}
+	sc.emit(idESNIE, i, e, Medium, nieTestSet[string(v)], maskDigits(v, 3), keyOf(idESNIE, v))
+	return e
 }
 
 var _ Detector = (*NIE)(nil)

@@ -415,10 +415,16 @@ func trailingZeros(m idMask) int {
 	return n
 }
 
-// prose handles a capitalised word of letters ("Payment"). Only a base64
-// secret continuing after '/' or '+' can start here.
+// prose handles a capitalised word of letters ("Payment") or a single
+// capital. Only a separated NIE ("X-2482300-W") or a base64 secret
+// continuing after '/' or '+' can start here.
 func (sc *scanner) prose(i, j int) int {
 	t := sc.text
+	if j-i == 1 && t[i] >= 'X' && sc.set.ids.has(idESNIE) {
+		if e := sc.nieSeparated(i); e > j {
+			return e
+		}
+	}
 	if j < len(t) && (t[j] == '/' || t[j] == '+') && sc.set.ids.has(idAWSSecretKey) {
 		if e := sc.awsSecretKey(i); e > j {
 			return e

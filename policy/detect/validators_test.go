@@ -162,6 +162,10 @@ func TestValidators(t *testing.T) {
 			{value: "X2482300W", ok: true, test: true, conf: Medium},
 			{value: "Y1234567X", ok: true},
 			{value: "Z7654321" + dniLetter(27654321), ok: true},
+			{value: "X-2482300-W", ok: true, test: true},
+			{value: "Y 1234567 X", ok: true},
+			{value: "Y-1234567 X"}, // mixed separators
+			{value: "Y-1234567-Y"},
 			{value: "X2482300X"},
 			{value: "W2482300W"},
 		},
