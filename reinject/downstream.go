@@ -235,7 +235,8 @@ func (ds *downstream) data(parts ...[]byte) (reply, error) {
 	if err != nil || r.Code != 354 {
 		return r, err
 	}
-	w := &dotWriter{w: ds.tp.W, bol: true}
+	// A larger buffer than textproto's 4 KiB: one write per 64 KiB.
+	w := &dotWriter{w: bufio.NewWriterSize(ds.conn, 64<<10), bol: true}
 	for _, p := range parts {
 		for len(p) > 0 {
 			n := min(len(p), 64<<10)
