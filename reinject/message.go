@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"strings"
+	"sync"
 )
 
 // errBareNewline is a bare CR or bare LF in DATA under bare_newline = "reject".
@@ -279,4 +280,73 @@ func (h *header) render(extra [][]byte) []byte {
 		}
 	}
 	return append(out, h.sep...)
+}
+
+// chunkSize is the unit in which a received message is held.
+const chunkSize = 64 << 10
+
+var chunkPool = sync.Pool{New: func() any { b := make([]byte, 0, chunkSize); return &b }}
+
+// message is a received message held in pooled chunks: no copying as it
+// grows, no second copy at its largest, memory back to the pool after it.
+type message struct {
+	chunks []*[]byte
+	size   int64
+}
+
+// space returns room for at least 512 bytes at the end of the message.
+func (m *message) space() []byte {
+	if n := len(m.chunks); n > 0 {
+		last := *m.chunks[n-1]
+		if cap(last)-len(last) >= 512 {
+			return last[len(last):cap(last)]
+		}
+	}
+	m.chunks = append(m.chunks, chunkPool.Get().(*[]byte))
+	last := *m.chunks[len(m.chunks)-1]
+	return last[len(last):cap(last)]
+}
+
+// grow adds the n bytes just read into space().
+func (m *message) grow(n int) {
+	last := m.chunks[len(m.chunks)-1]
+	*last = (*last)[:len(*last)+n]
+	m.size += int64(n)
+}
+
+// split returns the header (with the body bytes that share its chunks)
+// and the chunks after it. The header is contiguous: chunks are joined
+// (copied) only while no end of header has been seen.
+func (m *message) split() (header, [][]byte) {
+	if m == nil || len(m.chunks) == 0 {
+		return splitHeader(nil), nil
+	}
+	joined := *m.chunks[0]
+	used := 1
+	for !hasHeaderEnd(joined) && used < len(m.chunks) {
+		joined = append(joined[:len(joined):len(joined)], *m.chunks[used]...)
+		used++
+	}
+	rest := make([][]byte, 0, len(m.chunks)-used)
+	for _, c := range m.chunks[used:] {
+		rest = append(rest, *c)
+	}
+	return splitHeader(joined), rest
+}
+
+func hasHeaderEnd(b []byte) bool {
+	return bytes.HasPrefix(b, []byte("\r\n")) || bytes.HasPrefix(b, []byte("\n")) ||
+		bytes.Contains(b, []byte("\n\r\n")) || bytes.Contains(b, []byte("\n\n"))
+}
+
+// release returns the chunks to the pool; m must not be used after.
+func (m *message) release() {
+	if m == nil {
+		return
+	}
+	for _, c := range m.chunks {
+		*c = (*c)[:0]
+		chunkPool.Put(c)
+	}
+	m.chunks, m.size = nil, 0
 }

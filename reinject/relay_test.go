@@ -3,6 +3,7 @@ package reinject
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net"
 	"strings"
@@ -529,4 +530,55 @@ func TestReflectRoutingVariants(t *testing.T) {
 	if cmds := mta.commands(); len(cmds) == 0 || cmds[0] != "EHLO dlp-reflect.example.test" {
 		t.Errorf("downstream commands = %q, want EHLO dlp-reflect.example.test first", cmds)
 	}
+}
+
+// Messages larger than one chunk: a header that spans chunks (modified),
+// and a body of dot lines across chunk and write boundaries.
+func TestLargeMessages(t *testing.T) {
+	var pad strings.Builder
+	for i := 0; pad.Len() < 150<<10; i++ {
+		fmt.Fprintf(&pad, "X-Pad-%d: %s\r\n", i, strings.Repeat("p", 60))
+	}
+	bigHeader := pad.String() + "Subject: hello\r\n\r\nbody\r\n"
+	dots := "Subject: dots\r\n\r\n" + strings.Repeat(".x\r\n..\r\n.\r\n", 30000)
+	tests := []struct {
+		name, msg, want string
+		v              action.Verdict
+	}{
+		{"header over chunks", bigHeader, "X-Filter-Loop: Reflected\r\n" + strings.Replace(bigHeader, "Subject: hello", "Subject: [DLP] hello", 1),
+			action.Verdict{Action: action.Modify, SubjectPrefix: "[DLP] "}},
+		{"dot lines over chunks", dots, "X-Filter-Loop: Reflected\r\n" + dots, action.Verdict{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mta := newFakeMTA(t, nil)
+			eng := &fakeEngine{decide: func(policy.Envelope, []byte) action.Verdict { return tt.v }}
+			_, addr := startHop(t, eng, reflectCfg(mta.addr()))
+			up := dialUp(t, addr)
+			up.hello()
+			stuffed := strings.ReplaceAll("\r\n"+tt.msg, "\r\n.", "\r\n..")[2:]
+			if got := up.sendMessage("a@example.com", []string{"b@example.com"}, stuffed); !strings.HasPrefix(got, "250 ") {
+				t.Fatalf("reply = %q", got)
+			}
+			msgs := mta.messages()
+			if len(msgs) != 1 {
+				t.Fatalf("delivered %d", len(msgs))
+			}
+			if got := string(msgs[0].Data); got != tt.want {
+				t.Errorf("delivered %d bytes, want %d; first difference at %d", len(got), len(tt.want), firstDiff(got, tt.want))
+			}
+			if len(eng.bodies) != 1 || string(eng.bodies[0]) != tt.msg {
+				t.Errorf("engine saw %d bytes, want the %d sent", len(eng.bodies[0]), len(tt.msg))
+			}
+		})
+	}
+}
+
+func firstDiff(a, b string) int {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
 }

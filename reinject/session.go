@@ -296,6 +296,7 @@ func (ss *session) Data(_ io.Reader) error {
 	log := ss.s.log.With("session_id", ss.id, "queue_id", env.QueueID)
 
 	msg, v, readErr := ss.receive(b, env)
+	defer msg.release()
 	if readErr != nil {
 		ss.endTx()
 		switch {
@@ -342,7 +343,7 @@ var errPassHeaderFound = errors.New("reinject: incoming pass header")
 // receive reads the message into memory (bounded by max_message_bytes,
 // which go-smtp enforces) while the engine reads it from a pipe, and
 // returns the message and the verdict.
-func (ss *session) receive(r io.Reader, env policy.Envelope) ([]byte, action.Verdict, error) {
+func (ss *session) receive(r io.Reader, env policy.Envelope) (*message, action.Verdict, error) {
 	reject := ss.s.cfg.BareNewline == "reject"
 	// With reject, body notes bare CR/LF on the raw bytes (checked below);
 	// with normalise, they are rewritten before anyone sees the message.
@@ -350,7 +351,7 @@ func (ss *session) receive(r io.Reader, env policy.Envelope) ([]byte, action.Ver
 	if !reject {
 		nr = newNewlineReader(r, false)
 	}
-	buf := make([]byte, 0, min(max(ss.sizeHint, 64<<10), int64(ss.s.cfg.MaxMessageBytes))+4096)
+	msg := &message{}
 
 	pr, pw := io.Pipe()
 	ctx, cancel := context.WithTimeout(context.Background(), ss.s.cfg.Timeouts.Data.D())
@@ -360,6 +361,7 @@ func (ss *session) receive(r io.Reader, env policy.Envelope) ([]byte, action.Ver
 	go func() {
 		defer func() {
 			if p := recover(); p != nil {
+				recoveredPanics.Add(1)
 				ss.s.log.Error("policy engine panic", "session_id", ss.id, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
 				vch <- action.Verdict{Action: action.TempFail, Err: fmt.Errorf("reinject: engine panic: %v", p)}
 			}
@@ -375,15 +377,14 @@ func (ss *session) receive(r io.Reader, env policy.Envelope) ([]byte, action.Ver
 	piping := true
 	var readErr error
 	for {
-		if cap(buf)-len(buf) < 4096 {
-			buf = append(buf, make([]byte, 4096)...)[:len(buf)]
-		}
-		n, err := nr.Read(buf[len(buf):cap(buf)])
+		buf := msg.space()
+		n, err := nr.Read(buf)
 		if n > 0 {
-			chunk := buf[len(buf) : len(buf)+n]
-			buf = buf[:len(buf)+n]
+			msg.grow(n)
 			if piping {
-				if _, werr := pw.Write(chunk); werr != nil {
+				// Write returns once the engine has copied the bytes, so the
+				// chunk is ours again.
+				if _, werr := pw.Write(buf[:n]); werr != nil {
 					piping = false // the engine has read what it wanted
 				}
 			}
@@ -396,7 +397,7 @@ func (ss *session) receive(r io.Reader, env policy.Envelope) ([]byte, action.Ver
 			break
 		}
 	}
-	if readErr == nil && int64(len(buf)) > int64(ss.s.cfg.MaxMessageBytes) {
+	if readErr == nil && msg.size > int64(ss.s.cfg.MaxMessageBytes) {
 		readErr = smtp.ErrDataTooLarge
 	}
 	if readErr == nil && reject {
@@ -410,11 +411,12 @@ func (ss *session) receive(r io.Reader, env policy.Envelope) ([]byte, action.Ver
 		pw.CloseWithError(readErr)
 		cancel()
 		<-vch
+		msg.release()
 		return nil, action.Verdict{}, readErr
 	}
 	pw.Close()
 	v := <-vch
-	return buf, v, nil
+	return msg, v, nil
 }
 
 // failureAction maps a [failure] outcome to what the hop does.
@@ -429,14 +431,14 @@ func failureAction(outcome string) action.Action {
 }
 
 // apply carries out act and returns the reply for the upstream (nil: go-smtp's own 250).
-func (ss *session) apply(act action.Action, v action.Verdict, msg []byte, d *report.Decision) (action.Action, *smtp.SMTPError) {
+func (ss *session) apply(act action.Action, v action.Verdict, msg *message, d *report.Decision) (action.Action, *smtp.SMTPError) {
 	rep := ss.carryOut(&act, v, msg, d)
 	return act, rep
 }
 
-func (ss *session) carryOut(actp *action.Action, v action.Verdict, msg []byte, d *report.Decision) *smtp.SMTPError {
+func (ss *session) carryOut(actp *action.Action, v action.Verdict, msg *message, d *report.Decision) *smtp.SMTPError {
 	act := *actp
-	h := splitHeader(msg)
+	h, rest := msg.split()
 	if *ss.s.pass.Enabled && h.has(ss.s.pass.Name) {
 		switch ss.s.cfg.IncomingPassHeader {
 		case "refuse":
@@ -491,7 +493,7 @@ func (ss *session) carryOut(actp *action.Action, v action.Verdict, msg []byte, d
 			return rep
 		}
 	}
-	r, err := ds.data(h.render(extra), h.body)
+	r, err := ds.data(append([][]byte{h.render(extra), h.body}, rest...)...)
 	if err != nil {
 		ss.s.log.Warn("next hop failed during DATA", "session_id", ss.id, "next_hop", ds.addr, "err", err.Error())
 		ds.close()
