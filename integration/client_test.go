@@ -49,8 +49,11 @@ func Dial(addr string) (*Client, Reply) {
 	return c, c.read()
 }
 
-func (c *Client) read() Reply {
-	c.conn.SetReadDeadline(time.Now().Add(120 * time.Second))
+func (c *Client) read() Reply { return c.readWithin(120 * time.Second) }
+
+// readWithin reads one reply, waiting at most d.
+func (c *Client) readWithin(d time.Duration) Reply {
+	c.conn.SetReadDeadline(time.Now().Add(d))
 	var rep Reply
 	for {
 		line, err := c.r.ReadString('\n')

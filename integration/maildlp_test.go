@@ -125,7 +125,9 @@ func (m *Maildlp) Start() {
 	cmd.Dir = m.Dir
 	cmd.Stdout = m.log
 	cmd.Stderr = m.log
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Its own process group (signals to the test do not reach it), and
+	// killed if the test process dies.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		m.mu.Unlock()
 		m.t.Fatalf("start maildlp: %v", err)
