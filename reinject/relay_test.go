@@ -582,3 +582,37 @@ func firstDiff(a, b string) int {
 	}
 	return min(len(a), len(b))
 }
+
+// An engine that panics: the message is refused with the on_error outcome
+// (tempfail), nothing is delivered, and the session goes on.
+func TestEnginePanic(t *testing.T) {
+	mta := newFakeMTA(t, nil)
+	eng := &fakeEngine{decide: func(_ policy.Envelope, b []byte) action.Verdict {
+		if bytes.Contains(b, []byte("boom")) {
+			panic("detector exploded")
+		}
+		return action.Verdict{}
+	}}
+	rec := &recorder{}
+	_, addr := startHop(t, eng, reflectCfg(mta.addr()), WithRecorder(rec))
+	before := recoveredPanics.Load()
+	up := dialUp(t, addr)
+	up.hello()
+	got := up.sendMessage("a@example.com", []string{"b@example.com"}, testMsg+"boom\r\n")
+	if !strings.HasPrefix(got, "451 4.7.1 ") || strings.Contains(got, "exploded") {
+		t.Fatalf("reply = %q, want 451 4.7.1 without the internal cause", got)
+	}
+	if n := recoveredPanics.Load() - before; n != 1 {
+		t.Errorf("recovered %d panics, want 1", n)
+	}
+	recoveredPanics.Add(-1) // expected here; TestMain fails on any other
+	if n := len(mta.messages()); n != 0 {
+		t.Fatalf("delivered %d", n)
+	}
+	if ds := rec.all(); len(ds) != 1 || ds[0].Applied != action.TempFail || ds[0].Err == nil {
+		t.Fatalf("decisions = %+v", ds)
+	}
+	if got := up.sendMessage("a@example.com", []string{"b@example.com"}, testMsg); !strings.HasPrefix(got, "250 ") {
+		t.Fatalf("next message: %q", got)
+	}
+}
