@@ -543,7 +543,7 @@ func TestLargeMessages(t *testing.T) {
 	dots := "Subject: dots\r\n\r\n" + strings.Repeat(".x\r\n..\r\n.\r\n", 30000)
 	tests := []struct {
 		name, msg, want string
-		v              action.Verdict
+		v               action.Verdict
 	}{
 		{"header over chunks", bigHeader, "X-Filter-Loop: Reflected\r\n" + strings.Replace(bigHeader, "Subject: hello", "Subject: [DLP] hello", 1),
 			action.Verdict{Action: action.Modify, SubjectPrefix: "[DLP] "}},
