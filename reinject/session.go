@@ -430,22 +430,16 @@ func failureAction(outcome string) action.Action {
 	return action.TempFail
 }
 
-// apply carries out act and returns the reply for the upstream (nil: go-smtp's own 250).
+// apply carries out act and returns what was done and the reply for the
+// upstream (nil: go-smtp's own 250, never used for a relayed message).
 func (ss *session) apply(act action.Action, v action.Verdict, msg *message, d *report.Decision) (action.Action, *smtp.SMTPError) {
-	rep := ss.carryOut(&act, v, msg, d)
-	return act, rep
-}
-
-func (ss *session) carryOut(actp *action.Action, v action.Verdict, msg *message, d *report.Decision) *smtp.SMTPError {
-	act := *actp
 	h, rest := msg.split()
 	if *ss.s.pass.Enabled && h.has(ss.s.pass.Name) {
 		switch ss.s.cfg.IncomingPassHeader {
 		case "refuse":
 			ss.s.log.Warn("message refused: incoming pass header", "session_id", ss.id, "header", ss.s.pass.Name)
 			d.Err = errPassHeaderFound
-			*actp = action.Block
-			return errPassHeader
+			return action.Block, errPassHeader
 		case "strip":
 			h.remove(ss.s.pass.Name)
 		}
@@ -454,43 +448,36 @@ func (ss *session) carryOut(actp *action.Action, v action.Verdict, msg *message,
 	if *ss.s.pass.Enabled {
 		extra = append(extra, fieldLine(ss.s.pass.Name, ss.s.pass.Value))
 	}
-	if act != action.Block && act != action.TempFail {
-		for _, ah := range v.AddHeaders {
-			extra = append(extra, fieldLine(ah.Name, ah.Value))
-		}
+	for _, ah := range v.AddHeaders {
+		extra = append(extra, fieldLine(ah.Name, ah.Value))
 	}
-	rcpts := ss.rcpts
-	redirect := false
+	var rcpts []string // replacing the envelope's (redirect, quarantine)
 	switch act {
 	case action.Block:
-		return policyReply(v.Reply, 550, "5.7.1", "Message refused by policy")
+		return act, policyReply(v.Reply, 550, "5.7.1", "Message refused by policy")
 	case action.TempFail:
-		return policyReply(v.Reply, 451, "4.7.1", "Message deferred by policy, try again later")
+		return act, policyReply(v.Reply, 451, "4.7.1", "Message deferred by policy, try again later")
 	case action.Quarantine:
 		if ss.s.cfg.QuarantineTo == "" {
 			if ss.s.cfg.QuarantineAction == "block" {
-				return policyReply(v.Reply, 550, "5.7.1", "Message held by policy")
+				return action.Block, policyReply(v.Reply, 550, "5.7.1", "Message held by policy")
 			}
-			return policyReply(v.Reply, 451, "4.7.1", "Message held by policy, try again later")
+			return action.TempFail, policyReply(v.Reply, 451, "4.7.1", "Message held by policy, try again later")
 		}
-		rcpts, redirect = []string{ss.s.cfg.QuarantineTo}, true
+		rcpts = []string{ss.s.cfg.QuarantineTo}
 		extra = append(extra, fieldLine("X-Maildlp-Quarantine", firstNonEmpty(v.QuarantineReason, "policy")))
 	case action.Redirect:
 		if len(v.RedirectTo) == 0 {
 			ss.s.log.Error("redirect verdict without addresses: deferring", "session_id", ss.id)
-			return policyReply(action.Reply{}, 451, "4.7.1", "Message deferred by policy, try again later")
+			return action.TempFail, policyReply(action.Reply{}, 451, "4.7.1", "Message deferred by policy, try again later")
 		}
-		rcpts, redirect = v.RedirectTo, true
-	case action.Modify:
-		h.setSubject(v.SubjectPrefix, v.SubjectReplace)
+		rcpts = v.RedirectTo
 	}
-	if act == action.Redirect || act == action.Quarantine {
-		h.setSubject(v.SubjectPrefix, v.SubjectReplace)
-	}
+	h.setSubject(v.SubjectPrefix, v.SubjectReplace)
 	ds := ss.down
-	if redirect {
+	if rcpts != nil {
 		if rep := ss.retarget(rcpts); rep != nil {
-			return rep
+			return act, rep
 		}
 	}
 	r, err := ds.data(append([][]byte{h.render(extra), h.body}, rest...)...)
@@ -498,14 +485,14 @@ func (ss *session) carryOut(actp *action.Action, v action.Verdict, msg *message,
 		ss.s.log.Warn("next hop failed during DATA", "session_id", ss.id, "next_hop", ds.addr, "err", err.Error())
 		ds.close()
 		ss.down = nil
-		return errHopFailed
+		return act, errHopFailed
 	}
 	ds.quit()
 	ss.down = nil
 	if r.ok() {
 		ss.s.log.Debug("relayed", "session_id", ss.id, "next_hop", ds.addr, "reply", r.String())
 	}
-	return r.upstream() // the downstream's final reply, 250 included, verbatim
+	return act, r.upstream() // the downstream's final reply, 250 included, verbatim
 }
 
 // retarget replaces the downstream recipients (redirect, quarantine): RSET,
