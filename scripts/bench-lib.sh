@@ -6,7 +6,17 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIN=${MAILDLP_BIN:-$ROOT/bin/maildlp}
 PATH=$PATH:/usr/sbin:/usr/lib/postfix/sbin
 
-die() { echo "bench: $*" >&2; exit 1; }
+die() {
+	echo "bench: $*" >&2
+	# What the MTA and maildlp said about it.
+	if [ -n "${T:-}" ]; then
+		for d in "${PF_DIRS[@]}"; do
+			grep -E 'warning|error|fatal|reject' "$d/maillog" 2>/dev/null | grep -v 'overriding earlier entry' | tail -15 >&2 || true
+		done
+		grep -E '"level":"(WARN|ERROR)"' "$T/maildlp.log" 2>/dev/null | tail -15 >&2 || true
+	fi
+	exit 1
+}
 
 bench_prereqs() {
 	[ "$(id -u)" -eq 0 ] || die "run as root (Postfix instances drop to the postfix user)"
@@ -214,3 +224,27 @@ start_maildlp() {
 }
 
 fmt_ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+
+# median of the numbers in $1 (space-separated).
+median() {
+	tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g |
+		awk '{a[NR]=$1} END { if (NR == 0) print 0; else if (NR % 2) print a[(NR+1)/2]; else printf "%.2f", (a[NR/2]+a[NR/2+1])/2 }'
+}
+
+# summary BASE "LABELS": prints, per size and session count, the median
+# msg/s, MB/s and CPU of the rounds (RATES, MBS, BUSY, DLPCPU) and the
+# ratio to the BASE path.
+summary() {
+	local base=$1 labels=$2 sz s l n r b
+	printf '%-5s %-4s %-14s %9s %8s %11s %10s %7s   %s\n' size sess path "msg/s" "MB/s" "cpu(cores)" "maildlp" ratio "msg/s of each round"
+	for sz in 4k 1m; do
+		for s in $SESSIONS; do
+			b=$(median "${RATES[$sz/$s/$base]}")
+			for l in $labels; do
+				r=$(median "${RATES[$sz/$s/$l]}")
+				printf '%-5s %-4s %-14s %9s %8s %11s %10s %7s   %s\n' "$sz" "$s" "$l" "$r" "$(median "${MBS[$sz/$s/$l]}")" \
+					"$(median "${BUSY[$sz/$s/$l]}")" "$(median "${DLPCPU[$sz/$s/$l]}")" "$(fmt_ratio "$r" "$b")" "${RATES[$sz/$s/$l]}"
+			done
+		done
+	done
+}
