@@ -616,3 +616,45 @@ func TestEnginePanic(t *testing.T) {
 		t.Fatalf("next message: %q", got)
 	}
 }
+
+// A next hop that refuses the message after the verdict must be recorded as
+// what the upstream was told, with the cause, so that a notify verdict is not
+// queued again on every retry and no delivery is counted.
+func TestDownstreamRefusalRecordedAsApplied(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		reply string
+		want  action.Action
+	}{
+		{"4xx at the final dot", "451 4.3.0 fake.test queue full", action.TempFail},
+		{"5xx at the final dot", "554 5.7.1 fake.test says no", action.Block},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mta := newFakeMTA(t, func(f *fakeMTA) {
+				f.reply = func(cmd string) string {
+					if cmd == "DATA" {
+						return tc.reply
+					}
+					return ""
+				}
+			})
+			eng := &fakeEngine{decide: func(policy.Envelope, []byte) action.Verdict {
+				return action.Verdict{Action: action.Notify, Notices: []action.Notice{{To: []string{"sec@example.com"}, Subject: "n"}}}
+			}}
+			rec := &recorder{}
+			_, addr := startHop(t, eng, reflectCfg(mta.addr()), WithRecorder(rec))
+			up := dialUp(t, addr)
+			up.hello()
+			if got := up.sendMessage("a@example.com", []string{"b@example.com"}, testMsg); got != tc.reply {
+				t.Fatalf("reply = %q, want %q", got, tc.reply)
+			}
+			ds := rec.all()
+			if len(ds) != 1 {
+				t.Fatalf("recorded %d decisions, want 1", len(ds))
+			}
+			if ds[0].Applied != tc.want || ds[0].Err == nil {
+				t.Errorf("recorded Applied=%v Err=%v, want %v with the next hop's reply as cause", ds[0].Applied, ds[0].Err, tc.want)
+			}
+		})
+	}
+}

@@ -477,7 +477,7 @@ func (ss *session) apply(act action.Action, v action.Verdict, msg *message, d *r
 	ds := ss.down
 	if rcpts != nil {
 		if rep := ss.retarget(rcpts); rep != nil {
-			return act, rep
+			return downstreamRefused(rep, d)
 		}
 	}
 	r, err := ds.data(append([][]byte{h.render(extra), h.body}, rest...)...)
@@ -485,14 +485,30 @@ func (ss *session) apply(act action.Action, v action.Verdict, msg *message, d *r
 		ss.s.log.Warn("next hop failed during DATA", "session_id", ss.id, "next_hop", ds.addr, "err", err.Error())
 		ds.close()
 		ss.down = nil
-		return act, errHopFailed
+		d.Err = fmt.Errorf("reinject: next hop %s failed during DATA: %w", ds.addr, err)
+		return action.TempFail, errHopFailed
 	}
 	ds.quit()
 	ss.down = nil
 	if r.ok() {
 		ss.s.log.Debug("relayed", "session_id", ss.id, "next_hop", ds.addr, "reply", r.String())
+		return act, r.upstream() // the downstream's final reply, verbatim
 	}
-	return act, r.upstream() // the downstream's final reply, 250 included, verbatim
+	return downstreamRefused(r.upstream(), d)
+}
+
+// downstreamRefused records that the next hop did not take the message: the
+// decision says what the upstream was really told (4xx: tempfail, 5xx:
+// block) with the downstream's reply as the cause, so the recorder does not
+// count a delivery that did not happen, and a retried message does not
+// queue its notices twice.
+func downstreamRefused(rep *smtp.SMTPError, d *report.Decision) (action.Action, *smtp.SMTPError) {
+	d.Err = fmt.Errorf("reinject: next hop refused the message: %d %d.%d.%d %s",
+		rep.Code, rep.EnhancedCode[0], rep.EnhancedCode[1], rep.EnhancedCode[2], rep.Message)
+	if rep.Code/100 == 5 {
+		return action.Block, rep
+	}
+	return action.TempFail, rep
 }
 
 // retarget replaces the downstream recipients (redirect, quarantine): RSET,
