@@ -42,13 +42,19 @@ bench_cleanup() {
 	if [ -n "${KEEP:-}" ]; then echo "bench: kept $T" >&2; else rm -rf "$T"; fi
 }
 
-# free_port prints a loopback TCP port nobody listens on.
+# free_port VAR sets VAR to a loopback TCP port nobody listens on, below the
+# kernel's ephemeral range (so no outgoing connection holds it) and not
+# handed out before by this script.
+USED_PORTS=" "
 free_port() {
-	local p
+	local p lo hi
+	read -r lo hi </proc/sys/net/ipv4/ip_local_port_range
 	for _ in $(seq 200); do
-		p=$((20000 + RANDOM % 40000))
+		p=$((10000 + RANDOM % (lo - 10000)))
+		case $USED_PORTS in *" $p "*) continue ;; esac
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
+			USED_PORTS+="$p "
+			printf -v "$1" '%s' "$p"
 			return
 		fi
 	done

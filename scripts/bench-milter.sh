@@ -21,11 +21,11 @@ bench_prereqs
 make_message "$T/msg-4k" 4096
 make_message "$T/msg-1m" 1048576
 
-SINK=$(free_port)
+free_port SINK
 start_sink "$SINK"
 
-MPORT=$(free_port)
-HPORT=$(free_port)
+free_port MPORT
+free_port HPORT
 SOCK=$T/milter.sock
 write_maildlp_config "$T/maildlp.toml" "$MPORT" "$SOCK" "$HPORT" "$SINK" true false
 start_maildlp "$T/maildlp.toml"
@@ -42,7 +42,7 @@ for f in contrib/postfix/milter/main.cf contrib/postfix/milter-main.cf contrib/p
 		break
 	fi
 done
-P0=$(free_port); P1=$(free_port); P2=$(free_port)
+free_port P0; free_port P1; free_port P2
 PF=$T/postfix
 postfix_instance "$PF" "$SINK" "127.0.0.1:$P0 inet n - n - - smtpd -o smtpd_milters=
 127.0.0.1:$P1 inet n - n - - smtpd -o smtpd_milters=inet:127.0.0.1:$MPORT

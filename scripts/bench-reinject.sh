@@ -20,16 +20,16 @@ bench_prereqs
 make_message "$T/msg-4k" 4096
 make_message "$T/msg-1m" 1048576
 
-SINK=$(free_port)
+free_port SINK
 start_sink "$SINK"
 
-MPORT=$(free_port)
-HOP=$(free_port)
+free_port MPORT
+free_port HOP
 write_maildlp_config "$T/maildlp.toml" "$MPORT" "$T/milter.sock" "$HOP" "$SINK" false true
 start_maildlp "$T/maildlp.toml"
 wait_port "127.0.0.1:$HOP"
 
-PX=$(free_port)
+free_port PX
 PF=$T/postfix
 postfix_instance "$PF" "$SINK" "127.0.0.1:$PX inet n - n - 100 smtpd -o smtpd_proxy_filter=127.0.0.1:$SINK -o smtpd_proxy_ehlo=mta.test.example" "smtpd_milters ="
 wait_port "127.0.0.1:$PX"
