@@ -339,6 +339,29 @@ func TestMilterActions(t *testing.T) {
 		}
 	})
 
+	t.Run("large", func(t *testing.T) {
+		// 3 MiB: well past go-milter's 200 KiB spill threshold. A clean one
+		// arrives byte-identical; the code word in its last line blocks it.
+		var b strings.Builder
+		for i := 0; b.Len() < 3<<20; i++ {
+			fmt.Fprintf(&b, "Line %06d: order 2026-%04d, 12 units at 34.50 EUR, ship 2026-12-%02d.\n", i, i%10000, 1+i%28)
+		}
+		m := cleanMsg("large-clean")
+		m.Body = b.String()
+		sent := m.Bytes()
+		wantAccepted(t, SendMail(r.pf.Addr(), m.From, m.To, sent))
+		checkCleanDelivery(t, r.sink, m.ID, sent)
+
+		m2 := cleanMsg("large-block")
+		m2.Body = b.String() + "last line " + wordBlock + "\n"
+		if res := r.send(m2); res.Final.Code != 550 {
+			t.Errorf("3 MiB message with the code word at the end: %v, want 550", res)
+		}
+		if got := r.sink.Quiet(2*time.Second, withID(m2.ID)); len(got) != 0 {
+			t.Errorf("blocked large message delivered")
+		}
+	})
+
 	t.Run("tempfail", func(t *testing.T) {
 		m := cleanMsg("tempfail")
 		m.Body += "Contains " + wordTempfail + "\n"

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"net/http"
 	"os"
@@ -291,6 +292,26 @@ func TestForward(t *testing.T) {
 		}
 		if got := b.Quiet(time.Second, withID(m.ID)); len(got) != 0 {
 			t.Errorf("second hop got the message too")
+		}
+	})
+
+	t.Run("large", func(t *testing.T) {
+		var b strings.Builder
+		for i := 0; b.Len() < 3<<20; i++ {
+			fmt.Fprintf(&b, "Line %06d: order 2026-%04d, 12 units at 34.50 EUR.\n", i, i%10000)
+		}
+		m := cleanMsg("fwd-large")
+		m.Body = b.String()
+		sent := m.Bytes()
+		wantAccepted(t, SendMail(r.dlp.HopAddr(), m.From, m.To, sent))
+		d := a.Wait(1, 20*time.Second, withID(m.ID))[0]
+		if !bytes.Equal(stripTrace(d.Data), stripTrace(sent)) {
+			t.Errorf("3 MiB message changed on the way (%d bytes sent, %d delivered)", len(sent), len(d.Data))
+		}
+		m2 := cleanMsg("fwd-large-block")
+		m2.Body = b.String() + wordBlock + "\n"
+		if res := SendMail(r.dlp.HopAddr(), m2.From, m2.To, m2.Bytes()); res.Final.Code != 550 {
+			t.Errorf("3 MiB message with the code word at the end: %v, want 550", res)
 		}
 	})
 
