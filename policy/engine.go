@@ -153,16 +153,24 @@ func (e *Engine) evaluate(ctx context.Context, m Message, explain bool) (v actio
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	ctx, cancel := context.WithTimeout(ctx, e.limits.ScanTimeout)
-	defer cancel()
 	body := m.Body
 	if body == nil {
 		body = strings.NewReader("")
 	}
-	res, err := e.extract(ctx, body, e.limits)
+	// scan_timeout counts the scan, not the transfer: a front end streams
+	// the message into Body while the client sends it, so the deadline
+	// starts when the last read of Body returned.
+	tr := &timedReader{r: body}
+	res, err := e.extract(ctx, tr, e.limits)
 	if err != nil {
 		return action.Verdict{Action: action.Pass, IncidentID: id, Err: fmt.Errorf("policy: extract: %w", err)}, nil
 	}
+	read := tr.last
+	if read.IsZero() {
+		read = time.Now()
+	}
+	ctx, cancel := context.WithDeadline(ctx, read.Add(e.limits.ScanTimeout))
+	defer cancel()
 	env := m.Envelope
 	if len(env.Rcpts) == 0 {
 		env = envelopeFromHeader(env, res.Header)
@@ -182,6 +190,18 @@ func (e *Engine) evaluate(ctx context.Context, m Message, explain bool) (v actio
 		f.add(i, buf)
 	}
 	return e.decide(f, id, explain)
+}
+
+// timedReader notes when its last Read returned.
+type timedReader struct {
+	r    io.Reader
+	last time.Time
+}
+
+func (t *timedReader) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	t.last = time.Now()
+	return n, err
 }
 
 // envelopeFromHeader fills sender and recipients from From, To and Cc when

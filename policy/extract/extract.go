@@ -14,7 +14,8 @@ import (
 // and returns its text parts and unscannable content.
 //
 // Limits, encrypted, broken or unsupported content and the scan deadline
-// (lim.ScanTimeout, or an earlier deadline of ctx) end up in
+// (lim.ScanTimeout from the moment r has been read, or an earlier deadline
+// of ctx) end up in
 // Result.Unscannable, not in the error. The error is non-nil only when
 // reading r fails or ctx is cancelled by the caller.
 func Extract(ctx context.Context, r io.Reader, lim Limits) (*Result, error) {
@@ -22,13 +23,14 @@ func Extract(ctx context.Context, r io.Reader, lim Limits) (*Result, error) {
 	if err := ctx.Err(); errors.Is(err, context.Canceled) {
 		return nil, fmt.Errorf("extract: %w", err)
 	}
-	sctx, cancel := context.WithTimeout(ctx, lim.ScanTimeout)
-	defer cancel()
-
 	raw, over, err := readBounded(r, lim.MaxMessageBytes)
 	if err != nil {
 		return nil, fmt.Errorf("extract: read message: %w", err)
 	}
+	// The deadline counts the scan, not the time r took to deliver the
+	// message (a front end streams it while the client sends it).
+	sctx, cancel := context.WithTimeout(ctx, lim.ScanTimeout)
+	defer cancel()
 	e := &extractor{ctx: sctx, lim: lim, res: &Result{Bytes: int64(len(raw))}}
 	if deadline, ok := sctx.Deadline(); ok {
 		e.deadline = deadline

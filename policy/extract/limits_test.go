@@ -3,6 +3,7 @@ package extract
 import (
 	"bytes"
 	"context"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -205,5 +206,39 @@ func TestMachineHeadersNotScanned(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(names, ","), "Thread-Index") {
 		t.Errorf("Result.Header = %v, want every top-level field", names)
+	}
+}
+
+// slowReader returns one chunk of its data per Read, after a pause.
+type slowReader struct {
+	data  []byte
+	chunk int
+	pause time.Duration
+}
+
+func (r *slowReader) Read(p []byte) (int, error) {
+	if len(r.data) == 0 {
+		return 0, io.EOF
+	}
+	time.Sleep(r.pause)
+	n := copy(p[:min(len(p), r.chunk)], r.data)
+	r.data = r.data[n:]
+	return n, nil
+}
+
+func TestDeadlineCountsScanNotTransfer(t *testing.T) {
+	// The message takes longer to arrive than scan_timeout; the scan is fast.
+	msg := testutil.Message(strings.Repeat("Revenue 1234 5678 grew 12%.\r\n", 100))
+	r := &slowReader{data: msg, chunk: len(msg)/5 + 1, pause: 100 * time.Millisecond}
+	start := time.Now()
+	res, err := Extract(context.Background(), r, Limits{ScanTimeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d < 400*time.Millisecond {
+		t.Fatalf("reading took %v, want more than scan_timeout", d)
+	}
+	if len(res.Unscannable) != 0 {
+		t.Errorf("slow transfer made the message unscannable:\n%s", dump(res))
 	}
 }
