@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	gomilter "github.com/d--j/go-milter"
 
@@ -321,5 +322,28 @@ func TestRealEngineUnscannableOversize(t *testing.T) {
 	}
 	if d.Err != nil && !errors.Is(d.Err, ErrEngine) {
 		t.Errorf("decision error %v", d.Err)
+	}
+}
+
+func TestRealEngineSlowClientWithinScanTimeout(t *testing.T) {
+	// The client takes longer than scan_timeout to send the message; the
+	// scan itself is fast. scan_timeout counts the scan, not the transfer:
+	// the message is scanned, not unscannable.
+	e := realEngine(t, testPolicy+"\n[limits]\nscan_timeout = \"1s\"\n")
+	rec := &recorder{}
+	addr := startReal(t, e, WithRecorder(rec))
+	m := mail("Quarterly figures", strings.Repeat("Revenue 1234 5678 grew 12% in region 42.\n", 200))
+	m.bodyPause, m.bodyChunks = 300*time.Millisecond, 5
+	start := time.Now()
+	r := m.send(t, addr)
+	if d := time.Since(start); d < 1500*time.Millisecond {
+		t.Fatalf("sending took %v, want more than scan_timeout (1s)", d)
+	}
+	d := rec.waitDecisions(t, 1)[0]
+	if d.Err != nil || d.Applied != action.Pass || len(d.Verdict.Unscannable) != 0 {
+		t.Errorf("decision = applied %v err %v unscannable %+v, want a scanned pass", d.Applied, d.Err, d.Verdict.Unscannable)
+	}
+	if r.end.Type != gomilter.ActionAccept {
+		t.Errorf("final action = %v, want accept", r.end)
 	}
 }

@@ -214,6 +214,10 @@ type mta struct {
 	headers       [][2]string // name, value as the MTA sends them (with leading space)
 	body          []byte
 	readTimeout   time.Duration
+	// bodyPause, when set, sends the body in bodyChunks chunks with a
+	// pause before each (a slow client).
+	bodyPause  time.Duration
+	bodyChunks int
 }
 
 // result is what the simulated MTA got back.
@@ -349,6 +353,19 @@ func (m mta) trySendWith(addr string, opts ...gomilter.Option) (result, error) {
 		if _, err := s.BodyChunk(nil); err != nil {
 			return r, err
 		}
+	}
+	if m.bodyPause > 0 && m.bodyChunks > 0 {
+		step := (len(m.body) + m.bodyChunks - 1) / m.bodyChunks
+		for b := m.body; len(b) > 0; {
+			n := min(step, len(b))
+			time.Sleep(m.bodyPause)
+			if _, err := s.BodyChunk(b[:n]); err != nil {
+				return r, err
+			}
+			b = b[n:]
+		}
+		r.mods, r.end, err = s.End()
+		return r, err
 	}
 	r.mods, r.end, err = s.BodyReadFrom(bytes.NewReader(m.body))
 	return r, err
