@@ -204,6 +204,14 @@ func (t *timedReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Len passes on the size hint of a reader that has one (0 if not).
+func (t *timedReader) Len() int {
+	if l, ok := t.r.(interface{ Len() int }); ok {
+		return l.Len()
+	}
+	return 0
+}
+
 // envelopeFromHeader fills sender and recipients from From, To and Cc when
 // the envelope has no recipients (maildlp scan of a file).
 func envelopeFromHeader(env Envelope, header []extract.HeaderField) Envelope {
