@@ -77,6 +77,29 @@ func TestConformance(t *testing.T) {
 		return o, res
 	}
 
+	var replies []string
+	defer func() {
+		// No raw matched value reaches maildlp's log, the incident log, the
+		// notices or the SMTP replies: the identifiers of the examples,
+		// compared with separators removed.
+		raw := []string{"4532910003701546", "5424180008082403", "536228741", "DE44500105175407324931"}
+		notices := ""
+		for _, d := range sink.Messages() {
+			if d.From == "dlp@test.example" || strings.Contains(d.Header("Subject"), "DLP") {
+				notices += string(d.Data)
+			}
+		}
+		incidents, _ := os.ReadFile(dlp.IncidentsPath())
+		for what, text := range map[string]string{"log": dlp.Log(), "incidents": string(incidents), "notices": notices, "replies": strings.Join(replies, "\n")} {
+			flat := strings.NewReplacer(" ", "", "-", "", "\r\n", "", "\n", "").Replace(text)
+			for _, v := range raw {
+				if strings.Contains(flat, v) {
+					t.Errorf("raw value %s...%s found in the %s", v[:2], v[len(v)-2:], what)
+				}
+			}
+		}
+	}()
+
 	for _, f := range files {
 		name := filepath.Base(f)
 		t.Run(name, func(t *testing.T) {
@@ -105,6 +128,7 @@ func TestConformance(t *testing.T) {
 			scan := scanOutcome(t, dlp.ConfigPath, from.Address, to, f)
 			milter, mres := next("milter", func() Result { return SendMail(pf.Addr(), from.Address, to, data) })
 			hop, hres := next("reinject", func() Result { return SendMail(dlp.HopAddr(), from.Address, to, data) })
+			replies = append(replies, mres.Final.Text(), hres.Final.Text())
 			t.Logf("scan: %v; milter: %v (SMTP %v); hop: %v (SMTP %v)", scan, milter, mres, hop, hres)
 			if milter.String() != scan.String() {
 				t.Errorf("milter verdict %v, scan %v", milter, scan)
