@@ -10,7 +10,7 @@ var aadhaarInfo = Info{
 	Name:        "in_aadhaar",
 	Description: "Indian Aadhaar numbers",
 	Validator:   "12 digits, first 2-9, not a palindrome, Verhoeff check digit",
-	Confidence:  "medium when written 4-4-4 with separators, low unseparated; high with a keyword within the proximity window",
+	Confidence:  "medium when written 4-4-4 with separators (low when the first group is a year 19xx or 20xx and the separator is -, . or /, as in reference numbers), low unseparated; high with a keyword within the proximity window",
 	Keywords: []string{
 		"Aadhaar", "Aadhar", "UIDAI", "UID", "unique identification", "आधार", "enrolment", "VID",
 	},

@@ -251,7 +251,9 @@ type group struct {
 //     (4-4-4-4, 4-6-5, 3-2-4, ...), and
 //   - the span is not part of a longer number written the same way: the
 //     group just before it (or after it), joined by the same separator,
-//     must not have the width of the span's first (or last) group.
+//     must not have the width of the span's first (or last) group, and
+//   - its edge groups do not belong to a neighbouring date, phone number,
+//     amount or reference (see spanEdges).
 //
 // So "4111 1111 1111 1111 12/25" yields a card, while
 // "4111 1111 1111 1111 1111" (twenty digits in fours) and
@@ -382,12 +384,113 @@ func (sc *scanner) evalGroup(r *[16]group, cnt, e int) {
 				continue
 			}
 		}
-		sc.numeric(gr.ids, int(r[(e-k+1)&15].start), int(g.end), true)
+		if !sc.spanEdges(r, cnt, e-k+1, e) {
+			continue
+		}
+		first := &r[(e-k+1)&15]
+		// A separated value that starts with a year ("2026-4711-0815") is
+		// as likely a reference number: not more than low on its own.
+		capLow := g.sep != sepSpace && g.sep != sepLine && first.end-first.start == 4 && isYear(sc.text[first.start:first.end])
+		sc.numericCap(gr.ids, int(first.start), int(g.end), true, capLow)
 	}
+}
+
+// tighter reports whether separator kind ext binds its groups more
+// closely than kind span: '-', '.' and '/' bind more closely than a space,
+// a space more closely than a line break, and two different kinds of
+// punctuation never belong to the same value.
+func tighter(ext, span uint8) bool {
+	switch ext {
+	case sepDash, sepDot, sepSlash:
+		return ext != span
+	case sepSpace:
+		return span == sepLine
+	}
+	return false
+}
+
+// isYear reports whether the four digits d are a plausible year (1900-2099).
+func isYear(d string) bool {
+	return (d[0] == '1' && d[1] == '9') || (d[0] == '2' && d[1] == '0')
+}
+
+// spanEdges reports whether the separated value made of groups b..e of
+// the chain (cnt groups so far) stands on its own: its edge groups are not
+// held by a neighbouring number that belongs to something else.
+//
+//   - An edge group joined to its neighbour more tightly than the value's
+//     own separator belongs to that neighbour: in "020 1234 5678
+//     2026-03-04" the 2026 is the year of a date, in "04.03.2026 1234 5678"
+//     too.
+//   - A year joined to a one- or two-digit group by '-', '.' or '/' is a
+//     date, whatever separator the value uses ("...-2026-03-04").
+//   - A value after a group that starts with 0, joined the same way, is the
+//     rest of a national phone number ("020 1234 5678 2026").
+//   - A last group followed by a decimal comma and one or two digits is an
+//     amount ("123 456 789,00"); one followed by '-', '.' or '/' and a word
+//     of letters and digits belongs to that word ("2026-W10").
+func (sc *scanner) spanEdges(r *[16]group, cnt, b, e int) bool {
+	t := sc.text
+	fg, lg := &r[b&15], &r[e&15]
+	sep := lg.sep
+	if b > 0 {
+		pg := &r[(b-1)&15]
+		if tighter(fg.sep, sep) {
+			return false
+		}
+		if fg.sep != sepSpace && fg.sep != sepLine && pg.end-pg.start <= 2 && fg.end-fg.start == 4 && isYear(t[fg.start:fg.end]) {
+			return false
+		}
+		if fg.sep == sep && t[pg.start] == '0' && pg.end-pg.start >= 2 && pg.end-pg.start <= 5 {
+			return false
+		}
+	}
+	if e+1 < cnt {
+		ng := &r[(e+1)&15]
+		if tighter(ng.sep, sep) {
+			return false
+		}
+		if ng.sep != sepSpace && ng.sep != sepLine && ng.end-ng.start <= 2 && lg.end-lg.start == 4 && isYear(t[lg.start:lg.end]) {
+			return false
+		}
+		return true
+	}
+	p := int(lg.end)
+	if p+1 < len(t) {
+		switch t[p] {
+		case ',':
+			q := p + 1
+			for q < len(t) && q-p <= 3 && isDigit(t[q]) {
+				q++
+			}
+			if n := q - p - 1; n >= 1 && n <= 2 && (q >= len(t) || !isDigit(t[q])) {
+				return false
+			}
+		case '-', '.', '/':
+			var f uint8
+			for q := p + 1; q < len(t) && q-p <= 64; q++ {
+				k := wordClass[t[q]]
+				if k == 0 {
+					break
+				}
+				f |= k
+			}
+			if f&cDigit != 0 && f&(cUpper|cLower) != 0 {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // numeric validates the digits of text[start:end] for the identifiers in m.
 func (sc *scanner) numeric(m idMask, start, end int, grouped bool) {
+	sc.numericCap(m, start, end, grouped, false)
+}
+
+// numericCap is numeric, with the confidence capped at Low when capLow is
+// set.
+func (sc *scanner) numericCap(m idMask, start, end int, grouped, capLow bool) {
 	d := sc.buf[:0]
 	for p := start; p < end; p++ {
 		if c := sc.text[p]; c >= '0' && c <= '9' {
@@ -401,6 +504,9 @@ func (sc *scanner) numeric(m idMask, start, end int, grouped bool) {
 		conf, test, ok := checkNumeric(i, d, grouped)
 		if !ok {
 			continue
+		}
+		if capLow {
+			conf = min(conf, Low)
 		}
 		sc.emit(i, start, end, conf, test, maskDigits(d, spec.keep), keyOf(i, d))
 	}
