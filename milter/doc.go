@@ -4,11 +4,11 @@
 // a [policy.Message] for the engine and the engine's one verdict back into
 // milter responses.
 //
-// Envelope-only policies decide at MAIL FROM and RCPT TO. Content is
-// streamed: each header field and body chunk is written into a pipe that
-// [policy.Engine.Evaluate] reads while the MTA is still sending, so memory
-// is bounded by the engine's limits, not by the message size. At end of
-// message the verdict becomes a reply (block, tempfail), a quarantine,
+// Envelope-only policies decide at MAIL FROM and RCPT TO. Header fields and
+// body chunks are held in pooled blocks up to the engine's
+// max_message_bytes (the rest is counted and dropped), so memory is bounded
+// by the engine's limits, not by the message size; at end of message
+// [policy.Engine.Evaluate] reads them, sized up front. The verdict becomes a reply (block, tempfail), a quarantine,
 // recipient changes (redirect), header changes (modify) and the pass header.
 // Failures (scan deadline, too many sessions, engine error or panic) take
 // their configured outcome: tempfail, accept or quarantine.

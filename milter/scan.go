@@ -1,7 +1,6 @@
 package milter
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -15,141 +14,124 @@ import (
 
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
+	"github.com/maildlp/maildlp/policy/extract"
 )
 
 // recoveredPanics counts panics recovered in sessions and scans; tests
 // fail when one happens that they did not provoke.
 var recoveredPanics atomic.Int64
 
-var (
-	errScanAborted = errors.New("milter: message aborted by the MTA")
-	errStalled     = errors.New("milter: engine stopped reading")
-)
+// blockSize is the size of the pooled blocks that hold a message.
+const blockSize = 32 << 10
 
-// scan is one message being evaluated while the MTA sends it: header
-// fields and body chunks are written into a pipe that the engine reads in
-// its own goroutine, so memory is bounded by the engine's limits and not
-// by the message size. When the engine stops reading (it has decided, or a
-// limit stopped extraction) the rest of the message is drained and dropped:
-// the MTA is never blocked by a finished scan.
+var blockPool = sync.Pool{New: func() any { b := make([]byte, 0, blockSize); return &b }}
+
+// scan is one message: header fields and body chunks are held in pooled
+// blocks while the MTA sends them, and the engine evaluates them at end of
+// message. The engine reads the whole message into memory before it
+// parses it, so holding it here first costs no memory beyond the engine's
+// own max_message_bytes: past max_message_bytes (plus one byte, so that
+// the engine sees the message is too large) the rest is counted and
+// dropped. The engine then gets the message in one piece, knows its size
+// up front, and is never waited for while the MTA sends; the MTA is never
+// blocked by the engine. The blocks go back to the pool as the engine
+// reads them.
 type scan struct {
-	pr      *io.PipeReader
-	pw      *io.PipeWriter
-	bw      *bufio.Writer
+	blocks []*[]byte // held message bytes; owned by the engine once started
+	held   int64     // bytes in blocks
+	max    int64     // hold at most this many
+	total  int64     // bytes of the message received from the MTA
+
 	cancel  context.CancelFunc
-	done    chan struct{} // closed when Evaluate has returned
-	flushed chan struct{} // closed when the end-of-message flush is over
-
-	// watchdog closes the pipe when a single write blocks longer than the
-	// scan deadline (an engine that neither reads nor returns).
-	watchdog *time.Timer
-	deadline time.Duration
-
-	verdict action.Verdict // set before done is closed
-	stack   []byte         // of a recovered panic
-
-	total   int64 // bytes of the message received from the MTA
-	dead    bool  // the engine no longer reads: drain
-	closed  bool  // writer closed (end of message or abort)
-	stalled atomic.Bool
+	done    chan struct{} // closed when Evaluate has returned; nil before EOM
+	verdict action.Verdict
+	stack   []byte // of a recovered panic
 }
 
-var bufPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 32<<10) }}
-
-// startScan starts eng.Evaluate on a pipe in a new goroutine tracked by wg.
-func startScan(eng engine, env policy.Envelope, deadline time.Duration, wg *sync.WaitGroup) *scan {
-	pr, pw := io.Pipe()
-	ctx, cancel := context.WithCancel(context.Background())
-	sc := &scan{pr: pr, pw: pw, cancel: cancel, done: make(chan struct{}), deadline: deadline}
-	sc.bw = bufPool.Get().(*bufio.Writer)
-	sc.bw.Reset(watchedWriter{sc})
-	sc.watchdog = time.AfterFunc(time.Hour, func() {
-		sc.stalled.Store(true)
-		pr.CloseWithError(errStalled)
-	})
-	sc.watchdog.Stop()
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		defer close(sc.done)
-		defer func() {
-			if r := recover(); r != nil {
-				recoveredPanics.Add(1)
-				sc.stack = debug.Stack()
-				sc.verdict = action.Verdict{Err: fmt.Errorf("%w: panic: %v", ErrEngine, r)}
-			}
-			// Unblock the writer: from now on chunks are drained.
-			pr.CloseWithError(io.ErrClosedPipe)
-		}()
-		sc.verdict = eng.Evaluate(ctx, policy.Message{Envelope: env, Body: pr})
-	}()
-	return sc
-}
-
-// watchedWriter writes to the pipe with the watchdog armed.
-type watchedWriter struct{ sc *scan }
-
-func (w watchedWriter) Write(p []byte) (int, error) {
-	if w.sc.deadline > 0 {
-		w.sc.watchdog.Reset(w.sc.deadline)
-		defer w.sc.watchdog.Stop()
+// newScan holds a message for eng, up to eng's max_message_bytes + 1.
+func newScan(eng engine) *scan {
+	lim := eng.Limits().MaxMessageBytes
+	if lim <= 0 {
+		lim = extract.DefaultLimits().MaxMessageBytes
 	}
-	return w.sc.pw.Write(p)
+	return &scan{max: lim + 1}
 }
 
-// write hands message bytes to the engine, or drops them once the engine
-// has stopped reading.
+// write holds message bytes, or counts and drops them past the limit.
 func (sc *scan) write(p []byte) {
 	sc.total += int64(len(p))
-	if sc.dead || sc.closed {
-		return
-	}
-	if _, err := sc.bw.Write(p); err != nil {
-		sc.dead = true
+	for len(p) > 0 && sc.held < sc.max && sc.done == nil {
+		b := sc.tail()
+		n := min(len(p), cap(*b)-len(*b), int(sc.max-sc.held))
+		*b = append(*b, p[:n]...)
+		sc.held += int64(n)
+		p = p[n:]
 	}
 }
 
 func (sc *scan) writeString(s string) {
 	sc.total += int64(len(s))
-	if sc.dead || sc.closed {
-		return
-	}
-	if _, err := sc.bw.WriteString(s); err != nil {
-		sc.dead = true
+	for len(s) > 0 && sc.held < sc.max && sc.done == nil {
+		b := sc.tail()
+		n := min(len(s), cap(*b)-len(*b), int(sc.max-sc.held))
+		*b = append(*b, s[:n]...)
+		sc.held += int64(n)
+		s = s[n:]
 	}
 }
 
-// flush pushes buffered header fields to the engine (at end of header).
-func (sc *scan) flush() {
-	if sc.dead || sc.closed {
-		return
+// tail is the last block with room, taken from the pool when needed.
+func (sc *scan) tail() *[]byte {
+	if n := len(sc.blocks); n > 0 {
+		if b := sc.blocks[n-1]; len(*b) < cap(*b) {
+			return b
+		}
 	}
-	if err := sc.bw.Flush(); err != nil {
-		sc.dead = true
-	}
+	b := blockPool.Get().(*[]byte)
+	*b = (*b)[:0]
+	sc.blocks = append(sc.blocks, b)
+	return b
 }
 
 // errTimeout reports that the verdict did not come within the deadline.
 var errTimeout = errors.New("timeout")
 
-// finish ends the message and waits for the verdict, sending PROGRESS to
-// the MTA every progress interval. After timeout it cancels the scan and
-// returns errTimeout; a failed PROGRESS write (the MTA is gone) returns
-// that error.
-func (sc *scan) finish(m gomilter.Modifier, timeout, progress time.Duration) (action.Verdict, error) {
-	if !sc.closed {
-		sc.closed = true
-		dead := sc.dead
-		// Flushing may block until the engine reads; do it aside so that
-		// the deadline and the keep-alive below still apply.
-		sc.flushed = make(chan struct{})
-		go func() {
-			defer close(sc.flushed)
-			if !dead {
-				_ = sc.bw.Flush()
+// start runs eng.Evaluate on the held message in a goroutine tracked by wg.
+// From here on the blocks belong to that goroutine.
+func (sc *scan) start(eng engine, env policy.Envelope, wg *sync.WaitGroup) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sc.cancel = cancel
+	sc.done = make(chan struct{})
+	r := &bodyReader{blocks: sc.blocks, left: sc.held}
+	sc.blocks = nil
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(sc.done)
+		defer r.release()
+		defer func() {
+			if rec := recover(); rec != nil {
+				recoveredPanics.Add(1)
+				sc.stack = debug.Stack()
+				sc.verdict = action.Verdict{Err: fmt.Errorf("%w: panic: %v", ErrEngine, rec)}
 			}
-			sc.pw.Close()
 		}()
+		sc.verdict = eng.Evaluate(ctx, policy.Message{Envelope: env, Body: r})
+	}()
+}
+
+// finish starts the engine on the held message and waits for the verdict,
+// sending PROGRESS to the MTA every progress interval. After timeout it
+// cancels the scan and returns errTimeout; a failed PROGRESS write (the
+// MTA is gone) returns that error.
+func (sc *scan) finish(m gomilter.Modifier, eng engine, env policy.Envelope, wg *sync.WaitGroup, timeout, progress time.Duration) (action.Verdict, error) {
+	sc.start(eng, env, wg)
+	// Most verdicts come before the first PROGRESS is due: no timers then.
+	select {
+	case <-sc.done:
+		sc.cancel()
+		return sc.verdict, nil
+	default:
 	}
 	var tick <-chan time.Time
 	if progress > 0 && m.Version() >= 6 {
@@ -166,14 +148,7 @@ func (sc *scan) finish(m gomilter.Modifier, timeout, progress time.Duration) (ac
 	for {
 		select {
 		case <-sc.done:
-			// The engine closed its end: the flush returns at once.
-			if sc.flushed != nil {
-				<-sc.flushed
-			}
-			sc.release()
-			if sc.stalled.Load() {
-				return sc.verdict, errTimeout
-			}
+			sc.cancel()
 			return sc.verdict, nil
 		case <-tick:
 			if err := m.Progress(); err != nil {
@@ -187,26 +162,62 @@ func (sc *scan) finish(m gomilter.Modifier, timeout, progress time.Duration) (ac
 	}
 }
 
-// abort cancels the scan: the engine sees a cancelled context and a
-// broken pipe and returns; its goroutine is tracked by the server.
+// abort cancels the scan: a running engine sees a cancelled context and
+// returns; its goroutine is tracked by the server. A message that never
+// reached the engine gives its blocks back.
 func (sc *scan) abort() {
+	if sc.done == nil {
+		release(sc.blocks)
+		sc.blocks = nil
+		sc.done = make(chan struct{})
+		close(sc.done)
+		return
+	}
 	sc.cancel()
-	sc.pr.CloseWithError(errScanAborted)
-	sc.pw.CloseWithError(errScanAborted)
-	sc.watchdog.Stop()
-	sc.closed = true
-	// The buffer may still be in use by a flush in flight: let it go to
-	// the garbage collector instead of the pool.
 }
 
-// release returns resources after the engine has finished.
-func (sc *scan) release() {
-	sc.cancel()
-	sc.watchdog.Stop()
-	if sc.bw != nil {
-		bw := sc.bw
-		sc.bw = nil
-		bw.Reset(nil)
-		bufPool.Put(bw)
+func release(blocks []*[]byte) {
+	for _, b := range blocks {
+		*b = (*b)[:0]
+		blockPool.Put(b)
 	}
+}
+
+// bodyReader reads the held message and gives each block back to the
+// pool once it has been read.
+type bodyReader struct {
+	blocks []*[]byte
+	off    int   // read offset in blocks[0]
+	left   int64 // unread bytes
+}
+
+func (r *bodyReader) Read(p []byte) (int, error) {
+	if r.left == 0 {
+		return 0, io.EOF
+	}
+	n := 0
+	for n < len(p) && len(r.blocks) > 0 {
+		b := *r.blocks[0]
+		c := copy(p[n:], b[r.off:])
+		n += c
+		r.off += c
+		if r.off == len(b) {
+			release(r.blocks[:1])
+			r.blocks[0] = nil
+			r.blocks = r.blocks[1:]
+			r.off = 0
+		}
+	}
+	r.left -= int64(n)
+	return n, nil
+}
+
+// Len is the number of unread bytes (the engine sizes its buffer with it).
+func (r *bodyReader) Len() int { return int(r.left) }
+
+// release gives back the blocks the engine did not read.
+func (r *bodyReader) release() {
+	release(r.blocks)
+	r.blocks = nil
+	r.left = 0
 }

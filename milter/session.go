@@ -190,9 +190,7 @@ func (s *session) Headers(m gomilter.Modifier) (*gomilter.Response, error) {
 	if msg == nil || msg.skip || msg.decided {
 		return gomilter.RespContinue, nil
 	}
-	sc := s.ensureScan(msg, m)
-	sc.writeString("\r\n")
-	sc.flush()
+	s.ensureScan(msg, m).writeString("\r\n")
 	return gomilter.RespContinue, nil
 }
 
@@ -233,7 +231,7 @@ func (s *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, er
 
 	sc := s.ensureScan(msg, m)
 	timeout := s.srv.scanTimeout(msg.eng)
-	v, werr := sc.finish(m, timeout, s.srv.o.progress)
+	v, werr := sc.finish(m, msg.eng, msg.env, &s.srv.scans, timeout, s.srv.o.progress)
 	switch {
 	case errors.Is(werr, errTimeout):
 		return s.applyFailure(m, msg, s.srv.o.failure.onTimeout, fmt.Errorf("%w (%s)", ErrScanTimeout, timeout), v), nil
@@ -270,14 +268,14 @@ func (s *session) Cleanup(gomilter.Modifier) {
 	s.srv.sessions.Add(-1)
 }
 
-// ensureScan starts the engine on the first content event of a message.
+// ensureScan starts holding the message at its first content event.
 func (s *session) ensureScan(msg *message, m gomilter.Modifier) *scan {
 	if msg.scan == nil {
 		if q := m.Get(gomilter.MacroQueueId); q != "" {
 			msg.env.QueueID = q
 		}
 		msg.scanStart = time.Now()
-		msg.scan = startScan(msg.eng, msg.env, s.srv.scanTimeout(msg.eng), &s.srv.scans)
+		msg.scan = newScan(msg.eng)
 	}
 	return msg.scan
 }
@@ -285,6 +283,7 @@ func (s *session) ensureScan(msg *message, m gomilter.Modifier) *scan {
 // endMessage drops the current message; a scan still running is cancelled.
 func (s *session) endMessage() {
 	if s.msg != nil && s.msg.scan != nil && !s.msg.scan.isDone() {
+		// Not started (the message was aborted) or still running.
 		s.msg.scan.abort()
 	}
 	s.msg = nil

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -722,5 +723,56 @@ func TestIncomingPassHeaderReplaced(t *testing.T) {
 	want := []string{`ChangeHeader 2 "X-Filter-Loop" ""`, `ChangeHeader 1 "X-Filter-Loop" ""`, `AddHeader "X-Filter-Loop" " Reflected"`}
 	if got := modStrings(r.mods); !equalStrings(got, want) {
 		t.Errorf("modifications = %q, want %q", got, want)
+	}
+}
+
+func TestEngineGetsHeldMessageSized(t *testing.T) {
+	// The engine reads the message at end of message, knowing its size up
+	// front, and never more than max_message_bytes + 1 of it.
+	big := bytes.Repeat([]byte("x123456789 business text with numbers 1234 5678\r\n"), 3000) // ~150 KiB, 5 blocks
+	for _, tt := range []struct {
+		name  string
+		limit int64
+		body  []byte
+	}{
+		{"small", 1 << 20, []byte("Hello Bob,\r\nsee attached.\r\n")},
+		{"several blocks", 1 << 20, big},
+		{"past the limit", 64<<10 + 7, big},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m := simpleMessage()
+			m.body = tt.body
+			wire := m.wire()
+			want := wire[:min(int64(len(wire)), tt.limit+1)]
+			var mu sync.Mutex
+			var hint int
+			var got []byte
+			lim := extract.DefaultLimits()
+			lim.MaxMessageBytes = tt.limit
+			eng := &fakeEngine{limits: lim, evaluate: func(_ context.Context, pm policy.Message) action.Verdict {
+				h := -1
+				if l, ok := pm.Body.(interface{ Len() int }); ok {
+					h = l.Len()
+				}
+				b, err := io.ReadAll(pm.Body)
+				mu.Lock()
+				defer mu.Unlock()
+				hint, got = h, b
+				if err != nil {
+					return action.Verdict{Err: err}
+				}
+				return action.Verdict{Action: action.Quarantine, Unscannable: []action.Unscannable{{Location: "message", Reason: "too_large"}}}
+			}}
+			_, addr := startServer(t, eng)
+			m.send(t, addr)
+			mu.Lock()
+			defer mu.Unlock()
+			if string(got) != want {
+				t.Errorf("engine read %d bytes, want the first %d of the message", len(got), len(want))
+			}
+			if hint != len(want) {
+				t.Errorf("size hint: got %d, want Len() reporting the %d unread bytes", hint, len(want))
+			}
+		})
 	}
 }
