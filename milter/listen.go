@@ -175,16 +175,44 @@ func lookupOwner(owner string) (uid, gid int, err error) {
 // two unbuffered reads (length, then payload), and the MTA sends most
 // events back to back without waiting for a reply, so one read system
 // call now serves many packets. Large body packets bypass the buffer.
+// The buffer comes from a pool (the MTA opens a connection per message)
+// and goes back when the connection is closed.
 type bufferedConn struct {
 	net.Conn
-	r *bufio.Reader
+	mu sync.Mutex    // held by Read; Close takes the buffer after it
+	r  *bufio.Reader // nil once closed
 }
+
+var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 8<<10) }}
 
 func newBufferedConn(c net.Conn) *bufferedConn {
-	return &bufferedConn{Conn: c, r: bufio.NewReaderSize(c, 8<<10)}
+	r := readerPool.Get().(*bufio.Reader)
+	r.Reset(c)
+	return &bufferedConn{Conn: c, r: r}
 }
 
-func (c *bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+func (c *bufferedConn) Read(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.r == nil {
+		return 0, net.ErrClosed
+	}
+	return c.r.Read(p)
+}
+
+// Close closes the connection, which ends a Read in progress, then gives
+// the buffer back.
+func (c *bufferedConn) Close() error {
+	err := c.Conn.Close()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.r != nil {
+		c.r.Reset(nil)
+		readerPool.Put(c.r)
+		c.r = nil
+	}
+	return err
+}
 
 // connListener tunes every accepted connection for the milter protocol:
 //
