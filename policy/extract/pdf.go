@@ -2,14 +2,14 @@ package extract
 
 import (
 	"bytes"
-	"compress/flate"
-	"compress/zlib"
 	"io"
 	"regexp"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/klauspost/compress/flate"
+	"github.com/klauspost/compress/zlib"
 	"golang.org/x/text/encoding/charmap"
 )
 
