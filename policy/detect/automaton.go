@@ -1,5 +1,10 @@
 package detect
 
+import (
+	"slices"
+	"strings"
+)
+
 // automaton is an Aho-Corasick automaton compiled to a DFA over byte
 // classes: every byte that occurs in a pattern gets a class (upper- and
 // lower-case ASCII letters share one when folding), every other byte is
@@ -20,9 +25,49 @@ type automaton struct {
 	outList []int32  // pattern numbers
 	lens    []int    // pattern lengths in bytes
 	rootHot [256]bool
+	// White space in phrases: when set, a pattern's ' ' matches a run of
+	// white space in the text (see newPhraseAutomaton), and wsClass is the
+	// class of ' '.
+	ws         bool
+	wsClass    uint8
+	afterSpace []bool // per state: entered by a ' ' of a pattern
 }
 
 const hitFlag = 1 << 31
+
+// newPhraseAutomaton is newAutomaton for keyword lists whose phrases have
+// their white space collapsed to single spaces: a space in a pattern
+// matches any run of ASCII white space and NO-BREAK SPACE (U+00A0) in the
+// text ("Project Falcon" matches "project   falcon", "Project\nFalcon"
+// and "Project\u00a0Falcon"). The automaton reads such a run as one
+// space: every state reached by a space keeps its state on further white
+// space, so a run costs one table load per byte like any other text and no
+// copy of the text is made. Patterns without a space build the same
+// automaton as newAutomaton.
+func newPhraseAutomaton(patterns []string, fold bool) *automaton {
+	a := newAutomaton(patterns, fold)
+	if !slices.ContainsFunc(patterns, func(p string) bool { return strings.IndexByte(p, ' ') >= 0 }) {
+		return a
+	}
+	a.ws = true
+	a.wsClass = a.class[' ']
+	for _, b := range []byte("\t\n\v\f\r") {
+		a.class[b] = a.wsClass
+	}
+	// A pattern cannot begin or end with a space, so the root and every
+	// state with an output keep their transitions; a state entered by a
+	// space stays where it is on more white space.
+	nc := uint32(a.nclass)
+	for st, spaced := range a.afterSpace {
+		if spaced {
+			a.trans[uint32(st)*nc+uint32(a.wsClass)] = uint32(st) * nc
+		}
+	}
+	for b := range 256 {
+		a.rootHot[b] = a.trans[a.class[b]] != 0
+	}
+	return a
+}
 
 // newAutomaton compiles patterns; with fold, ASCII letters match either
 // case. Empty patterns are ignored.
@@ -80,6 +125,7 @@ func (a *automaton) build(patterns []string) {
 	}
 	var own [][]int32 // outputs per state
 	own = append(own, nil)
+	a.afterSpace = append(a.afterSpace[:0], false)
 	for pi, p := range patterns {
 		a.lens[pi] = len(p)
 		if p == "" {
@@ -91,6 +137,7 @@ func (a *automaton) build(patterns []string) {
 			if trie[s*nc+c] < 0 {
 				n := len(own)
 				own = append(own, nil)
+				a.afterSpace = append(a.afterSpace, p[i] == ' ')
 				for range nc {
 					trie = append(trie, -1)
 				}
@@ -151,6 +198,9 @@ func (a *automaton) build(patterns []string) {
 // automaton state across adjacent calls (start with 0). It returns the
 // state at to. fn returning false stops the search.
 func (a *automaton) hits(text string, from, to int, state uint32, fn func(p int, end int) bool) uint32 {
+	if a.ws {
+		return a.hitsWS(text, from, to, state, fn)
+	}
 	st := state
 	tr := a.trans
 	cl := &a.class
@@ -182,4 +232,75 @@ func lowerASCII(b byte) byte {
 		return b + 'a' - 'A'
 	}
 	return b
+}
+
+// hitsWS is hits for an automaton built by newPhraseAutomaton: both bytes
+// of a NO-BREAK SPACE (C2 A0) are read as white space. Reading it as two
+// spaces is the same as reading one, since a state entered by a space
+// stays put on more white space (and the root has no transition on a
+// space); each byte is judged by its neighbour in the whole text, so a
+// window boundary between the two bytes changes nothing.
+func (a *automaton) hitsWS(text string, from, to int, state uint32, fn func(p int, end int) bool) uint32 {
+	st := state
+	tr := a.trans
+	cl := &a.class
+	ws := a.wsClass
+	for i := from; i < to; i++ {
+		if st == 0 {
+			for i < to && !a.rootHot[text[i]] {
+				i++
+			}
+			if i == to {
+				break
+			}
+		}
+		b := text[i]
+		c := cl[b]
+		if b == 0xC2 {
+			if i+1 < len(text) && text[i+1] == 0xA0 {
+				c = ws
+			}
+		} else if b == 0xA0 && i > 0 && text[i-1] == 0xC2 {
+			c = ws
+		}
+		t := tr[st+uint32(c)]
+		st = t &^ hitFlag
+		if t&hitFlag != 0 {
+			s := st / uint32(a.nclass)
+			for _, p := range a.outList[a.outIdx[s]:a.outIdx[s+1]] {
+				if !fn(int(p), i+1) {
+					return st
+				}
+			}
+		}
+	}
+	return st
+}
+
+// isSpaceByte reports whether b is ASCII white space.
+func isSpaceByte(b byte) bool {
+	return b == ' ' || (b >= '\t' && b <= '\r')
+}
+
+// phraseStart returns where the occurrence of phrase w (white space
+// collapsed to single spaces) that ends at end begins in text: each space
+// of w stands for the whole run of white space before the next word.
+func phraseStart(text, w string, end int) int {
+	q := end
+	for j := len(w) - 1; j >= 0; j-- {
+		if w[j] != ' ' {
+			q--
+			continue
+		}
+		for q > 0 {
+			if isSpaceByte(text[q-1]) {
+				q--
+			} else if q >= 2 && text[q-1] == 0xA0 && text[q-2] == 0xC2 {
+				q -= 2
+			} else {
+				break
+			}
+		}
+	}
+	return q
 }

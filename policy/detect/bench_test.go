@@ -152,6 +152,26 @@ func BenchmarkKeywords10k(b *testing.B) {
 	}
 }
 
+// BenchmarkKeywordPhrases10k: 10,000 two-word phrases alone over clean
+// text; every phrase starts with "the", a frequent word of the text, so
+// the automaton often reads past a space.
+func BenchmarkKeywordPhrases10k(b *testing.B) {
+	var words []string
+	for i := range 10000 {
+		words = append(words, fmt.Sprintf("the codename%05d", i))
+	}
+	kw, err := NewKeywords("dict", words, KeywordOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	text := businessText(1 << 20)
+	b.SetBytes(int64(len(text)))
+	b.ReportAllocs()
+	for b.Loop() {
+		kw.Scan(text, nil)
+	}
+}
+
 func BenchmarkLuhn(b *testing.B) {
 	d := []byte("4111111111111111")
 	b.SetBytes(int64(len(d)))

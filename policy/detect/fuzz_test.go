@@ -142,6 +142,8 @@ func FuzzKeywords(f *testing.F) {
 	f.Add("card", "my Card number and CARD", false)
 	f.Add("ab", "aaabababab", true)
 	f.Add("é", "ÉéE", false)
+	f.Add("Project Falcon", "project   falcon Project\nFalcon Project\u00a0Falcon", false)
+	f.Add("a b", "a \u00a0b a\u00a0\u00a0b", true)
 	f.Fuzz(func(t *testing.T, word, text string, caseSensitive bool) {
 		word = strings.TrimSpace(word)
 		if word == "" || !utf8.ValidString(word) || len(word) > 20 || len(text) > 2000 {
@@ -156,12 +158,12 @@ func FuzzKeywords(f *testing.F) {
 			got = append(got, m.Start)
 		}
 		var want []int
-		for i := 0; i+len(word) <= len(text); i++ {
-			seg := text[i : i+len(word)]
-			if seg == word || (!caseSensitive && (string(foldASCII([]byte(seg))) == string(foldASCII([]byte(word))) ||
-				seg == toUpperNonASCII(word) || seg == toLowerNonASCII(word) ||
-				string(foldASCII([]byte(seg))) == string(foldASCII([]byte(toUpperNonASCII(word)))) ||
-				string(foldASCII([]byte(seg))) == string(foldASCII([]byte(toLowerNonASCII(word)))))) {
+		w := collapseSpace(word)
+		for i := 0; i < len(text); i++ {
+			// A match cannot start inside a NO-BREAK SPACE or a run of
+			// white space: the phrase does not start with a space.
+			if phraseAt(text, w, i, false) || (!caseSensitive && (phraseAt(text, w, i, true) ||
+				phraseAt(text, toUpperNonASCII(w), i, true) || phraseAt(text, toLowerNonASCII(w), i, true))) {
 				want = append(want, i)
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -29,6 +30,9 @@ type Keywords struct {
 // NewKeywords returns a detector named name that matches words. Leading
 // and trailing white space of each word is removed (dictionary files with
 // CRLF line ends); an empty word is an error; duplicates are ignored.
+// White space inside a phrase matches any run of white space in the text,
+// line breaks and NO-BREAK SPACE included, with or without CaseSensitive:
+// "Project Falcon" matches "project   falcon" and "Project\nFalcon".
 func NewKeywords(name string, words []string, o KeywordOptions) (Detector, error) {
 	if name == "" {
 		return nil, errors.New("detect: keyword detector without a name")
@@ -57,7 +61,7 @@ func NewKeywords(name string, words []string, o KeywordOptions) (Detector, error
 		k.canon = append(k.canon, canon)
 	}
 	for n, w := range words {
-		w = strings.TrimSpace(w)
+		w = collapseSpace(w)
 		if w == "" {
 			return nil, fmt.Errorf("detect: keyword detector %s: word %d is empty", name, n+1)
 		}
@@ -77,8 +81,18 @@ func NewKeywords(name string, words []string, o KeywordOptions) (Detector, error
 			add(lo, canon)
 		}
 	}
-	k.a = newAutomaton(k.words, !o.CaseSensitive)
+	k.a = newPhraseAutomaton(k.words, !o.CaseSensitive)
 	return k, nil
+}
+
+// collapseSpace trims w and replaces every run of white space inside it
+// (Unicode white space, NO-BREAK SPACE included) with one ' '.
+func collapseSpace(w string) string {
+	w = strings.TrimSpace(w)
+	if !strings.ContainsFunc(w, func(r rune) bool { return r != ' ' && unicode.IsSpace(r) }) && !strings.Contains(w, "  ") {
+		return w
+	}
+	return strings.Join(strings.Fields(w), " ")
 }
 
 // Name returns the detector name.
@@ -98,7 +112,11 @@ func (k *Keywords) Scan(text string, dst []Match) []Match {
 // match returns the match of the detector's word p ending at end, if it
 // satisfies the options.
 func (k *Keywords) match(text string, p, end int) (Match, bool) {
-	start := end - len(k.words[p])
+	w := k.words[p]
+	start := end - len(w)
+	if k.a.ws && strings.IndexByte(w, ' ') >= 0 {
+		start = phraseStart(text, w, end)
+	}
 	if k.o.WholeWord && !wholeWord(text, start, end) {
 		return Match{}, false
 	}
@@ -155,7 +173,7 @@ func mergeKeywords(custom []Detector) ([]*kwGroup, []bool) {
 			}
 		}
 		if len(pats) > 0 {
-			groups = append(groups, &kwGroup{a: newAutomaton(pats, fold), owners: owners})
+			groups = append(groups, &kwGroup{a: newPhraseAutomaton(pats, fold), owners: owners})
 		}
 	}
 	return groups, merged
