@@ -12,6 +12,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/klauspost/compress/flate"
@@ -39,9 +40,8 @@ func (e *extractor) inflate(r io.Reader, csize, hint int64, loc, typ string) ([]
 	if hint <= 0 {
 		hint = 4 * csize // typical for text; saves most regrowth
 	}
-	var buf bytes.Buffer
-	buf.Grow(int(min(hint, limit) + bytes.MinRead))
-	n, err := buf.ReadFrom(io.LimitReader(r, limit+1))
+	buf, err := readAllHint(io.LimitReader(r, limit+1), int(min(hint, limit)+1))
+	n := int64(len(buf))
 	e.decompressed += min(n, limit)
 	if n > limit {
 		if ratioCap < room {
@@ -51,7 +51,27 @@ func (e *extractor) inflate(r io.Reader, csize, hint int64, loc, typ string) ([]
 		}
 		return nil, errLimitReached
 	}
-	return buf.Bytes(), err
+	return buf, err
+}
+
+// readAllHint reads r to its end into a slice of capacity size to start
+// with: with the exact size plus one, the data is read without regrowth
+// and the end is seen without another allocation.
+func readAllHint(r io.Reader, size int) ([]byte, error) {
+	b := make([]byte, 0, max(size, 512))
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+	}
 }
 
 // inflateReport is inflate for archive members: corruption is recorded as
@@ -150,7 +170,7 @@ func (e *extractor) gzip(data []byte, src source, depth int) {
 	if !e.enter(loc, depth+1) {
 		return
 	}
-	body, ok := e.inflateReport(zr, int64(len(data)), 0, loc, "application/gzip")
+	body, ok := e.inflateReport(zr, int64(len(data)), gzipSize(data), loc, "application/gzip")
 	if ok {
 		e.content(body, source{loc: loc, name: name, kind: KindAttachment}, depth+1)
 	}
@@ -316,11 +336,52 @@ func openMember(data []byte, f *zip.File) (io.ReadCloser, error) {
 	}
 	switch f.Method {
 	case zip.Deflate:
-		return flate.NewReader(bytes.NewReader(data[off:end])), nil
+		return newFlateReader(data[off:end]), nil
 	case zip.Store:
 		return io.NopCloser(bytes.NewReader(data[off:end])), nil
 	}
 	return f.Open()
+}
+
+// flatePool keeps inflaters for reuse: each holds a 32 KiB window and
+// Huffman tables that would otherwise be allocated per member.
+var flatePool sync.Pool
+
+// pooledFlate is an inflater that goes back to flatePool when closed.
+type pooledFlate struct {
+	io.ReadCloser
+	br bytes.Reader
+}
+
+func (p *pooledFlate) Close() error {
+	err := p.ReadCloser.Close()
+	p.br.Reset(nil)
+	flatePool.Put(p)
+	return err
+}
+
+// newFlateReader inflates raw deflate data from b with a pooled inflater.
+// The caller must Close it, and not use it after.
+func newFlateReader(b []byte) io.ReadCloser {
+	if p, ok := flatePool.Get().(*pooledFlate); ok {
+		p.br.Reset(b)
+		if p.ReadCloser.(flate.Resetter).Reset(&p.br, nil) == nil {
+			return p
+		}
+	}
+	p := &pooledFlate{}
+	p.br.Reset(b)
+	p.ReadCloser = flate.NewReader(&p.br)
+	return p
+}
+
+// gzipSize returns the uncompressed size a single-member gzip stream
+// records in its trailer (modulo 2^32), for presizing only, or 0.
+func gzipSize(data []byte) int64 {
+	if len(data) < 18 {
+		return 0
+	}
+	return int64(binary.LittleEndian.Uint32(data[len(data)-4:]))
 }
 
 // checkCRC reports a member whose data does not match its CRC-32; what

@@ -49,25 +49,15 @@ func decodeBase64(in []byte) []byte {
 	return decodeBase64Tolerant(in)
 }
 
-// decodeBase64Lines is the fast path for well-formed bodies: line breaks
-// are dropped and the rest decoded by encoding/base64 in 64 KiB blocks.
+// decodeBase64Lines is the fast path for well-formed bodies: one pass
+// over the lines, each decoded by encoding/base64 straight into the output;
+// a group split across lines is completed in a 4-byte carry.
 func decodeBase64Lines(in []byte) ([]byte, bool) {
-	out := make([]byte, 0, base64.StdEncoding.DecodedLen(len(in)))
-	var block [64 << 10]byte
-	n := 0 // bytes in block
-	flush := func(final bool) bool {
-		m := n
-		if !final {
-			m = n &^ 3
-		}
-		k, err := base64.StdEncoding.Decode(out[len(out):cap(out)], block[:m])
-		if err != nil {
-			return false
-		}
-		out = out[:len(out)+k]
-		n = copy(block[:], block[m:n])
-		return true
-	}
+	enc := base64.StdEncoding
+	out := make([]byte, enc.DecodedLen(len(in))+3) // +3: an unpadded last group
+	o := 0
+	var carry [4]byte
+	nc := 0 // bytes in carry
 	for len(in) > 0 {
 		i := bytes.IndexByte(in, '\n')
 		line := in
@@ -79,19 +69,39 @@ func decodeBase64Lines(in []byte) ([]byte, bool) {
 		if k := len(line); k > 0 && line[k-1] == '\r' {
 			line = line[:k-1]
 		}
-		for len(line) > 0 {
-			c := copy(block[n:], line)
-			n += c
+		if nc > 0 {
+			c := copy(carry[nc:], line)
+			nc += c
 			line = line[c:]
-			if n == len(block) && !flush(false) {
+			if nc < 4 {
+				continue
+			}
+			k, err := enc.Decode(out[o:], carry[:])
+			if err != nil {
 				return nil, false
 			}
+			o += k
+			nc = 0
 		}
+		m := len(line) &^ 3
+		if m > 0 {
+			k, err := enc.Decode(out[o:], line[:m])
+			if err != nil {
+				return nil, false
+			}
+			o += k
+		}
+		nc = copy(carry[:], line[m:])
 	}
-	if !flush(true) {
-		return nil, false
+	if nc > 0 {
+		// A final group without its padding.
+		k, err := base64.RawStdEncoding.Decode(out[o:], carry[:nc])
+		if err != nil {
+			return nil, false
+		}
+		o += k
 	}
-	return out, true
+	return out[:o], true
 }
 
 // decodeBase64Tolerant decodes base64 ignoring every byte outside the

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // Office document kinds found inside a ZIP container.
@@ -252,7 +253,7 @@ func runText(data []byte, role map[string]xmlRole, allText bool) string {
 		}
 		out = append(out, c)
 	}
-	return string(out)
+	return ownedString(out)
 }
 
 var (
@@ -455,7 +456,7 @@ func sheetText(data []byte, shared []string) string {
 			}
 		}
 	}
-	return string(out)
+	return ownedString(out)
 }
 
 func appendCell(out, typ, val []byte, shared []string) []byte {
@@ -524,4 +525,11 @@ func (d *doc) odf() {
 			d.emit(loc, runText(data[start:end], odfRoles, true))
 		}
 	}
+}
+
+// ownedString returns b as a string without copying it. b must not be
+// written to afterwards: it is the text a document reader built and
+// returns, and nothing else holds it.
+func ownedString(b []byte) string {
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
