@@ -99,6 +99,7 @@ func (e *extractor) zip(data []byte, src source, detected string, depth int) {
 	}
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
+		e.container(data, src, detected)
 		e.unscannable(src.loc, ParseError, "zip: "+err.Error(), detected)
 		return
 	}
@@ -106,6 +107,7 @@ func (e *extractor) zip(data []byte, src source, detected string, depth int) {
 		e.office(zr, data, kind, src)
 		return
 	}
+	e.container(data, src, detected)
 	files := zr.File
 	if len(files) > e.lim.MaxArchiveMembers {
 		e.unscannable(src.loc, TooManyParts, fmt.Sprintf("more than %d members (max_archive_members); the rest was not scanned", e.lim.MaxArchiveMembers), detected)
@@ -148,9 +150,17 @@ func (e *extractor) zip(data []byte, src source, detected string, depth int) {
 	}
 }
 
+// container lists an archive as an attachment of its own, with no text,
+// so that conditions on its detected type, name and size see it as well
+// as its members (which keep their own locations below it).
+func (e *extractor) container(data []byte, src source, typ string) {
+	e.emit(Part{Location: src.loc, Kind: KindAttachment, MIMEType: typ, Filename: src.name, Size: int64(len(data))}, "")
+}
+
 // gzip reads a gzip stream; its content is read as a member named after
 // the name in the gzip header or the attachment name without ".gz".
 func (e *extractor) gzip(data []byte, src source, depth int) {
+	e.container(data, src, "application/gzip")
 	zr, err := gzip.NewReader(bytes.NewReader(data))
 	if err != nil {
 		e.unscannable(src.loc, ParseError, "gzip: "+err.Error(), "application/gzip")
@@ -179,6 +189,7 @@ func (e *extractor) gzip(data []byte, src source, depth int) {
 // bzip2 reads a bzip2 stream like gzip, named after the attachment name
 // without ".bz2".
 func (e *extractor) bzip2(data []byte, src source, depth int) {
+	e.container(data, src, "application/x-bzip2")
 	name := strings.TrimSuffix(strings.TrimSuffix(src.name, ".bz2"), ".BZ2")
 	if strings.HasSuffix(strings.ToLower(name), ".tbz") {
 		name = name[:len(name)-4] + ".tar"
@@ -198,6 +209,7 @@ func (e *extractor) bzip2(data []byte, src source, depth int) {
 
 // tar reads a tar archive's regular files.
 func (e *extractor) tar(data []byte, src source, depth int) {
+	e.container(data, src, "application/x-tar")
 	tr := tar.NewReader(bytes.NewReader(data))
 	for n := 0; ; {
 		if e.stopped {

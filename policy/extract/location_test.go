@@ -40,7 +40,9 @@ func TestLocations(t *testing.T) {
 		"header:Cc",
 		"part 1.1 (text/plain)",
 		"part 1.2 (text/html)",
+		`attachment "a.zip"`, // the archive itself, without text
 		`attachment "a.zip" > "b/c.docx"`,
+		`attachment "a.zip" > "nested.zip"`,
 		`attachment "a.zip" > "nested.zip" > "d.csv"`,
 		`attachment "q3.xlsx" > sheet "Summary"`,
 		`attachment "q3.xlsx" > sheet "Payroll"`,
