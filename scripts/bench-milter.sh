@@ -7,7 +7,12 @@
 # ratio to the no-milter run. Not part of `make test`.
 #
 #   make bench-milter             (or: sudo scripts/bench-milter.sh)
-#   ROUNDS=3 N4K=1500 N1M=100 NLAT=300 SESSIONS="10 50" scripts/bench-milter.sh
+#   ROUNDS=5 N4K=600 N1M=30 NLAT=300 SESSIONS="10 50" scripts/bench-milter.sh
+#
+# Every case runs ROUNDS times as a group of adjacent runs (no milter,
+# TCP, unix socket); ratios are taken within a group and the median over
+# the rounds is shown, so that load from elsewhere on the machine hits
+# both sides alike. Each run is bounded (timeout 600 s).
 set -euo pipefail
 . "$(dirname "$0")/bench-lib.sh"
 
@@ -18,6 +23,7 @@ SESSIONS=${SESSIONS:-10 50}
 ROUNDS=${ROUNDS:-3}
 
 bench_prereqs
+echo "load average at the start: $(cut -d" " -f1-3 /proc/loadavg)"
 make_message "$T/msg-4k" 4096
 make_message "$T/msg-1m" 1048576
 
@@ -53,10 +59,10 @@ wait_port "127.0.0.1:$P0"
 for p in $P0 $P1 $P2; do smtp-source -s 2 -m 10 -F "$T/msg-4k" -f bench@test.example -t sink@ext.example "127.0.0.1:$p"; done
 queue_empty "$PF"
 
-declare -A RATES BUSY DLPCPU MBS
-run() { # label size-label file count sessions port
+declare -A RATES BUSY DLPCPU MBS RATIOS
+run() { # label size-label file count sessions port; sets RATE
 	local label=$1 sz=$2 file=$3 n=$4 s=$5 port=$6
-	local b0 t0 d0 start end b1 t1 d1 secs rate mbs busy dlp bytes
+	local b0 t0 d0 start end b1 t1 d1 secs mbs busy dlp bytes
 	bytes=$(stat -c %s "$file")
 	b0=$(cpu_busy); t0=$(cpu_total); d0=$(proc_cpu "$DLP_PID")
 	start=$(now_ns)
@@ -66,48 +72,93 @@ run() { # label size-label file count sessions port
 	end=$(now_ns)
 	b1=$(cpu_busy); t1=$(cpu_total); d1=$(proc_cpu "$DLP_PID")
 	secs=$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", (b-a)/1e9}')
-	rate=$(awk -v n="$n" -v s="$secs" 'BEGIN{printf "%.1f", n/s}')
+	RATE=$(awk -v n="$n" -v s="$secs" 'BEGIN{printf "%.1f", n/s}')
 	mbs=$(awk -v n="$n" -v b="$bytes" -v s="$secs" 'BEGIN{printf "%.1f", n*b/s/1048576}')
 	busy=$(awk -v b="$((b1-b0))" -v t="$((t1-t0))" -v c="$NCPU" 'BEGIN{ if (t>0) printf "%.2f", b/t*c; else print 0 }')
 	dlp=$(awk -v d="$((d1-d0))" -v hz="$HZ" -v s="$secs" 'BEGIN{ printf "%.2f", d/hz/s }')
-	RATES[$sz/$s/$label]+="$rate "
+	RATES[$sz/$s/$label]+="$RATE "
 	BUSY[$sz/$s/$label]+="$busy "
 	DLPCPU[$sz/$s/$label]+="$dlp "
 	MBS[$sz/$s/$label]+="$mbs "
 }
 
-# Rounds alternate the paths so that load from elsewhere on the machine
-# spreads over all of them; the table shows the median of the rounds.
+# Each round measures every case as a group of adjacent runs, no milter
+# and maildlp over TCP and the unix socket, and takes the ratio within the
+# group, so that load from elsewhere on the machine that drifts during the
+# benchmark hits both sides of a ratio alike. The order within a group
+# alternates from round to round (none tcp unix, then unix tcp none) so
+# that neither side always runs first. The table shows medians over the
+# rounds: of msg/s, and of the per-round ratios (with their range).
 for round in $(seq "$ROUNDS"); do
+	order="none tcp unix"
+	[ $((round % 2)) -eq 0 ] && order="unix tcp none"
 	for sz in 4k 1m; do
 		if [ "$sz" = 4k ]; then n=$N4K; else n=$N1M; fi
 		for s in $SESSIONS; do
-			run none "$sz" "$T/msg-$sz" "$n" "$s" "$P0"
-			run tcp "$sz" "$T/msg-$sz" "$n" "$s" "$P1"
-			run unix "$sz" "$T/msg-$sz" "$n" "$s" "$P2"
+			declare -A got=()
+			for l in $order; do
+				case $l in none) p=$P0 ;; tcp) p=$P1 ;; unix) p=$P2 ;; esac
+				run "$l" "$sz" "$T/msg-$sz" "$n" "$s" "$p"
+				got[$l]=$RATE
+			done
+			for l in tcp unix; do
+				RATIOS[$sz/$s/$l]+="$(fmt_ratio "${got[$l]}" "${got[none]}") "
+			done
 		done
 	done
-	echo "round $round of $ROUNDS done" >&2
+	echo "round $round of $ROUNDS done ($(cut -d' ' -f1-3 /proc/loadavg) load)" >&2
 done
-summary "none" "none tcp unix"
+
+range() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | sed -n '1p;$p' | paste -sd- -; }
+printf '%-5s %-4s %-6s %9s %8s %11s %10s %7s %11s   %s\n' size sess path "msg/s" "MB/s" "cpu(cores)" "maildlp" ratio "ratio range" "msg/s of each round"
+for sz in 4k 1m; do
+	for s in $SESSIONS; do
+		for l in none tcp unix; do
+			r=$(median "${RATES[$sz/$s/$l]}")
+			if [ "$l" = none ]; then ratio=1.00 rr=-; else ratio=$(median "${RATIOS[$sz/$s/$l]}") rr=$(range "${RATIOS[$sz/$s/$l]}"); fi
+			printf '%-5s %-4s %-6s %9s %8s %11s %10s %7s %11s   %s\n' "$sz" "$s" "$l" "$r" "$(median "${MBS[$sz/$s/$l]}")" \
+				"$(median "${BUSY[$sz/$s/$l]}")" "$(median "${DLPCPU[$sz/$s/$l]}")" "$ratio" "$rr" "${RATES[$sz/$s/$l]}"
+		done
+	done
+done
 
 sent=$(grep -c 'status=sent' "$PF/maillog" || true)
 rejected=$(grep -c 'milter-reject\|milter-discard\|milter-hold' "$PF/maillog" || true)
 echo "delivered to the sink: $sent messages; milter rejects/holds: $rejected (want 0: no sensitive data)"
 
+# Latency: ROUNDS rounds of NLAT messages per path, the paths in
+# alternating order as above; the added latency is taken within a round
+# (milter minus no milter) and the median over the rounds is shown.
 echo
-echo "latency at c=1 (time from the final dot to the reply, one session, $NLAT messages of 4 KiB):"
+echo "latency at c=1 (time from the final dot to the reply, one session, $NLAT messages of 4 KiB per path and round):"
 if command -v go >/dev/null && (cd "$ROOT/integration" && go build -o "$T/smtplat" ./cmd/smtplat); then
-	l0=$("$T/smtplat" -addr "127.0.0.1:$P0" -n "$NLAT" -msg "$T/msg-4k" -label none)
-	l1=$("$T/smtplat" -addr "127.0.0.1:$P1" -n "$NLAT" -msg "$T/msg-4k" -label tcp)
-	l2=$("$T/smtplat" -addr "127.0.0.1:$P2" -n "$NLAT" -msg "$T/msg-4k" -label unix)
-	printf '  %s\n  %s\n  %s\n' "$l0" "$l1" "$l2"
-	p99() { sed -E 's/.*p99=([0-9.]+)ms.*/\1/' <<<"$1"; }
-	p50() { sed -E 's/.*p50=([0-9.]+)ms.*/\1/' <<<"$1"; }
-	echo "  added by the milter: tcp p50 +$(awk -v a="$(p50 "$l1")" -v b="$(p50 "$l0")" 'BEGIN{printf "%.2f", a-b}')ms p99 +$(awk -v a="$(p99 "$l1")" -v b="$(p99 "$l0")" 'BEGIN{printf "%.2f", a-b}')ms;" \
-		"unix p50 +$(awk -v a="$(p50 "$l2")" -v b="$(p50 "$l0")" 'BEGIN{printf "%.2f", a-b}')ms p99 +$(awk -v a="$(p99 "$l2")" -v b="$(p99 "$l0")" 'BEGIN{printf "%.2f", a-b}')ms"
+	q() { sed -E "s/.*$1=([0-9.]+)ms.*/\1/" <<<"$2"; }
+	declare -A LAT ADD
+	for round in $(seq "$ROUNDS"); do
+		order="none tcp unix"
+		[ $((round % 2)) -eq 0 ] && order="unix tcp none"
+		declare -A line=()
+		for l in $order; do
+			case $l in none) p=$P0 ;; tcp) p=$P1 ;; unix) p=$P2 ;; esac
+			line[$l]=$("$T/smtplat" -addr "127.0.0.1:$p" -n "$NLAT" -msg "$T/msg-4k" -label "$l")
+			echo "  round $round: ${line[$l]}"
+			for k in p50 p99; do LAT[$l/$k]+="$(q "$k" "${line[$l]}") "; done
+		done
+		for l in tcp unix; do
+			for k in p50 p99; do
+				ADD[$l/$k]+="$(awk -v a="$(q "$k" "${line[$l]}")" -v b="$(q "$k" "${line[none]}")" 'BEGIN{printf "%.2f", a-b}') "
+			done
+		done
+	done
+	for l in none tcp unix; do
+		echo "  $l: median p50=$(median "${LAT[$l/p50]}")ms p99=$(median "${LAT[$l/p99]}")ms"
+	done
+	echo "  added by the milter (median of the rounds): tcp p50 +$(median "${ADD[tcp/p50]}")ms p99 +$(median "${ADD[tcp/p99]}")ms;" \
+		"unix p50 +$(median "${ADD[unix/p50]}")ms p99 +$(median "${ADD[unix/p99]}")ms" \
+		"(p99 of each round: tcp ${ADD[tcp/p99]}; unix ${ADD[unix/p99]})"
 	queue_empty "$PF"
 else
 	echo "  (go not available: latency not measured)"
 fi
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "machine: $NCPU cores, $(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)"
