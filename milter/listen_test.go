@@ -1,6 +1,7 @@
 package milter
 
 import (
+	"bytes"
 	"log/slog"
 	"net"
 	"os"
@@ -269,5 +270,55 @@ func TestNoDelayedACKStall(t *testing.T) {
 	}
 	if best > 30*time.Millisecond {
 		t.Errorf("fastest of 5 sessions took %v: delayed-ACK stall", best)
+	}
+}
+
+// writesConn records each Write.
+type writesConn struct {
+	net.Conn
+	writes [][]byte
+}
+
+func (c *writesConn) Write(p []byte) (int, error) {
+	c.writes = append(c.writes, append([]byte(nil), p...))
+	return len(p), nil
+}
+
+func TestBufferedConnWritesWholePackets(t *testing.T) {
+	pkt := func(code byte, data string) []byte {
+		n := len(data) + 1
+		return append([]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n), code}, data...)
+	}
+	add := pkt('h', "X-Filter-Loop\x00 Reflected\x00")
+	acc := pkt('a', "")
+	tests := []struct {
+		name   string
+		writes [][]byte
+		want   [][]byte
+	}{
+		{"header then data, as go-milter writes", [][]byte{add[:5], add[5:]}, [][]byte{add}},
+		{"packet without data", [][]byte{acc}, [][]byte{acc}},
+		{"two packets", [][]byte{add[:5], add[5:], acc}, [][]byte{add, acc}},
+		{"header split", [][]byte{add[:2], add[2:5], add[5:9], add[9:]}, [][]byte{add}},
+		{"packet and the start of the next", [][]byte{append(append([]byte(nil), acc...), add[:5]...), add[5:]}, [][]byte{acc, add}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			wc := &writesConn{}
+			c := &bufferedConn{Conn: wc}
+			for _, w := range tt.writes {
+				if n, err := c.Write(w); n != len(w) || err != nil {
+					t.Fatalf("Write(%d bytes) = %d, %v", len(w), n, err)
+				}
+			}
+			if len(wc.writes) != len(tt.want) {
+				t.Fatalf("%d writes %q, want %d %q", len(wc.writes), wc.writes, len(tt.want), tt.want)
+			}
+			for i := range tt.want {
+				if !bytes.Equal(wc.writes[i], tt.want[i]) {
+					t.Errorf("write %d = %q, want %q", i, wc.writes[i], tt.want[i])
+				}
+			}
+		})
 	}
 }

@@ -62,7 +62,10 @@ func (sc *scan) write(p []byte) {
 	sc.total += int64(len(p))
 	for len(p) > 0 && sc.held < sc.max && sc.done == nil {
 		b := sc.tail()
-		n := min(len(p), cap(*b)-len(*b), int(sc.max-sc.held))
+		n := min(len(p), cap(*b)-len(*b))
+		if room := sc.max - sc.held; int64(n) > room {
+			n = int(room)
+		}
 		*b = append(*b, p[:n]...)
 		sc.held += int64(n)
 		p = p[n:]
@@ -73,7 +76,10 @@ func (sc *scan) writeString(s string) {
 	sc.total += int64(len(s))
 	for len(s) > 0 && sc.held < sc.max && sc.done == nil {
 		b := sc.tail()
-		n := min(len(s), cap(*b)-len(*b), int(sc.max-sc.held))
+		n := min(len(s), cap(*b)-len(*b))
+		if room := sc.max - sc.held; int64(n) > room {
+			n = int(room)
+		}
 		*b = append(*b, s[:n]...)
 		sc.held += int64(n)
 		s = s[n:]
