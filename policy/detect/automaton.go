@@ -31,6 +31,7 @@ type automaton struct {
 	ws         bool
 	wsClass    uint8
 	afterSpace []bool // per state: entered by a ' ' of a pattern
+	nbspClass  uint8  // class of 0xC2 (first byte of U+00A0) when ws
 }
 
 const hitFlag = 1 << 31
@@ -45,12 +46,15 @@ const hitFlag = 1 << 31
 // copy of the text is made. Patterns without a space build the same
 // automaton as newAutomaton.
 func newPhraseAutomaton(patterns []string, fold bool) *automaton {
-	a := newAutomaton(patterns, fold)
 	if !slices.ContainsFunc(patterns, func(p string) bool { return strings.IndexByte(p, ' ') >= 0 }) {
-		return a
+		return newAutomaton(patterns, fold)
 	}
+	// 0xC2, the first byte of U+00A0, gets a class of its own, so that
+	// the search tests one class rather than the byte.
+	a := compileAutomaton(patterns, fold, "\xc2")
 	a.ws = true
 	a.wsClass = a.class[' ']
+	a.nbspClass = a.class[0xC2]
 	for _, b := range []byte("\t\n\v\f\r") {
 		a.class[b] = a.wsClass
 	}
@@ -72,10 +76,16 @@ func newPhraseAutomaton(patterns []string, fold bool) *automaton {
 // newAutomaton compiles patterns; with fold, ASCII letters match either
 // case. Empty patterns are ignored.
 func newAutomaton(patterns []string, fold bool) *automaton {
+	return compileAutomaton(patterns, fold, "")
+}
+
+// compileAutomaton is newAutomaton; the bytes of own get a class of their
+// own even when no pattern contains them.
+func compileAutomaton(patterns []string, fold bool, own string) *automaton {
 	a := &automaton{lens: make([]int, len(patterns))}
 	// Byte classes.
 	nc := 1
-	for _, p := range patterns {
+	for _, p := range append([]string{own}, patterns...) {
 		for i := 0; i < len(p); i++ {
 			b := p[i]
 			if fold {
@@ -234,17 +244,18 @@ func lowerASCII(b byte) byte {
 	return b
 }
 
-// hitsWS is hits for an automaton built by newPhraseAutomaton: both bytes
-// of a NO-BREAK SPACE (C2 A0) are read as white space. Reading it as two
-// spaces is the same as reading one, since a state entered by a space
-// stays put on more white space (and the root has no transition on a
-// space); each byte is judged by its neighbour in the whole text, so a
-// window boundary between the two bytes changes nothing.
+// hitsWS is hits for an automaton built by newPhraseAutomaton: a
+// NO-BREAK SPACE (C2 A0) is read as one white space byte. When to falls
+// between its two bytes, the whole character is read by this call and the
+// next call, starting at the A0, skips it.
 func (a *automaton) hitsWS(text string, from, to int, state uint32, fn func(p int, end int) bool) uint32 {
 	st := state
 	tr := a.trans
 	cl := &a.class
-	ws := a.wsClass
+	ws, nbsp := a.wsClass, a.nbspClass
+	if from > 0 && from < to && text[from] == 0xA0 && text[from-1] == 0xC2 {
+		from++
+	}
 	for i := from; i < to; i++ {
 		if st == 0 {
 			for i < to && !a.rootHot[text[i]] {
@@ -254,14 +265,10 @@ func (a *automaton) hitsWS(text string, from, to int, state uint32, fn func(p in
 				break
 			}
 		}
-		b := text[i]
-		c := cl[b]
-		if b == 0xC2 {
-			if i+1 < len(text) && text[i+1] == 0xA0 {
-				c = ws
-			}
-		} else if b == 0xA0 && i > 0 && text[i-1] == 0xC2 {
+		c := cl[text[i]]
+		if c == nbsp && i+1 < len(text) && text[i+1] == 0xA0 {
 			c = ws
+			i++
 		}
 		t := tr[st+uint32(c)]
 		st = t &^ hitFlag

@@ -119,3 +119,30 @@ func phraseAt(text, w string, i int, fold bool) bool {
 	}
 	return true
 }
+
+// TestPhraseAutomatonSplit checks that a search split into two calls at
+// any offset, the state carried over, finds what one call finds, also
+// when the split falls inside a NO-BREAK SPACE or a run of white space.
+func TestPhraseAutomatonSplit(t *testing.T) {
+	pats := []string{"project falcon", "£ 5", "a b c"}
+	text := "Project\u00a0Falcon, £\u00a05 and a \u00a0b\n\tc; project  \u00a0falcon"
+	for _, fold := range []bool{true, false} {
+		a := newPhraseAutomaton(pats, fold)
+		var whole []int
+		a.hits(text, 0, len(text), 0, func(p, end int) bool { whole = append(whole, p, end); return true })
+		// Folded, both spellings of the phrase; case-sensitive, the
+		// lower-case one only.
+		if want := map[bool]int{true: 4, false: 3}[fold]; len(whole) != 2*want {
+			t.Fatalf("fold %v: hits %v, want %d pattern/end pairs", fold, whole, want)
+		}
+		for k := range len(text) + 1 {
+			var got []int
+			fn := func(p, end int) bool { got = append(got, p, end); return true }
+			st := a.hits(text, 0, k, 0, fn)
+			a.hits(text, k, len(text), st, fn)
+			if !slices.Equal(got, whole) {
+				t.Fatalf("fold %v, split at %d: hits %v, want %v", fold, k, got, whole)
+			}
+		}
+	}
+}
