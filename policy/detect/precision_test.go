@@ -2,6 +2,7 @@ package detect
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -68,6 +69,57 @@ func TestGroupsOfOtherNumbers(t *testing.T) {
 		ms := find(s.Scan(c.text, nil), "in_aadhaar")
 		if len(ms) != 1 || c.text[ms[0].Start:ms[0].End] != c.want || ms[0].Confidence < Medium {
 			t.Errorf("Scan(%q) = %+v, want %q at medium or above", c.text, ms, c.want)
+		}
+	}
+}
+
+// TestGroupsOfOtherNumbersAny checks the same for the other identifiers
+// with separated forms: a card and an SSN whose last group is the year of
+// a date, an NHS number and a SIN made of an amount's groups.
+func TestGroupsOfOtherNumbersAny(t *testing.T) {
+	s := mustSet(t, allNames()...)
+	card := ""
+	for x := range 10000 {
+		c := fmt.Sprintf("4111 1111 %04d 2026", x)
+		if ms := find(s.Scan("x "+c+" x", nil), "credit_card"); len(ms) == 1 && ms[0].Confidence == Medium {
+			card = c
+			break
+		}
+	}
+	if card == "" {
+		t.Fatal("no card number of the form 4111 1111 ____ 2026")
+	}
+	for _, c := range []struct{ alone, name, text string }{
+		{card, "credit_card", "ref " + card + "-03-04 ok"},
+		{card, "credit_card", "ref " + card + ".03.04 ok"},
+		{"536 22 2026", "us_ssn", "Qty 536 22 2026-03-04 delivered"},
+		{"536-22-2026", "us_ssn", "Qty 536-22-2026/03/04 delivered"},
+		{"536-22-2026", "us_ssn", "Qty 536-22-2026-03-04 delivered"},
+	} {
+		if ms := find(s.Scan("x "+c.alone+" x", nil), c.name); len(ms) != 1 || ms[0].Confidence != Medium {
+			t.Fatalf("%q alone: %+v, want one medium %s", c.alone, ms, c.name)
+		}
+		for _, m := range s.Scan(c.text, nil) {
+			if m.Confidence >= Medium {
+				t.Errorf("Scan(%q): %s %v at %q", c.text, m.Detector, m.Confidence, c.text[m.Start:m.End])
+			}
+		}
+	}
+	// Amounts with decimals are no value of any identifier, although
+	// their digits pass the SIN's Luhn check.
+	d := luhnComplete("12345678")
+	g := d[:3] + " " + d[3:6] + " " + d[6:]
+	if ms := find(s.Scan("x "+g+" x", nil), "ca_sin"); len(ms) != 1 {
+		t.Fatalf("%q alone: %+v, want one ca_sin", g, ms)
+	}
+	for _, text := range []string{
+		"total " + g + ",00 EUR",
+		"total " + strings.ReplaceAll(g, " ", ".") + ",00 EUR",
+		"total " + g + ",5 EUR",
+		"total " + g + ".00 USD",
+	} {
+		if ms := s.Scan(text, nil); len(ms) != 0 {
+			t.Errorf("Scan(%q) = %+v, want nothing", text, ms)
 		}
 	}
 }
