@@ -362,10 +362,16 @@ var flatePool sync.Pool
 // pooledFlate is an inflater that goes back to flatePool when closed.
 type pooledFlate struct {
 	io.ReadCloser
-	br bytes.Reader
+	br     bytes.Reader
+	closed bool
 }
 
+// Close returns the inflater to the pool once, however often it is called.
 func (p *pooledFlate) Close() error {
+	if p.closed {
+		return nil
+	}
+	p.closed = true
 	err := p.ReadCloser.Close()
 	p.br.Reset(nil)
 	flatePool.Put(p)
@@ -378,6 +384,7 @@ func newFlateReader(b []byte) io.ReadCloser {
 	if p, ok := flatePool.Get().(*pooledFlate); ok {
 		p.br.Reset(b)
 		if p.ReadCloser.(flate.Resetter).Reset(&p.br, nil) == nil {
+			p.closed = false
 			return p
 		}
 	}

@@ -2,6 +2,7 @@ package extract
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -240,4 +241,33 @@ func corruptCRC(z []byte) []byte {
 		z[i+16] ^= 1 // central directory CRC-32
 	}
 	return z
+}
+
+// TestPooledFlateReuse: inflaters taken from the pool, closed twice and
+// reused, still inflate each member correctly.
+func TestPooledFlateReuse(t *testing.T) {
+	members := []string{"first member " + card, "second", strings.Repeat("third ", 1000)}
+	var files []testutil.File
+	for i, m := range members {
+		files = append(files, testutil.File{Name: strconv.Itoa(i) + ".txt", Data: []byte(m)})
+	}
+	data := testutil.Zip(files...)
+	zr, err := zipReader(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := range 3 {
+		for i, f := range zr.File {
+			rc, err := openMember(data, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := io.ReadAll(rc)
+			rc.Close()
+			rc.Close() // a second Close must not put it in the pool twice
+			if err != nil || string(got) != members[i] {
+				t.Errorf("round %d member %d: got %q, %v; want %q", round, i, got, err, members[i])
+			}
+		}
+	}
 }
