@@ -66,6 +66,11 @@ type connState struct {
 	// noted on the raw bytes because go-smtp's dot-unstuffing drops some
 	// (<CR><LF>.<CR>x arrives as <CR><LF>x).
 	bareNewline bool
+	// okReply is the next hop's own success reply to the MAIL or RCPT
+	// being answered, in wire form. go-smtp writes a fixed 250 text for a
+	// command the session accepted; the interceptor puts this in its place
+	// so the upstream sees the downstream's reply verbatim.
+	okReply []byte
 }
 
 // xattr is one XFORWARD attribute: Raw is the xtext value as received,
@@ -324,6 +329,15 @@ func (c *cmdConn) filterReply(out, line []byte) []byte {
 			out = append(out, "250-XFORWARD NAME ADDR PORT PROTO HELO IDENT SOURCE\r\n"...)
 		}
 		return append(out, "250-HELP\r\n"...)
+	}
+	if (c.lastVerb == "MAIL" || c.lastVerb == "RCPT") && bytes.HasPrefix(line, []byte("250 ")) {
+		c.st.mu.Lock()
+		ok := c.st.okReply
+		c.st.okReply = nil
+		c.st.mu.Unlock()
+		if ok != nil {
+			return append(out, ok...)
+		}
 	}
 	return append(out, line...)
 }

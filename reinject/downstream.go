@@ -27,6 +27,19 @@ func (r reply) String() string { return fmt.Sprintf("%d %s", r.Code, strings.Joi
 
 func (r reply) ok() bool { return r.Code/100 == 2 }
 
+// wire renders the reply as it goes on the wire, multi-line included.
+func (r reply) wire() []byte {
+	var b []byte
+	for i, l := range r.Lines {
+		sep := byte('-')
+		if i == len(r.Lines)-1 {
+			sep = ' '
+		}
+		b = fmt.Appendf(b, "%03d%c%s\r\n", r.Code, sep, l)
+	}
+	return b
+}
+
 // upstream turns the downstream's reply into the error go-smtp writes back
 // verbatim: with NoEnhancedCode, go-smtp prints each line as given, so
 // the downstream's own enhanced codes and text survive, multi-line too.

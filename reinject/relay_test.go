@@ -658,3 +658,35 @@ func TestDownstreamRefusalRecordedAsApplied(t *testing.T) {
 		})
 	}
 }
+
+// The next hop's own success replies to MAIL and RCPT reach the upstream
+// verbatim, multi-line included, not go-smtp's fixed 250 text; pipelined
+// commands keep each reply with its command.
+func TestDownstreamSuccessRepliesVerbatim(t *testing.T) {
+	mta := newFakeMTA(t, func(f *fakeMTA) {
+		f.reply = func(cmd string) string {
+			switch {
+			case strings.HasPrefix(cmd, "MAIL"):
+				return "250 2.1.0 sender ok at fake.test"
+			case strings.HasPrefix(cmd, "RCPT TO:<b@"):
+				return "250-2.1.5 b ok\r\n250 2.1.5 at fake.test"
+			case strings.HasPrefix(cmd, "RCPT TO:<c@"):
+				return "251 2.1.5 c will be forwarded"
+			}
+			return ""
+		}
+	})
+	_, addr := startHop(t, &fakeEngine{}, reflectCfg(mta.addr()))
+	up := dialUp(t, addr)
+	up.hello()
+	if got, want := up.cmd("MAIL FROM:<a@example.com>"), "250 2.1.0 sender ok at fake.test"; got != want {
+		t.Fatalf("MAIL reply = %q, want %q", got, want)
+	}
+	up.send("RCPT TO:<b@example.com>\r\nRCPT TO:<c@example.com>\r\n")
+	if got, want := up.read(), "250-2.1.5 b ok\n250 2.1.5 at fake.test"; got != want {
+		t.Errorf("first RCPT reply = %q, want %q", got, want)
+	}
+	if got, want := up.read(), "251 2.1.5 c will be forwarded"; got != want {
+		t.Errorf("second RCPT reply = %q, want %q", got, want)
+	}
+}

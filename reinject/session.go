@@ -149,6 +149,7 @@ func (ss *session) Mail(from string, opts *smtp.MailOptions) error {
 	}
 	ss.st.mu.Lock()
 	ss.st.inTx = true
+	ss.st.okReply = r.wire()
 	ss.st.mu.Unlock()
 	return nil
 }
@@ -188,6 +189,9 @@ func (ss *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 		return r.upstream()
 	}
 	ss.rcpts = append(ss.rcpts, to)
+	ss.st.mu.Lock()
+	ss.st.okReply = r.wire()
+	ss.st.mu.Unlock()
 	return nil
 }
 
