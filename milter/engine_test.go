@@ -169,7 +169,7 @@ func TestRealEngineActions(t *testing.T) {
 			rec := &recorder{}
 			addr := startReal(t, e, WithRecorder(rec))
 			r := tt.m.send(t, addr)
-			ds := rec.waitDecisions(t, 1)
+			ds := waitDecisions(t, rec, 1)
 			id := ds[0].Verdict.IncidentID
 			if got, want := r.end.String(), strings.ReplaceAll(tt.wantEnd, "*", id); got != want {
 				t.Errorf("final action = %s, want %s", got, want)
@@ -190,7 +190,7 @@ func TestRealEngineActions(t *testing.T) {
 		rec := &recorder{}
 		addr := startReal(t, e, WithRecorder(rec))
 		r := mail("Invoice", fmt.Sprintf("Cards %s and %s on file.", card1, card2)).send(t, addr)
-		id := rec.waitDecisions(t, 1)[0].Verdict.IncidentID
+		id := waitDecisions(t, rec, 1)[0].Verdict.IncidentID
 		want := fmt.Sprintf("554-5.7.0 refused: payment card data, 100%%%% blocked (policy Cards)\r\n554 5.7.0 incident %s", id)
 		if r.end.SMTPCode != 554 || r.end.SMTPReply != want {
 			t.Errorf("reply = %d %q, want %q", r.end.SMTPCode, r.end.SMTPReply, want)
@@ -203,7 +203,7 @@ func TestRealEngineActions(t *testing.T) {
 		rec := &recorder{}
 		addr := startReal(t, e, WithRecorder(rec))
 		mail("Heron", "Heron.").send(t, addr)
-		d := rec.waitDecisions(t, 1)[0]
+		d := waitDecisions(t, rec, 1)[0]
 		if len(d.Verdict.Policies) != 1 || d.Verdict.Policies[0].Mode != "monitor" || d.Verdict.Policies[0].Action != action.Block {
 			t.Errorf("recorded policies %+v, want Heron monitor/block", d.Verdict.Policies)
 		}
@@ -219,7 +219,7 @@ func TestRealEngineTrialMode(t *testing.T) {
 	if r.end.Type != gomilter.ActionAccept || !equalStrings(modStrings(r.mods), []string{`AddHeader "X-Filter-Loop" " Reflected"`}) {
 		t.Errorf("trial mode: %v %q, want delivery with only the pass header", r.end, modStrings(r.mods))
 	}
-	d := rec.waitDecisions(t, 1)[0]
+	d := waitDecisions(t, rec, 1)[0]
 	if d.Applied != action.Pass || len(d.Verdict.Policies) == 0 || d.Verdict.Policies[0].Action != action.Block {
 		t.Errorf("decision %+v, want pass with the would-be block", d)
 	}
@@ -252,7 +252,7 @@ func TestRealEngineEarlyDecisions(t *testing.T) {
 	if r.end == nil || r.end.Type != gomilter.ActionAccept {
 		t.Errorf("message to the allowed recipient: %v", r.end)
 	}
-	ds := rec.waitDecisions(t, 3)
+	ds := waitDecisions(t, rec, 3)
 	if ds[0].Applied != action.Block || ds[1].Applied != action.Block || ds[2].Applied != action.Pass {
 		t.Errorf("decisions %v %v %v, want block block pass", ds[0].Applied, ds[1].Applied, ds[2].Applied)
 	}
@@ -282,7 +282,7 @@ rule = { detector = "credit_card" }
 			rec := &recorder{}
 			addr := startReal(t, e, WithRecorder(rec), WithLogger(testLogger(t, &logs)))
 			r := tt.m.send(t, addr)
-			d := rec.waitDecisions(t, 1)[0]
+			d := waitDecisions(t, rec, 1)[0]
 			if d.Verdict.Action == action.Pass {
 				t.Fatalf("no detection: the test proves nothing (verdict %+v)", d.Verdict)
 			}
@@ -313,7 +313,7 @@ func TestRealEngineUnscannableOversize(t *testing.T) {
 	addr := startReal(t, e, WithRecorder(rec))
 	m := mail("big", strings.Repeat("business text with numbers 1234 5678 9012\n", 30000))
 	r := m.send(t, addr)
-	d := rec.waitDecisions(t, 1)[0]
+	d := waitDecisions(t, rec, 1)[0]
 	if r.end.Type == gomilter.ActionAccept && (len(r.mods) == 0 || r.mods[0].Type != gomilter.ActionQuarantine) {
 		t.Errorf("oversize message delivered: %v %q (decision %+v)", r.end, modStrings(r.mods), d)
 	}
@@ -339,7 +339,7 @@ func TestRealEngineSlowClientWithinScanTimeout(t *testing.T) {
 	if d := time.Since(start); d < 1500*time.Millisecond {
 		t.Fatalf("sending took %v, want more than scan_timeout (1s)", d)
 	}
-	d := rec.waitDecisions(t, 1)[0]
+	d := waitDecisions(t, rec, 1)[0]
 	if d.Err != nil || d.Applied != action.Pass || len(d.Verdict.Unscannable) != 0 {
 		t.Errorf("decision = applied %v err %v unscannable %+v, want a scanned pass", d.Applied, d.Err, d.Verdict.Unscannable)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/maildlp/maildlp/report/reporttest"
 	"io"
 	"log/slog"
 	"net"
@@ -104,30 +105,15 @@ func (f *fakeEngine) snapshot() (calls int, got []byte, env policy.Envelope) {
 }
 
 // recorder keeps the decisions it is given.
-type recorder struct {
-	mu sync.Mutex
-	ds []report.Decision
-}
-
-func (r *recorder) Record(d report.Decision) {
-	r.mu.Lock()
-	r.ds = append(r.ds, d)
-	r.mu.Unlock()
-}
-
-func (r *recorder) all() []report.Decision {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]report.Decision(nil), r.ds...)
-}
+type recorder = reporttest.Recorder
 
 // waitDecisions waits until n decisions were recorded (the recorder is
 // called before the MTA gets its answer, so this normally returns at once).
-func (r *recorder) waitDecisions(t testing.TB, n int) []report.Decision {
+func waitDecisions(t testing.TB, r *recorder, n int) []report.Decision {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		ds := r.all()
+		ds := r.All()
 		if len(ds) >= n || time.Now().After(deadline) {
 			if len(ds) != n {
 				t.Fatalf("recorded %d decisions, want %d: %+v", len(ds), n, ds)

@@ -52,7 +52,7 @@ func TestPassStreamsExactBytesAndAddsPassHeader(t *testing.T) {
 		!equalStrings(env.Rcpts, wantEnv.Rcpts) {
 		t.Errorf("envelope = %+v, want %+v", env, wantEnv)
 	}
-	ds := rec.waitDecisions(t, 1)
+	ds := waitDecisions(t, rec, 1)
 	if ds[0].Applied != action.Pass || ds[0].Frontend != "milter" || ds[0].Err != nil || ds[0].Envelope.QueueID != "4XyZ1A2B3C" {
 		t.Errorf("decision = %+v", ds[0])
 	}
@@ -123,7 +123,7 @@ func TestBlockAndTempFailReplies(t *testing.T) {
 			if len(r.mods) != 0 {
 				t.Errorf("modifications on a refused message: %q", modStrings(r.mods))
 			}
-			if ds := rec.waitDecisions(t, 1); ds[0].Applied != tt.v.Action {
+			if ds := waitDecisions(t, rec, 1); ds[0].Applied != tt.v.Action {
 				t.Errorf("applied = %v, want %v", ds[0].Applied, tt.v.Action)
 			}
 		})
@@ -207,7 +207,7 @@ func TestRedirectWithoutAddressIsAnError(t *testing.T) {
 	if r.end.SMTPCode != 451 || len(r.mods) != 0 {
 		t.Errorf("got %v %q, want 451 and no modifications", r.end, modStrings(r.mods))
 	}
-	if ds := rec.waitDecisions(t, 1); !errors.Is(ds[0].Err, ErrEngine) {
+	if ds := waitDecisions(t, rec, 1); !errors.Is(ds[0].Err, ErrEngine) {
 		t.Errorf("decision error = %v, want ErrEngine", ds[0].Err)
 	}
 }
@@ -268,7 +268,7 @@ func TestMonitorVerdictPassesUntouched(t *testing.T) {
 	if want := []string{`AddHeader "X-Filter-Loop" " Reflected"`}; !equalStrings(modStrings(r.mods), want) || r.end.Type != gomilter.ActionAccept {
 		t.Errorf("got %v %q, want accept with %q", r.end, modStrings(r.mods), want)
 	}
-	ds := rec.waitDecisions(t, 1)
+	ds := waitDecisions(t, rec, 1)
 	if ds[0].Applied != action.Pass || len(ds[0].Verdict.Policies) != 1 || ds[0].Verdict.Policies[0].Action != action.Block {
 		t.Errorf("decision = %+v, want pass with the would-be block recorded", ds[0])
 	}
@@ -289,7 +289,7 @@ func TestEarlyDecisions(t *testing.T) {
 		if calls, _, _ := eng.snapshot(); calls != 0 {
 			t.Errorf("Evaluate called %d times after an early reject", calls)
 		}
-		if ds := rec.waitDecisions(t, 1); ds[0].Applied != action.Block {
+		if ds := waitDecisions(t, rec, 1); ds[0].Applied != action.Block {
 			t.Errorf("decision = %+v", ds[0])
 		}
 	})
@@ -309,7 +309,7 @@ func TestEarlyDecisions(t *testing.T) {
 		if _, _, env := eng.snapshot(); !equalStrings(env.Rcpts, []string{"bob@example.org"}) {
 			t.Errorf("engine saw recipients %q, want only bob", env.Rcpts)
 		}
-		ds := rec.waitDecisions(t, 2)
+		ds := waitDecisions(t, rec, 2)
 		if !equalStrings(ds[0].Envelope.Rcpts, []string{"carol@example.org"}) || ds[0].Applied != action.Block {
 			t.Errorf("recipient decision = %+v", ds[0])
 		}
@@ -367,7 +367,7 @@ func TestFailureOutcomes(t *testing.T) {
 			if got := modStrings(r.mods); !equalStrings(got, tt.wantMods) {
 				t.Errorf("modifications = %q, want %q (never the pass header)", got, tt.wantMods)
 			}
-			ds := rec.waitDecisions(t, 1)
+			ds := waitDecisions(t, rec, 1)
 			if !errors.Is(ds[0].Err, ErrEngine) && !strings.Contains(ds[0].Err.Error(), "broken") {
 				t.Errorf("decision error = %v", ds[0].Err)
 			}
@@ -387,7 +387,7 @@ func TestPanicInEnvelopeCheckAppliesOnError(t *testing.T) {
 	if calls, _, _ := eng.snapshot(); calls != 0 {
 		t.Errorf("Evaluate ran after a failed envelope check")
 	}
-	if ds := rec.waitDecisions(t, 1); !errors.Is(ds[0].Err, ErrEngine) {
+	if ds := waitDecisions(t, rec, 1); !errors.Is(ds[0].Err, ErrEngine) {
 		t.Errorf("decision error = %v, want ErrEngine", ds[0].Err)
 	}
 }
@@ -427,7 +427,7 @@ func TestScanTimeoutKeepsMTAAliveThenFails(t *testing.T) {
 	if d := time.Since(start); d < 2400*time.Millisecond || d > 8*time.Second {
 		t.Errorf("answer after %v, want about the 2.5s deadline", d)
 	}
-	if ds := rec.waitDecisions(t, 1); !errors.Is(ds[0].Err, ErrScanTimeout) || ds[0].Applied != action.TempFail {
+	if ds := waitDecisions(t, rec, 1); !errors.Is(ds[0].Err, ErrScanTimeout) || ds[0].Applied != action.TempFail {
 		t.Errorf("decision = %+v, want ErrScanTimeout tempfail", ds[0])
 	}
 }
@@ -459,7 +459,7 @@ func TestStalledEngineDoesNotBlockMTA(t *testing.T) {
 	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("stalled engine held the MTA for %v", d)
 	}
-	if ds := rec.waitDecisions(t, 1); !errors.Is(ds[0].Err, ErrScanTimeout) {
+	if ds := waitDecisions(t, rec, 1); !errors.Is(ds[0].Err, ErrScanTimeout) {
 		t.Errorf("decision error = %v, want ErrScanTimeout", ds[0].Err)
 	}
 }
@@ -500,7 +500,7 @@ func TestOversizeMessage(t *testing.T) {
 		if r.end.SMTPCode != 451 {
 			t.Errorf("final action = %v, want 451 (on_error)", r.end)
 		}
-		if ds := rec.waitDecisions(t, 1); !errors.Is(ds[0].Err, ErrEngine) {
+		if ds := waitDecisions(t, rec, 1); !errors.Is(ds[0].Err, ErrEngine) {
 			t.Errorf("decision error = %v, want ErrEngine", ds[0].Err)
 		}
 	})
@@ -545,7 +545,7 @@ func TestOverload(t *testing.T) {
 			if calls, _, _ := eng.snapshot(); calls != 0 {
 				t.Errorf("overloaded session was scanned")
 			}
-			if ds := rec.waitDecisions(t, 1); !errors.Is(ds[0].Err, ErrOverload) {
+			if ds := waitDecisions(t, rec, 1); !errors.Is(ds[0].Err, ErrOverload) {
 				t.Errorf("decision error = %v, want ErrOverload", ds[0].Err)
 			}
 			// Once the held session ends, new sessions are scanned again.

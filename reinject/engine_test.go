@@ -96,7 +96,7 @@ func TestDefaultPolicyThroughHop(t *testing.T) {
 					t.Errorf("delivered message lacks %q:\n%s", w, msgs[0].Data)
 				}
 			}
-			ds := rec.all()
+			ds := rec.All()
 			if d := ds[len(ds)-1]; d.Applied != tt.wantAction {
 				t.Errorf("applied %v, want %v (verdict %+v)", d.Applied, tt.wantAction, d.Verdict)
 			}

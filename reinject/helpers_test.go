@@ -12,6 +12,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
+	"github.com/maildlp/maildlp/report/reporttest"
 	"io"
 	"log/slog"
 	"math/big"
@@ -27,7 +28,6 @@ import (
 	"github.com/maildlp/maildlp/config"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
-	"github.com/maildlp/maildlp/report"
 )
 
 func TestMain(m *testing.M) {
@@ -68,23 +68,8 @@ func (f *fakeEngine) envelopes() []policy.Envelope {
 	return append([]policy.Envelope(nil), f.seen...)
 }
 
-// recorder keeps decisions.
-type recorder struct {
-	mu sync.Mutex
-	ds []report.Decision
-}
-
-func (r *recorder) Record(d report.Decision) {
-	r.mu.Lock()
-	r.ds = append(r.ds, d)
-	r.mu.Unlock()
-}
-
-func (r *recorder) all() []report.Decision {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]report.Decision(nil), r.ds...)
-}
+// recorder keeps the decisions it is given.
+type recorder = reporttest.Recorder
 
 // testLogger sends logs to t.Log until the test ends (a connection
 // goroutine may log once more while it winds down).

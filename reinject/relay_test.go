@@ -47,7 +47,7 @@ func TestRelayAddsPassHeaderAndRelaysFinalReply(t *testing.T) {
 	if bs := eng.bodies; len(bs) != 1 || string(bs[0]) != testMsg {
 		t.Errorf("engine saw %q, want the message as received", bs)
 	}
-	ds := rec.all()
+	ds := rec.All()
 	if len(ds) != 1 || ds[0].Frontend != "reinject" || ds[0].Applied != action.Pass {
 		t.Fatalf("decisions = %+v, want one reinject pass", ds)
 	}
@@ -133,7 +133,7 @@ func TestBlockDeliversNothing(t *testing.T) {
 			t.Fatalf("downstream saw DATA: %q", mta.commands())
 		}
 	}
-	if ds := rec.all(); len(ds) != 1 || ds[0].Applied != action.Block {
+	if ds := rec.All(); len(ds) != 1 || ds[0].Applied != action.Block {
 		t.Fatalf("decisions = %+v", ds)
 	}
 	// The session goes on: the next clean message is relayed.
@@ -305,7 +305,7 @@ func TestFailureOutcomes(t *testing.T) {
 			if n := len(mta.messages()); n != tt.delivered {
 				t.Fatalf("delivered %d, want %d", n, tt.delivered)
 			}
-			ds := rec.all()
+			ds := rec.All()
 			if len(ds) != 1 || ds[0].Applied != tt.applied || ds[0].Err == nil {
 				t.Fatalf("decision = %+v, want applied %v with Err", ds, tt.applied)
 			}
@@ -496,7 +496,7 @@ func TestRedactionOfMatchedValues(t *testing.T) {
 	up := dialUp(t, addr)
 	up.hello()
 	got := up.sendMessage("a@example.com", []string{"b@example.com"}, testMsg+"card "+card+"\r\n")
-	dj, _ := json.Marshal(rec.all())
+	dj, _ := json.Marshal(rec.All())
 	for name, out := range map[string]string{"reply": got, "log": logBuf.String(), "decision": string(dj)} {
 		if strings.Contains(out, card) {
 			t.Errorf("card number leaked in %s: %s", name, out)
@@ -609,7 +609,7 @@ func TestEnginePanic(t *testing.T) {
 	if n := len(mta.messages()); n != 0 {
 		t.Fatalf("delivered %d", n)
 	}
-	if ds := rec.all(); len(ds) != 1 || ds[0].Applied != action.TempFail || ds[0].Err == nil {
+	if ds := rec.All(); len(ds) != 1 || ds[0].Applied != action.TempFail || ds[0].Err == nil {
 		t.Fatalf("decisions = %+v", ds)
 	}
 	if got := up.sendMessage("a@example.com", []string{"b@example.com"}, testMsg); !strings.HasPrefix(got, "250 ") {
@@ -648,7 +648,7 @@ func TestDownstreamRefusalRecordedAsApplied(t *testing.T) {
 			if got := up.sendMessage("a@example.com", []string{"b@example.com"}, testMsg); got != tc.reply {
 				t.Fatalf("reply = %q, want %q", got, tc.reply)
 			}
-			ds := rec.all()
+			ds := rec.All()
 			if len(ds) != 1 {
 				t.Fatalf("recorded %d decisions, want 1", len(ds))
 			}
