@@ -392,11 +392,22 @@ func PDFContent(content []byte, trailer string) []byte {
 	zw := zlib.NewWriter(&z)
 	zw.Write(content)
 	zw.Close()
+	return pdfPage(fmt.Sprintf("<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream", z.Len(), z.String()), trailer)
+}
+
+// PDFPlain builds a one-page PDF whose content stream is not compressed.
+func PDFPlain(content []byte) []byte {
+	return pdfPage(fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(content), content), "")
+}
+
+// pdfPage writes a one-page PDF with a Helvetica font around the content
+// stream object, with a correct cross-reference table.
+func pdfPage(stream, trailer string) []byte {
 	objs := []string{
 		"<< /Type /Catalog /Pages 2 0 R >>",
 		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
 		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
-		fmt.Sprintf("<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream", z.Len(), z.String()),
+		stream,
 		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
 	}
 	var w bytes.Buffer
