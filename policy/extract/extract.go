@@ -35,10 +35,12 @@ func Extract(ctx context.Context, r io.Reader, lim Limits) (*Result, error) {
 	if deadline, ok := sctx.Deadline(); ok {
 		e.deadline = deadline
 	}
+	e.m = newMeter(e.deadline)
 	if over {
 		e.unscannable("message", TooLarge, "message exceeds max_message_bytes; only the first part was scanned", "")
 	}
 	e.run(raw)
+	e.res.Work = e.m.total()
 	if err := ctx.Err(); errors.Is(err, context.Canceled) {
 		return nil, fmt.Errorf("extract: %w", err)
 	}
@@ -68,6 +70,7 @@ type extractor struct {
 	deadline time.Time
 	lim      Limits
 	res      *Result
+	m        *meter // work and deadline of this scan; see meter.go
 
 	parts        int   // MIME parts and archive members seen
 	textBytes    int64 // text bytes returned
@@ -108,7 +111,11 @@ func (e *extractor) alive(loc string) bool {
 	if e.stopped {
 		return false
 	}
-	if err := e.ctx.Err(); err != nil {
+	err := e.ctx.Err()
+	if err == nil && e.m.done() {
+		err = context.DeadlineExceeded
+	}
+	if err != nil {
 		e.stopped = true
 		if errors.Is(err, context.DeadlineExceeded) {
 			e.unscannable("message", Timeout, "scan deadline exceeded (scan_timeout) at "+loc+"; the rest was not scanned", "")

@@ -69,6 +69,10 @@ type Result struct {
 	Unscannable []Unscannable
 	// Bytes is the number of message bytes read.
 	Bytes int64
+	// Work is the work the scan did, in bytes examined and loop steps
+	// (see meter.go): proportional to its CPU time, counted rather than
+	// timed, so that cost tests and metrics can compare scans.
+	Work int64
 }
 
 // Limits bound the work done on one message. A zero field means the default

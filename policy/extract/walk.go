@@ -20,6 +20,7 @@ import (
 // message reads one RFC 5322 message (the top-level one or a forwarded
 // message/rfc822 part) whose locations start with prefix.
 func (e *extractor) message(raw []byte, prefix string, depth int, top bool) {
+	e.m.step(len(raw)) // the header split and MIME walk look at each byte
 	hdr, body, junk := splitHeader(raw)
 	h := parseHeader(hdr, &junk)
 	if len(junk) > 0 {
@@ -31,6 +32,7 @@ func (e *extractor) message(raw []byte, prefix string, depth int, top bool) {
 
 // entity reads one part of a multipart body.
 func (e *extractor) entity(raw []byte, prefix string, path []int, depth int) {
+	e.m.step(len(raw))
 	hdr, body, junk := splitHeader(raw)
 	h := parseHeader(hdr, &junk)
 	if len(junk) > 0 {

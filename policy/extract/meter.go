@@ -1,0 +1,69 @@
+package extract
+
+import "time"
+
+// meterCheckEvery is the work between two looks at the clock: small enough
+// that a scan ends within a few milliseconds of its deadline, large enough
+// that reading the clock costs nothing measurable.
+const meterCheckEvery = 64 << 10
+
+// meter counts the work of one scan and ends it at the deadline.
+//
+// Every loop over message bytes calls [meter.step] with the bytes it
+// examined (or 1 per iteration that examines none), including bytes looked
+// at by library searches such as bytes.Index, so that the total is
+// proportional to the CPU the scan spent. Cost tests compare the total for
+// hostile inputs of size n and 8n: work that grows faster than the input is
+// a quadratic path a sender can buy with a small message.
+//
+// A nil *meter counts nothing and never expires, for helpers called
+// outside a scan (tests, benchmarks of one parser).
+type meter struct {
+	work     int64
+	next     int64 // work at which the clock is read next
+	deadline time.Time
+	expired  bool
+}
+
+func newMeter(deadline time.Time) *meter {
+	return &meter{deadline: deadline, next: meterCheckEvery}
+}
+
+// step adds n units of work and reports whether the scan may go on. Once
+// the deadline has passed it keeps answering false.
+func (m *meter) step(n int) bool {
+	if m == nil {
+		return true
+	}
+	if m.expired {
+		return false
+	}
+	m.work += int64(n)
+	if m.work >= m.next {
+		m.next = m.work + meterCheckEvery
+		if !m.deadline.IsZero() && !time.Now().Before(m.deadline) {
+			m.expired = true
+			return false
+		}
+	}
+	return true
+}
+
+// done reports whether the deadline has passed, reading the clock now.
+func (m *meter) done() bool {
+	if m == nil {
+		return false
+	}
+	if !m.expired && !m.deadline.IsZero() && !time.Now().Before(m.deadline) {
+		m.expired = true
+	}
+	return m.expired
+}
+
+// total is the work counted so far.
+func (m *meter) total() int64 {
+	if m == nil {
+		return 0
+	}
+	return m.work
+}
