@@ -35,7 +35,7 @@ func Extract(ctx context.Context, r io.Reader, lim Limits) (*Result, error) {
 	if deadline, ok := sctx.Deadline(); ok {
 		e.deadline = deadline
 	}
-	e.m = newMeter(e.deadline)
+	e.m = newMeter(sctx, e.deadline)
 	if over {
 		e.unscannable("message", TooLarge, "message exceeds max_message_bytes; only the first part was scanned", "")
 	}

@@ -1,6 +1,9 @@
 package extract
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // meterCheckEvery is the work between two looks at the clock: small enough
 // that a scan ends within a few milliseconds of its deadline, large enough
@@ -19,18 +22,28 @@ const meterCheckEvery = 64 << 10
 // A nil *meter counts nothing and never expires, for helpers called
 // outside a scan (tests, benchmarks of one parser).
 type meter struct {
+	ctx      context.Context // cancelled when the front end gives up
 	work     int64
 	next     int64 // work at which the clock is read next
 	deadline time.Time
 	expired  bool
 }
 
-func newMeter(deadline time.Time) *meter {
-	return &meter{deadline: deadline, next: meterCheckEvery}
+func newMeter(ctx context.Context, deadline time.Time) *meter {
+	return &meter{ctx: ctx, deadline: deadline, next: meterCheckEvery}
+}
+
+// over reads the clock and the context: the deadline has passed, or the
+// caller cancelled the scan (a front end that stopped waiting for it).
+func (m *meter) over() bool {
+	if m.ctx != nil && m.ctx.Err() != nil {
+		return true
+	}
+	return !m.deadline.IsZero() && !time.Now().Before(m.deadline)
 }
 
 // step adds n units of work and reports whether the scan may go on. Once
-// the deadline has passed it keeps answering false.
+// the deadline has passed or the scan was cancelled it keeps answering false.
 func (m *meter) step(n int) bool {
 	if m == nil {
 		return true
@@ -41,7 +54,7 @@ func (m *meter) step(n int) bool {
 	m.work += int64(n)
 	if m.work >= m.next {
 		m.next = m.work + meterCheckEvery
-		if !m.deadline.IsZero() && !time.Now().Before(m.deadline) {
+		if m.over() {
 			m.expired = true
 			return false
 		}
@@ -54,7 +67,7 @@ func (m *meter) done() bool {
 	if m == nil {
 		return false
 	}
-	if !m.expired && !m.deadline.IsZero() && !time.Now().Before(m.deadline) {
+	if !m.expired && m.over() {
 		m.expired = true
 	}
 	return m.expired
