@@ -156,7 +156,7 @@ type Reasons struct {
 }
 
 // UnscannableReasons are the reasons extraction reports.
-var UnscannableReasons = []string{"encrypted", "too_large", "too_deep", "too_many_parts", "parse_error", "timeout", "unsupported"}
+var UnscannableReasons = []string{"encrypted", "too_large", "too_deep", "too_many_parts", "parse_error", "timeout", "unsupported", "unknown_charset"}
 
 func (r *Reasons) decodeTOML(v any) error {
 	switch x := v.(type) {

@@ -117,6 +117,7 @@ func (e *extractor) zip(data []byte, src source, detected string, depth int) {
 		if e.stopped {
 			return
 		}
+		e.memberName(src.loc, f.Name, f.Comment)
 		if strings.HasSuffix(f.Name, "/") {
 			continue
 		}
@@ -176,6 +177,7 @@ func (e *extractor) gzip(data []byte, src source, depth int) {
 			name = "content"
 		}
 	}
+	e.memberName(src.loc, name, zr.Name, zr.Comment)
 	loc := join(src.loc, strconv.Quote(name))
 	if !e.enter(loc, depth+1) {
 		return
@@ -223,6 +225,7 @@ func (e *extractor) tar(data []byte, src source, depth int) {
 			e.unscannable(src.loc, ParseError, "tar: "+err.Error(), "application/x-tar")
 			return
 		}
+		e.memberName(src.loc, h.Name, h.Linkname)
 		if h.Typeflag != tar.TypeReg && h.Typeflag != tar.TypeRegA {
 			continue
 		}

@@ -95,7 +95,16 @@ func (e *extractor) text(data []byte, src source, detected string, depth int) {
 		data = data[:2*room+64]
 		e.unscannable(src.loc, TooLarge, "extracted text exceeds max_text_bytes; the rest was not scanned", detected)
 	}
-	s := decodeText(data, cs)
+	s, known := decodeCharset(data, cs)
+	if !known {
+		e.unscannable(src.loc, UnknownCharset, "unknown charset "+safeLabel(cs)+": read as bytes", detected)
+	}
+	// A NUL is shown as nothing, or ends the text where a reader's
+	// client stops at it: either way it must not split a value.
+	if strings.IndexByte(s, 0) >= 0 {
+		e.m.step(len(s))
+		s = strings.ReplaceAll(s, "\x00", "")
+	}
 	typ := detected
 	if src.kind != KindAttachment && strings.HasPrefix(src.declared, "text/") {
 		typ = src.declared
@@ -154,22 +163,24 @@ func baseType(t string) string {
 }
 
 // looksText reports whether data is probably text in some charset: UTF-16
-// by its NUL pattern, or bytes with few control characters.
+// by its NUL pattern, or bytes with few control characters. A few NULs
+// leave text text (a reader shows the rest, or stops at the NUL: the text
+// before it is still shown); binary data has many.
 func looksText(data []byte) bool {
 	sample := data[:min(len(data), 4096)]
 	if le, be := nulPattern(sample); le || be {
 		return true
 	}
-	ctl := 0
+	ctl, nul := 0, 0
 	for _, c := range sample {
-		if c == 0 {
-			return false
-		}
-		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != 0x1b || c == 0x7f {
+		switch {
+		case c == 0:
+			nul++
+		case c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != 0x1b || c == 0x7f:
 			ctl++
 		}
 	}
-	return ctl*100 <= len(sample)
+	return (nul <= 8 || nul*20 <= len(sample)) && ctl*100 <= len(sample)-nul
 }
 
 var metaCharsetRE = regexp.MustCompile(`(?i)<meta[^>]{0,200}?charset\s*=\s*["']?\s*([a-z0-9_.:\-]+)`)

@@ -3,6 +3,7 @@ package extract
 import (
 	"bytes"
 	"encoding/base64"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -182,35 +183,88 @@ func decodeQP(in []byte) []byte {
 // then detection: valid UTF-8 is kept, NUL patterns mean UTF-16, anything
 // else is read as Windows-1252, so that no byte is dropped.
 func decodeText(b []byte, cs string) string {
+	s, _ := decodeCharset(b, cs)
+	return s
+}
+
+// unknownCharsetLabels mean "the charset is not known" (RFC 1428
+// unknown-8bit and common variants): the reader's client knows no more
+// than we do, so reading the bytes as they are matches what it shows.
+var unknownCharsetLabels = map[string]bool{
+	"": true, "unknown-8bit": true, "x-unknown": true, "unknown": true, "default": true,
+}
+
+// decodeCharset is decodeText that also reports whether the declared
+// charset was understood. A charset we cannot decode is read as bytes
+// (UTF-8, UTF-16 or Windows-1252 by sniffing), so that its text is still
+// scanned, and known is false, so that the caller can say so: a client
+// that knows the charset may show text we did not read.
+func decodeCharset(b []byte, cs string) (s string, known bool) {
 	switch {
 	case bytes.HasPrefix(b, []byte{0xEF, 0xBB, 0xBF}):
-		return toValidUTF8(b[3:])
+		return toValidUTF8(b[3:]), true
 	case bytes.HasPrefix(b, []byte{0xFF, 0xFE}):
-		return decodeUTF16(b[2:], false)
+		return decodeUTF16(b[2:], false), true
 	case bytes.HasPrefix(b, []byte{0xFE, 0xFF}):
-		return decodeUTF16(b[2:], true)
+		return decodeUTF16(b[2:], true), true
 	}
-	cs = strings.ToLower(strings.Trim(strings.TrimSpace(cs), `"`))
+	cs = normalizeCharset(cs)
 	switch cs {
-	case "", "utf-8", "utf8", "us-ascii", "ascii", "unknown-8bit", "x-unknown", "default":
-		return sniffText(b)
+	case "utf-8", "utf8", "us-ascii", "ascii":
+		return sniffText(b), true
 	case "utf-16le", "ucs-2le":
-		return decodeUTF16(b, false)
+		return decodeUTF16(b, false), true
 	case "utf-16be", "ucs-2be":
-		return decodeUTF16(b, true)
+		return decodeUTF16(b, true), true
 	case "utf-16", "ucs-2", "unicode":
-		return decodeUTF16(b, !looksUTF16LE(b))
+		return decodeUTF16(b, !looksUTF16LE(b)), true
+	}
+	if unknownCharsetLabels[cs] {
+		return sniffText(b), true
+	}
+	if utf7Charsets[cs] {
+		return decodeUTF7(b), true
 	}
 	r, err := charsetReader(cs, bytes.NewReader(b))
 	if err != nil || r == nil {
-		return sniffText(b)
+		return sniffText(b), false
 	}
 	var buf bytes.Buffer
 	buf.Grow(len(b) + len(b)/2)
 	if _, err := buf.ReadFrom(r); err != nil {
-		return sniffText(b)
+		return sniffText(b), true
 	}
-	return toValidUTF8(buf.Bytes())
+	return toValidUTF8(buf.Bytes()), true
+}
+
+// normalizeCharset lower-cases a charset label and removes quotes and an
+// RFC 2231 language suffix ("utf-8*en").
+func normalizeCharset(cs string) string {
+	cs = strings.ToLower(strings.Trim(strings.TrimSpace(cs), `"`))
+	if i := strings.IndexByte(cs, '*'); i >= 0 {
+		cs = cs[:i]
+	}
+	return cs
+}
+
+// safeLabel returns a charset label for a log detail: the label is sender
+// text, so a long one or one with many digits is withheld.
+func safeLabel(cs string) string {
+	digits := 0
+	for i := 0; i < len(cs); i++ {
+		c := cs[i]
+		switch {
+		case '0' <= c && c <= '9':
+			digits++
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', c == '-', c == '_', c == '.', c == ':':
+		default:
+			return "(name withheld)"
+		}
+	}
+	if len(cs) > 40 || digits > 6 {
+		return "(name withheld)"
+	}
+	return strconv.Quote(cs)
 }
 
 // sniffText decodes text whose charset is unknown.

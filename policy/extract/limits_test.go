@@ -191,24 +191,6 @@ func TestPanicInWalkIsParseError(t *testing.T) {
 	}
 }
 
-func TestMachineHeadersNotScanned(t *testing.T) {
-	msg := testutil.NewMessage().Header("Thread-Index", "AQHX4111111111111111").Header("X-MS-Exchange-Organization-SCL", "1").Header("X-Custom", "kept").Text("x").Bytes()
-	res := run(t, msg, Limits{})
-	for _, p := range res.Parts {
-		if p.Location == "header:Thread-Index" || strings.HasPrefix(p.Location, "header:X-MS-") {
-			t.Errorf("machine header scanned as text: %s", p.Location)
-		}
-	}
-	checkParts(t, res, []want{{"header:X-Custom", "kept"}})
-	var names []string
-	for _, h := range res.Header {
-		names = append(names, h.Name)
-	}
-	if !strings.Contains(strings.Join(names, ","), "Thread-Index") {
-		t.Errorf("Result.Header = %v, want every top-level field", names)
-	}
-}
-
 // slowReader returns one chunk of its data per Read, after a pause.
 type slowReader struct {
 	data  []byte

@@ -16,6 +16,10 @@ const (
 	ParseError   Reason = "parse_error"
 	Timeout      Reason = "timeout"
 	Unsupported  Reason = "unsupported"
+	// UnknownCharset is text in a charset the engine cannot decode: it
+	// was scanned as bytes (UTF-8, UTF-16 or Windows-1252 by sniffing),
+	// but a client that knows the charset may show text that was not read.
+	UnknownCharset Reason = "unknown_charset"
 )
 
 // Kind says what a part is in the message.

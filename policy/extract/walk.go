@@ -1,10 +1,7 @@
 package extract
 
 import (
-	"bufio"
 	"bytes"
-	"fmt"
-	"io"
 	"mime"
 	"regexp"
 	"sort"
@@ -13,8 +10,6 @@ import (
 
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/charset"
-	"github.com/emersion/go-message/mail"
-	"github.com/emersion/go-message/textproto"
 )
 
 // message reads one RFC 5322 message (the top-level one or a forwarded
@@ -42,16 +37,30 @@ func (e *extractor) entity(raw []byte, prefix string, path []int, depth int) {
 	e.entityBody(h, body, prefix, path, depth)
 }
 
-// entityBody reads the body of an entity whose header is h.
+// entityBody reads the body of an entity whose header is h. The header
+// fields of a MIME part (path not nil) are scanned here, below the part's
+// location; those of a message were scanned by message.
 func (e *extractor) entityBody(h message.Header, body []byte, prefix string, path []int, depth int) {
 	mt, params := contentType(h)
 	disp, dparams, _ := h.ContentDisposition()
-	name := filename(h, params, dparams)
+	names := e.filenames(h, params, dparams, join(prefix, "file name"))
+	name := ""
+	if len(names) > 0 {
+		name = names[0]
+	}
 	attached := strings.EqualFold(disp, "attachment") || name != ""
 	loc := join(prefix, partLocation(path, mt, name, attached))
 	if !e.enter(loc, depth) {
 		return
 	}
+	// Locations by part number, not below loc: loc > ... is where the
+	// content's own text goes.
+	here := prefix
+	if path != nil {
+		here = join(prefix, "part "+pathString(path))
+		e.headerParts(h, here+" ", false)
+	}
+	e.fileNames(here, names)
 
 	if strings.HasPrefix(mt, "multipart/") {
 		if mt == "multipart/encrypted" {
@@ -62,6 +71,7 @@ func (e *extractor) entityBody(h message.Header, body []byte, prefix string, pat
 		return
 	}
 
+	e.m.step(len(body)) // the transfer decoding reads each byte once
 	data := decodeTransfer(h.Get("Content-Transfer-Encoding"), body)
 	switch mt {
 	case "message/rfc822", "message/global":
@@ -158,7 +168,16 @@ func contentType(h message.Header) (string, map[string]string) {
 		// parameter is broken.
 		mt, params, _ = mime.ParseMediaType(v)
 		if mt == "" {
-			mt = "text/plain"
+			// A parameter error such as a duplicate name makes
+			// ParseMediaType return no type at all; readers still
+			// take the type before the first ";".
+			mt = strings.TrimSpace(v)
+			if i := strings.IndexByte(mt, ';'); i >= 0 {
+				mt = strings.TrimSpace(mt[:i])
+			}
+			if !mediaTypeRE.MatchString(mt) {
+				mt = "text/plain"
+			}
 		}
 		if params == nil {
 			params = map[string]string{}
@@ -175,23 +194,30 @@ func contentType(h message.Header) (string, map[string]string) {
 	return strings.ToLower(mt), params
 }
 
-var boundaryRE = regexp.MustCompile(`(?i)boundary\s*=\s*("[^"]*"|[^;\s]+)`)
+var (
+	boundaryRE  = regexp.MustCompile(`(?i)boundary\s*=\s*("[^"]*"|[^;\s]+)`)
+	mediaTypeRE = regexp.MustCompile(`^[A-Za-z0-9!#$&^_.+-]+/[A-Za-z0-9!#$&^_.+-]+$`)
+)
 
-// filename returns the attachment's name from Content-Disposition filename
-// or Content-Type name (RFC 2231 and RFC 2047 decoded).
-func filename(h message.Header, params, dparams map[string]string) string {
-	if n := dparams["filename"]; n != "" {
-		return n
-	}
-	if n := params["name"]; n != "" {
-		return n
-	}
+// filenames returns the names an entity gives its content, the one to
+// show first: Content-Disposition filename, then Content-Type name, RFC
+// 2231 and RFC 2047 decoded. Readers differ in which they show, so all
+// are scanned.
+func (e *extractor) filenames(h message.Header, params, dparams map[string]string, loc string) []string {
 	// mime.ParseMediaType drops RFC 2231 values in charsets other than
 	// UTF-8 and US-ASCII; decode those here.
-	if n := rfc2231Param(h.Get("Content-Disposition"), "filename"); n != "" {
-		return n
+	cands := []string{
+		dparams["filename"], params["name"],
+		rfc2231Param(h.Get("Content-Disposition"), "filename"),
+		rfc2231Param(h.Get("Content-Type"), "name"),
 	}
-	return rfc2231Param(h.Get("Content-Type"), "name")
+	var names []string
+	for _, n := range cands {
+		if n = e.decodeWords(n, loc); n != "" && !contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	return names
 }
 
 var rfc2231RE = regexp.MustCompile(`(?i)(?:^|[;\s])([a-z]+)\*(?:(\d+)(\*)?|)=\s*("[^"]*"|[^;\s]*)`)
@@ -270,168 +296,6 @@ func unhex(c byte) byte {
 		return c - 'A' + 10
 	}
 	return 0
-}
-
-// splitHeader splits raw at the first empty line. Lines of the header block
-// that are neither fields nor continuations go to junk, so that the rest
-// still parses and the junk is still scanned.
-func splitHeader(raw []byte) (hdr, body, junk []byte) {
-	end := len(raw)
-	body = nil
-	clean := true
-	keptLast := false
-	for i := 0; i < len(raw); {
-		j := bytes.IndexByte(raw[i:], '\n')
-		next := len(raw)
-		if j >= 0 {
-			next = i + j + 1
-		}
-		line := bytes.TrimRight(raw[i:next], "\r\n")
-		if len(line) == 0 {
-			end = i
-			body = raw[next:]
-			break
-		}
-		switch {
-		case line[0] == ' ' || line[0] == '\t':
-			if !keptLast {
-				clean = false
-			}
-		case isFieldLine(line):
-			keptLast = true
-		default:
-			clean = false
-			keptLast = false
-		}
-		i = next
-	}
-	if clean {
-		return raw[:end], body, nil
-	}
-	// Second pass: separate fields from junk.
-	keptLast = false
-	for i := 0; i < end; {
-		j := bytes.IndexByte(raw[i:end], '\n')
-		next := end
-		if j >= 0 {
-			next = i + j + 1
-		}
-		line := raw[i:next]
-		t := bytes.TrimRight(line, "\r\n")
-		switch {
-		case len(t) > 0 && (t[0] == ' ' || t[0] == '\t') && keptLast:
-			hdr = append(hdr, line...)
-		case isFieldLine(t):
-			hdr = append(hdr, line...)
-			keptLast = true
-		default:
-			junk = append(junk, line...)
-			keptLast = false
-		}
-		i = next
-	}
-	return hdr, body, junk
-}
-
-// isFieldLine reports whether line starts with a field name and a colon.
-func isFieldLine(line []byte) bool {
-	for i, c := range line {
-		if c == ':' {
-			return i > 0
-		}
-		if c <= ' ' || c > '~' {
-			return false
-		}
-	}
-	return false
-}
-
-// parseHeader parses a header block with go-message. If it still fails, the
-// whole block becomes junk text.
-func parseHeader(hdr []byte, junk *[]byte) message.Header {
-	if len(hdr) == 0 {
-		return message.Header{}
-	}
-	br := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(hdr), strings.NewReader("\r\n\r\n")), 4096)
-	h, err := textproto.ReadHeader(br)
-	if err != nil {
-		*junk = append(*junk, hdr...)
-		return message.Header{}
-	}
-	return message.Header{Header: h}
-}
-
-// unscannedHeaders are kept in Result.Header but not scanned as text: they
-// carry routing and authentication data, not content written by people.
-var unscannedHeaders = map[string]bool{
-	"received": true, "dkim-signature": true, "authentication-results": true,
-	"received-spf": true, "message-id": true, "date": true, "mime-version": true,
-	"return-path": true, "references": true, "in-reply-to": true,
-	"domainkey-signature": true, "delivered-to": true, "x-received": true,
-	"content-type": true, "content-transfer-encoding": true,
-	"content-disposition": true, "content-id": true, "thread-index": true,
-	"autocrypt": true, "autocrypt-gossip": true, "openpgp": true,
-}
-
-var unscannedPrefixes = []string{"arc-", "x-ms-", "x-microsoft-", "x-forefront-", "x-google-", "x-gm-", "list-",
-	"x-spam-", "x-virus-", "x-proofpoint-", "x-mimecast-", "x-ses-"}
-
-var addressHeaders = map[string]bool{"from": true, "to": true, "cc": true, "bcc": true, "reply-to": true, "sender": true}
-
-// headerParts decodes header fields (RFC 2047), records the top-level ones
-// in Result.Header, and emits the fields people write as parts.
-func (e *extractor) headerParts(h message.Header, prefix string, top bool) {
-	fields := h.Fields()
-	for fields.Next() {
-		key := fields.Key()
-		val, err := fields.Text()
-		if err != nil {
-			val = fields.Value()
-		}
-		if top {
-			e.res.Header = append(e.res.Header, HeaderField{Name: key, Value: val})
-		}
-		lk := strings.ToLower(key)
-		if unscannedHeaders[lk] || hasAnyPrefix(lk, unscannedPrefixes) {
-			continue
-		}
-		if addressHeaders[lk] {
-			val = addressText(key, fields.Value(), val)
-		}
-		e.emit(Part{Location: join(prefix, "header:"+key), Kind: KindHeader, MIMEType: "text/plain", Size: int64(len(val))}, val)
-	}
-}
-
-func hasAnyPrefix(s string, prefixes []string) bool {
-	for _, p := range prefixes {
-		if strings.HasPrefix(s, p) {
-			return true
-		}
-	}
-	return false
-}
-
-// addressText renders an address list as "Name <addr>" lines with the
-// display names decoded; on a parse error it keeps the decoded text.
-func addressText(key, raw, decoded string) string {
-	h := mail.Header{Header: message.Header{}}
-	h.Set(key, raw)
-	list, err := h.AddressList(key)
-	if err != nil || len(list) == 0 {
-		return decoded
-	}
-	var b strings.Builder
-	for i, a := range list {
-		if i > 0 {
-			b.WriteByte('\n')
-		}
-		if a.Name != "" {
-			b.WriteString(a.Name)
-			b.WriteByte(' ')
-		}
-		fmt.Fprintf(&b, "<%s>", a.Address)
-	}
-	return b.String()
 }
 
 // splitMultipart splits body at the boundary lines. A missing final boundary

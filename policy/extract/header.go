@@ -1,0 +1,370 @@
+package extract
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"regexp"
+	"strings"
+
+	"github.com/emersion/go-message"
+	"github.com/emersion/go-message/textproto"
+)
+
+// Every header field is sender text: a sender can set any field, X-Spam-*
+// and List-* as well as Subject, and a recipient can read them all. So
+// every field of every header (the message's, a forwarded message's, each
+// MIME part's) is scanned, decoded (RFC 2047). Only tokens that machines
+// write and that look like identifiers are left out, and only in the
+// fields that hold them (see fieldText): the token, never the field.
+
+// splitHeader splits raw at the first empty line. Lines of the header block
+// that are neither fields nor continuations go to junk, so that the rest
+// still parses and the junk is still scanned.
+func splitHeader(raw []byte) (hdr, body, junk []byte) {
+	end := len(raw)
+	body = nil
+	clean := true
+	keptLast := false
+	for i := 0; i < len(raw); {
+		j := bytes.IndexByte(raw[i:], '\n')
+		next := len(raw)
+		if j >= 0 {
+			next = i + j + 1
+		}
+		line := bytes.TrimRight(raw[i:next], "\r\n")
+		if len(line) == 0 {
+			end = i
+			body = raw[next:]
+			break
+		}
+		switch {
+		case line[0] == ' ' || line[0] == '\t':
+			if !keptLast {
+				clean = false
+			}
+		case isFieldLine(line):
+			keptLast = true
+		default:
+			clean = false
+			keptLast = false
+		}
+		i = next
+	}
+	if clean {
+		return raw[:end], body, nil
+	}
+	// Second pass: separate fields from junk.
+	keptLast = false
+	for i := 0; i < end; {
+		j := bytes.IndexByte(raw[i:end], '\n')
+		next := end
+		if j >= 0 {
+			next = i + j + 1
+		}
+		line := raw[i:next]
+		t := bytes.TrimRight(line, "\r\n")
+		switch {
+		case len(t) > 0 && (t[0] == ' ' || t[0] == '\t') && keptLast:
+			hdr = append(hdr, line...)
+		case isFieldLine(t):
+			hdr = append(hdr, line...)
+			keptLast = true
+		default:
+			junk = append(junk, line...)
+			keptLast = false
+		}
+		i = next
+	}
+	return hdr, body, junk
+}
+
+// isFieldLine reports whether line starts with a field name and a colon.
+// White space between the name and the colon is the obsolete syntax of
+// RFC 5322 section 4.5.3 (`Content-Type : text/plain`); readers accept
+// it, and go-message trims it from the name, so it is a field here too.
+func isFieldLine(line []byte) bool {
+	i := 0
+	for i < len(line) && line[i] > ' ' && line[i] <= '~' && line[i] != ':' {
+		i++
+	}
+	if i == 0 {
+		return false
+	}
+	for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
+		i++
+	}
+	return i < len(line) && line[i] == ':'
+}
+
+// parseHeader parses a header block with go-message. If it still fails, the
+// whole block becomes junk text.
+func parseHeader(hdr []byte, junk *[]byte) message.Header {
+	if len(hdr) == 0 {
+		return message.Header{}
+	}
+	br := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(hdr), strings.NewReader("\r\n\r\n")), 4096)
+	h, err := textproto.ReadHeader(br)
+	if err != nil {
+		*junk = append(*junk, hdr...)
+		return message.Header{}
+	}
+	return message.Header{Header: h}
+}
+
+// headerParts decodes the fields of h (RFC 2047), records those of the
+// top-level message in Result.Header, and emits each as a part at
+// prefix > header:Name, or at "part 1.2 header:Name" for a MIME part
+// (prefix ends in a space).
+func (e *extractor) headerParts(h message.Header, prefix string, top bool) {
+	fields := h.Fields()
+	for fields.Next() {
+		key := fields.Key()
+		raw := fields.Value()
+		e.m.step(len(key) + len(raw))
+		loc := join(prefix, "header:"+key)
+		if strings.HasSuffix(prefix, " ") {
+			loc = prefix + "header:" + key
+		}
+		val := e.decodeWords(raw, loc)
+		if top {
+			e.res.Header = append(e.res.Header, HeaderField{Name: key, Value: val})
+		}
+		text := fieldText(strings.ToLower(key), val)
+		e.emit(Part{Location: loc, Kind: KindHeader, MIMEType: "text/plain", Size: int64(len(raw))}, text)
+	}
+}
+
+// msgIDFields hold message identifiers (RFC 5322 msg-id, RFC 2045
+// Content-ID), whose local parts are often long digit runs (time stamps,
+// counters) that checksum validators would take for card or account
+// numbers in about one message in ten.
+var msgIDFields = map[string]bool{
+	"message-id": true, "in-reply-to": true, "references": true, "content-id": true,
+	"resent-message-id": true, "original-message-id": true,
+}
+
+var (
+	// msgIDRE is one msg-id: no white space, an @.
+	msgIDRE = regexp.MustCompile(`<[^\s<>@]+@[^\s<>]+>`)
+	// receivedIDRE is the "id" clause of a trace field (RFC 5321
+	// section 4.4): a queue identifier, often digits.
+	receivedIDRE = regexp.MustCompile(`(?i)(^|[\s(;])(id\s+)[^\s;()]+`)
+	// boundaryParamRE is a multipart boundary: generators build it from
+	// time stamps and counters.
+	boundaryParamRE = regexp.MustCompile(`(?i)(\bboundary\s*=\s*)("[^"]*"|[^;\s]+)`)
+)
+
+// fieldText is the text of a field to scan: the decoded value without
+// the machine-written identifiers of the field (msg-ids, trace ids, the
+// multipart boundary). Free text beside them, comments included, stays.
+//
+// DKIM and ARC signatures (b=, bh=) stay: their base64 gives no run of
+// digits long enough for a numeric validator, and a signature-shaped
+// value is no reason to skip what a sender wrote there.
+func fieldText(lkey, val string) string {
+	switch {
+	case msgIDFields[lkey]:
+		return msgIDRE.ReplaceAllLiteralString(val, "")
+	case lkey == "content-transfer-encoding" || lkey == "mime-version":
+		// A bare encoding name or version has no text; anything else
+		// in these fields does.
+		switch strings.ToLower(strings.TrimSpace(val)) {
+		case "7bit", "8bit", "binary", "base64", "quoted-printable", "1.0":
+			return ""
+		}
+	case lkey == "received" || lkey == "x-received":
+		return receivedIDRE.ReplaceAllString(val, "${1}${2}")
+	case lkey == "content-type":
+		return boundaryParamRE.ReplaceAllString(val, "${1}")
+	}
+	return val
+}
+
+// decodeWords decodes the RFC 2047 encoded words of a header value, in
+// one pass. It reads what mail clients show, more leniently than
+// mime.WordDecoder, which gives up on the rest of the value at the first
+// malformed word and rejects unpadded base64: a sender could use either
+// to keep text from the scan. Adjacent words in one charset are joined
+// before decoding (a character may be split across them), the white
+// space between them is dropped, and a charset we cannot decode is read
+// as bytes and reported at loc.
+func (e *extractor) decodeWords(s, loc string) string {
+	if !strings.Contains(s, "=?") {
+		return s
+	}
+	var (
+		b       strings.Builder
+		pending []byte // decoded bytes of adjacent words in charset pcs
+		pcs     string
+		gap     string // white space after the last word, kept if text follows
+	)
+	flush := func() {
+		if pending != nil {
+			text, known := decodeCharset(pending, pcs)
+			if !known {
+				e.unscannable(loc, UnknownCharset, "encoded word in unknown charset "+safeLabel(pcs)+": read as bytes", "text/plain")
+			}
+			b.WriteString(text)
+			pending = nil
+		}
+	}
+	// No word can end after the last "?=": knowing where it is keeps the
+	// search for each word's end from running to the end of s again and
+	// again.
+	lastClose := strings.LastIndex(s, "?=")
+	i := 0
+	for i < len(s) {
+		j := strings.Index(s[i:], "=?")
+		if j < 0 {
+			e.m.step(len(s) - i)
+			break
+		}
+		start := i + j
+		cs, enc, text, end, ok, examined := encodedWord(s, start, lastClose)
+		e.m.step(j + 2 + examined)
+		if !ok {
+			flush()
+			b.WriteString(gap)
+			gap = ""
+			b.WriteString(s[i : start+2])
+			i = start + 2
+			continue
+		}
+		between := s[i:start]
+		if pending == nil || !isBlank(between) {
+			flush()
+			b.WriteString(gap)
+			b.WriteString(between)
+		}
+		gap = ""
+		cs = normalizeCharset(cs)
+		if pending != nil && cs != pcs {
+			flush()
+		}
+		var word []byte
+		if enc == 'b' || enc == 'B' {
+			word = decodeBase64Tolerant([]byte(text))
+		} else {
+			word = appendQWord(nil, text)
+		}
+		if strings.ContainsAny(text, " \t") {
+			// Not a word by RFC 2047 (no white space inside), though some
+			// readers decode it: keep both readings.
+			flush()
+			b.WriteString(s[start:end])
+			b.WriteByte(' ')
+			pending, pcs = word, cs
+			flush()
+		} else {
+			if pending == nil {
+				pending, pcs = []byte{}, cs
+			}
+			pending = append(pending, word...)
+		}
+		i = end
+		// White space after a word belongs to the next word's gap.
+		k := i
+		for k < len(s) && (s[k] == ' ' || s[k] == '\t' || s[k] == '\r' || s[k] == '\n') {
+			k++
+		}
+		gap = s[i:k]
+		i = k
+	}
+	flush()
+	b.WriteString(gap)
+	b.WriteString(s[i:])
+	return b.String()
+}
+
+// encodedWord parses "=?charset?E?text?=" at s[start:]. The charset is at
+// most 64 bytes without white space; the text ends at the first "?=".
+// examined is the number of bytes looked at, for the meter.
+func encodedWord(s string, start, lastClose int) (cs string, enc byte, text string, end int, ok bool, examined int) {
+	p := start + 2
+	q := p
+	for q < len(s) && q-p <= 64 && s[q] != '?' && s[q] > ' ' && s[q] < 0x7f {
+		q++
+	}
+	examined = q - p + 1
+	if q >= len(s) || s[q] != '?' || q == p || q+2 >= len(s) {
+		return "", 0, "", 0, false, examined
+	}
+	enc = s[q+1]
+	if s[q+2] != '?' || !strings.ContainsRune("bBqQ", rune(enc)) {
+		return "", 0, "", 0, false, examined
+	}
+	t := q + 3
+	if t > lastClose {
+		return "", 0, "", 0, false, examined
+	}
+	k := strings.Index(s[t:], "?=")
+	if k < 0 {
+		return "", 0, "", 0, false, examined + len(s) - t
+	}
+	// The word's text is read again to decode it.
+	return s[p:q], enc, s[t : t+k], t + k + 2, true, examined + 2*(k+2)
+}
+
+// appendQWord decodes the Q encoding of RFC 2047: "_" is a space, "=XX"
+// a byte; a bad escape is kept as written.
+func appendQWord(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '_':
+			dst = append(dst, ' ')
+		case c == '=' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
+			dst = append(dst, unhex(s[i+1])<<4|unhex(s[i+2]))
+			i += 2
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
+}
+
+// fileNames emits the names an entity gives its content (Content-Type
+// name, Content-Disposition filename, RFC 2231 and RFC 2047 decoded) as
+// text at "loc file name": a name is written by the sender and read by
+// the recipient like any other text.
+func (e *extractor) fileNames(loc string, names []string) {
+	var text []string
+	for _, n := range names {
+		if n != "" && !contains(text, n) {
+			text = append(text, n)
+		}
+	}
+	if len(text) > 0 {
+		if loc == "" {
+			loc = "file name"
+		} else {
+			loc += " file name"
+		}
+		e.emit(Part{Location: loc, Kind: KindHeader, MIMEType: "text/plain"}, strings.Join(text, "\n"))
+	}
+}
+
+// memberName emits the name (and comment, link target) of an archive
+// member as text at "archive member names", whether or not the member
+// itself can be read: names are the sender's text, listed by any archive
+// tool.
+func (e *extractor) memberName(archive, name string, more ...string) {
+	e.m.step(len(name))
+	text := []string{decodeText([]byte(name), "")}
+	for _, n := range more {
+		e.m.step(len(n))
+		if n = decodeText([]byte(n), ""); n != "" && !contains(text, n) {
+			text = append(text, n)
+		}
+	}
+	e.emit(Part{Location: archive + " member names", Kind: KindHeader, MIMEType: "text/plain"}, strings.Join(text, "\n"))
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
