@@ -163,9 +163,9 @@ func baseType(t string) string {
 }
 
 // looksText reports whether data is probably text in some charset: UTF-16
-// by its NUL pattern, or bytes with few control characters. A few NULs
-// leave text text (a reader shows the rest, or stops at the NUL: the text
-// before it is still shown); binary data has many.
+// by its NUL pattern, or bytes with few control characters. NULs do not
+// count: a reader shows the text around them (and text removes them),
+// and binary data has other control bytes.
 func looksText(data []byte) bool {
 	sample := data[:min(len(data), 4096)]
 	if le, be := nulPattern(sample); le || be {
@@ -180,7 +180,7 @@ func looksText(data []byte) bool {
 			ctl++
 		}
 	}
-	return (nul <= 8 || nul*20 <= len(sample)) && ctl*100 <= len(sample)-nul
+	return nul < len(sample) && ctl*100 <= len(sample)-nul
 }
 
 var metaCharsetRE = regexp.MustCompile(`(?i)<meta[^>]{0,200}?charset\s*=\s*["']?\s*([a-z0-9_.:\-]+)`)
