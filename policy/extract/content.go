@@ -95,6 +95,7 @@ func (e *extractor) text(data []byte, src source, detected string, depth int) {
 		data = data[:2*room+64]
 		e.unscannable(src.loc, TooLarge, "extracted text exceeds max_text_bytes; the rest was not scanned", detected)
 	}
+	e.m.step(len(data))
 	s, known := decodeCharset(data, cs)
 	if !known {
 		e.unscannable(src.loc, UnknownCharset, "unknown charset "+safeLabel(cs)+": read as bytes", detected)
@@ -125,7 +126,7 @@ func (e *extractor) text(data []byte, src source, detected string, depth int) {
 // uuencoded reads the uuencoded blocks of s as attachments and returns s
 // without them.
 func (e *extractor) uuencoded(s string, src source, depth int) string {
-	blocks := findUUBlocks(s)
+	blocks := findUUBlocks(s, e.m)
 	if len(blocks) == 0 {
 		return s
 	}

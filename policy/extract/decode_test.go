@@ -71,6 +71,6 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("binaryStrings(%q) = %q is not valid UTF-8", data, s)
 		}
 		_, _, _ = uudecodeBlock(data)
-		_ = findUUBlocks(string(data))
+		_ = findUUBlocks(string(data), nil)
 	})
 }

@@ -148,6 +148,7 @@ func (e *extractor) enter(loc string, depth int) bool {
 // attachment without text is still listed (with empty text), so that
 // conditions on file type, name and size see it.
 func (e *extractor) emit(p Part, text string) {
+	e.m.step(len(text)) // Normalize reads each byte once or twice
 	text = Normalize(text)
 	if isBlank(text) {
 		if p.Kind == KindAttachment {

@@ -97,6 +97,68 @@ func isFieldLine(line []byte) bool {
 	return i < len(line) && line[i] == ':'
 }
 
+// maxFieldsParsed bounds the fields of one header that become fields of
+// their own (a go-message field, a part, a Result.Header entry), each of
+// which costs some hundred bytes: a sender could otherwise buy gigabytes
+// with a few megabytes of "X:a" lines in an attached message. The fields
+// after it are still scanned, as one text part, and the first
+// Content-Type, Content-Transfer-Encoding and Content-Disposition (the
+// ones go-message and readers use) are always parsed, wherever they are.
+const maxFieldsParsed = 1000
+
+// limitFields splits a header block (fields and continuations, as from
+// splitHeader) into the fields to parse and the rest, in one pass.
+func limitFields(hdr []byte) (parsed, rest []byte) {
+	var seen [len(structuralFields)]bool
+	fields := 0
+	keep := true
+	for i := 0; i < len(hdr); {
+		j := bytes.IndexByte(hdr[i:], '\n')
+		next := len(hdr)
+		if j >= 0 {
+			next = i + j + 1
+		}
+		line := hdr[i:next]
+		if line[0] != ' ' && line[0] != '\t' {
+			fields++
+			keep = fields <= maxFieldsParsed
+			for k, name := range structuralFields {
+				if fieldNameIs(line, name) {
+					keep = keep || !seen[k]
+					seen[k] = true
+				}
+			}
+		}
+		if fields > maxFieldsParsed {
+			if parsed == nil {
+				parsed = append([]byte(nil), hdr[:i]...)
+			}
+			if keep {
+				parsed = append(parsed, line...)
+			} else {
+				rest = append(rest, line...)
+			}
+		}
+		i = next
+	}
+	if parsed == nil {
+		return hdr, nil
+	}
+	return parsed, rest
+}
+
+var structuralFields = [...][]byte{[]byte("content-type"), []byte("content-transfer-encoding"), []byte("content-disposition")}
+
+// fieldNameIs reports whether line is a field named name (lower case),
+// white space before the colon allowed.
+func fieldNameIs(line, name []byte) bool {
+	if len(line) <= len(name) || !bytes.EqualFold(line[:len(name)], name) {
+		return false
+	}
+	t := bytes.TrimLeft(line[len(name):], " \t")
+	return len(t) > 0 && t[0] == ':'
+}
+
 // parseHeader parses a header block with go-message. If it still fails, the
 // whole block becomes junk text.
 func parseHeader(hdr []byte, junk *[]byte) message.Header {

@@ -438,3 +438,30 @@ func TestIssue7HeaderDecodingLinear(t *testing.T) {
 		}
 	}
 }
+
+// TestIssue7ManyHeaderFields: past maxFieldsParsed fields, the rest of a
+// header is still scanned, and the structure fields are still read.
+func TestIssue7ManyHeaderFields(t *testing.T) {
+	c := grouped(luhnCard("453201511283036"))
+	var b strings.Builder
+	for i := range 3 * maxFieldsParsed {
+		if i == 2*maxFieldsParsed {
+			b.WriteString("X-Late: " + c + "\r\n")
+		}
+		b.WriteString("X:a\r\n")
+	}
+	for _, m := range []struct{ name, msg, loc string }{
+		{"top", "Subject: x\r\n" + b.String() + "Content-Type : multipart/mixed; boundary=b\r\nContent-Type: text/plain\r\n\r\n--b\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+			string(testutil.Base64([]byte("late "+c), 76)) + "\r\n--b--\r\n", "header (more fields)"},
+		{"part", "Subject: x\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n" + b.String() + "Content-Transfer-Encoding: base64\r\n\r\n" +
+			string(testutil.Base64([]byte("late "+c), 76)) + "\r\n--b--\r\n", "part 1 header (more fields)"},
+	} {
+		t.Run(m.name, func(t *testing.T) {
+			res := run(t, []byte(m.msg), Limits{})
+			checkParts(t, res, []want{{m.loc, "X-Late: " + c}, {"part 1 (text/plain)", "late " + c}})
+			if n := len(res.Parts); n > maxFieldsParsed+10 {
+				t.Errorf("%d parts, want at most %d", n, maxFieldsParsed+10)
+			}
+		})
+	}
+}

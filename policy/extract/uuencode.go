@@ -12,16 +12,23 @@ type uuBlock struct {
 	start, end int // byte range of the block in the text
 }
 
-// findUUBlocks finds "begin MODE NAME" ... "end" blocks in text.
-func findUUBlocks(text string) []uuBlock {
+// findUUBlocks finds "begin MODE NAME" ... "end" blocks in text, in time
+// linear in its length (m counts the bytes looked at): a "begin" line
+// whose block has no "end" line reads to the end of text, and then no
+// later one can have one either.
+func findUUBlocks(text string, m *meter) []uuBlock {
 	var blocks []uuBlock
+	m.step(len(text)) // the search for the last "end"
 	lastEnd := strings.LastIndex(text, "\nend")
+	tb := []byte(text) // once: a copy per "begin" would be quadratic
 	for from := 0; from < len(text) && len(blocks) < 100; {
 		i := strings.Index(text[from:], "begin ")
 		if i < 0 {
+			m.step(len(text) - from)
 			break
 		}
 		at := from + i
+		m.step(i + 6)
 		from = at + 6
 		if at > lastEnd {
 			break // no "end" line follows: no block can be complete
@@ -29,8 +36,12 @@ func findUUBlocks(text string) []uuBlock {
 		if at > 0 && text[at-1] != '\n' {
 			continue
 		}
-		data, n, ok := uudecodeBlock([]byte(text[at:]))
+		data, n, ok := uudecodeBlock(tb[at:])
+		m.step(n)
 		if !ok {
+			if n == len(tb)-at {
+				break // read to the end without an "end" line
+			}
 			continue
 		}
 		line := text[at:]
@@ -49,18 +60,19 @@ func findUUBlocks(text string) []uuBlock {
 }
 
 // uudecodeBlock decodes a uuencoded block that starts with its "begin"
-// line. It returns the data, the number of bytes of in consumed, and
-// whether a well-formed block was found.
+// line. It returns the data, the number of bytes of in consumed (or
+// looked at, when it fails), and whether a well-formed block was found.
 func uudecodeBlock(in []byte) ([]byte, int, bool) {
 	nl := bytes.IndexByte(in, '\n')
 	if nl < 0 {
-		return nil, 0, false
+		return nil, len(in), false
 	}
 	begin := bytes.Fields(in[:nl])
 	if len(begin) < 3 || string(begin[0]) != "begin" || !isOctal(begin[1]) {
-		return nil, 0, false
+		return nil, nl + 1, false
 	}
-	out := make([]byte, 0, len(in)*3/4)
+	// Grown as decoded: the rest of in may be far longer than the block.
+	var out []byte
 	pos := nl + 1
 	for pos < len(in) {
 		e := bytes.IndexByte(in[pos:], '\n')
@@ -102,7 +114,7 @@ func uudecodeBlock(in []byte) ([]byte, int, bool) {
 			}
 		}
 	}
-	return nil, 0, false
+	return nil, len(in), false
 }
 
 func isOctal(b []byte) bool {

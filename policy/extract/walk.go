@@ -17,11 +17,16 @@ import (
 func (e *extractor) message(raw []byte, prefix string, depth int, top bool) {
 	e.m.step(len(raw)) // the header split and MIME walk look at each byte
 	hdr, body, junk := splitHeader(raw)
+	hdr, more := limitFields(hdr)
 	h := parseHeader(hdr, &junk)
 	if len(junk) > 0 {
 		e.emit(Part{Location: join(prefix, "header (malformed)"), Kind: KindHeader, MIMEType: "text/plain"}, decodeText(junk, ""))
 	}
 	e.headerParts(h, prefix, top)
+	if len(more) > 0 {
+		loc := join(prefix, "header (more fields)")
+		e.emit(Part{Location: loc, Kind: KindHeader, MIMEType: "text/plain"}, e.decodeWords(decodeText(more, ""), loc))
+	}
 	e.entityBody(h, body, prefix, nil, depth)
 }
 
@@ -29,10 +34,15 @@ func (e *extractor) message(raw []byte, prefix string, depth int, top bool) {
 func (e *extractor) entity(raw []byte, prefix string, path []int, depth int) {
 	e.m.step(len(raw))
 	hdr, body, junk := splitHeader(raw)
+	hdr, more := limitFields(hdr)
 	h := parseHeader(hdr, &junk)
 	if len(junk) > 0 {
 		loc := join(prefix, "part "+pathString(path)+" header (malformed)")
 		e.emit(Part{Location: loc, Kind: KindBody, MIMEType: "text/plain"}, decodeText(junk, ""))
+	}
+	if len(more) > 0 {
+		loc := join(prefix, "part "+pathString(path)+" header (more fields)")
+		e.emit(Part{Location: loc, Kind: KindHeader, MIMEType: "text/plain"}, e.decodeWords(decodeText(more, ""), loc))
 	}
 	e.entityBody(h, body, prefix, path, depth)
 }
@@ -101,10 +111,10 @@ func (e *extractor) entityBody(h message.Header, body []byte, prefix string, pat
 // is missing or wrong it guesses one from the body, and failing that scans
 // the body as text, so that nothing is dropped.
 func (e *extractor) multipart(body []byte, boundary, loc, prefix string, path []int, depth int) {
-	parts, pre, epi, ok := splitMultipart(body, boundary)
+	parts, pre, epi, ok := splitMultipart(body, boundary, e.m)
 	if !ok {
-		if guess := guessBoundary(body); guess != "" {
-			parts, pre, epi, ok = splitMultipart(body, guess)
+		if guess := guessBoundary(body, e.m); guess != "" {
+			parts, pre, epi, ok = splitMultipart(body, guess, e.m)
 		}
 	}
 	if !ok {
@@ -300,12 +310,12 @@ func unhex(c byte) byte {
 
 // splitMultipart splits body at the boundary lines. A missing final boundary
 // ends the last part at the end of the body.
-func splitMultipart(body []byte, boundary string) (parts [][]byte, preamble, epilogue []byte, ok bool) {
+func splitMultipart(body []byte, boundary string, m *meter) (parts [][]byte, preamble, epilogue []byte, ok bool) {
 	if boundary == "" || len(boundary) > 200 {
 		return nil, nil, nil, false
 	}
 	delim := []byte("--" + boundary)
-	start := findDelimiter(body, delim, 0)
+	start := findDelimiter(body, delim, 0, m)
 	if start < 0 {
 		return nil, nil, nil, false
 	}
@@ -321,10 +331,12 @@ func splitMultipart(body []byte, boundary string) (parts [][]byte, preamble, epi
 		}
 		nl := bytes.IndexByte(body[after:], '\n')
 		if nl < 0 {
+			m.step(len(body) - after)
 			return parts, preamble, nil, true
 		}
+		m.step(nl + 1)
 		partStart := after + nl + 1
-		next := findDelimiter(body, delim, partStart)
+		next := findDelimiter(body, delim, partStart, m)
 		if next < 0 {
 			parts = append(parts, body[partStart:])
 			return parts, preamble, nil, true
@@ -334,13 +346,17 @@ func splitMultipart(body []byte, boundary string) (parts [][]byte, preamble, epi
 	}
 }
 
-// findDelimiter finds delim at the start of a line at or after from.
-func findDelimiter(body, delim []byte, from int) int {
+// findDelimiter finds delim at the start of a line at or after from. A
+// match inside a line moves the search one byte on, so each byte is
+// compared with at most len(delim) bytes of delim: linear.
+func findDelimiter(body, delim []byte, from int, m *meter) int {
 	for from <= len(body) {
 		i := bytes.Index(body[from:], delim)
 		if i < 0 {
+			m.step(len(body) - from)
 			return -1
 		}
+		m.step(i + len(delim))
 		at := from + i
 		end := at + len(delim)
 		if (at == 0 || body[at-1] == '\n') && (end == len(body) || isDelimEnd(body[end])) {
@@ -366,8 +382,10 @@ func trimLineEnd(b []byte) []byte {
 }
 
 // guessBoundary returns the first "--token" line that occurs at least twice,
-// for multiparts whose boundary parameter is missing or wrong.
-func guessBoundary(body []byte) string {
+// for multiparts whose boundary parameter is missing or wrong. It tries at
+// most 20 candidates in the first 1000 lines, each a search of the body
+// after it: linear, with a bounded factor.
+func guessBoundary(body []byte, m *meter) string {
 	tried := 0 // candidates counted, each a pass over the body
 	for i, lines := 0, 0; i < len(body) && lines < 1000 && tried < 20; lines++ {
 		j := bytes.IndexByte(body[i:], '\n')
@@ -375,14 +393,19 @@ func guessBoundary(body []byte) string {
 		if j >= 0 {
 			next = i + j + 1
 		}
+		m.step(next - i)
 		line := bytes.TrimRight(body[i:next], "\r\n \t")
 		if len(line) > 2 && len(line) < 200 && line[0] == '-' && line[1] == '-' && bytes.IndexByte(line, ' ') < 0 {
 			cand := string(bytes.TrimSuffix(line[2:], []byte("--")))
 			if cand != "" {
 				tried++
-				if bytes.Count(body, []byte("--"+cand)) >= 2 {
+				// The line itself is one occurrence: look for another.
+				k := bytes.Index(body[next:], []byte("--"+cand))
+				if k >= 0 {
+					m.step(k + len(cand) + 2)
 					return cand
 				}
+				m.step(len(body) - next)
 			}
 		}
 		i = next
