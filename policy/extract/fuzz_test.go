@@ -67,6 +67,9 @@ func FuzzExtract(f *testing.F) {
 	f.Add([]byte("broken header\r\n\r\nbegin 644 a.txt\n#86)C\n`\nend\n"))
 	f.Add(testutil.NewMessage().Text("x").Attach("a.pdf", "application/pdf", testutil.PDF("p")).Attach("a.rtf", "text/rtf", []byte(`{\rtf1 x\par}`)).Bytes())
 	f.Add(testutil.NewMessage().Text("x").Attach("winmail.dat", "application/ms-tnef", testutil.TNEF(testutil.TNEFFile("a.txt", []byte("t"))...)).Bytes())
+	// Obsolete header syntax, encoded words, UTF-7 and unknown charsets.
+	f.Add([]byte("Content-Type : multipart/mixed; boundary=b\r\nX-A\t: =?utf-8?B?NDEx?=\r\n\r\n--b\r\nContent-Transfer-Encoding : base64\r\nContent-Type : text/plain; charset=utf-7\r\n\r\nK0FEUUFNUS0=\r\n--b\r\nContent-Type: message/rfc822\r\n\r\nSubject : =? =?x-bogus?Q?=34?=\r\nContent-Type : text/plain; charset=x-bogus\r\n\r\na\x00b\r\n--b--\r\n"))
+	f.Add([]byte("Content-Type: multipart/mixed; boundary=b; boundary=b\r\n\r\n--b\r\nContent-Disposition: attachment; filename*0*=utf-8''%41; filename*1=\"=?utf-8?Q?b?=\"\r\n\r\nbegin 644 a\nbegin 644 b\n\nendx\n--b--\r\n"))
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		res, err := Extract(context.Background(), bytes.NewReader(msg), fuzzLimits)
 		if err != nil {

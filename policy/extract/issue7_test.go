@@ -9,6 +9,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"mime"
+
 	"github.com/emersion/go-message"
 	"github.com/maildlp/maildlp/internal/testutil"
 )
@@ -464,4 +466,39 @@ func TestIssue7ManyHeaderFields(t *testing.T) {
 			}
 		})
 	}
+}
+
+func FuzzDecodeWords(f *testing.F) {
+	f.Add("=?utf-8?B?NDExMQ?= =?utf-8?Q?_1111?=", "4111 1111")
+	f.Add("=? =?x?q?=34?= =?utf-7?Q?+ADQ-?= =?a?b?", "Grüße 日本")
+	f.Add("=?utf-8*en?Q?a b?= x =?iso-8859-1?q?=E9?=", "")
+	f.Fuzz(func(t *testing.T, s, text string) {
+		e := &extractor{res: &Result{}, m: newMeter(nil, time.Time{})}
+		out := e.decodeWords(s, "header:X")
+		if !strings.Contains(s, "=?") && out != s {
+			t.Fatalf("decodeWords(%q) = %q, want it unchanged", s, out)
+		}
+		// Linear: a bounded number of looks at each byte.
+		if w := e.m.total(); w > 8*int64(len(s))+64 {
+			t.Fatalf("decodeWords(%q): work %d for %d bytes", s, w, len(s))
+		}
+		// Oracle: what the standard library encodes reads back.
+		// Without NULs: UTF-8 with NULs in a UTF-16 pattern is read as
+		// UTF-16 (sniffText), by design.
+		text = strings.ReplaceAll(strings.ToValidUTF8(text, ""), "\x00", "")
+		for _, enc := range []mime.WordEncoder{mime.BEncoding, mime.QEncoding} {
+			w := enc.Encode("utf-8", text)
+			if w == text && strings.Contains(text, "=?") {
+				continue // not encoded, and looks like a word itself
+			}
+			if got := e.decodeWords(w, "header:X"); Normalize(got) != Normalize(text) {
+				t.Fatalf("decodeWords(%q) = %q, want %q", w, got, text)
+			}
+		}
+		for _, u := range e.res.Unscannable {
+			if u.Reason != UnknownCharset || u.Location != "header:X" {
+				t.Fatalf("unexpected unscannable %+v", u)
+			}
+		}
+	})
 }
