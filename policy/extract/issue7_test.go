@@ -502,3 +502,49 @@ func FuzzDecodeWords(f *testing.F) {
 		}
 	})
 }
+
+// FuzzHeaderAgreement: for every header block go-message reads without
+// error, the engine reads the same fields (names and values, in order),
+// so that it sees the structure a client built on go-message sees.
+func FuzzHeaderAgreement(f *testing.F) {
+	f.Add([]byte("Content-Type : multipart/mixed;\r\n boundary=b\r\nContent-Transfer-Encoding\t: base64\r\n\r\nbody"))
+	f.Add([]byte("Subject: a\nX-A :b\n\tc\nFrom:x\r\n\r\n"))
+	f.Add([]byte(":x\r\nA: b\r\n"))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		gm, err := textprotoRead(raw)
+		if err != nil {
+			return
+		}
+		hdr, _, junk := splitHeader(raw)
+		h := parseHeader(hdr, &junk)
+		var ours [][2]string
+		fields := h.Fields()
+		for fields.Next() {
+			ours = append(ours, [2]string{fields.Key(), fields.Value()})
+		}
+		// Junk is allowed: go-message drops fields with an empty name
+		// (":x"), the engine scans them as text.
+		if len(ours) != len(gm) {
+			t.Fatalf("header %q: engine read %q (junk %q), go-message %q", raw, ours, junk, gm)
+		}
+		for i := range gm {
+			if ours[i] != gm[i] {
+				t.Fatalf("header %q: field %d is %q, go-message reads %q", raw, i, ours[i], gm[i])
+			}
+		}
+	})
+}
+
+// textprotoRead reads the header of raw as go-message does for a message.
+func textprotoRead(raw []byte) ([][2]string, error) {
+	e, err := message.Read(bytes.NewReader(raw))
+	if err != nil && !message.IsUnknownCharset(err) {
+		return nil, err
+	}
+	var out [][2]string
+	fields := e.Header.Fields()
+	for fields.Next() {
+		out = append(out, [2]string{fields.Key(), fields.Value()})
+	}
+	return out, nil
+}
