@@ -175,19 +175,15 @@ func parseHeader(hdr []byte, junk *[]byte) message.Header {
 }
 
 // headerParts decodes the fields of h (RFC 2047), records those of the
-// top-level message in Result.Header, and emits each as a part at
-// prefix > header:Name, or at "part 1.2 header:Name" for a MIME part
-// (prefix ends in a space).
-func (e *extractor) headerParts(h message.Header, prefix string, top bool) {
+// top-level message in Result.Header, and emits each as a part at base +
+// "header:Name" (base is "", "part 3 (message/rfc822) > " or "part 1.2 ").
+func (e *extractor) headerParts(h message.Header, base string, top bool) {
 	fields := h.Fields()
 	for fields.Next() {
 		key := fields.Key()
 		raw := fields.Value()
 		e.m.step(len(key) + len(raw))
-		loc := join(prefix, "header:"+key)
-		if strings.HasSuffix(prefix, " ") {
-			loc = prefix + "header:" + key
-		}
+		loc := base + "header:" + key
 		val := e.decodeWords(raw, loc)
 		if top {
 			e.res.Header = append(e.res.Header, HeaderField{Name: key, Value: val})
@@ -209,9 +205,6 @@ var msgIDFields = map[string]bool{
 var (
 	// msgIDRE is one msg-id: no white space, an @.
 	msgIDRE = regexp.MustCompile(`<[^\s<>@]+@[^\s<>]+>`)
-	// receivedIDRE is the "id" clause of a trace field (RFC 5321
-	// section 4.4): a queue identifier, often digits.
-	receivedIDRE = regexp.MustCompile(`(?i)(^|[\s(;])(id\s+)[^\s;()]+`)
 	// boundaryParamRE is a multipart boundary: generators build it from
 	// time stamps and counters.
 	boundaryParamRE = regexp.MustCompile(`(?i)(\bboundary\s*=\s*)("[^"]*"|[^;\s]+)`)
@@ -236,11 +229,46 @@ func fieldText(lkey, val string) string {
 			return ""
 		}
 	case lkey == "received" || lkey == "x-received":
-		return receivedIDRE.ReplaceAllString(val, "${1}${2}")
+		return withoutTraceID(val)
 	case lkey == "content-type":
 		return boundaryParamRE.ReplaceAllString(val, "${1}")
 	}
 	return val
+}
+
+// withoutTraceID removes the queue identifier of each "id" clause of a
+// trace field (RFC 5321 section 4.4: "id" FWS atom), often a run of
+// digits. Only clauses outside comments count: a comment is free text.
+func withoutTraceID(val string) string {
+	var b strings.Builder
+	depth, last := 0, 0
+	for i := 0; i < len(val); i++ {
+		switch c := val[i]; {
+		case c == '\\':
+			i++
+		case c == '(':
+			depth++
+		case c == ')' && depth > 0:
+			depth--
+		case depth == 0 && (c == 'i' || c == 'I') && i+2 < len(val) && (val[i+1] == 'd' || val[i+1] == 'D') &&
+			(val[i+2] == ' ' || val[i+2] == '\t') && (i == 0 || val[i-1] == ' ' || val[i-1] == '\t' || val[i-1] == ';'):
+			j := i + 2
+			for j < len(val) && (val[j] == ' ' || val[j] == '\t') {
+				j++
+			}
+			k := j
+			for k < len(val) && val[k] > ' ' && val[k] != ';' && val[k] != '(' {
+				k++
+			}
+			b.WriteString(val[last:j])
+			last, i = k, k-1
+		}
+	}
+	if last == 0 {
+		return val
+	}
+	b.WriteString(val[last:])
+	return b.String()
 }
 
 // decodeWords decodes the RFC 2047 encoded words of a header value, in
@@ -387,8 +415,8 @@ func appendQWord(dst []byte, s string) []byte {
 
 // fileNames emits the names an entity gives its content (Content-Type
 // name, Content-Disposition filename, RFC 2231 and RFC 2047 decoded) as
-// text at "loc file name": a name is written by the sender and read by
-// the recipient like any other text.
+// text at loc: a name is written by the sender and read by the recipient
+// like any other text.
 func (e *extractor) fileNames(loc string, names []string) {
 	var text []string
 	for _, n := range names {
@@ -397,11 +425,6 @@ func (e *extractor) fileNames(loc string, names []string) {
 		}
 	}
 	if len(text) > 0 {
-		if loc == "" {
-			loc = "file name"
-		} else {
-			loc += " file name"
-		}
 		e.emit(Part{Location: loc, Kind: KindHeader, MIMEType: "text/plain"}, strings.Join(text, "\n"))
 	}
 }
@@ -420,6 +443,15 @@ func (e *extractor) memberName(archive, name string, more ...string) {
 		}
 	}
 	e.emit(Part{Location: archive + " member names", Kind: KindHeader, MIMEType: "text/plain"}, strings.Join(text, "\n"))
+}
+
+// joinWord names something of what is at loc: "part 2" and "file name"
+// give "part 2 file name".
+func joinWord(loc, what string) string {
+	if loc == "" {
+		return what
+	}
+	return loc + " " + what
 }
 
 func contains(list []string, s string) bool {

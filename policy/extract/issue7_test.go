@@ -92,6 +92,18 @@ func TestIssue7MachineTokensSkipped(t *testing.T) {
 			t.Errorf("machine identifier scanned at %s: %q", p.Location, p.Text)
 		}
 	}
+	for _, tc := range []struct{ in, want string }{
+		{"by mx with ESMTPS id 4Y4M; Sun", "by mx with ESMTPS id ; Sun"},
+		{"ID\t1234(x)", "ID\t(x)"},
+		{"from a (comment id 4532 0151) id 99", "from a (comment id 4532 0151) id "},
+		{"from a (\\) id 1) id 2", "from a (\\) id 1) id "},
+		{"paid 123 grid 4", "paid 123 grid 4"},
+		{"id", "id"},
+	} {
+		if got := withoutTraceID(tc.in); got != tc.want {
+			t.Errorf("withoutTraceID(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
 	checkParts(t, res, []want{{"header:References", "kept-ref"}, {"header:Received", "kept-rcvd"}, {"header:X-Received", "kept-xr"},
 		{"header:Content-Type", "multipart/mixed"}, {"part 1 (text/plain)", "body"}})
 }

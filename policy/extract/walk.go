@@ -22,7 +22,11 @@ func (e *extractor) message(raw []byte, prefix string, depth int, top bool) {
 	if len(junk) > 0 {
 		e.emit(Part{Location: join(prefix, "header (malformed)"), Kind: KindHeader, MIMEType: "text/plain"}, decodeText(junk, ""))
 	}
-	e.headerParts(h, prefix, top)
+	base := ""
+	if prefix != "" {
+		base = prefix + " > "
+	}
+	e.headerParts(h, base, top)
 	if len(more) > 0 {
 		loc := join(prefix, "header (more fields)")
 		e.emit(Part{Location: loc, Kind: KindHeader, MIMEType: "text/plain"}, e.decodeWords(decodeText(more, ""), loc))
@@ -51,9 +55,16 @@ func (e *extractor) entity(raw []byte, prefix string, path []int, depth int) {
 // fields of a MIME part (path not nil) are scanned here, below the part's
 // location; those of a message were scanned by message.
 func (e *extractor) entityBody(h message.Header, body []byte, prefix string, path []int, depth int) {
+	// The part's own header fields and file names are at "part 1.2
+	// header:X" and "part 1.2 file name", not below its location: loc >
+	// ... is where the content's own text goes.
+	here := prefix
+	if path != nil {
+		here = join(prefix, "part "+pathString(path))
+	}
 	mt, params := contentType(h)
 	disp, dparams, _ := h.ContentDisposition()
-	names := e.filenames(h, params, dparams, join(prefix, "file name"))
+	names := e.filenames(h, params, dparams, joinWord(here, "file name"))
 	name := ""
 	if len(names) > 0 {
 		name = names[0]
@@ -63,14 +74,10 @@ func (e *extractor) entityBody(h message.Header, body []byte, prefix string, pat
 	if !e.enter(loc, depth) {
 		return
 	}
-	// Locations by part number, not below loc: loc > ... is where the
-	// content's own text goes.
-	here := prefix
 	if path != nil {
-		here = join(prefix, "part "+pathString(path))
 		e.headerParts(h, here+" ", false)
 	}
-	e.fileNames(here, names)
+	e.fileNames(joinWord(here, "file name"), names)
 
 	if strings.HasPrefix(mt, "multipart/") {
 		if mt == "multipart/encrypted" {
