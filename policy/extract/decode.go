@@ -14,7 +14,7 @@ import (
 // decodeTransfer undoes a Content-Transfer-Encoding. It never fails: broken
 // input decodes as far as it can, and unknown encodings pass through.
 func decodeTransfer(cte string, body []byte) []byte {
-	switch strings.ToLower(strings.TrimSpace(cte)) {
+	switch cteToken(cte) {
 	case "base64":
 		return decodeBase64(body)
 	case "quoted-printable":
@@ -25,6 +25,16 @@ func decodeTransfer(cte string, body []byte) []byte {
 		}
 	}
 	return body
+}
+
+// cteToken is the encoding a Content-Transfer-Encoding value names, in
+// lower case, without a comment or junk after it ("base64 (x)", "base64;").
+func cteToken(v string) string {
+	v = strings.TrimSpace(v)
+	if i := strings.IndexAny(v, " \t;(\""); i >= 0 {
+		v = v[:i]
+	}
+	return strings.ToLower(v)
 }
 
 // b64 maps a base64 (standard or URL) alphabet byte to its value, or 0xFF.

@@ -560,3 +560,22 @@ func textprotoRead(raw []byte) ([][2]string, error) {
 	}
 	return out, nil
 }
+
+// TestIssue7DuplicateTransferEncoding: with two Content-Transfer-Encoding
+// fields the body is read both ways, whichever a reader takes.
+func TestIssue7DuplicateTransferEncoding(t *testing.T) {
+	c := grouped(luhnCard("453201511283036"))
+	b64 := string(testutil.Base64([]byte("hidden "+c), 76))
+	for _, order := range [][2]string{{"7bit", "base64"}, {"base64", "7bit"}, {"base64 (comment)", "quoted-printable"}} {
+		msg := "Subject: x\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Transfer-Encoding: " + order[0] +
+			"\r\nContent-Transfer-Encoding: " + order[1] + "\r\n\r\n" + b64 + "\r\n--b--\r\n"
+		res := run(t, []byte(msg), Limits{})
+		var all []string
+		for _, p := range res.Parts {
+			all = append(all, p.Text)
+		}
+		if !strings.Contains(strings.Join(all, "\n"), "hidden "+c) {
+			t.Errorf("%q: decoded text not scanned:\n%s", order, dump(res))
+		}
+	}
+}

@@ -111,7 +111,38 @@ func (e *extractor) entityBody(h message.Header, body []byte, prefix string, pat
 	if attached {
 		kind = KindAttachment
 	}
-	e.content(data, source{loc: loc, name: name, declared: mt, charset: params["charset"], kind: kind}, depth)
+	src := source{loc: loc, name: name, declared: mt, charset: params["charset"], kind: kind}
+	e.content(data, src, depth)
+	e.otherEncodings(h, body, src, depth)
+}
+
+// otherEncodings reads body again with each other encoding that a second
+// Content-Transfer-Encoding field names, at "loc (read as base64)":
+// go-message takes the first field, other readers may take another, and a
+// sender could put the text where only they look.
+func (e *extractor) otherEncodings(h message.Header, body []byte, src source, depth int) {
+	kind := func(tok string) string {
+		switch tok {
+		case "base64", "quoted-printable":
+			return tok
+		case "x-uuencode", "x-uue", "uuencode":
+			return "x-uuencode"
+		}
+		return "8bit" // passed through as it is
+	}
+	seen := []string{kind(cteToken(h.Get("Content-Transfer-Encoding")))}
+	fields := h.FieldsByKey("Content-Transfer-Encoding")
+	for fields.Next() {
+		k := kind(cteToken(fields.Value()))
+		if contains(seen, k) {
+			continue
+		}
+		seen = append(seen, k)
+		e.m.step(len(body))
+		alt := src
+		alt.loc = joinWord(src.loc, "(read as "+k+")")
+		e.content(decodeTransfer(k, body), alt, depth)
+	}
 }
 
 // multipart splits a multipart body and walks its parts. When the boundary
