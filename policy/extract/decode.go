@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/encoding/unicode/utf32"
 )
 
 // decodeTransfer undoes a Content-Transfer-Encoding. It never fails: broken
@@ -219,9 +220,22 @@ func decodeCharset(b []byte, cs string) (s string, known bool) {
 		return decodeUTF16(b[2:], true), true
 	}
 	cs = normalizeCharset(cs)
+	if a, ok := charsetAliases[cs]; ok {
+		cs = a
+	}
 	switch cs {
 	case "utf-8", "utf8", "us-ascii", "ascii":
 		return sniffText(b), true
+	case "utf-32", "utf-32le", "utf-32be", "ucs-4", "ucs-4le", "ucs-4be":
+		order := utf32.LittleEndian
+		if strings.HasSuffix(cs, "be") || cs != "utf-32le" && cs != "ucs-4le" && bytes.HasPrefix(b, []byte{0, 0, 0xFE, 0xFF}) {
+			order = utf32.BigEndian
+		}
+		out, err := utf32.UTF32(order, utf32.UseBOM).NewDecoder().Bytes(b)
+		if err != nil {
+			return sniffText(b), true
+		}
+		return toValidUTF8(out), true
 	case "utf-16le", "ucs-2le":
 		return decodeUTF16(b, false), true
 	case "utf-16be", "ucs-2be":
@@ -245,6 +259,15 @@ func decodeCharset(b []byte, cs string) (s string, known bool) {
 		return sniffText(b), true
 	}
 	return toValidUTF8(buf.Bytes()), true
+}
+
+// charsetAliases are labels in use in mail that the charset tables lack,
+// mapped to the charset they name.
+var charsetAliases = map[string]string{
+	"utf8mb4": "utf-8", "utf-8-sig": "utf-8", "cp65001": "utf-8", "unicode-1-1-utf-8": "utf-8",
+	"latin-1": "iso-8859-1", "8859-1": "iso-8859-1",
+	"cp932": "shift_jis", "ms932": "shift_jis", "x-ms-cp932": "shift_jis",
+	"cp949": "euc-kr", "x-windows-949": "euc-kr", "ms949": "euc-kr", "uhc": "euc-kr",
 }
 
 // normalizeCharset lower-cases a charset label and removes quotes and an

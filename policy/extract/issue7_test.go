@@ -481,3 +481,25 @@ func TestIssue7DuplicateTransferEncoding(t *testing.T) {
 		}
 	}
 }
+
+// TestIssue7CharsetAliases: labels in use in mail that the tables lack
+// are decoded, not reported as unknown.
+func TestIssue7CharsetAliases(t *testing.T) {
+	c := luhnCard("453201511283036")
+	u32 := []byte{}
+	for _, r := range "card " + c {
+		u32 = append(u32, byte(r), 0, 0, 0)
+	}
+	for _, tc := range []struct {
+		cs   string
+		data []byte
+	}{
+		{"utf8mb4", []byte("card " + c)}, {"cp932", []byte("card " + c)}, {"cp949", []byte("card " + c)},
+		{"latin-1", []byte("card " + c + " f\xfcr")}, {"utf-32le", u32}, {"utf-32", append([]byte{0xFF, 0xFE, 0, 0}, u32...)},
+	} {
+		res := run(t, testutil.NewMessage().Part(part("text/plain; charset="+tc.cs, "base64", testutil.Base64(tc.data, 76))).Bytes(), Limits{})
+		if got, _ := textAt(res, "body"); !strings.Contains(got, "card "+c) || len(res.Unscannable) > 0 {
+			t.Errorf("charset %s: body %q, unscannable:\n%s", tc.cs, got, dump(res))
+		}
+	}
+}
