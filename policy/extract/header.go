@@ -183,14 +183,41 @@ func (e *extractor) headerParts(h message.Header, base string, top bool) {
 		key := fields.Key()
 		raw := fields.Value()
 		e.m.step(len(key) + len(raw))
-		loc := base + "header:" + key
+		name, scanName := fieldName(key)
+		loc := base + "header:" + name
 		val := e.decodeWords(raw, loc)
 		if top {
 			e.res.Header = append(e.res.Header, HeaderField{Name: key, Value: val})
 		}
 		text := fieldText(strings.ToLower(key), val)
+		if scanName {
+			text = key + ": " + text
+		}
 		e.emit(Part{Location: loc, Kind: KindHeader, MIMEType: "text/plain", Size: int64(len(raw))}, text)
 	}
+}
+
+// fieldName returns the name of a field as its location shows it, and
+// whether the name is text to scan. A name is the sender's too: one with
+// eight digits or more could hold a number, so it is scanned with the
+// value, and its digits are not repeated in the location, which reaches
+// logs and incidents.
+func fieldName(key string) (loc string, scan bool) {
+	digits := 0
+	for i := 0; i < len(key); i++ {
+		if '0' <= key[i] && key[i] <= '9' {
+			digits++
+		}
+	}
+	if digits < 8 {
+		return key, false
+	}
+	return strings.Map(func(r rune) rune {
+		if '0' <= r && r <= '9' {
+			return '#'
+		}
+		return r
+	}, key), true
 }
 
 // msgIDFields hold message identifiers (RFC 5322 msg-id, RFC 2045

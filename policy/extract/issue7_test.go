@@ -66,6 +66,9 @@ func TestIssue7EveryHeaderScanned(t *testing.T) {
 		checkParts(t, res, []want{{"header:" + name, c}})
 	}
 	checkParts(t, res, []want{{"header:X-Folded", "first " + c[:9] + " " + c[10:]}})
+	// A card in a field name is found, and not repeated in the location.
+	res = run(t, []byte("Subject: x\r\nX-"+strings.ReplaceAll(c, " ", "-")+": hi\r\nX-2024: y\r\n\r\nbody"), Limits{})
+	checkParts(t, res, []want{{"header:X-####-####-####-####", "X-" + strings.ReplaceAll(c, " ", "-") + ": hi"}, {"header:X-2024", "y"}})
 	for _, p := range res.Parts {
 		if strings.Contains(p.Location, "malformed") {
 			t.Errorf("obsolete syntax read as junk: %s", p.Location)
