@@ -284,7 +284,9 @@ func TFN(r *Rand) string {
 func Aadhaar(r *Rand) string { return Verhoeff(string(byte('2'+r.IntN(8))) + r.Digits(10)) }
 
 // PAN returns an Indian PAN of a person.
-func PAN(r *Rand) string { return r.From(upper, 3) + "P" + r.From(upper, 1) + r.Digits(4) + r.From(upper, 1) }
+func PAN(r *Rand) string {
+	return r.From(upper, 3) + "P" + r.From(upper, 1) + r.Digits(4) + r.From(upper, 1)
+}
 
 // AWSAccessKey returns an access key id with prefix (AKIA, ASIA, ABIA,
 // ACCA, A3T…).

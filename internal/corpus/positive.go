@@ -246,7 +246,9 @@ type form struct {
 func forms(r *Rand, name string) []form {
 	req := Requirements[name]
 	plain := func(text string) []byte { return testutil.Message(text) }
-	html := func(h string) []byte { return testutil.NewMessage().HTML("<html><body>" + h + "</body></html>").Bytes() }
+	html := func(h string) []byte {
+		return testutil.NewMessage().HTML("<html><body>" + h + "</body></html>").Bytes()
+	}
 	var out []form
 	sentence := func(v string) string { return fmt.Sprintf(req.Cue, v) }
 	if name == "aws_access_key" {
