@@ -301,7 +301,9 @@ func forms(r *Rand, name string) []form {
 		form{"body-plain", "wrapped-mid-value", "issue7-split", plain(sentence(v[:len(v)/2+1] + "\n" + v[len(v)/2+1:]))},
 		form{"body-plain", "two-spaces", "issue7-split", plain(sentence(join(value(), "  ")))},
 		form{"body-plain", "spaced-dash", "issue7-split", plain(sentence(join(value(), " - ")))},
-		form{"body-html", "comment-inside", "issue7-split", html(strings.Replace(htmlText(sentence(v)), v, v[:3]+"<!-- x -->"+v[3:], 1))},
+		form{"body-html", "comment-inside", "", html(strings.Replace(htmlText(sentence(v)), v, v[:3]+"<!-- x -->"+v[3:], 1))},
+		form{"body-html", "comment-between-groups", "issue7-split", html(strings.Replace(htmlText(sentence(join(v, " "))), join(v, " "),
+			strings.Join(g[:mid], " ")+" <!-- checked --> "+strings.Join(g[mid:], " "), 1))},
 	)
 	v = value()
 	cells := strings.Split(join(v, " "), " ")

@@ -83,7 +83,8 @@ func (t *tally) print(w io.Writer) {
 			1000*float64(fpMsgs)/float64(cleanTotal), fpMsgs, cleanTotal, fp, t.cleanEnforced+t.docsEnf)
 	}
 	if t.cleanMessages > 0 {
-		fmt.Fprintf(w, "\ngenerated clean corpus: %d messages, %d flagged, %d detections, %d enforced\n", t.cleanMessages, t.cleanFlagged, t.cleanDetections, t.cleanEnforced)
+		fmt.Fprintf(w, "\ngenerated clean corpus: %d messages, %d flagged (%.1f per 1,000), %d detections, %d enforced\n",
+			t.cleanMessages, t.cleanFlagged, 1000*float64(t.cleanFlagged)/float64(t.cleanMessages), t.cleanDetections, t.cleanEnforced)
 		for _, k := range keys(t.categories) {
 			c := t.categories[k]
 			fmt.Fprintf(w, "  %-12s %4d messages  %3d flagged  %3d detections\n", k, c.messages, c.flagged, c.detections)
@@ -91,8 +92,8 @@ func (t *tally) print(w io.Writer) {
 	}
 	switch {
 	case t.docsRan:
-		fmt.Fprintf(w, "\nDebian documentation: %d files (%.1f MB of text), %d flagged, %d detections, %d enforced\n",
-			t.docsFiles, float64(t.docsBytes)/1e6, t.docsFlagged, t.docsDetections, t.docsEnf)
+		fmt.Fprintf(w, "\nDebian documentation: %d files (%.1f MB of text), %d flagged (%.1f per 1,000), %d detections, %d enforced\n",
+			t.docsFiles, float64(t.docsBytes)/1e6, t.docsFlagged, 1000*float64(t.docsFlagged)/float64(max(t.docsFiles, 1)), t.docsDetections, t.docsEnf)
 	case t.docsSkipped != "":
 		fmt.Fprintf(w, "\nDebian documentation: skipped (%s)\n", t.docsSkipped)
 	}
@@ -108,7 +109,7 @@ func (t *tally) print(w io.Writer) {
 		}
 	}
 	if len(t.lines) > 0 {
-		fmt.Fprintf(w, "\nfailing cases (%d):\n", len(t.lines))
+		fmt.Fprintf(w, "\nfailing cases (FP, MISS) and notes (INFO):\n")
 		sort.Strings(t.lines)
 		for _, l := range t.lines {
 			fmt.Fprintln(w, "  "+l)
