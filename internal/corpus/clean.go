@@ -24,24 +24,37 @@ type cleanTemplate struct {
 // CleanSeed is the seed of the clean corpus.
 const CleanSeed = 20260304
 
-// Clean returns n clean messages. Message i uses template i mod the
-// number of templates and an envelope that shifts every round, so that
-// every template meets every envelope.
-func Clean(n int) []CleanMessage {
+// CleanDoc is the content of one clean message before its envelope.
+type CleanDoc struct {
+	Name     string
+	Category string
+	Envelope Envelope
+	Doc      Doc
+}
+
+// CleanDocs returns the contents of the n clean messages. Message i uses
+// template i mod the number of templates and an envelope that shifts
+// every round, so that every template meets every envelope.
+func CleanDocs(n int) []CleanDoc {
 	r := NewRand(CleanSeed)
 	ts := cleanTemplates
-	out := make([]CleanMessage, 0, n)
+	out := make([]CleanDoc, 0, n)
 	for i := range n {
 		t := ts[i%len(ts)]
 		e := Envelope((i + i/len(ts)) % int(numEnvelopes))
 		d := t.doc(r)
 		d.Header = append(cleanHeaders(r, i), d.Header...)
-		out = append(out, CleanMessage{
-			Name:     fmt.Sprintf("%s/%03d/%s", t.category, i, e),
-			Category: t.category,
-			Envelope: e,
-			Raw:      d.Message(e),
-		})
+		out = append(out, CleanDoc{Name: fmt.Sprintf("%s/%03d/%s", t.category, i, e), Category: t.category, Envelope: e, Doc: d})
+	}
+	return out
+}
+
+// Clean returns the n clean messages.
+func Clean(n int) []CleanMessage {
+	docs := CleanDocs(n)
+	out := make([]CleanMessage, len(docs))
+	for i, d := range docs {
+		out[i] = CleanMessage{Name: d.Name, Category: d.Category, Envelope: d.Envelope, Raw: d.Doc.Message(d.Envelope)}
 	}
 	return out
 }

@@ -295,7 +295,12 @@ func forms(r *Rand, name string) []form {
 	v := value()
 	g := strings.Split(join(v, sep), sep)
 	mid := len(g) / 2
+	// A mail client wraps a line at a space, or after a hyphen, which it
+	// keeps.
 	wrapped := strings.Join(g[:mid], sep) + "\n" + strings.Join(g[mid:], sep)
+	if sep == "-" {
+		wrapped = strings.Join(g[:mid], sep) + "-\n" + strings.Join(g[mid:], sep)
+	}
 	out = append(out,
 		form{"body-plain", "wrapped-at-group", "issue7-split", plain(sentence(wrapped))},
 		form{"body-plain", "wrapped-mid-value", "issue7-split", plain(sentence(v[:len(v)/2+1] + "\n" + v[len(v)/2+1:]))},
