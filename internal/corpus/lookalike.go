@@ -72,6 +72,13 @@ func EAN13(r *Rand) string {
 	}
 }
 
+// EAN13Any returns a valid EAN-13 of a German product; about one in ten
+// also passes Luhn, as in a real catalogue.
+func EAN13Any(r *Rand) string {
+	s := strconv.Itoa(400+r.IntN(41)) + r.Digits(9)
+	return s + string(gs1Check(s))
+}
+
 // GTIN14 returns a GTIN-14 starting 36 that passes Luhn (a Diners shape).
 func GTIN14(r *Rand) string {
 	for {

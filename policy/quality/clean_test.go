@@ -2,6 +2,7 @@ package quality
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/maildlp/maildlp/internal/corpus"
@@ -16,6 +17,9 @@ const cleanSize = 352
 // no enforced verdict from the default policy.
 func TestIssue8CleanCorpus(t *testing.T) {
 	msgs := corpus.Clean(cleanSize)
+	for _, d := range corpus.BulkDocs() {
+		msgs = append(msgs, corpus.CleanMessage{Name: d.Name, Category: d.Category, Envelope: d.Envelope, Raw: d.Doc.Message(d.Envelope)})
+	}
 	seen := map[corpus.Envelope]bool{}
 	fails := 0
 	evaluateAll(t, len(msgs), func(i int) []byte { return msgs[i].Raw }, func(i int, v action.Verdict) {
@@ -47,35 +51,38 @@ func TestIssue8CleanCorpus(t *testing.T) {
 	}
 }
 
-// judgeClean reports the false positives of one clean message: every
-// detection at medium or above that is not a published test value, every
-// enforced verdict and every unscannable part (which the default config
-// quarantines). It returns the number of detections.
+// judgeClean reports the false positives of one clean message, on one
+// line: every detection at medium or above that is not a published test
+// value, every unscannable part (which the default config quarantines)
+// and an enforced verdict. It returns the number of detections.
 func judgeClean(fails *int, name string, v action.Verdict) (n int, flagged bool) {
+	var what []string
 	for _, d := range v.Detections {
 		if d.TestValue {
 			continue
 		}
 		n += d.Count
-		flagged = true
-		msg := fmt.Sprintf("FP %s: %s %s x%d %v in %s", name, d.Type, d.Confidence, d.Count, d.Evidence, oneLine(d.Locations))
-		results.note("%s", msg)
-		*fails++
+		what = append(what, fmt.Sprintf("%s %s x%d %v in %s", d.Type, d.Confidence, d.Count, d.Evidence, oneLine(d.Locations)))
 	}
 	for _, u := range v.Unscannable {
-		msg := fmt.Sprintf("FP %s: unscannable %s (%s)", name, u.Location, u.Reason)
-		results.note("%s", msg)
-		*fails++
+		what = append(what, fmt.Sprintf("unscannable %s (%s)", u.Location, u.Reason))
 	}
-	if v.Action.Enforces() {
-		var names []string
-		for _, p := range v.Policies {
-			names = append(names, p.Name)
-		}
-		msg := fmt.Sprintf("FP %s: enforced %s by %v", name, v.Action, names)
-		results.note("%s", msg)
-		*fails++
-		flagged = true
+	if len(what) == 0 && !v.Action.Enforces() {
+		return 0, false
 	}
-	return n, flagged
+	results.note("FP %s: %s%s", name, strings.Join(what, "; "), verdictNote(v))
+	*fails++
+	return n, true
+}
+
+// verdictNote names an enforced verdict and the policies behind it.
+func verdictNote(v action.Verdict) string {
+	if !v.Action.Enforces() {
+		return ""
+	}
+	var names []string
+	for _, p := range v.Policies {
+		names = append(names, p.Name)
+	}
+	return fmt.Sprintf(" => %s by %s", v.Action, strings.Join(names, ", "))
 }

@@ -132,37 +132,28 @@ func readDoc(path string) ([]byte, bool) {
 // true detection of its kind: it is reported, with the verdict it gets,
 // and not counted as a false positive.
 func judgeDoc(fails *int, name string, v action.Verdict) (n int, flagged bool) {
-	onlyCredentials := true
+	var what, examples []string
 	for _, d := range v.Detections {
 		if d.TestValue {
 			continue
 		}
 		if credentials[d.Type] {
-			results.note("INFO doc %s: %s %s x%d (an example credential; verdict %s)", name, d.Type, d.Confidence, d.Count, v.Action)
+			examples = append(examples, fmt.Sprintf("%s %s x%d", d.Type, d.Confidence, d.Count))
 			continue
 		}
-		onlyCredentials = false
 		n += d.Count
-		flagged = true
-		msg := fmt.Sprintf("FP doc %s: %s %s x%d %v", name, d.Type, d.Confidence, d.Count, d.Evidence)
-		results.note("%s", msg)
-		*fails++
+		what = append(what, fmt.Sprintf("%s %s x%d %v", d.Type, d.Confidence, d.Count, d.Evidence))
 	}
 	for _, u := range v.Unscannable {
-		onlyCredentials = false
-		msg := fmt.Sprintf("FP doc %s: unscannable %s (%s)", name, u.Location, u.Reason)
-		results.note("%s", msg)
-		*fails++
+		what = append(what, fmt.Sprintf("unscannable %s (%s)", u.Location, u.Reason))
 	}
-	if v.Action.Enforces() && !onlyCredentials {
-		var names []string
-		for _, p := range v.Policies {
-			names = append(names, p.Name)
+	if len(what) == 0 {
+		if len(examples) > 0 {
+			results.note("INFO doc %s: %s (an example credential)%s", name, strings.Join(examples, "; "), verdictNote(v))
 		}
-		msg := fmt.Sprintf("FP doc %s: enforced %s by %v", name, v.Action, names)
-		results.note("%s", msg)
-		*fails++
-		flagged = true
+		return 0, false
 	}
-	return n, flagged
+	results.note("FP doc %s: %s%s", name, strings.Join(append(what, examples...), "; "), verdictNote(v))
+	*fails++
+	return n, true
 }

@@ -57,9 +57,10 @@ func keys(m map[string]*catTally) []string {
 	return out
 }
 
-// print writes the summary: precision over all detections on the
-// corpora, recall over the positive cases, false positives per 1,000
-// clean messages, counts per category.
+// print writes the summary. The unit is a message, as a verdict is:
+// recall is the share of positive cases found, precision the positive
+// cases found over those plus the clean messages with a false positive;
+// then false positives per 1,000 clean messages and counts per category.
 func (t *tally) print(w io.Writer) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -72,8 +73,8 @@ func (t *tally) print(w io.Writer) {
 	fp := t.cleanDetections + t.docsDetections
 	if t.positiveCases > 0 {
 		precision := 1.0
-		if t.positiveFound+fp > 0 {
-			precision = float64(t.positiveFound) / float64(t.positiveFound+fp)
+		if t.positiveFound+fpMsgs > 0 {
+			precision = float64(t.positiveFound) / float64(t.positiveFound+fpMsgs)
 		}
 		fmt.Fprintf(w, "precision %.4f   recall %.4f (%d/%d positive cases)\n", precision,
 			float64(t.positiveFound)/float64(t.positiveCases), t.positiveFound, t.positiveCases)
