@@ -51,13 +51,15 @@ const (
 	PDFPlain
 	RTF
 	CSV
+	TNEF
+	TextAttachment
 	numEnvelopes
 )
 
 var envelopeNames = [numEnvelopes]string{
 	"plain", "quoted-printable", "base64", "html", "html-qp", "multipart-alternative",
 	"iso-8859-1", "utf-16", "shift_jis", "message-rfc822", "zip", "gzip", "tar", "docx",
-	"xlsx", "pptx", "odt", "ods", "pdf", "pdf-plain", "rtf", "csv",
+	"xlsx", "pptx", "odt", "ods", "pdf", "pdf-plain", "rtf", "csv", "tnef", "text-attachment",
 }
 
 func (e Envelope) String() string { return envelopeNames[e] }
@@ -240,6 +242,11 @@ func (d Doc) Message(e Envelope) []byte {
 		b.Text(coverNote).Attach(d.name()+".rtf", "application/rtf", RTFDoc(d.lines()...))
 	case CSV:
 		b.Text(d.Body).Attach(d.name()+".csv", "text/csv", d.CSV())
+	case TNEF:
+		attrs := append([]testutil.TNEFAttr{testutil.TNEFBody(text)}, testutil.TNEFFile(d.name()+".csv", d.CSV())...)
+		b.Text("(Outlook rich text follows)\n").Attach("winmail.dat", "application/ms-tnef", testutil.TNEF(attrs...))
+	case TextAttachment:
+		b.Text(coverNote).Attach(d.name()+".txt", "text/plain; charset=utf-8", []byte(text))
 	default:
 		panic(fmt.Sprintf("corpus: unknown envelope %d", e))
 	}
