@@ -26,7 +26,8 @@ type tally struct {
 	positiveCases, positiveFound int
 	features                     map[string]*catTally
 
-	lines []string // failing cases, printed after the figures
+	lines    []string // failing cases, printed after the figures
+	contexts []string // where the clean false positives are (masked)
 }
 
 type catTally struct{ messages, flagged, detections int }
@@ -107,6 +108,12 @@ func (t *tally) print(w io.Writer) {
 				name = "(plain)"
 			}
 			fmt.Fprintf(w, "  %-20s %4d cases  %4d found\n", name, c.messages, c.detections)
+		}
+	}
+	if len(t.contexts) > 0 {
+		fmt.Fprintln(w, "\nwhere the generated clean corpus gets detections (plain-text rendering; value <V>, digits #):")
+		for _, l := range t.contexts {
+			fmt.Fprintln(w, "  "+l)
 		}
 	}
 	if len(t.lines) > 0 {
