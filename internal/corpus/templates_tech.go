@@ -8,7 +8,7 @@ import (
 
 var fuzzTargets = []string{"xml_parser_fuzzer", "libpng_read_fuzzer", "json_fuzzer", "sqlite3_fuzz", "curl_fuzzer_http", "ffmpeg_AV_CODEC_ID_H264_fuzzer", "regexp_fuzzer"}
 
-func commitDigest(r *Rand) string {
+func commitID(r *Rand) string {
 	return r.Hex(40)
 }
 
@@ -21,7 +21,7 @@ func commitDigestDoc(r *Rand) Doc {
 	}
 	lines = append(lines, "", "Full ids:")
 	for range 4 {
-		lines = append(lines, "  commit "+commitDigest(r))
+		lines = append(lines, "  commit "+commitID(r))
 	}
 	lines = append(lines, fmt.Sprintf("Merged pull request #%d from feature/%d-upload-retries", 1000+r.IntN(90000), r.IntN(10000)),
 		fmt.Sprintf("Build %d.%d.%d+%d (pipeline %d, job %d) passed.", 1+r.IntN(3), r.IntN(30), r.IntN(20), 20260000+r.IntN(10000), 100000000+r.IntN(9e8), 1000000000+r.IntN(9e8)),
