@@ -206,8 +206,11 @@ func Positive(names []string) []PositiveCase {
 	r := NewRand(PositiveSeed)
 	sort.Strings(names)
 	var out []PositiveCase
-	add := func(name, where, form, feature string, raw []byte) {
+	add := func(name, where, form, feature, need string, raw []byte) {
 		req := Requirements[name]
+		if need == "" {
+			need = req.Need
+		}
 		n := name + "/" + where
 		if form != "" {
 			n += "/" + form
@@ -215,7 +218,7 @@ func Positive(names []string) []PositiveCase {
 		if feature != "" {
 			n += " [" + feature + "]"
 		}
-		out = append(out, PositiveCase{Name: n, Detector: name, Need: req.Need, Enforce: req.Enforce, Feature: feature, Raw: raw})
+		out = append(out, PositiveCase{Name: n, Detector: name, Need: need, Enforce: req.Enforce, Feature: feature, Raw: raw})
 	}
 	for _, name := range names {
 		req, ok := Requirements[name]
@@ -227,10 +230,13 @@ func Positive(names []string) []PositiveCase {
 			if l.oneLine && (name == "private_key" || name == "slack_webhook" && strings.Contains(l.name, "name")) {
 				continue // a PEM block has lines; a URL is no file name
 			}
-			add(name, l.name, "", l.feature, l.build(fmt.Sprintf(req.Cue, v)))
+			add(name, l.name, "", l.feature, "", l.build(fmt.Sprintf(req.Cue, v)))
 		}
 		for _, f := range forms(r, name) {
-			add(name, f.where, f.form, f.feature, f.raw)
+			add(name, f.where, f.form, f.feature, "", f.raw)
+		}
+		for _, f := range contextForms(r, name) {
+			add(name, f.where, f.form.form, f.feature, f.need, f.raw)
 		}
 	}
 	return out
