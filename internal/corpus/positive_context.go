@@ -54,6 +54,15 @@ func contextForms(r *Rand, name string) []contextForm {
 		out = append(out, contextForm{need: "medium", form: form{where: "body-plain", form: "three-no-keyword",
 			raw: testutil.Message("Please use these for the bookings:\n" + strings.Join(ibans, "\n") + "\n")}})
 	}
+	// Word splits a paragraph into runs wherever formatting or editing
+	// changed, also inside a value.
+	if name != "private_key" {
+		w := Written(name, Fake(r, name))
+		pre, post, _ := strings.Cut(req.Cue, "%s")
+		out = append(out, contextForm{form: form{where: "body-docx", form: "runs-inside-value",
+			raw: testutil.NewMessage().Text(coverNote).Attach("details.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+				testutil.DOCX([]string{pre, w[:len(w)/2], w[len(w)/2:], post})).Bytes()}})
+	}
 	// A table whose one value sits far below its header cell.
 	rows := [][]string{{"Employee", label, "Start date"}}
 	for i := range 19 {
