@@ -35,8 +35,13 @@ type CleanDoc struct {
 // CleanDocs returns the contents of the n clean messages. Message i uses
 // template i mod the number of templates and an envelope that shifts
 // every round, so that every template meets every envelope.
-func CleanDocs(n int) []CleanDoc {
-	r := NewRand(CleanSeed)
+func CleanDocs(n int) []CleanDoc { return CleanDocsSeed(n, CleanSeed) }
+
+// CleanDocsSeed is CleanDocs from another seed: the same kinds of mail
+// with other values, to check that a fix holds beyond the values of the
+// committed seed.
+func CleanDocsSeed(n int, seed uint64) []CleanDoc {
+	r := NewRand(seed)
 	ts := cleanTemplates
 	out := make([]CleanDoc, 0, n)
 	for i := range n {

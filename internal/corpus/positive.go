@@ -202,8 +202,11 @@ func htmlText(s string) string {
 
 // Positive returns the positive corpus: every identifier of names in
 // every location, then the split and decorated forms.
-func Positive(names []string) []PositiveCase {
-	r := NewRand(PositiveSeed)
+func Positive(names []string) []PositiveCase { return PositiveSeeded(names, PositiveSeed) }
+
+// PositiveSeeded is Positive from another seed.
+func PositiveSeeded(names []string, seed uint64) []PositiveCase {
+	r := NewRand(seed)
 	sort.Strings(names)
 	var out []PositiveCase
 	add := func(name, where, form, feature, need string, raw []byte) {

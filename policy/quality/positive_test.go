@@ -59,7 +59,7 @@ func TestIssue8CorpusValues(t *testing.T) {
 // reads and in the split and decorated forms senders use, is found at the
 // confidence the default policy acts on, and the policy enforces.
 func TestIssue8PositiveCorpus(t *testing.T) {
-	cases := corpus.Positive(builtinNames())
+	cases := corpus.PositiveSeeded(builtinNames(), seed(t, corpus.PositiveSeed))
 	misses := 0
 	evaluateAll(t, len(cases), func(i int) []byte { return cases[i].Raw }, func(i int, v action.Verdict) {
 		c := cases[i]

@@ -26,6 +26,7 @@ type tally struct {
 	positiveCases, positiveFound int
 	features                     map[string]*catTally
 
+	seed     string   // MAILDLP_QUALITY_SEED, if set
 	lines    []string // failing cases, printed after the figures
 	contexts []string // where the clean false positives are (masked)
 }
@@ -69,6 +70,9 @@ func (t *tally) print(w io.Writer) {
 		return
 	}
 	fmt.Fprintln(w, "\n== detection quality (default policy) ==")
+	if t.seed != "" {
+		fmt.Fprintf(w, "generated corpora from seed %s (MAILDLP_QUALITY_SEED)\n", t.seed)
+	}
 	cleanTotal := t.cleanMessages + t.docsFiles
 	fpMsgs := t.cleanFlagged + t.docsFlagged
 	fp := t.cleanDetections + t.docsDetections
