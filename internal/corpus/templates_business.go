@@ -32,6 +32,12 @@ var cleanTemplates = []cleanTemplate{
 	{"spreadsheet", sensorData},
 	{"spreadsheet", salesFigures},
 	{"verhoeff", unlabelledTwelveDigits},
+	{"dev", apiPayload},
+	{"catalogue", billOfMaterials},
+	{"bank-notice", capitalsNotice},
+	{"shipping", postalTracking},
+	{"security", windowsEvents},
+	{"billing", groupedAmounts},
 }
 
 func person(r *Rand) string {

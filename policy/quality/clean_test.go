@@ -12,7 +12,7 @@ import (
 )
 
 // cleanSize is the number of generated clean messages.
-const cleanSize = 352
+const cleanSize = 480
 
 // TestIssue8CleanCorpus: ordinary business and technical mail full of
 // lookalike numbers gets no detection at medium confidence or above and
