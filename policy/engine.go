@@ -51,7 +51,7 @@ func compile(cfg *config.Config,
 	if cfg == nil {
 		return nil, errors.New("policy: nil config")
 	}
-	e := &Engine{cfg: cfg, scan: scan, extract: ext, internal: lowerAll(cfg.InternalDomains), exempt: lowerAll(cfg.UnscannableExemptTypes)}
+	e := &Engine{cfg: cfg, scan: scan, extract: ext, internal: normDomains(cfg.InternalDomains), exempt: lowerAll(cfg.UnscannableExemptTypes)}
 	l := cfg.Limits
 	e.limits = extract.Limits{
 		MaxMessageBytes:      int64(l.MaxMessageBytes),
@@ -242,7 +242,9 @@ func (c *compiled) excepted(f *facts) string {
 	if n := len(f.env.Rcpts); n > 0 && (len(c.except.recipients) > 0 || len(c.except.domains) > 0) {
 		all := true
 		for _, r := range f.env.Rcpts {
-			if !matchAddress(c.except.recipients, r) && !inDomains(c.except.domains, r) {
+			// A routed recipient (user%other@partner) may be delivered
+			// elsewhere than the excepted address or domain it names.
+			if parseEnvAddr(r).routed || !matchAddress(c.except.recipients, r) && !inDomains(c.except.domains, r) {
 				all = false
 				break
 			}
