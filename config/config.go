@@ -75,6 +75,14 @@ type PassHeader struct {
 	Enabled *bool  `toml:"enabled"` // default true
 	Name    string `toml:"name"`    // default X-Filter-Loop
 	Value   string `toml:"value"`   // default Reflected
+	// MaxIncoming is the most pass header fields an incoming message may
+	// carry (each was forged or left by another filter; the milter
+	// removes each with one change-header request, and Postfix's cleanup
+	// does work quadratic in their number). Default 8.
+	MaxIncoming int `toml:"max_incoming"`
+	// OnTooMany is the outcome past MaxIncoming: "reject" (550, default)
+	// or "tempfail" (451).
+	OnTooMany string `toml:"on_too_many"`
 }
 
 // Failure holds the outcome ("accept", "tempfail", "quarantine") of each

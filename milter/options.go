@@ -32,7 +32,7 @@ func defaultOptions() options {
 	return options{
 		log:          slog.New(slog.DiscardHandler),
 		recorder:     nopRecorder{},
-		passHeader:   passHeader{enabled: true, name: "X-Filter-Loop", value: "Reflected"},
+		passHeader:   passHeader{enabled: true, name: config.DefaultPassHeaderName, value: config.DefaultPassHeaderValue, maxIncoming: config.DefaultPassHeaderMaxIncoming},
 		failure:      failure{onTimeout: outcomeTempFail, onOverload: outcomeTempFail, onError: outcomeTempFail},
 		maxSessions:  config.DefaultMilterMaxSessions,
 		writeTimeout: config.DefaultMilterWriteTO,
@@ -62,7 +62,9 @@ func WithRecorder(r report.Recorder) Option {
 
 // WithPassHeader sets the header added to every scanned message. Empty
 // name or value keep the defaults (X-Filter-Loop: Reflected); Enabled
-// false turns it off.
+// false turns it off. MaxIncoming and OnTooMany bound the pass header
+// fields a message may arrive with (zero values keep the defaults, 8 and
+// reject).
 func WithPassHeader(h config.PassHeader) Option {
 	return func(o *options) {
 		if h.Enabled != nil {
@@ -73,6 +75,12 @@ func WithPassHeader(h config.PassHeader) Option {
 		}
 		if h.Value != "" {
 			o.passHeader.value = h.Value
+		}
+		if h.MaxIncoming > 0 {
+			o.passHeader.maxIncoming = h.MaxIncoming
+		}
+		if h.OnTooMany != "" {
+			o.passHeader.tooManyTemp = h.OnTooMany == "tempfail"
 		}
 	}
 }

@@ -161,6 +161,12 @@ func passDefaults(p config.PassHeader) config.PassHeader {
 	if p.Value == "" {
 		p.Value = "Reflected"
 	}
+	if p.MaxIncoming <= 0 {
+		p.MaxIncoming = config.DefaultPassHeaderMaxIncoming
+	}
+	if p.OnTooMany == "" {
+		p.OnTooMany = config.DefaultPassHeaderOnTooMany
+	}
 	return p
 }
 
