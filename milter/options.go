@@ -2,6 +2,7 @@ package milter
 
 import (
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"github.com/maildlp/maildlp/config"
@@ -26,6 +27,9 @@ type options struct {
 	// scanTimeout overrides the engine's Limits().ScanTimeout when > 0.
 	scanTimeout time.Duration
 	early       bool
+	// allow lists the TCP clients that may connect (unix sockets are
+	// guarded by their permissions).
+	allow []netip.Prefix
 }
 
 func defaultOptions() options {
@@ -37,8 +41,21 @@ func defaultOptions() options {
 		maxSessions:  config.DefaultMilterMaxSessions,
 		writeTimeout: config.DefaultMilterWriteTO,
 		progress:     config.DefaultMilterProgress,
+		idleTimeout:  config.DefaultMilterIdle,
 		early:        true,
+		allow:        parseAllow(config.DefaultMilterAllow),
 	}
+}
+
+// parseAllow parses allow entries that config validation has checked.
+func parseAllow(l []string) []netip.Prefix {
+	out := make([]netip.Prefix, 0, len(l))
+	for _, a := range l {
+		if p, err := config.ParseAllow(a); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // WithLogger sets the logger; the server adds component=milter.
@@ -103,7 +120,8 @@ func WithMaxSessions(n int) Option {
 }
 
 // WithConfig applies a [config.Milter] section: session bound, timeouts,
-// progress interval and early decisions. Zero values keep the defaults.
+// progress interval, early decisions and client allowlist. Zero values
+// keep the defaults.
 func WithConfig(c config.Milter) Option {
 	return func(o *options) {
 		c = c.WithDefaults()
@@ -112,6 +130,7 @@ func WithConfig(c config.Milter) Option {
 		o.idleTimeout = c.IdleTimeout.D()
 		o.progress = c.ProgressInterval.D()
 		o.early = *c.EarlyDecision
+		o.allow = parseAllow(c.Allow)
 	}
 }
 
