@@ -84,6 +84,13 @@ type Reinject struct {
 type ReinjectTimeouts struct {
 	// Command: waiting for the upstream's next command line. Default 5m.
 	Command Duration `toml:"command"`
+	// Idle: the longest a connection may stay outside a mail transaction
+	// (from connect, or from the end of the last transaction, to the next
+	// MAIL), whatever it sends meanwhile (NOOP, RSET, EHLO...). Past it
+	// the hop answers 421 and closes. An MTA starts its transaction at
+	// once and closes or reuses an idle connection within seconds; a
+	// client that does neither holds one of max_connections. Default 1m.
+	Idle Duration `toml:"idle"`
 	// Data: the whole DATA transfer from the upstream. Default 10m.
 	Data Duration `toml:"data"`
 	// DataIdle: the longest pause between two reads while the upstream
@@ -167,6 +174,7 @@ func (r Reinject) WithDefaults() Reinject {
 	}
 	t := &r.Timeouts
 	setD(&t.Command, 5*time.Minute)
+	setD(&t.Idle, time.Minute)
 	setD(&t.Data, 10*time.Minute)
 	setD(&t.DataIdle, 3*time.Minute)
 	setD(&t.Write, time.Minute)

@@ -46,6 +46,10 @@ type cmdConn struct {
 	dataStart time.Time
 	needEHLO  bool // STARTTLS done, no EHLO since
 	lastVerb  string
+	// idleSince is when the connection last left a mail transaction (or
+	// was accepted); wasTx whether it was in one at the last command.
+	idleSince time.Time
+	wasTx     bool
 	dead      error // once set, every Read fails with it
 
 	wmu  sync.Mutex
@@ -99,7 +103,28 @@ func newCmdConn(c net.Conn, srv *Server, onClose func()) *cmdConn {
 		srv:     srv,
 		st:      &connState{},
 		onClose: onClose,
+
+		idleSince: time.Now(),
 	}
+}
+
+// commandDeadline is when the wait for the next command line ends: the
+// command timeout, and outside a transaction no later than timeouts.idle
+// after the connection became idle (NOOP, RSET and the like do not count
+// as activity).
+func (c *cmdConn) commandDeadline(now time.Time) time.Time {
+	dl := now.Add(c.srv.cfg.Timeouts.Command.D())
+	tx := c.st.transaction()
+	if c.wasTx && !tx {
+		c.idleSince = now
+	}
+	c.wasTx = tx
+	if idle := c.srv.cfg.Timeouts.Idle.D(); idle > 0 && !tx {
+		if end := c.idleSince.Add(idle); end.Before(dl) {
+			dl = end
+		}
+	}
+	return dl
 }
 
 var errLineTooLong = errors.New("reinject: command line too long")
@@ -117,7 +142,7 @@ func (c *cmdConn) Read(p []byte) (int, error) {
 		return c.readData(p)
 	}
 	for {
-		c.tr.SetReadDeadline(time.Now().Add(c.srv.cfg.Timeouts.Command.D()))
+		c.tr.SetReadDeadline(c.commandDeadline(time.Now()))
 		line, err := c.br.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
 			c.reply("500 5.4.0 Too long line, closing connection")
