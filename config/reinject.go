@@ -68,9 +68,16 @@ type Reinject struct {
 	// the pass header: "strip" (remove it, scan, add ours; default),
 	// "refuse" (550 5.7.1) or "keep" (leave it and add ours).
 	IncomingPassHeader string `toml:"incoming_pass_header"`
-	// XForward accepts XFORWARD from allowed clients and passes it on to a
-	// downstream that offers it. Default true.
+	// XForward accepts XFORWARD from the clients in XForwardFrom and passes
+	// it on to a downstream that offers it. Default true.
 	XForward *bool `toml:"xforward"`
+	// XForwardFrom lists the clients (IPs or CIDRs) whose XFORWARD is
+	// believed: it names the original client, HELO and queue id, which the
+	// engine and the logs then use (notices believe an internal sender from
+	// a trusted original client). Other clients are not offered XFORWARD
+	// and get 550 for it. Default 127.0.0.0/8 and ::1 (the local MTA's
+	// content_filter or smtpd_proxy_filter); [] trusts nobody.
+	XForwardFrom []string `toml:"xforward_from"`
 
 	// QuarantineTo, when set, receives quarantined messages instead of their
 	// recipients (like a redirect). When empty, QuarantineAction applies.
@@ -189,6 +196,9 @@ func (r Reinject) WithDefaults() Reinject {
 		t := true
 		r.XForward = &t
 	}
+	if r.XForwardFrom == nil {
+		r.XForwardFrom = []string{"127.0.0.0/8", "::1/128"}
+	}
 	setS(&r.QuarantineAction, "tempfail")
 	return r
 }
@@ -214,6 +224,11 @@ func (r Reinject) Check() error {
 	for _, a := range r.Allow {
 		if _, err := ParseAllow(a); err != nil {
 			bad("allow", "%v", err)
+		}
+	}
+	for _, a := range r.XForwardFrom {
+		if _, err := ParseAllow(a); err != nil {
+			bad("xforward_from", "%v", err)
 		}
 	}
 	oneOf("mode", r.Mode, "reflect", "forward")

@@ -50,7 +50,10 @@ type cmdConn struct {
 	// was accepted); wasTx whether it was in one at the last command.
 	idleSince time.Time
 	wasTx     bool
-	dead      error // once set, every Read fails with it
+	// xfwd: this client's XFORWARD is believed (xforward_from); others are
+	// not offered it and are refused it.
+	xfwd bool
+	dead error // once set, every Read fails with it
 
 	wmu  sync.Mutex
 	wbuf []byte
@@ -105,6 +108,7 @@ func newCmdConn(c net.Conn, srv *Server, onClose func()) *cmdConn {
 		onClose: onClose,
 
 		idleSince: time.Now(),
+		xfwd:      srv.xforwardTrusted(c.RemoteAddr()),
 	}
 }
 
@@ -179,6 +183,12 @@ func (c *cmdConn) Read(p []byte) (int, error) {
 		case "XFORWARD":
 			if !*c.srv.cfg.XForward {
 				break // go-smtp answers 500 unrecognized
+			}
+			if !c.xfwd {
+				// Postfix's answer to a client outside
+				// smtpd_authorized_xforward_hosts.
+				c.reply("550 5.7.0 Error: insufficient authorization")
+				continue
 			}
 			c.reply(c.xforward(args))
 			continue
@@ -350,7 +360,7 @@ func (c *cmdConn) filterReply(out, line []byte) []byte {
 		if c.srv.tlsServer != nil && c.st.tlsState() == nil {
 			out = append(out, "250-STARTTLS\r\n"...)
 		}
-		if *c.srv.cfg.XForward {
+		if c.xfwd {
 			out = append(out, "250-XFORWARD NAME ADDR PORT PROTO HELO IDENT SOURCE\r\n"...)
 		}
 		return append(out, "250-HELP\r\n"...)

@@ -1,6 +1,8 @@
 package reinject
 
 import (
+	"bufio"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -69,5 +71,61 @@ func waitGreeting(t *testing.T, addr string) {
 func TestIssue7HopIdleDefault(t *testing.T) {
 	if d := (config.Reinject{}).WithDefaults().Timeouts.Idle.D(); d <= 0 || d > 5*time.Minute {
 		t.Errorf("default timeouts.idle = %s, want a short non-zero bound", d)
+	}
+}
+
+// dialFrom is dialUp from a chosen loopback address.
+func dialFrom(t *testing.T, addr, local string) *upstream {
+	t.Helper()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(local)}, Timeout: 5 * time.Second}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	t.Cleanup(func() { c.Close() })
+	return &upstream{t: t, c: c, br: bufio.NewReader(c)}
+}
+
+// TestIssue7XForwardTrusted: XFORWARD is offered to and accepted from the
+// clients in xforward_from only; another allowed client is not offered
+// it, is refused it, and cannot make the engine see a forged client.
+func TestIssue7XForwardTrusted(t *testing.T) {
+	mta := newFakeMTA(t, nil)
+	cfg := reflectCfg(mta.addr())
+	cfg.Allow = []string{"127.0.0.1", "127.0.0.2"}
+	cfg.XForwardFrom = []string{"127.0.0.1"}
+	eng := &fakeEngine{}
+	_, addr := startHop(t, eng, cfg)
+
+	for _, tt := range []struct {
+		from      string
+		trusted   bool
+		wantReply string
+		wantAddr  string
+	}{
+		{"127.0.0.2", false, "550 5.7.0", "127.0.0.2"},
+		{"127.0.0.1", true, "250 2.0.0", "192.0.2.99"},
+	} {
+		up := dialFrom(t, addr, tt.from)
+		ehlo := up.hello()
+		if got := strings.Contains(ehlo, "XFORWARD"); got != tt.trusted {
+			t.Errorf("client %s: EHLO offers XFORWARD = %v, want %v:\n%s", tt.from, got, tt.trusted, ehlo)
+		}
+		if got := up.cmd("XFORWARD ADDR=192.0.2.99 NAME=trusted.example"); !strings.HasPrefix(got, tt.wantReply) {
+			t.Errorf("client %s: XFORWARD -> %q, want %s", tt.from, got, tt.wantReply)
+		}
+		if got := up.sendMessage("a@example.com", []string{"b@example.com"}, testMsg); !strings.HasPrefix(got, "250 ") {
+			t.Fatalf("client %s: transaction %q", tt.from, got)
+		}
+		envs := eng.envelopes()
+		if env := envs[len(envs)-1]; env.ClientAddr != tt.wantAddr {
+			t.Errorf("client %s: engine saw client %q, want %q", tt.from, env.ClientAddr, tt.wantAddr)
+		}
+	}
+
+	def := (config.Reinject{}).WithDefaults().XForwardFrom
+	if len(def) != 2 || def[0] != "127.0.0.0/8" || def[1] != "::1/128" {
+		t.Errorf("default xforward_from = %v, want loopback only", def)
 	}
 }
