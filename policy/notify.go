@@ -65,7 +65,10 @@ func (s senderNotices) verified(env Envelope, internal []string) bool {
 }
 
 func (s senderNotices) trustedClient(addr string) bool {
-	addr = strings.TrimPrefix(strings.TrimSuffix(strings.TrimPrefix(addr, "["), "]"), "IPv6:")
+	addr = strings.TrimSuffix(strings.TrimPrefix(addr, "["), "]")
+	if len(addr) > 5 && strings.EqualFold(addr[:5], "ipv6:") {
+		addr = addr[5:] // Sendmail's and XFORWARD's spelling of an IPv6 address
+	}
 	ip, err := netip.ParseAddr(addr)
 	if err != nil {
 		return false

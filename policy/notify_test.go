@@ -35,6 +35,8 @@ notify = { sender = true, to = ["dlp@corp.example"], subject = "blocked: {subjec
 		{"forged external sender", "", Envelope{MailFrom: "victim@other.example", ClientAddr: "198.51.100.7"}, false, ""},
 		{"forged internal sender from outside", "", Envelope{MailFrom: "ceo@corp.example", ClientAddr: "198.51.100.7"}, false, ""},
 		{"internal sender, trusted client", "", Envelope{MailFrom: "alice@corp.example", ClientAddr: "127.0.0.1"}, true, ""},
+		{"internal sender, trusted IPv6 client", "", Envelope{MailFrom: "alice@corp.example", ClientAddr: "IPv6:::1"}, true, ""},
+		{"internal sender, mapped IPv4 client", "", Envelope{MailFrom: "alice@corp.example", ClientAddr: "::ffff:127.0.0.1"}, true, ""},
 		{"internal sender, configured network", "trusted", Envelope{MailFrom: "alice@corp.example", ClientAddr: "192.0.2.44"}, true, ""},
 		{"routed internal sender", "", Envelope{MailFrom: "x%evil.example@corp.example", ClientAddr: "127.0.0.1"}, false, ""},
 		{"authenticated", "", Envelope{MailFrom: "anyone@other.example", ClientAddr: "198.51.100.7", AuthUser: "bob"}, true, ""},
