@@ -61,3 +61,31 @@ func TestIssue7PercentHack(t *testing.T) {
 		}
 	})
 }
+
+// TestIssue7PassHeaderFlood: on a real Postfix, a message with a few
+// forged pass headers is delivered with ours only; one with thousands is
+// refused by the milter before Postfix's cleanup has to delete them.
+func TestIssue7PassHeaderFlood(t *testing.T) {
+	r := newMilterRig(t, "inet", DLPConfig{})
+	few := cleanMsg("issue7-pass-few")
+	for range 8 {
+		few.Headers = append(few.Headers, passName+": forged")
+	}
+	wantAccepted(t, r.send(few))
+	d := r.sink.Wait(1, 30*time.Second, withID(few.ID))[0]
+	if n := strings.Count(strings.ToLower(string(d.Data)), strings.ToLower(passName)+":"); n != 1 || d.Header(passName) != passValue {
+		t.Errorf("delivered with %d %s fields (first %q), want only ours", n, passName, d.Header(passName))
+	}
+
+	flood := cleanMsg("issue7-pass-flood")
+	for range 5000 {
+		flood.Headers = append(flood.Headers, passName+": forged")
+	}
+	res := r.send(flood)
+	if res.Final.Code != 550 || !strings.Contains(res.Final.Text(), "too many "+passName) {
+		t.Errorf("flood of %s: %v, want 550 naming the header", passName, res)
+	}
+	if got := r.sink.Quiet(2*time.Second, withID(flood.ID)); len(got) != 0 {
+		t.Errorf("flood delivered")
+	}
+}
