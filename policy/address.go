@@ -2,6 +2,7 @@ package policy
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 )
@@ -113,8 +114,15 @@ func normDomain(d string) string {
 	if d == "" || strings.HasPrefix(d, "[") {
 		return ""
 	}
+	if !utf8.ValidString(d) {
+		return "" // the IDNA mapping would turn bad bytes into U+FFFD
+	}
 	ascii, err := domainProfile.ToASCII(d)
 	if err != nil {
+		return ""
+	}
+	if again, err := domainProfile.ToASCII(ascii); err != nil || again != ascii {
+		// A punycode label that does not decode to a valid name.
 		return ""
 	}
 	ascii = strings.ToLower(strings.TrimSuffix(ascii, "."))
@@ -124,7 +132,7 @@ func normDomain(d string) string {
 			return ""
 		}
 	}
-	if ascii == "" || strings.HasPrefix(ascii, ".") || strings.Contains(ascii, "..") {
+	if ascii == "" || strings.HasPrefix(ascii, ".") || strings.HasSuffix(ascii, ".") || strings.Contains(ascii, "..") {
 		return ""
 	}
 	return ascii

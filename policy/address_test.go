@@ -111,6 +111,7 @@ func hasPolicy(v action.Verdict, name string) bool {
 }
 
 // FuzzDirection checks the address parser's invariants: it never panics,
+// domain normalisation is idempotent,
 // an address whose local part holds %, ! or @ (after unquoting) or that
 // starts with a source route is never internal, and what it calls
 // internal has an internal domain after its last @.
@@ -125,6 +126,10 @@ func FuzzDirection(f *testing.F) {
 	internal := normDomains([]string{"corp.example", "bücher.example"})
 	f.Fuzz(func(t *testing.T, s string) {
 		a := parseEnvAddr(s)
+		// Normalising a normalised domain changes nothing.
+		if d := normDomain(s); d != "" && normDomain(d) != d {
+			t.Fatalf("normDomain(%q) = %q, but normDomain(%q) = %q", s, d, d, normDomain(d))
+		}
 		got := direction([]string{s}, internal)
 		if got != "internal" {
 			return
