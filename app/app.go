@@ -102,6 +102,9 @@ func New(opts Options) (*App, error) {
 	if opts.MissingConfig != "" {
 		log.Info("no config file; using the embedded default config", "missing", opts.MissingConfig)
 	}
+	for _, w := range cfg.Warnings() {
+		log.Warn("config: " + w)
+	}
 	a := &App{opts: opts, log: log, boot: cfg, metrics: metrics.New(), notify: newNotifier(opts.NotifySocket)}
 	a.cfg.Store(cfg)
 	a.engine.Store(eng)

@@ -75,6 +75,14 @@ type PassHeader struct {
 	Enabled *bool  `toml:"enabled"` // default true
 	Name    string `toml:"name"`    // default X-Filter-Loop
 	Value   string `toml:"value"`   // default Reflected
+	// MaxIncoming is the most pass header fields an incoming message may
+	// carry (each was forged or left by another filter; the milter
+	// removes each with one change-header request, and Postfix's cleanup
+	// does work quadratic in their number). Default 8.
+	MaxIncoming int `toml:"max_incoming"`
+	// OnTooMany is the outcome past MaxIncoming: "reject" (550, default)
+	// or "tempfail" (451).
+	OnTooMany string `toml:"on_too_many"`
 }
 
 // Failure holds the outcome ("accept", "tempfail", "quarantine") of each
@@ -120,6 +128,16 @@ type Notify struct {
 	// MaxQueued bounds the notices waiting in the outbox, default 100000.
 	// Past it a new notice is refused, logged and counted, not queued.
 	MaxQueued int `toml:"max_queued"`
+	// NotifySender says when a policy's notify.sender reaches the envelope
+	// sender, who may be forged (backscatter): "authenticated_or_internal"
+	// (default: the client logged in with SMTP AUTH, or the sender's
+	// domain is internal and the client is in TrustedNetworks), "always"
+	// or "never".
+	NotifySender string `toml:"notify_sender"`
+	// TrustedNetworks are the client addresses (IPs or CIDRs) whose
+	// internal senders are believed. Default 127.0.0.0/8 and ::1 (the
+	// local host, and the MTA itself when it reinjects).
+	TrustedNetworks []string `toml:"trusted_networks"`
 }
 
 // Metrics configures the Prometheus /metrics, /healthz and /readyz endpoint.

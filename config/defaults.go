@@ -7,12 +7,16 @@ const (
 	DefaultUnscannable     = "quarantine"
 	DefaultPassHeaderName  = "X-Filter-Loop"
 	DefaultPassHeaderValue = "Reflected"
-	DefaultFailure         = "tempfail"
-	DefaultLogFormat       = "json"
-	DefaultLogLevel        = "info"
-	DefaultKeywordWindow   = 300
-	DefaultMaxAddedHeaders = 10
-	DefaultShutdownTimeout = 30 * time.Second
+	// DefaultPassHeaderMaxIncoming and DefaultPassHeaderOnTooMany: see
+	// [PassHeader].
+	DefaultPassHeaderMaxIncoming = 8
+	DefaultPassHeaderOnTooMany   = "reject"
+	DefaultFailure               = "tempfail"
+	DefaultLogFormat             = "json"
+	DefaultLogLevel              = "info"
+	DefaultKeywordWindow         = 300
+	DefaultMaxAddedHeaders       = 10
+	DefaultShutdownTimeout       = 30 * time.Second
 
 	DefaultSeverity      = "medium"
 	DefaultMode          = "prevent"
@@ -87,6 +91,8 @@ func (c *Config) applyDefaults() {
 	}
 	setDefault(&c.PassHeader.Name, DefaultPassHeaderName)
 	setDefault(&c.PassHeader.Value, DefaultPassHeaderValue)
+	setDefault(&c.PassHeader.MaxIncoming, DefaultPassHeaderMaxIncoming)
+	setDefault(&c.PassHeader.OnTooMany, DefaultPassHeaderOnTooMany)
 
 	setDefault(&c.Failure.OnTimeout, DefaultFailure)
 	setDefault(&c.Failure.OnOverload, DefaultFailure)

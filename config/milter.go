@@ -38,10 +38,19 @@ type Milter struct {
 	MaxSessions int `toml:"max_sessions"`
 	// WriteTimeout bounds each packet written to the MTA. Default 10s.
 	WriteTimeout Duration `toml:"write_timeout"`
-	// IdleTimeout bounds the wait for the MTA's next command. Default 0:
-	// wait as long as the MTA keeps the connection open (the MTA paces the
-	// events by its SMTP client and enforces its own timeouts).
+	// IdleTimeout bounds the wait for the MTA's next command; a connection
+	// silent for longer is closed (the MTA applies its milter default
+	// action to the rest of that SMTP session). Default 1h: the MTA paces
+	// the events by its SMTP client, and Postfix sends nothing while a
+	// client uploads DATA, so keep it above the longest upload you accept.
+	// It bounds how long a connection that never sends anything holds one
+	// of max_sessions.
 	IdleTimeout Duration `toml:"idle_timeout"`
+	// Allow lists the client addresses or CIDRs that may connect over
+	// TCP; others are disconnected at once. Default 127.0.0.0/8 and ::1.
+	// Unix sockets are guarded by their permissions (socket_mode,
+	// socket_owner) instead.
+	Allow []string `toml:"allow"`
 	// ProgressInterval: at end of message, while the engine is still
 	// scanning, a PROGRESS packet is sent this often so that Postfix's
 	// milter_content_timeout and Sendmail's T=R: do not expire. Keep it below
@@ -61,7 +70,12 @@ const (
 	DefaultMilterMaxSessions = 500
 	DefaultMilterWriteTO     = 10 * time.Second
 	DefaultMilterProgress    = 2 * time.Second
+	DefaultMilterIdle        = time.Hour
 )
+
+// DefaultMilterAllow are the clients that may connect to the milter over
+// TCP by default: the local host.
+var DefaultMilterAllow = []string{"127.0.0.0/8", "::1/128"}
 
 // WithDefaults returns m with every unset field set to its default.
 func (m Milter) WithDefaults() Milter {
@@ -79,6 +93,12 @@ func (m Milter) WithDefaults() Milter {
 	}
 	if m.ProgressInterval == 0 {
 		m.ProgressInterval = Duration(DefaultMilterProgress)
+	}
+	if m.IdleTimeout == 0 {
+		m.IdleTimeout = Duration(DefaultMilterIdle)
+	}
+	if m.Allow == nil {
+		m.Allow = append([]string(nil), DefaultMilterAllow...)
 	}
 	if m.EarlyDecision == nil {
 		t := true
@@ -114,6 +134,14 @@ func (m Milter) Check() []error {
 		if _, _, err := ParseMilterAddr(l); err != nil {
 			errs = append(errs, fmt.Errorf("milter.listen: %w", err))
 		}
+	}
+	for _, a := range m.Allow {
+		if _, err := ParseAllow(a); err != nil {
+			errs = append(errs, fmt.Errorf("milter.allow: %w", err))
+		}
+	}
+	if m.IdleTimeout < 0 {
+		errs = append(errs, fmt.Errorf("milter.idle_timeout %s: must not be negative", m.IdleTimeout.D()))
 	}
 	if o := m.SocketOwner; o != "" && (strings.Count(o, ":") > 1 || o == ":") {
 		errs = append(errs, fmt.Errorf("milter.socket_owner %q: want user, user:group or :group", o))

@@ -10,7 +10,8 @@ func TestMilterDefaults(t *testing.T) {
 	m := Milter{}.WithDefaults()
 	if len(m.Listen) != 1 || m.Listen[0] != "inet:10030@127.0.0.1" || m.SocketMode != "0660" ||
 		m.MaxSessions != 500 || m.WriteTimeout.D() != 10*time.Second || m.ProgressInterval.D() != 2*time.Second ||
-		m.EarlyDecision == nil || !*m.EarlyDecision || m.IdleTimeout != 0 {
+		m.EarlyDecision == nil || !*m.EarlyDecision || m.IdleTimeout.D() != time.Hour ||
+		len(m.Allow) != 2 || m.Allow[0] != "127.0.0.0/8" || m.Allow[1] != "::1/128" {
 		t.Errorf("Milter{}.WithDefaults() = %+v", m)
 	}
 	off := false
@@ -47,5 +48,18 @@ func TestMilterCheck(t *testing.T) {
 	}
 	if mode, err := (Milter{SocketMode: "0600"}).Mode(); err != nil || mode != 0o600 {
 		t.Errorf("Mode() = %o, %v", mode, err)
+	}
+}
+
+// TestIssue7MilterGuards: the milter has an idle timeout and a loopback
+// client allowlist by default, and a bad allow entry is an error.
+func TestIssue7MilterGuards(t *testing.T) {
+	m := Milter{}.WithDefaults()
+	if m.IdleTimeout.D() <= 0 || len(m.Allow) == 0 {
+		t.Fatalf("defaults: idle_timeout %s, allow %v; want both set", m.IdleTimeout.D(), m.Allow)
+	}
+	bad := Milter{Allow: []string{"10.0.0.0/33"}}.WithDefaults()
+	if errs := bad.Check(); len(errs) != 1 || !strings.Contains(errs[0].Error(), "milter.allow") {
+		t.Errorf("Check(allow 10.0.0.0/33) = %v, want one milter.allow error", errs)
 	}
 }

@@ -16,7 +16,14 @@ const (
 	DefaultNotifyConcurrency    = 4
 	DefaultNotifyTimeout        = 2 * time.Minute
 	DefaultNotifyMaxQueued      = 100000
+	DefaultNotifySender         = "authenticated_or_internal"
 )
+
+// DefaultTrustedNetworks are the clients whose internal senders notices
+// believe by default (see [Notify]).
+var DefaultTrustedNetworks = []string{"127.0.0.0/8", "::1/128"}
+
+var notifySenderModes = []string{"authenticated_or_internal", "always", "never"}
 
 var incidentSyncModes = []string{"always", "interval", "never"}
 
@@ -44,6 +51,10 @@ func (n Notify) WithDefaults() Notify {
 	setDefault(&n.Concurrency, DefaultNotifyConcurrency)
 	setDefault(&n.Timeout, Duration(DefaultNotifyTimeout))
 	setDefault(&n.MaxQueued, DefaultNotifyMaxQueued)
+	setDefault(&n.NotifySender, DefaultNotifySender)
+	if n.TrustedNetworks == nil {
+		n.TrustedNetworks = append([]string(nil), DefaultTrustedNetworks...)
+	}
 	return n
 }
 
@@ -64,6 +75,14 @@ func (n Notify) Check() []error {
 	}
 	if n.Concurrency < 1 || n.Concurrency > 100 {
 		errs = append(errs, fmt.Errorf("notify.concurrency %d out of range (want 1 to 100)", n.Concurrency))
+	}
+	if !contains(notifySenderModes, n.NotifySender) {
+		errs = append(errs, fmt.Errorf("notify.notify_sender unknown mode %q (want %s)", n.NotifySender, quoteList(notifySenderModes)))
+	}
+	for _, a := range n.TrustedNetworks {
+		if _, err := ParseAllow(a); err != nil {
+			errs = append(errs, fmt.Errorf("notify.trusted_networks: %v", err))
+		}
 	}
 	return errs
 }

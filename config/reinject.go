@@ -68,9 +68,16 @@ type Reinject struct {
 	// the pass header: "strip" (remove it, scan, add ours; default),
 	// "refuse" (550 5.7.1) or "keep" (leave it and add ours).
 	IncomingPassHeader string `toml:"incoming_pass_header"`
-	// XForward accepts XFORWARD from allowed clients and passes it on to a
-	// downstream that offers it. Default true.
+	// XForward accepts XFORWARD from the clients in XForwardFrom and passes
+	// it on to a downstream that offers it. Default true.
 	XForward *bool `toml:"xforward"`
+	// XForwardFrom lists the clients (IPs or CIDRs) whose XFORWARD is
+	// believed: it names the original client, HELO and queue id, which the
+	// engine and the logs then use (notices believe an internal sender from
+	// a trusted original client). Other clients are not offered XFORWARD
+	// and get 550 for it. Default 127.0.0.0/8 and ::1 (the local MTA's
+	// content_filter or smtpd_proxy_filter); [] trusts nobody.
+	XForwardFrom []string `toml:"xforward_from"`
 
 	// QuarantineTo, when set, receives quarantined messages instead of their
 	// recipients (like a redirect). When empty, QuarantineAction applies.
@@ -84,6 +91,13 @@ type Reinject struct {
 type ReinjectTimeouts struct {
 	// Command: waiting for the upstream's next command line. Default 5m.
 	Command Duration `toml:"command"`
+	// Idle: the longest a connection may stay outside a mail transaction
+	// (from connect, or from the end of the last transaction, to the next
+	// MAIL), whatever it sends meanwhile (NOOP, RSET, EHLO...). Past it
+	// the hop answers 421 and closes. An MTA starts its transaction at
+	// once and closes or reuses an idle connection within seconds; a
+	// client that does neither holds one of max_connections. Default 1m.
+	Idle Duration `toml:"idle"`
 	// Data: the whole DATA transfer from the upstream. Default 10m.
 	Data Duration `toml:"data"`
 	// DataIdle: the longest pause between two reads while the upstream
@@ -167,6 +181,7 @@ func (r Reinject) WithDefaults() Reinject {
 	}
 	t := &r.Timeouts
 	setD(&t.Command, 5*time.Minute)
+	setD(&t.Idle, time.Minute)
 	setD(&t.Data, 10*time.Minute)
 	setD(&t.DataIdle, 3*time.Minute)
 	setD(&t.Write, time.Minute)
@@ -180,6 +195,9 @@ func (r Reinject) WithDefaults() Reinject {
 	if r.XForward == nil {
 		t := true
 		r.XForward = &t
+	}
+	if r.XForwardFrom == nil {
+		r.XForwardFrom = []string{"127.0.0.0/8", "::1/128"}
 	}
 	setS(&r.QuarantineAction, "tempfail")
 	return r
@@ -206,6 +224,11 @@ func (r Reinject) Check() error {
 	for _, a := range r.Allow {
 		if _, err := ParseAllow(a); err != nil {
 			bad("allow", "%v", err)
+		}
+	}
+	for _, a := range r.XForwardFrom {
+		if _, err := ParseAllow(a); err != nil {
+			bad("xforward_from", "%v", err)
 		}
 	}
 	oneOf("mode", r.Mode, "reflect", "forward")

@@ -94,6 +94,10 @@ func (l *loader) validate(c *Config, main *source) {
 	if strings.ContainsAny(c.PassHeader.Value, "\r\n") {
 		main.errorf(root.with("pass_header", "value"), "must be one line")
 	}
+	if c.PassHeader.MaxIncoming < 0 {
+		main.errorf(root.with("pass_header", "max_incoming"), "must not be negative")
+	}
+	main.oneOf(root.with("pass_header", "on_too_many"), "outcome", c.PassHeader.OnTooMany, []string{"reject", "tempfail"})
 	f := root.with("failure")
 	main.oneOf(f.with("on_timeout"), "failure outcome", c.Failure.OnTimeout, failures)
 	main.oneOf(f.with("on_overload"), "failure outcome", c.Failure.OnOverload, failures)

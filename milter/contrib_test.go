@@ -2,6 +2,7 @@ package milter
 
 import (
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -56,5 +57,31 @@ func TestContribMatchesDefaults(t *testing.T) {
 	}
 	if line := "INPUT_MAIL_FILTER(`maildlp', `S=inet:10030@127.0.0.1, F=T, T=C:10s;S:30s;R:60s;E:5m')"; !strings.Contains(read("../docs/sendmail.md"), line) || !strings.Contains(sendmail, line) {
 		t.Errorf("docs/sendmail.md and the Sendmail fragment disagree on %q", line)
+	}
+}
+
+// TestIssue7ContribNoPercentHack: every shipped Postfix main.cf turns off
+// the percent hack and the bang-path swap, which would relay
+// user%other@ours to user@other after maildlp judged it internal.
+func TestIssue7ContribNoPercentHack(t *testing.T) {
+	files, err := filepath.Glob("../contrib/postfix/*main.cf*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	more, _ := filepath.Glob("../contrib/postfix/*/main.cf")
+	files = append(files, more...)
+	if len(files) < 6 {
+		t.Fatalf("found %d Postfix main.cf fragments (%v), want every set-up's", len(files), files)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"\nallow_percent_hack = no\n", "\nswap_bangpath = no\n"} {
+			if !strings.Contains(string(b), want) {
+				t.Errorf("%s lacks %q", f, strings.TrimSpace(want))
+			}
+		}
 	}
 }

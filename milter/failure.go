@@ -58,4 +58,9 @@ var (
 	ErrScanTimeout = errors.New("milter: scan deadline exceeded")
 	ErrOverload    = errors.New("milter: too many concurrent sessions")
 	ErrEngine      = errors.New("milter: engine error")
+	// ErrPassHeaders: more pass header fields than pass_header.max_incoming.
+	ErrPassHeaders = errors.New("milter: too many incoming pass header fields")
+	// ErrPassHeaderKept: the message arrived with a pass header and the MTA
+	// did not grant the change-header action to remove it.
+	ErrPassHeaderKept = errors.New("milter: incoming pass header cannot be removed")
 )

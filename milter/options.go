@@ -2,6 +2,7 @@ package milter
 
 import (
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"github.com/maildlp/maildlp/config"
@@ -26,19 +27,35 @@ type options struct {
 	// scanTimeout overrides the engine's Limits().ScanTimeout when > 0.
 	scanTimeout time.Duration
 	early       bool
+	// allow lists the TCP clients that may connect (unix sockets are
+	// guarded by their permissions).
+	allow []netip.Prefix
 }
 
 func defaultOptions() options {
 	return options{
 		log:          slog.New(slog.DiscardHandler),
 		recorder:     nopRecorder{},
-		passHeader:   passHeader{enabled: true, name: "X-Filter-Loop", value: "Reflected"},
+		passHeader:   passHeader{enabled: true, name: config.DefaultPassHeaderName, value: config.DefaultPassHeaderValue, maxIncoming: config.DefaultPassHeaderMaxIncoming},
 		failure:      failure{onTimeout: outcomeTempFail, onOverload: outcomeTempFail, onError: outcomeTempFail},
 		maxSessions:  config.DefaultMilterMaxSessions,
 		writeTimeout: config.DefaultMilterWriteTO,
 		progress:     config.DefaultMilterProgress,
+		idleTimeout:  config.DefaultMilterIdle,
 		early:        true,
+		allow:        parseAllow(config.DefaultMilterAllow),
 	}
+}
+
+// parseAllow parses allow entries that config validation has checked.
+func parseAllow(l []string) []netip.Prefix {
+	out := make([]netip.Prefix, 0, len(l))
+	for _, a := range l {
+		if p, err := config.ParseAllow(a); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // WithLogger sets the logger; the server adds component=milter.
@@ -62,7 +79,9 @@ func WithRecorder(r report.Recorder) Option {
 
 // WithPassHeader sets the header added to every scanned message. Empty
 // name or value keep the defaults (X-Filter-Loop: Reflected); Enabled
-// false turns it off.
+// false turns it off. MaxIncoming and OnTooMany bound the pass header
+// fields a message may arrive with (zero values keep the defaults, 8 and
+// reject).
 func WithPassHeader(h config.PassHeader) Option {
 	return func(o *options) {
 		if h.Enabled != nil {
@@ -73,6 +92,12 @@ func WithPassHeader(h config.PassHeader) Option {
 		}
 		if h.Value != "" {
 			o.passHeader.value = h.Value
+		}
+		if h.MaxIncoming > 0 {
+			o.passHeader.maxIncoming = h.MaxIncoming
+		}
+		if h.OnTooMany != "" {
+			o.passHeader.tooManyTemp = h.OnTooMany == "tempfail"
 		}
 	}
 }
@@ -95,7 +120,8 @@ func WithMaxSessions(n int) Option {
 }
 
 // WithConfig applies a [config.Milter] section: session bound, timeouts,
-// progress interval and early decisions. Zero values keep the defaults.
+// progress interval, early decisions and client allowlist. Zero values
+// keep the defaults.
 func WithConfig(c config.Milter) Option {
 	return func(o *options) {
 		c = c.WithDefaults()
@@ -104,6 +130,7 @@ func WithConfig(c config.Milter) Option {
 		o.idleTimeout = c.IdleTimeout.D()
 		o.progress = c.ProgressInterval.D()
 		o.early = *c.EarlyDecision
+		o.allow = parseAllow(c.Allow)
 	}
 }
 

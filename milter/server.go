@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 
@@ -121,11 +122,54 @@ func (s *Server) Serve(ln net.Listener) error {
 	case *net.TCPListener, *net.UnixListener:
 		ln = connListener{ln}
 	}
-	err := s.srv.Serve(ln)
+	err := s.srv.Serve(allowListener{Listener: ln, srv: s})
 	if errors.Is(err, gomilter.ErrServerClosed) {
 		return nil
 	}
 	return err
+}
+
+// allowListener disconnects TCP clients outside the allowlist as soon as
+// they connect: anyone who can open a session can hold one of
+// max_sessions, and an MTA that is not ours has nothing to ask.
+type allowListener struct {
+	net.Listener
+	srv *Server
+}
+
+func (l allowListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		if l.srv.allowed(c.RemoteAddr()) {
+			return c, nil
+		}
+		l.srv.log.Warn("client refused: not in milter.allow", "client", c.RemoteAddr().String())
+		c.Close()
+	}
+}
+
+// allowed reports whether a client may connect: a TCP client only from
+// the allowlist; any other (a unix socket peer: the socket's permissions
+// decide) always.
+func (s *Server) allowed(a net.Addr) bool {
+	ta, ok := a.(*net.TCPAddr)
+	if !ok {
+		return true
+	}
+	ip, ok := netip.AddrFromSlice(ta.IP)
+	if !ok {
+		return false
+	}
+	ip = ip.Unmap()
+	for _, p := range s.o.allow {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 // Shutdown stops accepting connections and waits until the MTA has closed

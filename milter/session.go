@@ -227,6 +227,8 @@ func (s *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, er
 		return s.applyFailure(m, msg, s.srv.o.failure.onOverload, ErrOverload, action.Verdict{}), nil
 	case msg.failed != nil:
 		return s.applyFailure(m, msg, s.srv.o.failure.onError, msg.failed, action.Verdict{}), nil
+	case s.srv.o.passHeader.enabled && msg.passHeaders > s.srv.o.passHeader.maxIncoming:
+		return s.refusePassHeaders(msg), nil
 	}
 
 	sc := s.ensureScan(msg, m)

@@ -32,6 +32,7 @@ type Engine struct {
 	internal []string
 	outcome  action.Action // for unscannable content no policy covers
 	exempt   []string      // MIME type globs exempt from the outcome when unsupported
+	notify   senderNotices // when notify.sender reaches the envelope sender
 
 	scan    func(text string, dst []detect.Match) []detect.Match
 	extract func(ctx context.Context, r io.Reader, lim extract.Limits) (*extract.Result, error)
@@ -51,7 +52,8 @@ func compile(cfg *config.Config,
 	if cfg == nil {
 		return nil, errors.New("policy: nil config")
 	}
-	e := &Engine{cfg: cfg, scan: scan, extract: ext, internal: lowerAll(cfg.InternalDomains), exempt: lowerAll(cfg.UnscannableExemptTypes)}
+	e := &Engine{cfg: cfg, scan: scan, extract: ext, internal: normDomains(cfg.InternalDomains), exempt: lowerAll(cfg.UnscannableExemptTypes)}
+	e.notify = newSenderNotices(cfg.Notify)
 	l := cfg.Limits
 	e.limits = extract.Limits{
 		MaxMessageBytes:      int64(l.MaxMessageBytes),
@@ -242,7 +244,9 @@ func (c *compiled) excepted(f *facts) string {
 	if n := len(f.env.Rcpts); n > 0 && (len(c.except.recipients) > 0 || len(c.except.domains) > 0) {
 		all := true
 		for _, r := range f.env.Rcpts {
-			if !matchAddress(c.except.recipients, r) && !inDomains(c.except.domains, r) {
+			// A routed recipient (user%other@partner) may be delivered
+			// elsewhere than the excepted address or domain it names.
+			if parseEnvAddr(r).routed || !matchAddress(c.except.recipients, r) && !inDomains(c.except.domains, r) {
 				all = false
 				break
 			}
@@ -374,9 +378,7 @@ func (e *Engine) merge(v *action.Verdict, f *facts, enforced []*compiled, unscan
 			}
 		}
 		if p.Notify != nil {
-			if n, ok := e.notice(c, f, v, subject); ok {
-				v.Notices = append(v.Notices, n)
-			}
+			v.Notices = append(v.Notices, e.notice(c, f, v, subject)...)
 		}
 	}
 	if unscannable {
@@ -407,19 +409,35 @@ func containsHeader(l []action.Header, name, value string) bool {
 	return false
 }
 
-// notice renders the notify response of c.
-func (e *Engine) notice(c *compiled, f *facts, v *action.Verdict, subject string) (action.Notice, bool) {
+// notice renders the notify response of c: one notice to the policy's
+// addresses and the sender when the sender is believed (see
+// senderNotices), and, when notify_sender = "always" lets an unverified
+// sender be notified, a separate notice to the sender without the
+// message's subject, which that sender may have written to have the
+// organisation's relay carry it to a forged address.
+func (e *Engine) notice(c *compiled, f *facts, v *action.Verdict, subject string) []action.Notice {
 	p := c.cfg
 	var to []string
-	if p.Notify.Sender && f.env.MailFrom != "" {
+	toSender := p.Notify.Sender && f.env.MailFrom != ""
+	verified := toSender && e.notify.verified(f.env, e.internal)
+	if toSender && verified {
 		to = append(to, f.env.MailFrom)
 	}
 	for _, a := range p.Notify.To {
 		to = appendUnique(to, a)
 	}
-	if len(to) == 0 {
-		return action.Notice{}, false
+	var out []action.Notice
+	if len(to) > 0 {
+		out = append(out, e.renderNotice(c, f, v, to, subject))
 	}
+	if toSender && !verified && e.notify.mode == notifyAlways && !containsString(to, f.env.MailFrom) {
+		out = append(out, e.renderNotice(c, f, v, []string{f.env.MailFrom}, "(subject withheld: sender not verified)"))
+	}
+	return out
+}
+
+func (e *Engine) renderNotice(c *compiled, f *facts, v *action.Verdict, to []string, subject string) action.Notice {
+	p := c.cfg
 	ev := f.evidence(c.detectors, maxNoticeEvidence)
 	for _, u := range f.unscannable {
 		if len(ev) < maxNoticeEvidence {
@@ -441,7 +459,7 @@ func (e *Engine) notice(c *compiled, f *facts, v *action.Verdict, subject string
 		"{subject}", subject,
 		"{evidence}", evidence,
 	)
-	return action.Notice{To: to, Subject: oneLine(r.Replace(p.Notify.Subject)), Body: r.Replace(p.Notify.Body)}, true
+	return action.Notice{To: to, Subject: oneLine(r.Replace(p.Notify.Subject)), Body: r.Replace(p.Notify.Body)}
 }
 
 func oneLine(s string) string {

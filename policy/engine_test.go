@@ -438,7 +438,9 @@ notify = { sender = true, to = ["dlp@example.com"], subject = "{policy}: {subjec
 		{Location: `attachment "q3.xlsx" > sheet "Pay"`, Kind: extract.KindAttachment, Text: "credit_card:" + raw + ":high iban:GB82WEST12345698765432:low us_ssn:078051120:test"},
 	}}
 	e := engineFor(t, doc, res)
-	v := e.Evaluate(context.Background(), Message{Envelope: env})
+	authed := env
+	authed.AuthUser = "alice" // the sender is notified only when believed
+	v := e.Evaluate(context.Background(), Message{Envelope: authed})
 	want := []action.Detection{
 		{Type: "credit_card", Count: 1, Confidence: "high", Evidence: []string{"****4444"}, Locations: []string{"header:Subject", `attachment "q3.xlsx" > sheet "Pay"`}},
 		{Type: "us_ssn", Count: 1, Confidence: "medium", TestValue: true, Evidence: []string{"****1120"}, Locations: []string{`attachment "q3.xlsx" > sheet "Pay"`}},

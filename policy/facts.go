@@ -48,13 +48,15 @@ func newFacts(env Envelope, res *extract.Result, internal []string) *facts {
 	return f
 }
 
-// direction is internal when every recipient is in an internal domain.
+// direction is internal when every recipient is in an internal domain (or
+// below one) and none is routed on to another destination (see
+// parseEnvAddr). No recipient, or no internal domain, is outbound.
 func direction(rcpts []string, internal []string) string {
 	if len(internal) == 0 || len(rcpts) == 0 {
 		return "outbound"
 	}
 	for _, r := range rcpts {
-		if !inDomains(internal, r) {
+		if !isInternal(internal, r) {
 			return "outbound"
 		}
 	}

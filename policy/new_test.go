@@ -142,7 +142,7 @@ func TestNewSubjectMasked(t *testing.T) {
 	const card = "5425233430109903"
 	raw := "From: a@example.com\r\nTo: b@x.org\r\nSubject: =?utf-8?q?card_5425_2334_3010_9903_for_you?=\r\n\r\n" +
 		"1: 5425233430109903 2: 4532 9150 0037 0153 3: 5424 1850 0802 2333 4: 4532 9150 0377 9327 5: 5424 1850 0814 2479\r\n"
-	v := e.Evaluate(context.Background(), Message{Body: strings.NewReader(raw)})
+	v := e.Evaluate(context.Background(), Message{Envelope: Envelope{AuthUser: "a"}, Body: strings.NewReader(raw)})
 	if v.Action != action.Block || len(v.Notices) == 0 {
 		t.Fatalf("verdict = %v %v, want block with a notice", v.Action, names(v))
 	}

@@ -86,7 +86,7 @@ func compilePolicy(p *config.Policy) (*compiled, error) {
 	c.except = exceptions{
 		senders:    lowerAll(p.Except.Senders),
 		recipients: lowerAll(p.Except.Recipients),
-		domains:    lowerAll(p.Except.RecipientDomains),
+		domains:    normDomains(p.Except.RecipientDomains),
 		detectors:  p.Except.Detectors,
 	}
 	c.rule.walk(func(n *cond) {
@@ -164,7 +164,7 @@ func compileCond(c *config.Condition) (*cond, error) {
 	case config.KindRecipients:
 		n.patterns = lowerAll(c.Recipients)
 	}
-	n.domains = lowerAll(c.RecipientDomains)
+	n.domains = normDomains(c.RecipientDomains)
 	n.direction = c.Direction
 	n.header = c.Header
 	if c.Matches != "" {
@@ -224,19 +224,10 @@ func matchAddress(patterns []string, addr string) bool {
 	return false
 }
 
-// inDomains reports whether addr's domain is one of domains or below one.
+// inDomains reports whether addr's domain is one of domains or below one
+// (domains normalised, see normDomain).
 func inDomains(domains []string, addr string) bool {
-	_, d, ok := strings.Cut(addr, "@")
-	if !ok {
-		return false
-	}
-	d = strings.TrimSuffix(strings.ToLower(d), ".")
-	for _, x := range domains {
-		if d == x || strings.HasSuffix(d, "."+x) {
-			return true
-		}
-	}
-	return false
+	return inDomain(domains, parseEnvAddr(addr).domain)
 }
 
 // eval evaluates n against the facts; tr, when not nil, records why.

@@ -46,7 +46,14 @@ type cmdConn struct {
 	dataStart time.Time
 	needEHLO  bool // STARTTLS done, no EHLO since
 	lastVerb  string
-	dead      error // once set, every Read fails with it
+	// idleSince is when the connection last left a mail transaction (or
+	// was accepted); wasTx whether it was in one at the last command.
+	idleSince time.Time
+	wasTx     bool
+	// xfwd: this client's XFORWARD is believed (xforward_from); others are
+	// not offered it and are refused it.
+	xfwd bool
+	dead error // once set, every Read fails with it
 
 	wmu  sync.Mutex
 	wbuf []byte
@@ -99,7 +106,29 @@ func newCmdConn(c net.Conn, srv *Server, onClose func()) *cmdConn {
 		srv:     srv,
 		st:      &connState{},
 		onClose: onClose,
+
+		idleSince: time.Now(),
+		xfwd:      srv.xforwardTrusted(c.RemoteAddr()),
 	}
+}
+
+// commandDeadline is when the wait for the next command line ends: the
+// command timeout, and outside a transaction no later than timeouts.idle
+// after the connection became idle (NOOP, RSET and the like do not count
+// as activity).
+func (c *cmdConn) commandDeadline(now time.Time) time.Time {
+	dl := now.Add(c.srv.cfg.Timeouts.Command.D())
+	tx := c.st.transaction()
+	if c.wasTx && !tx {
+		c.idleSince = now
+	}
+	c.wasTx = tx
+	if idle := c.srv.cfg.Timeouts.Idle.D(); idle > 0 && !tx {
+		if end := c.idleSince.Add(idle); end.Before(dl) {
+			dl = end
+		}
+	}
+	return dl
 }
 
 var errLineTooLong = errors.New("reinject: command line too long")
@@ -117,7 +146,7 @@ func (c *cmdConn) Read(p []byte) (int, error) {
 		return c.readData(p)
 	}
 	for {
-		c.tr.SetReadDeadline(time.Now().Add(c.srv.cfg.Timeouts.Command.D()))
+		c.tr.SetReadDeadline(c.commandDeadline(time.Now()))
 		line, err := c.br.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
 			c.reply("500 5.4.0 Too long line, closing connection")
@@ -154,6 +183,12 @@ func (c *cmdConn) Read(p []byte) (int, error) {
 		case "XFORWARD":
 			if !*c.srv.cfg.XForward {
 				break // go-smtp answers 500 unrecognized
+			}
+			if !c.xfwd {
+				// Postfix's answer to a client outside
+				// smtpd_authorized_xforward_hosts.
+				c.reply("550 5.7.0 Error: insufficient authorization")
+				continue
 			}
 			c.reply(c.xforward(args))
 			continue
@@ -325,7 +360,7 @@ func (c *cmdConn) filterReply(out, line []byte) []byte {
 		if c.srv.tlsServer != nil && c.st.tlsState() == nil {
 			out = append(out, "250-STARTTLS\r\n"...)
 		}
-		if *c.srv.cfg.XForward {
+		if c.xfwd {
 			out = append(out, "250-XFORWARD NAME ADDR PORT PROTO HELO IDENT SOURCE\r\n"...)
 		}
 		return append(out, "250-HELP\r\n"...)

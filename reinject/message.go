@@ -187,6 +187,17 @@ func (h *header) has(name string) bool {
 	return false
 }
 
+// count is the number of fields named name.
+func (h *header) count(name string) int {
+	n := 0
+	for _, f := range h.fields {
+		if strings.EqualFold(fieldName(f), name) {
+			n++
+		}
+	}
+	return n
+}
+
 // remove drops every field named name.
 func (h *header) remove(name string) int {
 	kept := h.fields[:0:0]

@@ -3,6 +3,7 @@ package reinject
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -688,5 +689,51 @@ func TestDownstreamSuccessRepliesVerbatim(t *testing.T) {
 	}
 	if got, want := up.read(), "251 2.1.5 c will be forwarded"; got != want {
 		t.Errorf("second RCPT reply = %q, want %q", got, want)
+	}
+}
+
+// TestIssue7PassHeaderFlood: past pass_header.max_incoming forged pass
+// headers the hop refuses the message (or defers it with on_too_many =
+// "tempfail") and relays nothing; at the limit it strips them as usual.
+func TestIssue7PassHeaderFlood(t *testing.T) {
+	forged := func(n int) string {
+		return strings.Repeat("X-Filter-Loop: forged\r\n", n) + testMsg
+	}
+	tests := []struct {
+		name     string
+		pass     config.PassHeader
+		n        int
+		wantCode string
+	}{
+		{"at the default limit", config.PassHeader{}, config.DefaultPassHeaderMaxIncoming, "250"},
+		{"one past the default limit", config.PassHeader{}, config.DefaultPassHeaderMaxIncoming + 1, "550 5.7.1 Message refused: too many X-Filter-Loop"},
+		{"a flood", config.PassHeader{}, 16000, "550 5.7.1"},
+		{"tempfail", config.PassHeader{MaxIncoming: 2, OnTooMany: "tempfail"}, 3, "451 4.7.1 Message deferred: too many X-Filter-Loop"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mta := newFakeMTA(t, nil)
+			rec := &recorder{}
+			_, addr := startHop(t, &fakeEngine{}, reflectCfg(mta.addr()), WithPassHeader(tt.pass), WithRecorder(rec))
+			up := dialUp(t, addr)
+			up.hello()
+			got := up.sendMessage("a@example.com", []string{"b@example.com"}, forged(tt.n))
+			if !strings.HasPrefix(got, tt.wantCode) {
+				t.Fatalf("final reply = %q, want %s", got, tt.wantCode)
+			}
+			msgs := mta.messages()
+			if tt.wantCode == "250" {
+				if len(msgs) != 1 || string(msgs[0].Data) != "X-Filter-Loop: Reflected\r\n"+testMsg {
+					t.Fatalf("delivered %+v, want the message with our pass header only", msgs)
+				}
+				return
+			}
+			if len(msgs) != 0 {
+				t.Fatalf("delivered %d messages, want none", len(msgs))
+			}
+			if ds := rec.All(); len(ds) != 1 || !errors.Is(ds[0].Err, errPassHeaderFlood) {
+				t.Fatalf("decisions = %+v, want one with errPassHeaderFlood", ds)
+			}
+		})
 	}
 }

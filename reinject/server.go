@@ -66,6 +66,7 @@ type Server struct {
 	tlsServer *tls.Config
 	roots     *x509.CertPool
 	allow     []netip.Prefix
+	xfwdFrom  []netip.Prefix // clients whose XFORWARD is believed
 	source    netip.Addr
 	hops      []config.NextHop
 	res       *resolver
@@ -114,6 +115,10 @@ func New[E Evaluator](engine func() E, cfg config.Reinject, opts ...Option) (*Se
 		p, _ := config.ParseAllow(a)
 		s.allow = append(s.allow, p)
 	}
+	for _, a := range cfg.XForwardFrom {
+		p, _ := config.ParseAllow(a)
+		s.xfwdFrom = append(s.xfwdFrom, p)
+	}
 	for _, h := range cfg.NextHops {
 		nh, _ := config.ParseNextHop(h)
 		s.hops = append(s.hops, nh)
@@ -160,6 +165,12 @@ func passDefaults(p config.PassHeader) config.PassHeader {
 	}
 	if p.Value == "" {
 		p.Value = "Reflected"
+	}
+	if p.MaxIncoming <= 0 {
+		p.MaxIncoming = config.DefaultPassHeaderMaxIncoming
+	}
+	if p.OnTooMany == "" {
+		p.OnTooMany = config.DefaultPassHeaderOnTooMany
 	}
 	return p
 }
@@ -295,7 +306,14 @@ func refuse(c net.Conn, line string) {
 	c.Close()
 }
 
-func (s *Server) allowed(a net.Addr) bool {
+func (s *Server) allowed(a net.Addr) bool { return inPrefixes(s.allow, a) }
+
+// xforwardTrusted reports whether a client's XFORWARD is believed.
+func (s *Server) xforwardTrusted(a net.Addr) bool {
+	return *s.cfg.XForward && inPrefixes(s.xfwdFrom, a)
+}
+
+func inPrefixes(list []netip.Prefix, a net.Addr) bool {
 	ta, ok := a.(*net.TCPAddr)
 	if !ok {
 		return false
@@ -305,7 +323,7 @@ func (s *Server) allowed(a net.Addr) bool {
 		return false
 	}
 	ip = ip.Unmap()
-	for _, p := range s.allow {
+	for _, p := range list {
 		if p.Contains(ip) {
 			return true
 		}

@@ -342,7 +342,10 @@ func (ss *session) Data(_ io.Reader) error {
 	return reply
 }
 
-var errPassHeaderFound = errors.New("reinject: incoming pass header")
+var (
+	errPassHeaderFound = errors.New("reinject: incoming pass header")
+	errPassHeaderFlood = errors.New("reinject: too many incoming pass header fields")
+)
 
 // receive reads the message into memory (bounded by max_message_bytes,
 // which go-smtp enforces) while the engine reads it from a pipe, and
@@ -438,6 +441,18 @@ func failureAction(outcome string) action.Action {
 // upstream (nil: go-smtp's own 250, never used for a relayed message).
 func (ss *session) apply(act action.Action, v action.Verdict, msg *message, d *report.Decision) (action.Action, *smtp.SMTPError) {
 	h, rest := msg.split()
+	if n := h.count(ss.s.pass.Name); *ss.s.pass.Enabled && n > ss.s.pass.MaxIncoming {
+		// A flood of forged pass headers: the same bound as the milter's,
+		// whatever incoming_pass_header says.
+		ss.s.log.Warn("message refused: too many incoming pass headers", "session_id", ss.id, "header", ss.s.pass.Name, "count", n, "max_incoming", ss.s.pass.MaxIncoming)
+		d.Err = fmt.Errorf("%w: %d %s fields (pass_header.max_incoming %d)", errPassHeaderFlood, n, ss.s.pass.Name, ss.s.pass.MaxIncoming)
+		if ss.s.pass.OnTooMany == "tempfail" {
+			return action.TempFail, &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 7, 1},
+				Message: "Message deferred: too many " + ss.s.pass.Name + " header fields"}
+		}
+		return action.Block, &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1},
+			Message: "Message refused: too many " + ss.s.pass.Name + " header fields"}
+	}
 	if *ss.s.pass.Enabled && h.has(ss.s.pass.Name) {
 		switch ss.s.cfg.IncomingPassHeader {
 		case "refuse":

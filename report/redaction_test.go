@@ -53,7 +53,8 @@ func TestRecordRedacted(t *testing.T) {
 	for _, c := range cards {
 		body.WriteString("card " + c[:4] + " " + c[4:8] + " " + c[8:12] + " " + c[12:] + "\r\n")
 	}
-	env := policy.Envelope{QueueID: "4XyZ1", ClientAddr: "192.0.2.1", MailFrom: "alice@example.com", Rcpts: []string{"bob@example.net"}}
+	// Authenticated: the default policy notifies a sender it believes.
+	env := policy.Envelope{QueueID: "4XyZ1", ClientAddr: "192.0.2.1", AuthUser: "alice", MailFrom: "alice@example.com", Rcpts: []string{"bob@example.net"}}
 	v := eng.Evaluate(context.Background(), policy.Message{Envelope: env, Body: strings.NewReader(body.String())})
 	if v.Action != action.Block || len(v.Notices) == 0 || len(v.Detections) == 0 {
 		t.Fatalf("verdict %v with %d notices, %d detections; want block with a notice (default policy, bulk cards)", v.Action, len(v.Notices), len(v.Detections))

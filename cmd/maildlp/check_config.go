@@ -70,6 +70,9 @@ func checkConfigMain(args []string, stdout, stderr io.Writer) int {
 	if name == "" {
 		name = "embedded default config"
 	}
+	for _, w := range cfg.Warnings() {
+		fmt.Fprintf(stderr, "%s: warning: %s\n", name, w)
+	}
 	fmt.Fprintf(stdout, "%s: ok (%d policies, %d custom detectors)\n", name, len(cfg.Policies), len(cfg.Detectors))
 	return exitPass
 }
