@@ -120,10 +120,10 @@ func FuzzPDF(f *testing.F) {
 	f.Add(testutil.PDFContent([]byte("BT [(41)-300(11)] TJ <3031> Tj (a\\101) ' ET"), ""))
 	f.Add([]byte("%PDF-1.4\nstream\nbegincmap 1 beginbfrange <00> <FF> [<0041>] endbfrange endcmap\nendstream"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		out := pdfContentText(nil, data, nil, &pdfCMap{m: map[uint32]string{}})
+		out, _ := pdfContentText(nil, data, nil, &pdfCMap{m: map[uint32]string{}}, nil, 1<<20)
 		c := &pdfCMap{m: map[uint32]string{}}
 		c.parse(data)
-		_ = pdfContentText(out, data, map[string]*pdfCMap{"/F1": c}, c)
+		_, _ = pdfContentText(out, data, map[string]*pdfCMap{"/F1": c}, c, nil, 1<<20)
 		fuzzAttachment(t, append([]byte("%PDF-1.4\n"), data...))
 	})
 }
