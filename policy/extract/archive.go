@@ -277,16 +277,27 @@ func (e *extractor) ole(data []byte, src source, detected string) {
 	// as binary values nor text in compressed streams, so the file is
 	// still reported unsupported.
 	e.unscannable(src.loc, Unsupported, detected+": legacy Office format, text found by a string scan only", detected)
-	e.emit(Part{Location: src.loc, Kind: KindAttachment, MIMEType: detected, Filename: src.name, Size: int64(len(data))}, binaryStrings(data))
+	e.emit(Part{Location: src.loc, Kind: KindAttachment, MIMEType: detected, Filename: src.name, Size: int64(len(data))}, binaryStrings(data, e.m))
+	e.alive(src.loc)
 }
 
 // binaryStrings returns the runs of printable text in binary data, like
 // strings(1): at least 4 characters of UTF-16LE, or 6 of 8-bit text, one
-// run a line.
-func binaryStrings(b []byte) string {
+// run a line. A position is looked at again only after a run too short to
+// keep (under 8 bytes), so the work is linear; it is counted on m, and the
+// reading ends at the deadline.
+func binaryStrings(b []byte, m *meter) string {
 	out := make([]byte, 0, len(b)/8)
 	printable := func(c byte) bool { return c >= 0x20 && c < 0x7F || c == '\t' || c >= 0xA0 }
+	counted := 0
+	defer func() { m.step(len(b) - counted) }()
 	for i := 0; i < len(b); {
+		if i-counted >= 4<<10 {
+			if !m.step(8 * (i - counted)) {
+				break
+			}
+			counted = i
+		}
 		// UTF-16LE run: printable, 0, printable, 0, ...
 		j := i
 		for j+1 < len(b) && b[j+1] == 0 && printable(b[j]) {

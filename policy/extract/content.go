@@ -116,7 +116,7 @@ func (e *extractor) text(data []byte, src source, detected string, depth int) {
 // uuencoded reads the uuencoded blocks of s as attachments and returns s
 // without them.
 func (e *extractor) uuencoded(s string, src source, depth int) string {
-	blocks := findUUBlocks(s)
+	blocks := findUUBlocks(s, e.m)
 	if len(blocks) == 0 {
 		return s
 	}

@@ -111,7 +111,7 @@ func TestRTF(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := Normalize(rtfText([]byte(tc.rtf)))
+			got := Normalize(rtfText([]byte(tc.rtf), nil))
 			if !strings.Contains(got, Normalize(tc.want)) {
 				t.Errorf("rtfText(%q) = %q, want it to contain %q", tc.rtf, got, tc.want)
 			}

@@ -132,7 +132,7 @@ func FuzzRTF(f *testing.F) {
 	f.Add([]byte(`{\rtf1\ansi\ansicpg1251{\fonttbl{\f0 A;}}\'cd\u1086?\par x\bin2 ab}`))
 	f.Add([]byte(`{\rtf1{\*\x{\pict 00}}\uc2\u-10\'3f\'3fz}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if s := rtfText(data); !utf8.ValidString(s) {
+		if s := rtfText(data, nil); !utf8.ValidString(s) {
 			t.Fatalf("rtfText(%q) is not valid UTF-8", data)
 		}
 	})

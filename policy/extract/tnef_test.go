@@ -15,12 +15,12 @@ var compressedRTFExample = []byte{
 }
 
 func TestDecompressRTF(t *testing.T) {
-	got, ok := decompressRTF(compressedRTFExample, 1<<20)
+	got, ok := decompressRTF(compressedRTFExample, 1<<20, nil)
 	want := "{\\rtf1\\ansi\\ansicpg1252\\pard hello world}\r\n"
 	if !ok || string(got) != want {
 		t.Errorf("decompressRTF(example) = %q, %v; want %q", got, ok, want)
 	}
-	if _, ok := decompressRTF(compressedRTFExample, 10); ok {
+	if _, ok := decompressRTF(compressedRTFExample, 10, nil); ok {
 		t.Error("decompressRTF beyond the room left: ok, want refused")
 	}
 }
@@ -56,7 +56,7 @@ func FuzzTNEF(f *testing.F) {
 	f.Add(testutil.TNEF(testutil.TNEFAttr{Level: 1, ID: 0x00069003, Data: testutil.MAPIBinary(0x1009, compressedRTFExample)}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fuzzAttachment(t, data)
-		_, _ = decompressRTF(data, 1<<20)
+		_, _ = decompressRTF(data, 1<<20, nil)
 		_ = mapiProps(data)
 	})
 }
