@@ -19,7 +19,7 @@ type uuBlock struct {
 // on m.
 func findUUBlocks(text string, m *meter) []uuBlock {
 	var blocks []uuBlock
-	stop := 0 // end of the first "end" line after the current block
+	stop := 0         // end of the first "end" line after the current block
 	m.step(len(text)) // the search for the last end line
 	lastEnd := strings.LastIndex(text, "\nend")
 	for from := 0; from < len(text) && len(blocks) < 100; {
