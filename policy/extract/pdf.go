@@ -98,6 +98,7 @@ func (e *extractor) pdf(data []byte, src source, depth int) {
 			}
 			used[ref] = true
 			text = append(content(text, d.stream(ref), fonts), '\n')
+			d.drop(ref)
 			if full {
 				break
 			}
@@ -123,6 +124,7 @@ func (e *extractor) pdf(data []byte, src source, depth int) {
 			continue
 		}
 		rest = content(rest, body, nil)
+		d.drop(n)
 		stop = full || d.limited || !e.alive(src.loc)
 	}
 	found = part(src.loc, rest) || found

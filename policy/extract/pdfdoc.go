@@ -291,6 +291,21 @@ func (d *pdfDoc) stream(n int) []byte {
 	return out
 }
 
+// drop forgets the decoded stream of a content stream that has been read
+// (it is read once), giving its buffer back to the scan's memory budget.
+func (d *pdfDoc) drop(n int) {
+	if b := d.decoded[n]; b != nil && d.objs[n].isStream && !sameStart(b, d.objs[n].raw) {
+		d.e.release(cap(b))
+	}
+	d.decoded[n] = nil
+}
+
+// sameStart reports whether a and b start at the same byte (a stream
+// without filter is its raw bytes, not a buffer of its own).
+func sameStart(a, b []byte) bool {
+	return len(a) > 0 && len(b) > 0 && &a[0] == &b[0]
+}
+
 // pdfShortFlate reports the abbreviated filter name /Fl.
 func pdfShortFlate(dict []byte) bool {
 	for i := bytes.Index(dict, []byte("/Fl")); i >= 0; {
