@@ -50,6 +50,7 @@ func (e *extractor) readAll(r io.Reader, limit int64, start int, loc, typ string
 	for {
 		n, err := r.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]
+		e.m.produced(n)
 		if !e.m.step(n + 1) {
 			return b, nil // the caller sees the deadline through alive
 		}

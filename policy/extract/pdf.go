@@ -196,6 +196,7 @@ func (c *pdfCMap) set(code uint32, s string) bool {
 	}
 	*c.mem -= cost
 	c.m[code] = s
+	c.meter.produced(cost)
 	return c.meter.step(cost)
 }
 
@@ -393,6 +394,7 @@ func pdfContentText(out, content []byte, fonts map[string]*pdfCMap, fallback *pd
 	for {
 		before := s.pos
 		t, kind := s.next()
+		m.produced(len(out) - shown) // a code can map to many bytes
 		if !m.step(s.pos-before+len(out)-shown+1) || len(out) > room {
 			return out, len(out) > room
 		}

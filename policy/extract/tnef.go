@@ -349,7 +349,10 @@ func decompressRTF(b []byte, room int64, m *meter) ([]byte, bool) {
 	wpos := len(rtfPrebuf)
 	out := make([]byte, 0, min(rawSize, int64(len(in))*8, firstChunk))
 	last, lastOut := 0, 0 // input and output counted on m
-	defer func() { m.step(len(in) - last + len(out) - lastOut) }()
+	defer func() {
+		m.step(len(in) - last + len(out) - lastOut)
+		m.produced(len(out))
+	}()
 	for i := 0; i < len(in); {
 		if i-last >= 4<<10 {
 			if !m.step(i - last + len(out) - lastOut) {

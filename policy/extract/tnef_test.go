@@ -3,6 +3,7 @@ package extract
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/maildlp/maildlp/internal/testutil"
 )
@@ -54,9 +55,12 @@ func TestTNEFTruncated(t *testing.T) {
 func FuzzTNEF(f *testing.F) {
 	f.Add(testutil.TNEF(append(testutil.TNEFFile("a.txt", []byte("x")), testutil.TNEFBody("b"))...))
 	f.Add(testutil.TNEF(testutil.TNEFAttr{Level: 1, ID: 0x00069003, Data: testutil.MAPIBinary(0x1009, compressedRTFExample)}))
+	f.Add(lyingTNEF(500))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fuzzAttachment(t, data)
-		_, _ = decompressRTF(data, 1<<20, nil)
+		m := newMeter(nil, time.Time{})
+		_, _ = decompressRTF(data, 1<<20, m)
+		checkCost(t, m, len(data))
 		_ = mapiProps(data)
 	})
 }
