@@ -71,3 +71,33 @@ func TestIssue7ScanMemory(t *testing.T) {
 		}
 	}
 }
+
+// TestIssue7TNEFLyingRTFSize: compressed RTF whose header declares 192 MiB
+// costs what its data expands to; one declaring more than the
+// decompression room is too_large, not a parse error.
+func TestIssue7TNEFLyingRTFSize(t *testing.T) {
+	rtf := func(raw uint32) []byte {
+		b := []byte{0, 0, 0, 0, byte(raw), byte(raw >> 8), byte(raw >> 16), byte(raw >> 24), 'L', 'Z', 'F', 'u', 0, 0, 0, 0}
+		return append(b, 0x00, 'h', 'i', ' ', 'x', 'y', 'z', '!', '!')
+	}
+	msg := func(raw uint32) []byte {
+		return attach("winmail.dat", "application/ms-tnef", testutil.TNEF(testutil.TNEFAttr{Level: 1, ID: 0x00069003, Data: testutil.MAPIBinary(0x1009, rtf(raw))}))
+	}
+	lim := DefaultLimits()
+	small := msg(192 << 20)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	res := run(t, small, lim)
+	runtime.ReadMemStats(&after)
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 1<<20 {
+		t.Errorf("a 9-byte RTF body declaring 192 MiB: %d bytes allocated, want under 1 MiB", alloc)
+	}
+	if got, _ := textAt(res, `attachment "winmail.dat" > body`); !strings.Contains(got, "hi xyz") {
+		t.Errorf("body text %q, want the decompressed text:\n%s", got, dump(res))
+	}
+	res = run(t, msg(1<<30), lim)
+	if !hasUnscannable(res, `attachment "winmail.dat" > body`, TooLarge) {
+		t.Errorf("RTF declaring 1 GiB: want too_large:\n%s", dump(res))
+	}
+}
