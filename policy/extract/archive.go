@@ -268,6 +268,7 @@ func (e *extractor) tar(data []byte, src source, depth int) {
 // ole handles OLE2 compound files: encrypted OOXML documents are stored in
 // one (an "EncryptedPackage" stream); legacy Office formats are not read.
 func (e *extractor) ole(data []byte, src source, detected string) {
+	e.m.step(len(data))
 	if bytes.Contains(data, utf16le("EncryptedPackage")) {
 		e.unscannable(src.loc, Encrypted, "encrypted Office document", detected)
 		return
