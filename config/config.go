@@ -57,6 +57,7 @@ type Limits struct {
 	MaxDecompressedBytes ByteSize `toml:"max_decompressed_bytes"` // default 200MiB
 	MaxExpansionRatio    int64    `toml:"max_expansion_ratio"`    // default 100
 	MaxTextBytes         ByteSize `toml:"max_text_bytes"`         // default 20MiB
+	MaxScanMemory        ByteSize `toml:"max_scan_memory"`        // default 128MiB: buffers one scan holds at once
 	ScanTimeout          Duration `toml:"scan_timeout"`           // default 20s
 	// MaxAddedHeaders bounds the headers one policy's modify response adds.
 	MaxAddedHeaders int `toml:"max_added_headers"` // default 10

@@ -55,6 +55,7 @@ const (
 	DefaultMaxDecompressedBytes = 200 << 20
 	DefaultMaxExpansionRatio    = 100
 	DefaultMaxTextBytes         = 20 << 20
+	DefaultMaxScanMemory        = 128 << 20
 	DefaultScanTimeout          = 20 * time.Second
 )
 
@@ -82,6 +83,7 @@ func (c *Config) applyDefaults() {
 	setDefault(&l.MaxDecompressedBytes, DefaultMaxDecompressedBytes)
 	setDefault(&l.MaxExpansionRatio, DefaultMaxExpansionRatio)
 	setDefault(&l.MaxTextBytes, DefaultMaxTextBytes)
+	setDefault(&l.MaxScanMemory, DefaultMaxScanMemory)
 	setDefault(&l.ScanTimeout, Duration(DefaultScanTimeout))
 	setDefault(&l.MaxAddedHeaders, DefaultMaxAddedHeaders)
 

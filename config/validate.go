@@ -78,6 +78,7 @@ func (l *loader) validate(c *Config, main *source) {
 		{"max_decompressed_bytes", int64(c.Limits.MaxDecompressedBytes)},
 		{"max_expansion_ratio", c.Limits.MaxExpansionRatio},
 		{"max_text_bytes", int64(c.Limits.MaxTextBytes)},
+		{"max_scan_memory", int64(c.Limits.MaxScanMemory)},
 		{"scan_timeout", int64(c.Limits.ScanTimeout)},
 		{"max_added_headers", int64(c.Limits.MaxAddedHeaders)},
 	} {

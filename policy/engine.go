@@ -63,6 +63,7 @@ func compile(cfg *config.Config,
 		MaxDecompressedBytes: int64(l.MaxDecompressedBytes),
 		MaxExpansionRatio:    l.MaxExpansionRatio,
 		MaxTextBytes:         int64(l.MaxTextBytes),
+		MaxScanMemory:        int64(l.MaxScanMemory),
 		ScanTimeout:          l.ScanTimeout.D(),
 	}
 	d := extract.DefaultLimits()
@@ -75,6 +76,7 @@ func compile(cfg *config.Config,
 	fill(&e.limits.MaxDecompressedBytes, d.MaxDecompressedBytes)
 	fill(&e.limits.MaxExpansionRatio, d.MaxExpansionRatio)
 	fill(&e.limits.MaxTextBytes, d.MaxTextBytes)
+	fill(&e.limits.MaxScanMemory, d.MaxScanMemory)
 	if e.limits.MaxParts <= 0 {
 		e.limits.MaxParts = d.MaxParts
 	}

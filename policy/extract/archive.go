@@ -29,21 +29,31 @@ const ratioFloor = 1 << 20
 var errLimitReached = fmt.Errorf("%w", ErrLimit)
 
 // inflate reads decompressed data from r, whose compressed size is csize,
-// within MaxDecompressedBytes (for the whole message) and
-// MaxExpansionRatio. A limit is recorded at loc and returned as
+// within MaxDecompressedBytes (for the whole message), MaxExpansionRatio
+// and MaxScanMemory. A limit is recorded at loc and returned as
 // errLimitReached with no data; corrupt data returns what was read and the
 // error, for the caller to report.
+//
+// hint is the size the input declares. It is never used to allocate: the
+// buffer starts from the compressed size and grows by what r produces.
+// The returned buffer is held from the scan's memory budget until the
+// caller releases cap(data).
 func (e *extractor) inflate(r io.Reader, csize, hint int64, loc, typ string) ([]byte, error) {
 	room := max(e.lim.MaxDecompressedBytes-e.decompressed, 0)
 	ratioCap := max(max(csize, 1)*e.lim.MaxExpansionRatio, ratioFloor)
 	limit := min(room, ratioCap)
-	if hint <= 0 {
-		hint = 4 * csize // typical for text; saves most regrowth
+	start := int(min(4*max(csize, 0), firstChunk)) // typical for text
+	if hint > 0 {
+		start = int(min(int64(start), hint+1))
 	}
-	buf, err := readAllHint(io.LimitReader(r, limit+1), int(min(hint, limit)+1))
+	buf, err := e.readAll(r, limit, start, loc, typ)
+	if err == errMemory {
+		return nil, errLimitReached
+	}
 	n := int64(len(buf))
 	e.decompressed += min(n, limit)
 	if n > limit {
+		e.release(cap(buf))
 		if ratioCap < room {
 			e.unscannable(loc, TooLarge, fmt.Sprintf("expands more than %d times (max_expansion_ratio)", e.lim.MaxExpansionRatio), typ)
 		} else {
@@ -54,28 +64,9 @@ func (e *extractor) inflate(r io.Reader, csize, hint int64, loc, typ string) ([]
 	return buf, err
 }
 
-// readAllHint reads r to its end into a slice of capacity size to start
-// with: with the exact size plus one, the data is read without regrowth
-// and the end is seen without another allocation.
-func readAllHint(r io.Reader, size int) ([]byte, error) {
-	b := make([]byte, 0, max(size, 512))
-	for {
-		n, err := r.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return b, err
-		}
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-	}
-}
-
 // inflateReport is inflate for archive members: corruption is recorded as
-// a parse error and what could be read is still scanned.
+// a parse error and what could be read is still scanned. The caller
+// releases cap(data) when it has read the member.
 func (e *extractor) inflateReport(r io.Reader, csize, hint int64, loc, typ string) ([]byte, bool) {
 	data, err := e.inflate(r, csize, hint, loc, typ)
 	switch {
@@ -97,6 +88,10 @@ func (e *extractor) zip(data []byte, src source, detected string, depth int) {
 		e.unscannable(src.loc, TooManyParts, fmt.Sprintf("%d members, more than max_archive_members %d", n, e.lim.MaxArchiveMembers), detected)
 		return
 	}
+	if !e.m.step(len(data)) { // the directory and the end record search
+		e.alive(src.loc)
+		return
+	}
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		e.container(data, src, detected)
@@ -104,7 +99,9 @@ func (e *extractor) zip(data []byte, src source, detected string, depth int) {
 		return
 	}
 	if kind := officeKind(zr); kind != "" {
+		held := e.held
 		e.office(zr, data, kind, src)
+		e.held = held // the document's member buffers are no longer used
 		return
 	}
 	e.container(data, src, detected)
@@ -114,7 +111,8 @@ func (e *extractor) zip(data []byte, src source, detected string, depth int) {
 		files = files[:e.lim.MaxArchiveMembers]
 	}
 	for _, f := range files {
-		if e.stopped {
+		if e.stopped || !e.m.step(len(f.Name)+46) {
+			e.alive(src.loc)
 			return
 		}
 		e.memberName(src.loc, f.Name, f.Comment)
@@ -142,12 +140,19 @@ func (e *extractor) zip(data []byte, src source, detected string, depth int) {
 			e.unscannable(loc, reason, "zip: "+err.Error(), "")
 			continue
 		}
-		body, ok := e.inflateReport(rc, int64(f.CompressedSize64), int64(f.UncompressedSize64), loc, "")
+		// The compressed size is the header's word: the bytes the
+		// archive really has after the member's offset bound it.
+		csize := int64(f.CompressedSize64)
+		if off, err := f.DataOffset(); err == nil && off >= 0 && off <= int64(len(data)) {
+			csize = min(csize, int64(len(data))-off)
+		}
+		body, ok := e.inflateReport(rc, csize, int64(f.UncompressedSize64), loc, "")
 		rc.Close()
 		if ok {
 			e.checkCRC(f, body, loc, "")
 			e.content(body, source{loc: loc, name: f.Name, kind: KindAttachment}, depth+1)
 		}
+		e.release(cap(body))
 	}
 }
 
@@ -186,6 +191,7 @@ func (e *extractor) gzip(data []byte, src source, depth int) {
 	if ok {
 		e.content(body, source{loc: loc, name: name, kind: KindAttachment}, depth+1)
 	}
+	e.release(cap(body))
 }
 
 // bzip2 reads a bzip2 stream like gzip, named after the attachment name
@@ -207,6 +213,7 @@ func (e *extractor) bzip2(data []byte, src source, depth int) {
 	if ok {
 		e.content(body, source{loc: loc, name: name, kind: KindAttachment}, depth+1)
 	}
+	e.release(cap(body))
 }
 
 // tar reads a tar archive's regular files.
@@ -214,7 +221,8 @@ func (e *extractor) tar(data []byte, src source, depth int) {
 	e.container(data, src, "application/x-tar")
 	tr := tar.NewReader(bytes.NewReader(data))
 	for n := 0; ; {
-		if e.stopped {
+		if e.stopped || !e.m.step(512) { // a header block
+			e.alive(src.loc)
 			return
 		}
 		h, err := tr.Next()
@@ -242,18 +250,28 @@ func (e *extractor) tar(data []byte, src source, depth int) {
 			e.unscannable(loc, ParseError, "tar: member larger than the archive", "")
 			continue
 		}
-		body := make([]byte, h.Size)
-		if _, err := io.ReadFull(tr, body); err != nil {
-			e.unscannable(loc, ParseError, "tar: "+err.Error(), "")
+		// The header's size is a claim: the buffer grows by the bytes
+		// the archive really holds, within the scan's memory budget.
+		body, err := e.readAll(io.LimitReader(tr, h.Size), h.Size, firstChunk, loc, "")
+		switch {
+		case err == errMemory:
 			continue
+		case err == nil && int64(len(body)) < h.Size:
+			err = io.ErrUnexpectedEOF
 		}
-		e.content(body, source{loc: loc, name: h.Name, kind: KindAttachment}, depth+1)
+		if err != nil {
+			e.unscannable(loc, ParseError, "tar: "+err.Error(), "")
+		} else {
+			e.content(body, source{loc: loc, name: h.Name, kind: KindAttachment}, depth+1)
+		}
+		e.release(cap(body))
 	}
 }
 
 // ole handles OLE2 compound files: encrypted OOXML documents are stored in
 // one (an "EncryptedPackage" stream); legacy Office formats are not read.
 func (e *extractor) ole(data []byte, src source, detected string) {
+	e.m.step(len(data))
 	if bytes.Contains(data, utf16le("EncryptedPackage")) {
 		e.unscannable(src.loc, Encrypted, "encrypted Office document", detected)
 		return
@@ -263,16 +281,27 @@ func (e *extractor) ole(data []byte, src source, detected string) {
 	// as binary values nor text in compressed streams, so the file is
 	// still reported unsupported.
 	e.unscannable(src.loc, Unsupported, detected+": legacy Office format, text found by a string scan only", detected)
-	e.emit(Part{Location: src.loc, Kind: KindAttachment, MIMEType: detected, Filename: src.name, Size: int64(len(data))}, binaryStrings(data))
+	e.emit(Part{Location: src.loc, Kind: KindAttachment, MIMEType: detected, Filename: src.name, Size: int64(len(data))}, binaryStrings(data, e.m))
+	e.alive(src.loc)
 }
 
 // binaryStrings returns the runs of printable text in binary data, like
 // strings(1): at least 4 characters of UTF-16LE, or 6 of 8-bit text, one
-// run a line.
-func binaryStrings(b []byte) string {
+// run a line. A position is looked at again only after a run too short to
+// keep (under 8 bytes), so the work is linear; it is counted on m, and the
+// reading ends at the deadline.
+func binaryStrings(b []byte, m *meter) string {
 	out := make([]byte, 0, len(b)/8)
 	printable := func(c byte) bool { return c >= 0x20 && c < 0x7F || c == '\t' || c >= 0xA0 }
+	counted := 0
+	defer func() { m.step(len(b) - counted) }()
 	for i := 0; i < len(b); {
+		if i-counted >= 4<<10 {
+			if !m.step(8 * (i - counted)) {
+				break
+			}
+			counted = i
+		}
 		// UTF-16LE run: printable, 0, printable, 0, ...
 		j := i
 		for j+1 < len(b) && b[j+1] == 0 && printable(b[j]) {
@@ -342,13 +371,16 @@ func zipEntries(data []byte) int64 {
 // openMember opens a ZIP member. Deflated and stored members are read
 // straight from the archive bytes: flate then reads a bytes.Reader byte by
 // byte instead of going through bufio, about a quarter faster. The caller
-// checks the CRC (checkCRC).
+// checks the CRC (checkCRC). A compressed size past the end of the archive
+// is a lie: a deflate stream ends by itself, so it is read up to the end of
+// the archive, and a stored member up to there.
 func openMember(data []byte, f *zip.File) (io.ReadCloser, error) {
 	off, err := f.DataOffset()
 	end := off + int64(f.CompressedSize64)
-	if err != nil || off < 0 || end < off || end > int64(len(data)) || f.Flags&0x1 != 0 {
+	if err != nil || off < 0 || off > int64(len(data)) || end < off || f.Flags&0x1 != 0 {
 		return f.Open()
 	}
+	end = min(end, int64(len(data)))
 	switch f.Method {
 	case zip.Deflate:
 		return newFlateReader(data[off:end]), nil
@@ -409,7 +441,11 @@ func gzipSize(data []byte) int64 {
 // checkCRC reports a member whose data does not match its CRC-32; what
 // was read is still scanned.
 func (e *extractor) checkCRC(f *zip.File, body []byte, loc, typ string) {
-	if uint64(len(body)) == f.UncompressedSize64 && crc32.ChecksumIEEE(body) != f.CRC32 {
+	switch {
+	case uint64(len(body)) != f.UncompressedSize64:
+		e.unscannable(loc, ParseError, fmt.Sprintf("zip: header declares %d bytes, member holds %d", f.UncompressedSize64, len(body)), typ)
+	case crc32.ChecksumIEEE(body) != f.CRC32:
 		e.unscannable(loc, ParseError, "zip: checksum error", typ)
 	}
+	e.m.step(len(body))
 }

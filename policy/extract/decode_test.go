@@ -67,7 +67,7 @@ func FuzzDecode(f *testing.F) {
 				t.Fatalf("decodeBase64Lines(%q) = %q, tolerant decoder %q", data, got, want)
 			}
 		}
-		if s := binaryStrings(data); !utf8.ValidString(s) {
+		if s := binaryStrings(data, nil); !utf8.ValidString(s) {
 			t.Fatalf("binaryStrings(%q) = %q is not valid UTF-8", data, s)
 		}
 		_, _, _ = uudecodeBlock(data)

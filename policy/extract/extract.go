@@ -75,6 +75,7 @@ type extractor struct {
 	parts        int   // MIME parts and archive members seen
 	textBytes    int64 // text bytes returned
 	decompressed int64 // bytes produced by decompression
+	held         int64 // buffer bytes held now, bounded by MaxScanMemory (memory.go)
 	stopped      bool  // a message-wide limit ended the walk
 	textFull     bool  // MaxTextBytes reached
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -47,9 +48,11 @@ func checkResult(t *testing.T, res *Result, lim Limits) {
 }
 
 // fuzzAttachment reads data as an attachment, without building a message
-// around it, so that each run is cheap.
+// around it, so that each run is cheap. Its cost oracle: the work counted
+// is linear in the input and in what decoders produced from it.
 func fuzzAttachment(t *testing.T, data []byte) {
 	e := &extractor{ctx: context.Background(), lim: fuzzLimits.withDefaults(), res: &Result{}}
+	e.m = newMeter(nil, time.Time{})
 	e.content(data, source{loc: `attachment "f"`, name: "f", kind: KindAttachment}, 1)
 	for _, u := range e.res.Unscannable {
 		if strings.HasPrefix(u.Detail, "extractor failed") {
@@ -57,6 +60,25 @@ func fuzzAttachment(t *testing.T, data []byte) {
 		}
 	}
 	checkResult(t, e.res, fuzzLimits)
+	checkCost(t, e.m, len(data))
+}
+
+// Work per byte of input or decoded output that the cost oracle allows,
+// and the work allowed for any input: large enough for the fixed costs of
+// an extractor, far below what a quadratic path costs on inputs of the
+// sizes the fuzzer makes.
+const (
+	fuzzWorkPerByte = 64
+	fuzzWorkFixed   = 64 << 10
+)
+
+// checkCost fails when m counted more work than linear in n input bytes
+// plus the bytes decoders produced.
+func checkCost(t *testing.T, m *meter, n int) {
+	t.Helper()
+	if max := fuzzWorkPerByte*(int64(n)+m.output) + fuzzWorkFixed; m.work > max {
+		t.Fatalf("work %d for %d input bytes and %d decoded: more than %d (not linear)", m.work, n, m.output, max)
+	}
 }
 
 func FuzzExtract(f *testing.F) {
@@ -83,6 +105,8 @@ func FuzzZip(f *testing.F) {
 	f.Add(testutil.Zip(testutil.File{Name: "a.txt", Data: []byte("hello " + card)}))
 	f.Add(testutil.Zip(testutil.File{Name: "in.zip", Data: testutil.Zip(testutil.File{Name: "b.txt", Data: []byte("b")})}))
 	f.Add(testutil.Zip(testutil.File{Name: "e.txt", Data: []byte("e"), Encrypted: true}))
+	f.Add(lyingZip(1000, 1<<20))
+	f.Add(lyingZip(1000, 200<<20))
 	f.Fuzz(fuzzAttachment)
 }
 
@@ -122,11 +146,17 @@ func FuzzPDF(f *testing.F) {
 	f.Add(testutil.PDF("hello", card))
 	f.Add(testutil.PDFContent([]byte("BT [(41)-300(11)] TJ <3031> Tj (a\\101) ' ET"), ""))
 	f.Add([]byte("%PDF-1.4\nstream\nbegincmap 1 beginbfrange <00> <FF> [<0041>] endbfrange endcmap\nendstream"))
+	f.Add(pdfRepeatedObjects(2000))
+	f.Add(pdfManyObjects(2000))
+	f.Add(pdfSharedKids(2000))
+	f.Add(pdfUnterminated(2000))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		out := pdfContentText(nil, data, nil, &pdfCMap{m: map[uint32]string{}})
-		c := &pdfCMap{m: map[uint32]string{}}
+		m := newMeter(nil, time.Time{})
+		out, _ := pdfContentText(nil, data, nil, &pdfCMap{m: map[uint32]string{}}, m, 1<<20)
+		c := &pdfCMap{m: map[uint32]string{}, meter: m}
 		c.parse(data)
-		_ = pdfContentText(out, data, map[string]*pdfCMap{"/F1": c}, c)
+		_, _ = pdfContentText(out, data, map[string]*pdfCMap{"/F1": c}, c, m, 1<<20)
+		checkCost(t, m, 3*len(data))
 		fuzzAttachment(t, append([]byte("%PDF-1.4\n"), data...))
 	})
 }
@@ -134,10 +164,15 @@ func FuzzPDF(f *testing.F) {
 func FuzzRTF(f *testing.F) {
 	f.Add([]byte(`{\rtf1\ansi\ansicpg1251{\fonttbl{\f0 A;}}\'cd\u1086?\par x\bin2 ab}`))
 	f.Add([]byte(`{\rtf1{\*\x{\pict 00}}\uc2\u-10\'3f\'3fz}`))
+	f.Add(rtfDeepGroups(1000))
+	f.Add(rtfHugeBin(200))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if s := rtfText(data); !utf8.ValidString(s) {
+		m := newMeter(nil, time.Time{})
+		if s := rtfText(data, m); !utf8.ValidString(s) {
 			t.Fatalf("rtfText(%q) is not valid UTF-8", data)
 		}
+		checkCost(t, m, len(data))
+		fuzzAttachment(t, data)
 	})
 }
 

@@ -96,6 +96,7 @@ type doc struct {
 	kind  string
 	size  int64 // of the document file
 	read  int   // members read, bounded by MaxArchiveMembers
+	held  int   // buffer of the last member read, held from MaxScanMemory
 }
 
 // member reads one XML member within the decompression limits.
@@ -128,7 +129,9 @@ func (d *doc) member(name string) ([]byte, bool) {
 		return nil, false
 	}
 	defer rc.Close()
+	d.e.release(d.held) // callers are done with the previous member
 	body, ok := d.e.inflateReport(rc, int64(f.CompressedSize64), int64(f.UncompressedSize64), d.src.loc, d.kind)
+	d.held = cap(body)
 	if ok {
 		d.e.checkCRC(f, body, d.src.loc, d.kind)
 	}

@@ -104,6 +104,11 @@ type Limits struct {
 	MaxExpansionRatio int64
 	// MaxTextBytes bounds the extracted text per message.
 	MaxTextBytes int64
+	// MaxScanMemory bounds the buffers one scan holds at once beyond the
+	// message itself: decompressed members, gzip and bzip2 streams, PDF
+	// streams, TNEF bodies. Buffers grow by what was really produced,
+	// never by a size the input declares.
+	MaxScanMemory int64
 	// ScanTimeout is the per-message deadline of Extract.
 	ScanTimeout time.Duration
 }
@@ -118,6 +123,7 @@ func DefaultLimits() Limits {
 		MaxDecompressedBytes: 200 << 20,
 		MaxExpansionRatio:    100,
 		MaxTextBytes:         20 << 20,
+		MaxScanMemory:        128 << 20,
 		ScanTimeout:          20 * time.Second,
 	}
 }
@@ -145,6 +151,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxTextBytes <= 0 {
 		l.MaxTextBytes = d.MaxTextBytes
+	}
+	if l.MaxScanMemory <= 0 {
+		l.MaxScanMemory = d.MaxScanMemory
 	}
 	if l.ScanTimeout <= 0 {
 		l.ScanTimeout = d.ScanTimeout

@@ -33,33 +33,41 @@ var pdfEncryptRE = regexp.MustCompile(`/Encrypt\s*(\d+\s+\d+\s+R|<<)`)
 // that page's fonts; then one part for any other content-like stream (form
 // XObjects, pages the page tree does not reach) decoded with the ToUnicode
 // maps of the whole file merged. Text read before a limit is returned.
+// Every step is linear in the file (see pdfDoc) and stops at the deadline.
 func (e *extractor) pdf(data []byte, src source, depth int) {
 	const typ = "application/pdf"
+	e.m.step(len(data))
 	if pdfEncryptRE.Match(data) {
 		e.unscannable(src.loc, Encrypted, "encrypted PDF", typ)
 		return
 	}
-	d := &pdfDoc{e: e, data: data, loc: src.loc, objs: map[int][]byte{}, decoded: map[int][]byte{}, cmaps: map[int]*pdfCMap{}}
+	held := e.held
+	defer func() { e.held = held }() // the decoded streams are dropped with d
+	d := newPDFDoc(e, data, src.loc)
 	d.index()
-	if d.limited {
+	if d.limited || !e.alive(src.loc) {
 		return
 	}
 	// The ToUnicode maps of all fonts, merged, for streams no page names
-	// fonts for.
-	merged := &pdfCMap{m: map[uint32]string{}}
+	// fonts for; each map is read once however many fonts name it.
+	merged := d.newCMap()
+	mergedRefs := map[int]bool{}
 	images := 0
 	for _, n := range d.order {
-		obj := d.objs[n]
-		dict, _, isStream := splitPDFObject(obj)
-		if isStream && bytes.Contains(dict, []byte("/Image")) {
+		o := d.objs[n]
+		if o.isStream && d.has(o.dict, "/Image") {
 			images++
 			continue
 		}
-		if isStream || !bytes.Contains(obj, []byte("/ToUnicode")) {
+		if o.isStream || !d.has(o.dict, "/ToUnicode") {
 			continue
 		}
-		for _, ref := range pdfRefs(pdfValue(obj, "/ToUnicode")) {
-			merged.parse(d.stream(ref))
+		for _, ref := range d.refs(d.value(o.dict, "/ToUnicode")) {
+			if !mergedRefs[ref] {
+				mergedRefs[ref] = true
+				merged.parse(d.stream(ref))
+				d.cmapFull(merged)
+			}
 		}
 		if !e.alive(src.loc) {
 			return
@@ -74,17 +82,29 @@ func (e *extractor) pdf(data []byte, src source, depth int) {
 	}
 	found := false // some text was returned
 	stop := false  // a limit or the deadline ended the reading
+	full := false  // the text reached max_text_bytes
 	used := map[int]bool{}
+	content := func(text, body []byte, fonts map[string]*pdfCMap) []byte {
+		room := int(max(e.lim.MaxTextBytes-e.textBytes, 0))
+		text, full = pdfContentText(text, body, fonts, merged, e.m, room)
+		return text
+	}
 	for i, page := range d.pages() {
 		fonts := d.pageFonts(page)
 		var text []byte
-		for _, ref := range pdfRefs(pdfValue(d.objs[page], "/Contents")) {
+		for _, ref := range d.refs(d.value(d.objs[page].dict, "/Contents")) {
+			if used[ref] {
+				continue // shared by another page, whose text has it
+			}
 			used[ref] = true
-			text = pdfContentText(text, d.stream(ref), fonts, merged)
-			text = append(text, '\n')
+			text = append(content(text, d.stream(ref), fonts), '\n')
+			d.drop(ref)
+			if full {
+				break
+			}
 		}
 		found = part(join(src.loc, "page "+strconv.Itoa(i+1)), text) || found
-		if d.limited || !e.alive(src.loc) {
+		if full || d.limited || !e.alive(src.loc) {
 			stop = true
 			break
 		}
@@ -95,27 +115,34 @@ func (e *extractor) pdf(data []byte, src source, depth int) {
 		if stop {
 			break
 		}
-		if used[n] {
-			continue
-		}
-		dict, _, ok := splitPDFObject(d.objs[n])
-		if !ok || skipPDFStream(dict) {
+		o := d.objs[n]
+		if used[n] || !o.isStream || d.skipStream(o.dict) {
 			continue
 		}
 		body := d.stream(n)
-		if len(body) == 0 || bytes.Contains(body, []byte("begincmap")) {
+		if len(body) == 0 || d.has(body, "begincmap") {
 			continue
 		}
-		rest = pdfContentText(rest, body, nil, merged)
-		stop = d.limited || !e.alive(src.loc)
+		rest = content(rest, body, nil)
+		d.drop(n)
+		stop = full || d.limited || !e.alive(src.loc)
 	}
 	found = part(src.loc, rest) || found
+	if full {
+		e.unscannable(src.loc, TooLarge, "extracted text exceeds max_text_bytes; the rest was not scanned", typ)
+	}
 	if !found {
 		if images > 0 {
 			e.unscannable(src.loc, Unsupported, "PDF without text (scanned images); no OCR", typ)
 		}
 		e.emit(Part{Location: src.loc, Kind: KindAttachment, MIMEType: typ, Filename: src.name, Size: int64(len(data))}, "")
 	}
+}
+
+// skipStream reports streams that hold no text operators.
+func (d *pdfDoc) skipStream(dict []byte) bool {
+	d.m.step(12 * len(dict))
+	return skipPDFStream(dict)
 }
 
 // skipPDFStream reports streams that hold no text operators.
@@ -140,15 +167,44 @@ func pdfFlateReader(b []byte) io.Reader {
 	return flate.NewReader(bytes.NewReader(b))
 }
 
-// pdfCMap maps character codes to text, merged from every ToUnicode CMap.
+// pdfCMap maps character codes to text, from one ToUnicode CMap or merged
+// from several.
 type pdfCMap struct {
 	m     map[uint32]string
-	width int // code width in bytes: 1 or 2
-	work  int // entries written, bounded by maxCMapEntries
+	width int    // code width in bytes: 1 or 2
+	work  int    // entries written, bounded by maxCMapEntries
+	mem   *int   // bytes left for entries, shared by the maps of one file (nil: maxPDFCMapBytes of its own)
+	meter *meter // nil counts nothing
+	full  bool   // mem ran out: later entries were not kept
+}
+
+// maxCMapDst bounds the text one code maps to (the CMap format allows
+// 512 bytes of UTF-16).
+const maxCMapDst = 512
+
+// set maps code to s, within the file's CMap memory; it reports whether
+// the scan may go on.
+func (c *pdfCMap) set(code uint32, s string) bool {
+	if c.mem == nil {
+		n := maxPDFCMapBytes
+		c.mem = &n
+	}
+	cost := len(s) + 16 // the string and the map entry
+	if *c.mem < cost {
+		c.full = true
+		return false
+	}
+	*c.mem -= cost
+	c.m[code] = s
+	c.meter.produced(cost)
+	return c.meter.step(cost)
 }
 
 // parse reads bfchar and bfrange sections.
 func (c *pdfCMap) parse(b []byte) {
+	if !c.meter.step(2 * len(b)) { // the codespace search, then the lexer
+		return
+	}
 	if bytes.Contains(b, []byte("begincodespacerange")) {
 		i := bytes.Index(b, []byte("begincodespacerange"))
 		if j := bytes.IndexByte(b[i:], '<'); j >= 0 {
@@ -171,11 +227,15 @@ func (c *pdfCMap) parse(b []byte) {
 				mode, toks = string(t), toks[:0]
 			case "endbfchar":
 				for i := 0; i+1 < len(toks); i += 2 {
-					c.m[codeOf(toks[i])] = utf16BE(toks[i+1])
+					if !c.set(codeOf(toks[i]), utf16BE(toks[i+1])) {
+						return
+					}
 				}
 				mode = ""
 			case "endbfrange":
-				c.ranges(toks)
+				if !c.ranges(toks) {
+					return
+				}
 				mode = ""
 			}
 			continue
@@ -189,29 +249,38 @@ func (c *pdfCMap) parse(b []byte) {
 // maxCMapEntries bounds one CMap: two-byte codes need at most 65,536.
 const maxCMapEntries = 1 << 17
 
-// ranges reads "<lo> <hi> <dst>" and "<lo> <hi> [<d1> <d2> ...]" entries.
-func (c *pdfCMap) ranges(toks [][]byte) {
+// ranges reads "<lo> <hi> <dst>" and "<lo> <hi> [<d1> <d2> ...]" entries;
+// it reports whether the scan may go on.
+func (c *pdfCMap) ranges(toks [][]byte) bool {
 	for i := 0; i+2 < len(toks); {
 		lo, hi := codeOf(toks[i]), codeOf(toks[i+1])
+		if hi < lo || hi-lo > 0xFFFF {
+			return true
+		}
 		c.work += int(hi-lo) + 1
-		if hi < lo || hi-lo > 0xFFFF || c.work > maxCMapEntries {
-			return
+		if c.work > maxCMapEntries {
+			return true
 		}
 		if pdfKind(toks[i+2][0]) == pdfArrayStart {
 			j := i + 3
 			for code := lo; j < len(toks) && pdfKind(toks[j][0]) != pdfArrayEnd; j, code = j+1, code+1 {
-				c.m[code] = utf16BE(toks[j])
+				if !c.set(code, utf16BE(toks[j])) {
+					return false
+				}
 			}
 			i = j + 1
 			continue
 		}
 		dst := []rune(utf16BE(toks[i+2]))
 		for code := lo; code <= hi && len(dst) > 0; code++ {
-			c.m[code] = string(dst)
+			if !c.set(code, string(dst)) {
+				return false
+			}
 			dst[len(dst)-1]++
 		}
 		i += 3
 	}
+	return true
 }
 
 func codeOf(tok []byte) uint32 {
@@ -222,8 +291,17 @@ func codeOf(tok []byte) uint32 {
 	return v
 }
 
+// utf16BE decodes a token's UTF-16BE text, at most maxCMapDst bytes of it.
 func utf16BE(tok []byte) string {
 	b := tok[1:]
+	if len(b) > maxCMapDst {
+		b = b[:maxCMapDst]
+	}
+	return utf16BEText(b)
+}
+
+// utf16BEText decodes UTF-16BE text.
+func utf16BEText(b []byte) string {
 	u := make([]uint16, 0, len(b)/2)
 	for i := 0; i+1 < len(b); i += 2 {
 		u = append(u, uint16(b[i])<<8|uint16(b[i+1]))
@@ -234,7 +312,7 @@ func utf16BE(tok []byte) string {
 // decode turns a string operand into text.
 func (c *pdfCMap) decode(dst, s []byte, hex bool) []byte {
 	if len(s) >= 2 && s[0] == 0xFE && s[1] == 0xFF {
-		return append(dst, utf16BE(append([]byte{0}, s[2:]...))...)
+		return append(dst, utf16BEText(s[2:])...)
 	}
 	if len(c.m) > 0 && c.width == 2 && len(s)%2 == 0 && (hex || len(s) > 0) {
 		ok := true
@@ -273,8 +351,11 @@ func (c *pdfCMap) decode(dst, s []byte, hex bool) []byte {
 
 // pdfContentText appends the text shown by a content stream. fonts maps
 // the page's font resource names to their ToUnicode maps; fonts the page
-// does not name use fallback.
-func pdfContentText(out, content []byte, fonts map[string]*pdfCMap, fallback *pdfCMap) []byte {
+// does not name use fallback. It counts each token and each byte of text
+// on m, and stops at the deadline, or with full set once out holds more
+// than room bytes (a few bytes of a font's codes can map to much more
+// text).
+func pdfContentText(out, content []byte, fonts map[string]*pdfCMap, fallback *pdfCMap, m *meter, room int) (_ []byte, full bool) {
 	s := pdfLexer{b: content}
 	cmap := fallback
 	var lastName []byte
@@ -309,11 +390,18 @@ func pdfContentText(out, content []byte, fonts map[string]*pdfCMap, fallback *pd
 			lastSep = 0
 		}
 	}
+	shown := len(out) // text counted so far
 	for {
+		before := s.pos
 		t, kind := s.next()
+		m.produced(len(out) - shown) // a code can map to many bytes
+		if !m.step(s.pos-before+len(out)-shown+1) || len(out) > room {
+			return out, len(out) > room
+		}
+		shown = len(out)
 		switch kind {
 		case pdfEOF:
-			return out
+			return out, false
 		case pdfNumber:
 			v := parsePDFNumber(t)
 			if inArray {
@@ -381,218 +469,4 @@ func pdfContentText(out, content []byte, fonts map[string]*pdfCMap, fallback *pd
 			s.buf = s.buf[:0] // strings of this operator are consumed
 		}
 	}
-}
-
-type pdfKind int
-
-const (
-	pdfEOF pdfKind = iota
-	pdfNumber
-	pdfString
-	pdfHex
-	pdfName
-	pdfOp
-	pdfArrayStart
-	pdfArrayEnd
-	pdfDict
-)
-
-// pdfLexer splits PDF content into tokens; strings are returned decoded,
-// in buf, and stay valid until the caller truncates buf.
-type pdfLexer struct {
-	b   []byte
-	pos int
-	buf []byte
-}
-
-func (l *pdfLexer) next() ([]byte, pdfKind) {
-	b := l.b
-	for l.pos < len(b) {
-		c := b[l.pos]
-		switch {
-		case c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == 0:
-			l.pos++
-		case c == '%':
-			for l.pos < len(b) && b[l.pos] != '\n' && b[l.pos] != '\r' {
-				l.pos++
-			}
-		case c == '(':
-			return l.literal(), pdfString
-		case c == '<':
-			if l.pos+1 < len(b) && b[l.pos+1] == '<' {
-				l.pos += 2
-				return nil, pdfDict
-			}
-			return l.hex(), pdfHex
-		case c == '>':
-			l.pos++
-			if l.pos < len(b) && b[l.pos] == '>' {
-				l.pos++
-			}
-			return nil, pdfDict
-		case c == '[':
-			l.pos++
-			return nil, pdfArrayStart
-		case c == ']':
-			l.pos++
-			return nil, pdfArrayEnd
-		case c == '/':
-			start := l.pos
-			l.pos++
-			for l.pos < len(b) && isPDFRegular(b[l.pos]) {
-				l.pos++
-			}
-			return b[start:l.pos], pdfName
-		case c == '+' || c == '-' || c == '.' || ('0' <= c && c <= '9'):
-			start := l.pos
-			l.pos++
-			for l.pos < len(b) && (b[l.pos] == '.' || ('0' <= b[l.pos] && b[l.pos] <= '9')) {
-				l.pos++
-			}
-			return b[start:l.pos], pdfNumber
-		case c == '{' || c == '}' || c == ')':
-			l.pos++
-		default:
-			start := l.pos
-			l.pos++
-			for l.pos < len(b) && isPDFRegular(b[l.pos]) {
-				l.pos++
-			}
-			return b[start:l.pos], pdfOp
-		}
-	}
-	return nil, pdfEOF
-}
-
-func isPDFRegular(c byte) bool {
-	switch c {
-	case ' ', '\n', '\r', '\t', '\f', 0, '(', ')', '<', '>', '[', ']', '{', '}', '/', '%':
-		return false
-	}
-	return true
-}
-
-// literal reads a (string) with nesting and escapes.
-func (l *pdfLexer) literal() []byte {
-	b := l.b
-	l.pos++
-	out := l.buf
-	start := len(out)
-	depth := 1
-	for l.pos < len(b) {
-		c := b[l.pos]
-		l.pos++
-		switch c {
-		case '(':
-			depth++
-		case ')':
-			depth--
-			if depth == 0 {
-				l.buf = out
-				return out[start:len(out):len(out)]
-			}
-		case '\\':
-			if l.pos >= len(b) {
-				break
-			}
-			e := b[l.pos]
-			l.pos++
-			switch e {
-			case 'n':
-				c = '\n'
-			case 'r':
-				c = '\r'
-			case 't':
-				c = '\t'
-			case 'b':
-				c = '\b'
-			case 'f':
-				c = '\f'
-			case '\r':
-				if l.pos < len(b) && b[l.pos] == '\n' {
-					l.pos++
-				}
-				continue
-			case '\n':
-				continue
-			default:
-				if '0' <= e && e <= '7' {
-					v := int(e - '0')
-					for k := 0; k < 2 && l.pos < len(b) && '0' <= b[l.pos] && b[l.pos] <= '7'; k++ {
-						v = v*8 + int(b[l.pos]-'0')
-						l.pos++
-					}
-					c = byte(v)
-				} else {
-					c = e
-				}
-			}
-		}
-		out = append(out, c)
-	}
-	l.buf = out
-	return out[start:len(out):len(out)]
-}
-
-// hex reads a <hex string>.
-func (l *pdfLexer) hex() []byte {
-	b := l.b
-	l.pos++
-	out := l.buf
-	start := len(out)
-	var hi byte
-	half := false
-	for l.pos < len(b) {
-		c := b[l.pos]
-		l.pos++
-		if c == '>' {
-			break
-		}
-		if !isHex(c) {
-			continue
-		}
-		if half {
-			out = append(out, hi<<4|unhex(c))
-		} else {
-			hi = unhex(c)
-		}
-		half = !half
-	}
-	if half {
-		out = append(out, hi<<4)
-	}
-	l.buf = out
-	return out[start:len(out):len(out)]
-}
-
-// parsePDFNumber parses a PDF number ([+-]digits[.digits], no exponent).
-func parsePDFNumber(t []byte) float64 {
-	neg := false
-	i := 0
-	if i < len(t) && (t[i] == '+' || t[i] == '-') {
-		neg = t[i] == '-'
-		i++
-	}
-	var v, scale float64 = 0, 0
-	for ; i < len(t); i++ {
-		c := t[i]
-		switch {
-		case c >= '0' && c <= '9':
-			v = v*10 + float64(c-'0')
-			if scale > 0 {
-				scale *= 10
-			}
-		case c == '.' && scale == 0:
-			scale = 1
-		default:
-			i = len(t)
-		}
-	}
-	if scale > 1 {
-		v /= scale
-	}
-	if neg {
-		v = -v
-	}
-	return v
 }

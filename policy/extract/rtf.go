@@ -13,8 +13,10 @@ import (
 )
 
 // rtf reads the text of an RTF document.
+// Text read before the deadline is returned; the deadline is recorded.
 func (e *extractor) rtf(data []byte, src source) {
-	e.emit(Part{Location: src.loc, Kind: KindAttachment, MIMEType: "text/rtf", Filename: src.name, Size: int64(len(data))}, rtfText(data))
+	e.emit(Part{Location: src.loc, Kind: KindAttachment, MIMEType: "text/rtf", Filename: src.name, Size: int64(len(data))}, rtfText(data, e.m))
+	e.alive(src.loc)
 }
 
 // rtfSkip lists destinations whose content is not document text.
@@ -79,7 +81,9 @@ func rtfCodepage(n int) encoding.Encoding {
 // and special characters, \'hh bytes in the document's code page, \uN
 // Unicode characters (with their \ucN fallbacks skipped), and no text from
 // font tables, pictures, objects, field instructions or \* destinations.
-func rtfText(b []byte) string {
+// Each byte is looked at once (\binN skips its N bytes unread); the work
+// is counted on m every few KiB and the reading ends at its deadline.
+func rtfText(b []byte, m *meter) string {
 	type state struct {
 		skip bool
 		uc   int
@@ -114,7 +118,14 @@ func rtfText(b []byte) string {
 		flush()
 		out = append(out, c)
 	}
+	counted := 0
 	for i := 0; i < len(b); {
+		if i-counted >= 4<<10 {
+			if !m.step(i - counted) {
+				break
+			}
+			counted = i
+		}
 		c := b[i]
 		switch c {
 		case '{':
@@ -220,6 +231,7 @@ func rtfText(b []byte) string {
 			i++
 		}
 	}
+	m.step(len(b) - counted)
 	flush()
 	return toValidUTF8(out)
 }

@@ -50,14 +50,20 @@ type tnefAttachment struct {
 	data []byte
 }
 
-// tnef reads the body and attachments of a TNEF stream.
+// tnef reads the body and attachments of a TNEF stream. Every length in it
+// is checked against the bytes that follow; none is used to allocate.
 func (e *extractor) tnef(data []byte, src source, depth int) {
 	const typ = "application/ms-tnef"
 	var bodies []tnefBody
 	var atts []*tnefAttachment
 	var cur *tnefAttachment
+	held := e.held
+	defer func() { e.held = held }() // decompressed RTF bodies
 	pos := 6
 	for pos+9 <= len(data) {
+		if !e.alive(src.loc) {
+			return
+		}
 		level := data[pos]
 		id := binary.LittleEndian.Uint32(data[pos+1:])
 		n := int(binary.LittleEndian.Uint32(data[pos+5:]))
@@ -68,6 +74,9 @@ func (e *extractor) tnef(data []byte, src source, depth int) {
 		}
 		val := data[start : start+n]
 		pos = start + n + 2 // checksum
+		// The value is read at most once more (a body decoded, a
+		// property list parsed): count it now.
+		e.m.step(11 + n)
 		switch {
 		case id == attAttachRendData && level == 2:
 			cur = &tnefAttachment{}
@@ -101,11 +110,17 @@ func (e *extractor) tnef(data []byte, src source, depth int) {
 				case prHTML:
 					bodies = append(bodies, tnefBody{text: htmlText(p.val)})
 				case prRTFCompressed:
-					if rtf, ok := decompressRTF(p.val, e.lim.MaxDecompressedBytes-e.decompressed); ok {
+					loc := join(src.loc, "body")
+					if !e.hold(rtfBufferSize(p.val), loc, typ) {
+						continue
+					}
+					if rtf, ok := decompressRTF(p.val, e.lim.MaxDecompressedBytes-e.decompressed, e.m); ok {
 						e.decompressed += int64(len(rtf))
-						bodies = append(bodies, tnefBody{text: rtfText(rtf)})
+						bodies = append(bodies, tnefBody{text: rtfText(rtf, e.m)})
+					} else if len(p.val) >= 16 && rtfRawSize(p.val) > e.lim.MaxDecompressedBytes-e.decompressed {
+						e.unscannable(loc, TooLarge, "compressed RTF body exceeds max_decompressed_bytes", typ)
 					} else {
-						e.unscannable(join(src.loc, "body"), ParseError, "tnef: bad compressed RTF", typ)
+						e.unscannable(loc, ParseError, "tnef: bad compressed RTF", typ)
 					}
 				}
 			}
@@ -294,14 +309,29 @@ func (r *tnefReader) bytes(n int) ([]byte, bool) {
 // rtfPrebuf is the dictionary compressed RTF starts with ([MS-OXRTFCP]).
 const rtfPrebuf = "{\\rtf1\\ansi\\mac\\deff0\\deftab720{\\fonttbl;}{\\f0\\fnil \\froman \\fswiss \\fmodern \\fscript \\fdecor MS Sans SerifSymbolArialTimes New RomanCourier{\\colortbl\\red0\\green0\\blue0\r\n\\par \\pard\\plain\\f0\\fs20\\b\\i\\u\\tab\\tx"
 
+// rtfRawSize is the size compressed RTF declares for its text.
+func rtfRawSize(b []byte) int64 { return int64(binary.LittleEndian.Uint32(b[4:])) }
+
+// rtfBufferSize is the most decompressRTF can allocate for b: twice its
+// output (a growing buffer), which the declared size bounds only when it
+// is smaller than what the data can expand to (at most 17 bytes for every
+// 2 of input, and a reference).
+func rtfBufferSize(b []byte) int {
+	if len(b) < 16 {
+		return 0
+	}
+	return 2 * int(min(rtfRawSize(b)+4096, int64(len(b))*9+32))
+}
+
 // decompressRTF expands compressed RTF ([MS-OXRTFCP]): "LZFu" (LZ77 with a
 // 4 KiB ring preloaded with rtfPrebuf) or "MELA" (stored), within room
-// bytes.
-func decompressRTF(b []byte, room int64) ([]byte, bool) {
+// bytes. The declared raw size bounds the output but does not size the
+// buffer, which grows with the output; the work is counted on m.
+func decompressRTF(b []byte, room int64, m *meter) ([]byte, bool) {
 	if len(b) < 16 {
 		return nil, false
 	}
-	rawSize := int64(binary.LittleEndian.Uint32(b[4:]))
+	rawSize := rtfRawSize(b)
 	kind := string(b[8:12])
 	in := b[16:]
 	if rawSize > room {
@@ -317,8 +347,19 @@ func decompressRTF(b []byte, room int64) ([]byte, bool) {
 	var dict [4096]byte
 	copy(dict[:], rtfPrebuf)
 	wpos := len(rtfPrebuf)
-	out := make([]byte, 0, min(rawSize, int64(len(in))*8))
+	out := make([]byte, 0, min(rawSize, int64(len(in))*8, firstChunk))
+	last, lastOut := 0, 0 // input and output counted on m
+	defer func() {
+		m.step(len(in) - last + len(out) - lastOut)
+		m.produced(len(out))
+	}()
 	for i := 0; i < len(in); {
+		if i-last >= 4<<10 {
+			if !m.step(i - last + len(out) - lastOut) {
+				return out, true // the caller sees the deadline
+			}
+			last, lastOut = i, len(out)
+		}
 		ctl := in[i]
 		i++
 		for bit := 0; bit < 8 && i < len(in); bit++ {

@@ -3,6 +3,7 @@ package extract
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/maildlp/maildlp/internal/testutil"
 )
@@ -15,12 +16,12 @@ var compressedRTFExample = []byte{
 }
 
 func TestDecompressRTF(t *testing.T) {
-	got, ok := decompressRTF(compressedRTFExample, 1<<20)
+	got, ok := decompressRTF(compressedRTFExample, 1<<20, nil)
 	want := "{\\rtf1\\ansi\\ansicpg1252\\pard hello world}\r\n"
 	if !ok || string(got) != want {
 		t.Errorf("decompressRTF(example) = %q, %v; want %q", got, ok, want)
 	}
-	if _, ok := decompressRTF(compressedRTFExample, 10); ok {
+	if _, ok := decompressRTF(compressedRTFExample, 10, nil); ok {
 		t.Error("decompressRTF beyond the room left: ok, want refused")
 	}
 }
@@ -54,9 +55,12 @@ func TestTNEFTruncated(t *testing.T) {
 func FuzzTNEF(f *testing.F) {
 	f.Add(testutil.TNEF(append(testutil.TNEFFile("a.txt", []byte("x")), testutil.TNEFBody("b"))...))
 	f.Add(testutil.TNEF(testutil.TNEFAttr{Level: 1, ID: 0x00069003, Data: testutil.MAPIBinary(0x1009, compressedRTFExample)}))
+	f.Add(lyingTNEF(500))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fuzzAttachment(t, data)
-		_, _ = decompressRTF(data, 1<<20)
+		m := newMeter(nil, time.Time{})
+		_, _ = decompressRTF(data, 1<<20, m)
+		checkCost(t, m, len(data))
 		_ = mapiProps(data)
 	})
 }

@@ -12,15 +12,16 @@ type uuBlock struct {
 	start, end int // byte range of the block in the text
 }
 
-// findUUBlocks finds "begin MODE NAME" ... "end" blocks in text, in time
-// linear in its length (m counts the bytes looked at): a "begin" line
-// whose block has no "end" line reads to the end of text, and then no
-// later one can have one either.
+// findUUBlocks finds "begin MODE NAME" ... "end" blocks in text. A begin
+// line is checked before any decoding, and a block decoded to the end of
+// the text without its "end" line ends the search (no later block can
+// have one), so each byte is decoded at most once; the work is counted
+// on m.
 func findUUBlocks(text string, m *meter) []uuBlock {
 	var blocks []uuBlock
-	m.step(len(text)) // the search for the last "end"
+	stop := 0         // end of the first "end" line after the current block
+	m.step(len(text)) // the search for the last end line
 	lastEnd := strings.LastIndex(text, "\nend")
-	tb := []byte(text) // once: a copy per "begin" would be quadratic
 	for from := 0; from < len(text) && len(blocks) < 100; {
 		i := strings.Index(text[from:], "begin ")
 		if i < 0 {
@@ -28,25 +29,33 @@ func findUUBlocks(text string, m *meter) []uuBlock {
 			break
 		}
 		at := from + i
-		m.step(i + 6)
 		from = at + 6
-		if at > lastEnd {
+		if !m.step(i+6) || at > lastEnd {
 			break // no "end" line follows: no block can be complete
 		}
 		if at > 0 && text[at-1] != '\n' {
 			continue
 		}
-		data, n, ok := uudecodeBlock(tb[at:])
-		m.step(n)
-		if !ok {
-			if n == len(tb)-at {
-				break // read to the end without an "end" line
-			}
-			continue
-		}
 		line := text[at:]
 		if nl := strings.IndexByte(line, '\n'); nl >= 0 {
 			line = line[:nl]
+		}
+		m.step(len(line))
+		if f := strings.Fields(line); len(f) < 3 || !isOctal([]byte(f[1])) {
+			continue
+		}
+		// Decode (and copy) only up to the first "end" line after the
+		// begin line; remembered while later blocks start before it.
+		if stop <= at {
+			stop = uuEndLine(text, at, m)
+		}
+		if stop < 0 {
+			break // no end line follows: no block can be complete
+		}
+		data, n, ok := uudecodeBlock([]byte(text[at:stop]))
+		m.step(n)
+		if !ok {
+			continue
 		}
 		fields := strings.Fields(line)
 		name := ""
@@ -59,20 +68,41 @@ func findUUBlocks(text string, m *meter) []uuBlock {
 	return blocks
 }
 
+// uuEndLine returns the end of the first line after from that reads "end",
+// or -1.
+func uuEndLine(text string, from int, m *meter) int {
+	for p := from; ; {
+		k := strings.Index(text[p:], "\nend")
+		if k < 0 {
+			m.step(len(text) - p)
+			return -1
+		}
+		ls := p + k + 1
+		le := len(text)
+		if nl := strings.IndexByte(text[ls:], '\n'); nl >= 0 {
+			le = ls + nl + 1
+		}
+		m.step(k + le - ls)
+		if strings.TrimSpace(text[ls:le]) == "end" {
+			return le
+		}
+		p = ls
+	}
+}
+
 // uudecodeBlock decodes a uuencoded block that starts with its "begin"
-// line. It returns the data, the number of bytes of in consumed (or
-// looked at, when it fails), and whether a well-formed block was found.
+// line. It returns the data, the number of bytes of in consumed, and
+// whether a well-formed block was found.
 func uudecodeBlock(in []byte) ([]byte, int, bool) {
 	nl := bytes.IndexByte(in, '\n')
 	if nl < 0 {
-		return nil, len(in), false
+		return nil, 0, false
 	}
 	begin := bytes.Fields(in[:nl])
 	if len(begin) < 3 || string(begin[0]) != "begin" || !isOctal(begin[1]) {
-		return nil, nl + 1, false
+		return nil, 0, false
 	}
-	// Grown as decoded: the rest of in may be far longer than the block.
-	var out []byte
+	var out []byte // grows with the block, not sized by the text after it
 	pos := nl + 1
 	for pos < len(in) {
 		e := bytes.IndexByte(in[pos:], '\n')
@@ -114,7 +144,7 @@ func uudecodeBlock(in []byte) ([]byte, int, bool) {
 			}
 		}
 	}
-	return nil, len(in), false
+	return nil, 0, false
 }
 
 func isOctal(b []byte) bool {
