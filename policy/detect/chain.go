@@ -330,4 +330,3 @@ func trailingZeros(m idMask) int {
 	}
 	return n
 }
-
