@@ -3,13 +3,24 @@ package detect
 // Separator kinds between digit groups. NBSP and the Unicode thin, narrow
 // and figure spaces count as a space.
 const (
-	sepNone uint8 = iota
-	sepSpace
-	sepDash
-	sepDot
-	sepSlash
-	sepLine
+	sepNone   uint8 = iota
+	sepSpace        // one space
+	sepDash         // '-'
+	sepDot          // '.'
+	sepSlash        // '/'
+	sepLine         // a line break, with or without a space before it (format=flowed)
+	sepSpace2       // exactly two spaces
+	sepTab          // a tab (table cells on one line)
+	sepSpDash       // " - " (or " – ")
 )
+
+// sepRank orders separator kinds by how tightly they bind their groups:
+// punctuation, then one space, then the wider white space, then a line
+// break.
+var sepRank = [...]uint8{sepSpace: 2, sepDash: 3, sepDot: 3, sepSlash: 3, sepLine: 0, sepSpace2: 1, sepTab: 1, sepSpDash: 1}
+
+// isPunct reports whether kind k is '-', '.' or '/'.
+func isPunct(k uint8) bool { return k == sepDash || k == sepDot || k == sepSlash }
 
 // sepAt returns the kind and byte length of the separator at t[p], if any.
 func sepAt(t string, p int) (uint8, int) {
@@ -18,7 +29,32 @@ func sepAt(t string, p int) (uint8, int) {
 	}
 	switch t[p] {
 	case ' ':
+		if p+2 < len(t) {
+			switch t[p+1] {
+			case ' ':
+				if t[p+2] != ' ' {
+					return sepSpace2, 2
+				}
+				return sepNone, 0
+			case '-':
+				if t[p+2] == ' ' {
+					return sepSpDash, 3
+				}
+			case '\n':
+				return sepLine, 2
+			case '\r':
+				if t[p+2] == '\n' {
+					return sepLine, 3
+				}
+			case 0xE2: // U+2013 EN DASH between spaces
+				if p+4 < len(t) && t[p+2] == 0x80 && t[p+3] == 0x93 && t[p+4] == ' ' {
+					return sepSpDash, 5
+				}
+			}
+		}
 		return sepSpace, 1
+	case '\t':
+		return sepTab, 1
 	case '-':
 		return sepDash, 1
 	case '.':
@@ -48,6 +84,7 @@ type group struct {
 	start, end int
 	sep        uint8 // kind of the separator before this group (sepNone for the first)
 	uni        uint8 // groups ending here that are joined by one separator kind (at most 255)
+	wrap       uint8 // groups ending here joined by spaces and at most one line break (at most 255)
 }
 
 // chain scans the digit chain that starts with the all-digit word
@@ -74,7 +111,7 @@ func (sc *scanner) chain(i, j int) int {
 	n := len(t)
 	ring := &sc.ring
 	cnt := 0
-	g := group{start: i, end: j, uni: 1}
+	g := group{start: i, end: j, uni: 1, wrap: 1}
 	// A run after '+' is an international phone number.
 	phone := i > 0 && t[i-1] == '+'
 	// A first group joined to a preceding token of letters and digits
@@ -116,7 +153,21 @@ func (sc *scanner) chain(i, j int) int {
 		if g.sep == kind && g.uni < 255 {
 			u = g.uni + 1
 		}
-		g = group{start: s, end: e, sep: kind, uni: u}
+		// A line break may stand for one space of a value wrapped by a
+		// mail client: count the groups since the line break before.
+		w := uint8(1)
+		switch kind {
+		case sepSpace:
+			if g.wrap < 255 {
+				w = g.wrap + 1
+			}
+		case sepLine:
+			w = 2
+			if g.sep == sepSpace {
+				w = g.uni + 1
+			}
+		}
+		g = group{start: s, end: e, sep: kind, uni: u, wrap: w}
 	}
 	if !phone {
 		sc.evalGroup(ring, cnt, cnt-1)
@@ -152,7 +203,7 @@ func (sc *scanner) evalGroup(r *[16]group, cnt, e int) {
 	}
 	if w <= maxDigits {
 		if m := s.byLen[w]; m != 0 {
-			sc.numeric(m, int(g.start), int(g.end), false)
+			sc.numeric(m, int(g.start), int(g.end), sepNone, NotDemoted)
 		}
 		if e == cnt-1 && s.ids.has(idESDNI) {
 			if w == 8 {
@@ -165,13 +216,25 @@ func (sc *scanner) evalGroup(r *[16]group, cnt, e int) {
 			}
 		}
 	}
-	if w > maxGroup || g.uni < 2 {
+	if g.sep == sepLine && e == 1 && sc.first == 0 {
+		sc.wrappedRun(r, cnt)
+	}
+	if w > maxGroup || (g.uni < 2 && g.wrap < 2) {
 		return
 	}
 	for _, gr := range s.byLast[w] {
 		k := len(gr.widths)
-		if int(g.uni) < k || e-k+1 < sc.first {
+		if e-k+1 < sc.first {
 			continue
+		}
+		// Strict: one separator kind. Wrapped: spaces and one line break.
+		kind := g.sep
+		wrapped := false
+		if int(g.uni) < k {
+			if int(g.wrap) < k {
+				continue
+			}
+			kind, wrapped = sepSpace, true
 		}
 		ok := true
 		for x := range k {
@@ -184,25 +247,83 @@ func (sc *scanner) evalGroup(r *[16]group, cnt, e int) {
 		if !ok {
 			continue
 		}
-		if int(g.uni) > k {
+		first := &r[(e-k+1)&15]
+		if e-k >= 0 && continues(first.sep, kind, wrapped) {
 			if l := &r[(e-k)&15]; int(l.end-l.start) == int(gr.widths[0]) {
 				continue
 			}
 		}
 		if e+1 < cnt {
-			if rn := &r[(e+1)&15]; rn.sep == g.sep && int(rn.end-rn.start) == int(gr.widths[k-1]) {
+			if rn := &r[(e+1)&15]; continues(rn.sep, kind, wrapped) && int(rn.end-rn.start) == int(gr.widths[k-1]) {
 				continue
 			}
 		}
-		if !sc.spanEdges(r, cnt, e-k+1, e) {
+		if !sc.spanEdges(r, cnt, e-k+1, e, kind) {
 			continue
 		}
-		first := &r[(e-k+1)&15]
+		if wrapped && !runningText(sc.text, int(first.start), int(g.end)) {
+			continue
+		}
 		// A separated value that starts with a year ("2026-4711-0815") is
 		// as likely a reference number: not more than low on its own.
-		capLow := g.sep != sepSpace && g.sep != sepLine && first.end-first.start == 4 && isYear(sc.text[first.start:first.end])
-		sc.numericCap(gr.ids, int(first.start), int(g.end), true, capLow)
+		demote := NotDemoted
+		if isPunct(kind) && first.end-first.start == 4 && isYear(sc.text[first.start:first.end]) {
+			demote = DemotedYear
+		}
+		sc.numeric(gr.ids, int(first.start), int(g.end), kind, demote)
 	}
+}
+
+// continues reports whether a neighbouring group joined by sep continues a
+// span of separator kind: joined the same way, or, for a wrapped span, by
+// a space or a line break.
+func continues(sep, kind uint8, wrapped bool) bool {
+	if wrapped {
+		return sep == sepSpace || sep == sepLine
+	}
+	return sep == kind
+}
+
+// wrappedRun offers the first two groups of the chain, joined by a line
+// break, as one unseparated value: a digit run that a mail client (or a
+// sender) broke across two lines ("4111111111⏎111111"). Only in running
+// text, and only when nothing but a space-separated group (an expiry date,
+// a CVV) follows.
+func (sc *scanner) wrappedRun(r *[16]group, cnt int) {
+	a, b := &r[0], &r[1]
+	wa, wb := int(a.end-a.start), int(b.end-b.start)
+	if wa < 2 || wb < 2 || wa+wb > maxDigits || sc.set.byLen[wa+wb] == 0 {
+		return
+	}
+	if cnt > 2 && r[2].sep != sepSpace {
+		return
+	}
+	if !runningText(sc.text, int(a.start), int(b.end)) || identifierContext(sc.text, int(a.start), int(b.end)) {
+		return
+	}
+	sc.numeric(sc.set.byLen[wa+wb], int(a.start), int(b.end), sepNone, NotDemoted)
+}
+
+// runningText reports whether the value text[start:end], which spans a
+// line break, stands in running text rather than in a column of numbers:
+// its first line has other text before it, or its last line other text
+// after it.
+func runningText(t string, start, end int) bool {
+	for p := start - 1; p >= 0 && start-p <= 2*ctxReach; p-- {
+		if c := t[p]; c == '\n' {
+			break
+		} else if !isSpaceByte(c) {
+			return true
+		}
+	}
+	for p := end; p < len(t) && p-end <= 2*ctxReach; p++ {
+		if c := t[p]; c == '\n' || c == '\r' {
+			break
+		} else if !isSpaceByte(c) {
+			return true
+		}
+	}
+	return false
 }
 
 // tighter reports whether separator kind ext binds its groups more
@@ -210,13 +331,10 @@ func (sc *scanner) evalGroup(r *[16]group, cnt, e int) {
 // a space more closely than a line break, and two different kinds of
 // punctuation never belong to the same value.
 func tighter(ext, span uint8) bool {
-	switch ext {
-	case sepDash, sepDot, sepSlash:
+	if isPunct(ext) {
 		return ext != span
-	case sepSpace:
-		return span == sepLine
 	}
-	return false
+	return sepRank[ext] > sepRank[span]
 }
 
 // isYear reports whether the four digits d are a plausible year (1900-2099).
@@ -239,16 +357,15 @@ func isYear(d string) bool {
 //   - A last group followed by a decimal comma and one or two digits is an
 //     amount ("123 456 789,00"); one followed by '-', '.' or '/' and a word
 //     of letters and digits belongs to that word ("2026-W10").
-func (sc *scanner) spanEdges(r *[16]group, cnt, b, e int) bool {
+func (sc *scanner) spanEdges(r *[16]group, cnt, b, e int, sep uint8) bool {
 	t := sc.text
 	fg, lg := &r[b&15], &r[e&15]
-	sep := lg.sep
 	if b > 0 {
 		pg := &r[(b-1)&15]
 		if tighter(fg.sep, sep) {
 			return false
 		}
-		if fg.sep != sepSpace && fg.sep != sepLine && pg.end-pg.start <= 2 && fg.end-fg.start == 4 && isYear(t[fg.start:fg.end]) {
+		if isPunct(fg.sep) && pg.end-pg.start <= 2 && fg.end-fg.start == 4 && isYear(t[fg.start:fg.end]) {
 			return false
 		}
 		if fg.sep == sep && t[pg.start] == '0' && pg.end-pg.start >= 2 && pg.end-pg.start <= 5 {
@@ -260,7 +377,7 @@ func (sc *scanner) spanEdges(r *[16]group, cnt, b, e int) bool {
 		if tighter(ng.sep, sep) {
 			return false
 		}
-		if ng.sep != sepSpace && ng.sep != sepLine && ng.end-ng.start <= 2 && lg.end-lg.start == 4 && isYear(t[lg.start:lg.end]) {
+		if isPunct(ng.sep) && ng.end-ng.start <= 2 && lg.end-lg.start == 4 && isYear(t[lg.start:lg.end]) {
 			return false
 		}
 		return true
@@ -293,32 +410,35 @@ func (sc *scanner) spanEdges(r *[16]group, cnt, b, e int) bool {
 	return true
 }
 
-// numeric validates the digits of text[start:end] for the identifiers in m.
-func (sc *scanner) numeric(m idMask, start, end int, grouped bool) {
-	sc.numericCap(m, start, end, grouped, false)
-}
-
-// numericCap is numeric, with the confidence capped at Low when capLow is
-// set.
-func (sc *scanner) numericCap(m idMask, start, end int, grouped, capLow bool) {
+// numeric validates the digits of text[start:end] for the identifiers in
+// m: unseparated when sep is sepNone, else a standard grouping separated
+// by sep. demote is the negative context the caller found (a year-first
+// reference); identifier context is looked at here.
+func (sc *scanner) numeric(m idMask, start, end int, sep uint8, demote Demotion) {
 	d := sc.buf[:0]
 	for p := start; p < end; p++ {
 		if c := sc.text[p]; c >= '0' && c <= '9' {
 			d = append(d, c)
 		}
 	}
+	f := formOf(sep != sepNone, sep)
+	if demote == NotDemoted && identifierContext(sc.text, start, end) {
+		demote = DemotedIdentifier
+	}
 	for m != 0 {
 		i := id(trailingZeros(m))
 		m &^= 1 << i
 		spec := registry[i].numeric
-		conf, test, ok := checkNumeric(i, d, grouped)
+		test, ok := checkNumeric(i, d)
 		if !ok {
 			continue
 		}
-		if capLow {
-			conf = min(conf, Low)
-		}
+		conf := base(i, f)
 		sc.emit(i, start, end, conf, test, maskDigits(d, spec.keep), keyOf(i, d))
+		if demote != NotDemoted {
+			w := &sc.dst[len(sc.dst)-1]
+			w.Confidence, w.Why.Demoted = Low, demote
+		}
 	}
 }
 

@@ -187,6 +187,7 @@ func (sc *scanner) emit(i id, start, end int, conf Confidence, test bool, eviden
 		Key:        key,
 		Start:      start,
 		End:        end,
+		Why:        Why{Base: conf},
 	})
 }
 
@@ -246,11 +247,14 @@ func (sc *scanner) token(i, j int, f uint8) int {
 		return next
 	}
 	c0 := wordClass[t[i]]
+	if l >= 4 && c0&(cUpper|cLower) != 0 && wordClass[t[i+1]]&(cUpper|cLower) != 0 && wordClass[t[i+2]] == cDigit && wordClass[t[i+3]] == cDigit && ids.has(idIBAN) {
+		at(sc.iban(i, j))
+		if next > j {
+			return next
+		}
+	}
 	if c0 == cUpper && f&cLower == 0 {
 		// Upper-case letters and digits only.
-		if l >= 4 && wordClass[t[i+1]] == cUpper && wordClass[t[i+2]] == cDigit && wordClass[t[i+3]] == cDigit && ids.has(idIBAN) {
-			at(sc.iban(i, j))
-		}
 		switch l {
 		case 2:
 			if ids.has(idUKNINO) {

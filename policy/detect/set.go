@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -55,7 +56,9 @@ type Set struct {
 	kw     *automaton
 	kwMask []idMask // per keyword pattern
 	kwWord []bool   // per keyword pattern: whole word required
+	kwPat  []string // per keyword pattern: the word, for Why
 	kwAny  idMask   // identifiers that have keywords
+	numAny idMask   // enabled numeric identifiers (their values can carry labels)
 }
 
 // grouping is a standard way of writing a numeric identifier with
@@ -144,6 +147,23 @@ func newSet(m idMask, custom []Detector, opts Options) *Set {
 			}
 		}
 	}
+	for i := range numIDs {
+		if m.has(i) && registry[i].numeric != nil {
+			s.numAny |= 1 << i
+		}
+	}
+	if s.numAny != 0 {
+		for _, w := range numberLabels {
+			add(w, id(63))
+			s.kwWord[index[string(foldASCII([]byte(w)))]] = true
+			if up := toUpperNonASCII(w); up != w {
+				add(up, id(63))
+			}
+		}
+	}
+	for _, w := range pats {
+		s.kwPat = append(s.kwPat, strings.ToLower(w))
+	}
 	if len(pats) > 0 {
 		s.kw = newAutomaton(pats, true)
 	}
@@ -173,6 +193,7 @@ func (s *Set) Scan(text string, dst []Match) []Match {
 type kwHit struct {
 	start, end int
 	ids        idMask
+	p          int // pattern
 }
 
 // raise sets the confidence of matches to High when one of their
@@ -198,7 +219,7 @@ func (s *Set) raise(text string, ms []Match) {
 	for k := range ms {
 		m := &ms[k]
 		i, ok := byName[m.Detector]
-		if !ok || m.Confidence >= High || !s.kwAny.has(i) {
+		if !ok || m.Confidence >= High || !(s.kwAny | s.numAny).has(i) || m.Why.Demoted == DemotedIdentifier {
 			continue
 		}
 		lo, hi := max(0, m.Start-reach), min(len(text), m.End+reach)
@@ -218,16 +239,20 @@ func (s *Set) raise(text string, ms []Match) {
 			state = s.kw.hits(text, from, hi, state, func(p, end int) bool {
 				start := end - s.kw.lens[p]
 				if keywordBounded(text, start, end, s.kwWord[p]) {
-					hits = append(hits, kwHit{start, end, s.kwMask[p]})
+					hits = append(hits, kwHit{start, end, s.kwMask[p], p})
 				}
 				return true
 			})
 			scanned = hi
 		}
 		// The nearest keyword on each side decides; at most two character
-		// counts per match.
-		before, after := -1, -1
+		// counts per match. A label of the value's own (numeric values
+		// only) wins over keywords further away.
+		before, after, label := -1, -1, -1
 		for k, h := range hits {
+			if h.ids&labelBit != 0 && h.end <= m.Start && s.numAny.has(i) && (label < 0 || h.end > hits[label].end) && labelGap(text, h.end, m.Start) {
+				label = k
+			}
 			if !h.ids.has(i) || h.start < lo || h.end > hi {
 				continue
 			}
@@ -242,8 +267,27 @@ func (s *Set) raise(text string, ms []Match) {
 				}
 			}
 		}
-		if before >= 0 && near(text, hits[before], m, w, ascii) || after >= 0 && near(text, hits[after], m, w, ascii) {
+		if before >= 0 && !near(text, hits[before], m, w, ascii) {
+			before = -1
+		}
+		if after >= 0 && !near(text, hits[after], m, w, ascii) {
+			after = -1
+		}
+		// The keyword nearer to the value.
+		kw, dist := -1, 0
+		if before >= 0 {
+			kw, dist = before, m.Start-hits[before].end
+		}
+		if after >= 0 && (kw < 0 || hits[after].start-m.End < dist) {
+			kw, dist = after, hits[after].start-m.End
+		}
+		if label >= 0 && (kw < 0 || dist > m.Start-hits[label].end) {
+			m.Confidence, m.Why.Demoted, m.Why.Label = Low, DemotedLabel, s.kwPat[hits[label].p]
+			continue
+		}
+		if kw >= 0 {
 			m.Confidence = High
+			m.Why.Keyword, m.Why.Distance = s.kwPat[hits[kw].p], chars(text, m, hits[kw])
 		}
 	}
 }
@@ -339,4 +383,12 @@ func mapNonASCII(s string, f func(rune) rune) string {
 		out = append(out, r)
 	}
 	return string(out)
+}
+
+// chars counts the characters between keyword h and match m.
+func chars(text string, m *Match, h kwHit) int {
+	if h.end <= m.Start {
+		return utf8.RuneCountInString(text[h.end:m.Start])
+	}
+	return utf8.RuneCountInString(text[m.End:h.start])
 }

@@ -1,0 +1,129 @@
+package detect
+
+// Negative context of numeric values: the text around a value that says it
+// is something else. Each check looks at a bounded number of bytes around
+// the value (at most ctxReach on each side), so it costs nothing on text
+// without candidates and a constant per candidate.
+
+// ctxReach bounds how far the context checks look, in bytes.
+const ctxReach = 64
+
+// identifierContext reports whether the value text[start:end] is part of
+// a URL, a path, a file name or a compound identifier rather than a
+// free-standing number:
+//
+//   - it follows '/' that follows a word or another '/' (a path segment:
+//     "/testcase-detail/5390364397928448", "example.com/5390...");
+//   - it follows '-' or '.' that follows a word which itself follows '-',
+//     '.', '/' or '_' after a word (a compound name:
+//     "testcase-minimized-fuzzer-5390...", "a.b.5390..."); a single label
+//     word before '-' or '.' ("Ref-", "No.") does not count;
+//   - it follows '=' after a word that follows '?' or '&' (a URL query);
+//   - its token (no white space) contains "://" or starts with "www.";
+//   - it is followed by '.' and a short extension of letters and digits
+//     that ends the token ("5390364397928448.zip"), or by '-' or '/' and a
+//     letter ("5390364397928448-crash", "…/detail").
+func identifierContext(t string, start, end int) bool {
+	if start > 1 {
+		switch t[start-1] {
+		case '/':
+			if c := t[start-2]; c == '/' || wordClass[c] != 0 {
+				return true
+			}
+		case '-', '.':
+			w := wordBefore(t, start-1)
+			if w < start-1 && w > 1 && isJoiner(t[w-1]) && wordClass[t[w-2]] != 0 {
+				return true
+			}
+		case '=':
+			w := wordBefore(t, start-1)
+			if w < start-1 && w > 0 && (t[w-1] == '?' || t[w-1] == '&') {
+				return true
+			}
+		}
+	}
+	if end+1 < len(t) {
+		switch t[end] {
+		case '.':
+			e := end + 1
+			for e < len(t) && e-end <= 6 && isAlnum(t[e]) {
+				e++
+			}
+			if n := e - end - 1; n >= 1 && n <= 5 && wordClass[t[end+1]] != cDigit && (e >= len(t) || !isAlnum(t[e])) {
+				if e >= len(t) || t[e] != '.' || e+1 >= len(t) || !isAlnum(t[e+1]) {
+					return true
+				}
+			}
+		case '-', '/':
+			if c := t[end+1]; wordClass[c] == cUpper || wordClass[c] == cLower {
+				return true
+			}
+		}
+	}
+	// A URL: the token holding the value contains "://" or starts with "www.".
+	p := start - 1
+	for p >= 0 && start-p <= ctxReach && !isSpaceByte(t[p]) {
+		if t[p] == ':' && p+2 < start && t[p+1] == '/' && t[p+2] == '/' {
+			return true
+		}
+		p--
+	}
+	if p+5 <= start && (t[p+1:p+5] == "www." || t[p+1:p+5] == "WWW.") {
+		return true
+	}
+	return false
+}
+
+// wordBefore returns the start of the word (letters, digits, '_') that
+// ends at e, looking back at most ctxReach bytes; e if there is none.
+func wordBefore(t string, e int) int {
+	w := e
+	for w > 0 && e-w < ctxReach && wordClass[t[w-1]] != 0 {
+		w--
+	}
+	return w
+}
+
+// isJoiner reports whether c joins the parts of a compound name.
+func isJoiner(c byte) bool { return c == '-' || c == '.' || c == '/' || c == '_' }
+
+// numberLabels are words that say what kind of number follows them: a
+// number right after "Order", "Invoice" or "Tracking" is that kind of
+// number, whatever keyword stands further away. A label counts when it
+// ends at most labelReach bytes before the value, with no digit and at
+// most one line break between them, and no keyword of the identifier is
+// nearer to the value than the label.
+var numberLabels = []string{
+	"parcel", "order", "invoice", "ticket", "transaction", "txn", "tracking", "shipment", "consignment",
+	"waybill", "AWB", "customer", "client", "member", "ISBN", "ISSN", "EAN", "GTIN", "UPC", "SKU",
+	"article", "item", "build", "commit", "case", "reference", "booking", "reservation", "confirmation",
+	"claim", "serial", "version", "bug", "CVE", "phone", "tel", "telephone", "fax", "mobile", "cell",
+	"timestamp", "epoch", "PO", "purchase order", "part", "product", "model", "job", "incident",
+	"Bestellung", "Bestellnummer", "Rechnung", "Rechnungsnummer", "Kundennummer", "Auftrag", "Auftragsnummer",
+	"Sendung", "Sendungsnummer", "Lieferschein", "Telefon", "commande", "facture", "colis",
+	"pedido", "factura", "ordine", "fattura", "bestelling", "factuur", "zamówienie", "faktura",
+}
+
+// labelReach is how far before a value its label may end, in bytes.
+const labelReach = 32
+
+// labelBit marks keyword patterns that are number labels.
+const labelBit idMask = 1 << 63
+
+// labelGap reports whether text[from:to], between a label and a value,
+// lets the label apply: no digit and at most one line break.
+func labelGap(t string, from, to int) bool {
+	if to-from > labelReach {
+		return false
+	}
+	lines := 0
+	for p := from; p < to; p++ {
+		switch c := t[p]; {
+		case isDigit(c):
+			return false
+		case c == '\n':
+			lines++
+		}
+	}
+	return lines <= 1
+}

@@ -1,0 +1,242 @@
+package detect
+
+import (
+	"strings"
+	"testing"
+)
+
+// one returns the single match of detector name in text, or fails.
+func one(t *testing.T, s *Set, name, text string) Match {
+	t.Helper()
+	ms := find(s.Scan(text, nil), name)
+	if len(ms) != 1 {
+		t.Fatalf("Scan(%q) = %+v, want one %s", text, ms, name)
+	}
+	return ms[0]
+}
+
+// TestIssue7SplitValues: values broken by a wrapped line, two spaces,
+// " - ", a tab (adjacent table cells) are found at medium.
+func TestIssue7SplitValues(t *testing.T) {
+	s := mustSet(t, allNames()...)
+	visa := luhnComplete("453201511283036")
+	g := visa[:4] + " " + visa[4:8] + " " + visa[8:12] + " " + visa[12:]
+	for _, text := range []string{
+		"please charge " + visa[:4] + " " + visa[4:8] + "\n" + visa[8:12] + " " + visa[12:] + " today",
+		"please charge " + visa[:4] + " " + visa[4:8] + " \r\n" + visa[8:12] + " " + visa[12:] + " today",
+		"please charge " + visa[:10] + "\n" + visa[10:] + " today",
+		"please charge " + visa[:10] + "\r\n" + visa[10:] + " 12/28",
+		"pay " + strings.ReplaceAll(g, " ", "  ") + " now",
+		"pay " + strings.ReplaceAll(g, " ", " - ") + " now",
+		"pay " + strings.ReplaceAll(g, " ", " \u2013 ") + " now",
+		"pay " + strings.ReplaceAll(g, " ", "\t") + " now",
+		"<td>" + strings.ReplaceAll(g, " ", "\t") + "\n",
+	} {
+		if m := one(t, s, "credit_card", text); m.Confidence != Medium {
+			t.Errorf("Scan(%q) = %v, want medium", text, m.Confidence)
+		}
+	}
+	for _, text := range []string{
+		// A column of numbers is no wrapped value.
+		visa[:4] + " " + visa[4:8] + "\n" + visa[8:12] + " " + visa[12:] + "\n",
+		visa[:8] + "\n" + visa[8:] + "\n",
+		// One card per line stays two cards, not one joined run.
+		"x " + visa + "\n5555555555554444 y",
+		// Two line breaks, three spaces, mixed wide separators.
+		"pay " + visa[:8] + "\n\n" + visa[8:] + " now",
+		"pay " + strings.ReplaceAll(g, " ", "   ") + " now",
+		"pay " + visa[:4] + "  " + visa[4:8] + "\t" + visa[8:12] + " - " + visa[12:] + " now",
+		// Twenty digits in fours, wrapped.
+		"ref 1111 " + visa[:4] + " " + visa[4:8] + "\n" + visa[8:12] + " " + visa[12:] + " x",
+	} {
+		for _, m := range find(s.Scan(text, nil), "credit_card") {
+			if text[m.Start:m.End] != "5555555555554444" && !strings.HasPrefix(text[m.Start:], visa+"\n") {
+				t.Errorf("Scan(%q): card at %q", text, text[m.Start:m.End])
+			}
+		}
+	}
+	if ms := find(s.Scan("x "+visa+"\n5555555555554444 y", nil), "credit_card"); len(ms) != 2 {
+		t.Errorf("one card per line: %+v, want 2", ms)
+	}
+}
+
+// TestIssue7IBANForms: IBANs with dashes, in lower case, wrapped; the tail
+// of an IBAN-shaped string that fails its check is no card.
+func TestIssue7IBANForms(t *testing.T) {
+	s := mustSet(t, allNames()...)
+	for _, text := range []string{
+		"IBAN DE89-3704-0044-0532-0130-00 ok",
+		"to de89 3704 0044 0532 0130 00 ok",
+		"to de89370400440532013000 ok",
+		"to DE89  3704  0044  0532  0130  00 ok",
+		"to DE89.3704.0044.0532.0130.00 ok",
+		"send it to DE89 3704 0044\n0532 0130 00 please",
+		"to gb82 west 1234 5698 7654 32 ok",
+	} {
+		if m := one(t, s, "iban", text); m.Confidence < Medium {
+			t.Errorf("Scan(%q) = %v, want medium or above", text, m.Confidence)
+		}
+	}
+	// The digits after a failed IBAN head would pass as a card.
+	card := "4111 1111 1111 1111"
+	if m := one(t, s, "credit_card", "x "+card+" 12 x"); m.Confidence != Medium {
+		t.Fatalf("card alone: %v", m.Confidence)
+	}
+	for _, text := range []string{"DE12 " + card + " 12", "de12-4111-1111-1111-1111-12"} {
+		if ms := s.Scan("pay "+text+" now", nil); len(ms) != 0 {
+			t.Errorf("Scan(%q) = %+v, want nothing (slice of an IBAN-like string)", text, ms)
+		}
+	}
+}
+
+// TestIssue7AWSPrefixes: every credential prefix is medium; the other
+// unique-ID prefixes are low.
+func TestIssue7AWSPrefixes(t *testing.T) {
+	s := mustSet(t, "aws_access_key")
+	for _, p := range []string{"AKIA", "ASIA", "ABIA", "ACCA", "A3TX", "A3T7"} {
+		if m := one(t, s, "aws_access_key", "id "+p+"QWERTY234567ABCD x"); m.Confidence != Medium {
+			t.Errorf("%s: %v, want medium", p, m.Confidence)
+		}
+	}
+	for _, p := range []string{"AGPA", "AIDA", "AIPA", "ANPA", "ANVA", "APKA", "AROA", "ASCA"} {
+		if m := one(t, s, "aws_access_key", "id "+p+"QWERTY234567ABCD x"); m.Confidence != Low {
+			t.Errorf("%s: %v, want low", p, m.Confidence)
+		}
+	}
+	for _, w := range []string{"AXYZQWERTY234567ABCD", "A3T-QWERTY234567ABCD", "AKIAQWERTY234567ABC1"} {
+		if ms := s.Scan("id "+w+" x", nil); len(ms) != 0 {
+			t.Errorf("Scan(%q) = %+v, want nothing", w, ms)
+		}
+	}
+}
+
+// TestIssue8IdentifierContext: digit runs in URLs, paths, file names and
+// compound identifiers are low, and a keyword does not raise them.
+func TestIssue8IdentifierContext(t *testing.T) {
+	s := mustSet(t, allNames()...)
+	visa := luhnComplete("453201511283036")
+	for _, text := range []string{
+		"card: https://bugs.example.org/testcase-detail/" + visa,
+		"see clusterfuzz-testcase-minimized-fuzzer-" + visa + " (card parser)",
+		"card attached as " + visa + ".zip",
+		"card log " + visa + "-crash.txt",
+		"card https://example.com/view?a=1&id=" + visa + " ok",
+		"card www.example.com?id=" + visa,
+		"card example.com/" + visa,
+		"card a.b." + visa,
+	} {
+		m := one(t, s, "credit_card", text)
+		if m.Confidence != Low || m.Why.Demoted != DemotedIdentifier {
+			t.Errorf("Scan(%q) = %v (%v), want low, demoted as an identifier", text, m.Confidence, m.Why)
+		}
+	}
+	for _, text := range []string{"Ref-" + visa, "No." + visa, "card=" + visa, visa + ".", "(" + visa + ")", visa + "/25"} {
+		if m := one(t, s, "credit_card", "x "+text+" x"); m.Why.Demoted != NotDemoted || m.Confidence < Medium {
+			t.Errorf("Scan(%q) = %v (%v), want medium or above", text, m.Confidence, m.Why)
+		}
+	}
+}
+
+// TestIssue8Labels: a number's own nearer label wins over a keyword
+// further away; a nearer keyword wins over the label.
+func TestIssue8Labels(t *testing.T) {
+	s := mustSet(t, allNames()...)
+	visa := luhnComplete("453201511283036")
+	pad := strings.Repeat("word ", 20)
+	for _, c := range []struct {
+		text  string
+		want  Confidence
+		label string
+	}{
+		{"Order " + visa, Low, "order"},
+		{"Tracking number: " + visa, Low, "tracking"},
+		{"card details follow. " + pad + "Invoice no. " + visa, Low, "invoice"},
+		{"SSN checked. " + pad + "Parcel 536-22-1234", Low, "parcel"},
+		{"card. " + pad + "Transaction ID:\n" + visa, Low, "transaction"},
+		{"Order card number " + visa, High, ""},
+		{"Order 12, card " + visa, High, ""},
+		{"Order placed; " + pad + visa, Medium, ""},
+		{"ordered " + visa, Medium, ""},
+	} {
+		ms := s.Scan(c.text, nil)
+		var m *Match
+		for k := range ms {
+			if ms[k].Detector == "credit_card" || ms[k].Detector == "us_ssn" {
+				m = &ms[k]
+			}
+		}
+		if m == nil {
+			t.Errorf("Scan(%q): nothing", c.text)
+			continue
+		}
+		if m.Confidence != c.want || m.Why.Label != c.label {
+			t.Errorf("Scan(%q) = %v (%v), want %v label %q", c.text, m.Confidence, m.Why, c.want, c.label)
+		}
+	}
+}
+
+// TestIssue8ConfidenceModel checks every identifier's confidence alone
+// against the model table, and that a keyword raises it to High with the
+// keyword and its distance in Why.
+func TestIssue8ConfidenceModel(t *testing.T) {
+	s := mustSet(t, allNames()...)
+	for _, info := range Builtins() {
+		i := byName[info.Name]
+		v := sampleValues[info.Name]
+		text := "value " + v + " end"
+		var m *Match
+		ms := s.Scan(text, nil)
+		for k := range ms {
+			if ms[k].Detector == info.Name && text[ms[k].Start:ms[k].End] == v {
+				m = &ms[k]
+			}
+		}
+		if m == nil {
+			t.Errorf("%s: Scan(%q) = %+v", info.Name, text, ms)
+			continue
+		}
+		f := formPlain
+		switch {
+		case strings.Contains(v, "-") && registry[i].numeric != nil:
+			f = formDashed
+		case strings.Contains(v, " ") && registry[i].numeric != nil:
+			f = formSpaced
+		}
+		if m.Confidence != model[i].conf[f] || m.Why.Base != m.Confidence {
+			t.Errorf("%s: %q alone = %v (%v), want %v", info.Name, v, m.Confidence, m.Why, model[i].conf[f])
+		}
+		kw := info.Keywords[0]
+		text = kw + " is " + v
+		for _, m := range find(s.Scan(text, nil), info.Name) {
+			if m.Confidence != High || m.Why.Keyword == "" || m.Why.Distance > len(kw)+4 {
+				t.Errorf("%s: Scan(%q) = %v (%v), want high by a keyword", info.Name, text, m.Confidence, m.Why)
+			}
+		}
+	}
+	// Separated forms: only the dashed SSN is medium; Aadhaar is low.
+	for _, c := range []struct {
+		name, v string
+		want    Confidence
+	}{
+		{"us_ssn", "536-22-1234", Medium}, {"us_ssn", "536 22 1234", Low}, {"us_ssn", "536.22.1234", Low},
+		{"us_itin", "912-70-1234", Medium}, {"us_itin", "912 70 1234", Low},
+		{"in_aadhaar", "2341 2341 2346", Low}, {"in_aadhaar", "2341-2341-2346", Low},
+		{"uk_nhs", "401 023 2137", Low},
+	} {
+		if m := one(t, s, c.name, "value "+c.v+" end"); m.Confidence != c.want {
+			t.Errorf("%s %q = %v, want %v", c.name, c.v, m.Confidence, c.want)
+		}
+	}
+	// No label is also a keyword: a word cannot both raise and demote.
+	kw := map[string]bool{}
+	for _, info := range Builtins() {
+		for _, k := range info.Keywords {
+			kw[strings.ToLower(k)] = true
+		}
+	}
+	for _, l := range numberLabels {
+		if kw[strings.ToLower(l)] {
+			t.Errorf("label %q is also a keyword", l)
+		}
+	}
+}
