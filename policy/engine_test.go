@@ -220,7 +220,7 @@ func TestConditions(t *testing.T) {
 			v := e.Evaluate(context.Background(), Message{Envelope: tt.env})
 			got := slices.ContainsFunc(v.Policies, func(p action.PolicyHit) bool { return p.Name == "P" })
 			if got != tt.want {
-				_, ex := e.Explain(context.Background(), Message{Envelope: tt.env})
+				_, ex, _ := e.Explain(context.Background(), Message{Envelope: tt.env})
 				t.Errorf("rule %s matched = %v, want %v\n%s", tt.rule, got, tt.want, strings.Join(ex[0].Lines, "\n"))
 			}
 		})
@@ -485,7 +485,7 @@ notify = { sender = true, subject = "{subject}", body = "{evidence} {subject} {s
 		},
 	}
 	e := engineFor(t, doc, res)
-	v, ex := e.Explain(context.Background(), Message{Envelope: env})
+	v, ex, _ := e.Explain(context.Background(), Message{Envelope: env})
 	b, _ := json.Marshal(v)
 	d, _ := json.Marshal(v.Detections)
 	all := string(b) + string(d) + fmt.Sprintf("%+v %+v", v, ex)
@@ -619,7 +619,7 @@ func TestIncidentID(t *testing.T) {
 
 func TestExplain(t *testing.T) {
 	e := engineFor(t, pci, body(cards(2)))
-	_, ex := e.Explain(context.Background(), Message{Envelope: env})
+	_, ex, _ := e.Explain(context.Background(), Message{Envelope: env})
 	if len(ex) != 2 {
 		t.Fatalf("explanations = %d, want 2", len(ex))
 	}
@@ -692,5 +692,58 @@ func TestLimitsDefaults(t *testing.T) {
 	}
 	if e.Config() == nil || e.Config().Limits.MaxDepth != 3 {
 		t.Error("Config() does not return the engine's config")
+	}
+}
+
+// TestExplainDetections: Explain says for each detection of the real
+// detector set how it got its confidence, without the value.
+func TestExplainDetections(t *testing.T) {
+	cfg, err := config.LoadBytes(filepath.Join(t.TempDir(), "maildlp.toml"), []byte(pci))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := "Subject: x\r\n\r\nCard number 4532015112830366\r\nOrder 5555555555554444\r\nhttps://x.example/a/4916338506082832\r\n"
+	_, _, ms := e.Explain(context.Background(), Message{Envelope: env, Body: strings.NewReader(msg)})
+	want := map[string]string{
+		"****0366": `alone medium; high: keyword "card number" 1 characters away`,
+		"****4444": `alone medium; low: labelled "order"`,
+		"****2832": "alone medium; low: part of a URL, path, file name or identifier",
+	}
+	got := map[string]string{}
+	for _, m := range ms {
+		if m.Detector == "credit_card" {
+			got[m.Evidence] = m.Why
+		}
+		if strings.Contains(m.Why+m.Evidence, "4532015112830366") {
+			t.Errorf("explanation shows the value: %+v", m)
+		}
+	}
+	for ev, w := range want {
+		if got[ev] != w {
+			t.Errorf("why %s = %q, want %q", ev, got[ev], w)
+		}
+	}
+}
+
+// TestDetectionDeadline: a detector scan that gives up at the deadline
+// leaves its part and the rest unscannable (timeout), never passed unread.
+func TestDetectionDeadline(t *testing.T) {
+	res := &extract.Result{Parts: []extract.Part{
+		{Location: "body", Kind: extract.KindBody, MIMEType: "text/plain", Text: "a"},
+		{Location: "body/2", Kind: extract.KindBody, MIMEType: "text/plain", Text: "b"},
+	}}
+	e := engineFor(t, pci, res)
+	calls := 0
+	e.scanUntil = func(text string, dst []detect.Match, stop func() bool) ([]detect.Match, bool) {
+		calls++
+		return dst, false
+	}
+	v := e.Evaluate(context.Background(), Message{Envelope: env})
+	if calls != 1 || len(v.Unscannable) != 2 || v.Unscannable[0].Reason != string(extract.Timeout) {
+		t.Fatalf("calls %d, unscannable %+v, want 1 call and both parts timed out", calls, v.Unscannable)
 	}
 }

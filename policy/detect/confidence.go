@@ -155,6 +155,9 @@ type Why struct {
 
 // String is one line for maildlp scan --explain.
 func (w Why) String() string {
+	if w.Base == 0 {
+		return "confidence set by the detector's definition"
+	}
 	s := "alone " + w.Base.String()
 	switch {
 	case w.Demoted == DemotedLabel:

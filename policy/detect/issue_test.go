@@ -240,3 +240,23 @@ func TestIssue8ConfidenceModel(t *testing.T) {
 		}
 	}
 }
+
+// TestScanUntilStops checks that the scan asks its stop function as it
+// goes and ends early when told to.
+func TestScanUntilStops(t *testing.T) {
+	s := mustSet(t, allNames()...)
+	text := denseText(1 << 20)
+	calls := 0
+	ms, done := s.ScanUntil(text, nil, func() bool { calls++; return calls > 2 })
+	if done || calls != 3 {
+		t.Fatalf("ScanUntil: done %v after %d calls, want false after 3", done, calls)
+	}
+	if len(ms) == 0 || ms[len(ms)-1].End > 4*stopEvery {
+		t.Errorf("ScanUntil stopped after %d matches ending at %d, want some, before %d", len(ms), ms[len(ms)-1].End, 4*stopEvery)
+	}
+	calls = 0
+	all, done := s.ScanUntil(text, nil, func() bool { calls++; return false })
+	if !done || calls < (1<<20)/stopEvery || len(all) != len(s.Scan(text, nil)) {
+		t.Errorf("ScanUntil(never) = %d matches, done %v, %d calls", len(all), done, calls)
+	}
+}

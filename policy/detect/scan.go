@@ -56,7 +56,16 @@ type scanner struct {
 	buf   [48]byte  // canonical value of the candidate being checked
 	ring  [16]group // the last groups of the current digit chain
 	first int       // first group of the current chain that may start a value
+
+	stop    func() bool // asked every stopEvery bytes whether to give up (nil: never)
+	check   int         // text offset at which stop is asked next
+	stopped bool        // stop said yes: the text was not scanned to its end
 }
+
+// stopEvery is how many bytes of text the scanner passes between two calls
+// of its stop function: often enough that a scan ends within a millisecond
+// or so of its deadline, rarely enough that the call costs nothing.
+const stopEvery = 64 << 10
 
 // hot marks the bytes at which the scanner stops: digits, upper-case
 // letters and '_' (they make a word worth classifying), and '-', '/' and
@@ -94,6 +103,13 @@ func (sc *scanner) run() {
 		}
 		if i >= n {
 			return
+		}
+		if i >= sc.check && sc.stop != nil {
+			sc.check = i + stopEvery
+			if sc.stop() {
+				sc.stopped = true
+				return
+			}
 		}
 		if wordClass[t[i]] == 0 {
 			i = sc.punct(i, last)

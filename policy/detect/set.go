@@ -174,19 +174,36 @@ func newSet(m idMask, custom []Detector, opts Options) *Set {
 // built-in identifiers come first, in text order, then those of the custom
 // detectors in the order they were given.
 func (s *Set) Scan(text string, dst []Match) []Match {
+	dst, _ = s.ScanUntil(text, dst, nil)
+	return dst
+}
+
+// ScanUntil is Scan that gives up when stop returns true: the scan of the
+// built-in identifiers asks it every 64 KiB of text, and once more before
+// the keyword search and the custom detectors. It reports whether the
+// whole text was scanned; when not, the matches found so far are
+// returned and the caller must treat the rest of the text as unscanned. A
+// nil stop never stops.
+func (s *Set) ScanUntil(text string, dst []Match, stop func() bool) ([]Match, bool) {
 	n0 := len(dst)
 	if s.ids != 0 {
-		sc := scanner{set: s, text: text, dst: dst}
+		sc := scanner{set: s, text: text, dst: dst, stop: stop}
 		sc.run()
 		dst = sc.dst
+		if sc.stopped {
+			return dst, false
+		}
 		if s.kw != nil && len(dst) > n0 {
 			s.raise(text, dst[n0:])
 		}
 	}
 	if len(s.custom) > 0 {
+		if stop != nil && stop() {
+			return dst, false
+		}
 		dst = s.scanCustom(text, dst)
 	}
-	return dst
+	return dst, true
 }
 
 // kwHit is one supporting keyword found in the text.
@@ -258,7 +275,7 @@ func (s *Set) raise(text string, ms []Match) {
 			}
 			switch {
 			case h.end <= m.Start:
-				if before < 0 || h.start > hits[before].start {
+				if before < 0 || h.start > hits[before].start || h.start == hits[before].start && h.end > hits[before].end {
 					before = k
 				}
 			case h.start >= m.End:
