@@ -233,7 +233,7 @@ type scanResult struct {
 	verdict     action.Verdict
 	explanation []policy.Explanation
 	matches     []policy.MatchExplanation // with --explain: how each detection got its confidence
-	err         error // the file could not be read
+	err         error                     // the file could not be read
 }
 
 func scanOne(e *policy.Engine, file string, stdin io.Reader, env policy.Envelope, explain bool) scanResult {
