@@ -149,6 +149,7 @@ type Why struct {
 	Base     Confidence // from the validator and the written form alone
 	Keyword  string     // the keyword that raised the match to High, if any
 	Distance int        // characters between that keyword and the match
+	Column   bool       // the keyword or label is the header of the value's table column
 	Demoted  Demotion   // the negative context that capped it at Low, if any
 	Label    string     // for DemotedLabel: the label
 }
@@ -160,12 +161,16 @@ func (w Why) String() string {
 	}
 	s := "alone " + w.Base.String()
 	switch {
+	case w.Demoted == DemotedLabel && w.Column:
+		s += fmt.Sprintf("; low: column header %q", w.Label)
 	case w.Demoted == DemotedLabel:
 		s += fmt.Sprintf("; low: labelled %q", w.Label)
 	case w.Demoted != NotDemoted:
 		s += "; low: " + w.Demoted.String()
 	}
-	if w.Keyword != "" {
+	if w.Keyword != "" && w.Column {
+		s += fmt.Sprintf("; high: keyword %q in the column header", w.Keyword)
+	} else if w.Keyword != "" {
 		s += fmt.Sprintf("; high: keyword %q %d characters away", w.Keyword, w.Distance)
 	}
 	return s

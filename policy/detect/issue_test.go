@@ -260,3 +260,46 @@ func TestScanUntilStops(t *testing.T) {
 		t.Errorf("ScanUntil(never) = %d matches, done %v, %d calls", len(all), done, calls)
 	}
 }
+
+// TestIssue8TableColumns: a header cell is context for the values in its
+// column, however far below; a label header caps its column at low even
+// when another column's header is a keyword.
+func TestIssue8TableColumns(t *testing.T) {
+	s := mustSet(t, allNames()...)
+	visa := luhnComplete("453201511283036")
+	var b strings.Builder
+	b.WriteString("Name,SSN,Order ID,Card number\n")
+	for range 40 {
+		b.WriteString("Jane Roe,536-22-1234,\"" + visa + "\",5555555555554444\n")
+	}
+	b.WriteString("Jane Roe,536-22-1235,\"" + visa + "\",5555555555554444\n")
+	text := b.String()
+	last := strings.LastIndex(text, "536-22-1235")
+	for _, m := range s.Scan(text, nil) {
+		switch {
+		case m.Start == last && m.Detector == "us_ssn":
+			if m.Confidence != High || m.Why.Keyword != "ssn" || !m.Why.Column {
+				t.Errorf("SSN below an SSN header: %v (%v)", m.Confidence, m.Why)
+			}
+		case text[m.Start:m.End] == visa && m.Detector == "credit_card":
+			if m.Confidence != Low || m.Why.Label != "order" {
+				t.Errorf("card number under an Order ID header: %v (%v)", m.Confidence, m.Why)
+			}
+		case text[m.Start:m.End] == "5555555555554444":
+			if m.Confidence != High || !m.Why.Column {
+				t.Errorf("card under a Card number header: %v (%v)", m.Confidence, m.Why)
+			}
+		}
+	}
+	// TSV, and a header row of an HTML table extracted with tabs.
+	tsv := "Customer\tCard\n" + strings.Repeat("Jane Roe\t5555555555554444\n", 30) + "John Doe\t" + visa + "\n"
+	if ms := find(s.Scan(tsv, nil), "credit_card"); ms[len(ms)-1].Confidence != High {
+		t.Errorf("TSV card column: %+v", ms[len(ms)-1])
+	}
+	// Prose with one comma per line is no table: the value does not fill
+	// a cell.
+	prose := "Thanks for your order, the numbers are below\nfirst is " + visa + ", second follows\n"
+	if m := one(t, s, "credit_card", prose); m.Confidence != Medium {
+		t.Errorf("prose: %v (%v), want medium", m.Confidence, m.Why)
+	}
+}

@@ -230,6 +230,7 @@ func (s *Set) raise(text string, ms []Match) {
 	}
 	var buf [32]kwHit
 	hits := buf[:0]
+	tb := newTables(text)
 	scanned := 0 // text[:scanned] has been searched
 	var state uint32
 	w := s.window
@@ -237,6 +238,9 @@ func (s *Set) raise(text string, ms []Match) {
 		m := &ms[k]
 		i, ok := byName[m.Detector]
 		if !ok || m.Confidence >= High || !(s.kwAny | s.numAny).has(i) || m.Why.Demoted == DemotedIdentifier {
+			continue
+		}
+		if s.column(&tb, text, m, i) {
 			continue
 		}
 		lo, hi := max(0, m.Start-reach), min(len(text), m.End+reach)
@@ -408,4 +412,36 @@ func chars(text string, m *Match, h kwHit) int {
 		return utf8.RuneCountInString(text[h.end:m.Start])
 	}
 	return utf8.RuneCountInString(text[m.End:h.start])
+}
+
+// column applies the header cell of m's table column, if any: a keyword
+// of identifier i raises m to High, a number label (for numeric
+// identifiers) caps it at Low. It reports whether the header decided.
+func (s *Set) column(tb *tables, text string, m *Match, i id) bool {
+	cs, ce, ok := tb.header(m.Start, m.End)
+	if !ok {
+		return false
+	}
+	kw, label := -1, -1
+	s.kw.hits(text, cs, ce, 0, func(p, end int) bool {
+		if !keywordBounded(text, end-s.kw.lens[p], end, s.kwWord[p]) {
+			return true
+		}
+		switch {
+		case s.kwMask[p].has(i):
+			kw = p
+		case s.kwMask[p]&labelBit != 0 && s.numAny.has(i):
+			label = p
+		}
+		return true
+	})
+	switch {
+	case label >= 0:
+		m.Confidence, m.Why.Demoted, m.Why.Label, m.Why.Column = Low, DemotedLabel, s.kwPat[label], true
+	case kw >= 0:
+		m.Confidence, m.Why.Keyword, m.Why.Column = High, s.kwPat[kw], true
+	default:
+		return false
+	}
+	return true
 }
