@@ -127,6 +127,9 @@ const (
 	// DemotedYear: a separated number that starts with a year and uses
 	// '-', '.' or '/', as reference numbers do.
 	DemotedYear
+	// DemotedColumn: a number in a table column whose neighbouring
+	// values are numbers of the same width that fail the validator.
+	DemotedColumn
 )
 
 func (d Demotion) String() string {
@@ -139,6 +142,8 @@ func (d Demotion) String() string {
 		return "labelled as another kind of number"
 	case DemotedYear:
 		return "starts with a year, written like a reference number"
+	case DemotedColumn:
+		return "the numbers around it in its table column are not of this kind"
 	}
 	return fmt.Sprintf("demotion(%d)", int(d))
 }

@@ -16,9 +16,12 @@ const ctxReach = 64
 //     "/testcase-detail/5390364397928448", "example.com/5390...");
 //   - it follows '-' or '.' that follows a word which itself follows '-',
 //     '.', '/' or '_' after a word (a compound name:
-//     "testcase-minimized-fuzzer-5390...", "a.b.5390..."); a single label
-//     word before '-' or '.' ("Ref-", "No.") does not count;
-//   - it follows '=' after a word that follows '?' or '&' (a URL query);
+//     "testcase-minimized-fuzzer-5390...", "a.b.5390..."), or an
+//     identifier prefix (see prefixWord: "crash-", "RMA-"); a label word
+//     before '-' or '.' ("Ref-", "No.") does not count;
+//   - it follows '=' after a key that follows '?', '&', '.' or ';' (a URL
+//     query, "dd.trace_id=") or that names an identifier ("span_id=",
+//     "testcaseId=");
 //   - its token (no white space) contains "://" or starts with "www.";
 //   - it is followed by '.' and a short extension of letters and digits
 //     that ends the token ("5390364397928448.zip"), or by '-' or '/' and a
@@ -32,12 +35,12 @@ func identifierContext(t string, start, end int) bool {
 			}
 		case '-', '.':
 			w := wordBefore(t, start-1)
-			if w < start-1 && w > 1 && isJoiner(t[w-1]) && wordClass[t[w-2]] != 0 {
+			if w < start-1 && (w > 1 && isJoiner(t[w-1]) && wordClass[t[w-2]] != 0 || prefixWord(t[w:start-1], t[start-1])) {
 				return true
 			}
 		case '=':
 			w := wordBefore(t, start-1)
-			if w < start-1 && w > 0 && (t[w-1] == '?' || t[w-1] == '&') {
+			if w < start-1 && (w > 0 && (t[w-1] == '?' || t[w-1] == '&' || t[w-1] == '.' || t[w-1] == ';') || idKey(t[w:start-1])) {
 				return true
 			}
 		}
@@ -74,6 +77,37 @@ func identifierContext(t string, start, end int) bool {
 	return false
 }
 
+// prefixWord reports whether the word w, joined by sep ('-' or '.') to a
+// number, is a system's identifier prefix rather than a label: a
+// lower-case word of three letters or more ("crash-", "oom-",
+// "fuzzer-"), or two to six capitals before '-' ("RMA-", "INV-", "ART-").
+// A capitalised word ("Ref-", "No.") and short words are labels.
+func prefixWord(w string, sep byte) bool {
+	var f uint8
+	for k := 0; k < len(w); k++ {
+		f |= wordClass[w[k]]
+	}
+	switch f {
+	case cLower:
+		return len(w) >= 3
+	case cUpper:
+		return sep == '-' && len(w) >= 2 && len(w) <= 6
+	}
+	return false
+}
+
+// idKey reports whether the key of a key=value pair names an identifier
+// rather than a card or account: it holds '_' ("trace_id") or ends in "id".
+func idKey(w string) bool {
+	for k := 0; k < len(w); k++ {
+		if w[k] == '_' {
+			return true
+		}
+	}
+	n := len(w)
+	return n >= 2 && (w[n-2] == 'i' || w[n-2] == 'I') && (w[n-1] == 'd' || w[n-1] == 'D')
+}
+
 // wordBefore returns the start of the word (letters, digits, '_') that
 // ends at e, looking back at most ctxReach bytes; e if there is none.
 func wordBefore(t string, e int) int {
@@ -98,7 +132,7 @@ var numberLabels = []string{
 	"waybill", "AWB", "customer", "client", "member", "ISBN", "ISSN", "EAN", "GTIN", "UPC", "SKU",
 	"article", "item", "build", "commit", "case", "reference", "booking", "reservation", "confirmation",
 	"claim", "serial", "version", "bug", "CVE", "phone", "tel", "telephone", "fax", "mobile", "cell",
-	"timestamp", "epoch", "PO", "purchase order", "part", "product", "model", "job", "incident",
+	"timestamp", "epoch", "testcase", "PO", "purchase order", "part", "product", "model", "job", "incident",
 	"Bestellung", "Bestellnummer", "Rechnung", "Rechnungsnummer", "Kundennummer", "Auftrag", "Auftragsnummer",
 	"Sendung", "Sendungsnummer", "Lieferschein", "Telefon", "commande", "facture", "colis",
 	"pedido", "factura", "ordine", "fattura", "bestelling", "factuur", "zamówienie", "faktura",

@@ -303,3 +303,58 @@ func TestIssue8TableColumns(t *testing.T) {
 		t.Errorf("prose: %v (%v), want medium", m.Confidence, m.Why)
 	}
 }
+
+// TestIssue8IdentifierPrefixes: lower-case words and capital prefixes
+// joined to a number by '-', and identifier keys before '=', make it an
+// identifier; labels ("Ref-", "No.") and plain keys do not.
+func TestIssue8IdentifierPrefixes(t *testing.T) {
+	s := mustSet(t, "credit_card")
+	visa := luhnComplete("453201511283036")
+	for _, pre := range []string{"oom-", "crash-", "RMA-", "INV-", "dd.trace_id=", "span_id=", "testcaseId=", "a;id="} {
+		if m := one(t, s, "credit_card", "x "+pre+visa+" x"); m.Why.Demoted != DemotedIdentifier {
+			t.Errorf("%s: %v (%v), want demoted as an identifier", pre, m.Confidence, m.Why)
+		}
+	}
+	for _, pre := range []string{"Ref-", "No.", "no.", "cc=", "pan=", "A-"} {
+		if m := one(t, s, "credit_card", "x "+pre+visa+" x"); m.Why.Demoted != NotDemoted {
+			t.Errorf("%s: %v (%v), want no demotion", pre, m.Confidence, m.Why)
+		}
+	}
+	if m := one(t, s, "credit_card", "ClusterFuzz testcase "+visa+" is fixed"); m.Why.Label != "testcase" {
+		t.Errorf("testcase label: %v", m.Why)
+	}
+}
+
+// TestIssue8AlignedAndHTMLTables: plain-text tables of aligned columns and
+// HTML tables extracted with blank lines between rows have headers too; a
+// value whose neighbours in its column are numbers of its width that fail
+// the validator is one of them by chance.
+func TestIssue8AlignedAndHTMLTables(t *testing.T) {
+	s := mustSet(t, allNames()...)
+	visa := luhnComplete("453201511283036")
+	aligned := "Invoice      Customer no.  Amount\n" +
+		"536-22-1234  803975865     12.00\n" +
+		visa + "  232828224  3.50\n"
+	for _, m := range s.Scan("social security office\n"+aligned, nil) {
+		if m.Confidence >= Medium {
+			t.Errorf("aligned table: %s %v (%v) at %q", m.Detector, m.Confidence, m.Why, aligned[max(0, m.Start-24):m.Start])
+		}
+	}
+	html := "Name\tCard\t\n\n\nJane\t5555555555554444\t\n\n\nJohn\t" + visa + "\t\n"
+	if ms := find(s.Scan(strings.Repeat("x ", 200)+html, nil), "credit_card"); len(ms) != 2 || ms[1].Confidence != High || !ms[1].Why.Column {
+		t.Errorf("HTML table card column: %+v", ms)
+	}
+	// A counter column: the card-like value's neighbours fail Luhn.
+	bad := visa[:15] + string('0'+(visa[15]-'0'+1)%10)
+	col := "sensor\tcounter\nS-1\t" + bad + "\nS-2\t" + visa + "\nS-3\t" + bad + "\n"
+	if m := one(t, s, "credit_card", col); m.Confidence != Low || m.Why.Demoted != DemotedColumn {
+		t.Errorf("counter column: %v (%v), want low, demoted by its column", m.Confidence, m.Why)
+	}
+	// A column of cards stays medium.
+	cards := "sensor\tcounter\nS-1\t5555555555554444\nS-2\t" + visa + "\nS-3\t4111111111111111\n"
+	for _, m := range find(s.Scan(cards, nil), "credit_card") {
+		if m.Confidence != Medium {
+			t.Errorf("card column: %v (%v), want medium", m.Confidence, m.Why)
+		}
+	}
+}

@@ -302,7 +302,8 @@ func (s *Set) raise(text string, ms []Match) {
 		if after >= 0 && (kw < 0 || hits[after].start-m.End < dist) {
 			kw, dist = after, hits[after].start-m.End
 		}
-		if label >= 0 && (kw < 0 || dist > m.Start-hits[label].end) {
+		// The label wins unless a keyword stands between it and the value.
+		if label >= 0 && (before < 0 || hits[before].start < hits[label].end) {
 			m.Confidence, m.Why.Demoted, m.Why.Label = Low, DemotedLabel, s.kwPat[hits[label].p]
 			continue
 		}
@@ -418,7 +419,15 @@ func chars(text string, m *Match, h kwHit) int {
 // of identifier i raises m to High, a number label (for numeric
 // identifiers) caps it at Low. It reports whether the header decided.
 func (s *Set) column(tb *tables, text string, m *Match, i id) bool {
-	cs, ce, ok := tb.header(m.Start, m.End)
+	pl, ok := tb.locate(m.Start, m.End)
+	if !ok {
+		return false
+	}
+	if registry[i].numeric != nil && otherColumn(text, tb.neighbours(pl), i, m.End-m.Start) {
+		m.Confidence, m.Why.Demoted = Low, DemotedColumn
+		return true
+	}
+	cs, ce, ok := tb.header(pl)
 	if !ok {
 		return false
 	}
@@ -444,4 +453,37 @@ func (s *Set) column(tb *tables, text string, m *Match, i id) bool {
 		return false
 	}
 	return true
+}
+
+// otherColumn reports whether a cell next to a numeric value in its table
+// column is a number of about the same width that fails identifier i's
+// validator: a column of order numbers, counters or timestamps in which
+// one value passes a checksum by chance (one in ten for Luhn), not a
+// column of identifiers.
+func otherColumn(text string, cells [2][2]int, i id, width int) bool {
+	var buf [48]byte
+	for _, c := range cells {
+		cell := text[c[0]:c[1]]
+		if len(cell) == 0 || len(cell) < width-2 || len(cell) > width+2 {
+			continue
+		}
+		d := buf[:0]
+		ok := true
+		for k := 0; k < len(cell) && ok; k++ {
+			switch ch := cell[k]; {
+			case isDigit(ch):
+				d = append(d, ch)
+			case ch == ' ' || ch == '-' || ch == '"' || ch == '\r':
+			default:
+				ok = false
+			}
+		}
+		if !ok || len(d) < 9 || len(d) > maxDigits {
+			continue
+		}
+		if _, valid := checkNumeric(i, d); !valid {
+			return true
+		}
+	}
+	return false
 }

@@ -1,5 +1,7 @@
 package detect
 
+import "unicode/utf8"
+
 // Column context: in a table written as lines of cells (CSV, TSV, a
 // spreadsheet or an HTML table extracted one row per line), the header
 // cell of a value's column says what the value is, however many rows
@@ -9,10 +11,17 @@ package detect
 // A table is a block of consecutive lines that have the same cell
 // delimiter and the same number of them (at least one); its first line is
 // the header. The delimiter of a line is a tab if it has one, else ';',
-// else '|', else ','. Lines longer than maxTableLine are no table rows.
+// else '|', else a run of two or more spaces between cells (a plain-text
+// table of aligned columns), else ','. In an aligned table the column is
+// found by position and empty cells are allowed, so its rows need not
+// have the same number of delimiters. Lines longer than maxTableLine are
+// no table rows.
 
 // maxTableLine bounds the length of a table line, in bytes.
 const maxTableLine = 4096
+
+// maxBlankRows bounds the blank lines between two rows of a table.
+const maxBlankRows = 4
 
 // maxHeaderCell bounds the header cell searched for keywords, in bytes.
 const maxHeaderCell = 128
@@ -50,9 +59,12 @@ func (tb *tables) lineAt(p int) (start, end int, ok bool) {
 	return start, end, true
 }
 
+// aligned stands for the delimiter of a table of aligned columns.
+const aligned = ' '
+
 // shape returns the delimiter of line t[s:e] and how many it has.
 func shape(t string, s, e int) (byte, int) {
-	var tabs, semis, bars, commas int
+	var tabs, semis, bars, commas, runs int
 	for p := s; p < e; p++ {
 		switch t[p] {
 		case '\t':
@@ -63,6 +75,16 @@ func shape(t string, s, e int) (byte, int) {
 			bars++
 		case ',':
 			commas++
+		case ' ':
+			if p > s && p+2 < e && t[p+1] == ' ' && t[p-1] != ' ' {
+				q := p + 2
+				for q < e && t[q] == ' ' {
+					q++
+				}
+				if q < e && t[q] != '\r' {
+					runs++
+				}
+			}
 		}
 	}
 	switch {
@@ -72,19 +94,52 @@ func shape(t string, s, e int) (byte, int) {
 		return ';', semis
 	case bars > 0:
 		return '|', bars
+	case runs > 0:
+		return aligned, runs
 	}
 	return ',', commas
 }
 
-// header returns the header cell of the column holding the value
-// text[p:q], if the value fills its cell (white space and quotes aside)
-// in a table row below the header, and the header cell is a short text
-// without digits.
-func (tb *tables) header(p, q int) (cs, ce int, ok bool) {
+// cellEdge reports whether t[r] (or the line edge) ends a cell of a
+// line with delimiter d, looking in direction dir (-1 or +1) from a value.
+func cellEdge(t string, r, ls, le int, d byte, dir int) bool {
+	if d != aligned {
+		for ; r >= ls && r < le && t[r] != d; r += dir {
+			if c := t[r]; c != ' ' && c != '"' && c != '\'' && c != '\r' {
+				return false
+			}
+		}
+		return true
+	}
+	// Aligned: the line edge, or two spaces.
+	for k := 0; ; k++ {
+		if r < ls || r >= le || t[r] == '\r' {
+			return true
+		}
+		if t[r] != ' ' {
+			return false
+		}
+		if k == 1 {
+			return true
+		}
+		r += dir
+	}
+}
+
+// place is where a value stands in a table: its line and column.
+type place struct {
+	ls, le int // the value's line
+	idx    int // column index (delimited tables)
+	col    int // column in characters (aligned tables)
+}
+
+// locate returns the place of the value text[p:q], if the value fills its
+// cell (white space and quotes aside) in a table row.
+func (tb *tables) locate(p, q int) (pl place, ok bool) {
 	t := tb.text
 	ls, le, ok := tb.lineAt(p)
 	if !ok || ls < tb.next && tb.blockStart < 0 {
-		return 0, 0, false
+		return pl, false
 	}
 	// Divide the lines from next up to this line into blocks.
 	for tb.next <= ls {
@@ -95,48 +150,145 @@ func (tb *tables) header(p, q int) (cs, ce int, ok bool) {
 		}
 		d, n := shape(t, s, e)
 		switch {
+		case blank(t[s:e]):
+			// Blank lines between rows (HTML tables) neither end nor
+			// extend a table.
 		case e-s > maxTableLine || n == 0:
 			tb.blockStart = -1
-		case tb.blockStart >= 0 && d == tb.delim && n == tb.count:
+		case tb.blockStart >= 0 && d == tb.delim && (n == tb.count || d == aligned):
 		default:
 			tb.blockStart, tb.delim, tb.count = s, d, n
 		}
 		tb.next = e + 1
 	}
-	if tb.blockStart < 0 || tb.blockStart == ls || q > le {
-		return 0, 0, false
+	if tb.blockStart < 0 || q > le {
+		return pl, false
 	}
 	// The value fills its cell.
-	for r := p - 1; r >= ls && t[r] != tb.delim; r-- {
-		if c := t[r]; c != ' ' && c != '"' && c != '\'' && c != '\r' {
-			return 0, 0, false
+	if !cellEdge(t, p-1, ls, le, tb.delim, -1) || !cellEdge(t, q, ls, le, tb.delim, 1) {
+		return pl, false
+	}
+	pl = place{ls: ls, le: le}
+	if tb.delim == aligned {
+		pl.col = utf8.RuneCountInString(t[ls:p])
+		return pl, true
+	}
+	for r := ls; r < p; r++ {
+		if t[r] == tb.delim {
+			pl.idx++
 		}
 	}
-	for r := q; r < le && t[r] != tb.delim; r++ {
-		if c := t[r]; c != ' ' && c != '"' && c != '\'' && c != '\r' {
-			return 0, 0, false
-		}
+	return pl, true
+}
+
+// header returns the header cell of the value's column, if the value is
+// below the header and the header cell is a short text with a letter.
+func (tb *tables) header(pl place) (cs, ce int, ok bool) {
+	if tb.blockStart == pl.ls {
+		return 0, 0, false
 	}
-	// The column of p, and that cell of the header line.
-	col := 0
-	for q := ls; q < p && q < le; q++ {
-		if t[q] == tb.delim {
-			col++
+	cs, ce = tb.cellIn(tb.blockStart, pl)
+	return cs, ce, ce > cs && ce-cs <= maxHeaderCell && hasLetter(tb.text[cs:ce])
+}
+
+// neighbours returns the cells of the value's column in the rows just
+// above and below it within the table (empty spans where there is none).
+func (tb *tables) neighbours(pl place) (out [2][2]int) {
+	t := tb.text
+	// Above: the previous non-blank line, if it is not the header.
+	// At most maxBlankRows blank lines are skipped on either side, so the
+	// cost per value is bounded.
+	for e, k := pl.ls-1, 0; e > tb.blockStart && k <= maxBlankRows; k++ {
+		s := e
+		for s > 0 && t[s-1] != '\n' && e-s <= maxTableLine {
+			s--
 		}
+		if !blank(t[s:e]) {
+			if s > tb.blockStart {
+				out[0][0], out[0][1] = tb.cellIn(s, pl)
+			}
+			break
+		}
+		e = s - 1
 	}
-	cs = tb.blockStart
-	for col > 0 && cs < len(t) && t[cs] != '\n' {
+	// Below: the next non-blank line, if it is a row of the same table.
+	for s, k := pl.le+1, 0; s < len(t) && k <= maxBlankRows; k++ {
+		e := s
+		for e < len(t) && t[e] != '\n' && e-s <= maxTableLine {
+			e++
+		}
+		if !blank(t[s:e]) {
+			if d, n := shape(t, s, e); d == tb.delim && (n == tb.count || d == aligned) {
+				out[1][0], out[1][1] = tb.cellIn(s, pl)
+			}
+			break
+		}
+		s = e + 1
+	}
+	return out
+}
+
+// cellIn returns the cell of the line starting at ls that is in the
+// column of pl.
+func (tb *tables) cellIn(ls int, pl place) (cs, ce int) {
+	t := tb.text
+	if tb.delim == aligned {
+		return tb.alignedCell(ls, pl.col)
+	}
+	cs = ls
+	for k := pl.idx; k > 0 && cs < len(t) && t[cs] != '\n' && cs-ls <= maxTableLine; cs++ {
 		if t[cs] == tb.delim {
-			col--
+			k--
 		}
-		cs++
 	}
 	ce = cs
-	for ce < len(t) && t[ce] != tb.delim && t[ce] != '\n' {
-		if ce-cs >= maxHeaderCell || isDigit(t[ce]) {
-			return 0, 0, false
-		}
+	for ce < len(t) && t[ce] != tb.delim && t[ce] != '\n' && ce-cs <= maxTableLine {
 		ce++
 	}
-	return cs, ce, ce > cs
+	return cs, ce
+}
+
+// alignedCell returns the cell of the aligned-table line starting at ls
+// that covers character column col: the last cell that starts at or
+// before it.
+func (tb *tables) alignedCell(ls, col int) (cs, ce int) {
+	t := tb.text
+	cs = -1
+	h, k := ls, 0
+	for h < len(t) && t[h] != '\n' && k <= col && h-ls <= maxTableLine {
+		if t[h] != ' ' && (h == ls || h >= ls+2 && t[h-1] == ' ' && t[h-2] == ' ') {
+			cs = h
+		}
+		_, n := utf8.DecodeRuneInString(t[h:])
+		h += n
+		k++
+	}
+	if cs < 0 {
+		return 0, 0
+	}
+	ce = cs
+	for ce < len(t) && t[ce] != '\n' && t[ce] != '\r' && !(t[ce] == ' ' && ce+1 < len(t) && t[ce+1] == ' ') && ce-cs <= maxTableLine {
+		ce++
+	}
+	return cs, ce
+}
+
+// hasLetter reports whether s has an ASCII letter.
+func hasLetter(s string) bool {
+	for k := 0; k < len(s); k++ {
+		if wordClass[s[k]]&(cUpper|cLower) != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// blank reports whether s is empty or white space only.
+func blank(s string) bool {
+	for k := 0; k < len(s); k++ {
+		if !isSpaceByte(s[k]) {
+			return false
+		}
+	}
+	return true
 }
