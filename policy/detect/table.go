@@ -34,6 +34,7 @@ type tables struct {
 	blockStart int  // first line of the current block (-1: none)
 	delim      byte // the current block's delimiter
 	count      int  // its delimiters per line
+	indent     int  // leading spaces of its lines (aligned tables)
 }
 
 func newTables(text string) tables { return tables{text: text, blockStart: -1} }
@@ -65,7 +66,14 @@ const aligned = ' '
 // shape returns the delimiter of line t[s:e] and how many it has.
 func shape(t string, s, e int) (byte, int) {
 	var tabs, semis, bars, commas, runs int
+	quoted := false
 	for p := s; p < e; p++ {
+		if t[p] == '"' {
+			quoted = !quoted
+		}
+		if quoted {
+			continue
+		}
 		switch t[p] {
 		case '\t':
 			tabs++
@@ -150,14 +158,16 @@ func (tb *tables) locate(p, q int) (pl place, ok bool) {
 		}
 		d, n := shape(t, s, e)
 		switch {
-		case blank(t[s:e]):
+		case blank(t[s:e]) && tb.delim != aligned:
 			// Blank lines between rows (HTML tables) neither end nor
-			// extend a table.
+			// extend a table of delimited cells.
+		case blank(t[s:e]):
+			tb.blockStart = -1
 		case e-s > maxTableLine || n == 0:
 			tb.blockStart = -1
-		case tb.blockStart >= 0 && d == tb.delim && (n == tb.count || d == aligned):
+		case tb.blockStart >= 0 && d == tb.delim && (n == tb.count || d == aligned && indent(t[s:e]) == tb.indent):
 		default:
-			tb.blockStart, tb.delim, tb.count = s, d, n
+			tb.blockStart, tb.delim, tb.count, tb.indent = s, d, n, indent(t[s:e])
 		}
 		tb.next = e + 1
 	}
@@ -173,8 +183,12 @@ func (tb *tables) locate(p, q int) (pl place, ok bool) {
 		pl.col = utf8.RuneCountInString(t[ls:p])
 		return pl, true
 	}
+	quoted := false
 	for r := ls; r < p; r++ {
-		if t[r] == tb.delim {
+		if t[r] == '"' {
+			quoted = !quoted
+		}
+		if t[r] == tb.delim && !quoted {
 			pl.idx++
 		}
 	}
@@ -218,7 +232,7 @@ func (tb *tables) neighbours(pl place) (out [2][2]int) {
 			e++
 		}
 		if !blank(t[s:e]) {
-			if d, n := shape(t, s, e); d == tb.delim && (n == tb.count || d == aligned) {
+			if d, n := shape(t, s, e); d == tb.delim && (n == tb.count || d == aligned && indent(t[s:e]) == tb.indent) {
 				out[1][0], out[1][1] = tb.cellIn(s, pl)
 			}
 			break
@@ -236,13 +250,21 @@ func (tb *tables) cellIn(ls int, pl place) (cs, ce int) {
 		return tb.alignedCell(ls, pl.col)
 	}
 	cs = ls
+	quoted := false
 	for k := pl.idx; k > 0 && cs < len(t) && t[cs] != '\n' && cs-ls <= maxTableLine; cs++ {
-		if t[cs] == tb.delim {
+		if t[cs] == '"' {
+			quoted = !quoted
+		}
+		if t[cs] == tb.delim && !quoted {
 			k--
 		}
 	}
 	ce = cs
-	for ce < len(t) && t[ce] != tb.delim && t[ce] != '\n' && ce-cs <= maxTableLine {
+	quoted = false
+	for ce < len(t) && (t[ce] != tb.delim || quoted) && t[ce] != '\n' && ce-cs <= maxTableLine {
+		if t[ce] == '"' {
+			quoted = !quoted
+		}
 		ce++
 	}
 	return cs, ce
@@ -291,4 +313,13 @@ func blank(s string) bool {
 		}
 	}
 	return true
+}
+
+// indent counts the leading spaces of a line.
+func indent(s string) int {
+	n := 0
+	for n < len(s) && s[n] == ' ' {
+		n++
+	}
+	return n
 }
