@@ -56,6 +56,13 @@ func sepAt(t string, p int) (uint8, int) {
 	case '\t':
 		return sepTab, 1
 	case '-':
+		// A hyphen at the end of a line: the line was broken after it.
+		if p+1 < len(t) && t[p+1] == '\n' {
+			return sepDash, 2
+		}
+		if p+2 < len(t) && t[p+1] == '\r' && t[p+2] == '\n' {
+			return sepDash, 3
+		}
 		return sepDash, 1
 	case '.':
 		return sepDot, 1
@@ -84,7 +91,6 @@ type group struct {
 	start, end int
 	sep        uint8 // kind of the separator before this group (sepNone for the first)
 	uni        uint8 // groups ending here that are joined by one separator kind (at most 255)
-	wrap       uint8 // groups ending here joined by spaces and at most one line break (at most 255)
 }
 
 // chain scans the digit chain that starts with the all-digit word
@@ -111,7 +117,7 @@ func (sc *scanner) chain(i, j int) int {
 	n := len(t)
 	ring := &sc.ring
 	cnt := 0
-	g := group{start: i, end: j, uni: 1, wrap: 1}
+	g := group{start: i, end: j, uni: 1}
 	// A run after '+' is an international phone number.
 	phone := i > 0 && t[i-1] == '+'
 	// A first group joined to a preceding token of letters and digits
@@ -153,21 +159,7 @@ func (sc *scanner) chain(i, j int) int {
 		if g.sep == kind && g.uni < 255 {
 			u = g.uni + 1
 		}
-		// A line break may stand for one space of a value wrapped by a
-		// mail client: count the groups since the line break before.
-		w := uint8(1)
-		switch kind {
-		case sepSpace:
-			if g.wrap < 255 {
-				w = g.wrap + 1
-			}
-		case sepLine:
-			w = 2
-			if g.sep == sepSpace {
-				w = g.uni + 1
-			}
-		}
-		g = group{start: s, end: e, sep: kind, uni: u, wrap: w}
+		g = group{start: s, end: e, sep: kind, uni: u}
 	}
 	if !phone {
 		sc.evalGroup(ring, cnt, cnt-1)
@@ -219,7 +211,7 @@ func (sc *scanner) evalGroup(r *[16]group, cnt, e int) {
 	if g.sep == sepLine && e == 1 && sc.first == 0 {
 		sc.wrappedRun(r, cnt)
 	}
-	if w > maxGroup || (g.uni < 2 && g.wrap < 2) {
+	if w > maxGroup || e < 1 {
 		return
 	}
 	for _, gr := range s.byLast[w] {
@@ -227,14 +219,14 @@ func (sc *scanner) evalGroup(r *[16]group, cnt, e int) {
 		if e-k+1 < sc.first {
 			continue
 		}
-		// Strict: one separator kind. Wrapped: spaces and one line break.
-		kind := g.sep
-		wrapped := false
+		// Strict: one separator kind. Wrapped: one odd join (see spanKind).
+		kind, wrapped := g.sep, false
 		if int(g.uni) < k {
-			if int(g.wrap) < k {
+			var ok bool
+			if kind, ok = spanKind(r, e-k+1, e); !ok {
 				continue
 			}
-			kind, wrapped = sepSpace, true
+			wrapped = true
 		}
 		ok := true
 		for x := range k {
@@ -274,12 +266,47 @@ func (sc *scanner) evalGroup(r *[16]group, cnt, e int) {
 	}
 }
 
+// spanKind returns the separator kind of the span of groups b..e whose
+// joins are not all of one kind, if all but one are: the odd join is a
+// line break (a line wrapped by a mail client, or by the sender, in place
+// of any separator) or two spaces in a value separated by single spaces
+// (what removing an HTML comment or tag between two groups leaves).
+func spanKind(r *[16]group, b, e int) (uint8, bool) {
+	var kinds [2]uint8
+	var counts [2]int
+	n := 0
+	for x := b + 1; x <= e; x++ {
+		s := r[x&15].sep
+		switch {
+		case n > 0 && kinds[0] == s:
+			counts[0]++
+		case n > 1 && kinds[1] == s:
+			counts[1]++
+		case n < 2:
+			kinds[n], counts[n] = s, 1
+			n++
+		default:
+			return 0, false
+		}
+	}
+	if n != 2 {
+		return 0, false
+	}
+	for _, o := range [2]int{0, 1} {
+		k := 1 - o
+		if counts[o] == 1 && (kinds[o] == sepLine || kinds[o] == sepSpace2 && kinds[k] == sepSpace) && kinds[k] != sepLine {
+			return kinds[k], true
+		}
+	}
+	return 0, false
+}
+
 // continues reports whether a neighbouring group joined by sep continues a
 // span of separator kind: joined the same way, or, for a wrapped span, by
-// a space or a line break.
+// a join that could be its odd one.
 func continues(sep, kind uint8, wrapped bool) bool {
 	if wrapped {
-		return sep == sepSpace || sep == sepLine
+		return sep == kind || sep == sepLine || kind == sepSpace && sep == sepSpace2
 	}
 	return sep == kind
 }

@@ -358,3 +358,37 @@ func TestIssue8AlignedAndHTMLTables(t *testing.T) {
 		}
 	}
 }
+
+// TestIssue7OddJoin: one join of a value may differ from the others when
+// it is a line break (wrapped in place of any separator, or after a
+// hyphen) or two spaces among single spaces (an HTML comment removed
+// between groups); two numbers in adjacent columns of an aligned table
+// are not one value.
+func TestIssue7OddJoin(t *testing.T) {
+	s := mustSet(t, allNames()...)
+	visa := luhnComplete("453201511283036")
+	g := []string{visa[:4], visa[4:8], visa[8:12], visa[12:]}
+	for _, text := range []string{
+		"pay " + g[0] + " " + g[1] + "  " + g[2] + " " + g[3] + " now",
+		"pay " + g[0] + "-" + g[1] + "\n" + g[2] + "-" + g[3] + " now",
+		"pay " + g[0] + "-" + g[1] + "-\n" + g[2] + "-" + g[3] + " now",
+	} {
+		if m := one(t, s, "credit_card", text); m.Confidence != Medium {
+			t.Errorf("Scan(%q) = %v, want medium", text, m.Confidence)
+		}
+	}
+	if m := one(t, s, "us_ssn", "SSN 536\n22-1234 on file"); m.Confidence != High {
+		t.Errorf("SSN wrapped at a group: %v", m.Confidence)
+	}
+	for _, text := range []string{
+		"pay " + g[0] + "  " + g[1] + "\n" + g[2] + " " + g[3] + " now", // two odd joins
+		"pay " + g[0] + "-" + g[1] + "  " + g[2] + "-" + g[3] + " now",  // two spaces among dashes
+		"Name      Phone      Mobile\nJane Roe  " + g[0] + " " + g[1] + "  " + g[2] + " " + g[3] + "\n",
+	} {
+		for _, m := range find(s.Scan(text, nil), "credit_card") {
+			if m.Confidence >= Medium {
+				t.Errorf("Scan(%q) = %v (%v), want nothing at medium", text, m.Confidence, m.Why)
+			}
+		}
+	}
+}

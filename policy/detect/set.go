@@ -423,7 +423,9 @@ func (s *Set) column(tb *tables, text string, m *Match, i id) bool {
 	if !ok {
 		return false
 	}
-	if registry[i].numeric != nil && otherColumn(text, tb.neighbours(pl), i, m.End-m.Start) {
+	// Two spaces inside a value in a table of aligned columns: two cells.
+	if registry[i].numeric != nil && (tb.delim == aligned && strings.Contains(text[m.Start:m.End], "  ") ||
+		otherColumn(text, tb.neighbours(pl), i, m.End-m.Start)) {
 		m.Confidence, m.Why.Demoted = Low, DemotedColumn
 		return true
 	}
