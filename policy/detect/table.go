@@ -145,8 +145,16 @@ type place struct {
 // cell (white space and quotes aside) in a table row.
 func (tb *tables) locate(p, q int) (pl place, ok bool) {
 	t := tb.text
+	if !cellish(t, p-1, -1) || !cellish(t, q, 1) {
+		return pl, false
+	}
 	ls, le, ok := tb.lineAt(p)
-	if !ok || ls < tb.next && tb.blockStart < 0 {
+	if !ok || ls < tb.next && tb.blockStart < 0 || q > le {
+		return pl, false
+	}
+	// Most values are in prose: only a value that fills a cell of a line
+	// with cells costs the division of the text into blocks.
+	if d, n := shape(t, ls, le); n == 0 || !cellEdge(t, p-1, ls, le, d, -1) || !cellEdge(t, q, ls, le, d, 1) {
 		return pl, false
 	}
 	// Divide the lines from next up to this line into blocks.
@@ -171,11 +179,7 @@ func (tb *tables) locate(p, q int) (pl place, ok bool) {
 		}
 		tb.next = e + 1
 	}
-	if tb.blockStart < 0 || q > le {
-		return pl, false
-	}
-	// The value fills its cell.
-	if !cellEdge(t, p-1, ls, le, tb.delim, -1) || !cellEdge(t, q, ls, le, tb.delim, 1) {
+	if tb.blockStart < 0 {
 		return pl, false
 	}
 	pl = place{ls: ls, le: le}
@@ -322,4 +326,25 @@ func indent(s string) int {
 		n++
 	}
 	return n
+}
+
+// cellish is a quick test that the value next to t[r] can fill a cell:
+// looking in direction dir past quotes and spaces, there is a delimiter,
+// two spaces or the line edge.
+func cellish(t string, r, dir int) bool {
+	spaces := 0
+	for ; r >= 0 && r < len(t); r += dir {
+		switch t[r] {
+		case ' ':
+			if spaces++; spaces == 2 {
+				return true
+			}
+		case '"', '\'':
+		case '\t', ';', '|', ',', '\n', '\r':
+			return true
+		default:
+			return false
+		}
+	}
+	return true
 }
