@@ -103,19 +103,20 @@ func (sc *scanner) iban(i, j int) int {
 	}
 	v := sc.buf[:0]
 	end := j
+	kind := uint8(sepNone)
 	switch l := j - i; {
 	case l == want:
 		v = appendUpper(v, t[i:j])
 	case l == 4:
 		v = appendUpper(v, t[i:j])
-		kind, lines := sepNone, 0
+		lines := 0
 		for len(v) < want {
 			k, sl := sepAt(t, end)
 			switch {
 			case k == sepLine && kind != sepLine && (kind == sepNone || kind == sepSpace) && lines == 0:
 				lines++ // a wrapped line
 			case k == sepNone || k == sepSlash || k == sepLine, kind != sepNone && k != kind:
-				return sc.ibanLike(v, end)
+				return sc.ibanLike(v, end, kind)
 			default:
 				kind = k
 			}
@@ -126,7 +127,7 @@ func (sc *scanner) iban(i, j int) int {
 			}
 			g := e - s
 			if g == 0 || g > 4 || (g < 4 && len(v)+g != want) || len(v)+g > want {
-				return sc.ibanLike(v, end)
+				return sc.ibanLike(v, end, kind)
 			}
 			v = appendUpper(v, t[s:e])
 			end = e
@@ -135,21 +136,40 @@ func (sc *scanner) iban(i, j int) int {
 		return -1
 	}
 	if !validIBAN(v) {
-		return sc.ibanLike(v, end)
+		return sc.ibanLike(v, end, kind)
+	}
+	if !sc.set.ids.has(idIBAN) {
+		return end
 	}
 	sc.emit(idIBAN, i, end, base(idIBAN, formPlain), ibanTestSet[string(v)], maskDigits(v, 4), keyOf(idIBAN, v))
 	return end
 }
 
-// ibanLike returns end, where an IBAN-shaped string of the canonical
-// characters v ends, if it is long enough to look like an IBAN (the
-// country code, the check digits and at least three groups of four);
-// otherwise -1.
-func (sc *scanner) ibanLike(v []byte, end int) int {
-	if len(v) >= 16 {
-		return end
+// ibanLike returns where an IBAN-shaped string of the canonical
+// characters v, read up to end, ends, if it is long enough to look like
+// an IBAN (the country code, the check digits and at least three groups
+// of four): the end of its run of groups of up to four letters and digits
+// joined by separator kind (or end, unseparated). Otherwise -1.
+func (sc *scanner) ibanLike(v []byte, end int, kind uint8) int {
+	if len(v) < 16 {
+		return -1
 	}
-	return -1
+	t := sc.text
+	for kind != sepNone {
+		k, sl := sepAt(t, end)
+		if k != kind {
+			break
+		}
+		e := end + sl
+		for e < len(t) && e-end-sl <= 4 && isAlnum(t[e]) {
+			e++
+		}
+		if g := e - end - sl; g == 0 || g > 4 || !boundedAfter(t, e) {
+			break
+		}
+		end = e
+	}
+	return end
 }
 
 // appendUpper appends s to b with ASCII letters upper-cased.

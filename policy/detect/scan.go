@@ -263,7 +263,7 @@ func (sc *scanner) token(i, j int, f uint8) int {
 		return next
 	}
 	c0 := wordClass[t[i]]
-	if l >= 4 && c0&(cUpper|cLower) != 0 && wordClass[t[i+1]]&(cUpper|cLower) != 0 && wordClass[t[i+2]] == cDigit && wordClass[t[i+3]] == cDigit && ids.has(idIBAN) {
+	if l >= 4 && c0&(cUpper|cLower) != 0 && wordClass[t[i+1]]&(cUpper|cLower) != 0 && wordClass[t[i+2]] == cDigit && wordClass[t[i+3]] == cDigit && (ids.has(idIBAN) || sc.set.numAny != 0) {
 		at(sc.iban(i, j))
 		if next > j {
 			return next
