@@ -46,7 +46,7 @@ var model = [numIDs]tier{
 		[3]Confidence{Medium, Medium, Medium}, "strong check and a specific shape"},
 	idUSSSN: {"no check digit: about 9 in 10 nine-digit numbers pass the SSA ranges", "9 digits; ddd-dd-dddd",
 		[3]Confidence{Low, Low, Medium}, "only the dashed 3-2-4 form is specific"},
-	idUSITIN: {"no check digit: about 1 in 30 nine-digit numbers pass the IRS ranges", "9 digits starting with 9; 9dd-dd-dddd",
+	idUSITIN: {"no check digit: about 1 in 23 nine-digit numbers pass the IRS ranges", "9 digits starting with 9; 9dd-dd-dddd",
 		[3]Confidence{Low, Low, Medium}, "only the dashed 3-2-4 form is specific"},
 	idABARouting: {"1 in 10 (3-7-1 weights), prefix ranges", "9 digits",
 		[3]Confidence{Low, Low, Low}, "weak check on a common length"},
