@@ -392,3 +392,40 @@ func TestIssue7OddJoin(t *testing.T) {
 		}
 	}
 }
+
+// TestIssue8TableCostLinear: the table context examines a bounded
+// multiple of the text however its values are laid out: many values on
+// one line, a line too long to be a table row, tall tables, many blank
+// lines between rows. Work at 8n is at most 8 times (plus slack) the
+// work at n.
+func TestIssue8TableCostLinear(t *testing.T) {
+	s := mustSet(t, allNames()...)
+	visa := luhnComplete("453201511283036")
+	row := strings.Repeat(visa+"\t", 200) + "\n"
+	for _, c := range []struct {
+		name string
+		gen  func(n int) string
+	}{
+		{"wide rows", func(n int) string { return "a\tb\n" + strings.Repeat(row, n) }},
+		{"one long line", func(n int) string { return strings.Repeat(visa+"\t", 250*n) }},
+		{"tall table", func(n int) string { return "Card\tName\n" + strings.Repeat(visa+"\tJane\n", 200*n) }},
+		{"blank rows", func(n int) string { return "Card\tName\n" + strings.Repeat(visa+"\tJane\n\n\n\n\n\n\n", 100*n) }},
+		{"aligned", func(n int) string { return "Card              Name\n" + strings.Repeat(visa+"  Jane\n", 200*n) }},
+	} {
+		work := func(n int) int64 {
+			var w int64
+			tableWork = func(x int64) { w += x }
+			defer func() { tableWork = nil }()
+			text := c.gen(n)
+			s.Scan(text, nil)
+			return w + 1
+		}
+		w1, w8 := work(8), work(64)
+		if w8 > 9*w1 {
+			t.Errorf("%s: table work %d at n, %d at 8n: grows faster than the text", c.name, w1, w8)
+		}
+		if n := int64(len(c.gen(64))); w8 > 32*n {
+			t.Errorf("%s: table work %d for %d bytes", c.name, w8, n)
+		}
+	}
+}

@@ -231,6 +231,9 @@ func (s *Set) raise(text string, ms []Match) {
 	var buf [32]kwHit
 	hits := buf[:0]
 	tb := newTables(text)
+	if tableWork != nil {
+		defer func() { tableWork(tb.work) }()
+	}
 	scanned := 0 // text[:scanned] has been searched
 	var state uint32
 	w := s.window
@@ -406,6 +409,10 @@ func mapNonASCII(s string, f func(rune) rune) string {
 	}
 	return string(out)
 }
+
+// tableWork, when set (by cost tests), receives the bytes the table
+// context examined in each raise.
+var tableWork func(int64)
 
 // chars counts the characters between keyword h and match m.
 func chars(text string, m *Match, h kwHit) int {

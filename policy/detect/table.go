@@ -1,6 +1,9 @@
 package detect
 
-import "unicode/utf8"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // Column context: in a table written as lines of cells (CSV, TSV, a
 // spreadsheet or an HTML table extracted one row per line), the header
@@ -35,9 +38,23 @@ type tables struct {
 	delim      byte // the current block's delimiter
 	count      int  // its delimiters per line
 	indent     int  // leading spaces of its lines (aligned tables)
+
+	line, lineEnd int  // the line of the last value located
+	calls         int  // values located on that line
+	lineD         byte // its delimiter and their count
+	lineN         int
+	longUntil     int // text[:longUntil] after the last too-long line's value is in that line
+
+	work int64 // bytes examined, for the cost tests
 }
 
-func newTables(text string) tables { return tables{text: text, blockStart: -1} }
+// maxCellsPerLine bounds the values on one line that are looked up in
+// their table: each lookup reads the line and its neighbours (at most
+// maxTableLine bytes each), so a line of many values costs a bounded
+// multiple of its length. Values past the bound keep their window context.
+const maxCellsPerLine = 8
+
+func newTables(text string) tables { return tables{text: text, blockStart: -1, line: -1} }
 
 // lineAt returns the line around offset p, if it is short enough to be a
 // table line.
@@ -53,10 +70,12 @@ func (tb *tables) lineAt(p int) (start, end int, ok bool) {
 	end = p
 	for end < len(t) && t[end] != '\n' {
 		if end-start > maxTableLine {
+			tb.work += int64(end - start)
 			return 0, 0, false
 		}
 		end++
 	}
+	tb.work += int64(end - start)
 	return start, end, true
 }
 
@@ -148,13 +167,32 @@ func (tb *tables) locate(p, q int) (pl place, ok bool) {
 	if !cellish(t, p-1, -1) || !cellish(t, q, 1) {
 		return pl, false
 	}
-	ls, le, ok := tb.lineAt(p)
-	if !ok || ls < tb.next && tb.blockStart < 0 || q > le {
+	if p < tb.longUntil {
+		return pl, false
+	}
+	ls, le := tb.line, tb.lineEnd
+	if p < ls || p > le {
+		var ok bool
+		if ls, le, ok = tb.lineAt(p); !ok {
+			// Remember the too-long line, so that its other values cost
+			// nothing: one search for its end.
+			tb.longUntil = len(t)
+			if k := strings.IndexByte(t[p:], '\n'); k >= 0 {
+				tb.longUntil = p + k
+			}
+			tb.work += int64(tb.longUntil - p)
+			return pl, false
+		}
+		tb.line, tb.lineEnd, tb.calls = ls, le, 0
+		tb.lineD, tb.lineN = shape(t, ls, le)
+		tb.work += int64(le - ls)
+	}
+	if tb.calls++; tb.calls > maxCellsPerLine || ls < tb.next && tb.blockStart < 0 || q > le {
 		return pl, false
 	}
 	// Most values are in prose: only a value that fills a cell of a line
 	// with cells costs the division of the text into blocks.
-	if d, n := shape(t, ls, le); n == 0 || !cellEdge(t, p-1, ls, le, d, -1) || !cellEdge(t, q, ls, le, d, 1) {
+	if d, n := tb.lineD, tb.lineN; n == 0 || !cellEdge(t, p-1, ls, le, d, -1) || !cellEdge(t, q, ls, le, d, 1) {
 		return pl, false
 	}
 	// Divide the lines from next up to this line into blocks.
@@ -178,6 +216,7 @@ func (tb *tables) locate(p, q int) (pl place, ok bool) {
 			tb.blockStart, tb.delim, tb.count, tb.indent = s, d, n, indent(t[s:e])
 		}
 		tb.next = e + 1
+		tb.work += int64(e - s + 1)
 	}
 	if tb.blockStart < 0 {
 		return pl, false
@@ -187,6 +226,7 @@ func (tb *tables) locate(p, q int) (pl place, ok bool) {
 		pl.col = utf8.RuneCountInString(t[ls:p])
 		return pl, true
 	}
+	tb.work += int64(p - ls)
 	quoted := false
 	for r := ls; r < p; r++ {
 		if t[r] == '"' {
@@ -221,6 +261,7 @@ func (tb *tables) neighbours(pl place) (out [2][2]int) {
 		for s > 0 && t[s-1] != '\n' && e-s <= maxTableLine {
 			s--
 		}
+		tb.work += int64(e - s + 1)
 		if !blank(t[s:e]) {
 			if s > tb.blockStart {
 				out[0][0], out[0][1] = tb.cellIn(s, pl)
@@ -235,6 +276,7 @@ func (tb *tables) neighbours(pl place) (out [2][2]int) {
 		for e < len(t) && t[e] != '\n' && e-s <= maxTableLine {
 			e++
 		}
+		tb.work += int64(2 * (e - s + 1))
 		if !blank(t[s:e]) {
 			if d, n := shape(t, s, e); d == tb.delim && (n == tb.count || d == aligned && indent(t[s:e]) == tb.indent) {
 				out[1][0], out[1][1] = tb.cellIn(s, pl)
@@ -263,6 +305,7 @@ func (tb *tables) cellIn(ls int, pl place) (cs, ce int) {
 			k--
 		}
 	}
+	tb.work += int64(cs - ls)
 	ce = cs
 	quoted = false
 	for ce < len(t) && (t[ce] != tb.delim || quoted) && t[ce] != '\n' && ce-cs <= maxTableLine {
@@ -271,6 +314,7 @@ func (tb *tables) cellIn(ls int, pl place) (cs, ce int) {
 		}
 		ce++
 	}
+	tb.work += int64(ce - cs)
 	return cs, ce
 }
 
@@ -296,6 +340,7 @@ func (tb *tables) alignedCell(ls, col int) (cs, ce int) {
 	for ce < len(t) && t[ce] != '\n' && t[ce] != '\r' && !(t[ce] == ' ' && ce+1 < len(t) && t[ce+1] == ' ') && ce-cs <= maxTableLine {
 		ce++
 	}
+	tb.work += int64(ce - ls)
 	return cs, ce
 }
 
