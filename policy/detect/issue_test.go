@@ -429,3 +429,15 @@ func TestIssue8TableCostLinear(t *testing.T) {
 		}
 	}
 }
+
+// TestIssue8BICNoBankTerritory: capitalised words that fit the BIC shape
+// with the country code of a territory without banks are no BIC.
+func TestIssue8BICNoBankTerritory(t *testing.T) {
+	s := mustSet(t, "swift_bic")
+	if ms := s.Scan("SWIFT: see the VERSIONS section", nil); len(ms) != 0 {
+		t.Errorf("VERSIONS: %+v", ms)
+	}
+	if m := one(t, s, "swift_bic", "SWIFT: DEUTDEFF"); m.Confidence != High {
+		t.Errorf("DEUTDEFF: %v", m.Confidence)
+	}
+}
