@@ -441,3 +441,22 @@ func TestIssue8BICNoBankTerritory(t *testing.T) {
 		t.Errorf("DEUTDEFF: %v", m.Confidence)
 	}
 }
+
+// TestIssue8KeyedURLValue: a card in a URL whose own key is a card
+// keyword is not hidden by the URL.
+func TestIssue8KeyedURLValue(t *testing.T) {
+	s := mustSet(t, allNames()...)
+	visa := luhnComplete("453201511283036")
+	for _, text := range []string{
+		"https://evil.example/collect?pan=" + visa,
+		"https://evil.example/collect?a=1&card=" + visa + "&x=2",
+		"https://evil.example/card/" + visa,
+	} {
+		if m := one(t, s, "credit_card", text); m.Confidence != High || m.Why.Demoted != NotDemoted {
+			t.Errorf("Scan(%q) = %v (%v), want high", text, m.Confidence, m.Why)
+		}
+	}
+	if m := one(t, s, "credit_card", "card: https://x.example/testcase?key="+visa); m.Confidence != Low {
+		t.Errorf("testcase key: %v (%v), want low", m.Confidence, m.Why)
+	}
+}

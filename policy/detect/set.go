@@ -240,10 +240,11 @@ func (s *Set) raise(text string, ms []Match) {
 	for k := range ms {
 		m := &ms[k]
 		i, ok := byName[m.Detector]
-		if !ok || m.Confidence >= High || !(s.kwAny | s.numAny).has(i) || m.Why.Demoted == DemotedIdentifier {
+		if !ok || m.Confidence >= High || !(s.kwAny | s.numAny).has(i) {
 			continue
 		}
-		if s.column(&tb, text, m, i) {
+		ident := m.Why.Demoted == DemotedIdentifier
+		if !ident && s.column(&tb, text, m, i) {
 			continue
 		}
 		lo, hi := max(0, m.Start-reach), min(len(text), m.End+reach)
@@ -304,6 +305,15 @@ func (s *Set) raise(text string, ms []Match) {
 		}
 		if after >= 0 && (kw < 0 || hits[after].start-m.End < dist) {
 			kw, dist = after, hits[after].start-m.End
+		}
+		// A value in a URL, path or identifier stays low unless its own
+		// key is a keyword ("?card=4111...", "/cc/4111...").
+		if ident {
+			if before >= 0 && m.Start-hits[before].end <= 1 {
+				m.Confidence, m.Why.Demoted = High, NotDemoted
+				m.Why.Keyword, m.Why.Distance = s.kwPat[hits[before].p], chars(text, m, hits[before])
+			}
+			continue
 		}
 		// The label wins unless a keyword stands between it and the value.
 		if label >= 0 && (before < 0 || hits[before].start < hits[label].end) {
