@@ -125,14 +125,15 @@ func isJoiner(c byte) bool { return c == '-' || c == '.' || c == '/' || c == '_'
 // number right after "Order", "Invoice" or "Tracking" is that kind of
 // number, whatever keyword stands further away. A label counts when it
 // ends at most labelReach bytes before the value, with no digit and at
-// most one line break between them, and no keyword of the identifier is
-// nearer to the value than the label.
+// most one line break between them, and no keyword of the identifier
+// stands between the label and the value. Generic words that may as well
+// introduce a list of anything ("item", "part", "client") are not labels.
 var numberLabels = []string{
 	"parcel", "order", "invoice", "ticket", "transaction", "txn", "tracking", "shipment", "consignment",
-	"waybill", "AWB", "customer", "client", "member", "ISBN", "ISSN", "EAN", "GTIN", "UPC", "SKU",
-	"article", "item", "build", "commit", "case", "reference", "booking", "reservation", "confirmation",
-	"claim", "serial", "version", "bug", "CVE", "phone", "tel", "telephone", "fax", "mobile", "cell",
-	"timestamp", "epoch", "testcase", "PO", "purchase order", "part", "product", "model", "job", "incident",
+	"waybill", "AWB", "customer", "ISBN", "ISSN", "EAN", "GTIN", "UPC", "SKU",
+	"build", "commit", "case", "reference", "booking", "reservation", "confirmation",
+	"claim", "serial", "version", "bug", "CVE", "phone", "tel", "telephone", "fax", "mobile",
+	"timestamp", "epoch", "testcase", "PO", "purchase order", "incident",
 	"Bestellung", "Bestellnummer", "Rechnung", "Rechnungsnummer", "Kundennummer", "Auftrag", "Auftragsnummer",
 	"Sendung", "Sendungsnummer", "Lieferschein", "Telefon", "commande", "facture", "colis",
 	"pedido", "factura", "ordine", "fattura", "bestelling", "factuur", "zamówienie", "faktura",
