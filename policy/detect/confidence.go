@@ -130,6 +130,9 @@ const (
 	// DemotedColumn: a number in a table column whose neighbouring
 	// values are numbers of the same width that fail the validator.
 	DemotedColumn
+	// DemotedCaps: an all-letter code among words written in capitals
+	// (CUSTOMER, VERSIONS fit the shape of a BIC).
+	DemotedCaps
 )
 
 func (d Demotion) String() string {
@@ -144,6 +147,8 @@ func (d Demotion) String() string {
 		return "starts with a year, written like a reference number"
 	case DemotedColumn:
 		return "the numbers around it in its table column are not of this kind"
+	case DemotedCaps:
+		return "a word among words written in capitals"
 	}
 	return fmt.Sprintf("demotion(%d)", int(d))
 }

@@ -1,5 +1,7 @@
 package detect
 
+import "strings"
+
 // Negative context of numeric values: the text around a value that says it
 // is something else. Each check looks at a bounded number of bytes around
 // the value (at most ctxReach on each side), so it costs nothing on text
@@ -40,10 +42,13 @@ func identifierContext(t string, start, end int) bool {
 			}
 		case '=':
 			w := wordBefore(t, start-1)
-			if w < start-1 && (w > 0 && (t[w-1] == '?' || t[w-1] == '&' || t[w-1] == '.' || t[w-1] == ';') || idKey(t[w:start-1])) {
+			if w < start-1 && (w > 0 && (t[w-1] == '?' || t[w-1] == '&' || t[w-1] == '.' || t[w-1] == ';') || idKey(t[w:start-1]) || pairBefore(t, w)) {
 				return true
 			}
 		}
+	}
+	if structuredKey(t, start) {
+		return true
 	}
 	if end+1 < len(t) {
 		switch t[end] {
@@ -106,6 +111,52 @@ func idKey(w string) bool {
 	}
 	n := len(w)
 	return n >= 2 && (w[n-2] == 'i' || w[n-2] == 'I') && (w[n-1] == 'd' || w[n-1] == 'D')
+}
+
+// pairBefore reports whether another key=value pair stands on the same
+// line within ctxReach bytes before position w: a structured log line
+// ("job=359242033 attempt=5 offset=391451140069610").
+func pairBefore(t string, w int) bool {
+	for p := w - 1; p > 0 && w-p <= ctxReach && t[p] != '\n'; p-- {
+		if t[p] == '=' && wordClass[t[p-1]] != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// structuredKey reports whether the value at start is the value of a
+// JSON or YAML key that names an identifier: "label_id": 3983..., "id":
+// 5228..., order_id: 2348... (a quoted key, or a key with '_').
+func structuredKey(t string, start int) bool {
+	// Quotes may be doubled (JSON inside a CSV cell).
+	p := start - 1
+	for k := 0; k < 2 && p >= 0 && t[p] == '"'; k++ {
+		p--
+	}
+	for p >= 0 && start-p <= 6 && t[p] == ' ' {
+		p--
+	}
+	if p < 1 || t[p] != ':' {
+		return false
+	}
+	p--
+	quoted := false
+	for k := 0; k < 2 && p >= 0 && t[p] == '"'; k++ {
+		p, quoted = p-1, true
+	}
+	if p < 0 {
+		return false
+	}
+	w := wordBefore(t, p+1)
+	if w > p {
+		return false
+	}
+	key := t[w : p+1]
+	if quoted {
+		return w > 0 && t[w-1] == '"' && idKey(key)
+	}
+	return idKey(key) && strings.IndexByte(key, '_') >= 0
 }
 
 // wordBefore returns the start of the word (letters, digits, '_') that

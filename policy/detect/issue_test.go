@@ -460,3 +460,45 @@ func TestIssue8KeyedURLValue(t *testing.T) {
 		t.Errorf("testcase key: %v (%v), want low", m.Confidence, m.Why)
 	}
 }
+
+// TestIssue8BICInCapitals: words of text written in capitals that fit a
+// BIC's shape are low even next to a bank keyword; a BIC next to its
+// keywords in capitals is not.
+func TestIssue8BICInCapitals(t *testing.T) {
+	s := mustSet(t, "swift_bic")
+	text := "IMPORTANT CUSTOMER NOTICE - BUSINESS BANKING\nDEAR CUSTOMER, FROM MONDAY OUR BANK CHANGES. +86 10 6450 1558. VERSIONS OF THIS NOTICE"
+	for _, m := range s.Scan(text, nil) {
+		if m.Confidence != Low || m.Why.Demoted != DemotedCaps {
+			t.Errorf("%q: %v (%v), want low", text[m.Start:m.End], m.Confidence, m.Why)
+		}
+	}
+	for _, text := range []string{"SWIFT BIC: DEUTDEFF", "BIC DEUTDEFF; WIRE TRANSFER", "BANK: DEUTSCHE BANK, BIC DEUTDEFF IBAN DE89"} {
+		ms := s.Scan(text, nil)
+		if m := ms[len(ms)-1]; text[m.Start:m.End] != "DEUTDEFF" || m.Confidence != High {
+			t.Errorf("Scan(%q) = %v (%v), want DEUTDEFF high", text, m.Confidence, m.Why)
+		}
+	}
+}
+
+// TestIssue8StructuredKeys: values of identifier keys in JSON, YAML and
+// key=value log lines are identifiers.
+func TestIssue8StructuredKeys(t *testing.T) {
+	s := mustSet(t, "credit_card")
+	visa := luhnComplete("453201511283036")
+	for _, text := range []string{
+		`{"id": ` + visa + `, "method": "card"}`,
+		`{"transaction_id": "` + visa + `"}`,
+		"label_id: " + visa,
+		"job=3 attempt=5 offset=" + visa + " card",
+		`"  ""id"": ` + visa + `, ""sku""`,
+	} {
+		if m := one(t, s, "credit_card", text); m.Confidence != Low || m.Why.Demoted != DemotedIdentifier {
+			t.Errorf("Scan(%q) = %v (%v), want low as an identifier", text, m.Confidence, m.Why)
+		}
+	}
+	for _, text := range []string{`{"card_number": "` + visa + `"}`, "Card id: " + visa, "name=Jane card=" + visa} {
+		if m := one(t, s, "credit_card", text); m.Confidence != High {
+			t.Errorf("Scan(%q) = %v (%v), want high", text, m.Confidence, m.Why)
+		}
+	}
+}

@@ -243,6 +243,9 @@ func (s *Set) raise(text string, ms []Match) {
 		if !ok || m.Confidence >= High || !(s.kwAny | s.numAny).has(i) {
 			continue
 		}
+		if m.Why.Demoted == DemotedCaps {
+			continue
+		}
 		ident := m.Why.Demoted == DemotedIdentifier
 		if !ident && s.column(&tb, text, m, i) {
 			continue
@@ -309,7 +312,7 @@ func (s *Set) raise(text string, ms []Match) {
 		// A value in a URL, path or identifier stays low unless its own
 		// key is a keyword ("?card=4111...", "/cc/4111...").
 		if ident {
-			if before >= 0 && m.Start-hits[before].end <= 1 {
+			if before >= 0 && ownKey(text[hits[before].end:m.Start]) {
 				m.Confidence, m.Why.Demoted = High, NotDemoted
 				m.Why.Keyword, m.Why.Distance = s.kwPat[hits[before].p], chars(text, m, hits[before])
 			}
@@ -505,4 +508,21 @@ func otherColumn(text string, cells [2][2]int, i id, width int) bool {
 		}
 	}
 	return false
+}
+
+// ownKey reports whether gap, between a keyword and a value, is the rest
+// of the value's own key: "=" in "?pan=", "/" in "/card/", `_number": "`
+// in a JSON key.
+func ownKey(gap string) bool {
+	if len(gap) > 12 {
+		return false
+	}
+	for k := 0; k < len(gap); k++ {
+		switch c := gap[k]; {
+		case wordClass[c] != 0, c == '"', c == ':', c == '=', c == '/', c == '-', c == ' ' && k > 0 && gap[k-1] == ':':
+		default:
+			return false
+		}
+	}
+	return true
 }

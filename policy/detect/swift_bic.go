@@ -1,5 +1,7 @@
 package detect
 
+import "strings"
+
 // BIC finds SWIFT Business Identifier Codes (ISO 9362): four letters of
 // institution code, an ISO 3166-1 country code, two characters of location
 // and an optional three-character branch. There is no check digit and a
@@ -68,8 +70,76 @@ func (sc *scanner) bic(i, j int) int {
 		return -1
 	}
 	test := v[7] == '0' // location code with 0 second: a test BIC (ISO 9362)
-	sc.emit(idSwiftBIC, i, j, Low, test, maskDigits(v, 2), keyOf(idSwiftBIC, v))
+	sc.emit(idSwiftBIC, i, j, base(idSwiftBIC, formPlain), test, maskDigits(v, 2), keyOf(idSwiftBIC, v))
+	if allLetters(v) && (capsWord(sc.text, i, -1, false) && capsWord(sc.text, j, 1, false) || capsWord(sc.text, j, 1, true)) {
+		w := &sc.dst[len(sc.dst)-1]
+		w.Why.Demoted = DemotedCaps
+	}
 	return j
 }
+
+// allLetters reports whether v has no digit.
+func allLetters(v []byte) bool {
+	for _, c := range v {
+		if isDigit(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// capsWord reports whether the word next to position p (the one ending
+// before p for dir -1, the one starting after p for +1), past spaces and
+// punctuation on the same line, is a word of two to fifteen capital
+// letters (strict: that is not a keyword of a BIC or an IBAN; otherwise:
+// not BIC, SWIFT or CODE, which introduce one): text written in capitals,
+// where words such as CUSTOMER or VERSIONS fit the shape of a BIC.
+func capsWord(t string, p, dir int, strict bool) bool {
+	q := p
+	if dir < 0 {
+		q--
+	}
+	for k := 0; k < 4 && q >= 0 && q < len(t) && wordClass[t[q]] == 0; k++ {
+		if t[q] == '\n' {
+			return false
+		}
+		q += dir
+	}
+	s, e := q, q
+	if dir < 0 {
+		e = q + 1
+		for s >= 0 && e-s <= 16 && wordClass[t[s]] != 0 {
+			s--
+		}
+		s++
+	} else {
+		for e < len(t) && e-s <= 16 && wordClass[t[e]] != 0 {
+			e++
+		}
+	}
+	if s < 0 || e > len(t) || e-s < 2 || e-s > 15 {
+		return false
+	}
+	w := t[s:e]
+	for k := 0; k < len(w); k++ {
+		if !isUpper(w[k]) {
+			return false
+		}
+	}
+	if strict {
+		return !bicWords[w]
+	}
+	return w != "BIC" && w != "SWIFT" && w != "CODE"
+}
+
+// bicWords are the single-word keywords of BICs and IBANs in capitals,
+// which may stand next to a BIC in capitals.
+var bicWords = func() map[string]bool {
+	m := map[string]bool{"CODE": true}
+	for _, k := range append(append([]string{}, bicInfo.Keywords...), ibanInfo.Keywords...) {
+		m[strings.ToUpper(k)] = true
+	}
+	return m
+}()
 
 var _ Detector = (*BIC)(nil)
