@@ -34,8 +34,10 @@ type Engine struct {
 	exempt   []string      // MIME type globs exempt from the outcome when unsupported
 	notify   senderNotices // when notify.sender reaches the envelope sender
 
-	scan    func(text string, dst []detect.Match) []detect.Match
-	extract func(ctx context.Context, r io.Reader, lim extract.Limits) (*extract.Result, error)
+	scan func(text string, dst []detect.Match) []detect.Match
+	// scanUntil, when set, replaces scan and gives up at the deadline.
+	scanUntil func(text string, dst []detect.Match, stop func() bool) ([]detect.Match, bool)
+	extract   func(ctx context.Context, r io.Reader, lim extract.Limits) (*extract.Result, error)
 }
 
 // Config returns the configuration the engine was built from.
@@ -123,17 +125,31 @@ func compile(cfg *config.Config,
 // action stays Pass and the front end applies its on_error outcome). An
 // I/O error reading the message or a cancelled ctx is also Verdict.Err.
 func (e *Engine) Evaluate(ctx context.Context, m Message) (v action.Verdict) {
-	v, _ = e.evaluate(ctx, m, false)
+	v, _ = e.evaluate(ctx, m, false, nil)
 	return v
 }
 
 // Explain evaluates m like Evaluate and also says, for each policy, why it
-// matched or not. It is for maildlp scan --explain and tests; the
-// explanation names detectors, counts, header names and locations, never a
-// matched value.
-func (e *Engine) Explain(ctx context.Context, m Message) (action.Verdict, []Explanation) {
-	return e.evaluate(ctx, m, true)
+// matched or not, and for each detection how it got its confidence. It is
+// for maildlp scan --explain and tests; the explanation names detectors,
+// counts, keywords, header names and locations, never a matched value.
+func (e *Engine) Explain(ctx context.Context, m Message) (action.Verdict, []Explanation, []MatchExplanation) {
+	var ms []MatchExplanation
+	v, ex := e.evaluate(ctx, m, true, &ms)
+	return v, ex, ms
 }
+
+// MatchExplanation says how one detection got its confidence.
+type MatchExplanation struct {
+	Detector   string
+	Location   string
+	Evidence   string // masked
+	Confidence string
+	Why        string // base confidence, keyword and distance, demotion
+}
+
+// maxMatchExplanations bounds the detections Explain describes.
+const maxMatchExplanations = 500
 
 // Explanation says why one policy matched or not.
 type Explanation struct {
@@ -145,7 +161,7 @@ type Explanation struct {
 	Lines []string
 }
 
-func (e *Engine) evaluate(ctx context.Context, m Message, explain bool) (v action.Verdict, ex []Explanation) {
+func (e *Engine) evaluate(ctx context.Context, m Message, explain bool, why *[]MatchExplanation) (v action.Verdict, ex []Explanation) {
 	id := newIncidentID()
 	defer func() {
 		if r := recover(); r != nil {
@@ -181,6 +197,7 @@ func (e *Engine) evaluate(ctx context.Context, m Message, explain bool) (v actio
 	}
 	f := newFacts(env, res, e.internal)
 	var buf []detect.Match
+	stop := func() bool { return ctx.Err() != nil }
 	for i := range f.parts {
 		if ctx.Err() != nil {
 			// The deadline passed during detection: what is left is
@@ -190,8 +207,29 @@ func (e *Engine) evaluate(ctx context.Context, m Message, explain bool) (v actio
 			}
 			break
 		}
-		buf = e.scan(f.parts[i].Text, buf[:0])
+		done := true
+		if e.scanUntil != nil {
+			buf, done = e.scanUntil(f.parts[i].Text, buf[:0], stop)
+		} else {
+			buf = e.scan(f.parts[i].Text, buf[:0])
+		}
 		f.add(i, buf)
+		if !done {
+			for j := i; j < len(f.parts); j++ {
+				f.unscannable = append(f.unscannable, extract.Unscannable{Location: f.parts[j].Location, Reason: extract.Timeout, Detail: "scan deadline during detection"})
+			}
+			break
+		}
+	}
+	if why != nil {
+		for k := range f.hits {
+			if k == maxMatchExplanations {
+				break
+			}
+			h := &f.hits[k]
+			*why = append(*why, MatchExplanation{Detector: h.Detector, Location: f.parts[h.part].Location,
+				Evidence: h.Evidence, Confidence: h.Confidence.String(), Why: h.Why.String()})
+		}
 	}
 	return e.decide(f, id, explain)
 }

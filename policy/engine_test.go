@@ -220,7 +220,7 @@ func TestConditions(t *testing.T) {
 			v := e.Evaluate(context.Background(), Message{Envelope: tt.env})
 			got := slices.ContainsFunc(v.Policies, func(p action.PolicyHit) bool { return p.Name == "P" })
 			if got != tt.want {
-				_, ex := e.Explain(context.Background(), Message{Envelope: tt.env})
+				_, ex, _ := e.Explain(context.Background(), Message{Envelope: tt.env})
 				t.Errorf("rule %s matched = %v, want %v\n%s", tt.rule, got, tt.want, strings.Join(ex[0].Lines, "\n"))
 			}
 		})
@@ -487,7 +487,7 @@ notify = { sender = true, subject = "{subject}", body = "{evidence} {subject} {s
 		},
 	}
 	e := engineFor(t, doc, res)
-	v, ex := e.Explain(context.Background(), Message{Envelope: env})
+	v, ex, _ := e.Explain(context.Background(), Message{Envelope: env})
 	b, _ := json.Marshal(v)
 	d, _ := json.Marshal(v.Detections)
 	all := string(b) + string(d) + fmt.Sprintf("%+v %+v", v, ex)
@@ -621,7 +621,7 @@ func TestIncidentID(t *testing.T) {
 
 func TestExplain(t *testing.T) {
 	e := engineFor(t, pci, body(cards(2)))
-	_, ex := e.Explain(context.Background(), Message{Envelope: env})
+	_, ex, _ := e.Explain(context.Background(), Message{Envelope: env})
 	if len(ex) != 2 {
 		t.Fatalf("explanations = %d, want 2", len(ex))
 	}

@@ -38,7 +38,12 @@ func New(cfg *config.Config) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("policy: %w", err)
 	}
-	return compile(cfg, set.Scan, extract.Extract)
+	e, err := compile(cfg, set.Scan, extract.Extract)
+	if err != nil {
+		return nil, err
+	}
+	e.scanUntil = set.ScanUntil
+	return e, nil
 }
 
 func customDetector(d *config.Detector) (detect.Detector, error) {

@@ -232,7 +232,8 @@ type scanResult struct {
 	file        string
 	verdict     action.Verdict
 	explanation []policy.Explanation
-	err         error // the file could not be read
+	matches     []policy.MatchExplanation // with --explain: how each detection got its confidence
+	err         error                     // the file could not be read
 }
 
 func scanOne(e *policy.Engine, file string, stdin io.Reader, env policy.Envelope, explain bool) scanResult {
@@ -249,7 +250,7 @@ func scanOne(e *policy.Engine, file string, stdin io.Reader, env policy.Envelope
 	}
 	m := policy.Message{Envelope: env, Body: in}
 	if explain {
-		r.verdict, r.explanation = e.Explain(context.Background(), m)
+		r.verdict, r.explanation, r.matches = e.Explain(context.Background(), m)
 	} else {
 		r.verdict = e.Evaluate(context.Background(), m)
 	}
@@ -264,6 +265,7 @@ type scanJSON struct {
 	Detections  []action.Detection   `json:"detections"`
 	Unscannable []action.Unscannable `json:"unscannable"`
 	Explain     []explainJSON        `json:"explain,omitempty"`
+	Why         []whyJSON            `json:"why,omitempty"`
 	Error       string               `json:"error,omitempty"`
 }
 
@@ -278,6 +280,15 @@ type verdictJSON struct {
 	SubjectReplace   string             `json:"subject_replace,omitempty"`
 	AddHeaders       []action.Header    `json:"add_headers,omitempty"`
 	Notices          []action.Notice    `json:"notices,omitempty"`
+}
+
+// whyJSON says how one detection got its confidence (--explain).
+type whyJSON struct {
+	Detector   string `json:"detector"`
+	Location   string `json:"location"`
+	Evidence   string `json:"evidence"`
+	Confidence string `json:"confidence"`
+	Why        string `json:"why"`
 }
 
 type explainJSON struct {
@@ -323,6 +334,9 @@ func jsonResult(r scanResult) scanJSON {
 	}
 	for _, x := range r.explanation {
 		out.Explain = append(out.Explain, explainJSON{Policy: x.Policy, Matched: x.Matched, Excepted: x.Excepted, Trace: x.Lines})
+	}
+	for _, m := range r.matches {
+		out.Why = append(out.Why, whyJSON(m))
 	}
 	if v.Err != nil {
 		out.Error = firstLine(v.Err.Error())
@@ -379,6 +393,9 @@ func printText(w io.Writer, r scanResult) {
 	}
 	for _, u := range v.Unscannable {
 		fmt.Fprintf(w, "  unscannable %s: %s\n", u.Location, u.Reason)
+	}
+	for _, m := range r.matches {
+		fmt.Fprintf(w, "  why %s %s in %s: %s (%s)\n", m.Detector, m.Evidence, m.Location, m.Confidence, m.Why)
 	}
 	for _, x := range r.explanation {
 		state := "no match"

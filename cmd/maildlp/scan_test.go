@@ -253,6 +253,7 @@ func TestScanExplain(t *testing.T) {
 		`explain "PCI: card numbers": MATCH`,
 		"+ detector credit_card (confidence >= medium): 2 distinct values (want 1 to 4)",
 		`explain "Secrets: credentials and private keys": no match`,
+		`why credit_card ****1546 in body: high (alone medium; high: keyword "card" 1 characters away)`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("explain output lacks %q:\n%s", want, out)

@@ -25,15 +25,15 @@ var abaRoutingSpec = numericSpec{
 	keep:    3,
 }
 
-func checkABARouting(d []byte, _ bool) (Confidence, bool, bool) {
+func checkABARouting(d []byte) (test, ok bool) {
 	p := num(d[:2])
 	if !(p <= 12 || p >= 21 && p <= 32 || p >= 61 && p <= 72 || p == 80) || allSame(d) {
-		return 0, false, false
+		return false, false
 	}
 	if weightedSum(d, []int{3, 7, 1, 3, 7, 1, 3, 7, 1})%10 != 0 {
-		return 0, false, false
+		return false, false
 	}
-	return Low, false, true
+	return false, true
 }
 
 var _ Detector = (*ABARouting)(nil)

@@ -41,11 +41,11 @@ func validTFN(d []byte) bool {
 	return s%11 == 0 && !allSame(d)
 }
 
-func checkTFN(d []byte, _ bool) (Confidence, bool, bool) {
+func checkTFN(d []byte) (test, ok bool) {
 	if !validTFN(d) {
-		return 0, false, false
+		return false, false
 	}
-	return Low, tfnTestSet[string(d)], true
+	return tfnTestSet[string(d)], true
 }
 
 var _ Detector = (*TFN)(nil)

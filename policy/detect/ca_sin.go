@@ -24,11 +24,11 @@ var sinSpec = numericSpec{
 	keep:      3,
 }
 
-func checkSIN(d []byte, _ bool) (Confidence, bool, bool) {
+func checkSIN(d []byte) (test, ok bool) {
 	if d[0] == '0' || d[0] == '8' || allSame(d) || !luhn(d) {
-		return 0, false, false
+		return false, false
 	}
-	return Low, false, true
+	return false, true
 }
 
 var _ Detector = (*SIN)(nil)

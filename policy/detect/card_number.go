@@ -26,7 +26,7 @@ var cardNumberInfo = Info{
 	},
 	TestValues: cardTestValues,
 	Evidence:   "****1111 (last 4 digits)",
-	Separators: "unseparated, or grouped 4-4-4-4 (16), 4-6-5 (15), 4-6-4 (14), 4-4-4-4-1/2/3 (17-19) with one consistent separator (space, NBSP, '-', '.', '/', line break)",
+	Separators: "unseparated, or grouped 4-4-4-4 (16), 4-6-5 (15), 4-6-4 (14), 4-4-4-4-1/2/3 (17-19) with one consistent separator (see Digits, separators and groups)",
 }
 
 // cardTestValues are the test numbers published by card brands and payment
@@ -108,11 +108,11 @@ func cardBrand(d []byte) string {
 	return ""
 }
 
-func checkCard(d []byte, _ bool) (Confidence, bool, bool) {
+func checkCard(d []byte) (test, ok bool) {
 	if cardBrand(d) == "" || allSame(d) || !luhn(d) {
-		return 0, false, false
+		return false, false
 	}
-	return Medium, cardTestSet[string(d)], true
+	return cardTestSet[string(d)], true
 }
 
 func toSet(vs []string) map[string]bool {

@@ -58,11 +58,11 @@ func validSteuerID(d []byte) bool {
 	return iso7064Mod11_10(d)
 }
 
-func checkSteuerID(d []byte, _ bool) (Confidence, bool, bool) {
+func checkSteuerID(d []byte) (test, ok bool) {
 	if !validSteuerID(d) {
-		return 0, false, false
+		return false, false
 	}
-	return Low, steuerTestSet[string(d)], true
+	return steuerTestSet[string(d)], true
 }
 
 var _ Detector = (*SteuerID)(nil)

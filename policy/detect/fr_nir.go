@@ -66,11 +66,11 @@ func validNIR(d []byte) bool {
 	return 97-n%97 == num(d[13:15])
 }
 
-func checkNIR(d []byte, _ bool) (Confidence, bool, bool) {
+func checkNIR(d []byte) (test, ok bool) {
 	if !validNIR(d) {
-		return 0, false, false
+		return false, false
 	}
-	return Medium, nirTestSet[string(d)], true
+	return nirTestSet[string(d)], true
 }
 
 // nirCorsica checks a 15-character word with 2A or 2B as département.

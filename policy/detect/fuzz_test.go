@@ -63,6 +63,26 @@ func FuzzSetScan(f *testing.F) {
 			if numericIDs[m.Detector] && len(strings.TrimLeft(m.Evidence, "*")) > 4 {
 				t.Fatalf("%s evidence %q shows more than 4 digits", m.Detector, m.Evidence)
 			}
+			// A value is a whole token: never a slice of a longer run of
+			// digits or letters.
+			if numericIDs[m.Detector] && (m.Start > 0 && wordClass[text[m.Start-1]] != 0 || m.End < len(text) && wordClass[text[m.End]] != 0) {
+				t.Fatalf("%s match %q is part of a longer token in %q", m.Detector, raw, text)
+			}
+			// The confidence follows the model: demoted is low, high has
+			// a keyword, anything else is its base.
+			w := m.Why
+			switch {
+			case w.Base < Low || w.Base > High:
+				t.Fatalf("%s: bad base in %+v", m.Detector, m)
+			case w.Demoted != NotDemoted && w.Demoted != DemotedYear && m.Confidence != Low:
+				t.Fatalf("%s: demoted (%v) but %v", m.Detector, w.Demoted, m.Confidence)
+			case m.Confidence == High && w.Keyword == "" && w.Base != High:
+				t.Fatalf("%s: high without a keyword: %+v", m.Detector, m)
+			case w.Keyword != "" && m.Confidence != High:
+				t.Fatalf("%s: keyword %q but %v", m.Detector, w.Keyword, m.Confidence)
+			case w.Demoted == NotDemoted && w.Keyword == "" && m.Confidence != w.Base:
+				t.Fatalf("%s: %v without context, base %v", m.Detector, m.Confidence, w.Base)
+			}
 		}
 		// The stand-alone detectors find the same matches as the set.
 		for _, m := range ms {
@@ -275,6 +295,61 @@ func FuzzMergedKeywords(f *testing.F) {
 		}
 		if got := s.Scan(text, nil); !slices.Equal(got, want) {
 			t.Fatalf("Scan(%q) = %+v, want %+v", text, got, want)
+		}
+	})
+}
+
+// fuzzSeps are the separators a card may be written with, and the odd
+// joins a value may have once.
+var fuzzSeps = []string{" ", "  ", "\t", " - ", " \u2013 ", "-", ".", "/", "\u00a0", "\n"}
+
+// FuzzSeparatorForms writes a valid card number in groups of four with
+// one separator, optionally with one odd join (a wrapped line, a hyphen
+// at a line end, two spaces among spaces), in running text: it must be
+// found, at medium. Written with two different punctuation separators,
+// it must not be.
+func FuzzSeparatorForms(f *testing.F) {
+	f.Add("453201511283036", uint8(0), uint8(0), uint8(0))
+	f.Add("411111111111111", uint8(5), uint8(1), uint8(2))
+	f.Add("000000000000000", uint8(9), uint8(2), uint8(1))
+	f.Fuzz(func(t *testing.T, digits string, sep, odd, at uint8) {
+		d := []byte("4")
+		for k := 0; k < len(digits) && len(d) < 15; k++ {
+			d = append(d, '0'+digits[k]%10)
+		}
+		for len(d) < 15 {
+			d = append(d, '0')
+		}
+		card := luhnComplete(string(d))
+		if allSame([]byte(card)) {
+			return
+		}
+		s := fuzzSeps[int(sep)%len(fuzzSeps)]
+		joins := []string{s, s, s}
+		switch odd % 4 {
+		case 1:
+			joins[at%3] = "\n"
+		case 2:
+			if s == " " {
+				joins[at%3] = "  "
+			}
+		case 3:
+			if s == "-" {
+				joins[at%3] = "-\n"
+			}
+		}
+		v := card[:4] + joins[0] + card[4:8] + joins[1] + card[8:12] + joins[2] + card[12:]
+		text := "please charge " + v + " today"
+		ms := find(fuzzSet.Scan(text, nil), "credit_card")
+		if len(ms) != 1 || text[ms[0].Start:ms[0].End] != v || ms[0].Confidence != Medium {
+			t.Fatalf("Scan(%q) = %+v, want %q at medium", text, ms, v)
+		}
+		// Two kinds of punctuation never make one value.
+		if p := fuzzSeps[5+int(at)%3]; p != s && (s == "-" || s == "." || s == "/") {
+			mixed := card[:4] + s + card[4:8] + p + card[8:12] + s + card[12:]
+			if ms := find(fuzzSet.Scan("please charge "+mixed+" today", nil), "credit_card"); len(ms) != 0 {
+				t.Fatalf("mixed %q: %+v", mixed, ms)
+			}
 		}
 	})
 }

@@ -22,7 +22,7 @@ var ibanInfo = Info{
 	},
 	TestValues: ibanTestValues,
 	Evidence:   "****3000 (last 4 characters)",
-	Separators: "unseparated, or in groups of four separated by single spaces (the paper format), upper-case",
+	Separators: "unseparated, or in groups of four joined by one kind of separator (space, two spaces, tab, '-', '.', ' - '; one line break may stand for a space), upper- or lower-case",
 }
 
 // ibanTestValues are the examples published in the SWIFT IBAN registry and
@@ -89,48 +89,102 @@ func validIBAN(v []byte) bool {
 }
 
 // iban checks the IBAN that starts with the word text[i:j] (country code
-// and check digits first): either the whole word, or the word of four
-// characters followed by groups of four joined by single spaces.
+// and check digits first, in either case): either the whole word, or the
+// word of four characters followed by groups of four joined by one kind of
+// separator (space, two spaces, tab, '-', '.', " - "; one line break may
+// stand for a space where a mail client wrapped the line). Letters may be
+// lower-case. A string of that shape that fails its length or check is
+// still consumed, so that no slice of it is taken for another number.
 func (sc *scanner) iban(i, j int) int {
 	t := sc.text
-	want, ok := ibanLengths[t[i:i+2]]
+	want, ok := ibanLengths[string([]byte{upperASCII(t[i]), upperASCII(t[i+1])})]
 	if !ok {
 		return -1
 	}
 	v := sc.buf[:0]
 	end := j
+	kind := uint8(sepNone)
 	switch l := j - i; {
 	case l == want:
-		v = append(v, t[i:j]...)
+		v = appendUpper(v, t[i:j])
 	case l == 4:
-		v = append(v, t[i:j]...)
+		v = appendUpper(v, t[i:j])
+		lines := 0
 		for len(v) < want {
-			s := end + 1
-			if end >= len(t) || t[end] != ' ' || s >= len(t) {
-				return -1
+			k, sl := sepAt(t, end)
+			switch {
+			case k == sepLine && kind != sepLine && (kind == sepNone || kind == sepSpace) && lines == 0:
+				lines++ // a wrapped line
+			case k == sepNone || k == sepSlash || k == sepLine, kind != sepNone && k != kind:
+				return sc.ibanLike(v, end, kind)
+			default:
+				kind = k
 			}
+			s := end + sl
 			e := s
-			for e < len(t) && (isDigit(t[e]) || isUpper(t[e])) {
+			for e < len(t) && e-s <= 4 && isAlnum(t[e]) {
 				e++
-			}
-			if !boundedAfter(t, e) {
-				return -1
 			}
 			g := e - s
 			if g == 0 || g > 4 || (g < 4 && len(v)+g != want) || len(v)+g > want {
-				return -1
+				return sc.ibanLike(v, end, kind)
 			}
-			v = append(v, t[s:e]...)
+			v = appendUpper(v, t[s:e])
 			end = e
 		}
 	default:
 		return -1
 	}
 	if !validIBAN(v) {
+		return sc.ibanLike(v, end, kind)
+	}
+	if !sc.set.ids.has(idIBAN) {
+		return end
+	}
+	sc.emit(idIBAN, i, end, base(idIBAN, formPlain), ibanTestSet[string(v)], maskDigits(v, 4), keyOf(idIBAN, v))
+	return end
+}
+
+// ibanLike returns where an IBAN-shaped string of the canonical
+// characters v, read up to end, ends, if it is long enough to look like
+// an IBAN (the country code, the check digits and at least three groups
+// of four): the end of its run of groups of up to four letters and digits
+// joined by separator kind (or end, unseparated). Otherwise -1.
+func (sc *scanner) ibanLike(v []byte, end int, kind uint8) int {
+	if len(v) < 16 {
 		return -1
 	}
-	sc.emit(idIBAN, i, end, Medium, ibanTestSet[string(v)], maskDigits(v, 4), keyOf(idIBAN, v))
+	t := sc.text
+	for kind != sepNone {
+		k, sl := sepAt(t, end)
+		if k != kind {
+			break
+		}
+		e := end + sl
+		for e < len(t) && e-end-sl <= 4 && isAlnum(t[e]) {
+			e++
+		}
+		if g := e - end - sl; g == 0 || g > 4 || !boundedAfter(t, e) {
+			break
+		}
+		end = e
+	}
 	return end
+}
+
+// appendUpper appends s to b with ASCII letters upper-cased.
+func appendUpper(b []byte, s string) []byte {
+	for k := 0; k < len(s); k++ {
+		b = append(b, upperASCII(s[k]))
+	}
+	return b
+}
+
+func upperASCII(c byte) byte {
+	if c >= 'a' && c <= 'z' {
+		return c - 'a' + 'A'
+	}
+	return c
 }
 
 var _ Detector = (*IBAN)(nil)

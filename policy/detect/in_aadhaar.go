@@ -10,7 +10,7 @@ var aadhaarInfo = Info{
 	Name:        "in_aadhaar",
 	Description: "Indian Aadhaar numbers",
 	Validator:   "12 digits, first 2-9, not a palindrome, Verhoeff check digit",
-	Confidence:  "medium when written 4-4-4 with separators (low when the first group is a year 19xx or 20xx and the separator is -, . or /, as in reference numbers), low unseparated; high with a keyword within the proximity window",
+	Confidence:  "low alone (one random 12-digit number in ten passes Verhoeff, and 4-4-4 is also how tracking and phone numbers are written); high with a keyword within the proximity window",
 	Keywords: []string{
 		"Aadhaar", "Aadhar", "UIDAI", "UID", "unique identification", "आधार", "enrolment", "VID",
 	},
@@ -41,15 +41,11 @@ func validAadhaar(d []byte) bool {
 	return !pal && verhoeff(d)
 }
 
-func checkAadhaar(d []byte, grouped bool) (Confidence, bool, bool) {
+func checkAadhaar(d []byte) (test, ok bool) {
 	if !validAadhaar(d) {
-		return 0, false, false
+		return false, false
 	}
-	conf := Low
-	if grouped {
-		conf = Medium
-	}
-	return conf, aadhaarTestSet[string(d)], true
+	return aadhaarTestSet[string(d)], true
 }
 
 var _ Detector = (*Aadhaar)(nil)

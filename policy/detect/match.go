@@ -46,6 +46,7 @@ type Match struct {
 	Evidence   string     // masked
 	Key        uint64     // hash of the normalised value, for distinct counts
 	Start, End int        // byte offsets in the scanned text (for proximity)
+	Why        Why        // how the confidence was reached (built-in identifiers)
 }
 
 // Detector finds one kind of value in text. Built-in identifiers and

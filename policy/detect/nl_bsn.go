@@ -33,11 +33,11 @@ func validBSN(d []byte) bool {
 	return s > 0 && s%11 == 0 && !allSame(d)
 }
 
-func checkBSN(d []byte, _ bool) (Confidence, bool, bool) {
+func checkBSN(d []byte) (test, ok bool) {
 	if !validBSN(d) {
-		return 0, false, false
+		return false, false
 	}
-	return Low, bsnTestSet[string(d)], true
+	return bsnTestSet[string(d)], true
 }
 
 var _ Detector = (*BSN)(nil)

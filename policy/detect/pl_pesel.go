@@ -66,11 +66,11 @@ func daysIn(y, m int) int {
 	return 31
 }
 
-func checkPESEL(d []byte, _ bool) (Confidence, bool, bool) {
+func checkPESEL(d []byte) (test, ok bool) {
 	if !validPESEL(d) {
-		return 0, false, false
+		return false, false
 	}
-	return Low, peselTestSet[string(d)], true
+	return peselTestSet[string(d)], true
 }
 
 var _ Detector = (*PESEL)(nil)

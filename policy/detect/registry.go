@@ -99,38 +99,37 @@ var registry = [numIDs]entry{
 }
 
 // checkNumeric runs the validator of numeric identifier i on the digits d
-// (ASCII); grouped says whether the value was written with separators. It
-// returns the confidence before keywords and whether d is a published
-// sample value. (A switch rather than a function value in numericSpec, so
+// (ASCII). It reports whether d is valid and whether it is a published
+// sample value; the confidence comes from the model (confidence.go). (A switch rather than a function value in numericSpec, so
 // that d can stay on the stack.)
-func checkNumeric(i id, d []byte, grouped bool) (conf Confidence, test, ok bool) {
+func checkNumeric(i id, d []byte) (test, ok bool) {
 	switch i {
 	case idCreditCard:
-		return checkCard(d, grouped)
+		return checkCard(d)
 	case idUSSSN:
-		return checkSSN(d, grouped)
+		return checkSSN(d)
 	case idUSITIN:
-		return checkITIN(d, grouped)
+		return checkITIN(d)
 	case idABARouting:
-		return checkABARouting(d, grouped)
+		return checkABARouting(d)
 	case idUKNHS:
-		return checkNHSNumber(d, grouped)
+		return checkNHSNumber(d)
 	case idDESteuerID:
-		return checkSteuerID(d, grouped)
+		return checkSteuerID(d)
 	case idFRNIR:
-		return checkNIR(d, grouped)
+		return checkNIR(d)
 	case idNLBSN:
-		return checkBSN(d, grouped)
+		return checkBSN(d)
 	case idPLPESEL:
-		return checkPESEL(d, grouped)
+		return checkPESEL(d)
 	case idCASIN:
-		return checkSIN(d, grouped)
+		return checkSIN(d)
 	case idAUTFN:
-		return checkTFN(d, grouped)
+		return checkTFN(d)
 	case idINAadhaar:
-		return checkAadhaar(d, grouped)
+		return checkAadhaar(d)
 	}
-	return 0, false, false
+	return false, false
 }
 
 // byName maps canonical names to ids.

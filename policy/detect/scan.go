@@ -41,49 +41,6 @@ var wordClass = func() (t [256]uint8) {
 	return t
 }()
 
-// Separator kinds between digit groups. NBSP and the Unicode thin, narrow
-// and figure spaces count as a space.
-const (
-	sepNone uint8 = iota
-	sepSpace
-	sepDash
-	sepDot
-	sepSlash
-	sepLine
-)
-
-// sepAt returns the kind and byte length of the separator at t[p], if any.
-func sepAt(t string, p int) (uint8, int) {
-	if p >= len(t) {
-		return sepNone, 0
-	}
-	switch t[p] {
-	case ' ':
-		return sepSpace, 1
-	case '-':
-		return sepDash, 1
-	case '.':
-		return sepDot, 1
-	case '/':
-		return sepSlash, 1
-	case '\n':
-		return sepLine, 1
-	case '\r':
-		if p+1 < len(t) && t[p+1] == '\n' {
-			return sepLine, 2
-		}
-	case 0xC2: // U+00A0 NO-BREAK SPACE
-		if p+1 < len(t) && t[p+1] == 0xA0 {
-			return sepSpace, 2
-		}
-	case 0xE2: // U+2007 FIGURE SPACE, U+2009 THIN SPACE, U+202F NARROW NO-BREAK SPACE
-		if p+2 < len(t) && t[p+1] == 0x80 && (t[p+2] == 0x87 || t[p+2] == 0x89 || t[p+2] == 0xAF) {
-			return sepSpace, 3
-		}
-	}
-	return sepNone, 0
-}
-
 // numericSpec describes a numeric identifier to the digit-run scanner.
 type numericSpec struct {
 	lengths   []int    // digit counts accepted without separators
@@ -99,7 +56,16 @@ type scanner struct {
 	buf   [48]byte  // canonical value of the candidate being checked
 	ring  [16]group // the last groups of the current digit chain
 	first int       // first group of the current chain that may start a value
+
+	stop    func() bool // asked every stopEvery bytes whether to give up (nil: never)
+	check   int         // text offset at which stop is asked next
+	stopped bool        // stop said yes: the text was not scanned to its end
 }
+
+// stopEvery is how many bytes of text the scanner passes between two calls
+// of its stop function: often enough that a scan ends within a millisecond
+// or so of its deadline, rarely enough that the call costs nothing.
+const stopEvery = 64 << 10
 
 // hot marks the bytes at which the scanner stops: digits, upper-case
 // letters and '_' (they make a word worth classifying), and '-', '/' and
@@ -137,6 +103,13 @@ func (sc *scanner) run() {
 		}
 		if i >= n {
 			return
+		}
+		if i >= sc.check && sc.stop != nil {
+			sc.check = i + stopEvery
+			if sc.stop() {
+				sc.stopped = true
+				return
+			}
 		}
 		if wordClass[t[i]] == 0 {
 			i = sc.punct(i, last)
@@ -230,295 +203,8 @@ func (sc *scanner) emit(i id, start, end int, conf Confidence, test bool, eviden
 		Key:        key,
 		Start:      start,
 		End:        end,
+		Why:        Why{Base: conf},
 	})
-}
-
-// group is one run of digits in a digit chain.
-type group struct {
-	start, end int
-	sep        uint8 // kind of the separator before this group (sepNone for the first)
-	uni        uint8 // groups ending here that are joined by one separator kind (at most 255)
-}
-
-// chain scans the digit chain that starts with the all-digit word
-// text[i:j]: groups of digits joined by exactly one separator (space,
-// NBSP, '-', '.', '/', or one line break). Every group is offered to the
-// numeric identifiers as an unseparated value of its length, and every
-// span of consecutive groups as a separated value when
-//
-//   - all separators in the span are of the same kind,
-//   - the widths of its groups are a standard grouping of an identifier
-//     (4-4-4-4, 4-6-5, 3-2-4, ...), and
-//   - the span is not part of a longer number written the same way: the
-//     group just before it (or after it), joined by the same separator,
-//     must not have the width of the span's first (or last) group, and
-//   - its edge groups do not belong to a neighbouring date, phone number,
-//     amount or reference (see spanEdges).
-//
-// So "4111 1111 1111 1111 12/25" yields a card, while
-// "4111 1111 1111 1111 1111" (twenty digits in fours) and
-// "4111 1111\n1111 1111" (mixed separators) do not. Digits glued to letters
-// are part of a word, not a group. It returns the end of the chain.
-func (sc *scanner) chain(i, j int) int {
-	t := sc.text
-	n := len(t)
-	ring := &sc.ring
-	cnt := 0
-	g := group{start: i, end: j, uni: 1}
-	// A run after '+' is an international phone number.
-	phone := i > 0 && t[i-1] == '+'
-	// A first group joined to a preceding token of letters and digits
-	// ("a716-446655440000" in a UUID, "host1.2024") belongs to that token.
-	sc.first = 0
-	if gluedLeft(t, i) {
-		sc.first = 1
-	}
-	for {
-		ring[cnt&15] = g
-		cnt++
-		if cnt >= 2 && !phone {
-			sc.evalGroup(ring, cnt, cnt-2)
-		}
-		kind, l := sepAt(t, int(g.end))
-		if kind == sepNone {
-			break
-		}
-		s := int(g.end) + l
-		if s >= n || wordClass[t[s]] != cDigit {
-			break
-		}
-		e := s + 1
-		digits := true
-		for e < n {
-			k := wordClass[t[e]]
-			if k == 0 {
-				break
-			}
-			if k != cDigit {
-				digits = false
-			}
-			e++
-		}
-		if !digits {
-			break
-		}
-		u := uint8(2)
-		if g.sep == kind && g.uni < 255 {
-			u = g.uni + 1
-		}
-		g = group{start: s, end: e, sep: kind, uni: u}
-	}
-	if !phone {
-		sc.evalGroup(ring, cnt, cnt-1)
-	}
-	return int(g.end)
-}
-
-// gluedLeft reports whether the digit group starting at i follows '-', '.'
-// or '/' that follows a word with both letters and digits.
-func gluedLeft(t string, i int) bool {
-	if i < 2 || (t[i-1] != '-' && t[i-1] != '.' && t[i-1] != '/') {
-		return false
-	}
-	var f uint8
-	for p := i - 2; p >= 0 && i-p <= 64; p-- {
-		k := wordClass[t[p]]
-		if k == 0 {
-			break
-		}
-		f |= k
-	}
-	return f&cDigit != 0 && f&(cUpper|cLower) != 0
-}
-
-// evalGroup offers the values that end with group e of the chain (cnt
-// groups so far, e+1 is the right neighbour when e+1 < cnt).
-func (sc *scanner) evalGroup(r *[16]group, cnt, e int) {
-	s := sc.set
-	g := &r[e&15]
-	w := int(g.end - g.start)
-	if e < sc.first {
-		return
-	}
-	if w <= maxDigits {
-		if m := s.byLen[w]; m != 0 {
-			sc.numeric(m, int(g.start), int(g.end), false)
-		}
-		if e == cnt-1 && s.ids.has(idESDNI) {
-			if w == 8 {
-				sc.dniSeparated(int(g.start), int(g.end))
-			} else if w == 3 && g.sep == sepDot && g.uni >= 3 && e-2 >= sc.first {
-				// 12.345.678-Z
-				if a, b := &r[(e-1)&15], &r[(e-2)&15]; a.end-a.start == 3 && b.end-b.start == 2 && (g.uni == 3 || r[(e-3)&15].end-r[(e-3)&15].start != 2) {
-					sc.dniSeparated(b.start, int(g.end))
-				}
-			}
-		}
-	}
-	if w > maxGroup || g.uni < 2 {
-		return
-	}
-	for _, gr := range s.byLast[w] {
-		k := len(gr.widths)
-		if int(g.uni) < k || e-k+1 < sc.first {
-			continue
-		}
-		ok := true
-		for x := range k {
-			h := &r[(e-k+1+x)&15]
-			if int(h.end-h.start) != int(gr.widths[x]) {
-				ok = false
-				break
-			}
-		}
-		if !ok {
-			continue
-		}
-		if int(g.uni) > k {
-			if l := &r[(e-k)&15]; int(l.end-l.start) == int(gr.widths[0]) {
-				continue
-			}
-		}
-		if e+1 < cnt {
-			if rn := &r[(e+1)&15]; rn.sep == g.sep && int(rn.end-rn.start) == int(gr.widths[k-1]) {
-				continue
-			}
-		}
-		if !sc.spanEdges(r, cnt, e-k+1, e) {
-			continue
-		}
-		first := &r[(e-k+1)&15]
-		// A separated value that starts with a year ("2026-4711-0815") is
-		// as likely a reference number: not more than low on its own.
-		capLow := g.sep != sepSpace && g.sep != sepLine && first.end-first.start == 4 && isYear(sc.text[first.start:first.end])
-		sc.numericCap(gr.ids, int(first.start), int(g.end), true, capLow)
-	}
-}
-
-// tighter reports whether separator kind ext binds its groups more
-// closely than kind span: '-', '.' and '/' bind more closely than a space,
-// a space more closely than a line break, and two different kinds of
-// punctuation never belong to the same value.
-func tighter(ext, span uint8) bool {
-	switch ext {
-	case sepDash, sepDot, sepSlash:
-		return ext != span
-	case sepSpace:
-		return span == sepLine
-	}
-	return false
-}
-
-// isYear reports whether the four digits d are a plausible year (1900-2099).
-func isYear(d string) bool {
-	return (d[0] == '1' && d[1] == '9') || (d[0] == '2' && d[1] == '0')
-}
-
-// spanEdges reports whether the separated value made of groups b..e of
-// the chain (cnt groups so far) stands on its own: its edge groups are not
-// held by a neighbouring number that belongs to something else.
-//
-//   - An edge group joined to its neighbour more tightly than the value's
-//     own separator belongs to that neighbour: in "020 1234 5678
-//     2026-03-04" the 2026 is the year of a date, in "04.03.2026 1234 5678"
-//     too.
-//   - A year joined to a one- or two-digit group by '-', '.' or '/' is a
-//     date, whatever separator the value uses ("...-2026-03-04").
-//   - A value after a group that starts with 0, joined the same way, is the
-//     rest of a national phone number ("020 1234 5678 2026").
-//   - A last group followed by a decimal comma and one or two digits is an
-//     amount ("123 456 789,00"); one followed by '-', '.' or '/' and a word
-//     of letters and digits belongs to that word ("2026-W10").
-func (sc *scanner) spanEdges(r *[16]group, cnt, b, e int) bool {
-	t := sc.text
-	fg, lg := &r[b&15], &r[e&15]
-	sep := lg.sep
-	if b > 0 {
-		pg := &r[(b-1)&15]
-		if tighter(fg.sep, sep) {
-			return false
-		}
-		if fg.sep != sepSpace && fg.sep != sepLine && pg.end-pg.start <= 2 && fg.end-fg.start == 4 && isYear(t[fg.start:fg.end]) {
-			return false
-		}
-		if fg.sep == sep && t[pg.start] == '0' && pg.end-pg.start >= 2 && pg.end-pg.start <= 5 {
-			return false
-		}
-	}
-	if e+1 < cnt {
-		ng := &r[(e+1)&15]
-		if tighter(ng.sep, sep) {
-			return false
-		}
-		if ng.sep != sepSpace && ng.sep != sepLine && ng.end-ng.start <= 2 && lg.end-lg.start == 4 && isYear(t[lg.start:lg.end]) {
-			return false
-		}
-		return true
-	}
-	p := int(lg.end)
-	if p+1 < len(t) {
-		switch t[p] {
-		case ',':
-			q := p + 1
-			for q < len(t) && q-p <= 3 && isDigit(t[q]) {
-				q++
-			}
-			if n := q - p - 1; n >= 1 && n <= 2 && (q >= len(t) || !isDigit(t[q])) {
-				return false
-			}
-		case '-', '.', '/':
-			var f uint8
-			for q := p + 1; q < len(t) && q-p <= 64; q++ {
-				k := wordClass[t[q]]
-				if k == 0 {
-					break
-				}
-				f |= k
-			}
-			if f&cDigit != 0 && f&(cUpper|cLower) != 0 {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-// numeric validates the digits of text[start:end] for the identifiers in m.
-func (sc *scanner) numeric(m idMask, start, end int, grouped bool) {
-	sc.numericCap(m, start, end, grouped, false)
-}
-
-// numericCap is numeric, with the confidence capped at Low when capLow is
-// set.
-func (sc *scanner) numericCap(m idMask, start, end int, grouped, capLow bool) {
-	d := sc.buf[:0]
-	for p := start; p < end; p++ {
-		if c := sc.text[p]; c >= '0' && c <= '9' {
-			d = append(d, c)
-		}
-	}
-	for m != 0 {
-		i := id(trailingZeros(m))
-		m &^= 1 << i
-		spec := registry[i].numeric
-		conf, test, ok := checkNumeric(i, d, grouped)
-		if !ok {
-			continue
-		}
-		if capLow {
-			conf = min(conf, Low)
-		}
-		sc.emit(i, start, end, conf, test, maskDigits(d, spec.keep), keyOf(i, d))
-	}
-}
-
-func trailingZeros(m idMask) int {
-	n := 0
-	for m&1 == 0 {
-		m >>= 1
-		n++
-	}
-	return n
 }
 
 // prose handles a capitalised word of letters ("Payment") or a single
@@ -577,11 +263,14 @@ func (sc *scanner) token(i, j int, f uint8) int {
 		return next
 	}
 	c0 := wordClass[t[i]]
+	if l >= 4 && c0&(cUpper|cLower) != 0 && wordClass[t[i+1]]&(cUpper|cLower) != 0 && wordClass[t[i+2]] == cDigit && wordClass[t[i+3]] == cDigit && (ids.has(idIBAN) || sc.set.numAny != 0) {
+		at(sc.iban(i, j))
+		if next > j {
+			return next
+		}
+	}
 	if c0 == cUpper && f&cLower == 0 {
 		// Upper-case letters and digits only.
-		if l >= 4 && wordClass[t[i+1]] == cUpper && wordClass[t[i+2]] == cDigit && wordClass[t[i+3]] == cDigit && ids.has(idIBAN) {
-			at(sc.iban(i, j))
-		}
 		switch l {
 		case 2:
 			if ids.has(idUKNINO) {

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -55,7 +56,9 @@ type Set struct {
 	kw     *automaton
 	kwMask []idMask // per keyword pattern
 	kwWord []bool   // per keyword pattern: whole word required
+	kwPat  []string // per keyword pattern: the word, for Why
 	kwAny  idMask   // identifiers that have keywords
+	numAny idMask   // enabled numeric identifiers (their values can carry labels)
 }
 
 // grouping is a standard way of writing a numeric identifier with
@@ -144,6 +147,23 @@ func newSet(m idMask, custom []Detector, opts Options) *Set {
 			}
 		}
 	}
+	for i := range numIDs {
+		if m.has(i) && registry[i].numeric != nil {
+			s.numAny |= 1 << i
+		}
+	}
+	if s.numAny != 0 {
+		for _, w := range numberLabels {
+			add(w, id(63))
+			s.kwWord[index[string(foldASCII([]byte(w)))]] = true
+			if up := toUpperNonASCII(w); up != w {
+				add(up, id(63))
+			}
+		}
+	}
+	for _, w := range pats {
+		s.kwPat = append(s.kwPat, strings.ToLower(w))
+	}
 	if len(pats) > 0 {
 		s.kw = newAutomaton(pats, true)
 	}
@@ -154,25 +174,43 @@ func newSet(m idMask, custom []Detector, opts Options) *Set {
 // built-in identifiers come first, in text order, then those of the custom
 // detectors in the order they were given.
 func (s *Set) Scan(text string, dst []Match) []Match {
+	dst, _ = s.ScanUntil(text, dst, nil)
+	return dst
+}
+
+// ScanUntil is Scan that gives up when stop returns true: the scan of the
+// built-in identifiers asks it every 64 KiB of text, and once more before
+// the keyword search and the custom detectors. It reports whether the
+// whole text was scanned; when not, the matches found so far are
+// returned and the caller must treat the rest of the text as unscanned. A
+// nil stop never stops.
+func (s *Set) ScanUntil(text string, dst []Match, stop func() bool) ([]Match, bool) {
 	n0 := len(dst)
 	if s.ids != 0 {
-		sc := scanner{set: s, text: text, dst: dst}
+		sc := scanner{set: s, text: text, dst: dst, stop: stop}
 		sc.run()
 		dst = sc.dst
+		if sc.stopped {
+			return dst, false
+		}
 		if s.kw != nil && len(dst) > n0 {
 			s.raise(text, dst[n0:])
 		}
 	}
 	if len(s.custom) > 0 {
+		if stop != nil && stop() {
+			return dst, false
+		}
 		dst = s.scanCustom(text, dst)
 	}
-	return dst
+	return dst, true
 }
 
 // kwHit is one supporting keyword found in the text.
 type kwHit struct {
 	start, end int
 	ids        idMask
+	p          int // pattern
 }
 
 // raise sets the confidence of matches to High when one of their
@@ -192,13 +230,24 @@ func (s *Set) raise(text string, ms []Match) {
 	}
 	var buf [32]kwHit
 	hits := buf[:0]
+	tb := newTables(text)
+	if tableWork != nil {
+		defer func() { tableWork(tb.work) }()
+	}
 	scanned := 0 // text[:scanned] has been searched
 	var state uint32
 	w := s.window
 	for k := range ms {
 		m := &ms[k]
 		i, ok := byName[m.Detector]
-		if !ok || m.Confidence >= High || !s.kwAny.has(i) {
+		if !ok || m.Confidence >= High || !(s.kwAny | s.numAny).has(i) {
+			continue
+		}
+		if m.Why.Demoted == DemotedCaps {
+			continue
+		}
+		ident := m.Why.Demoted == DemotedIdentifier
+		if !ident && s.column(&tb, text, m, i) {
 			continue
 		}
 		lo, hi := max(0, m.Start-reach), min(len(text), m.End+reach)
@@ -218,22 +267,26 @@ func (s *Set) raise(text string, ms []Match) {
 			state = s.kw.hits(text, from, hi, state, func(p, end int) bool {
 				start := end - s.kw.lens[p]
 				if keywordBounded(text, start, end, s.kwWord[p]) {
-					hits = append(hits, kwHit{start, end, s.kwMask[p]})
+					hits = append(hits, kwHit{start, end, s.kwMask[p], p})
 				}
 				return true
 			})
 			scanned = hi
 		}
 		// The nearest keyword on each side decides; at most two character
-		// counts per match.
-		before, after := -1, -1
+		// counts per match. A label of the value's own (numeric values
+		// only) wins over keywords further away.
+		before, after, label := -1, -1, -1
 		for k, h := range hits {
+			if h.ids&labelBit != 0 && h.end <= m.Start && s.numAny.has(i) && (label < 0 || h.end > hits[label].end) && labelGap(text, h.end, m.Start) {
+				label = k
+			}
 			if !h.ids.has(i) || h.start < lo || h.end > hi {
 				continue
 			}
 			switch {
 			case h.end <= m.Start:
-				if before < 0 || h.start > hits[before].start {
+				if before < 0 || h.start > hits[before].start || h.start == hits[before].start && h.end > hits[before].end {
 					before = k
 				}
 			case h.start >= m.End:
@@ -242,8 +295,37 @@ func (s *Set) raise(text string, ms []Match) {
 				}
 			}
 		}
-		if before >= 0 && near(text, hits[before], m, w, ascii) || after >= 0 && near(text, hits[after], m, w, ascii) {
+		if before >= 0 && !near(text, hits[before], m, w, ascii) {
+			before = -1
+		}
+		if after >= 0 && !near(text, hits[after], m, w, ascii) {
+			after = -1
+		}
+		// The keyword nearer to the value.
+		kw, dist := -1, 0
+		if before >= 0 {
+			kw, dist = before, m.Start-hits[before].end
+		}
+		if after >= 0 && (kw < 0 || hits[after].start-m.End < dist) {
+			kw, dist = after, hits[after].start-m.End
+		}
+		// A value in a URL, path or identifier stays low unless its own
+		// key is a keyword ("?card=4111...", "/cc/4111...").
+		if ident {
+			if before >= 0 && ownKey(text[hits[before].end:m.Start]) {
+				m.Confidence, m.Why.Demoted = High, NotDemoted
+				m.Why.Keyword, m.Why.Distance = s.kwPat[hits[before].p], chars(text, m, hits[before])
+			}
+			continue
+		}
+		// The label wins unless a keyword stands between it and the value.
+		if label >= 0 && (before < 0 || hits[before].start < hits[label].end) {
+			m.Confidence, m.Why.Demoted, m.Why.Label = Low, DemotedLabel, s.kwPat[hits[label].p]
+			continue
+		}
+		if kw >= 0 {
 			m.Confidence = High
+			m.Why.Keyword, m.Why.Distance = s.kwPat[hits[kw].p], chars(text, m, hits[kw])
 		}
 	}
 }
@@ -339,4 +421,108 @@ func mapNonASCII(s string, f func(rune) rune) string {
 		out = append(out, r)
 	}
 	return string(out)
+}
+
+// tableWork, when set (by cost tests), receives the bytes the table
+// context examined in each raise.
+var tableWork func(int64)
+
+// chars counts the characters between keyword h and match m.
+func chars(text string, m *Match, h kwHit) int {
+	if h.end <= m.Start {
+		return utf8.RuneCountInString(text[h.end:m.Start])
+	}
+	return utf8.RuneCountInString(text[m.End:h.start])
+}
+
+// column applies the header cell of m's table column, if any: a keyword
+// of identifier i raises m to High, a number label (for numeric
+// identifiers) caps it at Low. It reports whether the header decided.
+func (s *Set) column(tb *tables, text string, m *Match, i id) bool {
+	pl, ok := tb.locate(m.Start, m.End)
+	if !ok {
+		return false
+	}
+	// Two spaces inside a value in a table of aligned columns: two cells.
+	if registry[i].numeric != nil && (tb.delim == aligned && strings.Contains(text[m.Start:m.End], "  ") ||
+		otherColumn(text, tb.neighbours(pl), i, m.End-m.Start)) {
+		m.Confidence, m.Why.Demoted = Low, DemotedColumn
+		return true
+	}
+	cs, ce, ok := tb.header(pl)
+	if !ok {
+		return false
+	}
+	kw, label := -1, -1
+	s.kw.hits(text, cs, ce, 0, func(p, end int) bool {
+		if !keywordBounded(text, end-s.kw.lens[p], end, s.kwWord[p]) {
+			return true
+		}
+		switch {
+		case s.kwMask[p].has(i):
+			kw = p
+		case s.kwMask[p]&labelBit != 0 && s.numAny.has(i):
+			label = p
+		}
+		return true
+	})
+	switch {
+	case label >= 0:
+		m.Confidence, m.Why.Demoted, m.Why.Label, m.Why.Column = Low, DemotedLabel, s.kwPat[label], true
+	case kw >= 0:
+		m.Confidence, m.Why.Keyword, m.Why.Column = High, s.kwPat[kw], true
+	default:
+		return false
+	}
+	return true
+}
+
+// otherColumn reports whether a cell next to a numeric value in its table
+// column is a number of about the same width that fails identifier i's
+// validator: a column of order numbers, counters or timestamps in which
+// one value passes a checksum by chance (one in ten for Luhn), not a
+// column of identifiers.
+func otherColumn(text string, cells [2][2]int, i id, width int) bool {
+	var buf [48]byte
+	for _, c := range cells {
+		cell := text[c[0]:c[1]]
+		if len(cell) == 0 || len(cell) < width-2 || len(cell) > width+2 {
+			continue
+		}
+		d := buf[:0]
+		ok := true
+		for k := 0; k < len(cell) && ok; k++ {
+			switch ch := cell[k]; {
+			case isDigit(ch):
+				d = append(d, ch)
+			case ch == ' ' || ch == '-' || ch == '"' || ch == '\r':
+			default:
+				ok = false
+			}
+		}
+		if !ok || len(d) < 9 || len(d) > maxDigits {
+			continue
+		}
+		if _, valid := checkNumeric(i, d); !valid {
+			return true
+		}
+	}
+	return false
+}
+
+// ownKey reports whether gap, between a keyword and a value, is the rest
+// of the value's own key: "=" in "?pan=", "/" in "/card/", `_number": "`
+// in a JSON key.
+func ownKey(gap string) bool {
+	if len(gap) > 12 {
+		return false
+	}
+	for k := 0; k < len(gap); k++ {
+		switch c := gap[k]; {
+		case wordClass[c] != 0, c == '"', c == ':', c == '=', c == '/', c == '-', c == ' ' && k > 0 && gap[k-1] == ':':
+		default:
+			return false
+		}
+	}
+	return true
 }

@@ -77,8 +77,8 @@ func TestSeparators(t *testing.T) {
 		// One card number per line.
 		{"4111111111111111\n5555555555554444\n", []string{"credit_card=4111111111111111", "credit_card=5555555555554444"}},
 		// Mixed separators: two phone-like numbers next to each other.
-		{"call 4111 1111\n1111 1111 today", nil},
 		{"call 4111-1111 1111-1111 today", nil},
+		{"call 4111 1111\t1111 1111 today", nil},
 		// Twenty digits in fours: part of a longer number.
 		{"ref 4111 1111 1111 1111 1111", nil},
 		{"ref 1111 4111 1111 1111 1111", nil},
@@ -95,8 +95,10 @@ func TestSeparators(t *testing.T) {
 		{"id v2/1 4111 1111 1111 1111 x", []string{"credit_card=4111 1111 1111 1111"}},
 		{"Ref-4111111111111111 x", []string{"credit_card=4111111111111111"}},
 		{"No.4111111111111111 x", []string{"credit_card=4111111111111111"}},
-		// Two separators in a row break the chain.
-		{"4111  1111  1111  1111", nil},
+		// Two separators in a row break the chain; two spaces are one
+		// separator, three are not.
+		{"4111 -- 1111 -- 1111 -- 1111", nil},
+		{"4111   1111   1111   1111", nil},
 		// Comma is not a group separator.
 		{"4111,1111,1111,1111", nil},
 		// SSN forms.

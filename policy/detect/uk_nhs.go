@@ -36,11 +36,11 @@ func validNHS(d []byte) bool {
 	return c != 10 && c == int(d[9]-'0') && !allSame(d)
 }
 
-func checkNHSNumber(d []byte, _ bool) (Confidence, bool, bool) {
+func checkNHSNumber(d []byte) (test, ok bool) {
 	if !validNHS(d) {
-		return 0, false, false
+		return false, false
 	}
-	return Low, nhsTestSet[string(d)], true
+	return nhsTestSet[string(d)], true
 }
 
 var _ Detector = (*NHSNumber)(nil)

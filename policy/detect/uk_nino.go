@@ -10,7 +10,7 @@ var ninoInfo = Info{
 	Name:        "uk_nino",
 	Description: "UK National Insurance numbers",
 	Validator:   "HMRC rules: first letter not D, F, I, Q, U, V; second not D, F, I, O, Q, U, V; prefix not BG, GB, KN, NK, NT, TN, ZZ; six digits; suffix A-D (QQ is HMRC's documentation prefix and reported as a test value)",
-	Confidence:  "medium alone; high with a keyword within the proximity window",
+	Confidence:  "medium when spaced (AB 12 34 56 C, AB 123456 C), low unseparated (no check digit: part numbers such as MC146818A pass); high with a keyword within the proximity window",
 	Keywords: []string{
 		"NINO", "national insurance", "national insurance number", "NI number", "NI no", "NIC", "HMRC", "P60", "P45", "payroll",
 	},
@@ -55,7 +55,7 @@ func validNINO(v []byte) (ok, test bool) {
 
 // nino checks a 9-character word.
 func (sc *scanner) nino(i, j int) int {
-	return sc.ninoEmit(i, j, append(sc.buf[:0], sc.text[i:j]...))
+	return sc.ninoEmit(i, j, append(sc.buf[:0], sc.text[i:j]...), formPlain)
 }
 
 // ninoSpaced checks a 2-letter word followed by " 12 34 56 C" or
@@ -67,21 +67,26 @@ func (sc *scanner) ninoSpaced(i, j int) int {
 	if p+11 <= len(t) && t[p] == ' ' && allDigits(t[p+1:p+3]) && t[p+3] == ' ' && allDigits(t[p+4:p+6]) &&
 		t[p+6] == ' ' && allDigits(t[p+7:p+9]) && t[p+9] == ' ' && boundedAfter(t, p+11) {
 		v = append(v, t[p+1], t[p+2], t[p+4], t[p+5], t[p+7], t[p+8], t[p+10])
-		return sc.ninoEmit(i, p+11, v)
+		return sc.ninoEmit(i, p+11, v, formSpaced)
 	}
 	if p+9 <= len(t) && t[p] == ' ' && allDigits(t[p+1:p+7]) && t[p+7] == ' ' && boundedAfter(t, p+9) {
 		v = append(append(v, t[p+1:p+7]...), t[p+8])
-		return sc.ninoEmit(i, p+9, v)
+		return sc.ninoEmit(i, p+9, v, formSpaced)
 	}
 	return -1
 }
 
-func (sc *scanner) ninoEmit(i, e int, v []byte) int {
+func (sc *scanner) ninoEmit(i, e int, v []byte, f form) int {
 	ok, test := validNINO(v)
 	if !ok {
 		return -1
 	}
-	sc.emit(idUKNINO, i, e, Medium, test, maskDigits(v, 3), keyOf(idUKNINO, v))
+	sc.emit(idUKNINO, i, e, base(idUKNINO, f), test, maskDigits(v, 3), keyOf(idUKNINO, v))
+	if identifierContext(sc.text, i, e) {
+		// A part number in a compound name ("MC146818A-compatible").
+		w := &sc.dst[len(sc.dst)-1]
+		w.Confidence, w.Why.Demoted = Low, DemotedIdentifier
+	}
 	return e
 }
 

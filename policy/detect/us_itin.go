@@ -11,7 +11,7 @@ var itinInfo = Info{
 	Name:        "us_itin",
 	Description: "US Individual Taxpayer Identification Numbers",
 	Validator:   "IRS ranges: first digit 9, group (digits 4-5) 50-65, 70-88, 90-92 or 94-99; no check digit",
-	Confidence:  "medium when written 3-2-4 with separators, low unseparated; high with a keyword within the proximity window",
+	Confidence:  "medium when written 3-2-4 with dashes, low unseparated or with other separators; high with a keyword within the proximity window",
 	Keywords: []string{
 		"ITIN", "individual taxpayer", "taxpayer identification", "tax id", "TIN", "W-7", "IRS", "1040",
 	},
@@ -25,22 +25,18 @@ var itinSpec = numericSpec{
 	keep:      3,
 }
 
-func checkITIN(d []byte, grouped bool) (Confidence, bool, bool) {
+func checkITIN(d []byte) (test, ok bool) {
 	if d[0] != '9' {
-		return 0, false, false
+		return false, false
 	}
 	g := num(d[3:5])
 	if !(g >= 50 && g <= 65 || g >= 70 && g <= 88 || g >= 90 && g <= 92 || g >= 94) {
-		return 0, false, false
+		return false, false
 	}
 	if num(d[5:]) == 0 {
-		return 0, false, false
+		return false, false
 	}
-	conf := Low
-	if grouped {
-		conf = Medium
-	}
-	return conf, false, true
+	return false, true
 }
 
 var _ Detector = (*ITIN)(nil)

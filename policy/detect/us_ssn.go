@@ -12,7 +12,7 @@ var ssnInfo = Info{
 	Name:        "us_ssn",
 	Description: "US Social Security Numbers",
 	Validator:   "SSA rules: area not 000, 666 or 900-999; group not 00; serial not 0000; not one repeated digit",
-	Confidence:  "medium when written 3-2-4 with separators, low unseparated; high with a keyword within the proximity window",
+	Confidence:  "medium when written 3-2-4 with dashes, low unseparated or with other separators; high with a keyword within the proximity window",
 	Keywords: []string{
 		"SSN", "SSN#", "social security", "social security number", "social security no", "soc sec", "SS#", "SSA",
 		"taxpayer", "tax id", "TIN", "date of birth", "DOB", "W-2", "W-4", "I-9", "1099",
@@ -20,7 +20,7 @@ var ssnInfo = Info{
 	},
 	TestValues: ssnTestValues,
 	Evidence:   "****789 (last 3 digits)",
-	Separators: "unseparated, or 3-2-4 with one consistent separator (space, NBSP, '-', '.', '/', line break)",
+	Separators: "unseparated, or 3-2-4 with one consistent separator (see Digits, separators and groups)",
 }
 
 // ssnTestValues are sample numbers published by the SSA or widely printed
@@ -42,15 +42,11 @@ func validSSN(d []byte) bool {
 	return area != 0 && area != 666 && area < 900 && group != 0 && serial != 0 && !allSame(d)
 }
 
-func checkSSN(d []byte, grouped bool) (Confidence, bool, bool) {
+func checkSSN(d []byte) (test, ok bool) {
 	if !validSSN(d) {
-		return 0, false, false
+		return false, false
 	}
-	conf := Low
-	if grouped {
-		conf = Medium
-	}
-	return conf, ssnTestSet[string(d)], true
+	return ssnTestSet[string(d)], true
 }
 
 var _ Detector = (*SSN)(nil)
