@@ -110,6 +110,20 @@ func TestIssue7AWSPrefixes(t *testing.T) {
 	}
 }
 
+// TestIssue7KeywordBeforeFileExtension: a value that is a whole word of
+// a file name but for its extension ("SSN 123-45-6789.txt", an attachment
+// named after its content) is raised by a keyword before it like free
+// text; the extension alone does not make it an identifier.
+func TestIssue7KeywordBeforeFileExtension(t *testing.T) {
+	s := mustSet(t, allNames()...)
+	visa := luhnComplete("453201511283036")
+	for _, text := range []string{"card " + visa + ".txt", "Visa card number " + visa + ".pdf"} {
+		if m := one(t, s, "credit_card", text); m.Confidence != High {
+			t.Errorf("Scan(%q) = %v (%v), want high", text, m.Confidence, m.Why)
+		}
+	}
+}
+
 // TestIssue8IdentifierContext: digit runs in URLs, paths, file names and
 // compound identifiers are low, and a keyword does not raise them.
 func TestIssue8IdentifierContext(t *testing.T) {
@@ -118,7 +132,8 @@ func TestIssue8IdentifierContext(t *testing.T) {
 	for _, text := range []string{
 		"card: https://bugs.example.org/testcase-detail/" + visa,
 		"see clusterfuzz-testcase-minimized-fuzzer-" + visa + " (card parser)",
-		"card attached as " + visa + ".zip",
+		"card attached as crash-" + visa + ".zip",
+		visa + ".zip attached (card parser crash)",
 		"card log " + visa + "-crash.txt",
 		"card https://example.com/view?a=1&id=" + visa + " ok",
 		"card www.example.com?id=" + visa,

@@ -312,7 +312,11 @@ func (s *Set) raise(text string, ms []Match) {
 		// A value in a URL, path or identifier stays low unless its own
 		// key is a keyword ("?card=4111...", "/cc/4111...").
 		if ident {
-			if before >= 0 && ownKey(text[hits[before].end:m.Start]) {
+			// A value that stands alone before a file extension ("routing
+			// number 021000021.txt" as an attachment's name) is raised by a
+			// nearby keyword like free text; the extension alone does not
+			// make it part of an identifier.
+			if before >= 0 && (ownKey(text[hits[before].end:m.Start]) || stemBeforeExtension(text, m.Start, m.End) && near(text, hits[before], m, w, ascii)) {
 				m.Confidence, m.Why.Demoted = High, NotDemoted
 				m.Why.Keyword, m.Why.Distance = s.kwPat[hits[before].p], chars(text, m, hits[before])
 			}
@@ -513,6 +517,20 @@ func otherColumn(text string, cells [2][2]int, i id, width int) bool {
 // ownKey reports whether gap, between a keyword and a value, is the rest
 // of the value's own key: "=" in "?pan=", "/" in "/card/", `_number": "`
 // in a JSON key.
+// stemBeforeExtension reports whether text[start:end] is a whole token
+// but for a file extension after it: white space (or the start) before it,
+// '.' and one to five letters or digits, then white space or the end.
+func stemBeforeExtension(text string, start, end int) bool {
+	if start > 0 && !isSpaceByte(text[start-1]) || end >= len(text) || text[end] != '.' {
+		return false
+	}
+	e := end + 1
+	for e < len(text) && e-end <= 6 && isAlnum(text[e]) {
+		e++
+	}
+	return e-end-1 >= 1 && e-end-1 <= 5 && (e == len(text) || isSpaceByte(text[e]))
+}
+
 func ownKey(gap string) bool {
 	if len(gap) > 12 {
 		return false
