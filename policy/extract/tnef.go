@@ -99,7 +99,7 @@ func (e *extractor) tnef(data []byte, src source, depth int) {
 				case prBody:
 					bodies = append(bodies, tnefBody{text: p.text()})
 				case prHTML:
-					bodies = append(bodies, tnefBody{text: htmlText(p.val)})
+					bodies = append(bodies, tnefBody{text: htmlText(e.m, p.val)})
 				case prRTFCompressed:
 					if rtf, ok := decompressRTF(p.val, e.lim.MaxDecompressedBytes-e.decompressed); ok {
 						e.decompressed += int64(len(rtf))
