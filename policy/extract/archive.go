@@ -104,7 +104,7 @@ func (e *extractor) zip(data []byte, src source, detected string, depth int) {
 		return
 	}
 	if kind := officeKind(zr); kind != "" {
-		e.office(zr, data, kind, src)
+		e.office(zr, data, kind, src, depth)
 		return
 	}
 	e.container(data, src, detected)

@@ -217,7 +217,7 @@ func BenchmarkSheetText(b *testing.B) {
 	b.SetBytes(int64(len(x)))
 	defer reportCPU(b, len(x), cpuTime())
 	for b.Loop() {
-		sheetText(x, shared)
+		sheetText(nil, x, shared, 1<<30)
 	}
 }
 
@@ -231,7 +231,7 @@ func BenchmarkDocxText(b *testing.B) {
 	b.SetBytes(int64(x.Len()))
 	defer reportCPU(b, x.Len(), cpuTime())
 	for b.Loop() {
-		runText(x.Bytes(), docxRoles, false)
+		runText(nil, x.Bytes(), docxRoles, false)
 	}
 }
 

@@ -42,10 +42,12 @@ func TestLocations(t *testing.T) {
 		"part 1.2 (text/html)",
 		`attachment "a.zip"`, // the archive itself, without text
 		`attachment "a.zip" > "b/c.docx"`,
+		`attachment "a.zip" > "b/c.docx" > "[Content_Types].xml"`,
 		`attachment "a.zip" > "nested.zip"`,
 		`attachment "a.zip" > "nested.zip" > "d.csv"`,
 		`attachment "q3.xlsx" > sheet "Summary"`,
 		`attachment "q3.xlsx" > sheet "Payroll"`,
+		`attachment "q3.xlsx" > "[Content_Types].xml"`,
 		"part 4 (message/rfc822) > header:From",
 		"part 4 (message/rfc822) > header:To",
 		"part 4 (message/rfc822) > header:Subject",

@@ -57,13 +57,15 @@ func officeKind(zr *zip.Reader) string {
 	return ""
 }
 
-// office reads the text of an OOXML or ODF document.
-func (e *extractor) office(zr *zip.Reader, data []byte, kind string, src source) {
+// office reads the text of an OOXML or ODF document at depth, then every
+// member its text did not take in (see [doc.rest]): a container never
+// hides a member.
+func (e *extractor) office(zr *zip.Reader, data []byte, kind string, src source, depth int) {
 	files := map[string]*zip.File{}
 	for _, f := range zr.File {
 		files[f.Name] = f
 	}
-	d := &doc{e: e, data: data, files: files, src: src, kind: kind, size: int64(len(data))}
+	d := &doc{e: e, data: data, zr: zr, files: files, done: map[string]bool{}, src: src, kind: kind, size: int64(len(data))}
 	switch kind {
 	case kindDOCX:
 		d.docx()
@@ -72,18 +74,23 @@ func (e *extractor) office(zr *zip.Reader, data []byte, kind string, src source)
 	case kindPPTX:
 		d.pptx()
 	default:
-		d.odf()
+		if !d.odf() {
+			return // encrypted: its members are not readable
+		}
+		d.done["mimetype"] = true // read by officeKind, it holds the kind only
 		d.metadata("meta.xml")
+		d.rest(depth)
 		return
 	}
 	d.metadata("docProps/core.xml")
+	d.rest(depth)
 }
 
 // metadata reads the document properties (title, subject, author,
 // keywords, description), which can carry data as well as the body.
 func (d *doc) metadata(name string) {
 	if data, ok := d.member(name); ok {
-		d.emit(join(d.src.loc, "properties"), runText(data, metaRoles, true))
+		d.emit(join(d.src.loc, "properties"), runText(d.e.m, data, metaRoles, true))
 	}
 }
 
@@ -91,19 +98,29 @@ func (d *doc) metadata(name string) {
 type doc struct {
 	e     *extractor
 	data  []byte // the document file
+	zr    *zip.Reader
 	files map[string]*zip.File
+	done  map[string]bool // members read as the document's text
 	src   source
 	kind  string
-	size  int64 // of the document file
-	read  int   // members read, bounded by MaxArchiveMembers
+	size  int64    // of the document file
+	read  int      // members read, bounded by MaxArchiveMembers
+	sheet []string // shared strings of a workbook
 }
 
-// member reads one XML member within the decompression limits.
+// member reads one XML member of the document's text within the
+// decompression limits. A member is read once: [doc.rest] skips it.
 func (d *doc) member(name string) ([]byte, bool) {
 	f := d.files[name]
-	if f == nil {
+	if f == nil || d.done[name] {
 		return nil, false
 	}
+	d.done[name] = true
+	return d.open(f, d.src.loc)
+}
+
+// open reads member f, reporting what stops it at loc.
+func (d *doc) open(f *zip.File, loc string) ([]byte, bool) {
 	d.read++
 	if d.read > d.e.lim.MaxArchiveMembers {
 		if d.read == d.e.lim.MaxArchiveMembers+1 {
@@ -111,26 +128,26 @@ func (d *doc) member(name string) ([]byte, bool) {
 		}
 		return nil, false
 	}
-	if !d.e.alive(d.src.loc) {
+	if !d.e.alive(loc) {
 		return nil, false
 	}
 	if f.Flags&0x1 != 0 {
-		d.e.unscannable(d.src.loc, Encrypted, "encrypted document member", d.kind)
+		d.e.unscannable(loc, Encrypted, "encrypted document member", d.kind)
 		return nil, false
 	}
 	if f.UncompressedSize64 > uint64(d.e.lim.MaxDecompressedBytes-d.e.decompressed) {
-		d.e.unscannable(d.src.loc, TooLarge, "decompressed data exceeds max_decompressed_bytes", d.kind)
+		d.e.unscannable(loc, TooLarge, "decompressed data exceeds max_decompressed_bytes", d.kind)
 		return nil, false
 	}
 	rc, err := openMember(d.data, f)
 	if err != nil {
-		d.e.unscannable(d.src.loc, ParseError, "document: "+err.Error(), d.kind)
+		d.e.unscannable(loc, ParseError, "document: "+err.Error(), d.kind)
 		return nil, false
 	}
 	defer rc.Close()
-	body, ok := d.e.inflateReport(rc, int64(f.CompressedSize64), int64(f.UncompressedSize64), d.src.loc, d.kind)
+	body, ok := d.e.inflateReport(rc, int64(f.CompressedSize64), int64(f.UncompressedSize64), loc, d.kind)
 	if ok {
-		d.e.checkCRC(f, body, d.src.loc, d.kind)
+		d.e.checkCRC(f, body, loc, d.kind)
 	}
 	return body, ok
 }
@@ -191,9 +208,10 @@ func roles(textTags map[string]bool, breaks map[string]byte, skipTags map[string
 
 // runText collects the text of a document's XML. With allText, all
 // character data outside skipped elements is text (ODF); otherwise only
-// that of elements with the text role (OOXML).
-func runText(data []byte, role map[string]xmlRole, allText bool) string {
-	s := xmlScanner{b: data}
+// that of elements with the text role (OOXML). m counts the work; at the
+// deadline the text so far is returned and the caller records it.
+func runText(m *meter, data []byte, role map[string]xmlRole, allText bool) string {
+	s := xmlScanner{b: data, m: m}
 	var t xmlToken
 	out := make([]byte, 0, len(data)/4)
 	in, skip := 0, 0
@@ -274,7 +292,7 @@ var (
 // docx reads the body, headers, footers, footnotes, endnotes and comments.
 func (d *doc) docx() {
 	if data, ok := d.member("word/document.xml"); ok {
-		d.emit(d.src.loc, runText(data, docxRoles, false))
+		d.emit(d.src.loc, runText(d.e.m, data, docxRoles, false))
 	}
 	var extra []string
 	for _, p := range []string{"word/header", "word/footer"} {
@@ -283,7 +301,7 @@ func (d *doc) docx() {
 	extra = append(extra, "word/footnotes.xml", "word/endnotes.xml", "word/comments.xml")
 	for _, name := range extra {
 		if data, ok := d.member(name); ok {
-			d.emit(join(d.src.loc, strconv.Quote(name)), runText(data, docxRoles, false))
+			d.emit(join(d.src.loc, strconv.Quote(name)), runText(d.e.m, data, docxRoles, false))
 		}
 	}
 }
@@ -292,12 +310,12 @@ func (d *doc) docx() {
 func (d *doc) pptx() {
 	for i, name := range d.numbered("ppt/slides/slide", ".xml") {
 		if data, ok := d.member(name); ok {
-			d.emit(join(d.src.loc, "slide "+strconv.Itoa(i+1)), runText(data, drawRoles, false))
+			d.emit(join(d.src.loc, "slide "+strconv.Itoa(i+1)), runText(d.e.m, data, drawRoles, false))
 		}
 	}
 	for _, name := range d.numbered("ppt/notesSlides/notesSlide", ".xml") {
 		if data, ok := d.member(name); ok {
-			d.emit(join(d.src.loc, "notes "+strconv.Quote(path.Base(name))), runText(data, drawRoles, false))
+			d.emit(join(d.src.loc, "notes "+strconv.Quote(path.Base(name))), runText(d.e.m, data, drawRoles, false))
 		}
 	}
 }
@@ -305,20 +323,30 @@ func (d *doc) pptx() {
 // xlsx reads every sheet: shared strings resolved, cells separated by
 // tabs, rows by line breaks, numbers in plain notation.
 func (d *doc) xlsx() {
-	var shared []string
 	if data, ok := d.member("xl/sharedStrings.xml"); ok {
-		shared = sharedStrings(data)
+		d.sheet = sharedStrings(d.e.m, data)
 	}
-	sheets := d.workbookSheets()
-	for _, sh := range sheets {
+	for _, sh := range d.workbookSheets() {
 		if data, ok := d.member(sh.path); ok {
-			d.emit(join(d.src.loc, "sheet "+strconv.Quote(sh.name)), sheetText(data, shared))
+			d.sheetPart(join(d.src.loc, "sheet "+strconv.Quote(sh.name)), data)
 		}
 	}
 	for _, name := range d.numbered("xl/comments", ".xml") {
 		if data, ok := d.member(name); ok {
-			d.emit(join(d.src.loc, "comments"), runText(data, commentRoles, false))
+			d.emit(join(d.src.loc, "comments"), runText(d.e.m, data, commentRoles, false))
 		}
+	}
+}
+
+// sheetPart emits the text of a worksheet. Cells that repeat a long
+// shared string make far more text than the sheet has bytes: the text is
+// cut at the room max_text_bytes leaves, and the cut is reported.
+func (d *doc) sheetPart(loc string, data []byte) {
+	room := int(max(d.e.lim.MaxTextBytes-d.e.textBytes, 0))
+	text, cut := sheetText(d.e.m, data, d.sheet, room)
+	d.emit(loc, text)
+	if cut {
+		d.e.unscannable(loc, TooLarge, "extracted text exceeds max_text_bytes; the rest was not scanned", d.kind)
 	}
 }
 
@@ -328,7 +356,7 @@ type sheetRef struct{ name, path string }
 func (d *doc) workbookSheets() []sheetRef {
 	rels := map[string]string{}
 	if data, ok := d.member("xl/_rels/workbook.xml.rels"); ok {
-		s := xmlScanner{b: data}
+		s := xmlScanner{b: data, m: d.e.m}
 		var t xmlToken
 		for s.next(&t) {
 			if (t.kind == xmlStart || t.kind == xmlSelfClose) && string(t.name) == "Relationship" {
@@ -346,7 +374,7 @@ func (d *doc) workbookSheets() []sheetRef {
 	}
 	var out []sheetRef
 	if data, ok := d.member("xl/workbook.xml"); ok {
-		s := xmlScanner{b: data}
+		s := xmlScanner{b: data, m: d.e.m}
 		var t xmlToken
 		for s.next(&t) {
 			if (t.kind == xmlStart || t.kind == xmlSelfClose) && string(t.name) == "sheet" {
@@ -369,9 +397,10 @@ func (d *doc) workbookSheets() []sheetRef {
 	return out
 }
 
-// sharedStrings returns the <si> items, skipping phonetic runs.
-func sharedStrings(data []byte) []string {
-	s := xmlScanner{b: data}
+// sharedStrings returns the <si> items, skipping phonetic runs. Their
+// total size is at most that of data.
+func sharedStrings(m *meter, data []byte) []string {
+	s := xmlScanner{b: data, m: m}
 	var t xmlToken
 	var out []string
 	var cur []byte
@@ -414,11 +443,13 @@ func sharedStrings(data []byte) []string {
 	return out
 }
 
-// sheetText renders a worksheet's cells.
-func sheetText(data []byte, shared []string) string {
-	s := xmlScanner{b: data}
+// sheetText renders a worksheet's cells, at most room bytes of them; cut
+// reports that there was more. A cell that refers to a shared string
+// copies it: a small sheet can refer to a long string a million times.
+func sheetText(m *meter, data []byte, shared []string, room int) (text string, cut bool) {
+	s := xmlScanner{b: data, m: m}
 	var t xmlToken
-	out := make([]byte, 0, len(data)/8)
+	out := make([]byte, 0, min(len(data)/8, room))
 	var cellType []byte
 	inV, inT, inIs := false, false, false
 	var val []byte
@@ -449,21 +480,28 @@ func sheetText(data []byte, shared []string) string {
 			case "is":
 				inIs = false
 			case "c":
-				out = appendCell(out, cellType, val, shared)
+				n := len(out)
+				out = appendCell(out, cellType, val, shared, room-n)
 				out = append(out, '\t')
+				if !m.step(len(out)-n) || len(out) > room {
+					cut = len(out) > room
+					return ownedString(out[:min(len(out), room)]), cut
+				}
 			case "row":
 				out = append(out, '\n')
 			}
 		}
 	}
-	return ownedString(out)
+	return ownedString(out[:min(len(out), room)]), len(out) > room
 }
 
-func appendCell(out, typ, val []byte, shared []string) []byte {
+// appendCell appends the text of a cell, of which at most room+1 bytes of
+// a shared string (enough for the caller to see that room is exceeded).
+func appendCell(out, typ, val []byte, shared []string, room int) []byte {
 	switch string(typ) {
 	case "s":
 		if i, err := strconv.Atoi(string(bytes.TrimSpace(val))); err == nil && i >= 0 && i < len(shared) {
-			return append(out, shared[i]...)
+			return append(out, shared[i][:min(len(shared[i]), max(room+1, 0))]...)
 		}
 		return out
 	case "", "n":
@@ -486,45 +524,54 @@ func appendNumber(out, val []byte) []byte {
 }
 
 // odf reads an OpenDocument text, spreadsheet or presentation. Spreadsheet
-// tables become sheets of their own.
-func (d *doc) odf() {
+// tables become sheets of their own; the text outside them is the
+// document's. It reports false for an encrypted document.
+func (d *doc) odf() bool {
 	if man, ok := d.member("META-INF/manifest.xml"); ok && bytes.Contains(man, []byte("encryption-data")) {
 		d.e.unscannable(d.src.loc, Encrypted, "encrypted OpenDocument", d.kind)
-		return
+		return false
 	}
 	data, ok := d.member("content.xml")
 	if !ok {
-		return
+		return true
 	}
 	if d.kind != kindODS {
-		d.emit(d.src.loc, runText(data, odfRoles, true))
-		return
+		d.emit(d.src.loc, runText(d.e.m, data, odfRoles, true))
+		return true
 	}
 	// Split at table:table elements.
-	s := xmlScanner{b: data}
+	s := xmlScanner{b: data, m: d.e.m}
 	var t xmlToken
-	for s.next(&t) {
-		if t.kind == xmlStart && string(t.name) == "table:table" {
-			name, _ := attr(t.attrs, "table:name")
-			start := s.pos
-			depth := 1
-			end := len(data)
-			for depth > 0 && s.next(&t) {
-				if string(t.name) == "table:table" {
-					if t.kind == xmlStart {
-						depth++
-					} else if t.kind == xmlEnd {
-						depth--
-						if depth == 0 {
-							end = s.pos
-						}
+	var outside []byte // the markup outside tables, read as one text
+	last := 0
+	for before := s.pos; s.next(&t); before = s.pos {
+		if t.kind != xmlStart || string(t.name) != "table:table" {
+			continue
+		}
+		outside = append(outside, data[last:before]...)
+		name, _ := attr(t.attrs, "table:name")
+		start := s.pos
+		depth := 1
+		end := len(data)
+		for depth > 0 && s.next(&t) {
+			if string(t.name) == "table:table" {
+				if t.kind == xmlStart {
+					depth++
+				} else if t.kind == xmlEnd {
+					depth--
+					if depth == 0 {
+						end = s.pos
 					}
 				}
 			}
-			loc := join(d.src.loc, "sheet "+strconv.Quote(string(appendUnescaped(nil, name))))
-			d.emit(loc, runText(data[start:end], odfRoles, true))
 		}
+		last = end
+		loc := join(d.src.loc, "sheet "+strconv.Quote(string(appendUnescaped(nil, name))))
+		d.emit(loc, runText(d.e.m, data[start:end], odfRoles, true))
 	}
+	outside = append(outside, data[last:]...)
+	d.emit(d.src.loc, runText(d.e.m, outside, odfRoles, true))
+	return true
 }
 
 // ownedString returns b as a string without copying it. b must not be
