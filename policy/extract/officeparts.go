@@ -132,10 +132,12 @@ func anyXMLText(m *meter, data []byte) string {
 		}
 		out = append(out, c)
 	}
-	if len(attrs) > 0 {
-		out = append(append(out, '\n'), attrs...)
+	// A blank line between the sections and none at either end.
+	out = bytes.TrimRight(out, " \t\r\n")
+	if len(out) == 0 && len(attrs) > 0 {
+		attrs = attrs[2:]
 	}
-	return ownedString(out)
+	return ownedString(append(out, attrs...))
 }
 
 // appendAttrValues appends each attribute value in attrs, decoded, after
