@@ -2,6 +2,7 @@ package extract
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 
@@ -261,9 +262,16 @@ func FuzzOfficeMembers(f *testing.F) {
 	f.Add(testutil.XLSX(testutil.Sheet{Name: "S", Rows: [][]string{{"a"}}}), uint8(1))
 	f.Add(append(oleHeader(), utf16le("macro text")...), uint8(2))
 	names := []string{"customXml/item1.xml", "word/embeddings/e.xlsx", "word/vbaProject.bin", "xl/worksheets/sheet2.xml", "docProps/custom.xml", "ppt/slides/slide2.xml", "Object 1/content.xml", "word/document.xml"}
+	// Stored members, so that building the document costs little next
+	// to reading it.
+	var own []testutil.File
+	for _, m := range zipMembers(testutil.DOCX([]string{"own text"})) {
+		m.Store = true
+		own = append(own, m)
+	}
 	f.Fuzz(func(t *testing.T, member []byte, which uint8) {
 		name := names[int(which)%len(names)]
-		docx := testutil.AddMembers(testutil.DOCX([]string{"own text"}), testutil.File{Name: name, Data: member})
+		docx := testutil.Zip(append(own[:len(own):len(own)], testutil.File{Name: name, Data: member, Store: true})...)
 		e := &extractor{ctx: t.Context(), lim: fuzzLimits.withDefaults(), res: &Result{}}
 		e.content(docx, source{loc: `attachment "f"`, name: "f", kind: KindAttachment}, 1)
 		for _, u := range e.res.Unscannable {
@@ -278,4 +286,23 @@ func FuzzOfficeMembers(f *testing.F) {
 			}
 		}
 	})
+}
+
+// zipMembers returns the members of a ZIP archive.
+func zipMembers(z []byte) []testutil.File {
+	zr, err := zipReader(z)
+	if err != nil {
+		panic(err)
+	}
+	var out []testutil.File
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			panic(err)
+		}
+		data, _ := io.ReadAll(rc)
+		rc.Close()
+		out = append(out, testutil.File{Name: f.Name, Data: data})
+	}
+	return out
 }
