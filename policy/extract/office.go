@@ -163,6 +163,7 @@ func (d *doc) numbered(prefix, suffix string) []string {
 		name string
 	}
 	var items []item
+	d.e.m.step(len(d.files))
 	for name := range d.files {
 		if strings.HasPrefix(name, prefix) && strings.HasSuffix(name, suffix) {
 			if n, err := strconv.Atoi(name[len(prefix) : len(name)-len(suffix)]); err == nil {
