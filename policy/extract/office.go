@@ -215,6 +215,7 @@ func runText(m *meter, data []byte, role map[string]xmlRole, allText bool) strin
 	s := xmlScanner{b: data, m: m}
 	var t xmlToken
 	out := make([]byte, 0, len(data)/4)
+	var alt []byte // descriptions of pictures and links, after the text
 	in, skip := 0, 0
 	for s.next(&t) {
 		if t.kind == xmlText {
@@ -226,6 +227,9 @@ func runText(m *meter, data []byte, role map[string]xmlRole, allText bool) strin
 				}
 			}
 			continue
+		}
+		if t.kind != xmlEnd {
+			alt = appendAltText(alt, t.attrs)
 		}
 		r, ok := role[string(t.name)]
 		if !ok {
@@ -272,7 +276,30 @@ func runText(m *meter, data []byte, role map[string]xmlRole, allText bool) strin
 		}
 		out = append(out, c)
 	}
+	if len(alt) > 0 {
+		out = append(bytes.TrimRight(out, "\t\n"), alt...)
+	}
 	return ownedString(out)
+}
+
+// altKeys are the attributes of OOXML elements that hold text a reader
+// sees: the alternative text and title of pictures, shapes and charts
+// (wp:docPr, p:cNvPr, xdr:cNvPr) and the tooltips of links.
+var altKeys = []string{"descr", "title", "w:tooltip", "tooltip"}
+
+// appendAltText appends the values of the altKeys attributes in attrs,
+// each after a blank line.
+func appendAltText(dst, attrs []byte) []byte {
+	if bytes.IndexByte(attrs, '=') < 0 || !(bytes.Contains(attrs, []byte("descr=")) ||
+		bytes.Contains(attrs, []byte("title=")) || bytes.Contains(attrs, []byte("tooltip="))) {
+		return dst
+	}
+	for _, k := range altKeys {
+		if v, ok := attr(attrs, k); ok && len(bytes.TrimSpace(v)) > 0 {
+			dst = appendUnescaped(append(dst, '\n', '\n'), v)
+		}
+	}
+	return dst
 }
 
 var (

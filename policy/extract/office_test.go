@@ -306,3 +306,15 @@ func zipMembers(z []byte) []testutil.File {
 	}
 	return out
 }
+
+// TestIssue7OfficeAltText: the alternative text of pictures and the
+// tooltips of links in a document's own text are read.
+func TestIssue7OfficeAltText(t *testing.T) {
+	docx := testutil.DOCXBody(`<w:p><w:r><w:t>see the picture</w:t></w:r><w:r><w:drawing><wp:inline><wp:docPr id="1" name="Picture 1" descr="card 4111 1111 1111 1111" title="t 5500000000000004"/></wp:inline></w:drawing></w:r>` +
+		`<w:hyperlink w:tooltip="tip 4012888888881881"><w:r><w:t>link</w:t></w:r></w:hyperlink></w:p>`)
+	res := run(t, officeMessage("a.docx", docx), Limits{})
+	checkParts(t, res, []want{
+		{`attachment "a.docx"`, "see the picturelink"},
+		{`attachment "a.docx"`, "\n\ncard 4111 1111 1111 1111\n\nt 5500000000000004\n\ntip 4012888888881881"},
+	})
+}
