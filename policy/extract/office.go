@@ -65,7 +65,7 @@ func (e *extractor) office(zr *zip.Reader, data []byte, kind string, src source,
 	for _, f := range zr.File {
 		files[f.Name] = f
 	}
-	d := &doc{e: e, data: data, zr: zr, files: files, done: map[string]bool{}, src: src, kind: kind, size: int64(len(data))}
+	d := &doc{e: e, data: data, zr: zr, files: files, done: map[*zip.File]bool{}, src: src, kind: kind, size: int64(len(data))}
 	switch kind {
 	case kindDOCX:
 		d.docx()
@@ -77,7 +77,7 @@ func (e *extractor) office(zr *zip.Reader, data []byte, kind string, src source,
 		if !d.odf() {
 			return // encrypted: its members are not readable
 		}
-		d.done["mimetype"] = true // read by officeKind, it holds the kind only
+		d.done[files["mimetype"]] = true // read by officeKind, it holds the kind only
 		d.metadata("meta.xml")
 		d.rest(depth)
 		return
@@ -100,7 +100,7 @@ type doc struct {
 	data  []byte // the document file
 	zr    *zip.Reader
 	files map[string]*zip.File
-	done  map[string]bool // members read as the document's text
+	done  map[*zip.File]bool // members read as the document's text
 	src   source
 	kind  string
 	size  int64    // of the document file
@@ -112,10 +112,10 @@ type doc struct {
 // decompression limits. A member is read once: [doc.rest] skips it.
 func (d *doc) member(name string) ([]byte, bool) {
 	f := d.files[name]
-	if f == nil || d.done[name] {
+	if f == nil || d.done[f] {
 		return nil, false
 	}
-	d.done[name] = true
+	d.done[f] = true
 	return d.open(f, d.src.loc)
 }
 

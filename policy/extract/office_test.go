@@ -318,3 +318,17 @@ func TestIssue7OfficeAltText(t *testing.T) {
 		{`attachment "a.docx"`, "\n\ncard 4111 1111 1111 1111\n\nt 5500000000000004\n\ntip 4012888888881881"},
 	})
 }
+
+// TestIssue7OfficeDuplicateMember: a member name listed twice is two
+// members; the one the document's text did not read is read as a member.
+func TestIssue7OfficeDuplicateMember(t *testing.T) {
+	docx := testutil.Zip(
+		testutil.File{Name: "[Content_Types].xml", Data: []byte("<Types/>")},
+		testutil.File{Name: "word/document.xml", Data: []byte(`<w:document><w:body><w:p><w:r><w:t>first ` + card + `</w:t></w:r></w:p></w:body></w:document>`)},
+		testutil.File{Name: "word/document.xml", Data: []byte(`<w:document><w:body><w:p><w:r><w:t>second</w:t></w:r></w:p></w:body></w:document>`)},
+	)
+	res := run(t, officeMessage("a.docx", docx), Limits{})
+	if all := dump(res); !strings.Contains(all, "first "+card) || !strings.Contains(all, "second") {
+		t.Errorf("want both members read:\n%s", all)
+	}
+}

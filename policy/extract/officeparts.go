@@ -24,10 +24,12 @@ func (d *doc) rest(depth int) {
 		if d.e.stopped {
 			return
 		}
-		if strings.HasSuffix(f.Name, "/") || d.done[f.Name] {
+		// A name listed twice is two members, and both are read: the
+		// document's text took one of them, a reader may open the other.
+		if strings.HasSuffix(f.Name, "/") || d.done[f] {
 			continue
 		}
-		d.done[f.Name] = true // a name listed twice is read once
+		d.done[f] = true
 		loc := join(d.src.loc, strconv.Quote(f.Name))
 		if !d.e.enter(loc, depth+1) {
 			continue
