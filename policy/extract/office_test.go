@@ -73,6 +73,7 @@ func TestIssue7OfficeEveryKind(t *testing.T) {
 	)
 	xlsx := testutil.AddMembers(testutil.XLSX(testutil.Sheet{Name: "Visible", Rows: [][]string{{"ok"}}}),
 		testutil.File{Name: "xl/worksheets/sheet9.xml", Data: []byte(`<worksheet><sheetData><row><c t="s"><v>0</v></c><c><v>4111111111111111</v></c></row></sheetData></worksheet>`)},
+		testutil.File{Name: "xl/worksheets/_rels/sheet9.xml.rels", Data: []byte(`<Relationships><Relationship Id="rId1" Target="https://example.com/?c=3530111333300000" TargetMode="External"/></Relationships>`)},
 		testutil.File{Name: "xl/comments1.xml", Data: []byte(`<comments><commentList><comment><text><r><t>xl comment 5500000000000004</t></r></text></comment></commentList></comments>`)},
 		testutil.File{Name: "xl/printerSettings/printerSettings1.bin", Data: append([]byte{0, 0, 1, 2}, utf16le("printer 4012888888881881")...)},
 	)
@@ -102,6 +103,7 @@ func TestIssue7OfficeEveryKind(t *testing.T) {
 			{`attachment "b.xlsx" > sheet "Visible"`, "ok"},
 			{`attachment "b.xlsx" > "xl/worksheets/sheet9.xml"`, "ok\t4111111111111111"},
 			{`attachment "b.xlsx" > comments`, "xl comment 5500000000000004"},
+			{`attachment "b.xlsx" > "xl/worksheets/_rels/sheet9.xml.rels"`, "https://example.com/?c=3530111333300000"},
 			{`attachment "b.xlsx" > "xl/printerSettings/printerSettings1.bin"`, "printer 4012888888881881"},
 		}},
 		{"t.odt", odt, []want{

@@ -50,7 +50,7 @@ func (d *doc) part(name, loc string, data []byte, depth int) {
 	p := Part{Location: loc, Kind: KindAttachment, Filename: name, Size: int64(len(data))}
 	if isMarkup(data) {
 		switch {
-		case d.kind == kindXLSX && strings.HasPrefix(name, "xl/worksheets/"):
+		case d.kind == kindXLSX && isWorksheet(name):
 			d.sheetPart(loc, data)
 			return
 		case hasXMLName(name):
@@ -69,6 +69,13 @@ func (d *doc) part(name, loc string, data []byte, depth int) {
 		return
 	}
 	d.e.content(data, source{loc: loc, name: name, kind: KindAttachment}, depth)
+}
+
+// isWorksheet reports the members that hold a workbook's sheets (not
+// their relationships, under xl/worksheets/_rels/).
+func isWorksheet(name string) bool {
+	rest, ok := strings.CutPrefix(name, "xl/worksheets/")
+	return ok && !strings.Contains(rest, "/") && strings.HasSuffix(rest, ".xml")
 }
 
 // hasXMLName reports the member names of XML parts.
