@@ -210,7 +210,7 @@ func TestLegacyOfficeStrings(t *testing.T) {
 }
 
 func TestSheetText(t *testing.T) {
-	shared := []string{"Ann", "B&B"}
+	shared := sharedOf("Ann", "B&B")
 	tests := []struct{ xml, want string }{
 		{`<row><c t="s"><v>0</v></c><c><v>4.111111111111111E+15</v></c></row>`, "Ann\t4111111111111111\t\n"},
 		{`<row><c t="inlineStr"><is><r><t>41</t></r><r><t>11</t></r></is></c><c t="str"><v>x&amp;y</v></c><c t="b"><v>1</v></c></row>`, "4111\tx&y\t1\t\n"},

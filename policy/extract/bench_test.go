@@ -214,10 +214,11 @@ func sheetXML(n int) []byte {
 
 func BenchmarkSheetText(b *testing.B) {
 	x := sheetXML(20000)
-	shared := make([]string, 100)
-	for i := range shared {
-		shared[i] = fmt.Sprintf("string %d", i)
+	var items []string
+	for i := range 100 {
+		items = append(items, fmt.Sprintf("string %d", i))
 	}
+	shared := sharedOf(items...)
 	b.SetBytes(int64(len(x)))
 	defer reportCPU(b, len(x), cpuTime())
 	for b.Loop() {

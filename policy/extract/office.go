@@ -84,6 +84,7 @@ func (e *extractor) office(zr *zip.Reader, data []byte, kind string, src source,
 	}
 	d.metadata("docProps/core.xml")
 	d.rest(depth)
+	d.sharedLeftovers()
 }
 
 // metadata reads the document properties (title, subject, author,
@@ -103,9 +104,9 @@ type doc struct {
 	done  map[*zip.File]bool // members read as the document's text
 	src   source
 	kind  string
-	size  int64    // of the document file
-	read  int      // members read, bounded by MaxArchiveMembers
-	sheet []string // shared strings of a workbook
+	size  int64        // of the document file
+	read  int          // members read, bounded by MaxArchiveMembers
+	sheet *sharedTable // shared strings of a workbook
 }
 
 // member reads one XML member of the document's text within the
@@ -303,9 +304,9 @@ func appendAltText(dst, attrs []byte) []byte {
 }
 
 var (
-	docxRoles = roles(map[string]bool{"w:t": true, "w:delText": true},
+	docxRoles = roles(map[string]bool{"w:t": true, "w:delText": true, "m:t": true},
 		map[string]byte{"w:p": '\n', "w:tab": '\t', "w:br": '\n', "w:cr": '\n', "w:tc": '\t', "w:tr": '\n'}, nil)
-	drawRoles = roles(map[string]bool{"a:t": true},
+	drawRoles = roles(map[string]bool{"a:t": true, "m:t": true},
 		map[string]byte{"a:p": '\n', "a:br": '\n', "a:tab": '\t', "a:tc": '\t', "a:tr": '\n'}, nil)
 	svgRoles     = roles(nil, map[string]byte{"text": '\n', "tspan": ' ', "title": '\n', "desc": '\n'}, map[string]bool{"style": true, "script": true})
 	metaRoles    = roles(nil, map[string]byte{"dc:title": '\n', "dc:subject": '\n', "dc:creator": '\n', "cp:keywords": '\n', "dc:description": '\n', "cp:lastModifiedBy": '\n', "meta:keyword": '\n', "meta:initial-creator": '\n'}, nil)
@@ -425,12 +426,22 @@ func (d *doc) workbookSheets() []sheetRef {
 	return out
 }
 
-// sharedStrings returns the <si> items, skipping phonetic runs. Their
-// total size is at most that of data.
-func sharedStrings(m *meter, data []byte) []string {
+// sharedTable is a workbook's shared strings. A string no cell refers to
+// is still sender text, and so is the text around the strings (phonetic
+// runs, character data outside <t>): [doc.sharedLeftovers] reads them.
+type sharedTable struct {
+	items []string
+	used  []bool // items a cell referred to
+	other []byte // text that is no item's text, one run a line
+}
+
+// sharedStrings reads the <si> items of a shared strings table; phonetic
+// runs and stray text go to other. Their total size is at most that of
+// data.
+func sharedStrings(m *meter, data []byte) *sharedTable {
 	s := xmlScanner{b: data, m: m}
 	var t xmlToken
-	var out []string
+	st := &sharedTable{}
 	var cur []byte
 	inT, inSI, skip := false, false, 0
 	for s.next(&t) {
@@ -447,7 +458,7 @@ func sharedStrings(m *meter, data []byte) []string {
 		case xmlEnd:
 			switch string(t.name) {
 			case "si":
-				out = append(out, string(cur))
+				st.items = append(st.items, string(cur))
 				inSI = false
 			case "t":
 				inT = false
@@ -456,25 +467,52 @@ func sharedStrings(m *meter, data []byte) []string {
 			}
 		case xmlSelfClose:
 			if string(t.name) == "si" {
-				out = append(out, "")
+				st.items = append(st.items, "")
 			}
 		case xmlText:
 			if inSI && inT && skip == 0 {
-				if t.cdata {
-					cur = append(cur, t.text...)
-				} else {
-					cur = appendUnescaped(cur, t.text)
-				}
+				cur = appendXMLText(cur, t)
+			} else if len(bytes.TrimSpace(t.text)) > 0 {
+				st.other = append(appendXMLText(st.other, t), '\n')
 			}
 		}
 	}
-	return out
+	st.used = make([]bool, len(st.items))
+	return st
+}
+
+// appendXMLText appends the text of a text token, decoded.
+func appendXMLText(dst []byte, t xmlToken) []byte {
+	if t.cdata {
+		return append(dst, t.text...)
+	}
+	return appendUnescaped(dst, t.text)
+}
+
+// sharedLeftovers emits the shared strings no sheet referred to and the
+// text outside the strings, after every sheet was read.
+func (d *doc) sharedLeftovers() {
+	st := d.sheet
+	if st == nil {
+		return
+	}
+	out := st.other
+	for i, s := range st.items {
+		if !st.used[i] && s != "" {
+			out = append(append(out, s...), '\n')
+		}
+	}
+	d.e.m.step(len(st.items))
+	if len(bytes.TrimSpace(out)) == 0 {
+		return // every string is in a sheet
+	}
+	d.emit(join(d.src.loc, strconv.Quote("xl/sharedStrings.xml")), ownedString(out))
 }
 
 // sheetText renders a worksheet's cells, at most room bytes of them; cut
 // reports that there was more. A cell that refers to a shared string
 // copies it: a small sheet can refer to a long string a million times.
-func sheetText(m *meter, data []byte, shared []string, room int) (text string, cut bool) {
+func sheetText(m *meter, data []byte, shared *sharedTable, room int) (text string, cut bool) {
 	s := xmlScanner{b: data, m: m}
 	var t xmlToken
 	out := make([]byte, 0, min(len(data)/8, room))
@@ -525,11 +563,15 @@ func sheetText(m *meter, data []byte, shared []string, room int) (text string, c
 
 // appendCell appends the text of a cell, of which at most room+1 bytes of
 // a shared string (enough for the caller to see that room is exceeded).
-func appendCell(out, typ, val []byte, shared []string, room int) []byte {
+func appendCell(out, typ, val []byte, shared *sharedTable, room int) []byte {
 	switch string(typ) {
 	case "s":
-		if i, err := strconv.Atoi(string(bytes.TrimSpace(val))); err == nil && i >= 0 && i < len(shared) {
-			return append(out, shared[i][:min(len(shared[i]), max(room+1, 0))]...)
+		if shared == nil {
+			return out
+		}
+		if i, err := strconv.Atoi(string(bytes.TrimSpace(val))); err == nil && i >= 0 && i < len(shared.items) {
+			shared.used[i] = true
+			return append(out, shared.items[i][:min(len(shared.items[i]), max(room+1, 0))]...)
 		}
 		return out
 	case "", "n":

@@ -193,7 +193,7 @@ func TestIssue7SheetRepeatedSharedString(t *testing.T) {
 	if !hasUnscannable(res, `attachment "a.xlsx" > sheet "S"`, TooLarge) {
 		t.Errorf("want too_large at the sheet:\n%s", dump(res))
 	}
-	text, cut := sheetText(nil, []byte(sheet.String()), []string{"abc"}, 10)
+	text, cut := sheetText(nil, []byte(sheet.String()), sharedOf("abc"), 10)
 	if !cut || text != "abc\tabc\tab" {
 		t.Errorf("sheetText cut at 10 = %q, %v; want %q, true", text, cut, "abc\tabc\tab")
 	}
@@ -313,10 +313,11 @@ func zipMembers(z []byte) []testutil.File {
 // tooltips of links in a document's own text are read.
 func TestIssue7OfficeAltText(t *testing.T) {
 	docx := testutil.DOCXBody(`<w:p><w:r><w:t>see the picture</w:t></w:r><w:r><w:drawing><wp:inline><wp:docPr id="1" name="Picture 1" descr="card 4111 1111 1111 1111" title="t 5500000000000004"/></wp:inline></w:drawing></w:r>` +
-		`<w:hyperlink w:tooltip="tip 4012888888881881"><w:r><w:t>link</w:t></w:r></w:hyperlink></w:p>`)
+		`<w:hyperlink w:tooltip="tip 4012888888881881"><w:r><w:t>link</w:t></w:r></w:hyperlink></w:p>` +
+		`<w:p><m:oMath><m:r><m:t>x = 6011000990139424</m:t></m:r></m:oMath></w:p>`)
 	res := run(t, officeMessage("a.docx", docx), Limits{})
 	checkParts(t, res, []want{
-		{`attachment "a.docx"`, "see the picturelink"},
+		{`attachment "a.docx"`, "see the picturelink\nx = 6011000990139424"},
 		{`attachment "a.docx"`, "\n\ncard 4111 1111 1111 1111\n\nt 5500000000000004\n\ntip 4012888888881881"},
 	})
 }
@@ -332,5 +333,24 @@ func TestIssue7OfficeDuplicateMember(t *testing.T) {
 	res := run(t, officeMessage("a.docx", docx), Limits{})
 	if all := dump(res); !strings.Contains(all, "first "+card) || !strings.Contains(all, "second") {
 		t.Errorf("want both members read:\n%s", all)
+	}
+}
+
+// sharedOf is a shared strings table of items.
+func sharedOf(items ...string) *sharedTable {
+	return &sharedTable{items: items, used: make([]bool, len(items))}
+}
+
+// TestIssue7SharedStringsLeftovers: shared strings no cell refers to, and
+// text outside the strings, are read.
+func TestIssue7SharedStringsLeftovers(t *testing.T) {
+	x := testutil.AddMembers(testutil.XLSX(testutil.Sheet{Name: "S", Rows: [][]string{{"used"}}}),
+		testutil.File{Name: "xl/sharedStrings.xml", Data: []byte(`<sst><si><t>used</t></si><si><t>unused 4111111111111111</t></si>` +
+			`<si><t>漢字</t><rPh sb="0" eb="2"><t>phonetic 5500000000000004</t></rPh>stray 4012888888881881</si></sst>`)})
+	res := run(t, officeMessage("a.xlsx", x), Limits{})
+	loc := `attachment "a.xlsx" > "xl/sharedStrings.xml"`
+	checkParts(t, res, []want{{`attachment "a.xlsx" > sheet "S"`, "used"}, {loc, "unused 4111111111111111"}, {loc, "phonetic 5500000000000004"}, {loc, "stray 4012888888881881"}})
+	if got, _ := textAt(res, loc); strings.Contains(got, "used\n") && !strings.Contains(got, "unused") {
+		t.Errorf("used string repeated: %q", got)
 	}
 }
