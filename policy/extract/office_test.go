@@ -140,9 +140,16 @@ func TestIssue7OfficeMemberLimits(t *testing.T) {
 		files = append(files, testutil.File{Name: fmt.Sprintf("customXml/item%d.xml", i), Data: []byte("<a>x</a>")})
 	}
 	many := officeMessage("m.docx", testutil.AddMembers(testutil.DOCX([]string{"x"}), files...))
-	res := run(t, many, Limits{MaxArchiveMembers: 10})
+	res := run(t, many, Limits{MaxArchiveMembers: 10, MaxParts: 14})
 	if !hasUnscannable(res, `attachment "m.docx"`, TooManyParts) {
 		t.Errorf("max_archive_members: want too_many_parts:\n%s", dump(res))
+	}
+	// Members past max_archive_members are not counted as parts: the
+	// message's other parts are still read.
+	for _, u := range res.Unscannable {
+		if u.Location != `attachment "m.docx"` {
+			t.Errorf("max_archive_members: unexpected %+v", u)
+		}
 	}
 	res = run(t, many, Limits{MaxParts: 12})
 	if !hasUnscannable(res, `attachment "m.docx" > "customXml/item8.xml"`, TooManyParts) {

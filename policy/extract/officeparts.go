@@ -30,6 +30,10 @@ func (d *doc) rest(depth int) {
 			continue
 		}
 		d.done[f] = true
+		if d.read >= d.e.lim.MaxArchiveMembers {
+			d.open(f, "") // records the limit, once
+			return
+		}
 		loc := join(d.src.loc, strconv.Quote(f.Name))
 		if !d.e.enter(loc, depth+1) {
 			continue
