@@ -267,7 +267,7 @@ func TestHTML(t *testing.T) {
 		{"comment inside number", "<p>4111<!-- x -->1111111<!---->11111</p>", card + "\n\n x "},
 		{"script and style scanned apart", "<style>.a{}</style><script>var x='9999';</script><p>ok</p>", "ok\n\n.a{}\nvar x='9999';"},
 		{"block tags separate", "<div>4111</div><div>1111</div>", "4111\n1111"},
-		{"table cells separate", "<table><tr><td>a</td><td>b</td></tr></table>", "a b"},
+		{"table cells separate", "<table><tr><td>a</td><td>b</td></tr></table>", "a\tb"},
 		{"hidden filler does not split", `<p>4111<span style="display: none">99</span>1111<font style="FONT-SIZE:0px">x</font>1111<i hidden>y</i>1111</p>`, card + "\n\n99\nx\ny"},
 		{"hidden unknown element ends at its end tag", `<p>41<span style="visibility:hidden"><span>7</span>8</span>11</p>`, "4111\n\n78"},
 		{"visible small font kept in place", `<p>41<span style="font-size:0.9em">11</span></p>`, "4111"},

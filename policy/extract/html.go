@@ -8,11 +8,11 @@ import (
 	"golang.org/x/net/html/atom"
 )
 
-// htmlCellSep separates the cells of one table row. A row is one line, as
-// it reads in a browser, so that a value spread over adjacent cells
+// A table row is one line, as it reads in a browser, its cells joined by
+// one tab each, empty cells included: a value spread over adjacent cells
 // ("<td>4111</td><td>1111</td>...") reads as digit groups joined by one
-// space, and header cells stay on one line above the columns they name.
-const htmlCellSep = ' '
+// separator, and the header row lines up with the columns it names, as
+// in a spreadsheet's text.
 
 // htmlText returns the text of an HTML document in three sections, each
 // separated from the next by a blank line so that a value cannot run from
@@ -107,7 +107,10 @@ func htmlText(m *meter, doc []byte) string {
 			if hideNest > 0 || wasHidden && tt == html.EndTagToken {
 				w = &hidden
 			}
-			if c := blockSeparator(a); c != 0 {
+			switch c := blockSeparator(a); {
+			case (a == atom.Td || a == atom.Th) && tt != html.EndTagToken:
+				w.cell()
+			case c != 0:
 				w.sep(c)
 			}
 			htmlAttrs(z, tt, rawTag, &markup)
@@ -138,18 +141,58 @@ func htmlAttrs(z *html.Tokenizer, tt html.TokenType, rawTag []byte, w *textWrite
 }
 
 // textWriter builds one section of text. Separators are owed, not
-// written, until more text follows, so that a run of block tags, cells or
-// white space becomes one separator and none ends the section.
+// written, until more text follows, so that a run of block tags or white
+// space becomes one separator and none ends the section.
 type textWriter struct {
 	b       []byte
-	pending byte // separator owed before the next text: 0, ' ' or '\n'
+	pending byte // separator owed before the next text: 0, ' ', '\t' or '\n'
+	cells   int  // cells begun on the current line
 }
 
-// sep owes a separator; a line break wins over a space.
+// sepRank orders separators: a line break wins over a tab (a cell), a tab
+// over a space.
+func sepRank(c byte) int {
+	switch c {
+	case '\n':
+		return 3
+	case '\t':
+		return 2
+	case ' ':
+		return 1
+	}
+	return 0
+}
+
+// sep owes a separator. White space next to a cell boundary or a line
+// break adds nothing.
 func (w *textWriter) sep(c byte) {
-	if len(w.b) > 0 && w.pending != '\n' {
+	if c == '\n' {
+		w.cells = 0
+	}
+	if len(w.b) == 0 {
+		return
+	}
+	if last := w.b[len(w.b)-1]; c == ' ' && (last == '\t' || last == '\n') {
+		return
+	}
+	if sepRank(c) > sepRank(w.pending) {
 		w.pending = c
 	}
+}
+
+// cell begins a table cell: every cell after the first of a line is one
+// tab after the one before it, even when that one was empty, so that
+// columns line up.
+func (w *textWriter) cell() {
+	w.cells++
+	if w.cells == 1 {
+		return
+	}
+	if w.pending == '\n' && len(w.b) > 0 {
+		w.b = append(w.b, '\n')
+	}
+	w.pending = 0
+	w.b = append(w.b, '\t')
 }
 
 func (w *textWriter) write(t []byte) {
@@ -224,7 +267,7 @@ func joinSections(sections ...[]byte) string {
 func blockSeparator(a atom.Atom) byte {
 	switch a {
 	case atom.Td, atom.Th:
-		return htmlCellSep
+		return '\t'
 	case atom.Address, atom.Article, atom.Aside, atom.Blockquote, atom.Br,
 		atom.Body, atom.Caption, atom.Center, atom.Dd, atom.Details, atom.Dialog,
 		atom.Div, atom.Dl, atom.Dt, atom.Fieldset, atom.Figcaption, atom.Figure,

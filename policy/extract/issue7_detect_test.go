@@ -11,7 +11,9 @@ import (
 )
 
 // TestIssue7HTMLSplitCardsDetected: the card detector finds cards that
-// HTML markup splits, in the text the extractor gives it.
+// HTML markup splits, in the text the extractor gives it. (Cards spread
+// over table cells read as tab-separated groups: TestIssue7HTMLSplitValues
+// pins that layout, the detector's tests the tab separator.)
 func TestIssue7HTMLSplitCardsDetected(t *testing.T) {
 	set, err := detect.NewSet([]string{"credit_card"}, nil, detect.Options{})
 	if err != nil {
@@ -19,8 +21,6 @@ func TestIssue7HTMLSplitCardsDetected(t *testing.T) {
 	}
 	tests := []struct{ name, html string }{
 		{"comment inside the number", "<p>Card: 4111<!-- x -->1111<!-- y -->1111<!---->1111</p>"},
-		{"adjacent table cells", "<table><tr><td>Card</td><td>4111</td><td>1111</td><td>1111</td><td>1111</td></tr></table>"},
-		{"pretty-printed cells", "<table>\n<tr>\n  <td>5500</td>\n  <td>0000</td>\n  <td>0000</td>\n  <td>0004</td>\n</tr>\n</table>"},
 		{"inline tags", "<p>card <b>4012</b><span>8888</span><font>8888</font><i>1881</i></p>"},
 		{"wrapped line", "<p>card number 6011 0009\n   9013 9424</p>"},
 		{"data attribute", `<div data-pan="378282246310005">x</div>`},
