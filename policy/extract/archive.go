@@ -100,7 +100,7 @@ func (e *extractor) zip(data []byte, src source, detected string, depth int) {
 	}
 	if kind := officeKind(zr); kind != "" {
 		held := e.held
-		e.office(zr, data, kind, src)
+		e.office(zr, data, kind, src, depth)
 		e.held = held // the document's member buffers are no longer used
 		return
 	}

@@ -210,14 +210,14 @@ func TestLegacyOfficeStrings(t *testing.T) {
 }
 
 func TestSheetText(t *testing.T) {
-	shared := []string{"Ann", "B&B"}
+	shared := sharedOf("Ann", "B&B")
 	tests := []struct{ xml, want string }{
 		{`<row><c t="s"><v>0</v></c><c><v>4.111111111111111E+15</v></c></row>`, "Ann\t4111111111111111\t\n"},
 		{`<row><c t="inlineStr"><is><r><t>41</t></r><r><t>11</t></r></is></c><c t="str"><v>x&amp;y</v></c><c t="b"><v>1</v></c></row>`, "4111\tx&y\t1\t\n"},
 		{`<row><c t="s"><v>1</v></c><c t="s"><v>99</v></c><c><v>12.5</v></c><c><v>1.5E-3</v></c></row>`, "B&B\t\t12.5\t1.5E-3\t\n"},
 	}
 	for _, tc := range tests {
-		if got := sheetText([]byte(tc.xml), shared); got != tc.want {
+		if got, _ := sheetText(nil, []byte(tc.xml), shared, 1<<20); got != tc.want {
 			t.Errorf("sheetText(%q) = %q, want %q", tc.xml, got, tc.want)
 		}
 	}
@@ -227,7 +227,7 @@ func TestDocxRunText(t *testing.T) {
 	x := `<w:body><w:p><w:r><w:t>41</w:t></w:r><w:r><w:t xml:space="preserve">11 </w:t></w:r><w:r><w:tab/><w:t>a&lt;b</w:t></w:r></w:p>` +
 		`<w:p><w:r><w:delText>deleted</w:delText><w:instrText>HYPERLINK</w:instrText><w:br/><w:t><![CDATA[cd]]></w:t></w:r></w:p></w:body>`
 	want := "4111 \ta<b\ndeleted\ncd\n"
-	if got := runText([]byte(x), docxRoles, false); got != want {
+	if got := runText(nil, []byte(x), docxRoles, false); got != want {
 		t.Errorf("runText(docx) = %q, want %q", got, want)
 	}
 }

@@ -66,7 +66,7 @@ func (e *extractor) content(data []byte, src source, depth int) {
 		e.ole(data, src, detected)
 	case detected == "image/svg+xml":
 		// SVG is XML: its text elements are text.
-		e.emit(Part{Location: src.loc, Kind: src.kind, MIMEType: detected, Filename: src.name, Size: int64(len(data))}, runText(data, svgRoles, true))
+		e.emit(Part{Location: src.loc, Kind: src.kind, MIMEType: detected, Filename: src.name, Size: int64(len(data))}, runText(e.m, data, svgRoles, true))
 	case isA(m, "text/plain"):
 		e.text(data, src, detected, depth)
 	case strings.HasPrefix(detected, "image/"), strings.HasPrefix(detected, "audio/"),
@@ -111,7 +111,8 @@ func (e *extractor) text(data []byte, src source, detected string, depth int) {
 		typ = src.declared
 	}
 	if isHTML {
-		s = htmlText([]byte(s))
+		s = htmlText(e.m, []byte(s))
+		e.alive(src.loc) // records the deadline if htmlText stopped at it
 		typ = "text/html"
 	}
 	if strings.Contains(s, "begin ") {

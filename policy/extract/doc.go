@@ -9,8 +9,11 @@
 // never dropped), turns HTML into text, recurses into message/rfc822 parts,
 // and reads attachments by the type detected from their bytes: text, CSV,
 // HTML, ZIP (zip64 too), gzip, bzip2, tar, DOCX, XLSX, PPTX, ODT, ODS,
-// ODP, PDF, RTF and TNEF (winmail.dat). Images, legacy Office formats and
-// other binary types are reported unsupported; S/MIME, PGP, encrypted
+// ODP, PDF, RTF and TNEF (winmail.dat). HTML gives its visible text, then
+// its hidden text, then the text of its markup (comments, scripts, styles,
+// attribute values). An Office document gives its text, then every other
+// member of its container read as an archive member. Images, legacy Office
+// formats and other binary types are reported unsupported; S/MIME, PGP, encrypted
 // ZIP members, PDFs and Office documents are reported encrypted.
 //
 // Locations read like `header:Subject`, `body`, `part 1.2 (text/html)`,

@@ -134,7 +134,8 @@ func FuzzXMLText(f *testing.F) {
 	f.Add([]byte(`<w:p><w:r><w:t>a&amp;b&#52;&#x31;</w:t></w:r><![CDATA[x]]><!-- c --><w:tab/></w:p>`))
 	f.Add([]byte(`<sst><si><t>x</t><rPh><t>y</t></rPh></si></sst><c t="s"><v>0</v></c>`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, s := range []string{runText(data, docxRoles, false), runText(data, odfRoles, true), sheetText(data, sharedStrings(data))} {
+		sheet, _ := sheetText(nil, data, sharedStrings(nil, data), 1<<20)
+		for _, s := range []string{runText(nil, data, docxRoles, false), runText(nil, data, odfRoles, true), sheet, anyXMLText(nil, data)} {
 			if !utf8.ValidString(toValidUTF8([]byte(s))) {
 				t.Fatal("invalid UTF-8")
 			}
@@ -179,7 +180,7 @@ func FuzzRTF(f *testing.F) {
 func FuzzHTML(f *testing.F) {
 	f.Add([]byte(`<p>4111<b>1111</b><!-- c --><script>x</script>&#x34;&nbsp;<img alt="a"></p>`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if s := Normalize(htmlText(data)); !utf8.ValidString(s) {
+		if s := Normalize(htmlText(nil, data)); !utf8.ValidString(s) {
 			t.Fatalf("htmlText(%q) is not valid UTF-8", data)
 		}
 	})

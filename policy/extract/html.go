@@ -3,65 +3,78 @@ package extract
 import (
 	"bytes"
 	"regexp"
-	"strings"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 )
 
-// htmlText returns the text of an HTML document: entities decoded, script,
-// style and comments dropped. Block elements separate words with a line
-// break (table cells with a tab); inline elements separate nothing, so a
-// value split by <b> or <span> tags stays whole. Alt, title and href
-// attribute values are added on lines of their own. Text hidden by CSS
-// (display:none, visibility:hidden, font-size:0, the hidden attribute) is
-// moved to the end, so that hidden filler cannot split a visible value and
-// the hidden text is still scanned.
-func htmlText(doc []byte) string {
+// A table row is one line, as it reads in a browser, its cells joined by
+// one tab each, empty cells included: a value spread over adjacent cells
+// ("<td>4111</td><td>1111</td>...") reads as digit groups joined by one
+// separator, and the header row lines up with the columns it names, as
+// in a spreadsheet's text.
+
+// htmlText returns the text of an HTML document in three sections, each
+// separated from the next by a blank line so that a value cannot run from
+// one into the other:
+//
+//   - the text a browser shows: entities decoded, white space collapsed as
+//     a browser collapses it (kept in <pre> and <textarea>), block elements
+//     on lines of their own, the cells of a table row on one line. Inline
+//     elements and comments separate nothing, so a value split by <b>,
+//     <span> or <!-- --> stays whole, as it is rendered;
+//   - text hidden by CSS (display:none, visibility:hidden, font-size:0, the
+//     hidden attribute), moved here so that hidden filler cannot split a
+//     visible value, one hidden element a line;
+//   - the text of the markup, one item a line: comments, the contents of
+//     <script>, <style> and <template>, the doctype, and every attribute
+//     value (data-*, alt, title, href, style and all others).
+//
+// All of it is sender text: nothing is dropped. m counts the work; at the
+// deadline the text read so far is returned and the caller records the
+// timeout.
+func htmlText(m *meter, doc []byte) string {
 	z := html.NewTokenizer(bytes.NewReader(doc))
-	var b, hidden strings.Builder
-	b.Grow(len(doc) / 2)
+	var vis, hidden, markup textWriter
+	vis.b = make([]byte, 0, len(doc)/2)
 	var hideAtom atom.Atom // element that hides its content
 	hideNest := 0          // open hideAtom elements while hidden
 	var lower []byte       // scratch for lower-cased raw tags
-	skip := 0              // inside script/style
-	var last byte          // last separator written, 0 after text
-	sep := func(c byte) {
-		if b.Len() == 0 || last == '\n' || last == c {
-			return
-		}
-		b.WriteByte(c)
-		last = c
-	}
+	raw := 0               // inside script or style: raw text
+	tmpl := 0              // inside template: never rendered
+	pre := 0               // inside pre, textarea, listing: white space kept
 	for {
 		tt := z.Next()
+		if !m.step(len(z.Raw()) + 1) {
+			break
+		}
 		switch tt {
 		case html.ErrorToken:
-			if hidden.Len() > 0 {
-				sep('\n')
-				b.WriteString(hidden.String())
-			}
-			return b.String()
+			return joinSections(vis.b, hidden.b, markup.b)
 		case html.TextToken:
-			if skip == 0 {
-				if t := z.Text(); len(t) > 0 {
-					if hideNest > 0 {
-						hidden.Write(t)
-						continue
-					}
-					b.Write(t)
-					last = 0
-				}
+			t := z.Text()
+			switch {
+			case raw > 0 || tmpl > 0:
+				markup.item(t)
+			case hideNest > 0:
+				hidden.text(t, pre > 0)
+			default:
+				vis.text(t, pre > 0)
 			}
+		case html.CommentToken, html.DoctypeToken:
+			// Not rendered, and not a separator either: the comment in
+			// "4111<!-- x -->1111" is cut out of the number.
+			markup.item(z.Text())
 		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
-			raw := z.Raw()
-			a := tagAtom(raw)
+			rawTag := z.Raw()
+			a := tagAtom(rawTag)
+			wasHidden := hideNest > 0
 			switch {
 			case tt == html.EndTagToken:
 				if hideNest > 0 && a == hideAtom {
 					hideNest--
 					if hideNest == 0 {
-						hidden.WriteByte('\n')
+						hidden.sep('\n')
 					}
 				}
 			case tt == html.StartTagToken && hideNest > 0:
@@ -69,47 +82,184 @@ func htmlText(doc []byte) string {
 					hideNest++
 				}
 			case tt == html.StartTagToken && !isVoid(a):
-				lower = appendLower(lower[:0], raw)
+				lower = appendLower(lower[:0], rawTag)
 				if hidesContent(lower) {
 					hideAtom, hideNest = a, 1
 				}
 			}
-			switch a {
-			case atom.Script, atom.Style, atom.Noscript, atom.Template:
-				if a == atom.Noscript {
-					break // its text is shown when scripts are off: keep it
+			if tt != html.SelfClosingTagToken {
+				d := 1
+				if tt == html.EndTagToken {
+					d = -1
 				}
-				if tt == html.StartTagToken {
-					skip++
-				} else if tt == html.EndTagToken && skip > 0 {
-					skip--
-				}
-				continue
-			}
-			if c := blockSeparator(a); c != 0 {
-				sep(c)
-			}
-			// Tokenizer.TagName and TagAttr allocate on every call: read
-			// attributes only of elements that carry text in them.
-			hasAttr := tt != html.EndTagToken && attrCarrier(a)
-			if hasAttr {
-				_, hasAttr = z.TagName()
-			}
-			for hasAttr {
-				var k, v []byte
-				k, v, hasAttr = z.TagAttr()
-				switch string(k) {
-				case "alt", "title", "href", "value", "placeholder", "content":
-					if len(bytes.TrimSpace(v)) > 0 {
-						sep('\n')
-						b.Write(v)
-						last = 0
-						sep('\n')
-					}
+				switch a {
+				case atom.Script, atom.Style:
+					raw = max(raw+d, 0)
+				case atom.Template:
+					tmpl = max(tmpl+d, 0)
+				case atom.Pre, atom.Textarea, atom.Listing, atom.Plaintext:
+					pre = max(pre+d, 0)
 				}
 			}
+			// The tags of a hidden element, its end tag included, lay out
+			// hidden text only: display:none makes no line break.
+			w := &vis
+			if hideNest > 0 || wasHidden && tt == html.EndTagToken {
+				w = &hidden
+			}
+			switch c := blockSeparator(a); {
+			case (a == atom.Td || a == atom.Th) && tt != html.EndTagToken:
+				w.cell()
+			case c != 0:
+				w.sep(c)
+			}
+			htmlAttrs(z, tt, rawTag, &markup)
 		}
 	}
+	return joinSections(vis.b, hidden.b, markup.b)
+}
+
+// htmlAttrs adds the attribute values of the current tag to w, one a
+// line. Tokenizer.TagName and TagAttr copy what they return: they are
+// called only for tags that have a value to read.
+func htmlAttrs(z *html.Tokenizer, tt html.TokenType, rawTag []byte, w *textWriter) {
+	if bytes.IndexByte(rawTag, '=') < 0 {
+		return
+	}
+	if tt == html.EndTagToken {
+		// Browsers ignore attributes of end tags and the tokenizer does
+		// not return them: keep the tag as written.
+		w.item(rawTag)
+		return
+	}
+	_, more := z.TagName()
+	for more {
+		var v []byte
+		_, v, more = z.TagAttr()
+		w.item(v)
+	}
+}
+
+// textWriter builds one section of text. Separators are owed, not
+// written, until more text follows, so that a run of block tags or white
+// space becomes one separator and none ends the section.
+type textWriter struct {
+	b       []byte
+	pending byte // separator owed before the next text: 0, ' ', '\t' or '\n'
+	cells   int  // cells begun on the current line
+}
+
+// sepRank orders separators: a line break wins over a tab (a cell), a tab
+// over a space.
+func sepRank(c byte) int {
+	switch c {
+	case '\n':
+		return 3
+	case '\t':
+		return 2
+	case ' ':
+		return 1
+	}
+	return 0
+}
+
+// sep owes a separator. White space next to a cell boundary or a line
+// break adds nothing.
+func (w *textWriter) sep(c byte) {
+	if c == '\n' {
+		w.cells = 0
+	}
+	if len(w.b) == 0 {
+		return
+	}
+	if last := w.b[len(w.b)-1]; c == ' ' && (last == '\t' || last == '\n') {
+		return
+	}
+	if sepRank(c) > sepRank(w.pending) {
+		w.pending = c
+	}
+}
+
+// cell begins a table cell: every cell after the first of a line is one
+// tab after the one before it, even when that one was empty, so that
+// columns line up.
+func (w *textWriter) cell() {
+	w.cells++
+	if w.cells == 1 {
+		return
+	}
+	if w.pending == '\n' && len(w.b) > 0 {
+		w.b = append(w.b, '\n')
+	}
+	w.pending = 0
+	w.b = append(w.b, '\t')
+}
+
+func (w *textWriter) write(t []byte) {
+	if len(t) == 0 {
+		return
+	}
+	if w.pending != 0 {
+		w.b = append(w.b, w.pending)
+		w.pending = 0
+	}
+	w.b = append(w.b, t...)
+}
+
+// text adds text as a browser lays it out: a run of white space is one
+// space, except where pre keeps it as written.
+func (w *textWriter) text(t []byte, pre bool) {
+	if pre {
+		w.write(t)
+		return
+	}
+	for len(t) > 0 {
+		i := 0
+		for i < len(t) && !isHTMLSpace(t[i]) {
+			i++
+		}
+		w.write(t[:i])
+		if i == len(t) {
+			return
+		}
+		for i < len(t) && isHTMLSpace(t[i]) {
+			i++
+		}
+		w.sep(' ')
+		t = t[i:]
+	}
+}
+
+// item adds t as written on a line of its own, if it holds more than
+// white space.
+func (w *textWriter) item(t []byte) {
+	if len(bytes.TrimSpace(t)) == 0 {
+		return
+	}
+	w.sep('\n')
+	w.write(t)
+	w.sep('\n')
+}
+
+func isHTMLSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'
+}
+
+// joinSections joins the non-empty sections with a blank line between
+// them.
+func joinSections(sections ...[]byte) string {
+	var out []byte
+	for _, s := range sections {
+		if len(s) == 0 {
+			continue
+		}
+		if out == nil {
+			out = s
+			continue
+		}
+		out = append(append(out, '\n', '\n'), s...)
+	}
+	return ownedString(out)
 }
 
 // blockSeparator returns the separator a tag puts around its text, or 0 for
@@ -126,7 +276,8 @@ func blockSeparator(a atom.Atom) byte {
 		atom.Li, atom.Main, atom.Nav, atom.Ol, atom.Option, atom.P, atom.Pre,
 		atom.Section, atom.Summary, atom.Table, atom.Tbody, atom.Tfoot,
 		atom.Thead, atom.Title, atom.Tr, atom.Ul, atom.Textarea, atom.Select,
-		atom.Input, atom.Button, atom.Img, atom.Iframe, atom.Object, atom.Video:
+		atom.Input, atom.Button, atom.Img, atom.Iframe, atom.Object, atom.Video,
+		atom.Listing, atom.Plaintext:
 		return '\n'
 	}
 	return 0
@@ -156,17 +307,6 @@ func tagAtom(raw []byte) atom.Atom {
 		n++
 	}
 	return atom.Lookup(buf[:n])
-}
-
-// attrCarrier reports elements whose alt, title, href or value attributes
-// are read as text.
-func attrCarrier(a atom.Atom) bool {
-	switch a {
-	case atom.Img, atom.A, atom.Area, atom.Input, atom.Abbr, atom.Acronym,
-		atom.Button, atom.Option, atom.Meta, atom.Textarea:
-		return true
-	}
-	return false
 }
 
 var hiddenStyleRE = regexp.MustCompile(`display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0+(?:\.0*)?(?:px|pt|em|rem|%)?\s*(?:[;"'!]|$)|\shidden(?:[\s>/=]|$)`)

@@ -51,6 +51,7 @@ func TestLocations(t *testing.T) {
 		`attachment "a.zip"`, // the archive itself, without text
 		`attachment "a.zip" member names`,
 		`attachment "a.zip" > "b/c.docx"`,
+		`attachment "a.zip" > "b/c.docx" > "[Content_Types].xml"`,
 		`attachment "a.zip" member names`,
 		`attachment "a.zip" > "nested.zip"`,
 		`attachment "a.zip" > "nested.zip" member names`,
@@ -60,6 +61,7 @@ func TestLocations(t *testing.T) {
 		"part 3 file name",
 		`attachment "q3.xlsx" > sheet "Summary"`,
 		`attachment "q3.xlsx" > sheet "Payroll"`,
+		`attachment "q3.xlsx" > "[Content_Types].xml"`,
 		"part 4 header:Content-Type",
 		"part 4 (message/rfc822) > header:From",
 		"part 4 (message/rfc822) > header:To",

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"math"
 	"path"
 	"sort"
 	"strconv"
@@ -57,13 +56,15 @@ func officeKind(zr *zip.Reader) string {
 	return ""
 }
 
-// office reads the text of an OOXML or ODF document.
-func (e *extractor) office(zr *zip.Reader, data []byte, kind string, src source) {
+// office reads the text of an OOXML or ODF document at depth, then every
+// member its text did not take in (see [doc.rest]): a container never
+// hides a member.
+func (e *extractor) office(zr *zip.Reader, data []byte, kind string, src source, depth int) {
 	files := map[string]*zip.File{}
 	for _, f := range zr.File {
 		files[f.Name] = f
 	}
-	d := &doc{e: e, data: data, files: files, src: src, kind: kind, size: int64(len(data))}
+	d := &doc{e: e, data: data, zr: zr, files: files, done: map[*zip.File]bool{}, src: src, kind: kind, size: int64(len(data))}
 	switch kind {
 	case kindDOCX:
 		d.docx()
@@ -72,18 +73,24 @@ func (e *extractor) office(zr *zip.Reader, data []byte, kind string, src source)
 	case kindPPTX:
 		d.pptx()
 	default:
-		d.odf()
+		if !d.odf() {
+			return // encrypted: its members are not readable
+		}
+		d.done[files["mimetype"]] = true // read by officeKind, it holds the kind only
 		d.metadata("meta.xml")
+		d.rest(depth)
 		return
 	}
 	d.metadata("docProps/core.xml")
+	d.rest(depth)
+	d.sharedLeftovers()
 }
 
 // metadata reads the document properties (title, subject, author,
 // keywords, description), which can carry data as well as the body.
 func (d *doc) metadata(name string) {
 	if data, ok := d.member(name); ok {
-		d.emit(join(d.src.loc, "properties"), runText(data, metaRoles, true))
+		d.emit(join(d.src.loc, "properties"), runText(d.e.m, data, metaRoles, true))
 	}
 }
 
@@ -91,20 +98,30 @@ func (d *doc) metadata(name string) {
 type doc struct {
 	e     *extractor
 	data  []byte // the document file
+	zr    *zip.Reader
 	files map[string]*zip.File
+	done  map[*zip.File]bool // members read as the document's text
 	src   source
 	kind  string
-	size  int64 // of the document file
-	read  int   // members read, bounded by MaxArchiveMembers
-	held  int   // buffer of the last member read, held from MaxScanMemory
+	size  int64        // of the document file
+	read  int          // members read, bounded by MaxArchiveMembers
+	sheet *sharedTable // shared strings of a workbook
+	held  int          // buffer of the last member read, held from MaxScanMemory
 }
 
-// member reads one XML member within the decompression limits.
+// member reads one XML member of the document's text within the
+// decompression limits. A member is read once: [doc.rest] skips it.
 func (d *doc) member(name string) ([]byte, bool) {
 	f := d.files[name]
-	if f == nil {
+	if f == nil || d.done[f] {
 		return nil, false
 	}
+	d.done[f] = true
+	return d.open(f, d.src.loc)
+}
+
+// open reads member f, reporting what stops it at loc.
+func (d *doc) open(f *zip.File, loc string) ([]byte, bool) {
 	d.read++
 	if d.read > d.e.lim.MaxArchiveMembers {
 		if d.read == d.e.lim.MaxArchiveMembers+1 {
@@ -112,28 +129,28 @@ func (d *doc) member(name string) ([]byte, bool) {
 		}
 		return nil, false
 	}
-	if !d.e.alive(d.src.loc) {
+	if !d.e.alive(loc) {
 		return nil, false
 	}
 	if f.Flags&0x1 != 0 {
-		d.e.unscannable(d.src.loc, Encrypted, "encrypted document member", d.kind)
+		d.e.unscannable(loc, Encrypted, "encrypted document member", d.kind)
 		return nil, false
 	}
 	if f.UncompressedSize64 > uint64(d.e.lim.MaxDecompressedBytes-d.e.decompressed) {
-		d.e.unscannable(d.src.loc, TooLarge, "decompressed data exceeds max_decompressed_bytes", d.kind)
+		d.e.unscannable(loc, TooLarge, "decompressed data exceeds max_decompressed_bytes", d.kind)
 		return nil, false
 	}
 	rc, err := openMember(d.data, f)
 	if err != nil {
-		d.e.unscannable(d.src.loc, ParseError, "document: "+err.Error(), d.kind)
+		d.e.unscannable(loc, ParseError, "document: "+err.Error(), d.kind)
 		return nil, false
 	}
 	defer rc.Close()
 	d.e.release(d.held) // callers are done with the previous member
-	body, ok := d.e.inflateReport(rc, int64(f.CompressedSize64), int64(f.UncompressedSize64), d.src.loc, d.kind)
+	body, ok := d.e.inflateReport(rc, int64(f.CompressedSize64), int64(f.UncompressedSize64), loc, d.kind)
 	d.held = cap(body)
 	if ok {
-		d.e.checkCRC(f, body, d.src.loc, d.kind)
+		d.e.checkCRC(f, body, loc, d.kind)
 	}
 	return body, ok
 }
@@ -149,6 +166,7 @@ func (d *doc) numbered(prefix, suffix string) []string {
 		name string
 	}
 	var items []item
+	d.e.m.step(len(d.files))
 	for name := range d.files {
 		if strings.HasPrefix(name, prefix) && strings.HasSuffix(name, suffix) {
 			if n, err := strconv.Atoi(name[len(prefix) : len(name)-len(suffix)]); err == nil {
@@ -194,11 +212,13 @@ func roles(textTags map[string]bool, breaks map[string]byte, skipTags map[string
 
 // runText collects the text of a document's XML. With allText, all
 // character data outside skipped elements is text (ODF); otherwise only
-// that of elements with the text role (OOXML).
-func runText(data []byte, role map[string]xmlRole, allText bool) string {
-	s := xmlScanner{b: data}
+// that of elements with the text role (OOXML). m counts the work; at the
+// deadline the text so far is returned and the caller records it.
+func runText(m *meter, data []byte, role map[string]xmlRole, allText bool) string {
+	s := xmlScanner{b: data, m: m}
 	var t xmlToken
 	out := make([]byte, 0, len(data)/4)
+	var alt []byte // descriptions of pictures and links, after the text
 	in, skip := 0, 0
 	for s.next(&t) {
 		if t.kind == xmlText {
@@ -210,6 +230,9 @@ func runText(data []byte, role map[string]xmlRole, allText bool) string {
 				}
 			}
 			continue
+		}
+		if t.kind != xmlEnd {
+			alt = appendAltText(alt, t.attrs)
 		}
 		r, ok := role[string(t.name)]
 		if !ok {
@@ -256,13 +279,36 @@ func runText(data []byte, role map[string]xmlRole, allText bool) string {
 		}
 		out = append(out, c)
 	}
+	if len(alt) > 0 {
+		out = append(bytes.TrimRight(out, "\t\n"), alt...)
+	}
 	return ownedString(out)
 }
 
+// altKeys are the attributes of OOXML elements that hold text a reader
+// sees: the alternative text and title of pictures, shapes and charts
+// (wp:docPr, p:cNvPr, xdr:cNvPr) and the tooltips of links.
+var altKeys = []string{"descr", "title", "w:tooltip", "tooltip"}
+
+// appendAltText appends the values of the altKeys attributes in attrs,
+// each after a blank line.
+func appendAltText(dst, attrs []byte) []byte {
+	if bytes.IndexByte(attrs, '=') < 0 || !(bytes.Contains(attrs, []byte("descr=")) ||
+		bytes.Contains(attrs, []byte("title=")) || bytes.Contains(attrs, []byte("tooltip="))) {
+		return dst
+	}
+	for _, k := range altKeys {
+		if v, ok := attr(attrs, k); ok && len(bytes.TrimSpace(v)) > 0 {
+			dst = appendUnescaped(append(dst, '\n', '\n'), v)
+		}
+	}
+	return dst
+}
+
 var (
-	docxRoles = roles(map[string]bool{"w:t": true, "w:delText": true},
+	docxRoles = roles(map[string]bool{"w:t": true, "w:delText": true, "m:t": true},
 		map[string]byte{"w:p": '\n', "w:tab": '\t', "w:br": '\n', "w:cr": '\n', "w:tc": '\t', "w:tr": '\n'}, nil)
-	drawRoles = roles(map[string]bool{"a:t": true},
+	drawRoles = roles(map[string]bool{"a:t": true, "m:t": true},
 		map[string]byte{"a:p": '\n', "a:br": '\n', "a:tab": '\t', "a:tc": '\t', "a:tr": '\n'}, nil)
 	svgRoles     = roles(nil, map[string]byte{"text": '\n', "tspan": ' ', "title": '\n', "desc": '\n'}, map[string]bool{"style": true, "script": true})
 	metaRoles    = roles(nil, map[string]byte{"dc:title": '\n', "dc:subject": '\n', "dc:creator": '\n', "cp:keywords": '\n', "dc:description": '\n', "cp:lastModifiedBy": '\n', "meta:keyword": '\n', "meta:initial-creator": '\n'}, nil)
@@ -277,7 +323,7 @@ var (
 // docx reads the body, headers, footers, footnotes, endnotes and comments.
 func (d *doc) docx() {
 	if data, ok := d.member("word/document.xml"); ok {
-		d.emit(d.src.loc, runText(data, docxRoles, false))
+		d.emit(d.src.loc, runText(d.e.m, data, docxRoles, false))
 	}
 	var extra []string
 	for _, p := range []string{"word/header", "word/footer"} {
@@ -286,7 +332,7 @@ func (d *doc) docx() {
 	extra = append(extra, "word/footnotes.xml", "word/endnotes.xml", "word/comments.xml")
 	for _, name := range extra {
 		if data, ok := d.member(name); ok {
-			d.emit(join(d.src.loc, strconv.Quote(name)), runText(data, docxRoles, false))
+			d.emit(join(d.src.loc, strconv.Quote(name)), runText(d.e.m, data, docxRoles, false))
 		}
 	}
 }
@@ -295,239 +341,65 @@ func (d *doc) docx() {
 func (d *doc) pptx() {
 	for i, name := range d.numbered("ppt/slides/slide", ".xml") {
 		if data, ok := d.member(name); ok {
-			d.emit(join(d.src.loc, "slide "+strconv.Itoa(i+1)), runText(data, drawRoles, false))
+			d.emit(join(d.src.loc, "slide "+strconv.Itoa(i+1)), runText(d.e.m, data, drawRoles, false))
 		}
 	}
 	for _, name := range d.numbered("ppt/notesSlides/notesSlide", ".xml") {
 		if data, ok := d.member(name); ok {
-			d.emit(join(d.src.loc, "notes "+strconv.Quote(path.Base(name))), runText(data, drawRoles, false))
+			d.emit(join(d.src.loc, "notes "+strconv.Quote(path.Base(name))), runText(d.e.m, data, drawRoles, false))
 		}
 	}
-}
-
-// xlsx reads every sheet: shared strings resolved, cells separated by
-// tabs, rows by line breaks, numbers in plain notation.
-func (d *doc) xlsx() {
-	var shared []string
-	if data, ok := d.member("xl/sharedStrings.xml"); ok {
-		shared = sharedStrings(data)
-	}
-	sheets := d.workbookSheets()
-	for _, sh := range sheets {
-		if data, ok := d.member(sh.path); ok {
-			d.emit(join(d.src.loc, "sheet "+strconv.Quote(sh.name)), sheetText(data, shared))
-		}
-	}
-	for _, name := range d.numbered("xl/comments", ".xml") {
-		if data, ok := d.member(name); ok {
-			d.emit(join(d.src.loc, "comments"), runText(data, commentRoles, false))
-		}
-	}
-}
-
-type sheetRef struct{ name, path string }
-
-// workbookSheets lists the sheets with their names, in workbook order.
-func (d *doc) workbookSheets() []sheetRef {
-	rels := map[string]string{}
-	if data, ok := d.member("xl/_rels/workbook.xml.rels"); ok {
-		s := xmlScanner{b: data}
-		var t xmlToken
-		for s.next(&t) {
-			if (t.kind == xmlStart || t.kind == xmlSelfClose) && string(t.name) == "Relationship" {
-				id, _ := attr(t.attrs, "Id")
-				target, _ := attr(t.attrs, "Target")
-				tg := string(target)
-				if strings.HasPrefix(tg, "/") {
-					tg = tg[1:]
-				} else {
-					tg = path.Join("xl", tg)
-				}
-				rels[string(id)] = tg
-			}
-		}
-	}
-	var out []sheetRef
-	if data, ok := d.member("xl/workbook.xml"); ok {
-		s := xmlScanner{b: data}
-		var t xmlToken
-		for s.next(&t) {
-			if (t.kind == xmlStart || t.kind == xmlSelfClose) && string(t.name) == "sheet" {
-				name, _ := attr(t.attrs, "name")
-				id, _ := attr(t.attrs, "r:id")
-				p := rels[string(id)]
-				if p == "" {
-					continue
-				}
-				out = append(out, sheetRef{name: string(appendUnescaped(nil, name)), path: p})
-			}
-		}
-	}
-	if len(out) == 0 {
-		// No usable workbook: read the sheets in file order.
-		for i, name := range d.numbered("xl/worksheets/sheet", ".xml") {
-			out = append(out, sheetRef{name: "sheet" + strconv.Itoa(i+1), path: name})
-		}
-	}
-	return out
-}
-
-// sharedStrings returns the <si> items, skipping phonetic runs.
-func sharedStrings(data []byte) []string {
-	s := xmlScanner{b: data}
-	var t xmlToken
-	var out []string
-	var cur []byte
-	inT, inSI, skip := false, false, 0
-	for s.next(&t) {
-		switch t.kind {
-		case xmlStart:
-			switch string(t.name) {
-			case "si":
-				inSI, cur = true, cur[:0]
-			case "t":
-				inT = true
-			case "rPh":
-				skip++
-			}
-		case xmlEnd:
-			switch string(t.name) {
-			case "si":
-				out = append(out, string(cur))
-				inSI = false
-			case "t":
-				inT = false
-			case "rPh":
-				skip = max(skip-1, 0)
-			}
-		case xmlSelfClose:
-			if string(t.name) == "si" {
-				out = append(out, "")
-			}
-		case xmlText:
-			if inSI && inT && skip == 0 {
-				if t.cdata {
-					cur = append(cur, t.text...)
-				} else {
-					cur = appendUnescaped(cur, t.text)
-				}
-			}
-		}
-	}
-	return out
-}
-
-// sheetText renders a worksheet's cells.
-func sheetText(data []byte, shared []string) string {
-	s := xmlScanner{b: data}
-	var t xmlToken
-	out := make([]byte, 0, len(data)/8)
-	var cellType []byte
-	inV, inT, inIs := false, false, false
-	var val []byte
-	for s.next(&t) {
-		switch t.kind {
-		case xmlStart:
-			switch string(t.name) {
-			case "c":
-				cellType, _ = attr(t.attrs, "t")
-				val = val[:0]
-			case "v":
-				inV = true
-			case "is":
-				inIs = true
-			case "t":
-				inT = true
-			}
-		case xmlText:
-			if inV || (inIs && inT) {
-				val = appendUnescaped(val, t.text)
-			}
-		case xmlEnd:
-			switch string(t.name) {
-			case "v":
-				inV = false
-			case "t":
-				inT = false
-			case "is":
-				inIs = false
-			case "c":
-				out = appendCell(out, cellType, val, shared)
-				out = append(out, '\t')
-			case "row":
-				out = append(out, '\n')
-			}
-		}
-	}
-	return ownedString(out)
-}
-
-func appendCell(out, typ, val []byte, shared []string) []byte {
-	switch string(typ) {
-	case "s":
-		if i, err := strconv.Atoi(string(bytes.TrimSpace(val))); err == nil && i >= 0 && i < len(shared) {
-			return append(out, shared[i]...)
-		}
-		return out
-	case "", "n":
-		return appendNumber(out, val)
-	}
-	return append(out, val...)
-}
-
-// appendNumber writes numbers stored in exponent notation (as spreadsheets
-// store long numbers such as card numbers) in plain notation.
-func appendNumber(out, val []byte) []byte {
-	if bytes.IndexAny(val, "eE") < 0 {
-		return append(out, val...)
-	}
-	f, err := strconv.ParseFloat(string(val), 64)
-	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) || math.Abs(f) >= 1e21 || f != math.Trunc(f) {
-		return append(out, val...)
-	}
-	return strconv.AppendFloat(out, f, 'f', -1, 64)
 }
 
 // odf reads an OpenDocument text, spreadsheet or presentation. Spreadsheet
-// tables become sheets of their own.
-func (d *doc) odf() {
+// tables become sheets of their own; the text outside them is the
+// document's. It reports false for an encrypted document.
+func (d *doc) odf() bool {
 	if man, ok := d.member("META-INF/manifest.xml"); ok && bytes.Contains(man, []byte("encryption-data")) {
 		d.e.unscannable(d.src.loc, Encrypted, "encrypted OpenDocument", d.kind)
-		return
+		return false
 	}
 	data, ok := d.member("content.xml")
 	if !ok {
-		return
+		return true
 	}
 	if d.kind != kindODS {
-		d.emit(d.src.loc, runText(data, odfRoles, true))
-		return
+		d.emit(d.src.loc, runText(d.e.m, data, odfRoles, true))
+		return true
 	}
 	// Split at table:table elements.
-	s := xmlScanner{b: data}
+	s := xmlScanner{b: data, m: d.e.m}
 	var t xmlToken
-	for s.next(&t) {
-		if t.kind == xmlStart && string(t.name) == "table:table" {
-			name, _ := attr(t.attrs, "table:name")
-			start := s.pos
-			depth := 1
-			end := len(data)
-			for depth > 0 && s.next(&t) {
-				if string(t.name) == "table:table" {
-					if t.kind == xmlStart {
-						depth++
-					} else if t.kind == xmlEnd {
-						depth--
-						if depth == 0 {
-							end = s.pos
-						}
+	var outside []byte // the markup outside tables, read as one text
+	last := 0
+	for before := s.pos; s.next(&t); before = s.pos {
+		if t.kind != xmlStart || string(t.name) != "table:table" {
+			continue
+		}
+		outside = append(outside, data[last:before]...)
+		name, _ := attr(t.attrs, "table:name")
+		start := s.pos
+		depth := 1
+		end := len(data)
+		for depth > 0 && s.next(&t) {
+			if string(t.name) == "table:table" {
+				if t.kind == xmlStart {
+					depth++
+				} else if t.kind == xmlEnd {
+					depth--
+					if depth == 0 {
+						end = s.pos
 					}
 				}
 			}
-			loc := join(d.src.loc, "sheet "+strconv.Quote(string(appendUnescaped(nil, name))))
-			d.emit(loc, runText(data[start:end], odfRoles, true))
 		}
+		last = end
+		loc := join(d.src.loc, "sheet "+strconv.Quote(string(appendUnescaped(nil, name))))
+		d.emit(loc, runText(d.e.m, data[start:end], odfRoles, true))
 	}
+	outside = append(outside, data[last:]...)
+	d.emit(d.src.loc, runText(d.e.m, outside, odfRoles, true))
+	return true
 }
 
 // ownedString returns b as a string without copying it. b must not be

@@ -108,7 +108,7 @@ func (e *extractor) tnef(data []byte, src source, depth int) {
 				case prBody:
 					bodies = append(bodies, tnefBody{text: p.text()})
 				case prHTML:
-					bodies = append(bodies, tnefBody{text: htmlText(p.val)})
+					bodies = append(bodies, tnefBody{text: htmlText(e.m, p.val)})
 				case prRTFCompressed:
 					loc := join(src.loc, "body")
 					if !e.hold(rtfBufferSize(p.val), loc, typ) {

@@ -32,10 +32,25 @@ type xmlToken struct {
 type xmlScanner struct {
 	b   []byte
 	pos int
+	m   *meter // counts the bytes each token takes; nil counts nothing
 }
 
-// next returns the next token, or false at the end of input.
+// next returns the next token, or false at the end of input or at the
+// deadline. Every search it makes starts where the last one ended and
+// stops at the end of the token, so a scan examines each byte a bounded
+// number of times whatever the markup (unclosed comments, CDATA or tags
+// end the scan).
 func (s *xmlScanner) next(t *xmlToken) bool {
+	from := s.pos
+	ok := s.token(t)
+	if !s.m.step(s.pos - from + 1) {
+		s.pos = len(s.b)
+		return false
+	}
+	return ok
+}
+
+func (s *xmlScanner) token(t *xmlToken) bool {
 	for s.pos < len(s.b) {
 		b := s.b[s.pos:]
 		if b[0] != '<' {
@@ -157,8 +172,14 @@ func attr(attrs []byte, key string) ([]byte, bool) {
 	return nil, false
 }
 
+// maxEntity is the longest entity or character reference read, with its
+// '&' and ';' ("&#x0010FFFF;" is 12 bytes): the ';' is looked for no
+// further, so that text of many '&' costs no more than other text.
+const maxEntity = 32
+
 // appendUnescaped appends XML text with entity and character references
-// decoded; unknown references are kept as written.
+// decoded; unknown references are kept as written. It examines each byte
+// of s at most maxEntity times.
 func appendUnescaped(dst, s []byte) []byte {
 	for {
 		i := bytes.IndexByte(s, '&')
@@ -167,8 +188,8 @@ func appendUnescaped(dst, s []byte) []byte {
 		}
 		dst = append(dst, s[:i]...)
 		s = s[i:]
-		j := bytes.IndexByte(s, ';')
-		if j < 0 || j > 12 {
+		j := bytes.IndexByte(s[:min(len(s), maxEntity)], ';')
+		if j < 0 {
 			dst = append(dst, '&')
 			s = s[1:]
 			continue
