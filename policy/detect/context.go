@@ -26,7 +26,9 @@ const ctxReach = 64
 //     "testcaseId=");
 //   - its token (no white space) contains "://" or starts with "www.";
 //   - it is followed by '.' and a short extension of letters and digits
-//     that ends the token ("5390364397928448.zip"), or by '-' or '/' and a
+//     that ends the token, when something joins it to the word before
+//     ("build.5390364397928448.zip"; a value that is the whole word before
+//     its extension is judged like free text), or by '-' or '/' and a
 //     letter ("5390364397928448-crash", "…/detail").
 func identifierContext(t string, start, end int) bool {
 	if start > 1 {
@@ -53,6 +55,12 @@ func identifierContext(t string, start, end int) bool {
 	if end+1 < len(t) {
 		switch t[end] {
 		case '.':
+			if stemBeforeExtension(t, start, end) {
+				// A whole word before its extension is judged as a word:
+				// "4532015112830366.txt" in an archive's listing shows a
+				// card to every reader. Compound names stay identifiers.
+				break
+			}
 			e := end + 1
 			for e < len(t) && e-end <= 6 && isAlnum(t[e]) {
 				e++

@@ -112,12 +112,12 @@ func TestIssue7AWSPrefixes(t *testing.T) {
 
 // TestIssue7KeywordBeforeFileExtension: a value that is a whole word of
 // a file name but for its extension ("SSN 123-45-6789.txt", an attachment
-// named after its content) is raised by a keyword before it like free
-// text; the extension alone does not make it an identifier.
+// named after its content) is judged like free text; the extension alone
+// does not make it an identifier.
 func TestIssue7KeywordBeforeFileExtension(t *testing.T) {
 	s := mustSet(t, allNames()...)
 	visa := luhnComplete("453201511283036")
-	for _, text := range []string{"card " + visa + ".txt", "Visa card number " + visa + ".pdf"} {
+	for _, text := range []string{"card " + visa + ".txt", "Visa card number " + visa + ".pdf", visa + ".zip attached (card parser crash)"} {
 		if m := one(t, s, "credit_card", text); m.Confidence != High {
 			t.Errorf("Scan(%q) = %v (%v), want high", text, m.Confidence, m.Why)
 		}
@@ -133,7 +133,6 @@ func TestIssue8IdentifierContext(t *testing.T) {
 		"card: https://bugs.example.org/testcase-detail/" + visa,
 		"see clusterfuzz-testcase-minimized-fuzzer-" + visa + " (card parser)",
 		"card attached as crash-" + visa + ".zip",
-		visa + ".zip attached (card parser crash)",
 		"card log " + visa + "-crash.txt",
 		"card https://example.com/view?a=1&id=" + visa + " ok",
 		"card www.example.com?id=" + visa,
@@ -515,5 +514,18 @@ func TestIssue8StructuredKeys(t *testing.T) {
 		if m := one(t, s, "credit_card", text); m.Confidence != High {
 			t.Errorf("Scan(%q) = %v (%v), want high", text, m.Confidence, m.Why)
 		}
+	}
+}
+
+// TestIssue7JWTAsFileName: a token followed by a file extension (an
+// attachment named after it) is still a token; five segments are JWE.
+func TestIssue7JWTAsFileName(t *testing.T) {
+	s := mustSet(t, "jwt")
+	tok := "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI4NTA1ODQ0NCIsImlhdCI6MTcwODM4ODM3NX0.gCevXxYC2rO5LSfD0gOiWzSjJOhtc0dNQA3seYRoNyd"
+	if ms := s.Scan("Bearer "+tok+".txt", nil); len(ms) != 1 {
+		t.Errorf("token before .txt: %d matches, want 1", len(ms))
+	}
+	if ms := s.Scan("x "+tok+".c2VnbWVudDQ.c2VnbWVudDU x", nil); len(ms) != 0 {
+		t.Errorf("five segments (JWE): %d matches, want 0", len(ms))
 	}
 }

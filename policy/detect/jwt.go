@@ -55,8 +55,16 @@ func (sc *scanner) jwt(i int) int {
 		return -1
 	}
 	e := jwtSegment(t, p+1)
-	if e < len(t) && (t[e] == '.' || t[e] == '=') {
-		return -1 // JWE (five segments) or padded: not a JWS compact token
+	if e < len(t) && t[e] == '=' {
+		return -1 // padded: not a JWS compact token
+	}
+	if e < len(t) && t[e] == '.' {
+		// JWE has five segments; a short fourth one that ends the run is
+		// a file extension ("eyJ….txt", a token used as a file name).
+		q := jwtSegment(t, e+1)
+		if q-e-1 > 5 || q < len(t) && t[q] == '.' {
+			return -1
+		}
 	}
 	hdr, err := base64.RawURLEncoding.DecodeString(t[i:h])
 	if err != nil {

@@ -312,11 +312,7 @@ func (s *Set) raise(text string, ms []Match) {
 		// A value in a URL, path or identifier stays low unless its own
 		// key is a keyword ("?card=4111...", "/cc/4111...").
 		if ident {
-			// A value that stands alone before a file extension ("routing
-			// number 021000021.txt" as an attachment's name) is raised by a
-			// nearby keyword like free text; the extension alone does not
-			// make it part of an identifier.
-			if before >= 0 && (ownKey(text[hits[before].end:m.Start]) || stemBeforeExtension(text, m.Start, m.End) && near(text, hits[before], m, w, ascii)) {
+			if before >= 0 && (ownKey(text[hits[before].end:m.Start])) {
 				m.Confidence, m.Why.Demoted = High, NotDemoted
 				m.Why.Keyword, m.Why.Distance = s.kwPat[hits[before].p], chars(text, m, hits[before])
 			}
