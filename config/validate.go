@@ -80,6 +80,8 @@ func (l *loader) validate(c *Config, main *source) {
 		{"max_text_bytes", int64(c.Limits.MaxTextBytes)},
 		{"scan_timeout", int64(c.Limits.ScanTimeout)},
 		{"max_added_headers", int64(c.Limits.MaxAddedHeaders)},
+		{"max_concurrent_scans", int64(c.Limits.MaxConcurrentScans)},
+		{"memory_limit", int64(c.Limits.MemoryLimit)},
 	} {
 		if f.v < 0 {
 			main.errorf(lim.with(f.key), "must not be negative")
