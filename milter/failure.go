@@ -58,4 +58,6 @@ var (
 	ErrScanTimeout = errors.New("milter: scan deadline exceeded")
 	ErrOverload    = errors.New("milter: too many concurrent sessions")
 	ErrEngine      = errors.New("milter: engine error")
+	// ErrNUL is the cause recorded for a message refused for a NUL byte.
+	ErrNUL = errors.New("milter: NUL byte in message data")
 )

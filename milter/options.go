@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/maildlp/maildlp/config"
+	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/report"
 )
 
@@ -26,6 +27,8 @@ type options struct {
 	// scanTimeout overrides the engine's Limits().ScanTimeout when > 0.
 	scanTimeout time.Duration
 	early       bool
+	// slots bounds the scans running at once (nil: no bound).
+	slots *policy.Slots
 }
 
 func defaultOptions() options {
@@ -126,6 +129,13 @@ func WithProgressInterval(d time.Duration) Option {
 			o.progress = d
 		}
 	}
+}
+
+// WithScanSlots bounds the scans running at once, shared with the other
+// front end ([limits] max_concurrent_scans). A message that gets no slot
+// within scan_timeout gets the on_overload outcome.
+func WithScanSlots(s *policy.Slots) Option {
+	return func(o *options) { o.slots = s }
 }
 
 type nopRecorder struct{}
