@@ -1,6 +1,7 @@
 package milter
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,7 +14,8 @@ import (
 
 // FuzzSession sends MTA input (a header field and a body) through a real
 // milter session and checks that the engine reads exactly the message
-// the MTA sent and that the session answers.
+// the MTA sent and that the session answers; a message with a NUL byte is
+// refused unscanned.
 func FuzzSession(f *testing.F) {
 	f.Add("Subject", " hello", []byte("body\r\n"))
 	f.Add("X-Folded", " a\n\tb\r\n c", []byte(""))
@@ -45,9 +47,20 @@ func FuzzSession(f *testing.F) {
 			}
 		}
 		m := mta{from: "a@example.com", rcpts: []string{"b@example.org"}, headers: [][2]string{{name, value}}, body: body}
+		calls, _, _ := eng.snapshot()
 		r, err := m.trySend(addr)
 		if err != nil {
 			t.Fatalf("session: %v", err)
+		}
+		if bytes.IndexByte(body, 0) >= 0 {
+			// A NUL byte is refused for good, unscanned.
+			if r.end == nil || r.end.SMTPCode != 550 || !strings.Contains(r.end.SMTPReply, "5.6.0") {
+				t.Fatalf("final action = %v, want 550 5.6.0 for a NUL byte", r.end)
+			}
+			if now, _, _ := eng.snapshot(); now != calls {
+				t.Fatalf("engine ran on a message with a NUL byte")
+			}
+			return
 		}
 		if r.end == nil || r.end.Type != gomilter.ActionAccept {
 			t.Fatalf("final action = %v, want accept", r.end)
