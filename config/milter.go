@@ -52,6 +52,12 @@ type Milter struct {
 	// Postfix submits through non_smtpd_milters, where a rejected recipient
 	// is a configuration error.
 	EarlyDecision *bool `toml:"early_decision"`
+	// MaxPacketBytes bounds one milter packet from the MTA. The packet
+	// declares its length before its data and go-milter allocates that much
+	// at once, so a longer declaration ends the connection before anything
+	// is allocated. MTAs send body chunks of at most 64 KiB and a header
+	// field in one packet (Postfix: header_size_limit, 100 KiB). Default 1MiB.
+	MaxPacketBytes ByteSize `toml:"max_packet_bytes"`
 }
 
 // Milter defaults, documented on the fields of [Milter].
@@ -61,6 +67,7 @@ const (
 	DefaultMilterMaxSessions = 500
 	DefaultMilterWriteTO     = 10 * time.Second
 	DefaultMilterProgress    = 2 * time.Second
+	DefaultMilterMaxPacket   = 1 << 20
 )
 
 // WithDefaults returns m with every unset field set to its default.
@@ -83,6 +90,9 @@ func (m Milter) WithDefaults() Milter {
 	if m.EarlyDecision == nil {
 		t := true
 		m.EarlyDecision = &t
+	}
+	if m.MaxPacketBytes == 0 {
+		m.MaxPacketBytes = DefaultMilterMaxPacket
 	}
 	return m
 }

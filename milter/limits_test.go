@@ -2,8 +2,11 @@ package milter
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"io"
+	"net"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -146,5 +149,35 @@ func TestIssue7NULRefused(t *testing.T) {
 	// The same session's next message is scanned as usual.
 	if r := simpleMessage().send(t, addr); r.end == nil || r.end.Type != gomilter.ActionAccept {
 		t.Fatalf("clean message after: %v", r.end)
+	}
+}
+
+// TestIssue7PacketLengthNotTrusted: a peer that declares a huge packet
+// has its connection closed before the length is allocated.
+func TestIssue7PacketLengthNotTrusted(t *testing.T) {
+	_, addr := startServer(t, &fakeEngine{})
+	for _, declared := range []uint32{512 << 20, 64 << 20, config.DefaultMilterMaxPacket + 1} {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		hdr := binary.BigEndian.AppendUint32(nil, declared)
+		c.Write(append(hdr, 'O', 0, 0, 0, 6))
+		n, err := c.Read(make([]byte, 64))
+		c.Close()
+		if err == nil || n != 0 {
+			t.Fatalf("declared %d: read %d, %v; want the connection closed", declared, n, err)
+		}
+		runtime.ReadMemStats(&after)
+		if grown := after.TotalAlloc - before.TotalAlloc; grown > 16<<20 {
+			t.Errorf("declared %d bytes: %d bytes allocated", declared, grown)
+		}
+	}
+	// A normal session still works.
+	if r := simpleMessage().send(t, addr); r.end == nil || r.end.Type != gomilter.ActionAccept {
+		t.Fatalf("session after: %v", r.end)
 	}
 }

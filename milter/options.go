@@ -29,6 +29,8 @@ type options struct {
 	early       bool
 	// slots bounds the scans running at once (nil: no bound).
 	slots *policy.Slots
+	// maxPacket bounds the length a packet from the MTA may declare.
+	maxPacket uint32
 }
 
 func defaultOptions() options {
@@ -41,6 +43,7 @@ func defaultOptions() options {
 		writeTimeout: config.DefaultMilterWriteTO,
 		progress:     config.DefaultMilterProgress,
 		early:        true,
+		maxPacket:    config.DefaultMilterMaxPacket,
 	}
 }
 
@@ -107,6 +110,7 @@ func WithConfig(c config.Milter) Option {
 		o.idleTimeout = c.IdleTimeout.D()
 		o.progress = c.ProgressInterval.D()
 		o.early = *c.EarlyDecision
+		o.maxPacket = uint32(min(int64(c.MaxPacketBytes), 1<<31))
 	}
 }
 

@@ -121,6 +121,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	case *net.TCPListener, *net.UnixListener:
 		ln = connListener{ln}
 	}
+	ln = packetLimitListener{Listener: ln, max: s.o.maxPacket}
 	err := s.srv.Serve(ln)
 	if errors.Is(err, gomilter.ErrServerClosed) {
 		return nil
