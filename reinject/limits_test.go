@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"runtime"
@@ -283,4 +282,23 @@ func TestIssue7HopBodyReadCost(t *testing.T) {
 	t.Logf("examined %d/%d and %d/%d", ws, bs, wl, bl)
 }
 
-func init() { _ = fmt.Sprint }
+
+// TestIssue7HopScanTimeoutFromEngine: without WithScanTimeout the hop
+// waits for the engine's own scan_timeout.
+func TestIssue7HopScanTimeoutFromEngine(t *testing.T) {
+	cfg, err := config.LoadBytes(t.TempDir()+"/maildlp.toml", []byte("[limits]\nscan_timeout = \"3s\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := policy.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{}
+	if got := s.scanTimeout(eng); got != 3*time.Second {
+		t.Errorf("scan timeout = %v, want the engine's 3s", got)
+	}
+	if got := s.scanTimeout(&fakeEngine{}); got != config.DefaultScanTimeout {
+		t.Errorf("scan timeout without engine limits = %v, want %v", got, config.DefaultScanTimeout)
+	}
+}

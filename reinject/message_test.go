@@ -195,6 +195,16 @@ func FuzzSplitHeader(f *testing.F) {
 				t.Fatalf("split at %d: field %d named %q, want %q", cut, i, hc.fields[i].name, h.fields[i].name)
 			}
 		}
+		// The name of the first field, against a plain reference.
+		first, _, _ := bytes.Cut(msg, []byte("\n"))
+		want := ""
+		if name, _, ok := bytes.Cut(first, []byte(":")); ok && len(first) > 0 && first[0] != ' ' && first[0] != '\t' &&
+			strings.EqualFold(string(bytes.TrimRight(name, " \t")), "Subject") {
+			want = "Subject"
+		}
+		if got := fieldName(first, "X-Filter-Loop", "Subject"); got != want && !(want == "" && strings.EqualFold(got, "X-Filter-Loop")) {
+			t.Fatalf("fieldName(%q) = %q, want %q", first, got, want)
+		}
 		h.remove("X-Filter-Loop")
 		if h.has("X-Filter-Loop") {
 			t.Fatalf("pass header left after remove")
@@ -285,6 +295,8 @@ func FuzzSession(f *testing.F) {
 	f.Add([]byte("HELO x\r\nHELP\r\nVRFY a\r\nBDAT 5 LAST\r\nabcde"))
 	f.Add([]byte("EHLO x\r\nSTARTTLS\r\nMAIL FROM:<a@b>\r\n"))
 	f.Add([]byte("EHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n\r.\r\r\n.\r\n"))
+	f.Add([]byte("EHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\nSubject: a\x00b\r\n\r\nx\x00\r\n.\r\n"))
+	f.Add([]byte("EHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\nX-A: 1\r\nX-Filter-Loop  : x\r\n a\ra\ra\r\nSubject: s\r\n.\r\n"))
 
 	mta := newFakeMTA(f, nil)
 	cfg := reflectCfg(mta.addr()).WithDefaults()
