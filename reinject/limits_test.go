@@ -282,7 +282,6 @@ func TestIssue7HopBodyReadCost(t *testing.T) {
 	t.Logf("examined %d/%d and %d/%d", ws, bs, wl, bl)
 }
 
-
 // TestIssue7HopScanTimeoutFromEngine: without WithScanTimeout the hop
 // waits for the engine's own scan_timeout.
 func TestIssue7HopScanTimeoutFromEngine(t *testing.T) {
