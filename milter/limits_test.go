@@ -153,10 +153,12 @@ func TestIssue7NULRefused(t *testing.T) {
 }
 
 // TestIssue7PacketLengthNotTrusted: a peer that declares a huge packet
-// has its connection closed before the length is allocated.
+// has its connection closed before the length is allocated; one that
+// declares an empty packet (which go-milter would index, panicking
+// outside any recover) too.
 func TestIssue7PacketLengthNotTrusted(t *testing.T) {
 	_, addr := startServer(t, &fakeEngine{})
-	for _, declared := range []uint32{512 << 20, 64 << 20, config.DefaultMilterMaxPacket + 1} {
+	for _, declared := range []uint32{512 << 20, 64 << 20, config.DefaultMilterMaxPacket + 1, 0} {
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
 		c, err := net.Dial("tcp", addr)

@@ -2,6 +2,7 @@ package milter
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -27,7 +28,7 @@ func (l packetLimitListener) Accept() (net.Conn, error) {
 
 // packetLimitConn follows the packet framing of what is read from it (a
 // 4-byte big-endian length, then that many bytes) and fails the read of a
-// length above max, so that the connection ends instead.
+// length above max, or of 0, so that the connection ends instead.
 type packetLimitConn struct {
 	net.Conn
 	max  uint32
@@ -51,6 +52,11 @@ func (c *packetLimitConn) Read(p []byte) (int, error) {
 		c.left = binary.BigEndian.Uint32(c.hdr[:])
 		if c.left > c.max {
 			return 0, fmt.Errorf("milter: packet of %d bytes declared, more than max_packet_bytes (%d)", c.left, c.max)
+		}
+		if c.left == 0 {
+			// Every packet has at least its command byte; go-milter would
+			// index the empty packet and panic outside any recover.
+			return 0, errors.New("milter: empty packet")
 		}
 	}
 	if c.out < 4 {
