@@ -2,10 +2,13 @@ package milter
 
 import (
 	"bytes"
+	"io"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	gomilter "github.com/d--j/go-milter"
 
@@ -98,6 +101,45 @@ func FuzzReply(f *testing.F) {
 		}
 		if resp := r.response(); resp == nil || !strings.Contains(resp.String(), "code="+strconv.Itoa(int(r.Code))) {
 			t.Fatalf("response %v for %+v", resp, r)
+		}
+	})
+}
+
+// FuzzWire sends raw bytes to the milter socket, as a broken or hostile
+// peer could. go-milter parses the packets in goroutines without a
+// recover, so a panic there would end the process: the server must answer
+// or close the connection, and the fuzzing process must survive.
+func FuzzWire(f *testing.F) {
+	optneg := []byte{0, 0, 0, 13, 'O', 0, 0, 0, 6, 0, 0, 0x01, 0xff, 0, 0x1f, 0xff, 0xff}
+	f.Add(optneg)
+	f.Add(append(append([]byte{}, optneg...), 0, 0, 0, 1, 'C'))
+	f.Add(append(append([]byte{}, optneg...), 0, 0, 0, 2, 'D', 'C'))
+	f.Add(append(append([]byte{}, optneg...), 0, 0, 0, 3, 'L', 'a', 0))
+	f.Add([]byte{0, 0, 0, 0})
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 'O'})
+
+	var once sync.Once
+	var addr string
+	f.Fuzz(func(t *testing.T, in []byte) {
+		once.Do(func() {
+			ln, err := Listen("inet:127.0.0.1:0", 0, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := newServer(func() engine { return &fakeEngine{} })
+			go s.Serve(ln)
+			addr = ln.Addr().String()
+		})
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		c.Write(in)
+		c.(*net.TCPConn).CloseWrite()
+		if _, err := io.Copy(io.Discard, c); err != nil {
+			t.Fatalf("the server neither answered nor closed: %v", err)
 		}
 	})
 }
