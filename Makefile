@@ -6,7 +6,7 @@ BIN       := bin/maildlp
 PKGS      := ./...
 FUZZTIME  ?= 5s
 
-.PHONY: all build run test test-unit test-race test-integration quality bench bench-milter bench-reinject fuzz fuzz-short lint check deps clean
+.PHONY: all build run test test-unit test-race test-integration quality bench bench-milter bench-reinject bench-hostile fuzz fuzz-short lint check deps clean
 
 all: build
 
@@ -51,6 +51,9 @@ bench-milter: build
 bench-reinject: build
 	./scripts/deps.sh integration
 	./scripts/bench-reinject.sh
+
+bench-hostile:
+	./scripts/bench-hostile.sh
 
 fuzz:
 	FUZZTIME=60s ./scripts/fuzz.sh

@@ -73,6 +73,9 @@ type App struct {
 	journal *report.Journal
 	outbox  *outbox.Outbox
 	notify  notifier
+	// slots bounds the scans running at once, across both front ends and
+	// reloads ([limits] max_concurrent_scans, read at start).
+	slots *policy.Slots
 
 	reloadMu  sync.Mutex
 	listeners []listener
@@ -105,7 +108,8 @@ func New(opts Options) (*App, error) {
 	for _, w := range cfg.Warnings() {
 		log.Warn("config: " + w)
 	}
-	a := &App{opts: opts, log: log, boot: cfg, metrics: metrics.New(), notify: newNotifier(opts.NotifySocket)}
+	a := &App{opts: opts, log: log, boot: cfg, metrics: metrics.New(), notify: newNotifier(opts.NotifySocket),
+		slots: policy.NewSlots(cfg.Limits.ScanSlots())}
 	a.cfg.Store(cfg)
 	a.engine.Store(eng)
 
@@ -212,6 +216,7 @@ func (a *App) start() error {
 			milter.WithPassHeader(cfg.PassHeader),
 			milter.WithFailure(cfg.Failure),
 			milter.WithConfig(mc),
+			milter.WithScanSlots(a.slots),
 		)
 		for _, addr := range mc.Listen {
 			ln, err := milter.Listen(addr, os.FileMode(mode), mc.SocketOwner)
@@ -227,6 +232,7 @@ func (a *App) start() error {
 			reinject.WithRecorder(a.journal),
 			reinject.WithPassHeader(cfg.PassHeader),
 			reinject.WithFailure(cfg.Failure),
+			reinject.WithScanSlots(a.slots),
 		)
 		if err != nil {
 			return fail(err)
@@ -259,6 +265,8 @@ func (a *App) start() error {
 // that fails stops the service with its error.
 func (a *App) Run(ctx context.Context) error {
 	defer a.closeState()
+	applyMemoryLimit(a.boot.Limits, a.log)
+	a.log.Info("scan slots", "max_concurrent_scans", a.slots.Cap())
 	if err := a.start(); err != nil {
 		return err
 	}

@@ -1,5 +1,7 @@
 package config
 
+import "runtime"
+
 // Config is the main configuration (/etc/maildlp/maildlp.toml). Policy
 // files are listed in it and may also be written inline as [[policy]].
 type Config struct {
@@ -61,6 +63,33 @@ type Limits struct {
 	ScanTimeout          Duration `toml:"scan_timeout"`           // default 20s
 	// MaxAddedHeaders bounds the headers one policy's modify response adds.
 	MaxAddedHeaders int `toml:"max_added_headers"` // default 10
+
+	// MaxConcurrentScans bounds the scans running at once in the process,
+	// across both front ends. A message waits for a free slot within its
+	// scan_timeout; a slot is given back only when its scan has returned,
+	// not when a front end stopped waiting for it. 0: GOMAXPROCS, at least
+	// 2 (see [Limits.ScanSlots]).
+	MaxConcurrentScans int `toml:"max_concurrent_scans"`
+	// MemoryLimit is the process's soft memory limit (the Go runtime's
+	// GOMEMLIMIT): near it the garbage collector works harder instead of
+	// letting the heap grow. 0: three quarters of the cgroup's memory.max
+	// (systemd MemoryMax=) when there is one, else 1GiB. The GOMEMLIMIT
+	// environment variable wins over it.
+	MemoryLimit ByteSize `toml:"memory_limit"`
+}
+
+// DefaultMemoryLimit is the soft memory limit when neither memory_limit,
+// GOMEMLIMIT nor a cgroup memory.max says otherwise.
+const DefaultMemoryLimit = 1 << 30
+
+// ScanSlots is max_concurrent_scans with its default applied: scans are
+// CPU-bound, so by default as many as the Go runtime runs threads at once,
+// and at least 2 so that one slow scan never holds up every message.
+func (l Limits) ScanSlots() int {
+	if l.MaxConcurrentScans > 0 {
+		return l.MaxConcurrentScans
+	}
+	return max(2, runtime.GOMAXPROCS(0))
 }
 
 // Detection tunes the detectors.

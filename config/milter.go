@@ -61,6 +61,12 @@ type Milter struct {
 	// Postfix submits through non_smtpd_milters, where a rejected recipient
 	// is a configuration error.
 	EarlyDecision *bool `toml:"early_decision"`
+	// MaxPacketBytes bounds one milter packet from the MTA. The packet
+	// declares its length before its data and go-milter allocates that much
+	// at once, so a longer declaration ends the connection before anything
+	// is allocated. MTAs send body chunks of at most 64 KiB and a header
+	// field in one packet (Postfix: header_size_limit, 100 KiB). Default 1MiB.
+	MaxPacketBytes ByteSize `toml:"max_packet_bytes"`
 }
 
 // Milter defaults, documented on the fields of [Milter].
@@ -71,6 +77,7 @@ const (
 	DefaultMilterWriteTO     = 10 * time.Second
 	DefaultMilterProgress    = 2 * time.Second
 	DefaultMilterIdle        = time.Hour
+	DefaultMilterMaxPacket   = 1 << 20
 )
 
 // DefaultMilterAllow are the clients that may connect to the milter over
@@ -103,6 +110,9 @@ func (m Milter) WithDefaults() Milter {
 	if m.EarlyDecision == nil {
 		t := true
 		m.EarlyDecision = &t
+	}
+	if m.MaxPacketBytes == 0 {
+		m.MaxPacketBytes = DefaultMilterMaxPacket
 	}
 	return m
 }

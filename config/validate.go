@@ -81,6 +81,8 @@ func (l *loader) validate(c *Config, main *source) {
 		{"max_scan_memory", int64(c.Limits.MaxScanMemory)},
 		{"scan_timeout", int64(c.Limits.ScanTimeout)},
 		{"max_added_headers", int64(c.Limits.MaxAddedHeaders)},
+		{"max_concurrent_scans", int64(c.Limits.MaxConcurrentScans)},
+		{"memory_limit", int64(c.Limits.MemoryLimit)},
 	} {
 		if f.v < 0 {
 			main.errorf(lim.with(f.key), "must not be negative")

@@ -63,4 +63,6 @@ var (
 	// ErrPassHeaderKept: the message arrived with a pass header and the MTA
 	// did not grant the change-header action to remove it.
 	ErrPassHeaderKept = errors.New("milter: incoming pass header cannot be removed")
+	// ErrNUL is the cause recorded for a message refused for a NUL byte.
+	ErrNUL = errors.New("milter: NUL byte in message data")
 )

@@ -1,10 +1,15 @@
 package milter
 
 import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	gomilter "github.com/d--j/go-milter"
 
@@ -13,7 +18,8 @@ import (
 
 // FuzzSession sends MTA input (a header field and a body) through a real
 // milter session and checks that the engine reads exactly the message
-// the MTA sent and that the session answers.
+// the MTA sent and that the session answers; a message with a NUL byte is
+// refused unscanned.
 func FuzzSession(f *testing.F) {
 	f.Add("Subject", " hello", []byte("body\r\n"))
 	f.Add("X-Folded", " a\n\tb\r\n c", []byte(""))
@@ -45,9 +51,20 @@ func FuzzSession(f *testing.F) {
 			}
 		}
 		m := mta{from: "a@example.com", rcpts: []string{"b@example.org"}, headers: [][2]string{{name, value}}, body: body}
+		calls, _, _ := eng.snapshot()
 		r, err := m.trySend(addr)
 		if err != nil {
 			t.Fatalf("session: %v", err)
+		}
+		if bytes.IndexByte(body, 0) >= 0 {
+			// A NUL byte is refused for good, unscanned.
+			if r.end == nil || r.end.SMTPCode != 550 || !strings.Contains(r.end.SMTPReply, "5.6.0") {
+				t.Fatalf("final action = %v, want 550 5.6.0 for a NUL byte", r.end)
+			}
+			if now, _, _ := eng.snapshot(); now != calls {
+				t.Fatalf("engine ran on a message with a NUL byte")
+			}
+			return
 		}
 		if r.end == nil || r.end.Type != gomilter.ActionAccept {
 			t.Fatalf("final action = %v, want accept", r.end)
@@ -85,6 +102,48 @@ func FuzzReply(f *testing.F) {
 		}
 		if resp := r.response(); resp == nil || !strings.Contains(resp.String(), "code="+strconv.Itoa(int(r.Code))) {
 			t.Fatalf("response %v for %+v", resp, r)
+		}
+	})
+}
+
+// FuzzWire sends raw bytes to the milter socket, as a broken or hostile
+// peer could. go-milter parses the packets in goroutines without a
+// recover, so a panic there would end the process: the server must answer
+// or close the connection, and the fuzzing process must survive.
+func FuzzWire(f *testing.F) {
+	optneg := []byte{0, 0, 0, 13, 'O', 0, 0, 0, 6, 0, 0, 0x01, 0xff, 0, 0x1f, 0xff, 0xff}
+	f.Add(optneg)
+	f.Add(append(append([]byte{}, optneg...), 0, 0, 0, 1, 'C'))
+	f.Add(append(append([]byte{}, optneg...), 0, 0, 0, 2, 'D', 'C'))
+	f.Add(append(append([]byte{}, optneg...), 0, 0, 0, 3, 'L', 'a', 0))
+	f.Add([]byte{0, 0, 0, 0})
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 'O'})
+
+	var once sync.Once
+	var addr string
+	f.Fuzz(func(t *testing.T, in []byte) {
+		once.Do(func() {
+			ln, err := Listen("inet:127.0.0.1:0", 0, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := newServer(func() engine { return &fakeEngine{} })
+			go s.Serve(ln)
+			addr = ln.Addr().String()
+		})
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		c.Write(in)
+		c.(*net.TCPConn).CloseWrite()
+		// A close with unread input arrives as a reset: only a timeout
+		// means the server left the connection hanging.
+		var ne net.Error
+		if _, err := io.Copy(io.Discard, c); errors.As(err, &ne) && ne.Timeout() {
+			t.Fatalf("the server neither answered nor closed: %v", err)
 		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/maildlp/maildlp/config"
+	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/report"
 )
 
@@ -30,6 +31,10 @@ type options struct {
 	// allow lists the TCP clients that may connect (unix sockets are
 	// guarded by their permissions).
 	allow []netip.Prefix
+	// slots bounds the scans running at once (nil: no bound).
+	slots *policy.Slots
+	// maxPacket bounds the length a packet from the MTA may declare.
+	maxPacket uint32
 }
 
 func defaultOptions() options {
@@ -44,6 +49,7 @@ func defaultOptions() options {
 		idleTimeout:  config.DefaultMilterIdle,
 		early:        true,
 		allow:        parseAllow(config.DefaultMilterAllow),
+		maxPacket:    config.DefaultMilterMaxPacket,
 	}
 }
 
@@ -131,6 +137,7 @@ func WithConfig(c config.Milter) Option {
 		o.progress = c.ProgressInterval.D()
 		o.early = *c.EarlyDecision
 		o.allow = parseAllow(c.Allow)
+		o.maxPacket = uint32(min(int64(c.MaxPacketBytes), 1<<31))
 	}
 }
 
@@ -153,6 +160,13 @@ func WithProgressInterval(d time.Duration) Option {
 			o.progress = d
 		}
 	}
+}
+
+// WithScanSlots bounds the scans running at once, shared with the other
+// front end ([limits] max_concurrent_scans). A message that gets no slot
+// within scan_timeout gets the on_overload outcome.
+func WithScanSlots(s *policy.Slots) Option {
+	return func(o *options) { o.slots = s }
 }
 
 type nopRecorder struct{}

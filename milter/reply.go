@@ -15,6 +15,7 @@ const (
 	defaultBlockText    = "Message refused by policy"
 	defaultTempFailText = "Message deferred by policy, try again later"
 	failureTempFailText = "Message could not be scanned, try again later"
+	nulRefusalText      = "Message refused: NUL byte in message data (not allowed in mail text, RFC 5322 section 3.5)"
 )
 
 var enhancedRE = regexp.MustCompile(`^[245]\.(0|[1-9][0-9]{0,2})\.(0|[1-9][0-9]{0,2})$`)

@@ -1,11 +1,13 @@
 package milter
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -42,10 +44,15 @@ type scan struct {
 	max    int64     // hold at most this many
 	total  int64     // bytes of the message received from the MTA
 
-	cancel  context.CancelFunc
-	done    chan struct{} // closed when Evaluate has returned; nil before EOM
-	verdict action.Verdict
-	stack   []byte // of a recovered panic
+	// nul: the message holds a NUL byte, which mail text may not carry
+	// (RFC 5322 section 3.5, RFC 2045 sections 2.7 and 2.8).
+	nul bool
+
+	cancel   context.CancelFunc
+	done     chan struct{} // closed when Evaluate has returned; nil before EOM
+	admitted atomic.Bool   // the scan got its slot and started
+	verdict  action.Verdict
+	stack    []byte // of a recovered panic
 }
 
 // newScan holds a message for eng, up to eng's max_message_bytes + 1.
@@ -60,6 +67,9 @@ func newScan(eng engine) *scan {
 // write holds message bytes, or counts and drops them past the limit.
 func (sc *scan) write(p []byte) {
 	sc.total += int64(len(p))
+	if !sc.nul && bytes.IndexByte(p, 0) >= 0 {
+		sc.nul = true
+	}
 	for len(p) > 0 && sc.held < sc.max && sc.done == nil {
 		b := sc.tail()
 		n := min(len(p), cap(*b)-len(*b))
@@ -74,6 +84,9 @@ func (sc *scan) write(p []byte) {
 
 func (sc *scan) writeString(s string) {
 	sc.total += int64(len(s))
+	if !sc.nul && strings.IndexByte(s, 0) >= 0 {
+		sc.nul = true
+	}
 	for len(s) > 0 && sc.held < sc.max && sc.done == nil {
 		b := sc.tail()
 		n := min(len(s), cap(*b)-len(*b))
@@ -99,12 +112,19 @@ func (sc *scan) tail() *[]byte {
 	return b
 }
 
-// errTimeout reports that the verdict did not come within the deadline.
-var errTimeout = errors.New("timeout")
+// errTimeout reports that the verdict did not come within the deadline;
+// errNoSlot that the scan did not even get a slot (max_concurrent_scans)
+// within it.
+var (
+	errTimeout = errors.New("timeout")
+	errNoSlot  = errors.New("no scan slot")
+)
 
-// start runs eng.Evaluate on the held message in a goroutine tracked by wg.
-// From here on the blocks belong to that goroutine.
-func (sc *scan) start(eng engine, env policy.Envelope, wg *sync.WaitGroup) {
+// start runs eng.Evaluate on the held message in a goroutine tracked by wg,
+// once it has a slot of slots. From here on the blocks belong to that
+// goroutine, and the slot is given back only when Evaluate has returned:
+// a scan the session stopped waiting for still holds it.
+func (sc *scan) start(eng engine, env policy.Envelope, wg *sync.WaitGroup, slots *policy.Slots) {
 	ctx, cancel := context.WithCancel(context.Background())
 	sc.cancel = cancel
 	sc.done = make(chan struct{})
@@ -115,6 +135,12 @@ func (sc *scan) start(eng engine, env policy.Envelope, wg *sync.WaitGroup) {
 		defer wg.Done()
 		defer close(sc.done)
 		defer r.release()
+		if err := slots.Acquire(ctx); err != nil {
+			sc.verdict = action.Verdict{Err: fmt.Errorf("%w: %w", ErrOverload, err)}
+			return
+		}
+		defer slots.Release()
+		sc.admitted.Store(true)
 		defer func() {
 			if rec := recover(); rec != nil {
 				recoveredPanics.Add(1)
@@ -128,10 +154,11 @@ func (sc *scan) start(eng engine, env policy.Envelope, wg *sync.WaitGroup) {
 
 // finish starts the engine on the held message and waits for the verdict,
 // sending PROGRESS to the MTA every progress interval. After timeout it
-// cancels the scan and returns errTimeout; a failed PROGRESS write (the
-// MTA is gone) returns that error.
-func (sc *scan) finish(m gomilter.Modifier, eng engine, env policy.Envelope, wg *sync.WaitGroup, timeout, progress time.Duration) (action.Verdict, error) {
-	sc.start(eng, env, wg)
+// cancels the scan and returns errTimeout (errNoSlot when the scan was
+// still waiting for a slot); a failed PROGRESS write (the MTA is gone)
+// returns that error.
+func (sc *scan) finish(m gomilter.Modifier, eng engine, env policy.Envelope, wg *sync.WaitGroup, slots *policy.Slots, timeout, progress time.Duration) (action.Verdict, error) {
+	sc.start(eng, env, wg, slots)
 	// Most verdicts come before the first PROGRESS is due: no timers then.
 	select {
 	case <-sc.done:
@@ -163,6 +190,9 @@ func (sc *scan) finish(m gomilter.Modifier, eng engine, env policy.Envelope, wg 
 			}
 		case <-expire:
 			sc.abort()
+			if !sc.admitted.Load() {
+				return action.Verdict{}, errNoSlot
+			}
 			return action.Verdict{}, errTimeout
 		}
 	}

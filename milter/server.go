@@ -122,6 +122,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	case *net.TCPListener, *net.UnixListener:
 		ln = connListener{ln}
 	}
+	ln = packetLimitListener{Listener: ln, max: s.o.maxPacket}
 	err := s.srv.Serve(allowListener{Listener: ln, srv: s})
 	if errors.Is(err, gomilter.ErrServerClosed) {
 		return nil

@@ -232,11 +232,16 @@ func (s *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, er
 	}
 
 	sc := s.ensureScan(msg, m)
+	if sc.nul {
+		return s.refuseNUL(msg, sc), nil
+	}
 	timeout := s.srv.scanTimeout(msg.eng)
-	v, werr := sc.finish(m, msg.eng, msg.env, &s.srv.scans, timeout, s.srv.o.progress)
+	v, werr := sc.finish(m, msg.eng, msg.env, &s.srv.scans, s.srv.o.slots, timeout, s.srv.o.progress)
 	switch {
 	case errors.Is(werr, errTimeout):
 		return s.applyFailure(m, msg, s.srv.o.failure.onTimeout, fmt.Errorf("%w (%s)", ErrScanTimeout, timeout), v), nil
+	case errors.Is(werr, errNoSlot):
+		return s.applyFailure(m, msg, s.srv.o.failure.onOverload, fmt.Errorf("%w: %w within scan_timeout (%s)", ErrOverload, policy.ErrNoSlot, timeout), v), nil
 	case werr != nil:
 		// PROGRESS could not be written: the MTA is gone.
 		return nil, werr
@@ -245,7 +250,11 @@ func (s *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, er
 		s.logPanic(msg, v.Err, sc.stack)
 	}
 	if v.Err != nil {
-		return s.applyFailure(m, msg, s.srv.o.failure.onError, v.Err, v), nil
+		o := s.srv.o.failure.onError
+		if errors.Is(v.Err, ErrOverload) {
+			o = s.srv.o.failure.onOverload
+		}
+		return s.applyFailure(m, msg, o, v.Err, v), nil
 	}
 	if lim := msg.eng.Limits().MaxMessageBytes; lim > 0 && sc.total > lim && len(v.Unscannable) == 0 && v.Action < action.Quarantine {
 		// The engine let a message past max_message_bytes through without
@@ -350,6 +359,23 @@ func (s *session) earlyFailure(msg *message, o outcome, cause error) *gomilter.R
 	msg.decided = true
 	s.recordFailure(msg, o, cause, action.Verdict{})
 	return failureReply().response()
+}
+
+// refuseNUL refuses a message with a NUL byte permanently, unscanned: NUL
+// is not allowed in mail text (RFC 5322 section 3.5; RFC 2045 sections
+// 2.7 and 2.8 for 7bit and 8bit content), readers and the engine do not
+// agree on what text surrounds it, and a tempfail would only bring the
+// same message back on every retry.
+func (s *session) refuseNUL(msg *message, sc *scan) *gomilter.Response {
+	sc.abort()
+	msg.decided = true
+	s.srv.log.Warn("message refused: NUL byte in message data", "queue_id", msg.env.QueueID)
+	s.record(msg, action.Verdict{Action: action.Block}, action.Block, ErrNUL)
+	return nulReply().response()
+}
+
+func nulReply() smtpReply {
+	return smtpReply{Code: 550, Enhanced: "5.6.0", Lines: []string{nulRefusalText}}
 }
 
 func failureReply() smtpReply {

@@ -8,6 +8,7 @@ import (
 
 	gomilter "github.com/d--j/go-milter"
 
+	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
 	"github.com/maildlp/maildlp/report"
 )
@@ -269,6 +270,8 @@ func failureClass(err error) string {
 	switch {
 	case errors.Is(err, ErrScanTimeout):
 		return "scan deadline exceeded"
+	case errors.Is(err, policy.ErrNoSlot):
+		return "too many concurrent scans"
 	case errors.Is(err, ErrOverload):
 		return "too many concurrent sessions"
 	}

@@ -197,29 +197,24 @@ func (e *Engine) evaluate(ctx context.Context, m Message, explain bool, why *[]M
 	}
 	f := newFacts(env, res, e.internal)
 	var buf []detect.Match
-	stop := func() bool { return ctx.Err() != nil }
 	for i := range f.parts {
-		if ctx.Err() != nil {
-			// The deadline passed during detection: what is left is
-			// unscannable, never silently passed.
-			for j := i; j < len(f.parts); j++ {
-				f.unscannable = append(f.unscannable, extract.Unscannable{Location: f.parts[j].Location, Reason: extract.Timeout, Detail: "scan deadline during detection"})
-			}
-			break
+		var whole bool
+		buf, whole = e.detect(ctx, f.parts[i].Text, buf[:0])
+		if whole {
+			f.add(i, buf)
+			continue
 		}
-		done := true
-		if e.scanUntil != nil {
-			buf, done = e.scanUntil(f.parts[i].Text, buf[:0], stop)
-		} else {
-			buf = e.scan(f.parts[i].Text, buf[:0])
-		}
+		// The deadline passed during detection: what is left is
+		// unscannable, never silently passed; what was found counts.
 		f.add(i, buf)
-		if !done {
-			for j := i; j < len(f.parts); j++ {
-				f.unscannable = append(f.unscannable, extract.Unscannable{Location: f.parts[j].Location, Reason: extract.Timeout, Detail: "scan deadline during detection"})
-			}
-			break
+		for j := i; j < len(f.parts); j++ {
+			f.unscannable = append(f.unscannable, extract.Unscannable{Location: f.parts[j].Location, Reason: extract.Timeout, Detail: "scan deadline during detection"})
 		}
+		break
+	}
+	if err := ctx.Err(); errors.Is(err, context.Canceled) {
+		// The front end gave up on this scan: it has no use for a verdict.
+		return action.Verdict{Action: action.Pass, IncidentID: id, Err: fmt.Errorf("policy: detect: %w", err)}, nil
 	}
 	if why != nil {
 		for k := range f.hits {
@@ -232,6 +227,55 @@ func (e *Engine) evaluate(ctx context.Context, m Message, explain bool, why *[]M
 		}
 	}
 	return e.decide(f, id, explain)
+}
+
+// Detection looks at the deadline between windows of detectChunk bytes of
+// text, so that one large part (up to max_text_bytes) cannot hold a
+// cancelled or late scan for long: the slowest detector input runs at
+// about 12 MB/s, a window at most about 100 ms. Each window is scanned
+// with detectOverlap bytes of context on both sides and keeps the matches
+// that start inside it, so that a value or a supporting keyword across a
+// window edge is found once, as in one pass: the overlap covers the
+// longest keyword reach (keyword_window of at most 10000 characters of up
+// to 4 bytes) and any value the built-in detectors find.
+const (
+	detectChunk   = 1 << 20
+	detectOverlap = 64 << 10
+)
+
+// detect scans text into dst; whole is false when ctx ended before all of
+// text was scanned (dst then holds the matches of the part scanned).
+func (e *Engine) detect(ctx context.Context, text string, dst []detect.Match) (_ []detect.Match, whole bool) {
+	if ctx.Err() != nil {
+		return dst, false
+	}
+	if e.scanUntil != nil {
+		// The detector set looks at ctx every 64 KiB itself.
+		return e.scanUntil(text, dst, func() bool { return ctx.Err() != nil })
+	}
+	if len(text) <= detectChunk+detectOverlap {
+		return e.scan(text, dst), true
+	}
+	for start := 0; start < len(text); start += detectChunk {
+		if start > 0 && ctx.Err() != nil {
+			return dst, false
+		}
+		end := min(len(text), start+detectChunk)
+		lo, hi := max(0, start-detectOverlap), min(len(text), end+detectOverlap)
+		n0 := len(dst)
+		dst = e.scan(text[lo:hi], dst)
+		k := n0
+		for _, m := range dst[n0:] {
+			m.Start += lo
+			m.End += lo
+			if m.Start >= start && m.Start < end {
+				dst[k] = m
+				k++
+			}
+		}
+		dst = dst[:k]
+	}
+	return dst, true
 }
 
 // timedReader notes when its last Read returned.

@@ -245,14 +245,15 @@ func (c *cmdConn) readData(p []byte) (int, error) {
 	buf, _ := c.br.Peek(min(len(p), c.br.Buffered()))
 	take := len(buf)
 	bare := false
+	lf := -1
 	for i := 0; i < len(buf); i++ {
 		if c.dstate == dData && !c.rawCR {
 			// Mid-line, only CR or LF changes anything: skip to the next.
-			j := indexCRLF(buf[i:])
-			if j < 0 {
+			j := nextBreak(buf, i, &lf, nil)
+			if j == len(buf) {
 				break
 			}
-			i += j
+			i = j
 		}
 		b := buf[i]
 		if (c.rawCR && b != '\n') || (!c.rawCR && b == '\n') {
@@ -567,6 +568,9 @@ type body struct {
 	line     int   // length of the current line so far
 	err      error
 	draining bool // limits off: reading to the end to stay in step
+	// examined counts the bytes the line-end searches looked at (cost
+	// tests: it must stay linear in the data).
+	examined int64
 }
 
 func (c *cmdConn) body() *body { return &body{c: c} }
@@ -600,17 +604,17 @@ func (b *body) Read(p []byte) (int, error) {
 			return 0, err
 		}
 	}
-	buf, _ := c.br.Peek(c.br.Buffered())
+	// One read takes at most len(p) bytes: what it can return, so that the
+	// searches for line ends look no further than that.
+	buf, _ := c.br.Peek(min(c.br.Buffered(), len(p)))
 	maxLine := int(c.srv.cfg.MaxLineLength)
 	n, i := 0, 0
 	bare, end := false, false
+	lf := -1
 	for i < len(buf) && len(p)-n >= 2 {
 		if c.dstate == dData && !c.rawCR {
 			// Mid-line, only CR or LF changes anything: copy up to it.
-			j := indexCRLF(buf[i:])
-			if j < 0 {
-				j = len(buf) - i
-			}
+			j := nextBreak(buf, i, &lf, &b.examined) - i
 			j = min(j, len(p)-n)
 			if j > 0 {
 				copy(p[n:], buf[i:i+j])
@@ -688,6 +692,31 @@ func (b *body) drain() {
 			return
 		}
 	}
+}
+
+// nextBreak is the index of the first CR or LF in buf at or after i, or
+// len(buf). lf caches the index of the next LF (-1: not searched yet) for
+// the calls on one buffer, so that a line of many bare CRs is not searched
+// to its end again at each one: every byte is looked at a bounded number
+// of times. examined, when not nil, counts the bytes looked at.
+func nextBreak(buf []byte, i int, lf *int, examined *int64) int {
+	if *lf < i {
+		*lf = len(buf)
+		if j := bytes.IndexByte(buf[i:], '\n'); j >= 0 {
+			*lf = i + j
+		}
+		if examined != nil {
+			*examined += int64(min(*lf+1, len(buf)) - i)
+		}
+	}
+	j := bytes.IndexByte(buf[i:*lf], '\r')
+	if j < 0 {
+		j = *lf - i
+	}
+	if examined != nil {
+		*examined += int64(min(j+1, *lf-i))
+	}
+	return i + j
 }
 
 // indexCRLF is the index of the first CR or LF in b, or -1.

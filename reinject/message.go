@@ -1,12 +1,10 @@
 package reinject
 
 import (
-	"bytes"
 	"errors"
 	"io"
-	"mime"
-	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // errBareNewline is a bare CR or bare LF in DATA under bare_newline = "reject".
@@ -131,168 +129,6 @@ func (n *newlineReader) scan(b []byte) error {
 	return nil
 }
 
-// header is a message's header block split into raw fields (each with its
-// folded continuation lines and line ends), and the body after it.
-type header struct {
-	fields [][]byte
-	sep    []byte // the empty line ending the header ("" when there is none)
-	body   []byte
-}
-
-// splitHeader splits msg at the first empty line. It never fails: a line
-// that is not a field is kept as one, untouched.
-func splitHeader(msg []byte) header {
-	var h header
-	rest := msg
-	for len(rest) > 0 {
-		end := bytes.IndexByte(rest, '\n')
-		if end < 0 {
-			end = len(rest)
-		} else {
-			end++
-		}
-		line := rest[:end]
-		if bytes.Equal(line, []byte("\r\n")) || bytes.Equal(line, []byte("\n")) {
-			h.sep = line
-			h.body = rest[end:]
-			return h
-		}
-		if (line[0] == ' ' || line[0] == '\t') && len(h.fields) > 0 {
-			last := h.fields[len(h.fields)-1]
-			h.fields[len(h.fields)-1] = last[:len(last)+len(line)] // fields are contiguous in msg
-		} else {
-			h.fields = append(h.fields, line)
-		}
-		rest = rest[end:]
-	}
-	return h
-}
-
-// fieldName is the name of a raw field, or "" when it has no colon.
-func fieldName(f []byte) string {
-	i := bytes.IndexByte(f, ':')
-	if i <= 0 {
-		return ""
-	}
-	return string(bytes.TrimRight(f[:i], " \t"))
-}
-
-// has reports whether a field named name is present.
-func (h *header) has(name string) bool {
-	for _, f := range h.fields {
-		if strings.EqualFold(fieldName(f), name) {
-			return true
-		}
-	}
-	return false
-}
-
-// count is the number of fields named name.
-func (h *header) count(name string) int {
-	n := 0
-	for _, f := range h.fields {
-		if strings.EqualFold(fieldName(f), name) {
-			n++
-		}
-	}
-	return n
-}
-
-// remove drops every field named name.
-func (h *header) remove(name string) int {
-	kept := h.fields[:0:0]
-	n := 0
-	for _, f := range h.fields {
-		if strings.EqualFold(fieldName(f), name) {
-			n++
-			continue
-		}
-		kept = append(kept, f)
-	}
-	h.fields = kept
-	return n
-}
-
-// setSubject puts prefix before the subject (as given: a separating space
-// is the prefix's own), or replaces the subject when replace is set.
-// Non-ASCII text is encoded (RFC 2047); the existing value is kept as it
-// was, folding included.
-func (h *header) setSubject(prefix, replace string) {
-	if prefix == "" && replace == "" {
-		return
-	}
-	for i, f := range h.fields {
-		if !strings.EqualFold(fieldName(f), "Subject") {
-			continue
-		}
-		if replace != "" {
-			h.fields[i] = fieldLine("Subject", encodeWord(replace))
-			return
-		}
-		old := strings.TrimLeft(string(f[bytes.IndexByte(f, ':')+1:]), " \t")
-		if !strings.HasSuffix(old, "\n") {
-			old += "\r\n"
-		}
-		pv := strings.TrimSuffix(string(fieldLine("Subject", prefixWord(prefix))), "\r\n")
-		h.fields[i] = []byte(pv + old)
-		return
-	}
-	v := encodeWord(replace)
-	if replace == "" {
-		v = strings.TrimRight(prefixWord(prefix), " ")
-	}
-	h.fields = append(h.fields, fieldLine("Subject", v))
-}
-
-// prefixWord is prefix ready to stand before other text: as it is when
-// ASCII, else one encoded word followed by a space (RFC 2047 words must be
-// separated from text by white space).
-func prefixWord(prefix string) string {
-	if e := encodeWord(prefix); e != prefix {
-		return encodeWord(strings.TrimRight(prefix, " ")) + " "
-	}
-	return prefix
-}
-
-func encodeWord(s string) string { return mime.QEncoding.Encode("utf-8", s) }
-
-// fieldLine renders one header field; CR and LF in name or value are
-// dropped so a configured value cannot start a new field.
-func fieldLine(name, value string) []byte {
-	clean := func(s string) string {
-		return strings.Map(func(r rune) rune {
-			if r == '\r' || r == '\n' {
-				return -1
-			}
-			return r
-		}, s)
-	}
-	return []byte(clean(name) + ": " + clean(value) + "\r\n")
-}
-
-// bytes renders the header block (fields and the separating empty line)
-// with extra fields first.
-func (h *header) render(extra [][]byte) []byte {
-	n := len(h.sep)
-	for _, f := range extra {
-		n += len(f)
-	}
-	for _, f := range h.fields {
-		n += len(f)
-	}
-	out := make([]byte, 0, n+2)
-	for _, f := range extra {
-		out = append(out, f...)
-	}
-	for _, f := range h.fields {
-		out = append(out, f...)
-		if !bytes.HasSuffix(f, []byte("\n")) {
-			out = append(out, '\r', '\n') // a last header line without end
-		}
-	}
-	return append(out, h.sep...)
-}
-
 // chunkSize is the unit in which a received message is held.
 const chunkSize = 64 << 10
 
@@ -300,9 +136,19 @@ var chunkPool = sync.Pool{New: func() any { b := make([]byte, 0, chunkSize); ret
 
 // message is a received message held in pooled chunks: no copying as it
 // grows, no second copy at its largest, memory back to the pool after it.
+// The session and a scan running on it each hold a reference: the chunks
+// go back to the pool when both are done (a scan the session stopped
+// waiting for may still be reading them).
 type message struct {
 	chunks []*[]byte
 	size   int64
+	refs   atomic.Int32
+}
+
+func newMessage() *message {
+	m := &message{}
+	m.refs.Store(1)
+	return m
 }
 
 // space returns room for at least 512 bytes at the end of the message.
@@ -325,34 +171,62 @@ func (m *message) grow(n int) {
 	m.size += int64(n)
 }
 
-// split returns the header (with the body bytes that share its chunks)
-// and the chunks after it. The header is contiguous: chunks are joined
-// (copied) only while no end of header has been seen.
-func (m *message) split() (header, [][]byte) {
-	if m == nil || len(m.chunks) == 0 {
-		return splitHeader(nil), nil
-	}
-	joined := *m.chunks[0]
-	used := 1
-	for !hasHeaderEnd(joined) && used < len(m.chunks) {
-		joined = append(joined[:len(joined):len(joined)], *m.chunks[used]...)
-		used++
-	}
-	rest := make([][]byte, 0, len(m.chunks)-used)
-	for _, c := range m.chunks[used:] {
-		rest = append(rest, *c)
-	}
-	return splitHeader(joined), rest
-}
-
-func hasHeaderEnd(b []byte) bool {
-	return bytes.HasPrefix(b, []byte("\r\n")) || bytes.HasPrefix(b, []byte("\n")) ||
-		bytes.Contains(b, []byte("\n\r\n")) || bytes.Contains(b, []byte("\n\n"))
-}
-
-// release returns the chunks to the pool; m must not be used after.
-func (m *message) release() {
+// split returns the message's header fields (those called one of names
+// apart) and body as slices of its chunks, without copying them (see
+// splitChunks).
+func (m *message) split(names ...string) header {
 	if m == nil {
+		return splitChunks(nil, names...)
+	}
+	chunks := make([][]byte, len(m.chunks))
+	for i, c := range m.chunks {
+		chunks[i] = *c
+	}
+	return splitChunks(chunks, names...)
+}
+
+// reader reads the message (for the engine). It has a Len, so the engine
+// allocates its copy once, at the right size.
+func (m *message) reader() *messageReader {
+	r := &messageReader{left: m.size}
+	for _, c := range m.chunks {
+		r.chunks = append(r.chunks, *c)
+	}
+	return r
+}
+
+type messageReader struct {
+	chunks [][]byte
+	left   int64
+}
+
+func (r *messageReader) Read(p []byte) (int, error) {
+	if r.left == 0 {
+		return 0, io.EOF
+	}
+	n := 0
+	for n < len(p) && len(r.chunks) > 0 {
+		c := copy(p[n:], r.chunks[0])
+		n += c
+		r.chunks[0] = r.chunks[0][c:]
+		if len(r.chunks[0]) == 0 {
+			r.chunks = r.chunks[1:]
+		}
+	}
+	r.left -= int64(n)
+	return n, nil
+}
+
+// Len is the number of unread bytes.
+func (r *messageReader) Len() int { return int(r.left) }
+
+// hold takes one more reference to the chunks.
+func (m *message) hold() { m.refs.Add(1) }
+
+// release drops a reference; the last one returns the chunks to the pool,
+// and m must not be used after it.
+func (m *message) release() {
+	if m == nil || m.refs.Add(-1) > 0 {
 		return
 	}
 	for _, c := range m.chunks {

@@ -85,32 +85,53 @@ func TestDotWriter(t *testing.T) {
 
 func TestSplitHeader(t *testing.T) {
 	msg := "A: 1\r\nB: two\r\n\tfolded\r\nnot a field\r\nC:3\r\n\r\nbody\r\n\r\nmore\r\n"
-	h := splitHeader([]byte(msg))
+	h := splitHeader([]byte(msg), "A", "B", "C")
 	var names []string
 	for _, f := range h.fields {
-		names = append(names, fieldName(f))
+		names = append(names, f.name)
 	}
 	if want := []string{"A", "B", "", "C"}; !slices.Equal(names, want) {
 		t.Errorf("field names = %q, want %q", names, want)
 	}
-	if string(h.fields[1]) != "B: two\r\n\tfolded\r\n" {
-		t.Errorf("folded field = %q", h.fields[1])
+	if got := string(bytes.Join(h.fields[1].segs, nil)); got != "B: two\r\n\tfolded\r\n" || len(h.fields[1].segs) != 1 {
+		t.Errorf("folded field = %q in %d pieces", got, len(h.fields[1].segs))
 	}
-	if string(h.body) != "body\r\n\r\nmore\r\n" {
-		t.Errorf("body = %q", h.body)
+	if got := string(bytes.Join(h.body, nil)); got != "body\r\n\r\nmore\r\n" {
+		t.Errorf("body = %q", got)
 	}
-	if got := string(h.render(nil)) + string(h.body); got != msg {
+	if got := joined(h, nil); got != msg {
 		t.Errorf("round trip = %q, want %q", got, msg)
+	}
+	// The same message in chunks of every size splits the same way.
+	for size := 1; size <= len(msg); size++ {
+		var chunks [][]byte
+		for b := []byte(msg); len(b) > 0; b = b[min(size, len(b)):] {
+			chunks = append(chunks, b[:min(size, len(b))])
+		}
+		hc := splitChunks(chunks, "A", "B", "C")
+		var cn []string
+		for _, f := range hc.fields {
+			cn = append(cn, f.name)
+		}
+		if !slices.Equal(cn, names) || joined(hc, nil) != msg || string(hc.sep) != "\r\n" {
+			t.Fatalf("chunks of %d: names %q, round trip %q, sep %q", size, cn, joined(hc, nil), hc.sep)
+		}
 	}
 	if n := h.remove("b"); n != 1 || h.has("B") {
 		t.Errorf("remove B: n=%d has=%v", n, h.has("B"))
 	}
 	// No body, no end of line.
-	h = splitHeader([]byte("Subject: x"))
-	if got := string(h.render([][]byte{fieldLine("X", "y")})); got != "X: y\r\nSubject: x\r\n" {
+	h = splitHeader([]byte("Subject: x"), "Subject")
+	if got := joined(h, [][]byte{fieldLine("X", "y")}); got != "X: y\r\nSubject: x\r\n" {
 		t.Errorf("render = %q", got)
 	}
+	if fieldName([]byte("x-filter-loop  \t: x"), "X-Filter-Loop") != "X-Filter-Loop" {
+		t.Errorf("white space before the colon is not part of the name")
+	}
 }
+
+// joined is the message h sends on, in one piece.
+func joined(h header, extra [][]byte) string { return string(bytes.Join(h.parts(extra), nil)) }
 
 func TestCommandParams(t *testing.T) {
 	tests := []struct {
@@ -159,14 +180,38 @@ func FuzzSplitHeader(f *testing.F) {
 	f.Add([]byte("Subject: x\n\nb"), "", "new")
 	f.Add([]byte(" leading\r\n\r\n"), "\xff", "")
 	f.Fuzz(func(t *testing.T, msg []byte, prefix, replace string) {
-		h := splitHeader(msg)
-		if got := string(h.render(nil)) + string(h.body); got != string(msg) && !strings.HasSuffix(string(h.render(nil)), "\r\n") {
+		h := splitHeader(msg, "X-Filter-Loop", "Subject")
+		if got := joined(h, nil); got != string(msg) && (len(h.sep) > 0 || got != string(msg)+"\r\n") {
 			t.Fatalf("round trip changed the message: %q -> %q", msg, got)
 		}
+		// Split in chunks (at a point chosen from the input), the same.
+		cut := len(prefix) % (len(msg) + 1)
+		hc := splitChunks([][]byte{msg[:cut], msg[cut:]}, "X-Filter-Loop", "Subject")
+		if got, want := joined(hc, nil), joined(h, nil); got != want || len(hc.fields) != len(h.fields) {
+			t.Fatalf("split at %d: %q, want %q", cut, got, want)
+		}
+		for i := range hc.fields {
+			if hc.fields[i].name != h.fields[i].name {
+				t.Fatalf("split at %d: field %d named %q, want %q", cut, i, hc.fields[i].name, h.fields[i].name)
+			}
+		}
+		// The name of the first field, against a plain reference.
+		first, _, _ := bytes.Cut(msg, []byte("\n"))
+		want := ""
+		if name, _, ok := bytes.Cut(first, []byte(":")); ok && len(first) > 0 && first[0] != ' ' && first[0] != '\t' &&
+			strings.EqualFold(string(bytes.TrimRight(name, " \t")), "Subject") {
+			want = "Subject"
+		}
+		if got := fieldName(first, "X-Filter-Loop", "Subject"); got != want && !(want == "" && strings.EqualFold(got, "X-Filter-Loop")) {
+			t.Fatalf("fieldName(%q) = %q, want %q", first, got, want)
+		}
 		h.remove("X-Filter-Loop")
+		if h.has("X-Filter-Loop") {
+			t.Fatalf("pass header left after remove")
+		}
 		h.setSubject(prefix, replace)
-		out := h.render([][]byte{fieldLine("X-Filter-Loop", "Reflected\r\nEvil: 1")})
-		if !bytes.HasPrefix(out, []byte("X-Filter-Loop: ReflectedEvil: 1\r\n")) {
+		out := joined(h, [][]byte{fieldLine("X-Filter-Loop", "Reflected\r\nEvil: 1")})
+		if !strings.HasPrefix(out, "X-Filter-Loop: ReflectedEvil: 1\r\n") {
 			t.Fatalf("added field = %q", out)
 		}
 		if prefix != "" || replace != "" {
@@ -250,6 +295,8 @@ func FuzzSession(f *testing.F) {
 	f.Add([]byte("HELO x\r\nHELP\r\nVRFY a\r\nBDAT 5 LAST\r\nabcde"))
 	f.Add([]byte("EHLO x\r\nSTARTTLS\r\nMAIL FROM:<a@b>\r\n"))
 	f.Add([]byte("EHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n\r.\r\r\n.\r\n"))
+	f.Add([]byte("EHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\nSubject: a\x00b\r\n\r\nx\x00\r\n.\r\n"))
+	f.Add([]byte("EHLO x\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\nX-A: 1\r\nX-Filter-Loop  : x\r\n a\ra\ra\r\nSubject: s\r\n.\r\n"))
 
 	mta := newFakeMTA(f, nil)
 	cfg := reflectCfg(mta.addr()).WithDefaults()

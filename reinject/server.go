@@ -19,6 +19,7 @@ import (
 	"github.com/maildlp/maildlp/config"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
+	"github.com/maildlp/maildlp/policy/extract"
 	"github.com/maildlp/maildlp/report"
 )
 
@@ -32,10 +33,35 @@ type Evaluator interface {
 type Option func(*options)
 
 type options struct {
-	log  *slog.Logger
-	rec  report.Recorder
-	pass config.PassHeader
-	fail config.Failure
+	log         *slog.Logger
+	rec         report.Recorder
+	pass        config.PassHeader
+	fail        config.Failure
+	slots       *policy.Slots
+	scanTimeout time.Duration
+}
+
+// WithScanSlots bounds the scans running at once, shared with the other
+// front end ([limits] max_concurrent_scans). A message that gets no slot
+// within scan_timeout gets the on_overload outcome.
+func WithScanSlots(s *policy.Slots) Option { return func(o *options) { o.slots = s } }
+
+// WithScanTimeout overrides the deadline for a verdict once the message
+// has been received; by default it is the engine's scan_timeout
+// (Limits().ScanTimeout), else 20s. Past it the on_timeout outcome applies.
+func WithScanTimeout(d time.Duration) Option { return func(o *options) { o.scanTimeout = d } }
+
+// scanTimeout is the deadline for the verdict of eng.
+func (s *Server) scanTimeout(eng Evaluator) time.Duration {
+	if s.scanTO > 0 {
+		return s.scanTO
+	}
+	if l, ok := eng.(interface{ Limits() extract.Limits }); ok {
+		if d := l.Limits().ScanTimeout; d > 0 {
+			return d
+		}
+	}
+	return config.DefaultScanTimeout
 }
 
 // WithLogger sets the logger (default: discard).
@@ -61,6 +87,8 @@ type Server struct {
 	rec    report.Recorder
 	pass   config.PassHeader
 	fail   config.Failure
+	slots  *policy.Slots
+	scanTO time.Duration
 
 	smtp      *smtp.Server
 	tlsServer *tls.Config
@@ -96,6 +124,8 @@ func New[E Evaluator](engine func() E, cfg config.Reinject, opts ...Option) (*Se
 		log:      o.log.With("component", "reinject"),
 		pass:     passDefaults(o.pass),
 		fail:     failDefaults(o.fail),
+		slots:    o.slots,
+		scanTO:   o.scanTimeout,
 		res:      newResolver(cfg),
 		sem:      make(chan struct{}, cfg.MaxConnections),
 		sessions: map[*session]struct{}{},

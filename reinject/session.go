@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -64,7 +63,6 @@ type session struct {
 	mailParams []string
 	rcpts      []string
 	xfwd       []xattr
-	sizeHint   int64
 	txn        int
 }
 
@@ -86,6 +84,8 @@ var (
 		Message: "Message refused: it already carries the inspection pass header"}
 	errTooLong = &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 3, 4},
 		Message: "Message refused: line too long"}
+	errNULByte = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 6, 0},
+		Message: "Message refused: NUL byte in message data (not allowed in mail text, RFC 5322 section 3.5)"}
 )
 
 func (ss *session) Mail(from string, opts *smtp.MailOptions) error {
@@ -144,9 +144,6 @@ func (ss *session) Mail(from string, opts *smtp.MailOptions) error {
 		return r.upstream()
 	}
 	ss.down, ss.from, ss.fromPath, ss.mailParams = ds, from, path, params
-	if opts != nil {
-		ss.sizeHint = opts.Size
-	}
 	ss.st.mu.Lock()
 	ss.st.inTx = true
 	ss.st.okReply = r.wire()
@@ -246,7 +243,7 @@ func (ss *session) endTx() {
 		ss.down = nil
 	}
 	ss.live.Store(nil)
-	ss.from, ss.fromPath, ss.mailParams, ss.rcpts, ss.xfwd, ss.sizeHint = "", "", nil, nil, nil, 0
+	ss.from, ss.fromPath, ss.mailParams, ss.rcpts, ss.xfwd = "", "", nil, nil, nil
 	ss.eng = nil
 	ss.st.mu.Lock()
 	ss.st.inTx = false
@@ -299,7 +296,7 @@ func (ss *session) Data(_ io.Reader) error {
 	env := ss.envelope()
 	log := ss.s.log.With("session_id", ss.id, "queue_id", env.QueueID)
 
-	msg, v, readErr := ss.receive(b, env)
+	msg, readErr := ss.receive(b)
 	defer msg.release()
 	if readErr != nil {
 		ss.endTx()
@@ -307,6 +304,12 @@ func (ss *session) Data(_ io.Reader) error {
 		case errors.Is(readErr, errBareNewline):
 			log.Warn("message refused: bare CR or LF in data")
 			return errBareNL
+		case errors.Is(readErr, ErrNUL):
+			log.Warn("message refused: NUL byte in message data")
+			ss.s.rec.Record(report.Decision{Frontend: "reinject", Envelope: env,
+				Verdict: action.Verdict{Action: action.Block}, Applied: action.Block,
+				Duration: time.Since(start), Err: ErrNUL})
+			return errNULByte
 		case errors.Is(readErr, smtp.ErrDataTooLarge):
 			return smtp.ErrDataTooLarge
 		case errors.Is(readErr, smtp.ErrTooLongLine):
@@ -321,9 +324,19 @@ func (ss *session) Data(_ io.Reader) error {
 		return errDataRead
 	}
 
+	v, scanErr := ss.scan(msg, env)
 	d := report.Decision{Frontend: "reinject", Envelope: env, Verdict: v, Applied: v.Action}
 	act := v.Action
-	if v.Err != nil {
+	switch {
+	case scanErr != nil:
+		outcome := ss.s.fail.OnTimeout
+		if errors.Is(scanErr, policy.ErrNoSlot) {
+			outcome = ss.s.fail.OnOverload
+		}
+		log.Warn("failure outcome applied", "outcome", outcome, "cause", scanErr.Error())
+		act = failureAction(outcome)
+		d.Err = scanErr
+	case v.Err != nil:
 		outcome := ss.s.fail.OnError
 		if errors.Is(v.Err, context.DeadlineExceeded) {
 			outcome = ss.s.fail.OnTimeout
@@ -347,100 +360,10 @@ var (
 	errPassHeaderFlood = errors.New("reinject: too many incoming pass header fields")
 )
 
-// receive reads the message into memory (bounded by max_message_bytes,
-// which go-smtp enforces) while the engine reads it from a pipe, and
-// returns the message and the verdict.
-func (ss *session) receive(r io.Reader, env policy.Envelope) (*message, action.Verdict, error) {
-	reject := ss.s.cfg.BareNewline == "reject"
-	// With reject, body notes bare CR/LF on the raw bytes (checked below);
-	// with normalise, they are rewritten before anyone sees the message.
-	nr := r
-	if !reject {
-		nr = newNewlineReader(r, false)
-	}
-	msg := &message{}
-
-	pr, pw := io.Pipe()
-	ctx, cancel := context.WithTimeout(context.Background(), ss.s.cfg.Timeouts.Data.D())
-	defer cancel()
-	vch := make(chan action.Verdict, 1)
-	eng := ss.eng
-	go func() {
-		defer func() {
-			if p := recover(); p != nil {
-				recoveredPanics.Add(1)
-				ss.s.log.Error("policy engine panic", "session_id", ss.id, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-				vch <- action.Verdict{Action: action.TempFail, Err: fmt.Errorf("reinject: engine panic: %v", p)}
-			}
-			pr.Close()
-		}()
-		v := eng.Evaluate(ctx, policy.Message{Envelope: env, Body: pr})
-		if v.Err == nil && ctx.Err() != nil {
-			v.Err = ctx.Err()
-		}
-		vch <- v
-	}()
-
-	piping := true
-	var readErr error
-	for {
-		buf := msg.space()
-		n, err := nr.Read(buf)
-		if n > 0 {
-			msg.grow(n)
-			if piping {
-				// Write returns once the engine has copied the bytes, so the
-				// chunk is ours again.
-				if _, werr := pw.Write(buf[:n]); werr != nil {
-					piping = false // the engine has read what it wanted
-				}
-			}
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			readErr = err
-			break
-		}
-	}
-	if readErr == nil && msg.size > int64(ss.s.cfg.MaxMessageBytes) {
-		readErr = smtp.ErrDataTooLarge
-	}
-	if readErr == nil && reject {
-		ss.st.mu.Lock()
-		if ss.st.bareNewline {
-			readErr = errBareNewline
-		}
-		ss.st.mu.Unlock()
-	}
-	if readErr != nil {
-		pw.CloseWithError(readErr)
-		cancel()
-		<-vch
-		msg.release()
-		return nil, action.Verdict{}, readErr
-	}
-	pw.Close()
-	v := <-vch
-	return msg, v, nil
-}
-
-// failureAction maps a [failure] outcome to what the hop does.
-func failureAction(outcome string) action.Action {
-	switch outcome {
-	case "accept":
-		return action.Pass
-	case "quarantine":
-		return action.Quarantine
-	}
-	return action.TempFail
-}
-
 // apply carries out act and returns what was done and the reply for the
 // upstream (nil: go-smtp's own 250, never used for a relayed message).
 func (ss *session) apply(act action.Action, v action.Verdict, msg *message, d *report.Decision) (action.Action, *smtp.SMTPError) {
-	h, rest := msg.split()
+	h := msg.split(ss.s.pass.Name, "Subject")
 	if n := h.count(ss.s.pass.Name); *ss.s.pass.Enabled && n > ss.s.pass.MaxIncoming {
 		// A flood of forged pass headers: the same bound as the milter's,
 		// whatever incoming_pass_header says.
@@ -499,7 +422,7 @@ func (ss *session) apply(act action.Action, v action.Verdict, msg *message, d *r
 			return downstreamRefused(rep, d)
 		}
 	}
-	r, err := ds.data(append([][]byte{h.render(extra), h.body}, rest...)...)
+	r, err := ds.data(h.parts(extra)...)
 	if err != nil {
 		ss.s.log.Warn("next hop failed during DATA", "session_id", ss.id, "next_hop", ds.addr, "err", err.Error())
 		ds.close()

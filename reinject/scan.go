@@ -1,0 +1,135 @@
+package reinject
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"sync/atomic"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/maildlp/maildlp/policy"
+	"github.com/maildlp/maildlp/policy/action"
+)
+
+// Failure causes recorded in report.Decision.Err (errors.Is works).
+var (
+	// ErrScanTimeout: the verdict did not come within scan_timeout.
+	ErrScanTimeout = errors.New("reinject: scan deadline exceeded")
+	// ErrNUL: the message was refused for a NUL byte.
+	ErrNUL = errors.New("reinject: NUL byte in message data")
+)
+
+// receive reads the message into memory, bounded by max_message_bytes
+// (the body reader enforces it as the bytes arrive), and checks its line
+// ends and that it holds no NUL byte.
+func (ss *session) receive(r io.Reader) (*message, error) {
+	reject := ss.s.cfg.BareNewline == "reject"
+	// With reject, body notes bare CR/LF on the raw bytes (checked below);
+	// with normalise, they are rewritten before anyone sees the message.
+	nr := r
+	if !reject {
+		nr = newNewlineReader(r, false)
+	}
+	msg := newMessage()
+	nul := false
+	var readErr error
+	for {
+		buf := msg.space()
+		n, err := nr.Read(buf)
+		if n > 0 {
+			if !nul && bytes.IndexByte(buf[:n], 0) >= 0 {
+				nul = true
+			}
+			msg.grow(n)
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			readErr = err
+			break
+		}
+	}
+	if readErr == nil && msg.size > int64(ss.s.cfg.MaxMessageBytes) {
+		readErr = smtp.ErrDataTooLarge
+	}
+	if readErr == nil && reject {
+		ss.st.mu.Lock()
+		if ss.st.bareNewline {
+			readErr = errBareNewline
+		}
+		ss.st.mu.Unlock()
+	}
+	if readErr == nil && nul {
+		// NUL is not allowed in mail text (RFC 5322 section 3.5; RFC 2045
+		// sections 2.7 and 2.8): refused for good, so that it neither
+		// comes back on every retry nor passes unread.
+		readErr = ErrNUL
+	}
+	if readErr != nil {
+		msg.release()
+		return nil, readErr
+	}
+	return msg, nil
+}
+
+// scan runs the engine on msg once it has a scan slot, and waits for the
+// verdict until scan_timeout. At the deadline it cancels the scan and
+// returns ErrScanTimeout, or policy.ErrNoSlot when the scan was still
+// waiting for a slot; the scan keeps its slot and its reference to msg
+// until it has returned.
+func (ss *session) scan(msg *message, env policy.Envelope) (action.Verdict, error) {
+	eng := ss.eng
+	timeout := ss.s.scanTimeout(eng)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var admitted atomic.Bool
+	vch := make(chan action.Verdict, 1)
+	msg.hold()
+	slots := ss.s.slots
+	go func() {
+		defer msg.release()
+		if err := slots.Acquire(ctx); err != nil {
+			vch <- action.Verdict{Err: err}
+			return
+		}
+		defer slots.Release()
+		admitted.Store(true)
+		defer func() {
+			if p := recover(); p != nil {
+				recoveredPanics.Add(1)
+				ss.s.log.Error("policy engine panic", "session_id", ss.id, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				vch <- action.Verdict{Action: action.TempFail, Err: fmt.Errorf("reinject: engine panic: %v", p)}
+			}
+		}()
+		vch <- eng.Evaluate(ctx, policy.Message{Envelope: env, Body: msg.reader()})
+	}()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case v := <-vch:
+		return v, nil
+	case <-t.C:
+		cancel()
+		if !admitted.Load() {
+			return action.Verdict{}, fmt.Errorf("%w within scan_timeout (%s)", policy.ErrNoSlot, timeout)
+		}
+		return action.Verdict{}, fmt.Errorf("%w (%s)", ErrScanTimeout, timeout)
+	}
+}
+
+// failureAction maps a [failure] outcome to what the hop does.
+func failureAction(outcome string) action.Action {
+	switch outcome {
+	case "accept":
+		return action.Pass
+	case "quarantine":
+		return action.Quarantine
+	}
+	return action.TempFail
+}
