@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -119,7 +118,7 @@ func (e *extractor) zip(data []byte, src source, detected string, depth int) {
 		if strings.HasSuffix(f.Name, "/") {
 			continue
 		}
-		loc := join(src.loc, strconv.Quote(f.Name))
+		loc := join(src.loc, quoteName(f.Name))
 		if !e.enter(loc, depth+1) {
 			continue
 		}
@@ -183,7 +182,7 @@ func (e *extractor) gzip(data []byte, src source, depth int) {
 		}
 	}
 	e.memberName(src.loc, name, zr.Name, zr.Comment)
-	loc := join(src.loc, strconv.Quote(name))
+	loc := join(src.loc, quoteName(name))
 	if !e.enter(loc, depth+1) {
 		return
 	}
@@ -205,7 +204,7 @@ func (e *extractor) bzip2(data []byte, src source, depth int) {
 	if name == "" || name == src.name {
 		name = "content"
 	}
-	loc := join(src.loc, strconv.Quote(name))
+	loc := join(src.loc, quoteName(name))
 	if !e.enter(loc, depth+1) {
 		return
 	}
@@ -242,7 +241,7 @@ func (e *extractor) tar(data []byte, src source, depth int) {
 			e.unscannable(src.loc, TooManyParts, fmt.Sprintf("more than %d members (max_archive_members); the rest was not scanned", e.lim.MaxArchiveMembers), "application/x-tar")
 			return
 		}
-		loc := join(src.loc, strconv.Quote(h.Name))
+		loc := join(src.loc, quoteName(h.Name))
 		if !e.enter(loc, depth+1) {
 			continue
 		}

@@ -3,7 +3,6 @@ package extract
 import (
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/gabriel-vasile/mimetype"
@@ -136,7 +135,7 @@ func (e *extractor) uuencoded(s string, src source, depth int) string {
 	for _, blk := range blocks {
 		b.WriteString(s[last:blk.start])
 		last = blk.end
-		loc := join(src.loc, "uuencoded "+strconv.Quote(blk.name))
+		loc := join(src.loc, "uuencoded "+quoteName(blk.name))
 		if e.enter(loc, depth+1) {
 			e.content(blk.data, source{loc: loc, name: blk.name, kind: KindAttachment}, depth+1)
 		}

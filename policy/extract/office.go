@@ -332,7 +332,7 @@ func (d *doc) docx() {
 	extra = append(extra, "word/footnotes.xml", "word/endnotes.xml", "word/comments.xml")
 	for _, name := range extra {
 		if data, ok := d.member(name); ok {
-			d.emit(join(d.src.loc, strconv.Quote(name)), runText(d.e.m, data, docxRoles, false))
+			d.emit(join(d.src.loc, quoteName(name)), runText(d.e.m, data, docxRoles, false))
 		}
 	}
 }
@@ -346,7 +346,7 @@ func (d *doc) pptx() {
 	}
 	for _, name := range d.numbered("ppt/notesSlides/notesSlide", ".xml") {
 		if data, ok := d.member(name); ok {
-			d.emit(join(d.src.loc, "notes "+strconv.Quote(path.Base(name))), runText(d.e.m, data, drawRoles, false))
+			d.emit(join(d.src.loc, "notes "+quoteName(path.Base(name))), runText(d.e.m, data, drawRoles, false))
 		}
 	}
 }
@@ -394,7 +394,7 @@ func (d *doc) odf() bool {
 			}
 		}
 		last = end
-		loc := join(d.src.loc, "sheet "+strconv.Quote(string(appendUnescaped(nil, name))))
+		loc := join(d.src.loc, "sheet "+quoteName(string(appendUnescaped(nil, name))))
 		d.emit(loc, runText(d.e.m, data[start:end], odfRoles, true))
 	}
 	outside = append(outside, data[last:]...)

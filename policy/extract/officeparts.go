@@ -2,7 +2,6 @@ package extract
 
 import (
 	"bytes"
-	"strconv"
 	"strings"
 
 	"github.com/gabriel-vasile/mimetype"
@@ -34,7 +33,7 @@ func (d *doc) rest(depth int) {
 			d.open(f, "") // records the limit, once
 			return
 		}
-		loc := join(d.src.loc, strconv.Quote(f.Name))
+		loc := join(d.src.loc, quoteName(f.Name))
 		if !d.e.enter(loc, depth+1) {
 			continue
 		}

@@ -137,7 +137,7 @@ func (e *extractor) tnef(data []byte, src source, depth int) {
 		if name == "" {
 			name = "attachment " + strconv.Itoa(i+1)
 		}
-		loc := join(src.loc, strconv.Quote(name))
+		loc := join(src.loc, quoteName(name))
 		if e.enter(loc, depth+1) {
 			e.content(a.data, source{loc: loc, name: name, kind: KindAttachment}, depth+1)
 		}

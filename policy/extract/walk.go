@@ -180,7 +180,7 @@ func (e *extractor) multipart(body []byte, boundary, loc, prefix string, path []
 func partLocation(path []int, mt, name string, attached bool) string {
 	switch {
 	case name != "":
-		return "attachment " + strconv.Quote(name)
+		return "attachment " + quoteName(name)
 	case len(path) == 0 && !attached:
 		if strings.HasPrefix(mt, "text/") || strings.HasPrefix(mt, "multipart/") || mt == "message/rfc822" {
 			return "body"

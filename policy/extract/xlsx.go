@@ -20,7 +20,7 @@ func (d *doc) xlsx() {
 	}
 	for _, sh := range d.workbookSheets() {
 		if data, ok := d.member(sh.path); ok {
-			d.sheetPart(join(d.src.loc, "sheet "+strconv.Quote(sh.name)), data)
+			d.sheetPart(join(d.src.loc, "sheet "+quoteName(sh.name)), data)
 		}
 	}
 	for _, name := range d.numbered("xl/comments", ".xml") {
