@@ -56,7 +56,7 @@ bench-hostile:
 	./scripts/bench-hostile.sh
 
 fuzz:
-	FUZZTIME=60s ./scripts/fuzz.sh
+	FUZZTIME=2m ./scripts/fuzz.sh
 
 fuzz-short:
 	FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
