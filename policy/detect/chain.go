@@ -29,6 +29,9 @@ func sepAt(t string, p int) (uint8, int) {
 	}
 	switch t[p] {
 	case ' ':
+		if p+1 < len(t) && t[p+1] == '\t' {
+			return cellGap(t, p)
+		}
 		if p+2 < len(t) {
 			switch t[p+1] {
 			case ' ':
@@ -54,7 +57,7 @@ func sepAt(t string, p int) (uint8, int) {
 		}
 		return sepSpace, 1
 	case '\t':
-		return sepTab, 1
+		return cellGap(t, p)
 	case '-':
 		// A hyphen at the end of a line: the line was broken after it.
 		if p+1 < len(t) && t[p+1] == '\n' {
@@ -84,6 +87,24 @@ func sepAt(t string, p int) (uint8, int) {
 		}
 	}
 	return sepNone, 0
+}
+
+// cellGap returns the separator at t[p], a tab with at most two spaces on
+// each side (" \t ": one table cell after another, as an editor or a
+// copied table writes it): a sepTab. Two tabs are an empty cell between.
+func cellGap(t string, p int) (uint8, int) {
+	q := p
+	for q < len(t) && q-p < 2 && t[q] == ' ' {
+		q++
+	}
+	if q >= len(t) || t[q] != '\t' {
+		return sepNone, 0
+	}
+	q++
+	for r := q; r < len(t) && r-q < 2 && t[r] == ' '; r++ {
+		q = r + 1
+	}
+	return sepTab, q - p
 }
 
 // group is one run of digits in a digit chain.
@@ -126,9 +147,14 @@ func (sc *scanner) chain(i, j int) int {
 	if gluedLeft(t, i) {
 		sc.first = 1
 	}
+	list := sc.set.ids.has(idCreditCard) && !phone
+	var lr cardRun
 	for {
 		ring[cnt&15] = g
 		cnt++
+		if list {
+			sc.listStep(&lr, ring, cnt)
+		}
 		if cnt >= 2 && !phone {
 			sc.evalGroup(ring, cnt, cnt-2)
 		}
@@ -163,6 +189,9 @@ func (sc *scanner) chain(i, j int) int {
 	}
 	if !phone {
 		sc.evalGroup(ring, cnt, cnt-1)
+	}
+	if list {
+		sc.listEnd(&lr, false)
 	}
 	return int(g.end)
 }
@@ -437,10 +466,15 @@ func (sc *scanner) spanEdges(r *[16]group, cnt, b, e int, sep uint8) bool {
 	return true
 }
 
+// demoteNone is a demotion the caller passes to numeric when it has
+// already judged the identifier context (of a larger run) and found none.
+const demoteNone Demotion = 255
+
 // numeric validates the digits of text[start:end] for the identifiers in
 // m: unseparated when sep is sepNone, else a standard grouping separated
 // by sep. demote is the negative context the caller found (a year-first
-// reference); identifier context is looked at here.
+// reference); identifier context is looked at here unless the caller
+// passes demoteNone.
 func (sc *scanner) numeric(m idMask, start, end int, sep uint8, demote Demotion) {
 	d := sc.buf[:0]
 	for p := start; p < end; p++ {
@@ -451,6 +485,9 @@ func (sc *scanner) numeric(m idMask, start, end int, sep uint8, demote Demotion)
 	f := formOf(sep != sepNone, sep)
 	if demote == NotDemoted && identifierContext(sc.text, start, end) {
 		demote = DemotedIdentifier
+	}
+	if demote == demoteNone {
+		demote = NotDemoted
 	}
 	for m != 0 {
 		i := id(trailingZeros(m))

@@ -1,0 +1,94 @@
+package detect
+
+import (
+	"strings"
+	"testing"
+)
+
+// fours writes the digits of d in groups of four joined by sep.
+func fours(d, sep string) string {
+	var b strings.Builder
+	for k := 0; k < len(d); k += 4 {
+		if k > 0 {
+			b.WriteString(sep)
+		}
+		b.WriteString(d[k:min(k+4, len(d))])
+	}
+	return b.String()
+}
+
+// TestIssue7CardListOneLine: card numbers in fours listed on one line with
+// one separator are each found; a run that does not divide exactly into
+// valid cards yields none.
+func TestIssue7CardListOneLine(t *testing.T) {
+	s := mustSet(t, "credit_card")
+	visa := luhnComplete("453201511283036")
+	mc := luhnComplete("550000000000000")
+	disc := luhnComplete("601100099990001")
+	for _, sep := range []string{" ", "  ", "\t", "-", " - "} {
+		text := "cards " + fours(visa+mc+disc, sep) + " ok"
+		if ms := find(s.Scan(text, nil), "credit_card"); len(ms) != 3 {
+			t.Errorf("Scan(%q) = %d cards, want 3", text, len(ms))
+		} else {
+			for _, m := range ms {
+				if m.Confidence < Medium {
+					t.Errorf("Scan(%q): %s %v, want medium", text, text[m.Start:m.End], m.Confidence)
+				}
+			}
+		}
+	}
+	bad := luhnComplete("453201511283037")
+	bad = bad[:15] + string('0'+(bad[15]-'0'+1)%10)
+	for _, text := range []string{
+		// One card and a leftover partial group, or a tracking number.
+		"ref " + fours(visa+"1234", " ") + " x",
+		"ref " + fours(visa+mc+"12", " ") + " x",
+		"ref " + fours(visa+mc, " ") + " 12 x",
+		"parcel " + fours("9400111899223197428490", " ") + " x",
+		"parcel " + fours("12345678901234567890", " ") + " x",
+		// One invalid card spoils the list.
+		"cards " + fours(visa+bad+mc, " ") + " x",
+		// A run that starts inside a longer number.
+		"n 12 " + fours(visa+mc, " ") + " x",
+		"n " + "1234-" + fours(visa+mc, " ") + " x",
+		// A column of four-digit numbers.
+		fours(visa+mc, "\n") + "\n",
+	} {
+		if ms := find(s.Scan(text, nil), "credit_card"); len(ms) != 0 {
+			t.Errorf("Scan(%q) = %+v, want none", text, ms)
+		}
+	}
+}
+
+// TestIssue7ListsOfValidValuesInColumns: one card per line written with
+// two spaces or " \t " between its groups looks like a table of aligned
+// or tab-separated cells; valid values do not demote each other.
+func TestIssue7ListsOfValidValuesInColumns(t *testing.T) {
+	s := mustSet(t, "credit_card")
+	cards := []string{luhnComplete("453201511283036"), luhnComplete("550000000000000"), luhnComplete("601100099990001"), luhnComplete("411111111111111")}
+	for _, sep := range []string{"  ", " \t ", "\t "} {
+		var b strings.Builder
+		b.WriteString("list:\n")
+		for _, c := range cards {
+			b.WriteString(fours(c, sep) + "\r\n")
+		}
+		text := b.String()
+		ms := find(s.Scan(text, nil), "credit_card")
+		if len(ms) != len(cards) {
+			t.Fatalf("Scan(%q) = %+v, want %d cards", text, ms, len(cards))
+		}
+		for _, m := range ms {
+			if m.Confidence < Medium {
+				t.Errorf("Scan(%q): %q %v (%v), want medium", text, text[m.Start:m.End], m.Confidence, m.Why.Demoted)
+			}
+		}
+	}
+	// A table of four-digit numbers in which one row passes by chance
+	// stays low.
+	text := "a     b     c     d\n1234  5678  9012  3456\n" + fours(cards[0], "  ") + "\n1111  2222  3333  4445\n"
+	for _, m := range find(s.Scan(text, nil), "credit_card") {
+		if m.Confidence >= Medium {
+			t.Errorf("Scan(%q): %q %v, want low", text, text[m.Start:m.End], m.Confidence)
+		}
+	}
+}
