@@ -92,3 +92,20 @@ func TestIssue7ListsOfValidValuesInColumns(t *testing.T) {
 		}
 	}
 }
+
+// TestIssue7TrackData: the card number of a magnetic stripe track 1
+// ("%B<pan>^NAME^...") is found.
+func TestIssue7TrackData(t *testing.T) {
+	s := mustSet(t, "credit_card")
+	visa := luhnComplete("411701028774745")
+	text := "%B" + visa + "^DOE/JOHN^2912101000000000?"
+	if m := one(t, s, "credit_card", text); m.Confidence < Medium || text[m.Start:m.End] != visa {
+		t.Errorf("Scan(%q) = %+v, want the card at medium", text, m)
+	}
+	// Not without the '%', and not a longer run.
+	for _, text := range []string{"B" + visa + "^x", "%B" + visa + "7^x"} {
+		if ms := find(s.Scan(text, nil), "credit_card"); len(ms) != 0 {
+			t.Errorf("Scan(%q) = %+v, want none", text, ms)
+		}
+	}
+}

@@ -258,6 +258,13 @@ func (sc *scanner) token(i, j int, f uint8) int {
 		if l >= 3 && t[i+1] == 'y' && t[i+2] == 'J' && ids.has(idJWT) {
 			at(sc.jwt(i))
 		}
+	case 'B':
+		// Magnetic stripe track 1: "%B" and the card number, then '^'.
+		if i > 0 && t[i-1] == '%' && l-1 <= maxDigits && ids.has(idCreditCard) && allDigits(t[i+1:j]) {
+			if m := sc.set.byLen[l-1] & (1 << idCreditCard); m != 0 {
+				sc.numeric(m, i+1, j, sepNone, NotDemoted)
+			}
+		}
 	}
 	if next > j {
 		return next
@@ -331,3 +338,4 @@ func isAlnum(c byte) bool { return wordClass[c]&(cDigit|cUpper|cLower) != 0 }
 
 // boundedAfter reports whether text[e] is not a word byte (or e is the end).
 func boundedAfter(t string, e int) bool { return e >= len(t) || wordClass[t[e]] == 0 }
+

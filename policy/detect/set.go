@@ -485,6 +485,10 @@ func (s *Set) column(tb *tables, text string, m *Match, i id) bool {
 	switch {
 	case label >= 0:
 		m.Confidence, m.Why.Demoted, m.Why.Label, m.Why.Column = Low, DemotedLabel, s.kwPat[label], true
+	case kw < 0 && registry[i].numeric != nil && headerLabel(text[cs:ce]):
+		// A column of numbers of another kind: its header wins over any
+		// keyword elsewhere in the text.
+		m.Confidence, m.Why.Demoted, m.Why.Label, m.Why.Column = Low, DemotedLabel, strings.TrimSpace(text[cs:ce]), true
 	case kw >= 0:
 		m.Confidence, m.Why.Keyword, m.Why.Column = High, s.kwPat[kw], true
 	default:
