@@ -338,4 +338,3 @@ func isAlnum(c byte) bool { return wordClass[c]&(cDigit|cUpper|cLower) != 0 }
 
 // boundedAfter reports whether text[e] is not a word byte (or e is the end).
 func boundedAfter(t string, e int) bool { return e >= len(t) || wordClass[t[e]] == 0 }
-
