@@ -44,13 +44,13 @@ func sepAt(t string, p int) (uint8, int) {
 					return sepSpDash, 3
 				}
 			case '\n':
-				return sepLine, 2
+				return sepLine, 2 + quotePrefix(t, p+2)
 			case '\r':
 				if t[p+2] == '\n' {
-					return sepLine, 3
+					return sepLine, 3 + quotePrefix(t, p+3)
 				}
-			case 0xE2: // U+2013 EN DASH between spaces
-				if p+4 < len(t) && t[p+2] == 0x80 && t[p+3] == 0x93 && t[p+4] == ' ' {
+			case 0xE2: // an en dash, em dash or minus sign between spaces
+				if p+4 < len(t) && isDashRune(t[p+1:p+4]) && t[p+4] == ' ' {
 					return sepSpDash, 5
 				}
 			}
@@ -72,10 +72,10 @@ func sepAt(t string, p int) (uint8, int) {
 	case '/':
 		return sepSlash, 1
 	case '\n':
-		return sepLine, 1
+		return sepLine, 1 + quotePrefix(t, p+1)
 	case '\r':
 		if p+1 < len(t) && t[p+1] == '\n' {
-			return sepLine, 2
+			return sepLine, 2 + quotePrefix(t, p+2)
 		}
 	case 0xC2: // U+00A0 NO-BREAK SPACE
 		if p+1 < len(t) && t[p+1] == 0xA0 {
@@ -85,8 +85,36 @@ func sepAt(t string, p int) (uint8, int) {
 		if p+2 < len(t) && t[p+1] == 0x80 && (t[p+2] == 0x87 || t[p+2] == 0x89 || t[p+2] == 0xAF) {
 			return sepSpace, 3
 		}
+		// An en dash, em dash or minus sign (what word processors make
+		// of '-') is a dash.
+		if p+2 < len(t) && isDashRune(t[p:p+3]) {
+			return sepDash, 3
+		}
 	}
 	return sepNone, 0
+}
+
+// quotePrefix returns the length of the quote prefix of a reply (">",
+// "> ", ">> ") at the start of the line at t[p], if any: a value wrapped
+// in a quoted reply continues after it.
+func quotePrefix(t string, p int) int {
+	q := p
+	for q < len(t) && q-p < 8 && t[q] == '>' {
+		q++
+	}
+	if q == p {
+		return 0
+	}
+	if q < len(t) && t[q] == ' ' {
+		q++
+	}
+	return q - p
+}
+
+// isDashRune reports whether the three bytes b are U+2013 EN DASH,
+// U+2014 EM DASH or U+2212 MINUS SIGN.
+func isDashRune(b string) bool {
+	return b == "\u2013" || b == "\u2014" || b == "\u2212"
 }
 
 // cellGap returns the separator at t[p], a tab with at most two spaces on

@@ -109,3 +109,30 @@ func TestIssue7TrackData(t *testing.T) {
 		}
 	}
 }
+
+// TestIssue7DashesAmexQuotedWrap: en dash, em dash and minus sign join
+// groups like '-'; Amex is found written 4-4-4-3; a value wrapped in a
+// quoted reply continues after the "> " of the next line.
+func TestIssue7DashesAmexQuotedWrap(t *testing.T) {
+	s := mustSet(t, "credit_card")
+	visa := luhnComplete("453201511283036")
+	amex := luhnComplete("37828224631000")
+	for _, text := range []string{
+		"pay " + fours(visa, "\u2013") + " now",
+		"pay " + fours(visa, "\u2014") + " now",
+		"pay " + fours(visa, "\u2212") + " now",
+		"pay " + fours(visa, " \u2014 ") + " now",
+		"pay " + fours(amex, " ") + " now",
+		"> please charge " + visa[:4] + " " + visa[4:8] + "\n> " + visa[8:12] + " " + visa[12:] + " today",
+		">> please charge " + visa[:4] + " " + visa[4:8] + "\r\n>> " + visa[8:12] + " " + visa[12:] + " today",
+	} {
+		if m := one(t, s, "credit_card", text); m.Confidence != Medium {
+			t.Errorf("Scan(%q) = %v, want medium", text, m.Confidence)
+		}
+	}
+	// A 4-4-4-3 that is the end of a longer run is not Amex.
+	text := "ref 1234 " + fours(amex, " ") + " x"
+	if ms := find(s.Scan(text, nil), "credit_card"); len(ms) != 0 {
+		t.Errorf("Scan(%q) = %+v, want none", text, ms)
+	}
+}
