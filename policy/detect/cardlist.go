@@ -1,5 +1,7 @@
 package detect
 
+// Runs of groups of one width that hold card numbers.
+//
 // A list of card numbers written on one line, each in 4-4-4-4 and all
 // with the same separator ("4532 0151 1283 0366 5500 0000 0000 0004"),
 // reads as one long run of four-digit groups. A window of a longer run is
@@ -9,15 +11,23 @@ package detect
 // pass the IIN ranges and Luhn, and there are at least two of them: about
 // one random 16-digit number in 40 passes, two in a row one in 1,600, and
 // a run that does not divide into sixteen-digit numbers never counts.
+//
+// A card written in pairs ("45 32 01 51 12 83 03 66") or digit by digit
+// ("4 5 3 2 ...") is a run of eight pairs or sixteen single digits: no
+// phone number or date is written that way (a French phone number is five
+// pairs). Such a run is one card, or a list of sixteen-digit cards, when
+// the whole run is; a run of another length (13 to 19 digits) is one card
+// when it passes.
 
 // minListCards is the fewest cards a run of four-digit groups must hold to
-// be read as a list.
+// be read as a list (a single 4-4-4-4 is a standard grouping, see chain).
 const minListCards = 2
 
-// cardRun follows the run of four-digit groups of the current chain.
+// cardRun follows the run of equal groups of the current chain.
 type cardRun struct {
 	start int   // byte offset of the run's first group
 	n     int   // groups in the run (0: no run)
+	w     int   // digits per group: 1, 2 or 4
 	sep   uint8 // separator between its groups (sepNone until the second)
 	lead  uint8 // separator before its first group (sepNone: the chain's first)
 	ok    bool  // the run may start a list and every complete card so far is valid
@@ -25,7 +35,7 @@ type cardRun struct {
 
 // listSep reports whether separator kind k may join the groups of a list
 // of cards: white space or a dash, not a line break (a column of
-// four-digit numbers), '.' or '/'.
+// numbers), '.' or '/'.
 func listSep(k uint8) bool {
 	return k == sepSpace || k == sepSpace2 || k == sepTab || k == sepDash || k == sepSpDash
 }
@@ -34,34 +44,35 @@ func listSep(k uint8) bool {
 // cnt-1 in the ring), to the run.
 func (sc *scanner) listStep(lr *cardRun, r *[16]group, cnt int) {
 	g := &r[(cnt-1)&15]
-	w := g.end - g.start
+	w := int(g.end - g.start)
 	switch {
-	case w == 4 && lr.n == 1 && listSep(g.sep):
+	case w == lr.w && lr.n == 1 && listSep(g.sep):
 		// A group before the run joined the same way makes it part of a
 		// longer number.
 		lr.sep = g.sep
 		lr.ok = lr.ok && lr.lead != g.sep
 		lr.n++
-	case w == 4 && lr.n > 1 && g.sep == lr.sep:
+	case w == lr.w && lr.n > 1 && g.sep == lr.sep:
 		lr.n++
 	default:
-		// g ends the run. A following group of fewer than four digits
-		// joined the same way is the rest of a longer number.
-		partial := lr.n > 0 && g.sep == lr.sep && w < 4
-		sc.listEnd(lr, partial)
+		// g ends the run. A following group joined the same way makes the
+		// run part of a longer number.
+		sc.listEnd(lr, lr.n > 1 && g.sep == lr.sep)
 		*lr = cardRun{}
-		if w == 4 {
-			// A run that starts right after another four-digit group
-			// (joined differently) or a group glued to a word does not
-			// start a number of its own.
-			prev := cnt >= 2 && r[(cnt-2)&15].end-r[(cnt-2)&15].start == 4
-			*lr = cardRun{start: int(g.start), n: 1, lead: g.sep, ok: !prev && cnt-1 >= sc.first}
+		if w == 1 || w == 2 || w == 4 {
+			// A run that starts right after a group of its width joined
+			// differently on the same line, or after a group glued to a
+			// word, does not start a number of its own.
+			prev := cnt >= 2 && g.sep != sepLine && int(r[(cnt-2)&15].end-r[(cnt-2)&15].start) == w
+			*lr = cardRun{start: int(g.start), n: 1, w: w, lead: g.sep, ok: !prev && cnt-1 >= sc.first}
 		}
 		return
 	}
-	if lr.ok && lr.n%4 == 0 {
+	// Every complete sixteen digits must be a card (the ring holds the
+	// last sixteen groups: enough for sixteen single digits).
+	if per := 16 / lr.w; lr.ok && lr.n%per == 0 {
 		d := sc.buf[:0]
-		for x := cnt - 4; x < cnt; x++ {
+		for x := cnt - per; x < cnt; x++ {
 			h := &r[x&15]
 			d = append(d, sc.text[h.start:h.end]...)
 		}
@@ -71,9 +82,22 @@ func (sc *scanner) listStep(lr *cardRun, r *[16]group, cnt int) {
 	}
 }
 
-// listEnd offers the cards of a run that has ended, if it is a list.
+// listEnd offers the cards of a run that has ended, if it is a list;
+// partial says a group joined the same way follows it.
 func (sc *scanner) listEnd(lr *cardRun, partial bool) {
-	if !lr.ok || partial || lr.n%4 != 0 || lr.n/4 < minListCards {
+	if lr.n < 2 || partial {
+		return
+	}
+	digits := lr.n * lr.w
+	per := 16 / lr.w
+	switch {
+	case lr.w < 4 && digits != 16 && digits >= 13 && digits <= 19:
+		// One card of another length, written in pairs or digit by digit;
+		// numeric validates it.
+		per = lr.n
+	case !lr.ok || digits%16 != 0:
+		return
+	case lr.w == 4 && digits/16 < minListCards:
 		return
 	}
 	t := sc.text
@@ -82,25 +106,27 @@ func (sc *scanner) listEnd(lr *cardRun, partial bool) {
 	// the run as a whole is judged for identifier context.
 	end := p
 	for range lr.n - 1 {
-		end += 4
+		end += lr.w
 		_, l := sepAt(t, end)
 		end += l
 	}
-	end += 4
+	end += lr.w
 	demote := demoteNone
 	if identifierContext(t, p, end) {
 		demote = DemotedIdentifier
 	}
-	for range lr.n / 4 {
+	for range lr.n / per {
 		qs := p
-		for k := range 4 {
-			p += 4
-			if k < 3 {
+		for k := range per {
+			p += lr.w
+			if k < per-1 {
 				_, l := sepAt(t, p)
 				p += l
 			}
 		}
-		sc.numeric(1<<idCreditCard, qs, p, lr.sep, demote)
+		if m := sc.set.byLen[per*lr.w] & (1 << idCreditCard); m != 0 {
+			sc.numeric(m, qs, p, lr.sep, demote)
+		}
 		_, l := sepAt(t, p)
 		p += l
 	}

@@ -136,3 +136,57 @@ func TestIssue7DashesAmexQuotedWrap(t *testing.T) {
 		t.Errorf("Scan(%q) = %+v, want none", text, ms)
 	}
 }
+
+// inGroups writes the digits of d in groups of w joined by sep.
+func inGroups(d string, w int, sep string) string {
+	var b strings.Builder
+	for k := 0; k < len(d); k += w {
+		if k > 0 {
+			b.WriteString(sep)
+		}
+		b.WriteString(d[k:min(k+w, len(d))])
+	}
+	return b.String()
+}
+
+// TestIssue7PairsAndSpacedDigits: a card written in pairs or digit by
+// digit is found when the whole run is the card (or a list of cards);
+// phone numbers in pairs and longer runs are not.
+func TestIssue7PairsAndSpacedDigits(t *testing.T) {
+	s := mustSet(t, "credit_card")
+	visa := luhnComplete("453201511283036")
+	mc := luhnComplete("550000000000000")
+	amex := luhnComplete("37828224631000")
+	for _, c := range []struct {
+		text string
+		n    int
+	}{
+		{"card " + inGroups(visa, 2, " ") + " ok", 1},
+		{"card " + inGroups(visa, 1, " ") + " ok", 1},
+		{"card " + inGroups(amex, 1, " ") + " ok", 1},
+		{"cards " + inGroups(visa+mc, 2, " ") + " ok", 2},
+		{"cards " + inGroups(visa, 2, " ") + "\n" + inGroups(mc, 2, " ") + "\n", 2},
+	} {
+		ms := find(s.Scan(c.text, nil), "credit_card")
+		if len(ms) != c.n {
+			t.Errorf("Scan(%q) = %+v, want %d", c.text, ms, c.n)
+		}
+		for _, m := range ms {
+			if m.Confidence < Medium {
+				t.Errorf("Scan(%q): %v, want medium", c.text, m.Confidence)
+			}
+		}
+	}
+	for _, text := range []string{
+		"tel 01 23 45 67 89 or 06 12 34 56 78",
+		"ref 12 " + inGroups(visa, 2, " ") + " x",
+		"ref " + inGroups(visa, 2, " ") + " 12 x",
+		"ref " + inGroups(visa+"12", 2, " ") + " x",
+		"ref 7 " + inGroups(visa, 1, " ") + " x",
+		"ref " + inGroups(visa+"1234", 1, " ") + " x",
+	} {
+		if ms := find(s.Scan(text, nil), "credit_card"); len(ms) != 0 {
+			t.Errorf("Scan(%q) = %+v, want none", text, ms)
+		}
+	}
+}
