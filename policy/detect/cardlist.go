@@ -131,3 +131,99 @@ func (sc *scanner) listEnd(lr *cardRun, partial bool) {
 		p += l
 	}
 }
+
+// compoundReach bounds how far cardCompound looks on each side of a value.
+const compoundReach = 160
+
+// cardCompound reports whether the value text[start:end] is one of the
+// numeric pieces of a compound name ("4532015112830366-5500000000000004.txt",
+// "card-numbers-4532015112830366_5500000000000004") whose numeric pieces
+// are two or more complete card numbers and nothing else. An identifier
+// holds one number among its words ("testcase-minimized-...-5390364397928448");
+// two or more valid cards side by side are a list, whatever joins them.
+//
+// A compound in a path or URL (after '/' or '\\') stays an identifier: a
+// path component is named by whoever made the path, and media and
+// exports are named after numbers.
+func cardCompound(t string, start, end int) bool {
+	joiner := func(c byte) bool { return c == '-' || c == '_' || c == '.' }
+	if start > 0 && !joiner(t[start-1]) && wordClass[t[start-1]] != 0 || end < len(t) && !joiner(t[end]) && wordClass[t[end]] != 0 {
+		return false
+	}
+	s, e := start, end
+	for s > 0 && start-s < compoundReach && (isAlnum(t[s-1]) || joiner(t[s-1])) {
+		s--
+	}
+	for e < len(t) && e-end < compoundReach && (isAlnum(t[e]) || joiner(t[e])) {
+		e++
+	}
+	if s > 0 && (t[s-1] == '/' || t[s-1] == '\\') || e < len(t) && (t[e] == '/' || t[e] == '\\') {
+		return false
+	}
+	cards := 0
+	var buf [24]byte
+	for p := s; p < e; {
+		q := p
+		digits := true
+		for q < e && !joiner(t[q]) {
+			digits = digits && isDigit(t[q])
+			q++
+		}
+		if digits && q > p {
+			if q-p < 13 || q-p > 19 {
+				return false
+			}
+			if _, ok := checkCard(append(buf[:0], t[p:q]...)); !ok {
+				return false
+			}
+			cards++
+		}
+		p = q + 1
+	}
+	return cards >= 2
+}
+
+// underscored offers the card numbers in the word text[i:j] of digit
+// groups joined by '_': the whole word when its groups are a standard
+// grouping of a card ("4459_7238_1678_2598"), or each group when every
+// group is as long as a card ("4532015112830366_5500000000000004").
+func (sc *scanner) underscored(i, j int) {
+	t := sc.text
+	var widths [8]byte
+	n, long := 0, true
+	for p := i; p < j; {
+		q := p
+		for q < j && isDigit(t[q]) {
+			q++
+		}
+		if q == p || n == len(widths) || q < j && q+1 == j {
+			return // an empty group, too many, or a trailing '_'
+		}
+		widths[n] = byte(q - p)
+		n++
+		long = long && q-p >= 13 && q-p <= maxDigits
+		p = q + 1
+	}
+	card := idMask(1) << idCreditCard
+	for _, g := range cardNumberSpec.groupings {
+		if string(widths[:n]) == g {
+			if m := sc.set.byLen[j-i-n+1] & card; m != 0 {
+				sc.numeric(m, i, j, sepDash, NotDemoted)
+			}
+			return
+		}
+	}
+	if !long || n < 2 {
+		return
+	}
+	for p := i; p < j; {
+		q := p
+		for q < j && isDigit(t[q]) {
+			q++
+		}
+		if m := sc.set.byLen[q-p] & card; m != 0 {
+			sc.numeric(m, p, q, sepNone, NotDemoted)
+		}
+		p = q + 1
+	}
+}

@@ -511,7 +511,7 @@ func (sc *scanner) numeric(m idMask, start, end int, sep uint8, demote Demotion)
 		}
 	}
 	f := formOf(sep != sepNone, sep)
-	if demote == NotDemoted && identifierContext(sc.text, start, end) {
+	if demote == NotDemoted && identifierContext(sc.text, start, end) && !(m.has(idCreditCard) && cardCompound(sc.text, start, end)) {
 		demote = DemotedIdentifier
 	}
 	if demote == demoteNone {

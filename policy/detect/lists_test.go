@@ -190,3 +190,46 @@ func TestIssue7PairsAndSpacedDigits(t *testing.T) {
 		}
 	}
 }
+
+// TestIssue7CardsInFileNames: a file name whose numeric pieces are two or
+// more valid cards is a list of cards, joined by '-', '_' or '.'; a
+// fuzzer id with one number among words, and names in a path, stay
+// identifiers. Groups joined by '_' are a separated value.
+func TestIssue7CardsInFileNames(t *testing.T) {
+	s := mustSet(t, "credit_card")
+	visa := luhnComplete("453201511283036")
+	mc := luhnComplete("550000000000000")
+	for _, c := range []struct {
+		text string
+		n    int
+	}{
+		{"attached " + visa + "-" + mc + ".txt", 2},
+		{"attached " + visa + "_" + mc + ".txt", 2},
+		{"attached card-numbers-" + visa + "-" + mc + "-" + luhnComplete("601100099990001") + ".txt", 3},
+		{"card " + inGroups(visa, 4, "_") + " ok", 1},
+	} {
+		ms := find(s.Scan(c.text, nil), "credit_card")
+		medium := 0
+		for _, m := range ms {
+			if m.Confidence >= Medium {
+				medium++
+			}
+		}
+		if medium != c.n {
+			t.Errorf("Scan(%q) = %+v, want %d at medium", c.text, ms, c.n)
+		}
+	}
+	for _, text := range []string{
+		"see testcase-minimized-parser-" + visa + ".txt",
+		"see https://cdn.example.net/media/" + visa + "/" + mc + "_1080p.mp4",
+		"see file:///home/build/out/" + visa + "-" + mc + ".log",
+		"see build-" + visa + "-" + mc + "-12345.log",
+		"see id_" + visa + "_x",
+	} {
+		for _, m := range find(s.Scan(text, nil), "credit_card") {
+			if m.Confidence >= Medium {
+				t.Errorf("Scan(%q): %q %v, want low", text, text[m.Start:m.End], m.Confidence)
+			}
+		}
+	}
+}

@@ -142,6 +142,9 @@ func (sc *scanner) run() {
 		switch {
 		case k|rest == cDigit:
 			i = sc.chain(ws, j)
+		case k == cDigit && rest == cDigit|cUnder && sc.set.ids.has(idCreditCard):
+			sc.underscored(ws, j)
+			i = j
 		case rest&^cLower == 0 && k == cUpper:
 			i = sc.prose(ws, j)
 		default:
