@@ -193,6 +193,7 @@ var numberLabels = []string{
 	"build", "commit", "case", "reference", "booking", "reservation", "confirmation",
 	"claim", "serial", "version", "bug", "CVE", "phone", "tel", "telephone", "fax", "mobile",
 	"timestamp", "epoch", "testcase", "PO", "purchase order", "incident", "membership", "loyalty", "badge",
+	"DHL", "UPS", "USPS", "FedEx", "DPD", "GLS", "Hermes", "PostNL", "Colissimo", "Royal Mail",
 	"Bestellung", "Bestellnummer", "Rechnung", "Rechnungsnummer", "Kundennummer", "Auftrag", "Auftragsnummer",
 	"Sendung", "Sendungsnummer", "Lieferschein", "Telefon", "commande", "facture", "colis",
 	"pedido", "factura", "ordine", "fattura", "bestelling", "factuur", "zamówienie", "faktura",
