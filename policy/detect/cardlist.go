@@ -57,14 +57,16 @@ func (sc *scanner) listStep(lr *cardRun, r *[16]group, cnt int) {
 	default:
 		// g ends the run. A following group joined the same way makes the
 		// run part of a longer number.
-		sc.listEnd(lr, lr.n > 1 && g.sep == lr.sep)
-		*lr = cardRun{}
+		if lr.n > 1 {
+			sc.listEnd(lr, g.sep == lr.sep)
+		}
+		lr.n = 0
 		if w == 1 || w == 2 || w == 4 {
 			// A run that starts right after a group of its width joined
 			// differently on the same line, or after a group glued to a
 			// word, does not start a number of its own.
 			prev := cnt >= 2 && g.sep != sepLine && int(r[(cnt-2)&15].end-r[(cnt-2)&15].start) == w
-			*lr = cardRun{start: int(g.start), n: 1, w: w, lead: g.sep, ok: !prev && cnt-1 >= sc.first}
+			lr.start, lr.n, lr.w, lr.sep, lr.lead, lr.ok = int(g.start), 1, w, sepNone, g.sep, !prev && cnt-1 >= sc.first
 		}
 		return
 	}

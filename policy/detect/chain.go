@@ -180,7 +180,12 @@ func (sc *scanner) chain(i, j int) int {
 	for {
 		ring[cnt&15] = g
 		cnt++
-		if list {
+		// Most chains are a single group: a run needs two, so the first
+		// group joins when the second comes.
+		if list && cnt > 1 {
+			if cnt == 2 {
+				sc.listStep(&lr, ring, 1)
+			}
 			sc.listStep(&lr, ring, cnt)
 		}
 		if cnt >= 2 && !phone {
@@ -218,7 +223,7 @@ func (sc *scanner) chain(i, j int) int {
 	if !phone {
 		sc.evalGroup(ring, cnt, cnt-1)
 	}
-	if list {
+	if lr.n > 1 {
 		sc.listEnd(&lr, false)
 	}
 	return int(g.end)
