@@ -516,8 +516,9 @@ func (sc *scanner) numeric(m idMask, start, end int, sep uint8, demote Demotion)
 		}
 	}
 	f := formOf(sep != sepNone, sep)
-	if demote == NotDemoted && identifierContext(sc.text, start, end) && !(m.has(idCreditCard) && cardCompound(sc.text, start, end)) {
-		demote = DemotedIdentifier
+	ctx := false // the demotion is identifier context found here
+	if demote == NotDemoted && identifierContext(sc.text, start, end) {
+		demote, ctx = DemotedIdentifier, true
 	}
 	if demote == demoteNone {
 		demote = NotDemoted
@@ -532,7 +533,10 @@ func (sc *scanner) numeric(m idMask, start, end int, sep uint8, demote Demotion)
 		}
 		conf := base(i, f)
 		sc.emit(i, start, end, conf, test, maskDigits(d, spec.keep), keyOf(i, d))
-		if demote != NotDemoted {
+		// A valid card among other valid cards in a compound name is one
+		// of a list (looked at only for valid cards: the look is bounded
+		// but not free).
+		if demote != NotDemoted && !(ctx && i == idCreditCard && cardCompound(sc.text, start, end)) {
 			w := &sc.dst[len(sc.dst)-1]
 			w.Confidence, w.Why.Demoted = Low, demote
 		}
