@@ -128,6 +128,10 @@ func runsAndOtherColumns(r *Rand) Doc {
 		"Old account reference (closed): " + Group(iban, " ", 4, 4, 4, 4, 4, 2),
 		"",
 		"HR note: SSN requests go through the portal, not by mail.",
+		"",
+		"Delivery notes and dates:",
+		r.Digits(8), r.Digits(8), r.Digits(8), r.Digits(8), r.Digits(8),
+		"20260301", "20260302", "20260303", "20260304",
 	}
 	t := [][]string{{"Part no.", "Qty", "Badge #"}}
 	for range 10 {

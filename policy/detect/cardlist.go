@@ -12,6 +12,13 @@ package detect
 // one random 16-digit number in 40 passes, two in a row one in 1,600, and
 // a run that does not divide into sixteen-digit numbers never counts.
 //
+// A list of cards written in eight-digit halves, each half on a line of
+// its own (a <br> inside each number) or in a table cell of its own, is a
+// run of eight-digit groups joined by line breaks or tabs: it is taken
+// when the run divides exactly into two or more valid cards, like a list
+// in fours. (A column of 8-digit dates never joins: 20xx is no card
+// prefix.)
+//
 // A card written in pairs ("45 32 01 51 12 83 03 66") or digit by digit
 // ("4 5 3 2 ...") is a run of eight pairs or sixteen single digits: no
 // phone number or date is written that way (a French phone number is five
@@ -40,32 +47,37 @@ func listSep(k uint8) bool {
 	return k == sepSpace || k == sepSpace2 || k == sepTab || k == sepDash || k == sepSpDash
 }
 
+// halfSep reports whether separator kind k may join the eight-digit
+// halves of cards in a list: a line break (a <br> or a wrapped line) or a
+// tab (adjacent table cells), between halves and between cards alike.
+func halfSep(k uint8) bool { return k == sepLine || k == sepTab }
+
 // listStep adds group g, the newest of the chain's cnt groups (index
 // cnt-1 in the ring), to the run.
 func (sc *scanner) listStep(lr *cardRun, r *[16]group, cnt int) {
 	g := &r[(cnt-1)&15]
 	w := int(g.end - g.start)
 	switch {
-	case w == lr.w && lr.n == 1 && listSep(g.sep):
+	case w == lr.w && lr.n == 1 && (listSep(g.sep) || w == 8 && halfSep(g.sep)):
 		// A group before the run joined the same way makes it part of a
 		// longer number.
 		lr.sep = g.sep
 		lr.ok = lr.ok && lr.lead != g.sep
 		lr.n++
-	case w == lr.w && lr.n > 1 && g.sep == lr.sep:
+	case w == lr.w && lr.n > 1 && (g.sep == lr.sep || w == 8 && halfSep(g.sep)):
 		lr.n++
 	default:
 		// g ends the run. A following group joined the same way makes the
 		// run part of a longer number.
 		if lr.n > 1 {
-			sc.listEnd(lr, g.sep == lr.sep)
+			sc.listEnd(lr, g.sep == lr.sep || lr.w == 8 && halfSep(g.sep))
 		}
 		lr.n = 0
-		if w == 1 || w == 2 || w == 4 {
+		if w == 1 || w == 2 || w == 4 || w == 8 {
 			// A run that starts right after a group of its width joined
 			// differently on the same line, or after a group glued to a
 			// word, does not start a number of its own.
-			prev := cnt >= 2 && g.sep != sepLine && int(r[(cnt-2)&15].end-r[(cnt-2)&15].start) == w
+			prev := cnt >= 2 && (g.sep != sepLine || w == 8) && int(r[(cnt-2)&15].end-r[(cnt-2)&15].start) == w
 			lr.start, lr.n, lr.w, lr.sep, lr.lead, lr.ok = int(g.start), 1, w, sepNone, g.sep, !prev && cnt-1 >= sc.first
 		}
 		return
@@ -99,7 +111,7 @@ func (sc *scanner) listEnd(lr *cardRun, partial bool) {
 		per = lr.n
 	case !lr.ok || digits%16 != 0:
 		return
-	case lr.w == 4 && digits/16 < minListCards:
+	case lr.w >= 4 && digits/16 < minListCards:
 		return
 	}
 	t := sc.text
@@ -127,7 +139,11 @@ func (sc *scanner) listEnd(lr *cardRun, partial bool) {
 			}
 		}
 		if m := sc.set.byLen[per*lr.w] & (1 << idCreditCard); m != 0 {
-			sc.numeric(m, qs, p, lr.sep, demote)
+			sep := lr.sep
+			if lr.w == 8 {
+				sep = sepNone // halves: no standard grouping
+			}
+			sc.numeric(m, qs, p, sep, demote)
 		}
 		_, l := sepAt(t, p)
 		p += l

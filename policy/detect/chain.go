@@ -390,8 +390,18 @@ func (sc *scanner) wrappedRun(r *[16]group, cnt int) {
 	if !runningText(sc.text, int(a.start), int(b.end)) || identifierContext(sc.text, int(a.start), int(b.end)) {
 		return
 	}
+	// The last cell of one row of a delimited table and the first of the
+	// next are two values, not one wrapped.
+	// (A comma and a space after a value are prose.)
+	if t := sc.text; a.start > 0 && isCellDelim(t[a.start-1]) ||
+		int(b.end)+1 < len(t) && isCellDelim(t[b.end]) && t[b.end+1] != ' ' {
+		return
+	}
 	sc.numeric(sc.set.byLen[wa+wb], int(a.start), int(b.end), sepNone, NotDemoted)
 }
+
+// isCellDelim reports whether c delimits the cells of a table row.
+func isCellDelim(c byte) bool { return c == ',' || c == ';' || c == '|' || c == '\t' }
 
 // runningText reports whether the value text[start:end], which spans a
 // line break, stands in running text rather than in a column of numbers:

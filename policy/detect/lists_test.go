@@ -233,3 +233,54 @@ func TestIssue7CardsInFileNames(t *testing.T) {
 		}
 	}
 }
+
+// TestIssue7HalvesOnLinesAndCells: cards written in eight-digit halves,
+// a half per line (a <br> inside each number) or per table cell, are a
+// list when the whole run divides into two or more valid cards.
+func TestIssue7HalvesOnLinesAndCells(t *testing.T) {
+	s := mustSet(t, "credit_card")
+	visa := luhnComplete("453201511283036")
+	mc := luhnComplete("550000000000000")
+	bad := visa[:15] + string('0'+(visa[15]-'0'+1)%10)
+	for _, text := range []string{
+		"See below.\n" + visa[:8] + "\n" + visa[8:] + "\n" + mc[:8] + "\n" + mc[8:] + "\n",
+		"See below.\n" + visa[:8] + "\t" + visa[8:] + "\n" + mc[:8] + "\t" + mc[8:] + "\n",
+	} {
+		ms := find(s.Scan(text, nil), "credit_card")
+		if len(ms) != 2 {
+			t.Errorf("Scan(%q) = %+v, want 2", text, ms)
+		}
+	}
+	for _, text := range []string{
+		// One card alone in a column, an invalid card, an odd count,
+		// dates.
+		"See below.\n" + visa[:8] + "\n" + visa[8:] + "\n",
+		"See below.\n" + visa[:8] + "\n" + visa[8:] + "\n" + bad[:8] + "\n" + bad[8:] + "\n",
+		"See below.\n12345678\n" + visa[:8] + "\n" + visa[8:] + "\n" + mc[:8] + "\n" + mc[8:] + "\n",
+		"20260101\n20260102\n20260103\n20260104\n",
+	} {
+		if ms := find(s.Scan(text, nil), "credit_card"); len(ms) != 0 {
+			t.Errorf("Scan(%q) = %+v, want none", text, ms)
+		}
+	}
+}
+
+// TestIssue8CSVRowsAreNotWrappedValues: the last cell of a CSV row and
+// the first cell of the next are two values, not one wrapped.
+func TestIssue8CSVRowsAreNotWrappedValues(t *testing.T) {
+	s := mustSet(t, "credit_card")
+	visa := luhnComplete("453201511283036")
+	for _, text := range []string{
+		"part,qty,badge\n31180,4," + visa[:8] + "\n" + visa[8:] + ",36,1\n",
+		"part;qty\n31180;" + visa[:8] + "\n" + visa[8:] + ";36\n",
+	} {
+		if ms := find(s.Scan(text, nil), "credit_card"); len(ms) != 0 {
+			t.Errorf("Scan(%q) = %+v, want none", text, ms)
+		}
+	}
+	// In prose a comma after the value is punctuation.
+	text := "please charge " + visa[:8] + "\n" + visa[8:] + ", thanks"
+	if m := one(t, s, "credit_card", text); m.Confidence < Medium {
+		t.Errorf("Scan(%q) = %v, want medium", text, m.Confidence)
+	}
+}
