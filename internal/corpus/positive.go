@@ -340,6 +340,7 @@ func forms(r *Rand, name string) []form {
 			form{"body-plain", "track-1", "issue7-split", plain("Reader dump:\n%B" + b + "^DOE/JOHN^2912101000000000?\n")},
 			form{"body-plain", "file-name-of-cards", "issue7-filename", plain("Attached: " + a + "-" + b + ".txt")},
 			form{"body-plain", "two-space-list", "issue7-split", plain("Cards:\n" + join(a, "  ") + "\n" + join(b, "  ") + "\n" + join(value(), "  ") + "\n")},
+			form{"body-plain", "parenthesised", "issue7-split", plain(sentence("(" + a[:4] + ") " + Group(a[4:], "-", 4, 4, 4)))},
 			form{"body-html", "br-inside-numbers", "issue7-split", html("<p>See below.</p><ul><li>" + a[:8] + "<br>" + a[8:] + "</li><li>" + b[:8] + "<br>" + b[8:] + "</li></ul>")},
 			form{"body-html", "table-cells-halves", "issue7-split", html("<p>See below.</p><table><tr><td>" + a[:8] + "</td><td>" + a[8:] + "</td></tr><tr><td>" + b[:8] + "</td><td>" + b[8:] + "</td></tr></table>")},
 		)

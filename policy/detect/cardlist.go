@@ -245,3 +245,57 @@ func (sc *scanner) underscored(i, j int) {
 		p = q + 1
 	}
 }
+
+// parenCard offers the card written like a phone number, its first group
+// in parentheses: "(4634) 4940-4085-8673" (a space, then the other groups
+// joined by '-' or spaces). text[i:j] is the four digits after '('. The
+// widths must be a card grouping and the value must end there; no phone
+// number is written 4-4-4-4.
+func (sc *scanner) parenCard(i, j int) {
+	t := sc.text
+	if j+2 >= len(t) || t[j] != ')' || t[j+1] != ' ' || !isDigit(t[j+2]) {
+		return
+	}
+	var widths [6]byte
+	widths[0] = 4
+	n := 1
+	var sep byte
+	p := j + 2
+	for {
+		q := p
+		for q < len(t) && isDigit(t[q]) {
+			q++
+		}
+		if n == len(widths) {
+			return
+		}
+		widths[n] = byte(q - p)
+		n++
+		if q+1 < len(t) && (t[q] == '-' || t[q] == ' ') && isDigit(t[q+1]) && (sep == 0 || t[q] == sep) {
+			sep = t[q]
+			p = q + 1
+			continue
+		}
+		if q < len(t) && (wordClass[t[q]] != 0 || t[q] == '-' && q+1 < len(t) && isDigit(t[q+1])) {
+			return
+		}
+		p = q
+		break
+	}
+	for _, g := range cardNumberSpec.groupings {
+		if string(widths[:n]) == g {
+			if m := sc.set.byLen[sumWidths(widths[:n])] & (1 << idCreditCard); m != 0 {
+				sc.numeric(m, i, p, sepDash, NotDemoted)
+			}
+			return
+		}
+	}
+}
+
+func sumWidths(w []byte) int {
+	n := 0
+	for _, x := range w {
+		n += int(x)
+	}
+	return n
+}

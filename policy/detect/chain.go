@@ -176,6 +176,9 @@ func (sc *scanner) chain(i, j int) int {
 		sc.first = 1
 	}
 	list := sc.set.ids.has(idCreditCard) && !phone
+	if list && i > 0 && t[i-1] == '(' && j-i == 4 {
+		sc.parenCard(i, j)
+	}
 	var lr cardRun
 	for {
 		ring[cnt&15] = g

@@ -284,3 +284,28 @@ func TestIssue8CSVRowsAreNotWrappedValues(t *testing.T) {
 		t.Errorf("Scan(%q) = %v, want medium", text, m.Confidence)
 	}
 }
+
+// TestIssue7ParenthesisedFirstGroup: a card written like a phone number,
+// its first group in parentheses, is found; phone numbers are not.
+func TestIssue7ParenthesisedFirstGroup(t *testing.T) {
+	s := mustSet(t, "credit_card")
+	visa := luhnComplete("453201511283036")
+	for _, text := range []string{
+		"card (" + visa[:4] + ") " + inGroups(visa[4:], 4, "-") + " ok",
+		"card (" + visa[:4] + ") " + inGroups(visa[4:], 4, " ") + " ok",
+		"card (" + visa[:4] + ") " + inGroups(visa[4:], 4, "-") + " 12/28",
+	} {
+		if m := one(t, s, "credit_card", text); m.Confidence < Medium {
+			t.Errorf("Scan(%q) = %v, want medium", text, m.Confidence)
+		}
+	}
+	for _, text := range []string{
+		"call (555) 123-4567",
+		"ref (" + visa[:4] + ") " + inGroups(visa[4:], 4, "-") + "-1234 x",
+		"ref (" + visa[:4] + ") " + visa[4:8] + "-" + visa[8:12] + " " + visa[12:] + " x",
+	} {
+		if ms := find(s.Scan(text, nil), "credit_card"); len(ms) != 0 {
+			t.Errorf("Scan(%q) = %+v, want none", text, ms)
+		}
+	}
+}
