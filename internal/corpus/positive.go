@@ -322,6 +322,29 @@ func forms(r *Rand, name string) []form {
 		form{"body-html", "comment-between-groups", "issue7-split", html(strings.Replace(htmlText(sentence(join(v, " "))), join(v, " "),
 			strings.Join(g[:mid], " ")+" <!-- checked --> "+strings.Join(g[mid:], " "), 1))},
 	)
+	if name == "credit_card" {
+		// Lists and decorations that read as one long run or as words.
+		a, b := value(), value()
+		ones := make([]int, 16)
+		for k := range ones {
+			ones[k] = 1
+		}
+		out = append(out,
+			form{"body-plain", "list-one-line", "issue7-split", plain("Cards on file: " + join(a, " ") + " " + join(b, " ") + " " + join(value(), " ") + ".")},
+			form{"body-plain", "en-dash", "issue7-split", plain(sentence(join(value(), "\u2013")))},
+			form{"body-plain", "minus-sign", "issue7-split", plain(sentence(join(value(), "\u2212")))},
+			form{"body-plain", "underscores", "issue7-split", plain(sentence(join(value(), "_")))},
+			form{"body-plain", "pairs", "issue7-split", plain(sentence(Group(value(), " ", 2, 2, 2, 2, 2, 2, 2, 2)))},
+			form{"body-plain", "digit-by-digit", "issue7-split", plain(sentence(Group(value(), " ", ones...)))},
+			form{"body-plain", "quoted-reply-wrap", "issue7-split", plain("On Monday Bob wrote:\n> " + strings.Replace(sentence(join(a, " ")), join(a, " "), Group(a[:8], " ", 4, 4)+"\n> "+Group(a[8:], " ", 4, 4), 1))},
+			form{"body-plain", "track-1", "issue7-split", plain("Reader dump:\n%B" + b + "^DOE/JOHN^2912101000000000?\n")},
+			form{"body-plain", "file-name-of-cards", "issue7-filename", plain("Attached: " + a + "-" + b + ".txt")},
+			form{"body-plain", "two-space-list", "issue7-split", plain("Cards:\n" + join(a, "  ") + "\n" + join(b, "  ") + "\n" + join(value(), "  ") + "\n")},
+			form{"body-plain", "parenthesised", "issue7-split", plain(sentence("(" + a[:4] + ") " + Group(a[4:], "-", 4, 4, 4)))},
+			form{"body-html", "br-inside-numbers", "issue7-split", html("<p>See below.</p><ul><li>" + a[:8] + "<br>" + a[8:] + "</li><li>" + b[:8] + "<br>" + b[8:] + "</li></ul>")},
+			form{"body-html", "table-cells-halves", "issue7-split", html("<p>See below.</p><table><tr><td>" + a[:8] + "</td><td>" + a[8:] + "</td></tr><tr><td>" + b[:8] + "</td><td>" + b[8:] + "</td></tr></table>")},
+		)
+	}
 	v = value()
 	cells := strings.Split(join(v, " "), " ")
 	out = append(out,

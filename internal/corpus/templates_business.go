@@ -38,6 +38,7 @@ var cleanTemplates = []cleanTemplate{
 	{"shipping", postalTracking},
 	{"security", windowsEvents},
 	{"billing", groupedAmounts},
+	{"labelled", runsAndOtherColumns},
 }
 
 func person(r *Rand) string {

@@ -104,3 +104,38 @@ Cordialement`,
 		Group(r.Digits(9), " ", 3, 3, 3), r.Digits(8), date(r).Format("02/01/2006"))
 	return Doc{Subject: "Chiffres du trimestre", Body: body, Name: "chiffres"}
 }
+
+// runsAndOtherColumns holds lookalikes of card lists and labelled
+// columns: runs of four-digit groups that start with a valid card but do
+// not divide into valid cards, a part-number column below prose that
+// names social security numbers, and an IBAN-shaped string with check
+// digits 00 that passes MOD 97 by chance.
+func runsAndOtherColumns(r *Rand) Doc {
+	bad := CardLike(r)
+	bad = bad[:15] + string('0'+(bad[15]-'0'+1)%10)
+	var iban string
+	for {
+		iban = "DE00" + r.Digits(18)
+		if mod97(ibanDigits(iban[4:]+iban[:4])) == 1 {
+			break
+		}
+	}
+	lines := []string{
+		"Hi, the serial blocks for the audit:",
+		"Block A " + Group(CardLike(r)+r.Digits(4), " ", 4, 4, 4, 4, 4),
+		"Block B " + Group(CardLike(r)+bad, " ", 4, 4, 4, 4, 4, 4, 4, 4),
+		"Block C " + Group(CardLike(r)+r.Digits(8), " ", 4, 4, 4, 4, 4, 4),
+		"Old account reference (closed): " + Group(iban, " ", 4, 4, 4, 4, 4, 2),
+		"",
+		"HR note: SSN requests go through the portal, not by mail.",
+		"",
+		"Delivery notes and dates:",
+		r.Digits(8), r.Digits(8), r.Digits(8), r.Digits(8), r.Digits(8),
+		"20260301", "20260302", "20260303", "20260304",
+	}
+	t := [][]string{{"Part no.", "Qty", "Badge #"}}
+	for range 10 {
+		t = append(t, []string{SSN(r), fmt.Sprint(1 + r.IntN(50)), SSN(r)})
+	}
+	return Doc{Subject: "Audit blocks", Body: strings.Join(lines, "\n"), Table: t, Name: "audit-blocks"}
+}

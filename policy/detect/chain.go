@@ -29,6 +29,9 @@ func sepAt(t string, p int) (uint8, int) {
 	}
 	switch t[p] {
 	case ' ':
+		if p+1 < len(t) && t[p+1] == '\t' {
+			return cellGap(t, p)
+		}
 		if p+2 < len(t) {
 			switch t[p+1] {
 			case ' ':
@@ -41,20 +44,20 @@ func sepAt(t string, p int) (uint8, int) {
 					return sepSpDash, 3
 				}
 			case '\n':
-				return sepLine, 2
+				return sepLine, 2 + quotePrefix(t, p+2)
 			case '\r':
 				if t[p+2] == '\n' {
-					return sepLine, 3
+					return sepLine, 3 + quotePrefix(t, p+3)
 				}
-			case 0xE2: // U+2013 EN DASH between spaces
-				if p+4 < len(t) && t[p+2] == 0x80 && t[p+3] == 0x93 && t[p+4] == ' ' {
+			case 0xE2: // an en dash, em dash or minus sign between spaces
+				if p+4 < len(t) && isDashRune(t[p+1:p+4]) && t[p+4] == ' ' {
 					return sepSpDash, 5
 				}
 			}
 		}
 		return sepSpace, 1
 	case '\t':
-		return sepTab, 1
+		return cellGap(t, p)
 	case '-':
 		// A hyphen at the end of a line: the line was broken after it.
 		if p+1 < len(t) && t[p+1] == '\n' {
@@ -69,10 +72,10 @@ func sepAt(t string, p int) (uint8, int) {
 	case '/':
 		return sepSlash, 1
 	case '\n':
-		return sepLine, 1
+		return sepLine, 1 + quotePrefix(t, p+1)
 	case '\r':
 		if p+1 < len(t) && t[p+1] == '\n' {
-			return sepLine, 2
+			return sepLine, 2 + quotePrefix(t, p+2)
 		}
 	case 0xC2: // U+00A0 NO-BREAK SPACE
 		if p+1 < len(t) && t[p+1] == 0xA0 {
@@ -82,8 +85,54 @@ func sepAt(t string, p int) (uint8, int) {
 		if p+2 < len(t) && t[p+1] == 0x80 && (t[p+2] == 0x87 || t[p+2] == 0x89 || t[p+2] == 0xAF) {
 			return sepSpace, 3
 		}
+		// An en dash, em dash or minus sign (what word processors make
+		// of '-') is a dash.
+		if p+2 < len(t) && isDashRune(t[p:p+3]) {
+			return sepDash, 3
+		}
 	}
 	return sepNone, 0
+}
+
+// quotePrefix returns the length of the quote prefix of a reply (">",
+// "> ", ">> ") at the start of the line at t[p], if any: a value wrapped
+// in a quoted reply continues after it.
+func quotePrefix(t string, p int) int {
+	q := p
+	for q < len(t) && q-p < 8 && t[q] == '>' {
+		q++
+	}
+	if q == p {
+		return 0
+	}
+	if q < len(t) && t[q] == ' ' {
+		q++
+	}
+	return q - p
+}
+
+// isDashRune reports whether the three bytes b are U+2013 EN DASH,
+// U+2014 EM DASH or U+2212 MINUS SIGN.
+func isDashRune(b string) bool {
+	return b == "\u2013" || b == "\u2014" || b == "\u2212"
+}
+
+// cellGap returns the separator at t[p], a tab with at most two spaces on
+// each side (" \t ": one table cell after another, as an editor or a
+// copied table writes it): a sepTab. Two tabs are an empty cell between.
+func cellGap(t string, p int) (uint8, int) {
+	q := p
+	for q < len(t) && q-p < 2 && t[q] == ' ' {
+		q++
+	}
+	if q >= len(t) || t[q] != '\t' {
+		return sepNone, 0
+	}
+	q++
+	for r := q; r < len(t) && r-q < 2 && t[r] == ' '; r++ {
+		q = r + 1
+	}
+	return sepTab, q - p
 }
 
 // group is one run of digits in a digit chain.
@@ -126,9 +175,22 @@ func (sc *scanner) chain(i, j int) int {
 	if gluedLeft(t, i) {
 		sc.first = 1
 	}
+	list := sc.set.ids.has(idCreditCard) && !phone
+	if list && i > 0 && t[i-1] == '(' && j-i == 4 {
+		sc.parenCard(i, j)
+	}
+	var lr cardRun
 	for {
 		ring[cnt&15] = g
 		cnt++
+		// Most chains are a single group: a run needs two, so the first
+		// group joins when the second comes.
+		if list && cnt > 1 {
+			if cnt == 2 {
+				sc.listStep(&lr, ring, 1)
+			}
+			sc.listStep(&lr, ring, cnt)
+		}
 		if cnt >= 2 && !phone {
 			sc.evalGroup(ring, cnt, cnt-2)
 		}
@@ -163,6 +225,9 @@ func (sc *scanner) chain(i, j int) int {
 	}
 	if !phone {
 		sc.evalGroup(ring, cnt, cnt-1)
+	}
+	if lr.n > 1 {
+		sc.listEnd(&lr, false)
 	}
 	return int(g.end)
 }
@@ -328,8 +393,18 @@ func (sc *scanner) wrappedRun(r *[16]group, cnt int) {
 	if !runningText(sc.text, int(a.start), int(b.end)) || identifierContext(sc.text, int(a.start), int(b.end)) {
 		return
 	}
+	// The last cell of one row of a delimited table and the first of the
+	// next are two values, not one wrapped.
+	// (A comma and a space after a value are prose.)
+	if t := sc.text; a.start > 0 && isCellDelim(t[a.start-1]) ||
+		int(b.end)+1 < len(t) && isCellDelim(t[b.end]) && t[b.end+1] != ' ' {
+		return
+	}
 	sc.numeric(sc.set.byLen[wa+wb], int(a.start), int(b.end), sepNone, NotDemoted)
 }
+
+// isCellDelim reports whether c delimits the cells of a table row.
+func isCellDelim(c byte) bool { return c == ',' || c == ';' || c == '|' || c == '\t' }
 
 // runningText reports whether the value text[start:end], which spans a
 // line break, stands in running text rather than in a column of numbers:
@@ -437,10 +512,15 @@ func (sc *scanner) spanEdges(r *[16]group, cnt, b, e int, sep uint8) bool {
 	return true
 }
 
+// demoteNone is a demotion the caller passes to numeric when it has
+// already judged the identifier context (of a larger run) and found none.
+const demoteNone Demotion = 255
+
 // numeric validates the digits of text[start:end] for the identifiers in
 // m: unseparated when sep is sepNone, else a standard grouping separated
 // by sep. demote is the negative context the caller found (a year-first
-// reference); identifier context is looked at here.
+// reference); identifier context is looked at here unless the caller
+// passes demoteNone.
 func (sc *scanner) numeric(m idMask, start, end int, sep uint8, demote Demotion) {
 	d := sc.buf[:0]
 	for p := start; p < end; p++ {
@@ -449,8 +529,12 @@ func (sc *scanner) numeric(m idMask, start, end int, sep uint8, demote Demotion)
 		}
 	}
 	f := formOf(sep != sepNone, sep)
+	ctx := false // the demotion is identifier context found here
 	if demote == NotDemoted && identifierContext(sc.text, start, end) {
-		demote = DemotedIdentifier
+		demote, ctx = DemotedIdentifier, true
+	}
+	if demote == demoteNone {
+		demote = NotDemoted
 	}
 	for m != 0 {
 		i := id(trailingZeros(m))
@@ -462,7 +546,10 @@ func (sc *scanner) numeric(m idMask, start, end int, sep uint8, demote Demotion)
 		}
 		conf := base(i, f)
 		sc.emit(i, start, end, conf, test, maskDigits(d, spec.keep), keyOf(i, d))
-		if demote != NotDemoted {
+		// A valid card among other valid cards in a compound name is one
+		// of a list (looked at only for valid cards: the look is bounded
+		// but not free).
+		if demote != NotDemoted && !(ctx && i == idCreditCard && cardCompound(sc.text, start, end)) {
 			w := &sc.dst[len(sc.dst)-1]
 			w.Confidence, w.Why.Demoted = Low, demote
 		}

@@ -40,7 +40,7 @@ type tier struct {
 
 // model is the confidence model, indexed by id.
 var model = [numIDs]tier{
-	idCreditCard: {"1 in 10 (Luhn), and only IIN prefixes with their lengths", "12-19 digits with a brand prefix; 4-4-4-4, 4-6-5, 4-6-4",
+	idCreditCard: {"1 in 10 (Luhn), and only IIN prefixes with their lengths", "12-19 digits with a brand prefix; 4-4-4-4, 4-6-5, 4-6-4, 4-4-4-3; lists of 4-4-4-4, pairs, single digits",
 		[3]Confidence{Medium, Medium, Medium}, "Luhn plus IIN range and length: about 1 random 16-digit number in 30 passes"},
 	idIBAN: {"1 in 97 (MOD 97-10), country code and its registered length", "2 letters, 2 check digits, BBAN; groups of 4",
 		[3]Confidence{Medium, Medium, Medium}, "strong check and a specific shape"},

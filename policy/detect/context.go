@@ -192,7 +192,8 @@ var numberLabels = []string{
 	"waybill", "AWB", "customer", "ISBN", "ISSN", "EAN", "GTIN", "UPC", "SKU",
 	"build", "commit", "case", "reference", "booking", "reservation", "confirmation",
 	"claim", "serial", "version", "bug", "CVE", "phone", "tel", "telephone", "fax", "mobile",
-	"timestamp", "epoch", "testcase", "PO", "purchase order", "incident",
+	"timestamp", "epoch", "testcase", "PO", "purchase order", "incident", "membership", "loyalty", "badge",
+	"DHL", "UPS", "USPS", "FedEx", "DPD", "GLS", "Hermes", "PostNL", "Colissimo", "Royal Mail",
 	"Bestellung", "Bestellnummer", "Rechnung", "Rechnungsnummer", "Kundennummer", "Auftrag", "Auftragsnummer",
 	"Sendung", "Sendungsnummer", "Lieferschein", "Telefon", "commande", "facture", "colis",
 	"pedido", "factura", "ordine", "fattura", "bestelling", "factuur", "zamówienie", "faktura",
@@ -220,4 +221,31 @@ func labelGap(t string, from, to int) bool {
 		}
 	}
 	return lines <= 1
+}
+
+// headerLabel reports whether the table header cell h names a kind of
+// number: a word and then "no.", "nr", "number", "num", "#" or "ID"
+// ("Part no.", "Badge #", "Employee ID"). The caller has found no keyword
+// of the value's identifier in it, so the column holds numbers of another
+// kind ("Card no." has the keyword "card").
+func headerLabel(h string) bool {
+	e := len(h)
+	for e > 0 && (isSpaceByte(h[e-1]) || h[e-1] == '"' || h[e-1] == ':' || h[e-1] == '.' || h[e-1] == '*') {
+		e--
+	}
+	h = h[:e]
+	s := e
+	for s > 0 && (isAlnum(h[s-1]) || h[s-1] == '#') {
+		s--
+	}
+	switch strings.ToLower(h[s:]) {
+	case "no", "nr", "number", "num", "#", "id":
+	default:
+		return false
+	}
+	// A word before it, joined by a space, '-', '_' or '.'.
+	if s > 0 && (h[s-1] == ' ' || h[s-1] == '-' || h[s-1] == '_' || h[s-1] == '.') {
+		s--
+	}
+	return s > 0 && hasLetter(h[:s])
 }

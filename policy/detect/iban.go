@@ -80,6 +80,11 @@ func validIBAN(v []byte) bool {
 	if ibanLengths[string(v[:2])] != len(v) {
 		return false
 	}
+	// Check digits are 98 minus a remainder mod 97: 02 to 98. A string
+	// with 00, 01 or 99 passes the check only by chance (one in 97).
+	if cd := string(v[2:4]); cd == "00" || cd == "01" || cd == "99" {
+		return false
+	}
 	for _, c := range v {
 		if !isDigit(c) && !isUpper(c) {
 			return false

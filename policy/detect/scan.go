@@ -142,6 +142,9 @@ func (sc *scanner) run() {
 		switch {
 		case k|rest == cDigit:
 			i = sc.chain(ws, j)
+		case k == cDigit && rest == cDigit|cUnder && sc.set.ids.has(idCreditCard):
+			sc.underscored(ws, j)
+			i = j
 		case rest&^cLower == 0 && k == cUpper:
 			i = sc.prose(ws, j)
 		default:
@@ -257,6 +260,13 @@ func (sc *scanner) token(i, j int, f uint8) int {
 	case 'e':
 		if l >= 3 && t[i+1] == 'y' && t[i+2] == 'J' && ids.has(idJWT) {
 			at(sc.jwt(i))
+		}
+	case 'B':
+		// Magnetic stripe track 1: "%B" and the card number, then '^'.
+		if i > 0 && t[i-1] == '%' && l-1 <= maxDigits && ids.has(idCreditCard) && allDigits(t[i+1:j]) {
+			if m := sc.set.byLen[l-1] & (1 << idCreditCard); m != 0 {
+				sc.numeric(m, i+1, j, sepNone, NotDemoted)
+			}
 		}
 	}
 	if next > j {

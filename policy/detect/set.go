@@ -443,11 +443,27 @@ func (s *Set) column(tb *tables, text string, m *Match, i id) bool {
 	if !ok {
 		return false
 	}
-	// Two spaces inside a value in a table of aligned columns: two cells.
-	if registry[i].numeric != nil && (tb.delim == aligned && strings.Contains(text[m.Start:m.End], "  ") ||
-		otherColumn(text, tb.neighbours(pl), i, m.End-m.Start)) {
-		m.Confidence, m.Why.Demoted = Low, DemotedColumn
-		return true
+	if registry[i].numeric != nil {
+		// A value across cells (two spaces in a table of aligned columns,
+		// the delimiter in another) is no cell value. It is one of a list
+		// of values written in columns when a row beside it holds a valid
+		// value at the same place, or when it is on the table's first line
+		// with no row above to compare: valid values do not demote each
+		// other. Otherwise it is a slice of a table of numbers.
+		v := text[m.Start:m.End]
+		if tb.delim == aligned && strings.Contains(v, "  ") || tb.delim != aligned && strings.IndexByte(v, tb.delim) >= 0 {
+			if pl.ls == tb.blockStart || tb.validBeside(pl, m.Start, m.End, i) {
+				return false
+			}
+			if tb.delim == aligned {
+				m.Confidence, m.Why.Demoted = Low, DemotedColumn
+				return true
+			}
+		}
+		if otherColumn(text, tb.neighbours(pl), i, m.End-m.Start) {
+			m.Confidence, m.Why.Demoted = Low, DemotedColumn
+			return true
+		}
 	}
 	cs, ce, ok := tb.header(pl)
 	if !ok {
@@ -469,6 +485,10 @@ func (s *Set) column(tb *tables, text string, m *Match, i id) bool {
 	switch {
 	case label >= 0:
 		m.Confidence, m.Why.Demoted, m.Why.Label, m.Why.Column = Low, DemotedLabel, s.kwPat[label], true
+	case kw < 0 && registry[i].numeric != nil && headerLabel(text[cs:ce]):
+		// A column of numbers of another kind: its header wins over any
+		// keyword elsewhere in the text.
+		m.Confidence, m.Why.Demoted, m.Why.Label, m.Why.Column = Low, DemotedLabel, strings.TrimSpace(text[cs:ce]), true
 	case kw >= 0:
 		m.Confidence, m.Why.Keyword, m.Why.Column = High, s.kwPat[kw], true
 	default:

@@ -252,6 +252,18 @@ func (tb *tables) header(pl place) (cs, ce int, ok bool) {
 // neighbours returns the cells of the value's column in the rows just
 // above and below it within the table (empty spans where there is none).
 func (tb *tables) neighbours(pl place) (out [2][2]int) {
+	rows := tb.rows(pl)
+	for k, r := range rows {
+		if r[1] > r[0] {
+			out[k][0], out[k][1] = tb.cellIn(r[0], pl)
+		}
+	}
+	return out
+}
+
+// rows returns the rows just above and below the value's row within the
+// table (empty spans where there is none).
+func (tb *tables) rows(pl place) (out [2][2]int) {
 	t := tb.text
 	// Above: the previous non-blank line, if it is not the header.
 	// At most maxBlankRows blank lines are skipped on either side, so the
@@ -264,7 +276,7 @@ func (tb *tables) neighbours(pl place) (out [2][2]int) {
 		tb.work += int64(e - s + 1)
 		if !blank(t[s:e]) {
 			if s > tb.blockStart {
-				out[0][0], out[0][1] = tb.cellIn(s, pl)
+				out[0] = [2]int{s, e}
 			}
 			break
 		}
@@ -279,13 +291,49 @@ func (tb *tables) neighbours(pl place) (out [2][2]int) {
 		tb.work += int64(2 * (e - s + 1))
 		if !blank(t[s:e]) {
 			if d, n := shape(t, s, e); d == tb.delim && (n == tb.count || d == aligned && indent(t[s:e]) == tb.indent) {
-				out[1][0], out[1][1] = tb.cellIn(s, pl)
+				out[1] = [2]int{s, e}
 			}
 			break
 		}
 		s = e + 1
 	}
 	return out
+}
+
+// validBeside reports whether a row just above or below the value
+// text[p:q] holds, at the same place in its line, a value of the same
+// shape that passes identifier i's validator: the value is one of a list
+// of values written across cells, not a slice of a table of numbers.
+func (tb *tables) validBeside(pl place, p, q int, i id) bool {
+	t := tb.text
+	var buf [48]byte
+	for _, r := range tb.rows(pl) {
+		s, e := r[0]+(p-pl.ls), r[0]+(q-pl.ls)
+		if r[1] <= r[0] || e > r[1] || s > 0 && isDigit(t[s-1]) || e < len(t) && isDigit(t[e]) {
+			continue
+		}
+		d := buf[:0]
+		ok := true
+		for k := s; k < e && ok; k++ {
+			switch c := t[k]; {
+			case isDigit(c):
+				if len(d) == len(buf) {
+					ok = false
+				}
+				d = append(d, c)
+			case c == ' ' || c == '\t' || c == '-':
+			default:
+				ok = false
+			}
+		}
+		tb.work += int64(e - s)
+		if ok && len(d) > 0 {
+			if _, valid := checkNumeric(i, d); valid {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // cellIn returns the cell of the line starting at ls that is in the
