@@ -456,7 +456,18 @@ func (e *extractor) fileNames(loc string, names []string) {
 	}
 }
 
-// memberName emits the name (and comment, link target) of an archive
+// comment emits an archive's or a member's comment as text at "archive
+// comments": it is free text the sender wrote, not a name, so it is not
+// read beside the member names (where a value is judged as a file name).
+func (e *extractor) comment(archive, c string) {
+	if c == "" {
+		return
+	}
+	e.m.step(len(c))
+	e.emit(Part{Location: archive + " comments", Kind: KindHeader, MIMEType: "text/plain"}, decodeText([]byte(c), ""))
+}
+
+// memberName emits the name (and link target) of an archive
 // member as text at "archive member names", whether or not the member
 // itself can be read: names are the sender's text, listed by any archive
 // tool.

@@ -12,8 +12,11 @@ import (
 // zero-width space and joiners, word joiner, BOM, soft hyphen, bidi marks)
 // are removed, space separators (category Zs: NBSP, narrow and thin spaces)
 // become a plain space, line and paragraph separators become a line break,
-// and the result is in Unicode NFKC, so that fullwidth digits become ASCII
-// digits. ASCII text is returned unchanged without allocating.
+// decimal digits of every script (category Nd: Arabic-Indic, Devanagari,
+// Thai...) become ASCII digits, and the result is in Unicode NFKC, so that
+// fullwidth digits become ASCII digits too: a reader sees a number
+// whatever the script of its digits. ASCII text is returned unchanged
+// without allocating.
 func Normalize(s string) string {
 	if isASCIIString(s) {
 		return s
@@ -47,6 +50,8 @@ func Normalize(s string) string {
 			repl = -1
 		case unicode.Is(unicode.Zs, r):
 			repl = ' '
+		case unicode.Is(unicode.Nd, r):
+			repl = '0' + rune(digitValue(r))
 		case !nfkcInert(r):
 			inert = false
 		}
@@ -71,6 +76,24 @@ func Normalize(s string) string {
 		return s // NFKC would return it unchanged, at some cost
 	}
 	return norm.NFKC.String(s)
+}
+
+// digitValue returns the value of a decimal digit (category Nd). Unicode
+// encodes each script's digits as a run of ten from zero, and every range
+// of the Nd table is made of whole runs (TestIssue7DigitRanges checks it),
+// so the value is the offset from the range start modulo ten.
+func digitValue(r rune) int {
+	for _, rg := range unicode.Nd.R16 {
+		if r >= rune(rg.Lo) && r <= rune(rg.Hi) {
+			return int(r-rune(rg.Lo)) % 10
+		}
+	}
+	for _, rg := range unicode.Nd.R32 {
+		if r >= rune(rg.Lo) && r <= rune(rg.Hi) {
+			return int(r-rune(rg.Lo)) % 10
+		}
+	}
+	return 0
 }
 
 // isASCIIString reports whether s holds only 7-bit bytes.
