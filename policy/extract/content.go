@@ -1,9 +1,11 @@
 package extract
 
 import (
+	"bytes"
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gabriel-vasile/mimetype"
 )
@@ -64,8 +66,15 @@ func (e *extractor) content(data []byte, src source, depth int) {
 	case isA(m, "application/x-ole-storage"):
 		e.ole(data, src, detected)
 	case detected == "image/svg+xml":
-		// SVG is XML: its text elements are text.
-		e.emit(Part{Location: src.loc, Kind: src.kind, MIMEType: detected, Filename: src.name, Size: int64(len(data))}, runText(e.m, data, svgRoles, true))
+		// SVG is XML: its text elements are text; scripts, styles and
+		// attribute values are read apart.
+		text, other := docText(e.m, data, svgRoles, true)
+		p := Part{Location: src.loc, Kind: src.kind, MIMEType: detected, Filename: src.name, Size: int64(len(data))}
+		e.emit(p, text)
+		p.Location = join(src.loc, "other text")
+		e.emit(p, other)
+	case detected == "text/xml" && src.kind == KindAttachment && utf8.Valid(data):
+		e.xml(data, src)
 	case isA(m, "text/plain"):
 		e.text(data, src, detected, depth)
 	case strings.HasPrefix(detected, "image/"), strings.HasPrefix(detected, "audio/"),
@@ -121,6 +130,26 @@ func (e *extractor) text(data []byte, src source, detected string, depth int) {
 		e.unscannable(src.loc, Encrypted, "inline PGP message", typ)
 	}
 	e.emit(Part{Location: src.loc, Kind: src.kind, MIMEType: typ, Filename: src.name, Size: int64(len(data))}, s)
+}
+
+// xml reads an XML attachment as a reader's application shows it:
+// entities and character references decoded ("&#52;" is 4), elements on
+// lines of their own, then the attribute values. A flat OpenDocument file
+// (.fodt, .fods, .fodp: the whole document in one XML file) is read as
+// ODF text, with its skipped sections and attributes as other text.
+func (e *extractor) xml(data []byte, src source) {
+	p := Part{Location: src.loc, Kind: src.kind, MIMEType: "text/xml", Filename: src.name, Size: int64(len(data))}
+	e.m.step(min(len(data), 4096))
+	if bytes.Contains(data[:min(len(data), 4096)], []byte("<office:document")) {
+		p.MIMEType = "application/vnd.oasis.opendocument.flat-xml"
+		text, other := docText(e.m, data, odfRoles, true)
+		e.emit(p, text)
+		p.Location = join(src.loc, "other text")
+		e.emit(p, other)
+	} else {
+		e.emit(p, anyXMLText(e.m, data))
+	}
+	e.alive(src.loc) // records the deadline if the reader stopped at it
 }
 
 // uuencoded reads the uuencoded blocks of s as attachments and returns s
