@@ -107,6 +107,7 @@ func FuzzZip(f *testing.F) {
 	f.Add(testutil.Zip(testutil.File{Name: "e.txt", Data: []byte("e"), Encrypted: true}))
 	f.Add(lyingZip(1000, 1<<20))
 	f.Add(lyingZip(1000, 200<<20))
+	f.Add(zipWithComment("archive "+card, "member "+card))
 	f.Fuzz(fuzzAttachment)
 }
 
@@ -127,15 +128,21 @@ func FuzzOOXML(f *testing.F) {
 	f.Add(testutil.PPTX("slide"))
 	f.Add(testutil.ODS(testutil.Sheet{Name: "S", Rows: [][]string{{"a"}}}))
 	f.Add(testutil.ODT("p"))
+	f.Add(docxWith(`<w:p><w:r><w:instrText> QUOTE 41</w:instrText></w:r><w:fldSimple w:instr="QUOTE 4111 1111"/><w:x>11</w:x></w:p>`))
+	f.Add([]byte(`<?xml version="1.0"?><office:document><office:body><text:p>&#52;&#x31;</text:p></office:body></office:document>`))
 	f.Fuzz(fuzzAttachment)
 }
 
 func FuzzXMLText(f *testing.F) {
 	f.Add([]byte(`<w:p><w:r><w:t>a&amp;b&#52;&#x31;</w:t></w:r><![CDATA[x]]><!-- c --><w:tab/></w:p>`))
 	f.Add([]byte(`<sst><si><t>x</t><rPh><t>y</t></rPh></si></sst><c t="s"><v>0</v></c>`))
+	f.Add([]byte(`<w:p a="0123456789"><w:r><w:instrText>QUOTE 41</w:instrText></w:r><w:fldSimple w:instr="QUOTE 4111"/><x>&#x34;</x></w:p>`))
+	f.Add([]byte(`<svg><text>41<tspan>11</tspan></text><title>t</title><script>s</script></svg>`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sheet, _ := sheetText(nil, data, sharedStrings(nil, data), 1<<20)
-		for _, s := range []string{runText(nil, data, docxRoles, false), runText(nil, data, odfRoles, true), sheet, anyXMLText(nil, data)} {
+		text, other := docText(nil, data, docxRoles, false)
+		svg, svgOther := docText(nil, data, svgRoles, true)
+		for _, s := range []string{text, other, svg, svgOther, runText(nil, data, odfRoles, true), sheet, anyXMLText(nil, data)} {
 			if !utf8.ValidString(toValidUTF8([]byte(s))) {
 				t.Fatal("invalid UTF-8")
 			}
@@ -189,6 +196,7 @@ func FuzzHTML(f *testing.F) {
 func FuzzNormalize(f *testing.F) {
 	f.Add("４１１１\u200b 1111\u00a0")
 	f.Add("plain")
+	f.Add("٤٥٣٢ ۴۵۳۲ ४५३२ ๔๕ ᠑᠒ 𝟒𝟓 ①")
 	f.Add("bad \xff\xfe")
 	f.Add("Номер счёта 4111 Ά日本語한국어\u0301 カ\u3099 À")
 	f.Fuzz(func(t *testing.T, s string) {
@@ -208,6 +216,8 @@ func FuzzNormalize(f *testing.F) {
 				return -1
 			case unicode.Is(unicode.Zs, r):
 				return ' '
+			case r >= 0x80 && unicode.Is(unicode.Nd, r):
+				return '0' + rune(digitValue(r))
 			}
 			return r
 		}, strings.ToValidUTF8(s, "\uFFFD")))

@@ -113,14 +113,15 @@ func isASCIIString(s string) bool {
 	return true
 }
 
-// plainRune reports runes in ranges without format characters or space
-// separators (Latin, Greek, Cyrillic, Hebrew, CJK, Hangul), to skip the
-// table lookups for most text.
+// plainRune reports runes in ranges without format characters, space
+// separators or digits other than ASCII (Latin, Greek, Cyrillic, Hebrew,
+// CJK, Hangul), to skip the table lookups for most text. U+A620 to U+ABFF
+// holds the digits of several scripts.
 func plainRune(r rune) bool {
 	switch {
 	case r < 0x0600:
 		return r != 0x00A0 && r != 0x00AD
-	case r >= 0x3040 && r < 0xFE00:
+	case r >= 0x3040 && r < 0xA620, r >= 0xAC00 && r < 0xFE00:
 		return true
 	}
 	return false
