@@ -118,8 +118,9 @@ func (e *extractor) text(data []byte, src source, detected string, depth int) {
 	if src.kind != KindAttachment && strings.HasPrefix(src.declared, "text/") {
 		typ = src.declared
 	}
+	var uris [][]byte
 	if isHTML {
-		s = htmlText(e.m, []byte(s))
+		s = htmlTextURIs(e.m, []byte(s), &uris)
 		e.alive(src.loc) // records the deadline if htmlText stopped at it
 		typ = "text/html"
 	}
@@ -130,6 +131,7 @@ func (e *extractor) text(data []byte, src source, detected string, depth int) {
 		e.unscannable(src.loc, Encrypted, "inline PGP message", typ)
 	}
 	e.emit(Part{Location: src.loc, Kind: src.kind, MIMEType: typ, Filename: src.name, Size: int64(len(data))}, s)
+	e.dataURIs(uris, src, depth)
 }
 
 // xml reads an XML attachment as a reader's application shows it:

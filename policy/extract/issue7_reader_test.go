@@ -3,6 +3,7 @@ package extract
 import (
 	"archive/zip"
 	"bytes"
+	"encoding/base64"
 	"strconv"
 	"strings"
 	"testing"
@@ -149,4 +150,96 @@ func TestIssue7FlatODFAndCharacterReferences(t *testing.T) {
 		{`attachment "d.xml"`, c},
 		{`attachment "d.xml"`, "card number " + grouped(c)},
 	})
+}
+
+func init() {
+	// Many small data URIs, and one long one of HTML holding more.
+	addCostCase("issue 7 HTML data URIs", 64<<10, func(n int) []byte {
+		var b strings.Builder
+		for b.Len() < n {
+			b.WriteString(`<img src="data:text/plain;base64,NDExMSAxMTExIDExMTEgMTExMQ">`)
+		}
+		return testutil.NewMessage().HTML(b.String()).Bytes()
+	})
+	addCostCase("issue 7 HTML long data URI", 64<<10, func(n int) []byte {
+		inner := strings.Repeat("<p>4111 1111</p>", n/16)
+		return testutil.NewMessage().HTML(`<iframe src="data:text/html,` + strings.ReplaceAll(inner, "<", "%3C") + `"></iframe>`).Bytes()
+	})
+	addCostCase("issue 7 SVG text in HTML", 64<<10, func(n int) []byte {
+		return testutil.NewMessage().HTML("<svg>" + strings.Repeat(`<text x="1">4111</text><desc>d</desc>`, n/40) + "</svg>").Bytes()
+	})
+	addCostCase("issue 7 DOCX field codes", 64<<10, func(n int) []byte {
+		body := strings.Repeat(`<w:p w:x="0123456789abc"><w:r><w:instrText>QUOTE 41</w:instrText></w:r><w:u>1</w:u></w:p>`, n/90)
+		return attach("a.docx", "application/octet-stream", docxWith(body))
+	})
+	addCostCase("issue 7 flat ODF character references", 64<<10, func(n int) []byte {
+		doc := `<?xml version="1.0"?><office:document><office:body><text:p>` + strings.Repeat("&#52;&#x31;&", n/12) + `</text:p></office:body></office:document>`
+		return attach("a.fodt", "application/xml", []byte(doc))
+	})
+}
+
+func TestIssue7SVGTextInHTML(t *testing.T) {
+	c := luhnCard("453201511283036")
+	d := luhnCard("520444102490635")
+	html := `<p>see</p><svg width="400"><title>t ` + c + `</title><text x="0" y="20">` + c + `</text><text x="0" y="40">` + d +
+		`</text><desc>about</desc><text>41<tspan>11</tspan></text></svg>`
+	res := run(t, testutil.NewMessage().HTML(html).Bytes(), Limits{})
+	got, _ := textAt(res, "body")
+	for _, w := range []string{"\n" + c + "\n" + d + "\n", "t " + c, "\n4111"} {
+		if !strings.Contains(got, w) {
+			t.Errorf("body = %q, want it to contain %q", got, w)
+		}
+	}
+	// An SVG attachment: text elements, then scripts and attributes.
+	svg := `<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><text>` + c + `</text><script>var n = "` + d + `";</script></svg>`
+	res = run(t, testutil.NewMessage().Text("x").Attach("a.svg", "image/svg+xml", []byte(svg)).Bytes(), Limits{})
+	checkParts(t, res, []want{
+		{`attachment "a.svg"`, c},
+		{`attachment "a.svg" > other text`, d},
+	})
+}
+
+// TestIssue7BreakInsideNumber: a <br> in running text is one line break,
+// never a blank line, so that the detector can join a value wrapped by it.
+func TestIssue7BreakInsideNumber(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"card 4532 0151<br>1283 0366 ok", "card 4532 0151\n1283 0366 ok"},
+		{"card 4532 0151<br/>\n 1283 0366", "card 4532 0151\n1283 0366"},
+		{"<p>card 4532 0151<br></p><p>1283</p>", "card 4532 0151\n1283"},
+	} {
+		if got := htmlText(nil, []byte(tc.in)); !strings.HasPrefix(got, tc.want) {
+			t.Errorf("htmlText(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestIssue7HTMLDataURIs(t *testing.T) {
+	c := luhnCard("453201511283036")
+	b64 := base64.StdEncoding.EncodeToString([]byte("cards " + grouped(c)))
+	inner := base64.RawURLEncoding.EncodeToString([]byte("<p>card <b>" + c + "</b></p>"))
+	html := `<img src="data:text/plain;base64,` + b64 + `">` +
+		`<iframe src="DATA:text/html;charset=utf-8;base64,` + inner + `"></iframe>` +
+		`<a href="data:,card%20` + c + `%zz">x</a>` +
+		`<object data="data:application/octet-stream;base64,` + base64.StdEncoding.EncodeToString([]byte("id "+c)) + `"></object>` +
+		`<img src="data:image/png;base64">`
+	res := run(t, testutil.NewMessage().HTML(html).Bytes(), Limits{})
+	checkParts(t, res, []want{
+		{"body > data URI 1", "cards " + grouped(c)},
+		{"body > data URI 2", "card " + c},
+		{"body > data URI 3", "card " + c + "%zz"},
+		{"body > data URI 4", "id " + c},
+	})
+	if !hasUnscannable(res, "body > data URI 5", ParseError) {
+		t.Errorf("a data URI without a comma is not reported:\n%s", dump(res))
+	}
+	// Each data URI is a part: max_parts bounds them.
+	many := strings.Repeat(`<img src="data:,x">`, 50)
+	res = run(t, testutil.NewMessage().HTML(many).Bytes(), Limits{MaxParts: 10})
+	found := false
+	for _, u := range res.Unscannable {
+		found = found || u.Reason == TooManyParts
+	}
+	if !found {
+		t.Errorf("50 data URIs with max_parts 10: no too_many_parts:\n%s", dump(res))
+	}
 }
