@@ -92,6 +92,7 @@ func FuzzExtract(f *testing.F) {
 	// Obsolete header syntax, encoded words, UTF-7 and unknown charsets.
 	f.Add([]byte("Content-Type : multipart/mixed; boundary=b\r\nX-A\t: =?utf-8?B?NDEx?=\r\n\r\n--b\r\nContent-Transfer-Encoding : base64\r\nContent-Type : text/plain; charset=utf-7\r\n\r\nK0FEUUFNUS0=\r\n--b\r\nContent-Type: message/rfc822\r\n\r\nSubject : =? =?x-bogus?Q?=34?=\r\nContent-Type : text/plain; charset=x-bogus\r\n\r\na\x00b\r\n--b--\r\n"))
 	f.Add([]byte("Content-Type: multipart/mixed; boundary=b; boundary=b\r\n\r\n--b\r\nContent-Disposition: attachment; filename*0*=utf-8''%41; filename*1=\"=?utf-8?Q?b?=\"\r\n\r\nbegin 644 a\nbegin 644 b\n\nendx\n--b--\r\n"))
+	f.Add(testutil.NewMessage().HTML(`<img src="data:text/html;base64,PGI+NDExMTwvYj4"><iframe src="data:,%3Cimg%20src=%22data:,x%22%3E">`).Bytes())
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		res, err := Extract(context.Background(), bytes.NewReader(msg), fuzzLimits)
 		if err != nil {
@@ -158,6 +159,7 @@ func FuzzPDF(f *testing.F) {
 	f.Add(pdfManyObjects(2000))
 	f.Add(pdfSharedKids(2000))
 	f.Add(pdfUnterminated(2000))
+	f.Add(pdfWithObjects(`<< /Title (t\\064) /Author <FEFF0034> /ID [<00>] /M (D:2026) >>`, "<< /Type /Metadata /Subtype /XML >>\nstream\n<x>&#52;</x>\nendstream"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m := newMeter(nil, time.Time{})
 		out, _ := pdfContentText(nil, data, nil, &pdfCMap{m: map[uint32]string{}}, m, 1<<20)
@@ -165,6 +167,11 @@ func FuzzPDF(f *testing.F) {
 		c.parse(data)
 		_, _ = pdfContentText(out, data, map[string]*pdfCMap{"/F1": c}, c, m, 1<<20)
 		checkCost(t, m, 3*len(data))
+		d := newPDFDoc(&extractor{ctx: context.Background(), m: m, lim: fuzzLimits, res: &Result{}}, data, "")
+		d.index()
+		if !utf8.ValidString(toValidUTF8(d.objectStrings())) {
+			t.Fatal("invalid UTF-8")
+		}
 		fuzzAttachment(t, append([]byte("%PDF-1.4\n"), data...))
 	})
 }
@@ -186,6 +193,7 @@ func FuzzRTF(f *testing.F) {
 
 func FuzzHTML(f *testing.F) {
 	f.Add([]byte(`<p>4111<b>1111</b><!-- c --><script>x</script>&#x34;&nbsp;<img alt="a"></p>`))
+	f.Add([]byte(`<svg><text>4111</text><desc>d</desc><tspan>1</tspan></svg><img src="data:text/plain;base64,NDEx"><a href="DATA:,%34%zz">`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if s := Normalize(htmlText(nil, data)); !utf8.ValidString(s) {
 			t.Fatalf("htmlText(%q) is not valid UTF-8", data)

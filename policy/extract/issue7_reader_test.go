@@ -243,3 +243,73 @@ func TestIssue7HTMLDataURIs(t *testing.T) {
 		t.Errorf("50 data URIs with max_parts 10: no too_many_parts:\n%s", dump(res))
 	}
 }
+
+// pdfWithObjects inserts objects into a one-page PDF before its xref.
+func pdfWithObjects(objs ...string) []byte {
+	p := testutil.PDF("page text")
+	i := bytes.LastIndex(p, []byte("xref\n"))
+	var b bytes.Buffer
+	b.Write(p[:i])
+	for n, o := range objs {
+		b.WriteString(strconv.Itoa(n+6) + " 0 obj\n" + o + "\nendobj\n")
+	}
+	b.Write(p[i:])
+	return b.Bytes()
+}
+
+func utf16BEHex(s string) string {
+	var b strings.Builder
+	b.WriteString("<FEFF")
+	for _, r := range s {
+		b.WriteString(strings.ToUpper(strconv.FormatInt(int64(r)+0x10000, 16)[1:]))
+	}
+	return b.String() + ">"
+}
+
+func TestIssue7PDFMetadataAnnotationsOutlines(t *testing.T) {
+	c := luhnCard("453201511283036")
+	oct := ""
+	for _, r := range c {
+		oct += "\\0" + strconv.FormatInt(int64(r), 8)
+	}
+	xmp := `<x:xmpmeta><rdf:RDF><dc:description>xmp ` + grouped(c) + `</dc:description></rdf:RDF></x:xmpmeta>`
+	p := pdfWithObjects(
+		`<< /Title (title `+c+`) /Author `+utf16BEHex("author "+c)+` /Keywords <6B657920>`+
+			` /CreationDate (D:20260101120000+01'00') /ModDate (D:20461231235959Z) >>`,
+		`<< /Type /Annot /Subtype /Text /Contents (note `+oct+`) /T (Mallory) >>`,
+		`<< /FT /Tx /T (field) /TU (tooltip `+c+`) /V (value `+grouped(c)+`) >>`,
+		`<< /Title (bookmark `+c+`) /Parent 10 0 R >>`,
+		`<< /Type /Metadata /Subtype /XML /Length `+strconv.Itoa(len(xmp))+` >>`+"\nstream\n"+xmp+"\nendstream",
+		`<< /Type /XRef /ID [<0123456789ABCDEF0123456789ABCDEF><3132333435363738393031323334353637>] >>`,
+	)
+	res := run(t, testutil.NewMessage().Text("x").Attach("r.pdf", "application/pdf", p).Bytes(), Limits{})
+	const loc = `attachment "r.pdf" > metadata and annotations`
+	checkParts(t, res, []want{
+		{`attachment "r.pdf" > page 1`, "page text"},
+		{loc, "title " + c},
+		{loc, "author " + c},
+		{loc, "key "},
+		{loc, "note " + c},
+		{loc, "tooltip " + c},
+		{loc, "value " + grouped(c)},
+		{loc, "bookmark " + c},
+		{loc, "xmp " + grouped(c)},
+	})
+	got, _ := textAt(res, loc)
+	if strings.Contains(got, "2026") || strings.Contains(got, "1234567890") {
+		t.Errorf("dates or file identifiers read as text: %q", got)
+	}
+}
+
+func init() {
+	addCostCase("issue 7 PDF many annotation strings", 64<<10, func(n int) []byte {
+		var objs []string
+		for i := 0; i < n/60; i++ {
+			objs = append(objs, `<< /Type /Annot /Contents (note 4111) /T <FEFF0041> >>`)
+		}
+		return attach("a.pdf", "application/pdf", pdfWithObjects(objs...))
+	})
+	addCostCase("issue 7 PDF unterminated dictionary string", 64<<10, func(n int) []byte {
+		return attach("a.pdf", "application/pdf", pdfWithObjects(`<< /Title (`+strings.Repeat("((\\", n/3)))
+	})
+}
