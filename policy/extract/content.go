@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"archive/zip"
 	"bytes"
 	"fmt"
 	"regexp"
@@ -77,6 +78,10 @@ func (e *extractor) content(data []byte, src source, depth int) {
 		e.xml(data, src)
 	case isA(m, "text/plain"):
 		e.text(data, src, detected, depth)
+	case !looksTextual(detected) && e.appendedZip(data):
+		// A self-extracting archive, or a picture with an archive after
+		// it: archive tools open it by the directory at its end.
+		e.zip(data, src, detected, depth)
 	case strings.HasPrefix(detected, "image/"), strings.HasPrefix(detected, "audio/"),
 		strings.HasPrefix(detected, "video/"), strings.HasPrefix(detected, "font/"):
 		e.unscannable(src.loc, Unsupported, detected+": no text extraction for this type", detected)
@@ -173,6 +178,29 @@ func (e *extractor) uuencoded(s string, src source, depth int) string {
 	}
 	b.WriteString(s[last:])
 	return b.String()
+}
+
+// looksTextual reports the detected types read as text.
+func looksTextual(t string) bool {
+	return strings.HasPrefix(t, "text/") || strings.HasSuffix(t, "+xml") || strings.HasSuffix(t, "/json")
+}
+
+// appendedZip reports data that ends with a ZIP archive after other data:
+// an end of central directory record in its last 64 KiB whose directory
+// archive/zip can read. A directory far beyond max_archive_members is
+// left to [extractor.zip] to refuse before it is built.
+func (e *extractor) appendedZip(data []byte) bool {
+	tail := data[max(0, len(data)-(65535+22)):]
+	e.m.step(len(tail))
+	if bytes.LastIndex(tail, []byte("PK\x05\x06")) < 0 {
+		return false
+	}
+	if zipEntries(data) > 16*int64(e.lim.MaxArchiveMembers) {
+		return true
+	}
+	e.m.step(len(data))
+	_, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	return err == nil
 }
 
 // isA reports whether m is typ or a descendant of it in mimetype's tree

@@ -92,6 +92,8 @@ func FuzzExtract(f *testing.F) {
 	// Obsolete header syntax, encoded words, UTF-7 and unknown charsets.
 	f.Add([]byte("Content-Type : multipart/mixed; boundary=b\r\nX-A\t: =?utf-8?B?NDEx?=\r\n\r\n--b\r\nContent-Transfer-Encoding : base64\r\nContent-Type : text/plain; charset=utf-7\r\n\r\nK0FEUUFNUS0=\r\n--b\r\nContent-Type: message/rfc822\r\n\r\nSubject : =? =?x-bogus?Q?=34?=\r\nContent-Type : text/plain; charset=x-bogus\r\n\r\na\x00b\r\n--b--\r\n"))
 	f.Add([]byte("Content-Type: multipart/mixed; boundary=b; boundary=b\r\n\r\n--b\r\nContent-Disposition: attachment; filename*0*=utf-8''%41; filename*1=\"=?utf-8?Q?b?=\"\r\n\r\nbegin 644 a\nbegin 644 b\n\nendx\n--b--\r\n"))
+	f.Add([]byte("Content-Type: (c) multipart/mixed (x); boundary=\"b(1)\"\r\n\r\n--b(1)\r\nContent-Transfer-Encoding: (e) base64\r\n\r\nNDEx\r\n--b(1)--\r\n"))
+	f.Add(testutil.NewMessage().Text("x").Attach("a.exe", "application/octet-stream", append([]byte("MZ\x90\x00"), testutil.Zip(testutil.File{Name: "a.txt", Data: []byte("x")})...)).Bytes())
 	f.Add(testutil.NewMessage().HTML(`<img src="data:text/html;base64,PGI+NDExMTwvYj4"><iframe src="data:,%3Cimg%20src=%22data:,x%22%3E">`).Bytes())
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		res, err := Extract(context.Background(), bytes.NewReader(msg), fuzzLimits)

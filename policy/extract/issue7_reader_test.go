@@ -313,3 +313,73 @@ func init() {
 		return attach("a.pdf", "application/pdf", pdfWithObjects(`<< /Title (`+strings.Repeat("((\\", n/3)))
 	})
 }
+
+// TestIssue7ArchiveAfterOtherData: a self-extracting archive (an
+// executable with a ZIP after it) or a picture with one is opened by the
+// directory at its end, as archive tools open it.
+func TestIssue7ArchiveAfterOtherData(t *testing.T) {
+	c := luhnCard("453201511283036")
+	z := testutil.Zip(testutil.File{Name: "a.txt", Data: []byte("card " + c)})
+	exe := append(append([]byte("MZ\x90\x00\x03"), make([]byte, 4000)...), z...)
+	gif := append([]byte("GIF89a\x01\x00\x01\x00\x00\x00\x00;"), z...)
+	res := run(t, testutil.NewMessage().Text("x").
+		Attach("setup.exe", "application/octet-stream", exe).
+		Attach("logo.gif", "image/gif", gif).Bytes(), Limits{})
+	checkParts(t, res, []want{
+		{`attachment "setup.exe" > "a.txt"`, "card " + c},
+		{`attachment "logo.gif" > "a.txt"`, "card " + c},
+	})
+	// Text that happens to hold the signature is still read as text.
+	res = run(t, testutil.NewMessage().Text("x").Attach("n.txt", "text/plain", []byte(strings.Repeat("card "+c+"\n", 20)+"PK\x05\x06")).Bytes(), Limits{})
+	checkParts(t, res, []want{{`attachment "n.txt"`, "card " + c}})
+}
+
+// TestIssue7ContentTypeComments: comments in Content-Type and
+// Content-Transfer-Encoding (RFC 2045 §5.1, RFC 5322 §3.2.2) are read
+// past, at the top and in parts, as mail clients read them.
+func TestIssue7ContentTypeComments(t *testing.T) {
+	c := luhnCard("453201511283036")
+	enc := base64.StdEncoding.EncodeToString([]byte("card " + c))
+	msg := "From: a@example.com\r\nTo: b@example.net\r\nSubject: x\r\n" +
+		"Content-Type: (legacy) multipart/mixed (x \\) (nested)); boundary=\"b(1)\"\r\n\r\n" +
+		"--b(1)\r\nContent-Type: text/plain (plain); charset=utf-8\r\nContent-Transfer-Encoding: (enc) base64 (b)\r\n\r\n" + enc + "\r\n" +
+		"--b(1)--\r\n"
+	res := run(t, []byte(msg), Limits{})
+	checkParts(t, res, []want{{"part 1 (text/plain)", "card " + c}})
+	for _, tc := range []struct{ in, want string }{
+		{`(a) text/plain (b (c)); charset="x(y)"`, `  text/plain  ; charset="x(y)"`},
+		{`a\(b`, `a\ `}, // a backslash quotes only in quotes and comments
+		{`x (unclosed`, `x  `},
+	} {
+		if got := stripComments(tc.in); got != tc.want {
+			t.Errorf("stripComments(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func init() {
+	addCostCase("issue 7 Content-Type comments", 64<<10, func(n int) []byte {
+		return []byte("Content-Type: " + strings.Repeat("((\\)", n/4) + " text/plain\r\n\r\nx")
+	})
+	addCostCase("issue 7 data after an archive", 64<<10, func(n int) []byte {
+		z := testutil.Zip(testutil.File{Name: "a.txt", Data: []byte("x")})
+		return attach("a.exe", "application/octet-stream", append(append([]byte("MZ"), bytes.Repeat([]byte("PK\x05\x06\x00"), n/5)...), z...))
+	})
+}
+
+func FuzzStripComments(f *testing.F) {
+	f.Add(`(a) multipart/mixed (b (c) \) d); boundary="x(y)\"z"`)
+	f.Add(`base64 (unclosed \`)
+	f.Fuzz(func(t *testing.T, v string) {
+		s := stripComments(v)
+		if len(s) > len(v) {
+			t.Fatalf("stripComments(%q) = %q is longer", v, s)
+		}
+		if strings.IndexByte(v, '(') < 0 && s != v {
+			t.Fatalf("stripComments(%q) = %q changed a value without comments", v, s)
+		}
+		if strings.IndexByte(v, '"') < 0 && strings.IndexByte(s, '(') >= 0 {
+			t.Fatalf("stripComments(%q) = %q keeps a comment", v, s)
+		}
+	})
+}
