@@ -247,7 +247,12 @@ var (
 func fieldText(lkey, val string) string {
 	switch {
 	case msgIDFields[lkey]:
-		return msgIDRE.ReplaceAllLiteralString(val, "")
+		return msgIDRE.ReplaceAllStringFunc(val, func(id string) string {
+			if longDigitRuns(id) >= 3 {
+				return id // not one stamp or counter: a list of values
+			}
+			return ""
+		})
 	case lkey == "content-transfer-encoding" || lkey == "mime-version":
 		// A bare encoding name or version has no text; anything else
 		// in these fields does.
@@ -261,6 +266,24 @@ func fieldText(lkey, val string) string {
 		return boundaryParamRE.ReplaceAllString(val, "${1}")
 	}
 	return val
+}
+
+// longDigitRuns counts the runs of 13 or more digits in s. A generator
+// writes one time stamp or counter in a msg-id, sometimes two; three or
+// more long numbers are a list the sender wrote, read like free text.
+func longDigitRuns(s string) int {
+	n, run := 0, 0
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			run++
+			continue
+		}
+		if run >= 13 {
+			n++
+		}
+		run = 0
+	}
+	return n
 }
 
 // withoutTraceID removes the queue identifier of each "id" clause of a

@@ -383,3 +383,24 @@ func FuzzStripComments(f *testing.F) {
 		}
 	})
 }
+
+// TestIssue7MessageIDListKept: a msg-id is skipped as a machine token
+// (one time stamp or counter, sometimes two), but a local part holding
+// three or more long numbers is a list the sender wrote, and is read.
+func TestIssue7MessageIDListKept(t *testing.T) {
+	c, d, e := luhnCard("453201511283036"), luhnCard("520444102490635"), luhnCard("601178884686848")
+	for _, tc := range []struct {
+		key, val string
+		keep     bool
+	}{
+		{"content-id", "<" + c + "." + d + "." + e + "@cards>", true},
+		{"message-id", "<" + c + "-" + d + "@example.com>", false},
+		{"message-id", "<20260101120000.1234567890123@example.com>", false},
+		{"references", "<a@b> <" + c + "x" + d + "x" + e + "@c>", true},
+	} {
+		got := fieldText(tc.key, tc.val)
+		if kept := strings.Contains(got, c); kept != tc.keep && (tc.keep || strings.Contains(tc.val, c)) {
+			t.Errorf("fieldText(%s, %q) = %q, kept %v, want %v", tc.key, tc.val, got, kept, tc.keep)
+		}
+	}
+}
