@@ -124,6 +124,13 @@ func htmlTextURIs(m *meter, doc []byte, uris *[][]byte) string {
 			case c != 0:
 				w.sep(c)
 			}
+			if a == atom.Li && tt == html.StartTagToken {
+				// A browser draws a marker before each item: the item's
+				// lines read as text after it, not as a column of
+				// numbers ("• 4111 1111<br>1111 1111" is one value
+				// wrapped by a line break).
+				w.write([]byte("• "))
+			}
 			htmlAttrs(z, tt, rawTag, &markup, uris)
 		}
 	}

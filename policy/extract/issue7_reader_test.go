@@ -206,6 +206,8 @@ func TestIssue7BreakInsideNumber(t *testing.T) {
 		{"card 4532 0151<br>1283 0366 ok", "card 4532 0151\n1283 0366 ok"},
 		{"card 4532 0151<br/>\n 1283 0366", "card 4532 0151\n1283 0366"},
 		{"<p>card 4532 0151<br></p><p>1283</p>", "card 4532 0151\n1283"},
+		// list items begin with the marker a browser draws
+		{"<ul><li>45320151<br>12830366</li><li>x</li></ul>", "• 45320151\n12830366\n• x"},
 	} {
 		if got := htmlText(nil, []byte(tc.in)); !strings.HasPrefix(got, tc.want) {
 			t.Errorf("htmlText(%q) = %q, want %q", tc.in, got, tc.want)
