@@ -97,6 +97,9 @@ func (e *extractor) zip(data []byte, src source, detected string, depth int) {
 		e.unscannable(src.loc, ParseError, "zip: "+err.Error(), detected)
 		return
 	}
+	// The archive's own comment is shown by every archive tool; an
+	// Office document can carry one as well.
+	e.comment(src.loc, zr.Comment)
 	if kind := officeKind(zr); kind != "" {
 		held := e.held
 		e.office(zr, data, kind, src, depth)
@@ -114,7 +117,8 @@ func (e *extractor) zip(data []byte, src source, detected string, depth int) {
 			e.alive(src.loc)
 			return
 		}
-		e.memberName(src.loc, f.Name, f.Comment)
+		e.memberName(src.loc, f.Name)
+		e.comment(src.loc, f.Comment)
 		if strings.HasSuffix(f.Name, "/") {
 			continue
 		}
@@ -181,7 +185,8 @@ func (e *extractor) gzip(data []byte, src source, depth int) {
 			name = "content"
 		}
 	}
-	e.memberName(src.loc, name, zr.Name, zr.Comment)
+	e.memberName(src.loc, name, zr.Name)
+	e.comment(src.loc, zr.Comment)
 	loc := join(src.loc, quoteName(name))
 	if !e.enter(loc, depth+1) {
 		return

@@ -1,9 +1,12 @@
 package extract
 
 import (
+	"archive/zip"
+	"bytes"
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gabriel-vasile/mimetype"
 )
@@ -64,10 +67,21 @@ func (e *extractor) content(data []byte, src source, depth int) {
 	case isA(m, "application/x-ole-storage"):
 		e.ole(data, src, detected)
 	case detected == "image/svg+xml":
-		// SVG is XML: its text elements are text.
-		e.emit(Part{Location: src.loc, Kind: src.kind, MIMEType: detected, Filename: src.name, Size: int64(len(data))}, runText(e.m, data, svgRoles, true))
+		// SVG is XML: its text elements are text; scripts, styles and
+		// attribute values are read apart.
+		text, other := docText(e.m, data, svgRoles, true)
+		p := Part{Location: src.loc, Kind: src.kind, MIMEType: detected, Filename: src.name, Size: int64(len(data))}
+		e.emit(p, text)
+		p.Location = join(src.loc, "other text")
+		e.emit(p, other)
+	case detected == "text/xml" && src.kind == KindAttachment && utf8.Valid(data):
+		e.xml(data, src)
 	case isA(m, "text/plain"):
 		e.text(data, src, detected, depth)
+	case !looksTextual(detected) && e.appendedZip(data):
+		// A self-extracting archive, or a picture with an archive after
+		// it: archive tools open it by the directory at its end.
+		e.zip(data, src, detected, depth)
 	case strings.HasPrefix(detected, "image/"), strings.HasPrefix(detected, "audio/"),
 		strings.HasPrefix(detected, "video/"), strings.HasPrefix(detected, "font/"):
 		e.unscannable(src.loc, Unsupported, detected+": no text extraction for this type", detected)
@@ -109,8 +123,9 @@ func (e *extractor) text(data []byte, src source, detected string, depth int) {
 	if src.kind != KindAttachment && strings.HasPrefix(src.declared, "text/") {
 		typ = src.declared
 	}
+	var uris [][]byte
 	if isHTML {
-		s = htmlText(e.m, []byte(s))
+		s = htmlTextURIs(e.m, []byte(s), &uris)
 		e.alive(src.loc) // records the deadline if htmlText stopped at it
 		typ = "text/html"
 	}
@@ -121,6 +136,27 @@ func (e *extractor) text(data []byte, src source, detected string, depth int) {
 		e.unscannable(src.loc, Encrypted, "inline PGP message", typ)
 	}
 	e.emit(Part{Location: src.loc, Kind: src.kind, MIMEType: typ, Filename: src.name, Size: int64(len(data))}, s)
+	e.dataURIs(uris, src, depth)
+}
+
+// xml reads an XML attachment as a reader's application shows it:
+// entities and character references decoded ("&#52;" is 4), elements on
+// lines of their own, then the attribute values. A flat OpenDocument file
+// (.fodt, .fods, .fodp: the whole document in one XML file) is read as
+// ODF text, with its skipped sections and attributes as other text.
+func (e *extractor) xml(data []byte, src source) {
+	p := Part{Location: src.loc, Kind: src.kind, MIMEType: "text/xml", Filename: src.name, Size: int64(len(data))}
+	e.m.step(min(len(data), 4096))
+	if bytes.Contains(data[:min(len(data), 4096)], []byte("<office:document")) {
+		p.MIMEType = "application/vnd.oasis.opendocument.flat-xml"
+		text, other := docText(e.m, data, odfRoles, true)
+		e.emit(p, text)
+		p.Location = join(src.loc, "other text")
+		e.emit(p, other)
+	} else {
+		e.emit(p, anyXMLText(e.m, data))
+	}
+	e.alive(src.loc) // records the deadline if the reader stopped at it
 }
 
 // uuencoded reads the uuencoded blocks of s as attachments and returns s
@@ -142,6 +178,29 @@ func (e *extractor) uuencoded(s string, src source, depth int) string {
 	}
 	b.WriteString(s[last:])
 	return b.String()
+}
+
+// looksTextual reports the detected types read as text.
+func looksTextual(t string) bool {
+	return strings.HasPrefix(t, "text/") || strings.HasSuffix(t, "+xml") || strings.HasSuffix(t, "/json")
+}
+
+// appendedZip reports data that ends with a ZIP archive after other data:
+// an end of central directory record in its last 64 KiB whose directory
+// archive/zip can read. A directory far beyond max_archive_members is
+// left to [extractor.zip] to refuse before it is built.
+func (e *extractor) appendedZip(data []byte) bool {
+	tail := data[max(0, len(data)-(65535+22)):]
+	e.m.step(len(tail))
+	if bytes.LastIndex(tail, []byte("PK\x05\x06")) < 0 {
+		return false
+	}
+	if zipEntries(data) > 16*int64(e.lim.MaxArchiveMembers) {
+		return true
+	}
+	e.m.step(len(data))
+	_, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	return err == nil
 }
 
 // isA reports whether m is typ or a descendant of it in mimetype's tree

@@ -28,10 +28,49 @@ func decodeTransfer(cte string, body []byte) []byte {
 	return body
 }
 
+// stripComments removes the RFC 5322 comments of a structured field
+// value ("(legacy) multipart/mixed (x); boundary=b"), nested or not,
+// outside quoted strings, as mail clients read them; each comment becomes
+// a space. It reads each byte once.
+func stripComments(v string) string {
+	if strings.IndexByte(v, '(') < 0 {
+		return v
+	}
+	var b strings.Builder
+	b.Grow(len(v))
+	depth, quoted := 0, false
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c == '\\' && (quoted || depth > 0):
+			if depth == 0 {
+				b.WriteByte(c)
+				if i+1 < len(v) {
+					b.WriteByte(v[i+1])
+				}
+			}
+			i++
+		case depth == 0 && c == '"':
+			quoted = !quoted
+			b.WriteByte(c)
+		case !quoted && c == '(':
+			if depth == 0 {
+				b.WriteByte(' ')
+			}
+			depth++
+		case depth > 0 && c == ')':
+			depth--
+		case depth == 0:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
 // cteToken is the encoding a Content-Transfer-Encoding value names, in
 // lower case, without a comment or junk after it ("base64 (x)", "base64;").
 func cteToken(v string) string {
-	v = strings.TrimSpace(v)
+	v = strings.TrimSpace(stripComments(v))
 	if i := strings.IndexAny(v, " \t;(\""); i >= 0 {
 		v = v[:i]
 	}

@@ -92,6 +92,9 @@ func FuzzExtract(f *testing.F) {
 	// Obsolete header syntax, encoded words, UTF-7 and unknown charsets.
 	f.Add([]byte("Content-Type : multipart/mixed; boundary=b\r\nX-A\t: =?utf-8?B?NDEx?=\r\n\r\n--b\r\nContent-Transfer-Encoding : base64\r\nContent-Type : text/plain; charset=utf-7\r\n\r\nK0FEUUFNUS0=\r\n--b\r\nContent-Type: message/rfc822\r\n\r\nSubject : =? =?x-bogus?Q?=34?=\r\nContent-Type : text/plain; charset=x-bogus\r\n\r\na\x00b\r\n--b--\r\n"))
 	f.Add([]byte("Content-Type: multipart/mixed; boundary=b; boundary=b\r\n\r\n--b\r\nContent-Disposition: attachment; filename*0*=utf-8''%41; filename*1=\"=?utf-8?Q?b?=\"\r\n\r\nbegin 644 a\nbegin 644 b\n\nendx\n--b--\r\n"))
+	f.Add([]byte("Content-Type: (c) multipart/mixed (x); boundary=\"b(1)\"\r\n\r\n--b(1)\r\nContent-Transfer-Encoding: (e) base64\r\n\r\nNDEx\r\n--b(1)--\r\n"))
+	f.Add(testutil.NewMessage().Text("x").Attach("a.exe", "application/octet-stream", append([]byte("MZ\x90\x00"), testutil.Zip(testutil.File{Name: "a.txt", Data: []byte("x")})...)).Bytes())
+	f.Add(testutil.NewMessage().HTML(`<img src="data:text/html;base64,PGI+NDExMTwvYj4"><iframe src="data:,%3Cimg%20src=%22data:,x%22%3E">`).Bytes())
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		res, err := Extract(context.Background(), bytes.NewReader(msg), fuzzLimits)
 		if err != nil {
@@ -107,6 +110,7 @@ func FuzzZip(f *testing.F) {
 	f.Add(testutil.Zip(testutil.File{Name: "e.txt", Data: []byte("e"), Encrypted: true}))
 	f.Add(lyingZip(1000, 1<<20))
 	f.Add(lyingZip(1000, 200<<20))
+	f.Add(zipWithComment("archive "+card, "member "+card))
 	f.Fuzz(fuzzAttachment)
 }
 
@@ -127,15 +131,21 @@ func FuzzOOXML(f *testing.F) {
 	f.Add(testutil.PPTX("slide"))
 	f.Add(testutil.ODS(testutil.Sheet{Name: "S", Rows: [][]string{{"a"}}}))
 	f.Add(testutil.ODT("p"))
+	f.Add(docxWith(`<w:p><w:r><w:instrText> QUOTE 41</w:instrText></w:r><w:fldSimple w:instr="QUOTE 4111 1111"/><w:x>11</w:x></w:p>`))
+	f.Add([]byte(`<?xml version="1.0"?><office:document><office:body><text:p>&#52;&#x31;</text:p></office:body></office:document>`))
 	f.Fuzz(fuzzAttachment)
 }
 
 func FuzzXMLText(f *testing.F) {
 	f.Add([]byte(`<w:p><w:r><w:t>a&amp;b&#52;&#x31;</w:t></w:r><![CDATA[x]]><!-- c --><w:tab/></w:p>`))
 	f.Add([]byte(`<sst><si><t>x</t><rPh><t>y</t></rPh></si></sst><c t="s"><v>0</v></c>`))
+	f.Add([]byte(`<w:p a="0123456789"><w:r><w:instrText>QUOTE 41</w:instrText></w:r><w:fldSimple w:instr="QUOTE 4111"/><x>&#x34;</x></w:p>`))
+	f.Add([]byte(`<svg><text>41<tspan>11</tspan></text><title>t</title><script>s</script></svg>`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sheet, _ := sheetText(nil, data, sharedStrings(nil, data), 1<<20)
-		for _, s := range []string{runText(nil, data, docxRoles, false), runText(nil, data, odfRoles, true), sheet, anyXMLText(nil, data)} {
+		text, other := docText(nil, data, docxRoles, false)
+		svg, svgOther := docText(nil, data, svgRoles, true)
+		for _, s := range []string{text, other, svg, svgOther, runText(nil, data, odfRoles, true), sheet, anyXMLText(nil, data)} {
 			if !utf8.ValidString(toValidUTF8([]byte(s))) {
 				t.Fatal("invalid UTF-8")
 			}
@@ -151,6 +161,7 @@ func FuzzPDF(f *testing.F) {
 	f.Add(pdfManyObjects(2000))
 	f.Add(pdfSharedKids(2000))
 	f.Add(pdfUnterminated(2000))
+	f.Add(pdfWithObjects(`<< /Title (t\\064) /Author <FEFF0034> /ID [<00>] /M (D:2026) >>`, "<< /Type /Metadata /Subtype /XML >>\nstream\n<x>&#52;</x>\nendstream"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m := newMeter(nil, time.Time{})
 		out, _ := pdfContentText(nil, data, nil, &pdfCMap{m: map[uint32]string{}}, m, 1<<20)
@@ -158,6 +169,11 @@ func FuzzPDF(f *testing.F) {
 		c.parse(data)
 		_, _ = pdfContentText(out, data, map[string]*pdfCMap{"/F1": c}, c, m, 1<<20)
 		checkCost(t, m, 3*len(data))
+		d := newPDFDoc(&extractor{ctx: context.Background(), m: m, lim: fuzzLimits, res: &Result{}}, data, "")
+		d.index()
+		if !utf8.ValidString(toValidUTF8(d.objectStrings())) {
+			t.Fatal("invalid UTF-8")
+		}
 		fuzzAttachment(t, append([]byte("%PDF-1.4\n"), data...))
 	})
 }
@@ -179,6 +195,7 @@ func FuzzRTF(f *testing.F) {
 
 func FuzzHTML(f *testing.F) {
 	f.Add([]byte(`<p>4111<b>1111</b><!-- c --><script>x</script>&#x34;&nbsp;<img alt="a"></p>`))
+	f.Add([]byte(`<svg><text>4111</text><desc>d</desc><tspan>1</tspan></svg><img src="data:text/plain;base64,NDEx"><a href="DATA:,%34%zz">`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if s := Normalize(htmlText(nil, data)); !utf8.ValidString(s) {
 			t.Fatalf("htmlText(%q) is not valid UTF-8", data)
@@ -189,6 +206,7 @@ func FuzzHTML(f *testing.F) {
 func FuzzNormalize(f *testing.F) {
 	f.Add("４１１１\u200b 1111\u00a0")
 	f.Add("plain")
+	f.Add("٤٥٣٢ ۴۵۳۲ ४५३२ ๔๕ ᠑᠒ 𝟒𝟓 ①")
 	f.Add("bad \xff\xfe")
 	f.Add("Номер счёта 4111 Ά日本語한국어\u0301 カ\u3099 À")
 	f.Fuzz(func(t *testing.T, s string) {
@@ -208,6 +226,8 @@ func FuzzNormalize(f *testing.F) {
 				return -1
 			case unicode.Is(unicode.Zs, r):
 				return ' '
+			case r >= 0x80 && unicode.Is(unicode.Nd, r):
+				return '0' + rune(digitValue(r))
 			}
 			return r
 		}, strings.ToValidUTF8(s, "\uFFFD")))

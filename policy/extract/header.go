@@ -247,7 +247,12 @@ var (
 func fieldText(lkey, val string) string {
 	switch {
 	case msgIDFields[lkey]:
-		return msgIDRE.ReplaceAllLiteralString(val, "")
+		return msgIDRE.ReplaceAllStringFunc(val, func(id string) string {
+			if longDigitRuns(id) >= 3 {
+				return id // not one stamp or counter: a list of values
+			}
+			return ""
+		})
 	case lkey == "content-transfer-encoding" || lkey == "mime-version":
 		// A bare encoding name or version has no text; anything else
 		// in these fields does.
@@ -261,6 +266,24 @@ func fieldText(lkey, val string) string {
 		return boundaryParamRE.ReplaceAllString(val, "${1}")
 	}
 	return val
+}
+
+// longDigitRuns counts the runs of 13 or more digits in s. A generator
+// writes one time stamp or counter in a msg-id, sometimes two; three or
+// more long numbers are a list the sender wrote, read like free text.
+func longDigitRuns(s string) int {
+	n, run := 0, 0
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			run++
+			continue
+		}
+		if run >= 13 {
+			n++
+		}
+		run = 0
+	}
+	return n
 }
 
 // withoutTraceID removes the queue identifier of each "id" clause of a
@@ -456,7 +479,18 @@ func (e *extractor) fileNames(loc string, names []string) {
 	}
 }
 
-// memberName emits the name (and comment, link target) of an archive
+// comment emits an archive's or a member's comment as text at "archive
+// comments": it is free text the sender wrote, not a name, so it is not
+// read beside the member names (where a value is judged as a file name).
+func (e *extractor) comment(archive, c string) {
+	if c == "" {
+		return
+	}
+	e.m.step(len(c))
+	e.emit(Part{Location: archive + " comments", Kind: KindHeader, MIMEType: "text/plain"}, decodeText([]byte(c), ""))
+}
+
+// memberName emits the name (and link target) of an archive
 // member as text at "archive member names", whether or not the member
 // itself can be read: names are the sender's text, listed by any archive
 // tool.

@@ -34,6 +34,13 @@ import (
 // deadline the text read so far is returned and the caller records the
 // timeout.
 func htmlText(m *meter, doc []byte) string {
+	return htmlTextURIs(m, doc, nil)
+}
+
+// htmlTextURIs is htmlText that also appends to uris, when it is not nil,
+// a copy of every attribute value that is a data: URI, for the caller to
+// read as nested content.
+func htmlTextURIs(m *meter, doc []byte, uris *[][]byte) string {
 	z := html.NewTokenizer(bytes.NewReader(doc))
 	var vis, hidden, markup textWriter
 	vis.b = make([]byte, 0, len(doc)/2)
@@ -107,13 +114,24 @@ func htmlText(m *meter, doc []byte) string {
 			if hideNest > 0 || wasHidden && tt == html.EndTagToken {
 				w = &hidden
 			}
-			switch c := blockSeparator(a); {
+			c := blockSeparator(a)
+			if a == 0 && svgBlock(rawTag) {
+				c = '\n'
+			}
+			switch {
 			case (a == atom.Td || a == atom.Th) && tt != html.EndTagToken:
 				w.cell()
 			case c != 0:
 				w.sep(c)
 			}
-			htmlAttrs(z, tt, rawTag, &markup)
+			if a == atom.Li && tt == html.StartTagToken {
+				// A browser draws a marker before each item: the item's
+				// lines read as text after it, not as a column of
+				// numbers ("• 4111 1111<br>1111 1111" is one value
+				// wrapped by a line break).
+				w.write([]byte("• "))
+			}
+			htmlAttrs(z, tt, rawTag, &markup, uris)
 		}
 	}
 	return joinSections(vis.b, hidden.b, markup.b)
@@ -122,7 +140,7 @@ func htmlText(m *meter, doc []byte) string {
 // htmlAttrs adds the attribute values of the current tag to w, one a
 // line. Tokenizer.TagName and TagAttr copy what they return: they are
 // called only for tags that have a value to read.
-func htmlAttrs(z *html.Tokenizer, tt html.TokenType, rawTag []byte, w *textWriter) {
+func htmlAttrs(z *html.Tokenizer, tt html.TokenType, rawTag []byte, w *textWriter, uris *[][]byte) {
 	if bytes.IndexByte(rawTag, '=') < 0 {
 		return
 	}
@@ -137,6 +155,9 @@ func htmlAttrs(z *html.Tokenizer, tt html.TokenType, rawTag []byte, w *textWrite
 		var v []byte
 		_, v, more = z.TagAttr()
 		w.item(v)
+		if uris != nil && isDataURI(v) {
+			*uris = append(*uris, bytes.Clone(v))
+		}
 	}
 }
 
@@ -281,6 +302,29 @@ func blockSeparator(a atom.Atom) byte {
 		return '\n'
 	}
 	return 0
+}
+
+// svgBlock reports the tags of inline SVG elements that a browser draws
+// as text of their own, at a position of their own: <text> and <desc>
+// (<title> has an atom and is a block already). Their texts are lines,
+// so that two numbers drawn apart do not read as one.
+func svgBlock(raw []byte) bool {
+	i := 1
+	if i < len(raw) && raw[i] == '/' {
+		i++
+	}
+	name := raw[i:]
+	for _, n := range [...]string{"text", "desc"} {
+		if len(name) >= len(n) && bytes.EqualFold(name[:len(n)], []byte(n)) &&
+			(len(name) == len(n) || isTagNameEnd(name[len(n)])) {
+			return true
+		}
+	}
+	return false
+}
+
+func isTagNameEnd(c byte) bool {
+	return c == ' ' || c == '/' || c == '>' || c == '\t' || c == '\n' || c == '\r' || c == '\f'
 }
 
 // tagAtom returns the atom of the tag in raw ("<Name ...>" or "</name>"),

@@ -51,6 +51,7 @@ func TestLocations(t *testing.T) {
 		`attachment "a.zip"`, // the archive itself, without text
 		`attachment "a.zip" member names`,
 		`attachment "a.zip" > "b/c.docx"`,
+		`attachment "a.zip" > "b/c.docx" > other text`,
 		`attachment "a.zip" > "b/c.docx" > "[Content_Types].xml"`,
 		`attachment "a.zip" member names`,
 		`attachment "a.zip" > "nested.zip"`,
@@ -59,6 +60,7 @@ func TestLocations(t *testing.T) {
 		"part 3 header:Content-Type",
 		"part 3 header:Content-Disposition",
 		"part 3 file name",
+		`attachment "q3.xlsx" > workbook`,
 		`attachment "q3.xlsx" > sheet "Summary"`,
 		`attachment "q3.xlsx" > sheet "Payroll"`,
 		`attachment "q3.xlsx" > "[Content_Types].xml"`,

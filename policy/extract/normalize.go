@@ -12,8 +12,11 @@ import (
 // zero-width space and joiners, word joiner, BOM, soft hyphen, bidi marks)
 // are removed, space separators (category Zs: NBSP, narrow and thin spaces)
 // become a plain space, line and paragraph separators become a line break,
-// and the result is in Unicode NFKC, so that fullwidth digits become ASCII
-// digits. ASCII text is returned unchanged without allocating.
+// decimal digits of every script (category Nd: Arabic-Indic, Devanagari,
+// Thai...) become ASCII digits, and the result is in Unicode NFKC, so that
+// fullwidth digits become ASCII digits too: a reader sees a number
+// whatever the script of its digits. ASCII text is returned unchanged
+// without allocating.
 func Normalize(s string) string {
 	if isASCIIString(s) {
 		return s
@@ -47,6 +50,8 @@ func Normalize(s string) string {
 			repl = -1
 		case unicode.Is(unicode.Zs, r):
 			repl = ' '
+		case unicode.Is(unicode.Nd, r):
+			repl = '0' + rune(digitValue(r))
 		case !nfkcInert(r):
 			inert = false
 		}
@@ -73,6 +78,24 @@ func Normalize(s string) string {
 	return norm.NFKC.String(s)
 }
 
+// digitValue returns the value of a decimal digit (category Nd). Unicode
+// encodes each script's digits as a run of ten from zero, and every range
+// of the Nd table is made of whole runs (TestIssue7DigitRanges checks it),
+// so the value is the offset from the range start modulo ten.
+func digitValue(r rune) int {
+	for _, rg := range unicode.Nd.R16 {
+		if r >= rune(rg.Lo) && r <= rune(rg.Hi) {
+			return int(r-rune(rg.Lo)) % 10
+		}
+	}
+	for _, rg := range unicode.Nd.R32 {
+		if r >= rune(rg.Lo) && r <= rune(rg.Hi) {
+			return int(r-rune(rg.Lo)) % 10
+		}
+	}
+	return 0
+}
+
 // isASCIIString reports whether s holds only 7-bit bytes.
 func isASCIIString(s string) bool {
 	i := 0
@@ -90,14 +113,15 @@ func isASCIIString(s string) bool {
 	return true
 }
 
-// plainRune reports runes in ranges without format characters or space
-// separators (Latin, Greek, Cyrillic, Hebrew, CJK, Hangul), to skip the
-// table lookups for most text.
+// plainRune reports runes in ranges without format characters, space
+// separators or digits other than ASCII (Latin, Greek, Cyrillic, Hebrew,
+// CJK, Hangul), to skip the table lookups for most text. U+A620 to U+ABFF
+// holds the digits of several scripts.
 func plainRune(r rune) bool {
 	switch {
 	case r < 0x0600:
 		return r != 0x00A0 && r != 0x00AD
-	case r >= 0x3040 && r < 0xFE00:
+	case r >= 0x3040 && r < 0xA620, r >= 0xAC00 && r < 0xFE00:
 		return true
 	}
 	return false

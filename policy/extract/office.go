@@ -90,7 +90,7 @@ func (e *extractor) office(zr *zip.Reader, data []byte, kind string, src source,
 // keywords, description), which can carry data as well as the body.
 func (d *doc) metadata(name string) {
 	if data, ok := d.member(name); ok {
-		d.emit(join(d.src.loc, "properties"), runText(d.e.m, data, metaRoles, true))
+		d.emitText(join(d.src.loc, "properties"), data, metaRoles, true)
 	}
 }
 
@@ -210,29 +210,51 @@ func roles(textTags map[string]bool, breaks map[string]byte, skipTags map[string
 	return m
 }
 
-// runText collects the text of a document's XML. With allText, all
-// character data outside skipped elements is text (ODF); otherwise only
-// that of elements with the text role (OOXML). m counts the work; at the
-// deadline the text so far is returned and the caller records it.
+// runText collects the text of a document's XML; see [docText].
 func runText(m *meter, data []byte, role map[string]xmlRole, allText bool) string {
+	text, _ := docText(m, data, role, allText)
+	return text
+}
+
+// emitText emits the text of a document's XML at loc and the rest of its
+// character data and attribute values at loc "other text".
+func (d *doc) emitText(loc string, data []byte, role map[string]xmlRole, allText bool) {
+	text, other := docText(d.e.m, data, role, allText)
+	d.emit(loc, text)
+	d.emit(join(loc, "other text"), other)
+}
+
+// docText collects the text of a document's XML. With allText, all
+// character data outside skipped elements is text (ODF); otherwise only
+// that of elements with the text role (OOXML). The character data that is
+// not text (field codes such as w:instrText, unknown and skipped
+// elements) and the attribute values (w:fldSimple's w:instr) are other:
+// a reader or a macro can show them too, so they are returned to be read
+// apart, laid out as [anyXMLText] lays out a member. m counts the work;
+// at the deadline the text so far is returned and the caller records it.
+func docText(m *meter, data []byte, role map[string]xmlRole, allText bool) (text, other string) {
 	s := xmlScanner{b: data, m: m}
 	var t xmlToken
 	out := make([]byte, 0, len(data)/4)
-	var alt []byte // descriptions of pictures and links, after the text
+	var alt []byte   // descriptions of pictures and links, after the text
+	var rest []byte  // character data that is not text
+	var attrs []byte // attribute values, after rest
 	in, skip := 0, 0
 	for s.next(&t) {
 		if t.kind == xmlText {
 			if (in > 0 || allText) && skip == 0 {
-				if t.cdata {
-					out = append(out, t.text...)
-				} else {
-					out = appendUnescaped(out, t.text)
-				}
+				out = appendXMLText(out, t)
+			} else {
+				rest = appendXMLText(rest, t)
 			}
 			continue
 		}
 		if t.kind != xmlEnd {
 			alt = appendAltText(alt, t.attrs)
+			attrs = appendLongAttrValues(attrs, t.attrs)
+		}
+		if n := len(rest); n > 0 && rest[n-1] != '\n' && !xmlInline[string(t.name)] {
+			rest = append(rest, '\n')
 		}
 		r, ok := role[string(t.name)]
 		if !ok {
@@ -282,7 +304,35 @@ func runText(m *meter, data []byte, role map[string]xmlRole, allText bool) strin
 	if len(alt) > 0 {
 		out = append(bytes.TrimRight(out, "\t\n"), alt...)
 	}
-	return ownedString(out)
+	rest = append(bytes.TrimRight(rest, " \t\r\n"), attrs...)
+	return ownedString(out), ownedString(rest)
+}
+
+// appendLongAttrValues is [appendAttrValues] without the values of eight
+// bytes or less (revision ids, sizes, colours, positions, "preserve"): so
+// few characters cannot hold a value, and a document has many of them.
+func appendLongAttrValues(dst, attrs []byte) []byte {
+	if bytes.IndexByte(attrs, '=') < 0 {
+		return dst
+	}
+	for i := 0; i < len(attrs); {
+		q := bytes.IndexAny(attrs[i:], `"'`)
+		if q < 0 {
+			break
+		}
+		q += i
+		j := bytes.IndexByte(attrs[q+1:], attrs[q])
+		if j < 0 {
+			break
+		}
+		v := attrs[q+1 : q+1+j]
+		i = q + 2 + j
+		if len(bytes.TrimSpace(v)) <= 8 {
+			continue
+		}
+		dst = appendUnescaped(append(dst, '\n', '\n'), v)
+	}
+	return dst
 }
 
 // altKeys are the attributes of OOXML elements that hold text a reader
@@ -323,7 +373,7 @@ var (
 // docx reads the body, headers, footers, footnotes, endnotes and comments.
 func (d *doc) docx() {
 	if data, ok := d.member("word/document.xml"); ok {
-		d.emit(d.src.loc, runText(d.e.m, data, docxRoles, false))
+		d.emitText(d.src.loc, data, docxRoles, false)
 	}
 	var extra []string
 	for _, p := range []string{"word/header", "word/footer"} {
@@ -332,7 +382,7 @@ func (d *doc) docx() {
 	extra = append(extra, "word/footnotes.xml", "word/endnotes.xml", "word/comments.xml")
 	for _, name := range extra {
 		if data, ok := d.member(name); ok {
-			d.emit(join(d.src.loc, quoteName(name)), runText(d.e.m, data, docxRoles, false))
+			d.emitText(join(d.src.loc, quoteName(name)), data, docxRoles, false)
 		}
 	}
 }
@@ -341,12 +391,12 @@ func (d *doc) docx() {
 func (d *doc) pptx() {
 	for i, name := range d.numbered("ppt/slides/slide", ".xml") {
 		if data, ok := d.member(name); ok {
-			d.emit(join(d.src.loc, "slide "+strconv.Itoa(i+1)), runText(d.e.m, data, drawRoles, false))
+			d.emitText(join(d.src.loc, "slide "+strconv.Itoa(i+1)), data, drawRoles, false)
 		}
 	}
 	for _, name := range d.numbered("ppt/notesSlides/notesSlide", ".xml") {
 		if data, ok := d.member(name); ok {
-			d.emit(join(d.src.loc, "notes "+quoteName(path.Base(name))), runText(d.e.m, data, drawRoles, false))
+			d.emitText(join(d.src.loc, "notes "+quoteName(path.Base(name))), data, drawRoles, false)
 		}
 	}
 }
@@ -364,7 +414,7 @@ func (d *doc) odf() bool {
 		return true
 	}
 	if d.kind != kindODS {
-		d.emit(d.src.loc, runText(d.e.m, data, odfRoles, true))
+		d.emitText(d.src.loc, data, odfRoles, true)
 		return true
 	}
 	// Split at table:table elements.
@@ -395,10 +445,10 @@ func (d *doc) odf() bool {
 		}
 		last = end
 		loc := join(d.src.loc, "sheet "+quoteName(string(appendUnescaped(nil, name))))
-		d.emit(loc, runText(d.e.m, data[start:end], odfRoles, true))
+		d.emitText(loc, data[start:end], odfRoles, true)
 	}
 	outside = append(outside, data[last:]...)
-	d.emit(d.src.loc, runText(d.e.m, outside, odfRoles, true))
+	d.emitText(d.src.loc, outside, odfRoles, true)
 	return true
 }
 

@@ -102,7 +102,7 @@ func isMarkup(data []byte) bool {
 var xmlInline = map[string]bool{
 	"w:r": true, "w:t": true, "w:delText": true, "w:ins": true, "w:del": true,
 	"w:hyperlink": true, "w:smartTag": true, "w:fldSimple": true, "w:rPr": true,
-	"w:proofErr": true, "w:bookmarkStart": true, "w:bookmarkEnd": true,
+	"w:proofErr": true, "w:instrText": true, "w:fldChar": true, "w:delInstrText": true, "w:bookmarkStart": true, "w:bookmarkEnd": true,
 	"a:r": true, "a:t": true, "a:fld": true, "a:rPr": true,
 	"text:span": true, "text:a": true, "text:s": true, "text:soft-page-break": true,
 	"text:bookmark": true, "text:bookmark-start": true, "text:bookmark-end": true,

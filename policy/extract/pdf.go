@@ -80,6 +80,11 @@ func (e *extractor) pdf(data []byte, src source, depth int) {
 		e.emit(Part{Location: loc, Kind: KindAttachment, MIMEType: typ, Filename: src.name, Size: int64(len(data))}, string(text))
 		return true
 	}
+	// Document information, annotations, form fields, bookmarks, XMP.
+	part(join(src.loc, "metadata and annotations"), d.objectStrings())
+	if !e.alive(src.loc) {
+		return
+	}
 	found := false // some text was returned
 	stop := false  // a limit or the deadline ended the reading
 	full := false  // the text reached max_text_bytes

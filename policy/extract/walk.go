@@ -210,6 +210,14 @@ func contentType(h message.Header) (string, map[string]string) {
 	if v == "" {
 		return "text/plain", map[string]string{}
 	}
+	if strings.IndexByte(v, '(') >= 0 {
+		// Comments are allowed anywhere between tokens (RFC 2045 §5.1);
+		// the parser takes none.
+		v = stripComments(v)
+		var hc message.Header
+		hc.Set("Content-Type", v)
+		h = hc
+	}
 	mt, params, err := h.ContentType()
 	if err != nil {
 		// mime.ParseMediaType still returns the type when only a

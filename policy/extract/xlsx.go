@@ -25,7 +25,7 @@ func (d *doc) xlsx() {
 	}
 	for _, name := range d.numbered("xl/comments", ".xml") {
 		if data, ok := d.member(name); ok {
-			d.emit(join(d.src.loc, "comments"), runText(d.e.m, data, commentRoles, false))
+			d.emitText(join(d.src.loc, "comments"), data, commentRoles, false)
 		}
 	}
 }
@@ -66,6 +66,9 @@ func (d *doc) workbookSheets() []sheetRef {
 	}
 	var out []sheetRef
 	if data, ok := d.member("xl/workbook.xml"); ok {
+		// Defined names (their names and formulas or constants), sheet
+		// names and the rest of the workbook's text are the sender's.
+		d.emit(join(d.src.loc, "workbook"), anyXMLText(d.e.m, data))
 		s := xmlScanner{b: data, m: d.e.m}
 		var t xmlToken
 		for s.next(&t) {
