@@ -1,5 +1,10 @@
 package detect
 
+import (
+	"slices"
+	"strings"
+)
+
 // Runs of groups of one width that hold card numbers.
 //
 // A list of card numbers written on one line, each in 4-4-4-4 and all
@@ -298,4 +303,70 @@ func sumWidths(w []byte) int {
 		n += int(x)
 	}
 	return n
+}
+
+// siblingReach bounds how far keySiblingsAreCards looks on each side of a
+// value for other values of its key, and maxSiblings how many it reads:
+// the work per candidate stays constant.
+const (
+	siblingReach = 1024
+	maxSiblings  = 8
+)
+
+// keySiblingsAreCards reports whether the value at t[start:end], the value
+// of a JSON or YAML key that names an identifier ("id": 4532…), has at
+// least two other distinct values of the same key nearby and every one of
+// them is a valid card number. API ids of that shape pass the card checks
+// about once in thirty; a run of them that all do is a list of cards
+// written under an id key, not a list of ids.
+func keySiblingsAreCards(t string, start, end int) bool {
+	key, ok := structuredKeyName(t, start)
+	if !ok {
+		return false
+	}
+	lo, hi := max(0, start-siblingReach), min(len(t), end+siblingReach)
+	own := t[start:end]
+	seen := make([]string, 0, maxSiblings)
+	var buf [24]byte
+	for p := lo; p < hi && len(seen) < maxSiblings; {
+		k := strings.Index(t[p:hi], key)
+		if k < 0 {
+			break
+		}
+		q := p + k + len(key)
+		p = q
+		if p-len(key) > 0 && t[p-len(key)-1] != '"' && wordClass[t[p-len(key)-1]] != 0 {
+			continue // the key is the tail of a longer word
+		}
+		// "key": value, key: value, with optional quotes around the value.
+		for q < hi && (t[q] == '"' || t[q] == ' ') && q-p < 4 {
+			q++
+		}
+		if q >= hi || t[q] != ':' {
+			continue
+		}
+		q++
+		for q < hi && (t[q] == '"' || t[q] == ' ') && q-p < 10 {
+			q++
+		}
+		d := q
+		for d < hi && d-q <= 19 && isDigit(t[d]) {
+			d++
+		}
+		if d == q || d < len(t) && isDigit(t[d]) {
+			continue
+		}
+		v := t[q:d]
+		if v == own || slices.Contains(seen, v) {
+			continue
+		}
+		if len(v) < 13 || len(v) > 19 {
+			return false
+		}
+		if _, ok := checkCard(append(buf[:0], v...)); !ok {
+			return false
+		}
+		seen = append(seen, v)
+	}
+	return len(seen) >= 2
 }

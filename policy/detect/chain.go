@@ -546,10 +546,11 @@ func (sc *scanner) numeric(m idMask, start, end int, sep uint8, demote Demotion)
 		}
 		conf := base(i, f)
 		sc.emit(i, start, end, conf, test, maskDigits(d, spec.keep), keyOf(i, d))
-		// A valid card among other valid cards in a compound name is one
+		// A valid card among other valid cards in a compound name, or
+		// under an id key whose other values are all valid cards, is one
 		// of a list (looked at only for valid cards: the look is bounded
 		// but not free).
-		if demote != NotDemoted && !(ctx && i == idCreditCard && cardCompound(sc.text, start, end)) {
+		if demote != NotDemoted && !(ctx && i == idCreditCard && (cardCompound(sc.text, start, end) || keySiblingsAreCards(sc.text, start, end))) {
 			w := &sc.dst[len(sc.dst)-1]
 			w.Confidence, w.Why.Demoted = Low, demote
 		}

@@ -137,6 +137,14 @@ func pairBefore(t string, w int) bool {
 // JSON or YAML key that names an identifier: "label_id": 3983..., "id":
 // 5228..., order_id: 2348... (a quoted key, or a key with '_').
 func structuredKey(t string, start int) bool {
+	_, ok := structuredKeyName(t, start)
+	return ok
+}
+
+// structuredKeyName returns the key of a structured value at start as it
+// is written before the colon, quotes included ("\"id\"", order_id), and
+// whether it names an identifier (see structuredKey).
+func structuredKeyName(t string, start int) (string, bool) {
 	// Quotes may be doubled (JSON inside a CSV cell).
 	p := start - 1
 	for k := 0; k < 2 && p >= 0 && t[p] == '"'; k++ {
@@ -146,7 +154,7 @@ func structuredKey(t string, start int) bool {
 		p--
 	}
 	if p < 1 || t[p] != ':' {
-		return false
+		return "", false
 	}
 	p--
 	quoted := false
@@ -154,17 +162,17 @@ func structuredKey(t string, start int) bool {
 		p, quoted = p-1, true
 	}
 	if p < 0 {
-		return false
+		return "", false
 	}
 	w := wordBefore(t, p+1)
 	if w > p {
-		return false
+		return "", false
 	}
 	key := t[w : p+1]
 	if quoted {
-		return w > 0 && t[w-1] == '"' && idKey(key)
+		return key, w > 0 && t[w-1] == '"' && idKey(key)
 	}
-	return idKey(key) && strings.IndexByte(key, '_') >= 0
+	return key, idKey(key) && strings.IndexByte(key, '_') >= 0
 }
 
 // wordBefore returns the start of the word (letters, digits, '_') that

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -306,6 +307,39 @@ func TestIssue7ParenthesisedFirstGroup(t *testing.T) {
 	} {
 		if ms := find(s.Scan(text, nil), "credit_card"); len(ms) != 0 {
 			t.Errorf("Scan(%q) = %+v, want none", text, ms)
+		}
+	}
+}
+
+// TestIssue7CardsUnderIDKeys: an id key demotes a lone card-shaped value
+// (API ids pass the card checks about once in thirty), but values of one
+// id key that are all valid cards are a list of cards.
+func TestIssue7CardsUnderIDKeys(t *testing.T) {
+	s := mustSet(t, "credit_card")
+	cards := []string{luhnComplete("494580730215736"), luhnComplete("518193036426212"), luhnComplete("529972200332245"), luhnComplete("438323640562241")}
+	var list strings.Builder
+	for _, c := range cards {
+		fmt.Fprintf(&list, `{"id": %s}, `, c)
+	}
+	for _, m := range s.Scan(list.String(), nil) {
+		if m.Confidence < Medium {
+			t.Errorf("card under an id key among cards: %v (%v), want medium or above", m.Confidence, m.Why)
+		}
+	}
+	if n := len(s.Scan(list.String(), nil)); n != len(cards) {
+		t.Errorf("%d matches, want %d", n, len(cards))
+	}
+	// One card-shaped id among ids that fail the checks stays low; so does
+	// a lone one, and the same value repeated.
+	for _, text := range []string{
+		`{"id": 5390364397928441}, {"id": ` + cards[0] + `}, {"id": 5390364397928442}, {"id": 5390364397928443}`,
+		`{"id": ` + cards[0] + `}`,
+		`{"id": ` + cards[0] + `}, {"id": ` + cards[0] + `}, {"id": ` + cards[0] + `}`,
+	} {
+		for _, m := range s.Scan(text, nil) {
+			if m.Confidence != Low {
+				t.Errorf("Scan(%q): %v (%v), want low", text, m.Confidence, m.Why)
+			}
 		}
 	}
 }
