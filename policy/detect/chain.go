@@ -536,6 +536,10 @@ func (sc *scanner) numeric(m idMask, start, end int, sep uint8, demote Demotion)
 	if demote == demoteNone {
 		demote = NotDemoted
 	}
+	// Digits that are a valid card and also fit a weaker national
+	// number's check (the NIR's key passes once in 97) are read as the
+	// card: the other reading stays, at low.
+	card := m.has(idCreditCard) && m.has(idFRNIR) && func() bool { _, ok := checkNumeric(idCreditCard, d); return ok }()
 	for m != 0 {
 		i := id(trailingZeros(m))
 		m &^= 1 << i
@@ -546,6 +550,11 @@ func (sc *scanner) numeric(m idMask, start, end int, sep uint8, demote Demotion)
 		}
 		conf := base(i, f)
 		sc.emit(i, start, end, conf, test, maskDigits(d, spec.keep), keyOf(i, d))
+		if card && i == idFRNIR && demote == NotDemoted {
+			w := &sc.dst[len(sc.dst)-1]
+			w.Confidence, w.Why.Demoted = Low, DemotedCard
+			continue
+		}
 		// A valid card among other valid cards in a compound name, or
 		// under an id key whose other values are all valid cards, is one
 		// of a list (looked at only for valid cards: the look is bounded

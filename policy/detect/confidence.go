@@ -133,6 +133,10 @@ const (
 	// DemotedCaps: an all-letter code among words written in capitals
 	// (CUSTOMER, VERSIONS fit the shape of a BIC).
 	DemotedCaps
+	// DemotedCard: the same digits are a valid card number (IIN and
+	// Luhn), which a 15-digit French NIR-shaped Amex number, say, far more
+	// likely is.
+	DemotedCard
 )
 
 func (d Demotion) String() string {
@@ -149,6 +153,8 @@ func (d Demotion) String() string {
 		return "the numbers around it in its table column are not of this kind"
 	case DemotedCaps:
 		return "a word among words written in capitals"
+	case DemotedCard:
+		return "the same digits are a valid card number"
 	}
 	return fmt.Sprintf("demotion(%d)", int(d))
 }

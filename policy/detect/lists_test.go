@@ -343,3 +343,31 @@ func TestIssue7CardsUnderIDKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestIssue8CardNotAlsoNIR: 15 digits that are a valid Amex number and
+// also pass the NIR's key (once in 97) are read as the card; the NIR
+// reading stays at low unless its own keyword is near.
+func TestIssue8CardNotAlsoNIR(t *testing.T) {
+	s := mustSet(t, "credit_card", "fr_nir")
+	const v = "346225199619855"
+	var card, nir bool
+	for _, m := range s.Scan("paid with 346225199619855 yesterday", nil) {
+		switch m.Detector {
+		case "credit_card":
+			card = m.Confidence >= Medium
+		case "fr_nir":
+			nir = true
+			if m.Confidence != Low || m.Why.Demoted != DemotedCard {
+				t.Errorf("fr_nir: %v (%v), want low, demoted as a card", m.Confidence, m.Why)
+			}
+		}
+	}
+	if !card || !nir {
+		t.Errorf("card found %v, NIR reading kept %v; want both", card, nir)
+	}
+	for _, m := range s.Scan("numéro de sécurité sociale "+v, nil) {
+		if m.Detector == "fr_nir" && m.Confidence != High {
+			t.Errorf("fr_nir with its keyword: %v (%v), want high", m.Confidence, m.Why)
+		}
+	}
+}
