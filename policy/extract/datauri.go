@@ -72,7 +72,7 @@ func decodeDataURI(u []byte) (typ, charset string, data []byte, ok bool) {
 	if b64 {
 		return typ, charset, decodeLenientBase64(body), true
 	}
-	return typ, charset, percentBytes(body), true
+	return typ, charset, percentDecode(body), true
 }
 
 // decodeLenientBase64 decodes base64 as browsers do: white space and
@@ -100,18 +100,4 @@ func decodeLenientBase64(s []byte) []byte {
 	}
 	n, _ := base64.RawStdEncoding.Decode(clean, clean)
 	return clean[:n]
-}
-
-// percentBytes decodes %XX escapes; anything else is kept as written.
-func percentBytes(s []byte) []byte {
-	out := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		if s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
-			out = append(out, unhex(s[i+1])<<4|unhex(s[i+2]))
-			i += 2
-			continue
-		}
-		out = append(out, s[i])
-	}
-	return out
 }

@@ -251,7 +251,7 @@ func docText(m *meter, data []byte, role map[string]xmlRole, allText bool) (text
 		}
 		if t.kind != xmlEnd {
 			alt = appendAltText(alt, t.attrs)
-			attrs = appendLongAttrValues(attrs, t.attrs)
+			attrs = appendAttrValues(attrs, t.attrs, longAttrValue)
 		}
 		if n := len(rest); n > 0 && rest[n-1] != '\n' && !xmlInline[string(t.name)] {
 			rest = append(rest, '\n')
@@ -308,32 +308,11 @@ func docText(m *meter, data []byte, role map[string]xmlRole, allText bool) (text
 	return ownedString(out), ownedString(rest)
 }
 
-// appendLongAttrValues is [appendAttrValues] without the values of eight
-// bytes or less (revision ids, sizes, colours, positions, "preserve"): so
-// few characters cannot hold a value, and a document has many of them.
-func appendLongAttrValues(dst, attrs []byte) []byte {
-	if bytes.IndexByte(attrs, '=') < 0 {
-		return dst
-	}
-	for i := 0; i < len(attrs); {
-		q := bytes.IndexAny(attrs[i:], `"'`)
-		if q < 0 {
-			break
-		}
-		q += i
-		j := bytes.IndexByte(attrs[q+1:], attrs[q])
-		if j < 0 {
-			break
-		}
-		v := attrs[q+1 : q+1+j]
-		i = q + 2 + j
-		if len(bytes.TrimSpace(v)) <= 8 {
-			continue
-		}
-		dst = appendUnescaped(append(dst, '\n', '\n'), v)
-	}
-	return dst
-}
+// longAttrValue is the shortest attribute value a document's "other
+// text" keeps: values of eight bytes or less (revision ids, sizes,
+// colours, positions, "preserve") cannot hold a value, and a document has
+// many of them.
+const longAttrValue = 9
 
 // altKeys are the attributes of OOXML elements that hold text a reader
 // sees: the alternative text and title of pictures, shapes and charts

@@ -127,7 +127,7 @@ func anyXMLText(m *meter, data []byte) string {
 			continue
 		}
 		if t.kind != xmlEnd {
-			attrs = appendAttrValues(attrs, t.attrs)
+			attrs = appendAttrValues(attrs, t.attrs, 1)
 		}
 		name := string(t.name)
 		if xmlInline[name] {
@@ -151,9 +151,12 @@ func anyXMLText(m *meter, data []byte) string {
 	return ownedString(append(out, attrs...))
 }
 
-// appendAttrValues appends each attribute value in attrs, decoded, after
-// a blank line.
-func appendAttrValues(dst, attrs []byte) []byte {
+// appendAttrValues appends each attribute value in attrs of at least
+// minLen bytes (white space trimmed), decoded, after a blank line.
+func appendAttrValues(dst, attrs []byte, minLen int) []byte {
+	if minLen > 1 && bytes.IndexByte(attrs, '=') < 0 {
+		return dst
+	}
 	for i := 0; i < len(attrs); {
 		q := bytes.IndexAny(attrs[i:], `"'`)
 		if q < 0 {
@@ -166,7 +169,7 @@ func appendAttrValues(dst, attrs []byte) []byte {
 		}
 		v := attrs[q+1 : q+1+j]
 		i = q + 2 + j
-		if len(bytes.TrimSpace(v)) > 0 {
+		if len(bytes.TrimSpace(v)) >= minLen {
 			dst = appendUnescaped(append(dst, '\n', '\n'), v)
 		}
 	}

@@ -325,7 +325,8 @@ func rfc2231Param(v, key string) string {
 	return decodeText(raw, cs)
 }
 
-func percentDecode(s string) []byte {
+// percentDecode decodes %XX escapes; anything else is kept as written.
+func percentDecode[T string | []byte](s T) []byte {
 	out := make([]byte, 0, len(s))
 	for i := 0; i < len(s); i++ {
 		if s[i] == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
