@@ -32,8 +32,22 @@ func (e *Error) Error() string {
 		b.WriteString(e.Key)
 		b.WriteString(": ")
 	}
-	b.WriteString(e.Msg)
+	writePrintable(&b, e.Msg)
 	return b.String()
+}
+
+// writePrintable writes s with control characters escaped, so that a
+// message quoting the file (a TOML parser quotes what it could not read)
+// stays one line: one problem, one line, each naming its file.
+func writePrintable(b *strings.Builder, s string) {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0x2028 || r == 0x2029 {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
 }
 
 // source is one decoded file with its line index; it collects errors.
