@@ -1,0 +1,195 @@
+package action
+
+import (
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Wire is a reply as it goes on the wire: a code, an enhanced status code
+// of the same class and text lines that are safe to send. Both front ends
+// send exactly these bytes (the milter through the MTA, the hop itself),
+// so a sender sees the same reply for the same verdict from either.
+type Wire struct {
+	Code     int
+	Enhanced string   // "5.7.1"; always set, same class as Code
+	Lines    []string // at least one; no control characters, each at most maxLineText bytes
+}
+
+// String is the reply as the SMTP client reads it: every line carries the
+// code and the enhanced code, lines joined by CRLF, no final CRLF.
+func (w Wire) String() string {
+	var b strings.Builder
+	for i, l := range w.Lines {
+		sep := byte(' ')
+		if i < len(w.Lines)-1 {
+			sep = '-'
+		}
+		b.WriteString(strconv.Itoa(w.Code))
+		b.WriteByte(sep)
+		b.WriteString(w.Enhanced)
+		if l != "" {
+			b.WriteByte(' ')
+			b.WriteString(l)
+		}
+		if i < len(w.Lines)-1 {
+			b.WriteString("\r\n")
+		}
+	}
+	return b.String()
+}
+
+// Text is the lines joined by "\n" (what a log or an incident records).
+func (w Wire) Text() string { return strings.Join(w.Lines, "\n") }
+
+// Permanent reports a 5xx reply.
+func (w Wire) Permanent() bool { return w.Code/100 == 5 }
+
+// The replies of the product's own, for both front ends. A policy's reply
+// text replaces the text of PolicyBlock and PolicyTempFail.
+var (
+	PolicyBlock    = Reply{Code: 550, Enhanced: "5.7.1", Text: "Message refused by policy"}
+	PolicyTempFail = Reply{Code: 451, Enhanced: "4.7.1", Text: "Message deferred by policy, try again later"}
+	// PolicyHeld: a quarantine verdict where the front end has nowhere to
+	// hold the message (the hop without quarantine_to).
+	PolicyHeld        = Reply{Code: 451, Enhanced: "4.7.1", Text: "Message held by policy, try again later"}
+	PolicyHeldRefused = Reply{Code: 550, Enhanced: "5.7.1", Text: "Message held by policy"}
+	ScanFailed        = Reply{Code: 451, Enhanced: "4.7.1", Text: "Message could not be scanned, try again later"}
+	NULRefused        = Reply{Code: 550, Enhanced: "5.6.0", Text: "Message refused: NUL byte in message data (not allowed in mail text, RFC 5322 section 3.5)"}
+	PassHeaderRefused = Reply{Code: 550, Enhanced: "5.7.1", Text: "Message refused: it already carries the inspection pass header"}
+)
+
+// PassHeaderFlood is the reply to a message with more pass header fields
+// than pass_header.max_incoming allows (on_too_many: block or tempfail).
+func PassHeaderFlood(header string, permanent bool) Reply {
+	if permanent {
+		return Reply{Code: 550, Enhanced: "5.7.1", Text: "Message refused: too many " + header + " header fields"}
+	}
+	return Reply{Code: 451, Enhanced: "4.7.1", Text: "Message deferred: too many " + header + " header fields"}
+}
+
+// maxLineText bounds the text of one reply line. RFC 5321 section
+// 4.5.3.1.5 allows 512 octets per reply line including the code, the
+// enhanced code and CRLF; go-milter wraps lines over 950 bytes itself, so
+// wrapping here, before either front end, keeps their replies identical.
+const maxLineText = 480
+
+// Render turns r into a wire reply of the class of def (4xx or 5xx): a code
+// or enhanced code of another class or malformed is replaced by def's
+// (Postfix refuses a milter reply whose enhanced code does not match its
+// class and applies milter_default_action instead); an empty text by
+// def's. The incident id is appended when the text does not name it, so a
+// help desk finds the incident from what the sender saw. Control
+// characters become spaces; non-ASCII is sent only when the session
+// negotiated SMTPUTF8 (RFC 6531 section 3.7.4.1) and is otherwise
+// replaced by '?'; invalid UTF-8 is always replaced.
+func Render(r Reply, def Reply, incident string, smtputf8 bool) Wire {
+	class := def.Code / 100
+	code := r.Code
+	if code/100 != class || code < 100 || code > 599 {
+		code = def.Code
+	}
+	enh := r.Enhanced
+	if !validEnhanced(enh, class) {
+		enh = def.Enhanced
+		if !validEnhanced(enh, class) {
+			enh = strconv.Itoa(class) + ".0.0"
+		}
+	}
+	text := r.Text
+	if strings.TrimSpace(text) == "" {
+		text = def.Text
+	}
+	if incident != "" && !strings.Contains(text, incident) {
+		text = strings.TrimRight(text, " \t\r\n") + " (incident " + incident + ")"
+	}
+	return Wire{Code: code, Enhanced: enh, Lines: replyLines(text, smtputf8)}
+}
+
+// Refusal is the reply for a verdict that refuses the message: act is
+// what the front end applies (Block or TempFail; a failure outcome may
+// differ from v.Action), v's reply text and incident id are used when its
+// class matches.
+func (v Verdict) Refusal(act Action, smtputf8 bool) Wire {
+	def := PolicyTempFail
+	if act == Block {
+		def = PolicyBlock
+	}
+	return Render(v.Reply, def, v.IncidentID, smtputf8)
+}
+
+// validEnhanced checks class.subject.detail (RFC 3463: subject and detail
+// 0-999 without leading zeros) and the class.
+func validEnhanced(s string, class int) bool {
+	parts := strings.Split(s, ".")
+	if len(parts) != 3 || parts[0] != strconv.Itoa(class) {
+		return false
+	}
+	for _, p := range parts[1:] {
+		if p == "" || len(p) > 3 || (len(p) > 1 && p[0] == '0') {
+			return false
+		}
+		for i := 0; i < len(p); i++ {
+			if p[i] < '0' || p[i] > '9' {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// replyLines splits text at newlines, cleans each line and wraps lines
+// longer than maxLineText at a space where there is one. Empty leading
+// and trailing lines are dropped; at least one line is returned.
+func replyLines(text string, smtputf8 bool) []string {
+	var lines []string
+	for _, l := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n") {
+		l = strings.TrimRight(cleanLine(l, smtputf8), " ")
+		for len(l) > maxLineText {
+			cut := strings.LastIndexByte(l[:maxLineText+1], ' ')
+			if cut <= 0 {
+				cut = maxLineText
+				for cut > 0 && !utf8.RuneStart(l[cut]) {
+					cut--
+				}
+			}
+			lines = append(lines, strings.TrimRight(l[:cut], " "))
+			l = strings.TrimLeft(l[cut:], " ")
+		}
+		lines = append(lines, l)
+	}
+	for len(lines) > 1 && lines[0] == "" {
+		lines = lines[1:]
+	}
+	for len(lines) > 1 && lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	return lines
+}
+
+func cleanLine(l string, smtputf8 bool) string {
+	var b strings.Builder
+	b.Grow(len(l))
+	for i := 0; i < len(l); {
+		c := l[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 || c == 0x7f {
+				c = ' '
+			}
+			b.WriteByte(c)
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(l[i:])
+		i += n
+		switch {
+		case r == utf8.RuneError || !smtputf8:
+			b.WriteByte('?')
+		case r < 0xa0 || r == 0x2028 || r == 0x2029:
+			b.WriteByte(' ') // C1 controls and Unicode line separators
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
