@@ -115,12 +115,12 @@ type PassHeader struct {
 	OnTooMany string `toml:"on_too_many"`
 }
 
-// Failure holds the outcome ("accept", "tempfail", "quarantine") of each
-// failure class. Defaults are tempfail.
+// Failure holds the outcome of each failure class. Defaults are tempfail
+// (the zero Outcome).
 type Failure struct {
-	OnTimeout  string `toml:"on_timeout"`  // scan deadline exceeded
-	OnOverload string `toml:"on_overload"` // too many concurrent sessions
-	OnError    string `toml:"on_error"`    // engine error or recovered panic
+	OnTimeout  Outcome `toml:"on_timeout"`  // scan deadline exceeded
+	OnOverload Outcome `toml:"on_overload"` // too many concurrent sessions
+	OnError    Outcome `toml:"on_error"`    // engine error or recovered panic
 }
 
 // Log configures structured logging.

@@ -11,7 +11,6 @@ const (
 	// [PassHeader].
 	DefaultPassHeaderMaxIncoming = 8
 	DefaultPassHeaderOnTooMany   = "reject"
-	DefaultFailure               = "tempfail"
 	DefaultLogFormat             = "json"
 	DefaultLogLevel              = "info"
 	DefaultKeywordWindow         = 300
@@ -95,10 +94,6 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.PassHeader.Value, DefaultPassHeaderValue)
 	setDefault(&c.PassHeader.MaxIncoming, DefaultPassHeaderMaxIncoming)
 	setDefault(&c.PassHeader.OnTooMany, DefaultPassHeaderOnTooMany)
-
-	setDefault(&c.Failure.OnTimeout, DefaultFailure)
-	setDefault(&c.Failure.OnOverload, DefaultFailure)
-	setDefault(&c.Failure.OnError, DefaultFailure)
 
 	setDefault(&c.Log.Format, DefaultLogFormat)
 	setDefault(&c.Log.Level, DefaultLogLevel)

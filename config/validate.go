@@ -16,7 +16,6 @@ var (
 	confidences  = []string{"low", "medium", "high"}
 	directions   = []string{"outbound", "internal"}
 	outcomes     = []string{"pass", "quarantine", "tempfail", "block"}
-	failures     = []string{"accept", "tempfail", "quarantine"}
 	logFormats   = []string{"json", "text"}
 	logLevels    = []string{"debug", "info", "warn", "error"}
 	detTypes     = []string{"keywords", "regex", "dictionary"}
@@ -101,10 +100,6 @@ func (l *loader) validate(c *Config, main *source) {
 		main.errorf(root.with("pass_header", "max_incoming"), "must not be negative")
 	}
 	main.oneOf(root.with("pass_header", "on_too_many"), "outcome", c.PassHeader.OnTooMany, []string{"reject", "tempfail"})
-	f := root.with("failure")
-	main.oneOf(f.with("on_timeout"), "failure outcome", c.Failure.OnTimeout, failures)
-	main.oneOf(f.with("on_overload"), "failure outcome", c.Failure.OnOverload, failures)
-	main.oneOf(f.with("on_error"), "failure outcome", c.Failure.OnError, failures)
 	main.oneOf(root.with("log", "format"), "log format", c.Log.Format, logFormats)
 	main.oneOf(root.with("log", "level"), "log level", c.Log.Level, logLevels)
 	if a := c.Notify.From; a != "" {

@@ -6,13 +6,13 @@ package config
 func (c *Config) Warnings() []string {
 	var w []string
 	timeoutAdvice := "any sender can switch scanning off for a message by attaching content that takes longer than limits.scan_timeout to read"
-	if c.Failure.OnTimeout == "accept" {
+	if c.Failure.OnTimeout == OutcomeAccept {
 		w = append(w, "failure.on_timeout = \"accept\": "+timeoutAdvice)
 	}
-	if c.Failure.OnError == "accept" {
+	if c.Failure.OnError == OutcomeAccept {
 		w = append(w, "failure.on_error = \"accept\": a message that makes the engine fail is delivered unscanned")
 	}
-	if c.Failure.OnOverload == "accept" {
+	if c.Failure.OnOverload == OutcomeAccept {
 		w = append(w, "failure.on_overload = \"accept\": a sender who opens enough sessions gets the next messages through unscanned")
 	}
 	if c.Unscannable == "pass" {

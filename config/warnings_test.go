@@ -16,7 +16,7 @@ func TestIssue7Warnings(t *testing.T) {
 		t.Errorf("default config warnings = %q, want none", w)
 	}
 	c := *def
-	c.Failure.OnTimeout = "accept"
+	c.Failure.OnTimeout = OutcomeAccept
 	c.Unscannable = "pass"
 	w := c.Warnings()
 	if len(w) != 2 || !strings.Contains(w[0], "failure.on_timeout") || !strings.Contains(w[1], "unscannable") || !strings.Contains(w[0], "scan_timeout") {

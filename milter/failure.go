@@ -1,57 +1,6 @@
 package milter
 
-import (
-	"errors"
-
-	"github.com/maildlp/maildlp/policy/action"
-)
-
-// outcome is what a failure class does to the message.
-type outcome int
-
-const (
-	outcomeTempFail   outcome = iota // 451 4.7.1: the client keeps the message and retries
-	outcomeAccept                    // deliver unscanned (no pass header)
-	outcomeQuarantine                // hold unscanned for review
-)
-
-func parseOutcome(s string, def outcome) outcome {
-	switch s {
-	case "tempfail":
-		return outcomeTempFail
-	case "accept":
-		return outcomeAccept
-	case "quarantine":
-		return outcomeQuarantine
-	}
-	return def
-}
-
-func (o outcome) String() string {
-	switch o {
-	case outcomeAccept:
-		return "accept"
-	case outcomeQuarantine:
-		return "quarantine"
-	}
-	return "tempfail"
-}
-
-// action is the verdict action the outcome amounts to, for the record.
-func (o outcome) action() action.Action {
-	switch o {
-	case outcomeAccept:
-		return action.Pass
-	case outcomeQuarantine:
-		return action.Quarantine
-	}
-	return action.TempFail
-}
-
-// failure holds the configured outcome of each failure class.
-type failure struct {
-	onTimeout, onOverload, onError outcome
-}
+import "errors"
 
 // Failure classes, recorded in report.Decision.Err (errors.Is works).
 var (

@@ -77,7 +77,7 @@ func TestIssue7OverloadOutcomeQuarantine(t *testing.T) {
 	defer slots.Release()
 	rec := &recorder{}
 	_, addr := startServer(t, &fakeEngine{}, WithRecorder(rec), WithScanSlots(slots),
-		WithLimits(50*time.Millisecond), WithFailure(config.Failure{OnOverload: "quarantine"}))
+		WithLimits(50*time.Millisecond), WithFailure(config.Failure{OnOverload: config.OutcomeQuarantine}))
 	r := simpleMessage().send(t, addr)
 	if r.end == nil || r.end.Type != gomilter.ActionAccept || len(r.mods) != 1 || !strings.Contains(r.mods[0].String(), "too many concurrent scans") {
 		t.Fatalf("end = %v, mods = %v; want accept with a quarantine naming the scan limit", r.end, modStrings(r.mods))

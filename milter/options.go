@@ -17,7 +17,7 @@ type options struct {
 	log         *slog.Logger
 	recorder    report.Recorder
 	passHeader  passHeader
-	failure     failure
+	failure     config.Failure
 	maxSessions int
 	// writeTimeout bounds each packet written to the MTA; idleTimeout the
 	// wait for its next command (0: none).
@@ -39,10 +39,10 @@ type options struct {
 
 func defaultOptions() options {
 	return options{
-		log:          slog.New(slog.DiscardHandler),
-		recorder:     nopRecorder{},
-		passHeader:   passHeader{enabled: true, name: config.DefaultPassHeaderName, value: config.DefaultPassHeaderValue, maxIncoming: config.DefaultPassHeaderMaxIncoming},
-		failure:      failure{onTimeout: outcomeTempFail, onOverload: outcomeTempFail, onError: outcomeTempFail},
+		log:        slog.New(slog.DiscardHandler),
+		recorder:   nopRecorder{},
+		passHeader: passHeader{enabled: true, name: config.DefaultPassHeaderName, value: config.DefaultPassHeaderValue, maxIncoming: config.DefaultPassHeaderMaxIncoming},
+
 		maxSessions:  config.DefaultMilterMaxSessions,
 		writeTimeout: config.DefaultMilterWriteTO,
 		progress:     config.DefaultMilterProgress,
@@ -113,9 +113,7 @@ func WithPassHeader(h config.PassHeader) Option {
 // values before the server is built).
 func WithFailure(f config.Failure) Option {
 	return func(o *options) {
-		o.failure.onTimeout = parseOutcome(f.OnTimeout, o.failure.onTimeout)
-		o.failure.onOverload = parseOutcome(f.OnOverload, o.failure.onOverload)
-		o.failure.onError = parseOutcome(f.OnError, o.failure.onError)
+		o.failure = f
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 
 	gomilter "github.com/d--j/go-milter"
 
+	"github.com/maildlp/maildlp/config"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
 	"github.com/maildlp/maildlp/report"
@@ -93,12 +94,12 @@ func (s *session) MailFrom(from, _ string, m gomilter.Modifier) (resp *gomilter.
 
 	if s.overloaded {
 		msg.skip = true
-		return s.earlyFailure(msg, s.srv.o.failure.onOverload, ErrOverload), nil
+		return s.earlyFailure(msg, s.srv.o.failure.OnOverload, ErrOverload), nil
 	}
 	msg.eng = s.srv.engine()
 	if msg.eng == nil {
 		msg.skip = true
-		return s.earlyFailure(msg, s.srv.o.failure.onError, fmt.Errorf("%w: no engine loaded", ErrEngine)), nil
+		return s.earlyFailure(msg, s.srv.o.failure.OnError, fmt.Errorf("%w: no engine loaded", ErrEngine)), nil
 	}
 	if s.srv.o.early && !s.nonSMTP {
 		if v, ok := msg.eng.CheckEnvelope(msg.env); ok && refuses(v) {
@@ -216,7 +217,7 @@ func (s *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, er
 	defer func() {
 		if r := recover(); r != nil {
 			s.logPanic(msg, r)
-			resp = s.applyFailure(m, msg, s.srv.o.failure.onError, fmt.Errorf("%w: panic: %v", ErrEngine, r), action.Verdict{})
+			resp = s.applyFailure(m, msg, s.srv.o.failure.OnError, fmt.Errorf("%w: panic: %v", ErrEngine, r), action.Verdict{})
 			err = nil
 		}
 	}()
@@ -224,9 +225,9 @@ func (s *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, er
 	case msg.decided:
 		return gomilter.RespAccept, nil
 	case s.overloaded:
-		return s.applyFailure(m, msg, s.srv.o.failure.onOverload, ErrOverload, action.Verdict{}), nil
+		return s.applyFailure(m, msg, s.srv.o.failure.OnOverload, ErrOverload, action.Verdict{}), nil
 	case msg.failed != nil:
-		return s.applyFailure(m, msg, s.srv.o.failure.onError, msg.failed, action.Verdict{}), nil
+		return s.applyFailure(m, msg, s.srv.o.failure.OnError, msg.failed, action.Verdict{}), nil
 	case s.srv.o.passHeader.enabled && msg.passHeaders > s.srv.o.passHeader.maxIncoming:
 		return s.refusePassHeaders(msg), nil
 	}
@@ -239,9 +240,9 @@ func (s *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, er
 	v, werr := sc.finish(m, msg.eng, msg.env, &s.srv.scans, s.srv.o.slots, timeout, s.srv.o.progress)
 	switch {
 	case errors.Is(werr, errTimeout):
-		return s.applyFailure(m, msg, s.srv.o.failure.onTimeout, fmt.Errorf("%w (%s)", ErrScanTimeout, timeout), v), nil
+		return s.applyFailure(m, msg, s.srv.o.failure.OnTimeout, fmt.Errorf("%w (%s)", ErrScanTimeout, timeout), v), nil
 	case errors.Is(werr, errNoSlot):
-		return s.applyFailure(m, msg, s.srv.o.failure.onOverload, fmt.Errorf("%w: %w within scan_timeout (%s)", ErrOverload, policy.ErrNoSlot, timeout), v), nil
+		return s.applyFailure(m, msg, s.srv.o.failure.OnOverload, fmt.Errorf("%w: %w within scan_timeout (%s)", ErrOverload, policy.ErrNoSlot, timeout), v), nil
 	case werr != nil:
 		// PROGRESS could not be written: the MTA is gone.
 		return nil, werr
@@ -250,9 +251,9 @@ func (s *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, er
 		s.logPanic(msg, v.Err, sc.stack)
 	}
 	if v.Err != nil {
-		o := s.srv.o.failure.onError
+		o := s.srv.o.failure.OnError
 		if errors.Is(v.Err, ErrOverload) {
-			o = s.srv.o.failure.onOverload
+			o = s.srv.o.failure.OnOverload
 		}
 		return s.applyFailure(m, msg, o, v.Err, v), nil
 	}
@@ -260,7 +261,7 @@ func (s *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, er
 		// The engine let a message past max_message_bytes through without
 		// saying it could not read all of it: never a silent pass.
 		err := fmt.Errorf("%w: %d bytes past max_message_bytes %d without an unscannable finding", ErrEngine, sc.total, lim)
-		return s.applyFailure(m, msg, s.srv.o.failure.onError, err, v), nil
+		return s.applyFailure(m, msg, s.srv.o.failure.OnError, err, v), nil
 	}
 	return s.applyVerdict(m, msg, v)
 }
@@ -346,12 +347,12 @@ func (s *session) earlyRefusal(msg *message, v action.Verdict, env policy.Envelo
 
 // earlyFailure applies a failure outcome at MAIL FROM where it can be
 // decided there (tempfail, accept); quarantine waits for end of message.
-func (s *session) earlyFailure(msg *message, o outcome, cause error) *gomilter.Response {
+func (s *session) earlyFailure(msg *message, o config.Outcome, cause error) *gomilter.Response {
 	switch o {
-	case outcomeQuarantine:
+	case config.OutcomeQuarantine:
 		msg.failed = cause
 		return gomilter.RespContinue
-	case outcomeAccept:
+	case config.OutcomeAccept:
 		msg.decided = true
 		s.recordFailure(msg, o, cause, action.Verdict{})
 		return gomilter.RespAccept
@@ -403,14 +404,14 @@ func (s *session) logPanic(msg *message, r any, stack ...[]byte) {
 	s.srv.log.Error("recovered panic", "queue_id", msg.env.QueueID, "panic", fmt.Sprint(r), "stack", string(st))
 }
 
-func (s *session) recordFailure(msg *message, o outcome, cause error, v action.Verdict) {
+func (s *session) recordFailure(msg *message, o config.Outcome, cause error, v action.Verdict) {
 	s.srv.log.Warn("failure outcome applied", "queue_id", msg.env.QueueID, "outcome", o.String(), "cause", cause.Error())
 	d := time.Since(msg.start)
 	if !msg.scanStart.IsZero() {
 		d = time.Since(msg.scanStart)
 	}
 	s.srv.o.recorder.Record(report.Decision{
-		Frontend: "milter", Envelope: msg.env, Verdict: v, Applied: o.action(),
+		Frontend: "milter", Envelope: msg.env, Verdict: v, Applied: o.Action(),
 		Duration: d, Err: cause,
 	})
 }

@@ -344,16 +344,16 @@ func TestFailureOutcomes(t *testing.T) {
 	tests := []struct {
 		name     string
 		eval     func(context.Context, policy.Message) action.Verdict
-		onError  string
+		onError  config.Outcome
 		panics   int64
 		wantEnd  gomilter.ActionType
 		wantCode uint16
 		wantMods []string
 	}{
-		{"panic default tempfail", panicky, "", 1, gomilter.ActionRejectWithCode, 451, nil},
-		{"panic accept", panicky, "accept", 1, gomilter.ActionAccept, 250, nil},
-		{"panic quarantine", panicky, "quarantine", 1, gomilter.ActionAccept, 250, []string{`Quarantine "maildlp: message not scanned: scan error"`}},
-		{"engine error", engineErr, "tempfail", 0, gomilter.ActionRejectWithCode, 451, nil},
+		{"panic default tempfail", panicky, config.OutcomeTempFail, 1, gomilter.ActionRejectWithCode, 451, nil},
+		{"panic accept", panicky, config.OutcomeAccept, 1, gomilter.ActionAccept, 250, nil},
+		{"panic quarantine", panicky, config.OutcomeQuarantine, 1, gomilter.ActionAccept, 250, []string{`Quarantine "maildlp: message not scanned: scan error"`}},
+		{"engine error", engineErr, config.OutcomeTempFail, 0, gomilter.ActionRejectWithCode, 451, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -435,7 +435,7 @@ func TestScanTimeoutKeepsMTAAliveThenFails(t *testing.T) {
 func TestTimeoutOutcomeQuarantine(t *testing.T) {
 	slow := func(ctx context.Context, m policy.Message) action.Verdict { <-ctx.Done(); return action.Verdict{} }
 	_, addr := startServer(t, &fakeEngine{evaluate: slow}, WithLimits(200*time.Millisecond),
-		WithFailure(config.Failure{OnTimeout: "quarantine"}))
+		WithFailure(config.Failure{OnTimeout: config.OutcomeQuarantine}))
 	r := simpleMessage().send(t, addr)
 	want := []string{`Quarantine "maildlp: message not scanned: scan deadline exceeded"`}
 	if got := modStrings(r.mods); r.end.Type != gomilter.ActionAccept || !equalStrings(got, want) {
@@ -508,15 +508,15 @@ func TestOversizeMessage(t *testing.T) {
 
 func TestOverload(t *testing.T) {
 	for _, tt := range []struct {
-		outcome  string
+		outcome  config.Outcome
 		wantMail gomilter.ActionType
 		wantMods []string
 	}{
-		{"", gomilter.ActionRejectWithCode, nil},
-		{"accept", gomilter.ActionAccept, nil},
-		{"quarantine", gomilter.ActionContinue, []string{`Quarantine "maildlp: message not scanned: too many concurrent sessions"`}},
+		{config.OutcomeTempFail, gomilter.ActionRejectWithCode, nil},
+		{config.OutcomeAccept, gomilter.ActionAccept, nil},
+		{config.OutcomeQuarantine, gomilter.ActionContinue, []string{`Quarantine "maildlp: message not scanned: too many concurrent sessions"`}},
 	} {
-		t.Run("outcome "+tt.outcome, func(t *testing.T) {
+		t.Run("outcome "+tt.outcome.String(), func(t *testing.T) {
 			rec := &recorder{}
 			eng := &fakeEngine{}
 			srv, addr := startServer(t, eng, WithRecorder(rec), WithMaxSessions(1), WithFailure(config.Failure{OnOverload: tt.outcome}))

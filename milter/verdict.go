@@ -8,6 +8,7 @@ import (
 
 	gomilter "github.com/d--j/go-milter"
 
+	"github.com/maildlp/maildlp/config"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
 	"github.com/maildlp/maildlp/report"
@@ -85,7 +86,7 @@ func (s *session) applyVerdict(m gomilter.Modifier, msg *message, v action.Verdi
 		edits = append(edits, edit{kind: editQuarantine, value: quarantineReason(v)})
 	case action.Redirect:
 		if len(v.RedirectTo) == 0 {
-			return s.applyFailure(m, msg, s.srv.o.failure.onError, fmt.Errorf("%w: redirect verdict without a review address", ErrEngine), v), nil
+			return s.applyFailure(m, msg, s.srv.o.failure.OnError, fmt.Errorf("%w: redirect verdict without a review address", ErrEngine), v), nil
 		}
 		for _, r := range msg.env.Rcpts {
 			edits = append(edits, edit{kind: editDelRcpt, value: r})
@@ -120,7 +121,7 @@ func (s *session) applyVerdict(m gomilter.Modifier, msg *message, v action.Verdi
 				cause = ErrPassHeaderKept
 			}
 			err := fmt.Errorf("%w: the MTA does not allow %s (milter actions %s)", cause, e, s.actions)
-			return s.applyFailure(m, msg, s.srv.o.failure.onError, err, v), nil
+			return s.applyFailure(m, msg, s.srv.o.failure.OnError, err, v), nil
 		}
 	}
 	if err := s.send(m, edits); err != nil {
@@ -242,25 +243,25 @@ func containsAny(s string, subs []string) bool {
 
 // applyFailure carries out a failure outcome at end of message. The
 // message was not (fully) scanned, so it never gets the pass header.
-func (s *session) applyFailure(m gomilter.Modifier, msg *message, o outcome, cause error, v action.Verdict) *gomilter.Response {
-	if o == outcomeQuarantine && s.actions&gomilter.OptQuarantine == 0 {
+func (s *session) applyFailure(m gomilter.Modifier, msg *message, o config.Outcome, cause error, v action.Verdict) *gomilter.Response {
+	if o == config.OutcomeQuarantine && s.actions&gomilter.OptQuarantine == 0 {
 		cause = fmt.Errorf("%w; quarantine not allowed by the MTA", cause)
-		o = outcomeTempFail
+		o = config.OutcomeTempFail
 	}
 	switch o {
-	case outcomeAccept:
+	case config.OutcomeAccept:
 		s.recordFailure(msg, o, cause, v)
 		return gomilter.RespAccept
-	case outcomeQuarantine:
+	case config.OutcomeQuarantine:
 		if err := m.Quarantine("maildlp: message not scanned: " + failureClass(cause)); err != nil {
 			s.srv.log.Warn("quarantine request failed", "queue_id", msg.env.QueueID, "err", err)
-			s.recordFailure(msg, outcomeTempFail, cause, v)
+			s.recordFailure(msg, config.OutcomeTempFail, cause, v)
 			return failureReply().response()
 		}
 		s.recordFailure(msg, o, cause, v)
 		return gomilter.RespAccept
 	}
-	s.recordFailure(msg, outcomeTempFail, cause, v)
+	s.recordFailure(msg, config.OutcomeTempFail, cause, v)
 	return failureReply().response()
 }
 

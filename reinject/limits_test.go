@@ -105,10 +105,11 @@ func TestIssue7HopScanTimeout(t *testing.T) {
 // unscanned at the deadline (a documented risk), quarantine holds it.
 func TestIssue7HopTimeoutOutcome(t *testing.T) {
 	for _, tt := range []struct {
-		outcome, reply string
-		delivered      int
-	}{{"accept", "250", 1}, {"quarantine", "451 4.7.1", 0}} {
-		t.Run(tt.outcome, func(t *testing.T) {
+		outcome   config.Outcome
+		reply     string
+		delivered int
+	}{{config.OutcomeAccept, "250", 1}, {config.OutcomeQuarantine, "451 4.7.1", 0}} {
+		t.Run(tt.outcome.String(), func(t *testing.T) {
 			eng := &blockingEngine{release: make(chan struct{})}
 			defer eng.free()
 			mta := newFakeMTA(t, nil)

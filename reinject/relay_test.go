@@ -283,17 +283,16 @@ func TestFailureOutcomes(t *testing.T) {
 		return action.Verdict{Action: action.Pass, Err: errTest}
 	}}
 	tests := []struct {
-		onError   string
+		onError   config.Outcome
 		wantReply string
 		delivered int
 		applied   action.Action
 	}{
-		{"", "451 4.7.1", 0, action.TempFail},
-		{"tempfail", "451 4.7.1", 0, action.TempFail},
-		{"accept", "250 ", 1, action.Pass},
+		{config.OutcomeTempFail, "451 4.7.1", 0, action.TempFail},
+		{config.OutcomeAccept, "250 ", 1, action.Pass},
 	}
 	for _, tt := range tests {
-		t.Run(tt.onError, func(t *testing.T) {
+		t.Run(tt.onError.String(), func(t *testing.T) {
 			mta := newFakeMTA(t, nil)
 			rec := &recorder{}
 			_, addr := startHop(t, errEngine, reflectCfg(mta.addr()), WithRecorder(rec), WithFailure(config.Failure{OnError: tt.onError}))

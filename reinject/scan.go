@@ -122,14 +122,3 @@ func (ss *session) scan(msg *message, env policy.Envelope) (action.Verdict, erro
 		return action.Verdict{}, fmt.Errorf("%w (%s)", ErrScanTimeout, timeout)
 	}
 }
-
-// failureAction maps a [failure] outcome to what the hop does.
-func failureAction(outcome string) action.Action {
-	switch outcome {
-	case "accept":
-		return action.Pass
-	case "quarantine":
-		return action.Quarantine
-	}
-	return action.TempFail
-}

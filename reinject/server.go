@@ -123,7 +123,7 @@ func New[E Evaluator](engine func() E, cfg config.Reinject, opts ...Option) (*Se
 		engine:   func() Evaluator { return engine() },
 		log:      o.log.With("component", "reinject"),
 		pass:     passDefaults(o.pass),
-		fail:     failDefaults(o.fail),
+		fail:     o.fail,
 		slots:    o.slots,
 		scanTO:   o.scanTimeout,
 		res:      newResolver(cfg),
@@ -203,15 +203,6 @@ func passDefaults(p config.PassHeader) config.PassHeader {
 		p.OnTooMany = config.DefaultPassHeaderOnTooMany
 	}
 	return p
-}
-
-func failDefaults(f config.Failure) config.Failure {
-	for _, p := range []*string{&f.OnError, &f.OnTimeout, &f.OnOverload} {
-		if *p == "" {
-			*p = "tempfail"
-		}
-	}
-	return f
 }
 
 // Serve accepts connections on ln until Shutdown. Clients outside the

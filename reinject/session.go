@@ -334,14 +334,14 @@ func (ss *session) Data(_ io.Reader) error {
 			outcome = ss.s.fail.OnOverload
 		}
 		log.Warn("failure outcome applied", "outcome", outcome, "cause", scanErr.Error())
-		act = failureAction(outcome)
+		act = outcome.Action()
 		d.Err = scanErr
 	case v.Err != nil:
 		outcome := ss.s.fail.OnError
 		if errors.Is(v.Err, context.DeadlineExceeded) {
 			outcome = ss.s.fail.OnTimeout
 		}
-		act = failureAction(outcome)
+		act = outcome.Action()
 		d.Err = v.Err
 	}
 	act, reply := ss.apply(act, v, msg, &d)
