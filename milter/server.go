@@ -12,6 +12,7 @@ import (
 
 	gomilter "github.com/d--j/go-milter"
 
+	"github.com/maildlp/maildlp/internal/sessionid"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
 	"github.com/maildlp/maildlp/policy/extract"
@@ -202,6 +203,7 @@ func (s *Server) newSession(version uint32, actions gomilter.OptAction, protocol
 	n := s.sessions.Add(1)
 	return &session{
 		srv:        s,
+		id:         sessionid.New(),
 		version:    version,
 		actions:    actions,
 		leadSpace:  protocol&gomilter.OptHeaderLeadingSpace != 0,

@@ -10,6 +10,7 @@ import (
 	gomilter "github.com/d--j/go-milter"
 
 	"github.com/maildlp/maildlp/config"
+	"github.com/maildlp/maildlp/internal/sessionid"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
 	"github.com/maildlp/maildlp/report"
@@ -19,6 +20,8 @@ import (
 // time, in protocol order; a connection may carry several messages.
 type session struct {
 	srv        *Server
+	id         string // sessionid of the MTA connection
+	txn        int    // transactions begun on it
 	version    uint32
 	actions    gomilter.OptAction
 	leadSpace  bool // header values arrive and leave with their leading space
@@ -81,7 +84,9 @@ func (s *session) Helo(name string, _ gomilter.Modifier) (*gomilter.Response, er
 func (s *session) MailFrom(from, _ string, m gomilter.Modifier) (resp *gomilter.Response, err error) {
 	s.endMessage()
 	msg := &message{start: time.Now()}
+	s.txn++
 	msg.env = policy.Envelope{
+		SessionID:  sessionid.Txn(s.id, s.txn),
 		QueueID:    m.Get(gomilter.MacroQueueId),
 		ClientAddr: s.clientAddr,
 		ClientName: s.clientHost,

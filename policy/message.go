@@ -4,7 +4,13 @@ import "io"
 
 // Envelope is what the front end knows about a message besides its content.
 type Envelope struct {
-	QueueID    string // milter macro i, or the hop's session id
+	// SessionID is the front end's own id of the SMTP session and
+	// transaction (milter connection, hop connection); QueueID is the
+	// MTA's queue id when the MTA tells it (milter macro i, the hop's
+	// XFORWARD IDENT), empty otherwise. Both are recorded, never one for
+	// the other.
+	SessionID  string
+	QueueID    string
 	ClientAddr string // IP address of the SMTP client
 	ClientName string // reverse DNS name, if known
 	HELO       string

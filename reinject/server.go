@@ -373,6 +373,6 @@ func (e errorLog) Println(v ...any) { e.log.Debug("smtp: " + fmt.Sprint(v...)) }
 type logRecorder struct{ log *slog.Logger }
 
 func (l logRecorder) Record(d report.Decision) {
-	l.log.Info("decision", "session_id", d.Envelope.QueueID, "action", d.Applied.String(),
+	l.log.Info("decision", "session_id", d.Envelope.SessionID, "queue_id", d.Envelope.QueueID, "action", d.Applied.String(),
 		"verdict", d.Verdict.Action.String(), "incident_id", d.Verdict.IncidentID, "duration", d.Duration)
 }

@@ -2,8 +2,6 @@ package reinject
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/maildlp/maildlp/internal/sessionid"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
 	"github.com/maildlp/maildlp/report"
@@ -28,15 +27,9 @@ func (b backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
 	if !ok {
 		return nil, errors.New("reinject: connection not accepted by the hop")
 	}
-	ss := &session{s: b.s, conn: c, cc: cc, st: cc.st, id: newSessionID()}
+	ss := &session{s: b.s, conn: c, cc: cc, st: cc.st, id: sessionid.New()}
 	b.s.track(ss, true)
 	return ss, nil
-}
-
-func newSessionID() string {
-	var b [6]byte
-	rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }
 
 // session is one inbound connection. Each transaction mirrors one
@@ -255,10 +248,10 @@ func (ss *session) endTx() {
 // from the MTA in front names the original client and its queue id.
 func (ss *session) envelope() policy.Envelope {
 	env := policy.Envelope{
-		QueueID:  ss.id + "." + strconv.Itoa(ss.txn),
-		HELO:     ss.conn.Hostname(),
-		MailFrom: ss.from,
-		Rcpts:    append([]string(nil), ss.rcpts...),
+		SessionID: sessionid.Txn(ss.id, ss.txn),
+		HELO:      ss.conn.Hostname(),
+		MailFrom:  ss.from,
+		Rcpts:     append([]string(nil), ss.rcpts...),
 	}
 	if h, _, err := net.SplitHostPort(ss.cc.RemoteAddr().String()); err == nil {
 		env.ClientAddr = h
@@ -294,7 +287,7 @@ func (ss *session) Data(_ io.Reader) error {
 		return errHopFailed
 	}
 	env := ss.envelope()
-	log := ss.s.log.With("session_id", ss.id, "queue_id", env.QueueID)
+	log := ss.s.log.With("session_id", env.SessionID, "queue_id", env.QueueID)
 
 	msg, readErr := ss.receive(b)
 	defer msg.release()

@@ -12,8 +12,8 @@ type Incident struct {
 	Time       time.Time `json:"time"`
 	IncidentID string    `json:"incident_id,omitempty"`
 	Frontend   string    `json:"frontend"`
-	QueueID    string    `json:"queue_id,omitempty"`   // milter macro i
-	SessionID  string    `json:"session_id,omitempty"` // reinjection hop
+	SessionID  string    `json:"session_id,omitempty"` // the front end's session and transaction
+	QueueID    string    `json:"queue_id,omitempty"`   // the MTA's queue id, when it tells it
 	ClientAddr string    `json:"client_addr,omitempty"`
 	ClientName string    `json:"client_name,omitempty"`
 	HELO       string    `json:"helo,omitempty"`
@@ -91,11 +91,7 @@ func newIncident(d Decision, now time.Time) Incident {
 	if in.Recipients == nil {
 		in.Recipients = []string{}
 	}
-	if d.Frontend == "reinject" {
-		in.SessionID = d.Envelope.QueueID
-	} else {
-		in.QueueID = d.Envelope.QueueID
-	}
+	in.SessionID, in.QueueID = d.Envelope.SessionID, d.Envelope.QueueID
 	if v.Reply != (action.Reply{}) {
 		r := v.Reply
 		in.Reply = &r

@@ -87,16 +87,13 @@ func (j *Journal) Record(d Decision) {
 		j.metrics.Unscannable(u.Reason)
 	}
 
-	idKey := "queue_id"
-	if d.Frontend == "reinject" {
-		idKey = "session_id"
-	}
 	policies := make([]string, 0, len(v.Policies))
 	for _, p := range v.Policies {
 		policies = append(policies, p.Name)
 	}
 	attrs := []slog.Attr{
-		slog.String(idKey, d.Envelope.QueueID),
+		slog.String("session_id", d.Envelope.SessionID),
+		slog.String("queue_id", d.Envelope.QueueID),
 		slog.String("frontend", d.Frontend),
 		slog.String("client", d.Envelope.ClientAddr),
 		slog.String("sender", d.Envelope.MailFrom),

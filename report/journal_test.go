@@ -89,6 +89,7 @@ func TestDecisionLogLineKeys(t *testing.T) {
 	d2 := blockDecision
 	d2.Frontend = "reinject"
 	d2.Applied = action.TempFail
+	d2.Envelope.SessionID, d2.Envelope.QueueID = "a1b2c3d4e5f6.1", ""
 	d2.Err = errors.New("scan deadline exceeded")
 	j.Record(d2)
 
@@ -112,8 +113,10 @@ func TestDecisionLogLineKeys(t *testing.T) {
 		t.Errorf("error key present without an error: %v", first)
 	}
 	second := lines[1]
-	if second["session_id"] != "4XyZ1" || second["queue_id"] != nil {
-		t.Errorf("reinject decision: session_id = %v, queue_id = %v; want the id under session_id", second["session_id"], second["queue_id"])
+	// TestIssue9SessionAndQueueID: the session id and the MTA's queue id
+	// are two keys, never one written under the other's name.
+	if second["session_id"] != "a1b2c3d4e5f6.1" || second["queue_id"] != "" {
+		t.Errorf("reinject decision: session_id = %v, queue_id = %v; want the session id and no queue id", second["session_id"], second["queue_id"])
 	}
 	if second["level"] != "WARN" || second["error"] != "scan deadline exceeded" || second["action"] != "tempfail" || second["verdict_action"] != "block" {
 		t.Errorf("failure decision logged as %v", second)
@@ -141,7 +144,7 @@ func TestIncidentRecords(t *testing.T) {
 	}
 	trial := Decision{
 		Frontend: "reinject",
-		Envelope: policy.Envelope{QueueID: "S1", MailFrom: "a@example.com", Rcpts: []string{"z@example.net"}},
+		Envelope: policy.Envelope{SessionID: "S1", QueueID: "Q1", MailFrom: "a@example.com", Rcpts: []string{"z@example.net"}},
 		Verdict: action.Verdict{
 			Action: action.Pass, IncidentID: "inc-t",
 			Policies:    []action.PolicyHit{{Name: "PCI", Severity: "high", Mode: "monitor", Action: action.Quarantine}},
@@ -177,7 +180,7 @@ func TestIncidentRecords(t *testing.T) {
 		t.Errorf("policies = %v, want %v", r["policies"], wantPolicies)
 	}
 	tr := got[1]
-	if tr["session_id"] != "S1" || tr["action"] != "pass" || tr["would_action"] != "quarantine" {
+	if tr["session_id"] != "S1" || tr["queue_id"] != "Q1" || tr["action"] != "pass" || tr["would_action"] != "quarantine" {
 		t.Errorf("trial incident = %v; want action pass, would_action quarantine", tr)
 	}
 	if u, _ := tr["unscannable"].([]any); len(u) != 1 {
