@@ -529,3 +529,32 @@ func TestIssue7JWTAsFileName(t *testing.T) {
 		t.Errorf("five segments (JWE): %d matches, want 0", len(ms))
 	}
 }
+
+// TestIssue7CardGluedToLabel: a card number glued to its own label is a
+// card; a digit run glued to any other word stays part of an identifier.
+func TestIssue7CardGluedToLabel(t *testing.T) {
+	s := mustSet(t, allNames()...)
+	visa := luhnComplete("453201511283036")
+	for _, text := range []string{
+		"card" + visa + "exp",
+		"CC" + visa,
+		"x Visa" + visa + " y",
+		"ccnum" + visa + "\n",
+	} {
+		if ms := find(s.Scan(text, nil), "credit_card"); len(ms) != 1 || text[ms[0].Start:ms[0].End] != visa {
+			t.Errorf("Scan(%q) = %+v, want the card", text, ms)
+		}
+	}
+	for _, text := range []string{
+		"testcase" + visa,
+		"cardx" + visa,
+		"card" + visa + "1",
+		"card" + visa + "ab12",
+		"card" + visa + "_x",
+		"order" + visa + "exp",
+	} {
+		if ms := find(s.Scan(text, nil), "credit_card"); len(ms) != 0 {
+			t.Errorf("Scan(%q) = %+v, want no card", text, ms)
+		}
+	}
+}

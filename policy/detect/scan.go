@@ -273,6 +273,9 @@ func (sc *scanner) token(i, j int, f uint8) int {
 		return next
 	}
 	c0 := wordClass[t[i]]
+	if c0&(cUpper|cLower) != 0 && f&cDigit != 0 && l >= 15 && ids.has(idCreditCard) {
+		sc.gluedCard(i, j)
+	}
 	if l >= 4 && c0&(cUpper|cLower) != 0 && wordClass[t[i+1]]&(cUpper|cLower) != 0 && wordClass[t[i+2]] == cDigit && wordClass[t[i+3]] == cDigit && (ids.has(idIBAN) || sc.set.numAny != 0) {
 		at(sc.iban(i, j))
 		if next > j {
