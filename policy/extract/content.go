@@ -136,6 +136,10 @@ func (e *extractor) text(data []byte, src source, detected string, depth int) {
 		e.unscannable(src.loc, Encrypted, "inline PGP message", typ)
 	}
 	e.emit(Part{Location: src.loc, Kind: src.kind, MIMEType: typ, Filename: src.name, Size: int64(len(data))}, s)
+	if j := markupJoined(e.m, s); j != "" {
+		e.emit(Part{Location: join(src.loc, "markup removed"), Kind: src.kind, MIMEType: typ, Filename: src.name}, j)
+		e.alive(src.loc)
+	}
 	e.dataURIs(uris, src, depth)
 }
 
