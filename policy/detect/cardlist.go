@@ -370,3 +370,47 @@ func keySiblingsAreCards(t string, start, end int) bool {
 	}
 	return len(seen) >= 2
 }
+
+// queryCardList reports whether the value text[start:end] is one item of
+// a URL query value that lists two or more complete card numbers and
+// nothing else ("?c=4532015112830366+5500000000000004", items joined by
+// '+' or ','). A query value holding one number is
+// an identifier as any other; a list of valid cards is a list of cards.
+func queryCardList(t string, start, end int) bool {
+	// Back to the '=' over list items and separators.
+	eq := start
+	for eq > 0 && start-eq < compoundReach && t[eq-1] != '=' {
+		if c := t[eq-1]; !isDigit(c) && !querySep(c) {
+			return false
+		}
+		eq--
+	}
+	if eq == 0 || t[eq-1] != '=' || eq < 3 || !isAlnum(t[eq-2]) {
+		return false
+	}
+	cards := 0
+	var buf [24]byte
+	for p := eq; p < len(t) && p-eq < 4*compoundReach; {
+		q := p
+		for q < len(t) && isDigit(t[q]) {
+			q++
+		}
+		if q-p < 13 || q-p > 19 {
+			return false
+		}
+		if _, ok := checkCard(append(buf[:0], t[p:q]...)); !ok {
+			return false
+		}
+		cards++
+		switch {
+		case q < len(t) && querySep(t[q]):
+			p = q + 1
+		default:
+			// The value ends: '&', '#', a quote, white space or the text.
+			return cards >= 2 && (q == len(t) || !isAlnum(t[q]))
+		}
+	}
+	return false
+}
+
+func querySep(c byte) bool { return c == '+' || c == ',' }

@@ -168,7 +168,8 @@ func (sc *scanner) chain(i, j int) int {
 	cnt := 0
 	g := group{start: i, end: j, uni: 1}
 	// A run after '+' is an international phone number.
-	phone := i > 0 && t[i-1] == '+'
+	// After a digit, '+' joins list items ("?c=4532...+5500..."): no phone.
+	phone := i > 0 && t[i-1] == '+' && (i < 2 || !isDigit(t[i-2]))
 	// A first group joined to a preceding token of letters and digits
 	// ("a716-446655440000" in a UUID, "host1.2024") belongs to that token.
 	sc.first = 0
@@ -559,7 +560,7 @@ func (sc *scanner) numeric(m idMask, start, end int, sep uint8, demote Demotion)
 		// under an id key whose other values are all valid cards, is one
 		// of a list (looked at only for valid cards: the look is bounded
 		// but not free).
-		if demote != NotDemoted && !(ctx && i == idCreditCard && (cardCompound(sc.text, start, end) || keySiblingsAreCards(sc.text, start, end))) {
+		if demote != NotDemoted && !(ctx && i == idCreditCard && (cardCompound(sc.text, start, end) || keySiblingsAreCards(sc.text, start, end) || queryCardList(sc.text, start, end))) {
 			w := &sc.dst[len(sc.dst)-1]
 			w.Confidence, w.Why.Demoted = Low, demote
 		}

@@ -558,3 +558,35 @@ func TestIssue7CardGluedToLabel(t *testing.T) {
 		}
 	}
 }
+
+// TestIssue7CardsListedInURLQuery: a query value listing only valid card
+// numbers is a list of cards; one number in a query stays an identifier.
+func TestIssue7CardsListedInURLQuery(t *testing.T) {
+	s := mustSet(t, allNames()...)
+	a, b, c := luhnComplete("453201511283036"), luhnComplete("555555555555444"), luhnComplete("601100000000000")
+	for _, text := range []string{
+		`HYPERLINK "http://x/?c=` + a + "+" + b + "+" + c + `"`,
+		"https://x.example/p?id=7&list=" + a + "," + b + "," + c + "&y=1",
+	} {
+		ms := find(s.Scan(text, nil), "credit_card")
+		if len(ms) != 3 {
+			t.Fatalf("Scan(%q) = %+v, want three cards", text, ms)
+		}
+		for _, m := range ms {
+			if m.Confidence < Medium {
+				t.Errorf("Scan(%q): %s at %v (%v), want medium or above", text, text[m.Start:m.End], m.Confidence, m.Why)
+			}
+		}
+	}
+	for _, text := range []string{
+		"https://x.example/testcase?key=" + a,
+		"https://x.example/p?c=" + a + "+12345",
+		"https://x.example/p?c=" + a + "+" + b + "x",
+	} {
+		for _, m := range find(s.Scan(text, nil), "credit_card") {
+			if m.Confidence >= Medium {
+				t.Errorf("Scan(%q): %s at %v, want low", text, text[m.Start:m.End], m.Confidence)
+			}
+		}
+	}
+}
