@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/maildlp/maildlp/internal/testutil"
 )
 
 const (
@@ -166,7 +168,7 @@ func TestMilterClean(t *testing.T) {
 			// The decision is logged once, as a pass, under Postfix's queue id.
 			qid := r.pf.QueueIDOf(m.ID)
 			var lines []map[string]any
-			waitFor(5*time.Second, 100*time.Millisecond, func() bool {
+			testutil.Poll(5*time.Second, func() bool {
 				lines = r.dlp.Decisions(qid)
 				return len(lines) > 0
 			})
@@ -412,7 +414,7 @@ func TestMilterNotifyRelayDown(t *testing.T) {
 	wantAccepted(t, r.send(m))
 	r.sink.Wait(1, 30*time.Second, withID(m.ID))
 	outbox := filepath.Join(r.dlp.Dir, "outbox")
-	if !waitFor(10*time.Second, 100*time.Millisecond, func() bool { return countFiles(outbox) > 0 }) {
+	if !testutil.Poll(10*time.Second, func() bool { return countFiles(outbox) > 0 }) {
 		t.Fatalf("no notice file in the outbox %s while the relay is down", outbox)
 	}
 	r.dlp.Restart()
@@ -423,7 +425,7 @@ func TestMilterNotifyRelayDown(t *testing.T) {
 	if got := relay.Quiet(2*time.Second, toAddr(noticeAddr)); len(got) != 1 {
 		t.Errorf("notice delivered %d times to %s, want once", len(got), noticeAddr)
 	}
-	if !waitFor(10*time.Second, 100*time.Millisecond, func() bool { return countFiles(outbox) == 0 }) {
+	if !testutil.Poll(10*time.Second, func() bool { return countFiles(outbox) == 0 }) {
 		t.Errorf("outbox still holds %d file(s) after delivery", countFiles(outbox))
 	}
 }

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/maildlp/maildlp/internal/testutil"
 )
 
 // Postfix is a throwaway Postfix instance: its own config_directory,
@@ -337,7 +339,7 @@ func (p *Postfix) Stop() {
 	p.started = false
 	pid := p.masterPID()
 	p.run("postfix", "stop")
-	if pid > 0 && !waitFor(15*time.Second, 50*time.Millisecond, func() bool { return syscall.Kill(pid, 0) != nil }) {
+	if pid > 0 && !testutil.Poll(15*time.Second, func() bool { return syscall.Kill(pid, 0) != nil }) {
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
 }
@@ -372,7 +374,7 @@ func (p *Postfix) WaitLog(re string, timeout time.Duration) []string {
 	p.t.Helper()
 	rx := regexp.MustCompile(re)
 	var m []string
-	if !waitFor(timeout, 100*time.Millisecond, func() bool {
+	if !testutil.Poll(timeout, func() bool {
 		m = rx.FindStringSubmatch(p.Log())
 		return m != nil
 	}) {
@@ -427,7 +429,7 @@ func (p *Postfix) Queue() []QueueEntry {
 func (p *Postfix) WaitQueue(timeout time.Duration, what string, cond func([]QueueEntry) bool) []QueueEntry {
 	p.t.Helper()
 	var q []QueueEntry
-	if !waitFor(timeout, 200*time.Millisecond, func() bool {
+	if !testutil.Poll(timeout, func() bool {
 		q = p.Queue()
 		return cond(q)
 	}) {
