@@ -215,6 +215,16 @@ func (r *running) stop(t *testing.T) {
 	}
 }
 
+// enqueue queues n and returns its id; it fails the test if Enqueue does.
+func (r *running) enqueue(t *testing.T, incidentID string, n action.Notice) string {
+	t.Helper()
+	id, err := r.Enqueue(incidentID, n)
+	if err != nil {
+		t.Fatalf("Enqueue: %v", err)
+	}
+	return id
+}
+
 // round wakes the Run loop and waits until it has begun a scheduling
 // round after the call, and returns the deliveries under way then.
 func (r *running) round(t *testing.T) int {
@@ -299,10 +309,7 @@ func TestDeliveredOnce(t *testing.T) {
 	o.Metrics = m
 	ob := openRun(t, o)
 
-	id, err := ob.Enqueue("7f3a", testNotice)
-	if err != nil {
-		t.Fatalf("Enqueue: %v", err)
-	}
+	id := ob.enqueue(t, "7f3a", testNotice)
 	testutil.WaitFor(t, "delivery", func() bool { return len(rl.messages()) == 1 && ob.Depth() == 0 })
 	clock(o).Advance(o.MaxAge) // a notice still scheduled would be due now
 	ob.settle(t)
@@ -367,9 +374,7 @@ func TestRelayDownKeptThenDeliveredOnce(t *testing.T) {
 	o := testOptions(t, dir, rl.addr)
 	clk := clock(o)
 	ob := openRun(t, o)
-	if _, err := ob.Enqueue("i1", testNotice); err != nil {
-		t.Fatal(err)
-	}
+	ob.enqueue(t, "i1", testNotice)
 	// Each failed attempt is recorded in the file name with the time of
 	// the next one: retry_min, then doubled.
 	testutil.WaitFor(t, "a failed attempt", attempts(t, dir, 1))
@@ -406,10 +411,7 @@ func TestRestartResumesAndSendsOnce(t *testing.T) {
 	first := openRun(t, o)
 	ids := map[string]bool{}
 	for i := range 3 {
-		id, err := first.Enqueue("inc", action.Notice{To: []string{"a@example.com"}, Subject: "n" + string(rune('0'+i)), Body: "b"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		id := first.enqueue(t, "inc", action.Notice{To: []string{"a@example.com"}, Subject: "n" + string(rune('0'+i)), Body: "b"})
 		ids[id] = true
 	}
 	testutil.WaitFor(t, "a failed attempt for every notice", func() bool {
@@ -471,9 +473,7 @@ func TestTempfailRetriedThenDeliveredOnce(t *testing.T) {
 	o := testOptions(t, dir, rl.addr)
 	o.Metrics = m
 	ob := openRun(t, o)
-	if _, err := ob.Enqueue("i", testNotice); err != nil {
-		t.Fatal(err)
-	}
+	ob.enqueue(t, "i", testNotice)
 	testutil.WaitFor(t, "a deferred attempt", attempts(t, dir, 1))
 	clock(o).Advance(o.RetryMin)
 	testutil.WaitFor(t, "delivery", func() bool { return len(rl.messages()) == 1 && ob.Depth() == 0 })
@@ -503,9 +503,7 @@ func TestRecipientDeferredRetriesWholeNotice(t *testing.T) {
 	dir := t.TempDir()
 	o := testOptions(t, dir, rl.addr)
 	ob := openRun(t, o)
-	if _, err := ob.Enqueue("i", testNotice); err != nil {
-		t.Fatal(err)
-	}
+	ob.enqueue(t, "i", testNotice)
 	testutil.WaitFor(t, "a deferred attempt", attempts(t, dir, 1))
 	if n := len(rl.messages()); n != 0 {
 		t.Fatalf("relay got %d messages while a recipient was deferred, want 0", n)
@@ -530,10 +528,7 @@ func TestPermanentRefusalGoesToDead(t *testing.T) {
 	o := testOptions(t, dir, rl.addr)
 	o.Metrics = m
 	ob := openRun(t, o)
-	id, err := ob.Enqueue("i", testNotice)
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := ob.enqueue(t, "i", testNotice)
 	testutil.WaitFor(t, "dead letter", func() bool { return ob.Depth() == 0 })
 	clock(o).Advance(o.MaxAge)
 	ob.settle(t)
@@ -564,9 +559,7 @@ func TestOneRecipientRefusedOthersDelivered(t *testing.T) {
 		return nil
 	}
 	ob := openRun(t, testOptions(t, t.TempDir(), rl.addr))
-	if _, err := ob.Enqueue("i", testNotice); err != nil {
-		t.Fatal(err)
-	}
+	ob.enqueue(t, "i", testNotice)
 	testutil.WaitFor(t, "delivery", func() bool { return len(rl.messages()) == 1 && ob.Depth() == 0 })
 	if got := rl.messages()[0].to; len(got) != 1 || got[0] != "dlp-team@example.com" {
 		t.Errorf("delivered to %v, want only dlp-team@example.com", got)
@@ -579,10 +572,7 @@ func TestMaxAgeGivesUp(t *testing.T) {
 	o := testOptions(t, dir, rl.addr)
 	clk := clock(o)
 	ob := openRun(t, o)
-	id, err := ob.Enqueue("i", testNotice)
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := ob.enqueue(t, "i", testNotice)
 	testutil.WaitFor(t, "a failed attempt", attempts(t, dir, 1))
 	// An attempt that fails a second before max_age is retried...
 	clk.Advance(o.MaxAge - time.Second)
@@ -606,9 +596,7 @@ func TestConcurrencyIsBounded(t *testing.T) {
 	o.Concurrency = 2
 	ob := openRun(t, o)
 	for range 5 {
-		if _, err := ob.Enqueue("i", testNotice); err != nil {
-			t.Fatal(err)
-		}
+		ob.enqueue(t, "i", testNotice)
 	}
 	testutil.WaitFor(t, "two sessions in DATA", func() bool {
 		rl.mu.Lock()
@@ -771,9 +759,7 @@ func TestShutdownAbortsAttemptBeforeData(t *testing.T) {
 	o := testOptions(t, dir, rl.addr)
 	o.Metrics = m
 	first := openRun(t, o)
-	if _, err := first.Enqueue("i", testNotice); err != nil {
-		t.Fatal(err)
-	}
+	first.enqueue(t, "i", testNotice)
 	select {
 	case <-entered:
 	case <-time.After(10 * time.Second):
@@ -814,10 +800,7 @@ func TestDeadLetterMovedBackIsSentAfterRescan(t *testing.T) {
 	}
 	dir := t.TempDir()
 	ob := openRun(t, testOptions(t, dir, rl.addr))
-	id, err := ob.Enqueue("i", testNotice)
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := ob.enqueue(t, "i", testNotice)
 	testutil.WaitFor(t, "dead letter", func() bool { return ob.Depth() == 0 })
 	mu.Lock()
 	refuse = false
