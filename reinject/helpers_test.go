@@ -87,8 +87,11 @@ type fakeMTA struct {
 	reply func(cmd string) string
 	// discard keeps no message data (benchmarks).
 	discard bool
-	// stall, when set, is the command whose reply never comes.
-	stall string
+	// stall, when set, is the command whose reply never comes (until the
+	// fake is closed).
+	stall    string
+	stopped  chan struct{}
+	stopOnce sync.Once
 
 	mu    sync.Mutex
 	lines []string
@@ -106,7 +109,7 @@ type fakeMsg struct {
 }
 
 func newFakeMTA(t testing.TB, setup func(*fakeMTA)) *fakeMTA {
-	f := &fakeMTA{t: t, ln: testutil.Listen(t), greeting: "220 fake.test ESMTP",
+	f := &fakeMTA{t: t, ln: testutil.Listen(t), stopped: make(chan struct{}), greeting: "220 fake.test ESMTP",
 		ehlo: []string{"PIPELINING", "SIZE 100000000", "8BITMIME", "DSN", "ENHANCEDSTATUSCODES", "XFORWARD NAME ADDR PROTO HELO IDENT SOURCE"}}
 	if setup != nil {
 		setup(f)
@@ -120,6 +123,7 @@ func (f *fakeMTA) addr() string { return f.ln.Addr().String() }
 
 func (f *fakeMTA) close() {
 	f.ln.Close()
+	f.stopOnce.Do(func() { close(f.stopped) })
 	f.wg.Wait()
 }
 
@@ -172,7 +176,7 @@ func (f *fakeMTA) session(c net.Conn) {
 		f.mu.Unlock()
 		verb := strings.ToUpper(strings.SplitN(line, " ", 2)[0])
 		if f.stall != "" && verb == f.stall {
-			time.Sleep(3 * time.Second)
+			<-f.stopped
 			return
 		}
 		if f.reply != nil {
@@ -248,7 +252,7 @@ func (f *fakeMTA) session(c net.Conn) {
 				data.WriteString(l)
 			}
 			if f.stall == "DOT" {
-				time.Sleep(3 * time.Second)
+				<-f.stopped
 				return
 			}
 			cur.Data = data.Bytes()
