@@ -2,7 +2,6 @@ package app
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -10,30 +9,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	gomilter "github.com/d--j/go-milter"
+
+	"github.com/maildlp/maildlp/internal/testutil"
 )
-
-// syncBuffer is a log sink safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 const mainConf = `policy_files = ["policy.toml"]
 shutdown_timeout = "%s"
@@ -79,7 +61,7 @@ detector = "no_such_detector"
 type testApp struct {
 	*App
 	dir    string
-	logs   *syncBuffer
+	logs   *testutil.LogBuffer
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -103,12 +85,30 @@ func writePolicy(t *testing.T, dir, policy string) {
 	}
 }
 
+// editConfig rewrites the config file at path with edit.
+func editConfig(t *testing.T, path string, edit func(conf string) string) {
+	t.Helper()
+	conf, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(edit(string(conf))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func newTestApp(t *testing.T, shutdown, policy string, notifySocket string) *testApp {
 	t.Helper()
 	dir := t.TempDir()
-	path := writeConfig(t, dir, shutdown, policy)
-	logs := &syncBuffer{}
-	a, err := New(Options{ConfigPath: path, Log: slog.New(slog.NewJSONHandler(logs, nil)), NotifySocket: notifySocket})
+	return openTestApp(t, dir, writeConfig(t, dir, shutdown, policy), notifySocket)
+}
+
+// openTestApp makes the App of the config at path in dir; its log goes
+// to the test log and to ta.logs.
+func openTestApp(t *testing.T, dir, path, notifySocket string) *testApp {
+	t.Helper()
+	logs := &testutil.LogBuffer{}
+	a, err := New(Options{ConfigPath: path, Log: testutil.Logger(t, logs), NotifySocket: notifySocket})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -128,12 +128,8 @@ func (ta *testApp) run(t *testing.T) {
 			t.Error("Run did not return")
 		}
 	})
-	deadline := time.Now().Add(10 * time.Second)
-	for !ta.Metrics().Ready() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not ready; logs:\n%s", ta.logs.String())
-		}
-		time.Sleep(5 * time.Millisecond)
+	if !testutil.Poll(testutil.WaitTimeout, ta.Metrics().Ready) {
+		t.Fatalf("not ready; logs:\n%s", ta.logs.String())
 	}
 }
 
@@ -204,6 +200,25 @@ func reloadCounts(t *testing.T, a *App) (ok, failed float64) {
 	return ok, failed
 }
 
+// milterSession opens a milter session to addr, as an MTA would for a
+// client, up to HELO; it is closed when the test ends.
+func milterSession(t *testing.T, addr string) *gomilter.ClientSession {
+	t.Helper()
+	c := gomilter.NewClient("tcp", addr, gomilter.WithReadTimeout(10*time.Second), gomilter.WithWriteTimeout(10*time.Second))
+	s, err := c.Session(gomilter.NewMacroBag())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if _, err := s.Conn("client.example.com", gomilter.FamilyInet, 4000, "127.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Helo("client.example.com"); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // milterMessage runs one transaction over s; between MAIL and the body it
 // calls mid (nil: nothing). It returns the end-of-message action.
 func milterMessage(t *testing.T, s *gomilter.ClientSession, body string, mid func()) *gomilter.Action {
@@ -240,18 +255,7 @@ func refused(a *gomilter.Action) bool {
 func TestInFlightMessageKeepsItsEngine(t *testing.T) {
 	ta := newTestApp(t, "5s", keywordPolicy("alpha"), "")
 	ta.run(t)
-	c := gomilter.NewClient("tcp", ta.addr(t, "milter"), gomilter.WithReadTimeout(10*time.Second), gomilter.WithWriteTimeout(10*time.Second))
-	s, err := c.Session(gomilter.NewMacroBag())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if _, err := s.Conn("client.example.com", gomilter.FamilyInet, 4000, "127.0.0.1"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Helo("client.example.com"); err != nil {
-		t.Fatal(err)
-	}
+	s := milterSession(t, ta.addr(t, "milter"))
 	// The transaction starts on the "alpha" engine; the reload to "beta"
 	// happens before its body is sent.
 	act := milterMessage(t, s, "the alpha plan\r\n", func() {
@@ -313,13 +317,19 @@ func TestShutdownWaitsForSessions(t *testing.T) {
 	waitSessions(t, ta.App, "reinject", 1)
 
 	ta.cancel()
+	testutil.WaitFor(t, "draining to begin", func() bool {
+		return strings.Contains(ta.logs.String(), "shutting down: draining sessions")
+	})
+	if ta.Metrics().Ready() {
+		t.Error("still ready while shutting down")
+	}
+	// While draining, the open session is still served and Run waits.
+	fmt.Fprintf(conn, "NOOP\r\n")
+	readReply(t, r, "250")
 	select {
 	case err := <-ta.done:
 		t.Fatalf("Run returned (%v) while a session was open", err)
-	case <-time.After(200 * time.Millisecond):
-	}
-	if ta.Metrics().Ready() {
-		t.Error("still ready while shutting down")
+	default:
 	}
 	fmt.Fprintf(conn, "QUIT\r\n")
 	readReply(t, r, "221")
@@ -386,8 +396,7 @@ func TestShutdownTimeoutClosesStuckSessions(t *testing.T) {
 // waitSessions waits until the sessions-in-flight gauge of frontend is n.
 func waitSessions(t *testing.T, a *App, frontend string, n float64) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	testutil.WaitFor(t, fmt.Sprintf("maildlp_sessions_in_flight{frontend=%q} to be %v", frontend, n), func() bool {
 		mfs, err := a.Metrics().Registry.Gather()
 		if err != nil {
 			t.Fatal(err)
@@ -398,15 +407,12 @@ func waitSessions(t *testing.T, a *App, frontend string, n float64) {
 			}
 			for _, m := range mf.GetMetric() {
 				if m.GetLabel()[0].GetValue() == frontend && m.GetGauge().GetValue() == n {
-					return
+					return true
 				}
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("maildlp_sessions_in_flight{frontend=%q} never reached %v", frontend, n)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return false
+	})
 }
 
 func TestSdNotify(t *testing.T) {

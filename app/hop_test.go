@@ -1,7 +1,6 @@
 package app
 
 import (
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,17 +18,10 @@ func TestHopThroughService(t *testing.T) {
 	down, downAddr := startSink(t)
 	dir := t.TempDir()
 	path := writeConfig(t, dir, "5s", keywordPolicy("alpha"))
-	conf, _ := os.ReadFile(path)
-	conf = []byte(strings.Replace(string(conf), `reflect_to = "127.0.0.1:1"`, `reflect_to = "`+downAddr+`"`, 1))
-	if err := os.WriteFile(path, conf, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	logs := &syncBuffer{}
-	a, err := New(Options{ConfigPath: path, Log: slog.New(slog.NewJSONHandler(logs, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ta := &testApp{App: a, dir: dir, logs: logs}
+	editConfig(t, path, func(conf string) string {
+		return strings.Replace(conf, `reflect_to = "127.0.0.1:1"`, `reflect_to = "`+downAddr+`"`, 1)
+	})
+	ta := openTestApp(t, dir, path, "")
 	ta.run(t)
 	hop := ta.addr(t, "reinject")
 
@@ -52,7 +44,7 @@ func TestHopThroughService(t *testing.T) {
 		t.Fatalf("downstream got %q, want one message with the pass header", msgs)
 	}
 
-	err = send("the alpha plan")
+	err := send("the alpha plan")
 	se, ok := err.(*smtp.SMTPError)
 	if !ok || se.Code != 550 {
 		t.Fatalf("violating message: %v, want a 550", err)

@@ -2,8 +2,6 @@ package app
 
 import (
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -12,8 +10,9 @@ import (
 	"testing"
 	"time"
 
-	gomilter "github.com/d--j/go-milter"
 	"github.com/emersion/go-smtp"
+
+	"github.com/maildlp/maildlp/internal/testutil"
 )
 
 // sink is a go-smtp server on loopback standing in for the notification
@@ -26,10 +25,7 @@ type sink struct {
 func startSink(t *testing.T) (*sink, string) {
 	t.Helper()
 	s := &sink{}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := testutil.Listen(t)
 	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &sinkSession{s: s}, nil }))
 	srv.Domain = "relay.test"
 	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
@@ -96,45 +92,24 @@ func TestServiceEndToEnd(t *testing.T) {
 	relay, relayAddr := startSink(t)
 	dir := t.TempDir()
 	path := writeConfig(t, dir, "5s", notifyPolicy)
-	conf, _ := os.ReadFile(path)
-	conf = append(conf, []byte("\n[notify]\nrelay = \""+relayAddr+"\"\nfrom = \"dlp@example.com\"\noutbox_dir = \""+filepath.Join(dir, "outbox")+"\"\nretry_min = \"50ms\"\nretry_max = \"200ms\"\n")...)
-	if err := os.WriteFile(path, conf, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	logs := &syncBuffer{}
-	a, err := New(Options{ConfigPath: path, Log: slog.New(slog.NewJSONHandler(logs, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ta := &testApp{App: a, dir: dir, logs: logs}
+	editConfig(t, path, func(conf string) string {
+		return conf + "\n[notify]\nrelay = \"" + relayAddr + "\"\nfrom = \"dlp@example.com\"\noutbox_dir = \"" + filepath.Join(dir, "outbox") + "\"\n"
+	})
+	ta := openTestApp(t, dir, path, "")
+	logs := ta.logs
 	ta.run(t)
 	metricsURL := "http://" + ta.addr(t, "metrics")
 	if code, _ := get(t, metricsURL+"/readyz"); code != http.StatusOK {
 		t.Errorf("/readyz = %d while serving, want 200", code)
 	}
 
-	c := gomilter.NewClient("tcp", ta.addr(t, "milter"), gomilter.WithReadTimeout(10*time.Second), gomilter.WithWriteTimeout(10*time.Second))
-	s, err := c.Session(gomilter.NewMacroBag())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if _, err := s.Conn("client.example.com", gomilter.FamilyInet, 4000, "127.0.0.1"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Helo("client.example.com"); err != nil {
-		t.Fatal(err)
-	}
+	s := milterSession(t, ta.addr(t, "milter"))
 	if act := milterMessage(t, s, "about the alpha project\r\n", nil); !refused(act) {
 		t.Fatalf("action %v, want reject", act.Type)
 	}
 
-	deadline := time.Now().Add(10 * time.Second)
-	for len(relay.messages()) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("no notice reached the relay; logs:\n%s", logs.String())
-		}
-		time.Sleep(10 * time.Millisecond)
+	if !testutil.Poll(testutil.WaitTimeout, func() bool { return len(relay.messages()) > 0 }) {
+		t.Fatalf("no notice reached the relay; logs:\n%s", logs.String())
 	}
 	notice := relay.messages()[0]
 	for _, want := range []string{"From: dlp@example.com", "X-Maildlp-Incident: ", "Message-ID: <"} {
@@ -152,11 +127,13 @@ func TestServiceEndToEnd(t *testing.T) {
 	if !strings.Contains(logs.String(), `"msg":"decision"`) {
 		t.Errorf("no decision line in the log:\n%s", logs.String())
 	}
-	_, body := get(t, metricsURL+"/metrics")
-	for !strings.Contains(body, `maildlp_outbox_attempts_total{result="sent"} 1`) && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond) // the relay has it; the outbox is removing the file
+	// The relay has the notice; the outbox counts it once it has removed
+	// the file.
+	var body string
+	testutil.WaitFor(t, "the sent notice in /metrics", func() bool {
 		_, body = get(t, metricsURL+"/metrics")
-	}
+		return strings.Contains(body, `maildlp_outbox_attempts_total{result="sent"} 1`)
+	})
 	for _, want := range []string{
 		`maildlp_messages_total{action="block",frontend="milter"} 1`,
 		`maildlp_detections_total{type="codeword"}`,

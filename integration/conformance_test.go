@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/maildlp/maildlp/internal/testutil"
 )
 
 // outcome is the verdict a front end reached: action and policy names.
@@ -60,7 +62,7 @@ func TestConformance(t *testing.T) {
 		before := len(decisions(frontend))
 		res := send()
 		var ds []map[string]any
-		if !waitFor(15*time.Second, 50*time.Millisecond, func() bool {
+		if !testutil.Poll(15*time.Second, func() bool {
 			ds = decisions(frontend)
 			return len(ds) > before
 		}) {

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/maildlp/maildlp/internal/testutil"
 )
 
 var (
@@ -131,23 +133,9 @@ func freePort(t testing.TB) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// waitFor polls cond every step until it returns true or timeout passes.
-func waitFor(timeout, step time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(timeout)
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(step)
-	}
-}
-
 // waitTCP waits until something accepts connections on addr.
 func waitTCP(addr string, timeout time.Duration) bool {
-	return waitFor(timeout, 50*time.Millisecond, func() bool {
+	return testutil.Poll(timeout, func() bool {
 		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
 		if err != nil {
 			return false
@@ -159,7 +147,7 @@ func waitTCP(addr string, timeout time.Duration) bool {
 
 // waitUnix waits until something accepts connections on the unix socket path.
 func waitUnix(path string, timeout time.Duration) bool {
-	return waitFor(timeout, 50*time.Millisecond, func() bool {
+	return testutil.Poll(timeout, func() bool {
 		c, err := net.DialTimeout("unix", path, 200*time.Millisecond)
 		if err != nil {
 			return false

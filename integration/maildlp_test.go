@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/maildlp/maildlp/internal/testutil"
 )
 
 // DLPConfig describes a generated maildlp main config. Every address is a
@@ -154,7 +156,7 @@ func (m *Maildlp) Start() {
 		}
 		return true
 	}
-	if !waitFor(15*time.Second, 50*time.Millisecond, ready) {
+	if !testutil.Poll(15*time.Second, ready) {
 		m.t.Fatalf("maildlp did not open its listeners within 15s\n%s", m.Log())
 	}
 	select {
@@ -263,7 +265,7 @@ func (m *Maildlp) Incidents() []map[string]any {
 func (m *Maildlp) WaitIncidents(n int, timeout time.Duration, match func(map[string]any) bool) []map[string]any {
 	m.t.Helper()
 	var got []map[string]any
-	if !waitFor(timeout, 100*time.Millisecond, func() bool {
+	if !testutil.Poll(timeout, func() bool {
 		got = got[:0]
 		for _, inc := range m.Incidents() {
 			if match == nil || match(inc) {

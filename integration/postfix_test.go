@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/maildlp/maildlp/internal/testutil"
 )
 
 // Postfix is a throwaway Postfix instance: its own config_directory,
@@ -178,31 +180,17 @@ type masterEntry struct {
 	lines []string
 }
 
+// masterServices is the service list of a throwaway instance, shared
+// with the benchmark scripts.
+const masterServices = "integration/testdata/master.cf"
+
+// baseMaster is the instance's smtpd listener and the shared services.
 func (p *Postfix) baseMaster() []masterEntry {
-	return parseMaster(fmt.Sprintf(`127.0.0.1:%d inet n - n - - smtpd
-pickup    unix n - n 60 1 pickup
-cleanup   unix n - n - 0 cleanup
-qmgr      unix n - n 300 1 qmgr
-tlsmgr    unix - - n 1000? 1 tlsmgr
-rewrite   unix - - n - - trivial-rewrite
-bounce    unix - - n - 0 bounce
-defer     unix - - n - 0 bounce
-trace     unix - - n - 0 bounce
-verify    unix - - n - 1 verify
-flush     unix n - n 1000? 0 flush
-proxymap  unix - - n - - proxymap
-proxywrite unix - - n - 1 proxymap
-smtp      unix - - n - - smtp
-relay     unix - - n - - smtp
-showq     unix n - n - - showq
-error     unix - - n - - error
-retry     unix - - n - - error
-discard   unix - - n - - discard
-lmtp      unix - - n - - lmtp
-anvil     unix - - n - 1 anvil
-scache    unix - - n - 1 scache
-postlog   unix-dgram n - n - 1 postlogd
-`, p.Port))
+	services, err := os.ReadFile(filepath.Join(repoRoot, masterServices))
+	if err != nil {
+		p.t.Fatalf("master.cf services: %v", err)
+	}
+	return parseMaster(fmt.Sprintf("127.0.0.1:%d inet n - n - - smtpd\n", p.Port) + string(services))
 }
 
 // parseMaster splits master.cf text into entries; comments and blank
@@ -351,7 +339,7 @@ func (p *Postfix) Stop() {
 	p.started = false
 	pid := p.masterPID()
 	p.run("postfix", "stop")
-	if pid > 0 && !waitFor(15*time.Second, 50*time.Millisecond, func() bool { return syscall.Kill(pid, 0) != nil }) {
+	if pid > 0 && !testutil.Poll(15*time.Second, func() bool { return syscall.Kill(pid, 0) != nil }) {
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
 }
@@ -386,7 +374,7 @@ func (p *Postfix) WaitLog(re string, timeout time.Duration) []string {
 	p.t.Helper()
 	rx := regexp.MustCompile(re)
 	var m []string
-	if !waitFor(timeout, 100*time.Millisecond, func() bool {
+	if !testutil.Poll(timeout, func() bool {
 		m = rx.FindStringSubmatch(p.Log())
 		return m != nil
 	}) {
@@ -441,7 +429,7 @@ func (p *Postfix) Queue() []QueueEntry {
 func (p *Postfix) WaitQueue(timeout time.Duration, what string, cond func([]QueueEntry) bool) []QueueEntry {
 	p.t.Helper()
 	var q []QueueEntry
-	if !waitFor(timeout, 200*time.Millisecond, func() bool {
+	if !testutil.Poll(timeout, func() bool {
 		q = p.Queue()
 		return cond(q)
 	}) {

@@ -110,7 +110,11 @@ func (r *hopRig) send(m Msg) Result {
 
 // MessagesTotal sums maildlp_messages_total over its labels: the number of
 // messages the engine decided.
-func (m *Maildlp) MessagesTotal() float64 {
+func (m *Maildlp) MessagesTotal() float64 { return m.Metric("maildlp_messages_total") }
+
+// Metric sums the samples of /metrics whose line starts with series (a
+// name, or a name and its labels).
+func (m *Maildlp) Metric(series string) float64 {
 	m.t.Helper()
 	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", m.Metrics))
 	if err != nil {
@@ -121,7 +125,7 @@ func (m *Maildlp) MessagesTotal() float64 {
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
 		line := sc.Text()
-		if !strings.HasPrefix(line, "maildlp_messages_total") {
+		if !strings.HasPrefix(line, series) {
 			continue
 		}
 		f := strings.Fields(line)

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/maildlp/maildlp/internal/testutil"
 )
 
 // Delivered is one message as the sink received it.
@@ -149,7 +151,7 @@ func (s *Sink) Stop() {
 func (s *Sink) Start() {
 	s.t.Helper()
 	var err error
-	ok := waitFor(5*time.Second, 50*time.Millisecond, func() bool {
+	ok := testutil.Poll(5*time.Second, func() bool {
 		err = s.start(s.Port())
 		return err == nil
 	})

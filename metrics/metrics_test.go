@@ -1,12 +1,13 @@
 package metrics
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/maildlp/maildlp/internal/testutil"
 )
 
 // scrape fetches path from the running server and returns status and body.
@@ -31,18 +32,7 @@ func startServer(t *testing.T, m *Metrics) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- s.Serve() }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := s.Shutdown(ctx); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
+	testutil.Serve(t, s.Serve, s.Shutdown)
 	return s
 }
 

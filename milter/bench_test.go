@@ -9,7 +9,7 @@ import (
 
 	gomilter "github.com/d--j/go-milter"
 
-	"github.com/maildlp/maildlp/config"
+	"github.com/maildlp/maildlp/internal/testutil"
 	"github.com/maildlp/maildlp/policy"
 )
 
@@ -29,14 +29,7 @@ func businessText(n int) []byte {
 //
 //	go test -run '^$' -bench Milter -benchtime 3s ./milter
 func BenchmarkMilter(b *testing.B) {
-	cfg, err := config.Default()
-	if err != nil {
-		b.Fatal(err)
-	}
-	e, err := policy.New(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
+	_, e := defaultEngine(b)
 	for _, size := range []int{4 << 10, 1 << 20} {
 		for _, network := range []string{"tcp", "unix"} {
 			b.Run(fmt.Sprintf("%s/%dKiB", network, size>>10), func(b *testing.B) {
@@ -49,8 +42,7 @@ func BenchmarkMilter(b *testing.B) {
 					b.Fatal(err)
 				}
 				s := New(func() *policy.Engine { return e }, WithLogger(slog.New(slog.DiscardHandler)))
-				go s.Serve(ln)
-				defer s.Shutdown(b.Context())
+				testutil.Serve(b, func() error { return s.Serve(ln) }, s.Shutdown)
 				m := simpleMessage()
 				m.body = businessText(size)
 				m.network, m.addr = network, ln.Addr().String()

@@ -12,6 +12,7 @@ import (
 	gomilter "github.com/d--j/go-milter"
 
 	"github.com/maildlp/maildlp/config"
+	"github.com/maildlp/maildlp/internal/testutil"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
 )
@@ -97,16 +98,29 @@ func realEngine(t testing.TB, doc string) *policy.Engine {
 	return e
 }
 
+// defaultEngine is the engine of the embedded default config and policy.
+func defaultEngine(t testing.TB) (*config.Config, *policy.Engine) {
+	t.Helper()
+	cfg, err := config.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := policy.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg, e
+}
+
 func startReal(t testing.TB, e *policy.Engine, opts ...Option) string {
 	t.Helper()
 	ln, err := Listen("inet:127.0.0.1:0", 0, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts = append([]Option{WithLogger(testLogger(t, nil))}, opts...)
+	opts = append([]Option{WithLogger(testutil.Logger(t))}, opts...)
 	s := New(func() *policy.Engine { return e }, opts...)
-	go s.Serve(ln)
-	t.Cleanup(func() { s.Shutdown(t.Context()) })
+	testutil.Serve(t, func() error { return s.Serve(ln) }, s.Shutdown)
 	return ln.Addr().String()
 }
 
@@ -269,7 +283,7 @@ rule = { detector = "credit_card" }
 [policy.quarantine]
 `
 	e := realEngine(t, doc)
-	var logs syncBuffer
+	var logs testutil.LogBuffer
 	for _, tt := range []struct {
 		name string
 		m    mta
@@ -280,7 +294,7 @@ rule = { detector = "credit_card" }
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := &recorder{}
-			addr := startReal(t, e, WithRecorder(rec), WithLogger(testLogger(t, &logs)))
+			addr := startReal(t, e, WithRecorder(rec), WithLogger(testutil.Logger(t, &logs)))
 			r := tt.m.send(t, addr)
 			d := waitDecisions(t, rec, 1)[0]
 			if d.Verdict.Action == action.Pass {

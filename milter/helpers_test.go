@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/maildlp/maildlp/report/reporttest"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"strings"
@@ -16,10 +14,12 @@ import (
 
 	gomilter "github.com/d--j/go-milter"
 
+	"github.com/maildlp/maildlp/internal/testutil"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
 	"github.com/maildlp/maildlp/policy/extract"
 	"github.com/maildlp/maildlp/report"
+	"github.com/maildlp/maildlp/report/reporttest"
 )
 
 func TestMain(m *testing.M) {
@@ -111,50 +111,15 @@ type recorder = reporttest.Recorder
 // called before the MTA gets its answer, so this normally returns at once).
 func waitDecisions(t testing.TB, r *recorder, n int) []report.Decision {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		ds := r.All()
-		if len(ds) >= n || time.Now().After(deadline) {
-			if len(ds) != n {
-				t.Fatalf("recorded %d decisions, want %d: %+v", len(ds), n, ds)
-			}
-			return ds
-		}
-		time.Sleep(5 * time.Millisecond)
+	var ds []report.Decision
+	testutil.WaitFor(t, fmt.Sprintf("%d recorded decisions", n), func() bool {
+		ds = r.All()
+		return len(ds) >= n
+	})
+	if len(ds) != n {
+		t.Fatalf("recorded %d decisions, want %d: %+v", len(ds), n, ds)
 	}
-}
-
-// testLogger sends logs to t.Log and to buf (when not nil).
-func testLogger(t testing.TB, buf *syncBuffer) *slog.Logger {
-	var w io.Writer = tWriter{t}
-	if buf != nil {
-		w = io.MultiWriter(w, buf)
-	}
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type tWriter struct{ t testing.TB }
-
-func (w tWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	return ds
 }
 
 // startServer serves eng on a loopback TCP port for the test's duration.
@@ -172,20 +137,9 @@ func serveOn(t testing.TB, eng engine, ln net.Listener, opts ...Option) *Server 
 	if eng == nil {
 		eng = &fakeEngine{}
 	}
-	opts = append([]Option{WithLogger(testLogger(t, nil))}, opts...)
+	opts = append([]Option{WithLogger(testutil.Logger(t))}, opts...)
 	s := newServer(func() engine { return eng }, opts...)
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := s.Shutdown(ctx); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
+	testutil.Serve(t, func() error { return s.Serve(ln) }, s.Shutdown)
 	return s
 }
 

@@ -17,7 +17,7 @@ import (
 
 	gomilter "github.com/d--j/go-milter"
 
-	"github.com/maildlp/maildlp/config"
+	"github.com/maildlp/maildlp/internal/testutil"
 	"github.com/maildlp/maildlp/policy"
 )
 
@@ -95,14 +95,7 @@ func resetPeakRSS() { os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
 //
 //	go test -run '^$' -bench Issue7HostileZIPs -benchtime 3x ./milter
 func BenchmarkIssue7HostileZIPs(b *testing.B) {
-	cfg, err := config.Default()
-	if err != nil {
-		b.Fatal(err)
-	}
-	e, err := policy.New(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
+	cfg, e := defaultEngine(b)
 	slots := []int{cfg.Limits.ScanSlots(), 16}
 	for _, n := range slots {
 		b.Run(fmt.Sprintf("max_concurrent_scans=%d", n), func(b *testing.B) {
@@ -112,8 +105,7 @@ func BenchmarkIssue7HostileZIPs(b *testing.B) {
 			}
 			s := New(func() *policy.Engine { return e }, WithLogger(slog.New(slog.DiscardHandler)),
 				WithScanSlots(policy.NewSlots(n)))
-			go s.Serve(ln)
-			defer s.Shutdown(b.Context())
+			testutil.Serve(b, func() error { return s.Serve(ln) }, s.Shutdown)
 			m := hostileZIPMessage()
 			addr := ln.Addr().String()
 			if r := m.send(b, addr); r.end == nil {

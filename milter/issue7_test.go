@@ -14,6 +14,7 @@ import (
 	gomilter "github.com/d--j/go-milter"
 
 	"github.com/maildlp/maildlp/config"
+	"github.com/maildlp/maildlp/internal/testutil"
 	"github.com/maildlp/maildlp/policy/action"
 )
 
@@ -145,7 +146,7 @@ func TestIssue7MilterIdleTimeout(t *testing.T) {
 	if !ok {
 		t.Fatal("negotiation failed")
 	}
-	waitFor(t, func() bool { return s.Sessions() == 1 })
+	testutil.WaitFor(t, "one session", func() bool { return s.Sessions() == 1 })
 	start := time.Now()
 	c.SetReadDeadline(time.Now().Add(10 * time.Second))
 	n, err := c.Read(make([]byte, 1))
@@ -155,7 +156,7 @@ func TestIssue7MilterIdleTimeout(t *testing.T) {
 	if d := time.Since(start); d < 200*time.Millisecond {
 		t.Errorf("closed after %s, before idle_timeout", d)
 	}
-	waitFor(t, func() bool { return s.Sessions() == 0 })
+	testutil.WaitFor(t, "no session", func() bool { return s.Sessions() == 0 })
 
 	// The default is not "wait forever".
 	if o := defaultOptions(); o.idleTimeout <= 0 {

@@ -13,6 +13,7 @@ import (
 
 	gomilter "github.com/d--j/go-milter"
 
+	"github.com/maildlp/maildlp/internal/testutil"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
 )
@@ -46,7 +47,7 @@ func TestNoLeakPerSession(t *testing.T) {
 
 	// Warm up pools and the runtime before taking the baseline.
 	simpleMessage().send(t, addrFast)
-	waitFor(t, func() bool { return srvFast.Sessions() == 0 })
+	testutil.WaitFor(t, "the warm-up session to end", func() bool { return srvFast.Sessions() == 0 })
 	runtime.GC()
 	baseG, baseFD := runtime.NumGoroutine(), openFDs(t)
 
@@ -105,20 +106,16 @@ func TestNoLeakPerSession(t *testing.T) {
 	}
 	wg.Wait()
 
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	var g, fd int
+	if !testutil.Poll(testutil.WaitTimeout, func() bool {
 		runtime.GC()
-		g, fd := runtime.NumGoroutine(), openFDs(t)
-		if g <= baseG && fd <= baseFD && srvFast.Sessions() == 0 && srvSlow.Sessions() == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			n := runtime.Stack(buf, true)
-			t.Fatalf("after %d sessions: %d goroutines (baseline %d), %d open files (baseline %d), sessions %d/%d\n%s",
-				rounds*4, g, baseG, fd, baseFD, srvFast.Sessions(), srvSlow.Sessions(), buf[:n])
-		}
-		time.Sleep(20 * time.Millisecond)
+		g, fd = runtime.NumGoroutine(), openFDs(t)
+		return g <= baseG && fd <= baseFD && srvFast.Sessions() == 0 && srvSlow.Sessions() == 0
+	}) {
+		buf := make([]byte, 1<<20)
+		n := runtime.Stack(buf, true)
+		t.Fatalf("after %d sessions: %d goroutines (baseline %d), %d open files (baseline %d), sessions %d/%d\n%s",
+			rounds*4, g, baseG, fd, baseFD, srvFast.Sessions(), srvSlow.Sessions(), buf[:n])
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	gomilter "github.com/d--j/go-milter"
 
 	"github.com/maildlp/maildlp/config"
+	"github.com/maildlp/maildlp/internal/testutil"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
 )
@@ -60,7 +61,7 @@ func TestIssue7AbandonedScanHoldsSlot(t *testing.T) {
 	}
 
 	once.Do(func() { close(release) })
-	waitFor(t, func() bool { return slots.InUse() == 0 })
+	testutil.WaitFor(t, "the abandoned scan to give its slot back", func() bool { return slots.InUse() == 0 })
 	r = simpleMessage().send(t, addr)
 	if r.end == nil || r.end.Type != gomilter.ActionAccept {
 		t.Fatalf("third message: %v, want accept once the slot is free", r.end)
@@ -92,14 +93,7 @@ func TestIssue7OverloadOutcomeQuarantine(t *testing.T) {
 // scan stops: the engine returns a cancelled verdict (it did not run to
 // the end, and not to its own, later deadline).
 func TestIssue7HostileScanStops(t *testing.T) {
-	cfg, err := config.Default()
-	if err != nil {
-		t.Fatal(err)
-	}
-	real, err := policy.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg, real := defaultEngine(t)
 	done := make(chan action.Verdict, 1)
 	eng := &fakeEngine{evaluate: func(ctx context.Context, m policy.Message) action.Verdict {
 		v := real.Evaluate(ctx, m)

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	gomilter "github.com/d--j/go-milter"
+
+	"github.com/maildlp/maildlp/internal/testutil"
 )
 
 func TestParseAddr(t *testing.T) {
@@ -230,7 +232,7 @@ func TestListenUnixAddr(t *testing.T) {
 func TestLogLibraryWarnings(t *testing.T) {
 	old := gomilter.LogWarning
 	defer func() { gomilter.LogWarning = old }()
-	var buf syncBuffer
+	var buf testutil.LogBuffer
 	LogLibraryWarnings(slog.New(slog.NewJSONHandler(&buf, nil)))
 	gomilter.LogWarning("bad packet %d", 7)
 	if got := buf.String(); !strings.Contains(got, `"msg":"bad packet 7"`) || !strings.Contains(got, `"component":"go-milter"`) {

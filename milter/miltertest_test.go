@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/maildlp/maildlp/internal/testutil"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
 )
@@ -43,13 +44,9 @@ func TestMiltertest(t *testing.T) {
 	// miltertest compares single-line replies only: make the block text
 	// one line.
 	e := realEngine(t, strings.Replace(testPolicy, `\nincident {incident_id}`, ` incident {incident_id}`, 1))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := newServer(func() engine { return fixedIncident{e} }, WithLogger(testLogger(t, nil)))
-	go s.Serve(ln)
-	t.Cleanup(func() { s.Shutdown(context.Background()) })
+	ln := testutil.Listen(t)
+	s := newServer(func() engine { return fixedIncident{e} }, WithLogger(testutil.Logger(t)))
+	testutil.Serve(t, func() error { return s.Serve(ln) }, s.Shutdown)
 	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	dir, err := filepath.Abs("testdata")
 	if err != nil {

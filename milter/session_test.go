@@ -14,6 +14,7 @@ import (
 	gomilter "github.com/d--j/go-milter"
 
 	"github.com/maildlp/maildlp/config"
+	"github.com/maildlp/maildlp/internal/testutil"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
 	"github.com/maildlp/maildlp/policy/extract"
@@ -393,13 +394,9 @@ func TestPanicInEnvelopeCheckAppliesOnError(t *testing.T) {
 }
 
 func TestNoEngineLoaded(t *testing.T) {
-	s := newServer(func() engine { return nil }, WithLogger(testLogger(t, nil)))
-	ln, err := Listen("inet:0@127.0.0.1", 0, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.Serve(ln)
-	defer s.Shutdown(context.Background())
+	s := newServer(func() engine { return nil }, WithLogger(testutil.Logger(t)))
+	ln := testutil.Listen(t)
+	testutil.Serve(t, func() error { return s.Serve(ln) }, s.Shutdown)
 	r := simpleMessage().send(t, ln.Addr().String())
 	if r.mail.SMTPCode != 451 {
 		t.Errorf("MAIL reply = %v, want 451 when no engine is loaded", r.mail)
@@ -530,7 +527,7 @@ func TestOverload(t *testing.T) {
 			if _, err := held.Conn("h", gomilter.FamilyInet, 1, "192.0.2.1"); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, func() bool { return srv.Sessions() == 1 })
+			testutil.WaitFor(t, "one session", func() bool { return srv.Sessions() == 1 })
 
 			r := simpleMessage().send(t, addr)
 			if r.mail.Type != tt.wantMail {
@@ -550,7 +547,7 @@ func TestOverload(t *testing.T) {
 			}
 			// Once the held session ends, new sessions are scanned again.
 			held.Close()
-			waitFor(t, func() bool { return srv.Sessions() == 0 })
+			testutil.WaitFor(t, "no session", func() bool { return srv.Sessions() == 0 })
 			if r := simpleMessage().send(t, addr); r.end == nil || len(r.mods) != 1 {
 				t.Errorf("after overload: %v %q, want a scanned message", r.end, modStrings(r.mods))
 			}
@@ -627,17 +624,6 @@ func TestMissingActionFallsBackToOnError(t *testing.T) {
 	}
 }
 
-func waitFor(t testing.TB, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 5s")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func TestWithoutLeadingSpaceOption(t *testing.T) {
 	// An MTA that does not offer SMFIP_HDR_LEADSPC swallows the space after
 	// the colon and adds it back to headers the milter adds.
@@ -681,7 +667,7 @@ func TestMaxMessageBytesGuardAtLimit(t *testing.T) {
 }
 
 func TestShutdown(t *testing.T) {
-	s := newServer(func() engine { return &fakeEngine{} }, WithLogger(testLogger(t, nil)))
+	s := newServer(func() engine { return &fakeEngine{} }, WithLogger(testutil.Logger(t)))
 	ln, err := Listen("inet:127.0.0.1:0", 0, "")
 	if err != nil {
 		t.Fatal(err)
@@ -695,7 +681,7 @@ func TestShutdown(t *testing.T) {
 	}
 	defer held.Close()
 	held.Conn("h", gomilter.FamilyInet, 1, "192.0.2.1")
-	waitFor(t, func() bool { return s.Sessions() == 1 })
+	testutil.WaitFor(t, "the held session", func() bool { return s.Sessions() == 1 })
 
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
@@ -712,7 +698,7 @@ func TestShutdown(t *testing.T) {
 	if _, err := net.Dial("tcp", ln.Addr().String()); err == nil {
 		t.Errorf("listener still accepts after Shutdown")
 	}
-	waitFor(t, func() bool { return s.Sessions() == 0 })
+	testutil.WaitFor(t, "the held session to close", func() bool { return s.Sessions() == 0 })
 }
 
 func TestIncomingPassHeaderReplaced(t *testing.T) {

@@ -53,6 +53,7 @@ type Options struct {
 	MaxQueued   int           // notices waiting at most; past it Enqueue fails with ErrFull
 	Log         *slog.Logger
 	Metrics     *metrics.Metrics
+	Clock       Clock // default: the system clock
 }
 
 // Outbox is a directory of notices waiting for delivery.
@@ -64,6 +65,15 @@ type Outbox struct {
 	entries  map[string]*entry
 	reserved int // Enqueue calls writing a file
 	wake     chan struct{}
+
+	// running counts the deliveries under way, rounds the Run loop's
+	// scheduling rounds, and ended the round that was the latest when a
+	// delivery last ended: with running == 0 and rounds > ended, the latest
+	// round saw every delivery finished, had every slot free and found
+	// nothing due. Tests read them to see the loop at rest.
+	running int
+	rounds  uint64
+	ended   uint64
 }
 
 // entry is the schedule of one notice, mirrored in its file name.
@@ -129,6 +139,9 @@ func Open(o Options) (*Outbox, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
+	if o.Clock == nil {
+		o.Clock = systemClock{}
+	}
 	o.Log = o.Log.With("component", "outbox")
 	if err := os.MkdirAll(filepath.Join(o.Dir, deadDir), 0o750); err != nil {
 		return nil, fmt.Errorf("outbox: create %s: %w", o.Dir, err)
@@ -170,7 +183,7 @@ func (ob *Outbox) Rescan() (int, error) {
 		if de.IsDir() || strings.HasPrefix(name, tmpPrefix) || !strings.HasSuffix(name, suffix) {
 			continue
 		}
-		e, err := parseName(name)
+		e, err := parseName(name, ob.o.Clock.Now())
 		if err != nil {
 			continue
 		}
@@ -209,7 +222,7 @@ func (ob *Outbox) load() error {
 				ob.o.Log.Warn("remove incomplete notice file", "file", name, "error", err)
 			}
 		case strings.HasSuffix(name, suffix):
-			e, err := parseName(name)
+			e, err := parseName(name, ob.o.Clock.Now())
 			if err != nil {
 				ob.o.Log.Warn("ignoring file with unknown name in outbox", "file", name, "error", err)
 				continue
@@ -275,7 +288,7 @@ func (ob *Outbox) Enqueue(incidentID string, n action.Notice) (string, error) {
 		ob.reserved--
 		ob.mu.Unlock()
 	}()
-	now := time.Now()
+	now := ob.o.Clock.Now()
 	id, err := newID(now)
 	if err != nil {
 		return "", err
@@ -319,16 +332,15 @@ func (ob *Outbox) Run(ctx context.Context) error {
 	sem := make(chan struct{}, ob.o.Concurrency)
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
 	for {
 		if ctx.Err() != nil {
 			return nil
 		}
-		now := time.Now()
+		now := ob.o.Clock.Now()
 		var due []*entry
 		var earliest time.Time
 		ob.mu.Lock()
+		ob.rounds++
 		for _, e := range ob.entries {
 			if e.busy {
 				continue
@@ -347,10 +359,15 @@ func (ob *Outbox) Run(ctx context.Context) error {
 				continue
 			}
 			e.busy = true
+			ob.running++
 			wg.Add(1)
 			go func(e *entry) {
 				defer wg.Done()
 				ob.deliver(ctx, e)
+				ob.mu.Lock()
+				ob.running--
+				ob.ended = ob.rounds
+				ob.mu.Unlock()
 				<-sem
 				ob.kick()
 			}(e)
@@ -359,20 +376,13 @@ func (ob *Outbox) Run(ctx context.Context) error {
 
 		wait := time.Hour
 		if !earliest.IsZero() {
-			wait = max(time.Until(earliest), time.Millisecond)
+			wait = max(earliest.Sub(now), time.Millisecond)
 		}
-		if !timer.Stop() {
-			select {
-			case <-timer.C:
-			default:
-			}
-		}
-		timer.Reset(wait)
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-ob.wake:
-		case <-timer.C:
+		case <-ob.o.Clock.After(wait):
 		}
 	}
 }
@@ -412,14 +422,14 @@ func (ob *Outbox) deliver(ctx context.Context, e *entry) {
 		log.Error("notice refused by relay; moved to dead", "relay", ob.o.Relay, "error", res.err, "incident_id", st.IncidentID)
 		ob.bury(e, res.err.Error())
 		ob.o.Metrics.OutboxAttempt("dead")
-	case time.Since(e.created) >= ob.o.MaxAge:
+	case ob.o.Clock.Now().Sub(e.created) >= ob.o.MaxAge:
 		log.Error("notice not delivered within max_age; moved to dead", "relay", ob.o.Relay, "attempts", e.attempt+1, "error", res.err, "incident_id", st.IncidentID)
 		ob.bury(e, fmt.Sprintf("max_age %s reached after %d attempts; last error: %v", ob.o.MaxAge, e.attempt+1, res.err))
 		ob.o.Metrics.OutboxAttempt("dead")
 	default:
 		next := *e
 		next.attempt++
-		next.next = time.Now().Add(ob.backoff(next.attempt))
+		next.next = ob.o.Clock.Now().Add(ob.backoff(next.attempt))
 		err := renameSync(ob.o.Dir, e.file, next.fileName())
 		if err != nil {
 			// The schedule still advances in memory; the file keeps its
@@ -484,10 +494,10 @@ func (e *entry) fileName() string {
 
 // parseName reads the schedule back from a file name. "<id>.notice" (a
 // dead letter moved back by an operator) is due now, attempt 0.
-func parseName(name string) (*entry, error) {
+func parseName(name string, now time.Time) (*entry, error) {
 	base := strings.TrimSuffix(name, suffix)
 	parts := strings.Split(base, "_")
-	e := &entry{id: parts[0], next: time.Now(), file: name}
+	e := &entry{id: parts[0], next: now, file: name}
 	created, err := idTime(e.id)
 	if err != nil {
 		return nil, err

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"log/slog"
 	"mime"
 	"net"
 	"net/mail"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/maildlp/maildlp/internal/testutil"
 	"github.com/maildlp/maildlp/metrics"
 	"github.com/maildlp/maildlp/policy/action"
 )
@@ -154,27 +154,27 @@ func (s *relaySession) Data(rd io.Reader) error {
 func (s *relaySession) Reset()        { s.from, s.to = "", nil }
 func (s *relaySession) Logout() error { return nil }
 
-type testLogWriter struct{ t *testing.T }
-
-func (w testLogWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimSpace(string(p)))
-	return len(p), nil
-}
-
+// testOptions runs the outbox on a clock of its own, which moves only
+// when the test advances it: a retry happens when the test has moved time
+// past it, never by itself.
 func testOptions(t *testing.T, dir, relayAddr string) Options {
 	return Options{
 		Dir:         dir,
 		Relay:       relayAddr,
 		From:        "dlp@example.com",
 		HELOName:    "maildlp.test",
-		RetryMin:    20 * time.Millisecond,
-		RetryMax:    80 * time.Millisecond,
+		RetryMin:    30 * time.Second,
+		RetryMax:    4 * time.Minute,
 		MaxAge:      time.Hour,
 		Concurrency: 2,
 		Timeout:     5 * time.Second,
-		Log:         slog.New(slog.NewTextHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Log:         testutil.Logger(t),
+		Clock:       testutil.NewClock(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)),
 	}
 }
+
+// clock is the test clock of o.
+func clock(o Options) *testutil.Clock { return o.Clock.(*testutil.Clock) }
 
 // running is an Outbox whose Run loop is going.
 type running struct {
@@ -215,14 +215,74 @@ func (r *running) stop(t *testing.T) {
 	}
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
+// enqueue queues n and returns its id; it fails the test if Enqueue does.
+func (r *running) enqueue(t *testing.T, incidentID string, n action.Notice) string {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+	id, err := r.Enqueue(incidentID, n)
+	if err != nil {
+		t.Fatalf("Enqueue: %v", err)
+	}
+	return id
+}
+
+// round wakes the Run loop and waits until it has begun a scheduling
+// round after the call, and returns the deliveries under way then.
+func (r *running) round(t *testing.T) int {
+	t.Helper()
+	r.mu.Lock()
+	r0 := r.rounds
+	r.mu.Unlock()
+	r.kick()
+	var n int
+	testutil.WaitFor(t, "a scheduling round", func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		n = r.running
+		return r.rounds > r0
+	})
+	return n
+}
+
+// settle waits until the Run loop is at rest: a round that began after
+// this call, and after the last delivery ended, found nothing due. What
+// the clock has made due by then has been attempted, and has ended.
+func (r *running) settle(t *testing.T) {
+	t.Helper()
+	r.mu.Lock()
+	r0 := r.rounds
+	r.mu.Unlock()
+	r.kick()
+	testutil.WaitFor(t, "the outbox at rest", func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.running == 0 && r.rounds > r0 && r.rounds > r.ended
+	})
+}
+
+// schedule reads the attempt count and the time of the next attempt from
+// the name of the only notice file in dir.
+func schedule(t *testing.T, dir string) (attempt int, next time.Time) {
+	t.Helper()
+	f := noticeFiles(t, dir)
+	if len(f) != 1 {
+		t.Fatalf("outbox holds %v, want one notice", f)
+	}
+	e, err := parseName(filepath.Base(f[0]), time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e.attempt, e.next
+}
+
+// attempts is a condition: the only notice in dir has failed n times.
+func attempts(t *testing.T, dir string, n int) func() bool {
+	return func() bool {
+		f := noticeFiles(t, dir)
+		if len(f) != 1 {
+			return false
 		}
-		time.Sleep(5 * time.Millisecond)
+		e, err := parseName(filepath.Base(f[0]), time.Time{})
+		return err == nil && e.attempt == n
 	}
 }
 
@@ -249,12 +309,10 @@ func TestDeliveredOnce(t *testing.T) {
 	o.Metrics = m
 	ob := openRun(t, o)
 
-	id, err := ob.Enqueue("7f3a", testNotice)
-	if err != nil {
-		t.Fatalf("Enqueue: %v", err)
-	}
-	waitFor(t, "delivery", func() bool { return len(rl.messages()) == 1 && ob.Depth() == 0 })
-	time.Sleep(150 * time.Millisecond) // longer than RetryMax: a second send would show
+	id := ob.enqueue(t, "7f3a", testNotice)
+	testutil.WaitFor(t, "delivery", func() bool { return len(rl.messages()) == 1 && ob.Depth() == 0 })
+	clock(o).Advance(o.MaxAge) // a notice still scheduled would be due now
+	ob.settle(t)
 	msgs := rl.messages()
 	if len(msgs) != 1 {
 		t.Fatalf("relay got %d messages, want 1", len(msgs))
@@ -313,21 +371,34 @@ func TestDeliveredOnce(t *testing.T) {
 func TestRelayDownKeptThenDeliveredOnce(t *testing.T) {
 	rl := downRelay(t)
 	dir := t.TempDir()
-	ob := openRun(t, testOptions(t, dir, rl.addr))
-	if _, err := ob.Enqueue("i1", testNotice); err != nil {
-		t.Fatal(err)
+	o := testOptions(t, dir, rl.addr)
+	clk := clock(o)
+	ob := openRun(t, o)
+	ob.enqueue(t, "i1", testNotice)
+	// Each failed attempt is recorded in the file name with the time of
+	// the next one: retry_min, then doubled.
+	testutil.WaitFor(t, "a failed attempt", attempts(t, dir, 1))
+	if _, next := schedule(t, dir); !next.Equal(clk.Now().Add(o.RetryMin)) {
+		t.Errorf("after the first failure the next attempt is at %v, want now + retry_min (%v)", next, clk.Now().Add(o.RetryMin))
 	}
-	// Wait for at least two failed attempts, recorded in the file name.
-	waitFor(t, "two failed attempts", func() bool {
-		f := noticeFiles(t, dir)
-		return len(f) == 1 && !strings.Contains(filepath.Base(f[0]), "_0_") && !strings.Contains(filepath.Base(f[0]), "_1_")
-	})
+	clk.Advance(o.RetryMin - time.Millisecond)
+	ob.settle(t)
+	if n, _ := schedule(t, dir); n != 1 {
+		t.Fatalf("%d attempts a millisecond before retry_min had passed, want 1", n)
+	}
+	clk.Advance(time.Millisecond)
+	testutil.WaitFor(t, "a second failed attempt at retry_min", attempts(t, dir, 2))
+	if _, next := schedule(t, dir); !next.Equal(clk.Now().Add(2 * o.RetryMin)) {
+		t.Errorf("after the second failure the next attempt is at %v, want now + 2*retry_min (%v)", next, clk.Now().Add(2*o.RetryMin))
+	}
 	if ob.Depth() != 1 {
 		t.Fatalf("Depth = %d while relay is down, want 1", ob.Depth())
 	}
 	rl.start(rl.addr)
-	waitFor(t, "delivery after the relay came up", func() bool { return len(rl.messages()) == 1 && ob.Depth() == 0 })
-	time.Sleep(150 * time.Millisecond)
+	clk.Advance(2 * o.RetryMin)
+	testutil.WaitFor(t, "delivery after the relay came up", func() bool { return len(rl.messages()) == 1 && ob.Depth() == 0 })
+	clk.Advance(o.MaxAge)
+	ob.settle(t)
 	if n := len(rl.messages()); n != 1 {
 		t.Fatalf("relay got %d messages, want 1", n)
 	}
@@ -340,13 +411,10 @@ func TestRestartResumesAndSendsOnce(t *testing.T) {
 	first := openRun(t, o)
 	ids := map[string]bool{}
 	for i := range 3 {
-		id, err := first.Enqueue("inc", action.Notice{To: []string{"a@example.com"}, Subject: "n" + string(rune('0'+i)), Body: "b"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		id := first.enqueue(t, "inc", action.Notice{To: []string{"a@example.com"}, Subject: "n" + string(rune('0'+i)), Body: "b"})
 		ids[id] = true
 	}
-	waitFor(t, "a failed attempt for every notice", func() bool {
+	testutil.WaitFor(t, "a failed attempt for every notice", func() bool {
 		f := noticeFiles(t, dir)
 		if len(f) != 3 {
 			return false
@@ -370,8 +438,10 @@ func TestRestartResumesAndSendsOnce(t *testing.T) {
 	if second.Depth() != 3 {
 		t.Fatalf("restarted outbox Depth = %d, want 3", second.Depth())
 	}
-	waitFor(t, "three deliveries", func() bool { return len(rl.messages()) == 3 && second.Depth() == 0 })
-	time.Sleep(150 * time.Millisecond)
+	clock(o).Advance(o.RetryMin)
+	testutil.WaitFor(t, "three deliveries", func() bool { return len(rl.messages()) == 3 && second.Depth() == 0 })
+	clock(o).Advance(o.MaxAge)
+	second.settle(t)
 	msgs := rl.messages()
 	if len(msgs) != 3 {
 		t.Fatalf("relay got %d messages, want 3", len(msgs))
@@ -399,14 +469,16 @@ func TestTempfailRetriedThenDeliveredOnce(t *testing.T) {
 		return nil
 	}
 	m := metrics.New()
-	o := testOptions(t, t.TempDir(), rl.addr)
+	dir := t.TempDir()
+	o := testOptions(t, dir, rl.addr)
 	o.Metrics = m
 	ob := openRun(t, o)
-	if _, err := ob.Enqueue("i", testNotice); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "delivery", func() bool { return len(rl.messages()) == 1 && ob.Depth() == 0 })
-	time.Sleep(150 * time.Millisecond)
+	ob.enqueue(t, "i", testNotice)
+	testutil.WaitFor(t, "a deferred attempt", attempts(t, dir, 1))
+	clock(o).Advance(o.RetryMin)
+	testutil.WaitFor(t, "delivery", func() bool { return len(rl.messages()) == 1 && ob.Depth() == 0 })
+	clock(o).Advance(o.MaxAge)
+	ob.settle(t)
 	if n := len(rl.messages()); n != 1 {
 		t.Errorf("relay got %d messages, want 1", n)
 	}
@@ -428,12 +500,18 @@ func TestRecipientDeferredRetriesWholeNotice(t *testing.T) {
 		}
 		return nil
 	}
-	ob := openRun(t, testOptions(t, t.TempDir(), rl.addr))
-	if _, err := ob.Enqueue("i", testNotice); err != nil {
-		t.Fatal(err)
+	dir := t.TempDir()
+	o := testOptions(t, dir, rl.addr)
+	ob := openRun(t, o)
+	ob.enqueue(t, "i", testNotice)
+	testutil.WaitFor(t, "a deferred attempt", attempts(t, dir, 1))
+	if n := len(rl.messages()); n != 0 {
+		t.Fatalf("relay got %d messages while a recipient was deferred, want 0", n)
 	}
-	waitFor(t, "delivery", func() bool { return len(rl.messages()) == 1 && ob.Depth() == 0 })
-	time.Sleep(150 * time.Millisecond)
+	clock(o).Advance(o.RetryMin)
+	testutil.WaitFor(t, "delivery", func() bool { return len(rl.messages()) == 1 && ob.Depth() == 0 })
+	clock(o).Advance(o.MaxAge)
+	ob.settle(t)
 	msgs := rl.messages()
 	if len(msgs) != 1 || len(msgs[0].to) != 2 {
 		t.Fatalf("relay got %v, want one message to both recipients", msgs)
@@ -450,12 +528,10 @@ func TestPermanentRefusalGoesToDead(t *testing.T) {
 	o := testOptions(t, dir, rl.addr)
 	o.Metrics = m
 	ob := openRun(t, o)
-	id, err := ob.Enqueue("i", testNotice)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "dead letter", func() bool { return ob.Depth() == 0 })
-	time.Sleep(150 * time.Millisecond)
+	id := ob.enqueue(t, "i", testNotice)
+	testutil.WaitFor(t, "dead letter", func() bool { return ob.Depth() == 0 })
+	clock(o).Advance(o.MaxAge)
+	ob.settle(t)
 	rl.mu.Lock()
 	attempts := rl.attempts
 	rl.mu.Unlock()
@@ -483,10 +559,8 @@ func TestOneRecipientRefusedOthersDelivered(t *testing.T) {
 		return nil
 	}
 	ob := openRun(t, testOptions(t, t.TempDir(), rl.addr))
-	if _, err := ob.Enqueue("i", testNotice); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "delivery", func() bool { return len(rl.messages()) == 1 && ob.Depth() == 0 })
+	ob.enqueue(t, "i", testNotice)
+	testutil.WaitFor(t, "delivery", func() bool { return len(rl.messages()) == 1 && ob.Depth() == 0 })
 	if got := rl.messages()[0].to; len(got) != 1 || got[0] != "dlp-team@example.com" {
 		t.Errorf("delivered to %v, want only dlp-team@example.com", got)
 	}
@@ -496,13 +570,19 @@ func TestMaxAgeGivesUp(t *testing.T) {
 	rl := downRelay(t)
 	dir := t.TempDir()
 	o := testOptions(t, dir, rl.addr)
-	o.MaxAge = 60 * time.Millisecond
+	clk := clock(o)
 	ob := openRun(t, o)
-	id, err := ob.Enqueue("i", testNotice)
-	if err != nil {
-		t.Fatal(err)
+	id := ob.enqueue(t, "i", testNotice)
+	testutil.WaitFor(t, "a failed attempt", attempts(t, dir, 1))
+	// An attempt that fails a second before max_age is retried...
+	clk.Advance(o.MaxAge - time.Second)
+	testutil.WaitFor(t, "a second failed attempt", attempts(t, dir, 2))
+	if ob.Depth() != 1 {
+		t.Fatalf("Depth = %d before max_age, want 1", ob.Depth())
 	}
-	waitFor(t, "give up after max_age", func() bool { return ob.Depth() == 0 })
+	// ...and the first one that fails at max_age or later is the last.
+	clk.Advance(2 * o.RetryMin)
+	testutil.WaitFor(t, "give up after max_age", func() bool { return ob.Depth() == 0 })
 	reason, err := os.ReadFile(filepath.Join(dir, deadDir, id+".reason"))
 	if err != nil || !strings.Contains(string(reason), "max_age") {
 		t.Errorf("dead reason = %q, %v; want max_age", reason, err)
@@ -516,18 +596,19 @@ func TestConcurrencyIsBounded(t *testing.T) {
 	o.Concurrency = 2
 	ob := openRun(t, o)
 	for range 5 {
-		if _, err := ob.Enqueue("i", testNotice); err != nil {
-			t.Fatal(err)
-		}
+		ob.enqueue(t, "i", testNotice)
 	}
-	waitFor(t, "two sessions in DATA", func() bool {
+	testutil.WaitFor(t, "two sessions in DATA", func() bool {
 		rl.mu.Lock()
 		defer rl.mu.Unlock()
 		return rl.inData == 2
 	})
-	time.Sleep(100 * time.Millisecond) // a third would show up now
+	// Three more are due; a round that begins now starts none of them.
+	if n := ob.round(t); n != 2 {
+		t.Errorf("%d deliveries under way, want 2 (concurrency)", n)
+	}
 	close(rl.hold)
-	waitFor(t, "five deliveries", func() bool { return len(rl.messages()) == 5 && ob.Depth() == 0 })
+	testutil.WaitFor(t, "five deliveries", func() bool { return len(rl.messages()) == 5 && ob.Depth() == 0 })
 	rl.mu.Lock()
 	defer rl.mu.Unlock()
 	if rl.maxInData != 2 {
@@ -586,7 +667,8 @@ func TestBackoff(t *testing.T) {
 
 func TestParseName(t *testing.T) {
 	e := &entry{id: "1700000000000000000-0123456789abcdef", attempt: 3, next: time.UnixMilli(1700000000123)}
-	got, err := parseName(e.fileName())
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	got, err := parseName(e.fileName(), now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -594,9 +676,14 @@ func TestParseName(t *testing.T) {
 		t.Errorf("parseName(%q) = %+v, want %+v", e.fileName(), got, e)
 	}
 	for _, bad := range []string{"x.notice", "1-2.notice", "1700000000000000000-0123456789abcdef_a_b.notice", "1700000000000000000-0123456789abcdef_1.notice"} {
-		if _, err := parseName(bad); err == nil {
+		if _, err := parseName(bad, now); err == nil {
 			t.Errorf("parseName(%q) = nil error, want an error", bad)
 		}
+	}
+	// A dead letter moved back (no schedule in its name) is due now.
+	back, err := parseName(e.id+suffix, now)
+	if err != nil || back.attempt != 0 || !back.next.Equal(now) {
+		t.Errorf("parseName(%q) = %+v, %v; want attempt 0 due at %v", e.id+suffix, back, err, now)
 	}
 }
 
@@ -639,14 +726,14 @@ func FuzzParseName(f *testing.F) {
 	f.Add("1700000000000000000-0123456789abcdef.notice")
 	f.Add("_._.notice")
 	f.Fuzz(func(t *testing.T, name string) {
-		e, err := parseName(name)
+		e, err := parseName(name, time.Unix(0, 0))
 		if err != nil {
 			return
 		}
 		if e.attempt < 0 {
 			t.Fatalf("negative attempt from %q", name)
 		}
-		if _, err := parseName(e.fileName()); err != nil {
+		if _, err := parseName(e.fileName(), time.Unix(0, 0)); err != nil {
 			t.Fatalf("fileName of a parsed name does not parse: %q -> %q: %v", name, e.fileName(), err)
 		}
 	})
@@ -672,9 +759,7 @@ func TestShutdownAbortsAttemptBeforeData(t *testing.T) {
 	o := testOptions(t, dir, rl.addr)
 	o.Metrics = m
 	first := openRun(t, o)
-	if _, err := first.Enqueue("i", testNotice); err != nil {
-		t.Fatal(err)
-	}
+	first.enqueue(t, "i", testNotice)
 	select {
 	case <-entered:
 	case <-time.After(10 * time.Second):
@@ -695,7 +780,7 @@ func TestShutdownAbortsAttemptBeforeData(t *testing.T) {
 
 	rl2 := newRelay(t)
 	second := openRun(t, testOptions(t, dir, rl2.addr))
-	waitFor(t, "delivery after restart", func() bool { return len(rl2.messages()) == 1 && second.Depth() == 0 })
+	testutil.WaitFor(t, "delivery after restart", func() bool { return len(rl2.messages()) == 1 && second.Depth() == 0 })
 	if n := len(rl.messages()); n != 0 {
 		t.Errorf("stalled relay got %d messages, want 0", n)
 	}
@@ -715,11 +800,8 @@ func TestDeadLetterMovedBackIsSentAfterRescan(t *testing.T) {
 	}
 	dir := t.TempDir()
 	ob := openRun(t, testOptions(t, dir, rl.addr))
-	id, err := ob.Enqueue("i", testNotice)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "dead letter", func() bool { return ob.Depth() == 0 })
+	id := ob.enqueue(t, "i", testNotice)
+	testutil.WaitFor(t, "dead letter", func() bool { return ob.Depth() == 0 })
 	mu.Lock()
 	refuse = false
 	mu.Unlock()
@@ -733,7 +815,7 @@ func TestDeadLetterMovedBackIsSentAfterRescan(t *testing.T) {
 	if n, _ := ob.Rescan(); n != 0 {
 		t.Errorf("second Rescan added %d, want 0", n)
 	}
-	waitFor(t, "delivery of the revived notice", func() bool { return len(rl.messages()) == 1 && ob.Depth() == 0 })
+	testutil.WaitFor(t, "delivery of the revived notice", func() bool { return len(rl.messages()) == 1 && ob.Depth() == 0 })
 }
 
 func TestEnqueueRefusedWhenFull(t *testing.T) {

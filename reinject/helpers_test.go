@@ -21,11 +21,11 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/maildlp/maildlp/config"
+	"github.com/maildlp/maildlp/internal/testutil"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
 )
@@ -71,25 +71,8 @@ func (f *fakeEngine) envelopes() []policy.Envelope {
 // recorder keeps the decisions it is given.
 type recorder = reporttest.Recorder
 
-// testLogger sends logs to t.Log until the test ends (a connection
-// goroutine may log once more while it winds down).
-func testLogger(t testing.TB) *slog.Logger {
-	w := &tWriter{t: t}
-	t.Cleanup(func() { w.done.Store(true) })
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type tWriter struct {
-	t    testing.TB
-	done atomic.Bool
-}
-
-func (w *tWriter) Write(p []byte) (int, error) {
-	if !w.done.Load() {
-		w.t.Log(strings.TrimRight(string(p), "\n"))
-	}
-	return len(p), nil
-}
+// testLogger sends logs to t.Log until the test ends.
+func testLogger(t testing.TB) *slog.Logger { return testutil.Logger(t) }
 
 // fakeMTA is a scripted downstream: it records every command line and
 // every message, answers with replies the test chooses, verbatim.
@@ -104,8 +87,11 @@ type fakeMTA struct {
 	reply func(cmd string) string
 	// discard keeps no message data (benchmarks).
 	discard bool
-	// stall, when set, is the command whose reply never comes.
-	stall string
+	// stall, when set, is the command whose reply never comes (until the
+	// fake is closed).
+	stall    string
+	stopped  chan struct{}
+	stopOnce sync.Once
 
 	mu    sync.Mutex
 	lines []string
@@ -123,11 +109,7 @@ type fakeMsg struct {
 }
 
 func newFakeMTA(t testing.TB, setup func(*fakeMTA)) *fakeMTA {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &fakeMTA{t: t, ln: ln, greeting: "220 fake.test ESMTP",
+	f := &fakeMTA{t: t, ln: testutil.Listen(t), stopped: make(chan struct{}), greeting: "220 fake.test ESMTP",
 		ehlo: []string{"PIPELINING", "SIZE 100000000", "8BITMIME", "DSN", "ENHANCEDSTATUSCODES", "XFORWARD NAME ADDR PROTO HELO IDENT SOURCE"}}
 	if setup != nil {
 		setup(f)
@@ -141,6 +123,7 @@ func (f *fakeMTA) addr() string { return f.ln.Addr().String() }
 
 func (f *fakeMTA) close() {
 	f.ln.Close()
+	f.stopOnce.Do(func() { close(f.stopped) })
 	f.wg.Wait()
 }
 
@@ -193,7 +176,7 @@ func (f *fakeMTA) session(c net.Conn) {
 		f.mu.Unlock()
 		verb := strings.ToUpper(strings.SplitN(line, " ", 2)[0])
 		if f.stall != "" && verb == f.stall {
-			time.Sleep(3 * time.Second)
+			<-f.stopped
 			return
 		}
 		if f.reply != nil {
@@ -269,7 +252,7 @@ func (f *fakeMTA) session(c net.Conn) {
 				data.WriteString(l)
 			}
 			if f.stall == "DOT" {
-				time.Sleep(3 * time.Second)
+				<-f.stopped
 				return
 			}
 			cur.Data = data.Bytes()
@@ -309,22 +292,8 @@ func startHop(t testing.TB, eng Evaluator, cfg config.Reinject, opts ...Option) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := s.Shutdown(ctx); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
+	ln := testutil.Listen(t)
+	testutil.Serve(t, func() error { return s.Serve(ln) }, s.Shutdown)
 	return s, ln.Addr().String()
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/maildlp/maildlp/config"
+	"github.com/maildlp/maildlp/internal/testutil"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
 )
@@ -41,17 +42,6 @@ func (b *blockingEngine) count() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.calls
-}
-
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
 }
 
 // TestIssue7HopScanTimeout: the hop has its own scan deadline and applies
@@ -92,7 +82,7 @@ func TestIssue7HopScanTimeout(t *testing.T) {
 	}
 
 	eng.free()
-	waitUntil(t, "the abandoned scan to give its slot back", func() bool { return slots.InUse() == 0 })
+	testutil.WaitFor(t, "the abandoned scan to give its slot back", func() bool { return slots.InUse() == 0 })
 	if got := up.sendMessage("a@example.com", []string{"b@example.com"}, testMsg); !strings.HasPrefix(got, "250") {
 		t.Fatalf("third message: %q, want 250", got)
 	}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/maildlp/maildlp/config"
+	"github.com/maildlp/maildlp/internal/testutil"
 	"github.com/maildlp/maildlp/metrics"
 	"github.com/maildlp/maildlp/outbox"
 	"github.com/maildlp/maildlp/policy"
@@ -287,7 +288,14 @@ func TestIncidentLogSyncModesAndReopen(t *testing.T) {
 				t.Fatal(err)
 			}
 			j.Record(blockDecision)
-			time.Sleep(30 * time.Millisecond) // let an interval sync run
+			if mode == "interval" {
+				il := j.incidents
+				testutil.WaitFor(t, "an interval sync", func() bool {
+					il.mu.Lock()
+					defer il.mu.Unlock()
+					return !il.dirty
+				})
+			}
 			// logrotate: move the file away, then reopen.
 			rotated := path + ".1"
 			if err := os.Rename(path, rotated); err != nil {

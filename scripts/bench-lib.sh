@@ -119,7 +119,8 @@ start_sink() {
 
 # postfix_instance DIR RELAY_PORT MASTER_LINES: writes and starts a
 # throwaway Postfix instance in DIR relaying to 127.0.0.1:RELAY_PORT; the
-# master.cf service lines are given by the caller.
+# caller gives the master.cf listener lines, the other services are those
+# the integration tests use (integration/testdata/master.cf).
 postfix_instance() {
 	local dir=$1 relay=$2 master=$3 extra_main=${4:-}
 	mkdir -p "$dir/etc" "$dir/spool" "$dir/data"
@@ -153,28 +154,7 @@ mail_owner = postfix
 setgid_group = postdrop
 relayhost = [127.0.0.1]:$relay
 EOM
-	cat >"$dir/etc/master.cf" <<EOM
-$master
-pickup    unix n - n 60 1 pickup
-cleanup   unix n - n - 0 cleanup
-qmgr      unix n - n 300 1 qmgr
-rewrite   unix - - n - - trivial-rewrite
-bounce    unix - - n - 0 bounce
-defer     unix - - n - 0 bounce
-trace     unix - - n - 0 bounce
-verify    unix - - n - 1 verify
-flush     unix n - n 1000? 0 flush
-proxymap  unix - - n - - proxymap
-smtp      unix - - n - - smtp
-relay     unix - - n - - smtp
-showq     unix n - n - - showq
-error     unix - - n - - error
-retry     unix - - n - - error
-discard   unix - - n - - discard
-anvil     unix - - n - 1 anvil
-scache    unix - - n - 1 scache
-postlog   unix-dgram n - n - 1 postlogd
-EOM
+	{ printf '%s\n' "$master"; cat "$ROOT/integration/testdata/master.cf"; } >"$dir/etc/master.cf"
 	PF_DIRS+=("$dir")
 	postfix -c "$dir/etc" start >/dev/null 2>&1 || { cat "$dir/maillog" >&2; die "postfix start failed"; }
 }

@@ -1,43 +1,21 @@
 package main
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/maildlp/maildlp/app"
+	"github.com/maildlp/maildlp/internal/testutil"
 )
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func waitLog(t *testing.T, buf *lockedBuffer, what string) {
+func waitLog(t *testing.T, buf *testutil.LogBuffer, what string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(buf.String(), what) {
-		if time.Now().After(deadline) {
-			t.Fatalf("log never showed %q:\n%s", what, buf.String())
-		}
-		time.Sleep(5 * time.Millisecond)
+	if !testutil.Poll(testutil.WaitTimeout, func() bool { return strings.Contains(buf.String(), what) }) {
+		t.Fatalf("log never showed %q:\n%s", what, buf.String())
 	}
 }
 
@@ -59,7 +37,7 @@ format = "text"
 `), 0o600)
 	os.WriteFile(pol, []byte("[[policy]]\nname = \"Cards\"\n[policy.rule]\ndetector = \"credit_card\"\n[policy.block]\n"), 0o600)
 
-	var logs lockedBuffer
+	var logs testutil.LogBuffer
 	code := make(chan int, 1)
 	go func() { code <- serviceMain("serve", app.Enabled, []string{"--config", conf}, &logs) }()
 	waitLog(t, &logs, "maildlp ready")
@@ -93,7 +71,7 @@ func TestServeBadConfig(t *testing.T) {
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "maildlp.toml")
 	os.WriteFile(conf, []byte("[milter]\nenabled = \"yes\"\nbogus = 1\n"), 0o600)
-	var logs lockedBuffer
+	var logs testutil.LogBuffer
 	if c := serviceMain("serve", app.Enabled, []string{"--config", conf}, &logs); c != 2 {
 		t.Errorf("exit %d with a bad config, want 2", c)
 	}
