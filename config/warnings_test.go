@@ -3,12 +3,14 @@ package config
 import (
 	"strings"
 	"testing"
+
+	"github.com/maildlp/maildlp/policy/detect"
 )
 
 // TestIssue7Warnings: the settings that let a sender switch scanning off
 // per message are named by Warnings; the defaults have none.
 func TestIssue7Warnings(t *testing.T) {
-	def, err := Default()
+	def, err := Default(detect.IsBuiltin)
 	if err != nil {
 		t.Fatal(err)
 	}

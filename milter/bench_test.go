@@ -11,6 +11,7 @@ import (
 
 	"github.com/maildlp/maildlp/config"
 	"github.com/maildlp/maildlp/policy"
+	"github.com/maildlp/maildlp/policy/detect"
 )
 
 // businessText is n bytes of business prose with many numbers (amounts,
@@ -29,7 +30,7 @@ func businessText(n int) []byte {
 //
 //	go test -run '^$' -bench Milter -benchtime 3s ./milter
 func BenchmarkMilter(b *testing.B) {
-	cfg, err := config.Default()
+	cfg, err := config.Default(detect.IsBuiltin)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -48,7 +49,7 @@ func BenchmarkMilter(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				s := New(func() *policy.Engine { return e }, WithLogger(slog.New(slog.DiscardHandler)))
+				s := New(config.Milter{}.WithDefaults(), func() *policy.Engine { return e }, WithLogger(slog.New(slog.DiscardHandler)))
 				go s.Serve(ln)
 				defer s.Shutdown(b.Context())
 				m := simpleMessage()

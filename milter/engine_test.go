@@ -14,6 +14,7 @@ import (
 	"github.com/maildlp/maildlp/config"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
+	"github.com/maildlp/maildlp/policy/detect"
 )
 
 // testPolicy exercises every action with triggers that are easy to write.
@@ -86,7 +87,7 @@ text = "recipient domain not allowed"
 
 func realEngine(t testing.TB, doc string) *policy.Engine {
 	t.Helper()
-	cfg, err := config.LoadBytes(filepath.Join(t.TempDir(), "maildlp.toml"), []byte(doc))
+	cfg, err := config.LoadBytes(filepath.Join(t.TempDir(), "maildlp.toml"), []byte(doc), detect.IsBuiltin)
 	if err != nil {
 		t.Fatalf("config:\n%v", err)
 	}
@@ -104,7 +105,7 @@ func startReal(t testing.TB, e *policy.Engine, opts ...Option) string {
 		t.Fatal(err)
 	}
 	opts = append([]Option{WithLogger(testLogger(t, nil))}, opts...)
-	s := New(func() *policy.Engine { return e }, opts...)
+	s := New(config.Milter{}.WithDefaults(), func() *policy.Engine { return e }, opts...)
 	go s.Serve(ln)
 	t.Cleanup(func() { s.Shutdown(t.Context()) })
 	return ln.Addr().String()

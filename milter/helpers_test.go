@@ -16,6 +16,7 @@ import (
 
 	gomilter "github.com/d--j/go-milter"
 
+	"github.com/maildlp/maildlp/config"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
 	"github.com/maildlp/maildlp/policy/extract"
@@ -173,7 +174,7 @@ func serveOn(t testing.TB, eng engine, ln net.Listener, opts ...Option) *Server 
 		eng = &fakeEngine{}
 	}
 	opts = append([]Option{WithLogger(testLogger(t, nil))}, opts...)
-	s := newServer(func() engine { return eng }, opts...)
+	s := newServer(config.Milter{}.WithDefaults(), func() engine { return eng }, opts...)
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(ln) }()
 	t.Cleanup(func() {
@@ -376,4 +377,10 @@ func equalStrings(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// withConfig serves with the [milter] section m, its unset fields at their
+// defaults.
+func withConfig(m config.Milter) Option {
+	return func(o *options) { o.cfg = m.WithDefaults() }
 }

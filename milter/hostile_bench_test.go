@@ -19,6 +19,7 @@ import (
 
 	"github.com/maildlp/maildlp/config"
 	"github.com/maildlp/maildlp/policy"
+	"github.com/maildlp/maildlp/policy/detect"
 )
 
 // lyingZIP is a ZIP of about size bytes whose members each declare
@@ -95,7 +96,7 @@ func resetPeakRSS() { os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
 //
 //	go test -run '^$' -bench Issue7HostileZIPs -benchtime 3x ./milter
 func BenchmarkIssue7HostileZIPs(b *testing.B) {
-	cfg, err := config.Default()
+	cfg, err := config.Default(detect.IsBuiltin)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -110,7 +111,7 @@ func BenchmarkIssue7HostileZIPs(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			s := New(func() *policy.Engine { return e }, WithLogger(slog.New(slog.DiscardHandler)),
+			s := New(config.Milter{}.WithDefaults(), func() *policy.Engine { return e }, WithLogger(slog.New(slog.DiscardHandler)),
 				WithScanSlots(policy.NewSlots(n)))
 			go s.Serve(ln)
 			defer s.Shutdown(b.Context())

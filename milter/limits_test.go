@@ -17,6 +17,7 @@ import (
 	"github.com/maildlp/maildlp/config"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
+	"github.com/maildlp/maildlp/policy/detect"
 )
 
 // TestIssue7AbandonedScanHoldsSlot: a scan the milter stopped waiting for
@@ -92,7 +93,7 @@ func TestIssue7OverloadOutcomeQuarantine(t *testing.T) {
 // scan stops: the engine returns a cancelled verdict (it did not run to
 // the end, and not to its own, later deadline).
 func TestIssue7HostileScanStops(t *testing.T) {
-	cfg, err := config.Default()
+	cfg, err := config.Default(detect.IsBuiltin)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/maildlp/maildlp/config"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
 )
@@ -47,7 +48,7 @@ func TestMiltertest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newServer(func() engine { return fixedIncident{e} }, WithLogger(testLogger(t, nil)))
+	s := newServer(config.Milter{}.WithDefaults(), func() engine { return fixedIncident{e} }, WithLogger(testLogger(t, nil)))
 	go s.Serve(ln)
 	t.Cleanup(func() { s.Shutdown(context.Background()) })
 	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)

@@ -106,7 +106,7 @@ func (s *session) MailFrom(from, _ string, m gomilter.Modifier) (resp *gomilter.
 		msg.skip = true
 		return s.earlyFailure(msg, s.srv.o.failure.OnError, fmt.Errorf("%w: no engine loaded", ErrEngine)), nil
 	}
-	if s.srv.o.early && !s.nonSMTP {
+	if *s.srv.o.cfg.EarlyDecision && !s.nonSMTP {
 		if v, ok := msg.eng.CheckEnvelope(msg.env); ok && refuses(v) {
 			return s.earlyRefusal(msg, v, msg.env), nil
 		}
@@ -120,7 +120,7 @@ func (s *session) RcptTo(rcpt, _ string, m gomilter.Modifier) (resp *gomilter.Re
 		return gomilter.RespContinue, nil
 	}
 	defer s.recoverTo(msg, &resp, &err)
-	if s.srv.o.early && !s.nonSMTP && !msg.skip && msg.eng != nil {
+	if *s.srv.o.cfg.EarlyDecision && !s.nonSMTP && !msg.skip && msg.eng != nil {
 		if v, ok := msg.eng.CheckRecipient(msg.env, rcpt); ok && refuses(v) {
 			env := msg.env
 			env.Rcpts = []string{rcpt}
@@ -242,7 +242,7 @@ func (s *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, er
 		return s.refuseNUL(msg, sc), nil
 	}
 	timeout := s.srv.scanTimeout(msg.eng)
-	v, werr := sc.finish(m, msg.eng, msg.env, &s.srv.scans, s.srv.o.slots, timeout, s.srv.o.progress)
+	v, werr := sc.finish(m, msg.eng, msg.env, &s.srv.scans, s.srv.o.slots, timeout, s.srv.o.cfg.ProgressInterval.D())
 	switch {
 	case errors.Is(werr, errTimeout):
 		return s.applyFailure(m, msg, s.srv.o.failure.OnTimeout, fmt.Errorf("%w (%s)", ErrScanTimeout, timeout), v), nil

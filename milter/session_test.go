@@ -328,7 +328,7 @@ func TestEarlyDecisions(t *testing.T) {
 	t.Run("disabled", func(t *testing.T) {
 		off := false
 		eng := &fakeEngine{envelope: func(policy.Envelope) (action.Verdict, bool) { return block, true }}
-		_, addr := startServer(t, eng, WithConfig(config.Milter{EarlyDecision: &off}))
+		_, addr := startServer(t, eng, withConfig(config.Milter{EarlyDecision: &off}))
 		if r := simpleMessage().send(t, addr); r.mail.StopProcessing() {
 			t.Errorf("MAIL refused with early_decision = false: %v", r.mail)
 		}
@@ -393,7 +393,7 @@ func TestPanicInEnvelopeCheckAppliesOnError(t *testing.T) {
 }
 
 func TestNoEngineLoaded(t *testing.T) {
-	s := newServer(func() engine { return nil }, WithLogger(testLogger(t, nil)))
+	s := newServer(config.Milter{}.WithDefaults(), func() engine { return nil }, WithLogger(testLogger(t, nil)))
 	ln, err := Listen("inet:0@127.0.0.1", 0, "")
 	if err != nil {
 		t.Fatal(err)
@@ -681,7 +681,7 @@ func TestMaxMessageBytesGuardAtLimit(t *testing.T) {
 }
 
 func TestShutdown(t *testing.T) {
-	s := newServer(func() engine { return &fakeEngine{} }, WithLogger(testLogger(t, nil)))
+	s := newServer(config.Milter{}.WithDefaults(), func() engine { return &fakeEngine{} }, WithLogger(testLogger(t, nil)))
 	ln, err := Listen("inet:127.0.0.1:0", 0, "")
 	if err != nil {
 		t.Fatal(err)

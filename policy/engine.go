@@ -92,10 +92,10 @@ func compile(cfg *config.Config,
 		e.limits.ScanTimeout = d.ScanTimeout
 	}
 	switch cfg.Unscannable {
-	case "", "quarantine":
+	case "", config.UnscannableQuarantine:
 		e.outcome = action.Quarantine
 	default:
-		a, err := action.ParseAction(cfg.Unscannable)
+		a, err := action.ParseAction(string(cfg.Unscannable))
 		if err != nil {
 			return nil, fmt.Errorf("policy: unscannable outcome: %w", err)
 		}
@@ -381,7 +381,7 @@ func (e *Engine) decide(f *facts, id string, explain bool) (action.Verdict, []Ex
 		if !matched || why != "" {
 			continue
 		}
-		hit := action.PolicyHit{Name: c.cfg.Name, Severity: c.cfg.Severity, Mode: "prevent", Action: c.action}
+		hit := action.PolicyHit{Name: c.cfg.Name, Severity: string(c.cfg.Severity), Mode: "prevent", Action: c.action}
 		if c.monitor || e.cfg.TrialMode {
 			hit.Mode = "monitor"
 		} else {
@@ -535,7 +535,7 @@ func (e *Engine) renderNotice(c *compiled, f *facts, v *action.Verdict, to []str
 	r := strings.NewReplacer(
 		"{policy}", p.Name,
 		"{description}", p.Description,
-		"{severity}", p.Severity,
+		"{severity}", string(p.Severity),
 		"{action}", v.Action.String(),
 		"{incident_id}", v.IncidentID,
 		"{sender}", displayAddr(f.env.MailFrom),

@@ -305,10 +305,11 @@ func startHop(t testing.TB, eng Evaluator, cfg config.Reinject, opts ...Option) 
 		cfg.HELOName = "hop.test"
 	}
 	opts = append([]Option{WithLogger(testLogger(t))}, opts...)
-	s, err := New(func() Evaluator { return eng }, cfg, opts...)
-	if err != nil {
+	cfg = cfg.WithDefaults()
+	if err := cfg.TLS.Load(); err != nil {
 		t.Fatal(err)
 	}
+	s := New(cfg, func() Evaluator { return eng }, opts...)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
