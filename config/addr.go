@@ -48,9 +48,17 @@ func ContainsAddr(nets []Network, ip netip.Addr) bool {
 	return false
 }
 
-// ParseAllow parses one allowlist entry: an IP address or a CIDR.
+// ParseAllow parses one allowlist entry: an IP address or a CIDR. An
+// IPv4-mapped entry (::ffff:192.0.2.0/120) is its IPv4 form: clients are
+// matched by their unmapped address.
 func ParseAllow(s string) (netip.Prefix, error) {
 	if p, err := netip.ParsePrefix(s); err == nil {
+		if a := p.Addr(); a.Is4In6() {
+			if p.Bits() < 96 {
+				return netip.Prefix{}, fmt.Errorf("%q: an IPv4-mapped prefix needs at least 96 bits", s)
+			}
+			p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+		}
 		return p.Masked(), nil
 	}
 	a, err := netip.ParseAddr(s)

@@ -235,6 +235,14 @@ func fieldByKey(v reflect.Value, key string) reflect.Value {
 	return v
 }
 
+// WithDefaults returns l with every unset limit set to its default, as
+// Load does (for a config built in code).
+func (l Limits) WithDefaults() Limits {
+	c := Config{Limits: l}
+	c.applyDefaults()
+	return c.Limits
+}
+
 // WithDefaults returns m with every unset field set to its default, as
 // Load does (for sections built in code, e.g. in tests).
 func (m Milter) WithDefaults() Milter {

@@ -19,7 +19,6 @@ import (
 	"github.com/maildlp/maildlp/config"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
-	"github.com/maildlp/maildlp/policy/extract"
 	"github.com/maildlp/maildlp/report"
 )
 
@@ -53,7 +52,7 @@ type fakeEngine struct {
 	evaluate func(ctx context.Context, m policy.Message) action.Verdict
 	envelope func(env policy.Envelope) (action.Verdict, bool)
 	rcpt     func(env policy.Envelope, rcpt string) (action.Verdict, bool)
-	limits   extract.Limits
+	limits   config.Limits
 
 	calls int
 	got   []byte          // message bytes read by the last Evaluate
@@ -92,11 +91,8 @@ func (f *fakeEngine) CheckRecipient(env policy.Envelope, rcpt string) (action.Ve
 	return action.Verdict{}, false
 }
 
-func (f *fakeEngine) Limits() extract.Limits {
-	if f.limits.MaxMessageBytes != 0 {
-		return f.limits
-	}
-	return extract.DefaultLimits()
+func (f *fakeEngine) Config() *config.Config {
+	return &config.Config{Limits: f.limits}
 }
 
 func (f *fakeEngine) snapshot() (calls int, got []byte, env policy.Envelope) {

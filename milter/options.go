@@ -19,7 +19,7 @@ type options struct {
 	failure    config.Failure
 	// cfg is the [milter] section, as loaded; options may change it.
 	cfg config.Milter
-	// scanTimeout overrides the engine's Limits().ScanTimeout when > 0.
+	// scanTimeout overrides the engine's limits.scan_timeout when > 0.
 	scanTimeout time.Duration
 	// slots bounds the scans running at once (nil: no bound).
 	slots *policy.Slots
@@ -97,7 +97,7 @@ func WithMaxSessions(n int) Option {
 }
 
 // WithLimits overrides the scan deadline at end of message; by default it
-// is the engine's Limits().ScanTimeout. Past it the on_timeout outcome
+// is the engine's limits.scan_timeout. Past it the on_timeout outcome
 // applies.
 func WithLimits(scanTimeout time.Duration) Option {
 	return func(o *options) {

@@ -16,7 +16,6 @@ import (
 	"github.com/maildlp/maildlp/internal/sessionid"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
-	"github.com/maildlp/maildlp/policy/extract"
 )
 
 // engine is what the milter needs of [policy.Engine].
@@ -24,7 +23,9 @@ type engine interface {
 	Evaluate(ctx context.Context, m policy.Message) action.Verdict
 	CheckEnvelope(env policy.Envelope) (action.Verdict, bool)
 	CheckRecipient(env policy.Envelope, rcpt string) (action.Verdict, bool)
-	Limits() extract.Limits
+	// Config is the configuration the engine was built from: its
+	// [limits] bound the message held and the scan deadline.
+	Config() *config.Config
 }
 
 // Server is the milter front end: one go-milter server whose sessions

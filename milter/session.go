@@ -262,7 +262,7 @@ func (s *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, er
 		}
 		return s.applyFailure(m, msg, o, v.Err, v), nil
 	}
-	if lim := msg.eng.Limits().MaxMessageBytes; lim > 0 && sc.total > lim && len(v.Unscannable) == 0 && v.Action < action.Quarantine {
+	if lim := maxMessageBytes(msg.eng); sc.total > lim && len(v.Unscannable) == 0 && v.Action < action.Quarantine {
 		// The engine let a message past max_message_bytes through without
 		// saying it could not read all of it: never a silent pass.
 		err := fmt.Errorf("%w: %d bytes past max_message_bytes %d without an unscannable finding", ErrEngine, sc.total, lim)
@@ -321,11 +321,11 @@ func (s *Server) scanTimeout(eng engine) time.Duration {
 		return s.o.scanTimeout
 	}
 	if eng != nil {
-		if d := eng.Limits().ScanTimeout; d > 0 {
-			return d
+		if c := eng.Config(); c != nil && c.Limits.ScanTimeout > 0 {
+			return c.Limits.ScanTimeout.D()
 		}
 	}
-	return 20 * time.Second
+	return config.DefaultScanTimeout
 }
 
 // refuses reports whether an early verdict refuses the message or

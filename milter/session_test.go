@@ -480,8 +480,7 @@ func TestOversizeMessage(t *testing.T) {
 			return v
 		}
 	}
-	lim := extract.DefaultLimits()
-	lim.MaxMessageBytes = limit
+	lim := config.Limits{MaxMessageBytes: config.ByteSize(limit)}
 	t.Run("unscannable outcome applies", func(t *testing.T) {
 		_, addr := startServer(t, &fakeEngine{evaluate: stopsAtLimit(true), limits: lim})
 		m := simpleMessage()
@@ -670,8 +669,7 @@ func TestMaxMessageBytesGuardAtLimit(t *testing.T) {
 		{size, 0},
 		{size - 1, 451},
 	} {
-		lim := extract.DefaultLimits()
-		lim.MaxMessageBytes = tt.limit
+		lim := config.Limits{MaxMessageBytes: config.ByteSize(tt.limit)}
 		_, addr := startServer(t, &fakeEngine{limits: lim})
 		r := m.send(t, addr)
 		if tt.want == 0 && r.end.Type != gomilter.ActionAccept || tt.want != 0 && r.end.SMTPCode != tt.want {
@@ -747,8 +745,7 @@ func TestEngineGetsHeldMessageSized(t *testing.T) {
 			var mu sync.Mutex
 			var hint int
 			var got []byte
-			lim := extract.DefaultLimits()
-			lim.MaxMessageBytes = tt.limit
+			lim := config.Limits{MaxMessageBytes: config.ByteSize(tt.limit)}
 			eng := &fakeEngine{limits: lim, evaluate: func(_ context.Context, pm policy.Message) action.Verdict {
 				h := -1
 				if l, ok := pm.Body.(interface{ Len() int }); ok {

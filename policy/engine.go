@@ -56,7 +56,9 @@ func compile(cfg *config.Config,
 	}
 	e := &Engine{cfg: cfg, scan: scan, extract: ext, internal: normDomains(cfg.InternalDomains), exempt: lowerAll(cfg.UnscannableExemptTypes)}
 	e.notify = newSenderNotices(cfg.Notify)
-	l := cfg.Limits
+	// A config from Load has its defaults; one built in code gets the
+	// same ones, from the config package's table.
+	l := cfg.Limits.WithDefaults()
 	e.limits = extract.Limits{
 		MaxMessageBytes:      int64(l.MaxMessageBytes),
 		MaxParts:             l.MaxParts,
@@ -67,29 +69,6 @@ func compile(cfg *config.Config,
 		MaxTextBytes:         int64(l.MaxTextBytes),
 		MaxScanMemory:        int64(l.MaxScanMemory),
 		ScanTimeout:          l.ScanTimeout.D(),
-	}
-	d := extract.DefaultLimits()
-	fill := func(v *int64, dv int64) {
-		if *v <= 0 {
-			*v = dv
-		}
-	}
-	fill(&e.limits.MaxMessageBytes, d.MaxMessageBytes)
-	fill(&e.limits.MaxDecompressedBytes, d.MaxDecompressedBytes)
-	fill(&e.limits.MaxExpansionRatio, d.MaxExpansionRatio)
-	fill(&e.limits.MaxTextBytes, d.MaxTextBytes)
-	fill(&e.limits.MaxScanMemory, d.MaxScanMemory)
-	if e.limits.MaxParts <= 0 {
-		e.limits.MaxParts = d.MaxParts
-	}
-	if e.limits.MaxDepth <= 0 {
-		e.limits.MaxDepth = d.MaxDepth
-	}
-	if e.limits.MaxArchiveMembers <= 0 {
-		e.limits.MaxArchiveMembers = d.MaxArchiveMembers
-	}
-	if e.limits.ScanTimeout <= 0 {
-		e.limits.ScanTimeout = d.ScanTimeout
 	}
 	switch cfg.Unscannable {
 	case "", config.UnscannableQuarantine:

@@ -18,7 +18,6 @@ import (
 	"github.com/maildlp/maildlp/config"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
-	"github.com/maildlp/maildlp/policy/extract"
 	"github.com/maildlp/maildlp/report"
 )
 
@@ -47,7 +46,7 @@ func WithScanSlots(s *policy.Slots) Option { return func(o *options) { o.slots =
 
 // WithScanTimeout overrides the deadline for a verdict once the message
 // has been received; by default it is the engine's scan_timeout
-// (Limits().ScanTimeout), else 20s. Past it the on_timeout outcome applies.
+// (its config's limits.scan_timeout). Past it the on_timeout outcome applies.
 func WithScanTimeout(d time.Duration) Option { return func(o *options) { o.scanTimeout = d } }
 
 // scanTimeout is the deadline for the verdict of eng.
@@ -55,9 +54,9 @@ func (s *Server) scanTimeout(eng Evaluator) time.Duration {
 	if s.scanTO > 0 {
 		return s.scanTO
 	}
-	if l, ok := eng.(interface{ Limits() extract.Limits }); ok {
-		if d := l.Limits().ScanTimeout; d > 0 {
-			return d
+	if c, ok := eng.(interface{ Config() *config.Config }); ok {
+		if cfg := c.Config(); cfg != nil && cfg.Limits.ScanTimeout > 0 {
+			return cfg.Limits.ScanTimeout.D()
 		}
 	}
 	return config.DefaultScanTimeout
