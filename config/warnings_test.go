@@ -19,7 +19,7 @@ func TestIssue7Warnings(t *testing.T) {
 	}
 	c := *def
 	c.Failure.OnTimeout = OutcomeAccept
-	c.Unscannable = "pass"
+	c.Unscannable = UnscannablePass
 	w := c.Warnings()
 	if len(w) != 2 || !strings.Contains(w[0], "failure.on_timeout") || !strings.Contains(w[1], "unscannable") || !strings.Contains(w[0], "scan_timeout") {
 		t.Errorf("warnings = %q, want on_timeout and unscannable", w)
