@@ -21,6 +21,18 @@ func loadReinject(t *testing.T, keys string) config.Reinject {
 	return c.Reinject
 }
 
+// mustHops parses next_hops entries.
+func mustHops(t testing.TB, hops ...string) []config.NextHop {
+	t.Helper()
+	out := make([]config.NextHop, len(hops))
+	for i, h := range hops {
+		if err := out[i].UnmarshalText([]byte(h)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
 // TestIssue9AllowParsedAtLoad: the allowlist the hop applies is the one
 // parsed when the config was loaded.
 func TestIssue9AllowParsedAtLoad(t *testing.T) {

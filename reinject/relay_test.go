@@ -20,18 +20,6 @@ func reflectCfg(to string) config.Reinject {
 	return config.Reinject{Mode: config.HopReflect, ReflectTo: config.MustHostPort(to), HELOName: "hop.test"}.WithDefaults()
 }
 
-// mustHops parses next_hops entries.
-func mustHops(t testing.TB, hops ...string) []config.NextHop {
-	t.Helper()
-	out := make([]config.NextHop, len(hops))
-	for i, h := range hops {
-		if err := out[i].UnmarshalText([]byte(h)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return out
-}
-
 func TestRelayAddsPassHeaderAndRelaysFinalReply(t *testing.T) {
 	mta := newFakeMTA(t, nil)
 	eng := &fakeEngine{}
