@@ -53,50 +53,72 @@ func (l *loader) validateReinject(s *source, r *Reinject) {
 // or broken file is a config error at load (and at reload) rather than a
 // start-up failure, and the hop never reads them itself.
 func (l *loader) loadTLS(s *source, p keyPath, t *ReinjectTLS) {
-	if key, err := t.load(l.read); err != nil {
-		s.errorf(p.with(key...), "%v", err)
+	for _, e := range t.load(l.read) {
+		s.errorf(p.with(e.key...), "%v", e.err)
 	}
 }
 
 // Load reads CertFile, KeyFile and CAFile into Certificate and Roots, as
 // Load does for a config file (for sections built in code, e.g. in tests).
 func (t *ReinjectTLS) Load() error {
-	_, err := t.load(os.ReadFile)
-	return err
+	var errs []error
+	for _, e := range t.load(os.ReadFile) {
+		errs = append(errs, fmt.Errorf("reinject.tls.%s: %w", strings.Join(e.key, "."), e.err))
+	}
+	return errors.Join(errs...)
 }
 
-// load reads the TLS files; on error, key names the setting at fault.
-func (t *ReinjectTLS) load(read func(string) ([]byte, error)) (key []string, err error) {
-	if (t.CertFile == "") != (t.KeyFile == "") {
-		return nil, errors.New("cert_file and key_file go together")
-	}
-	if t.CertFile != "" {
-		cert, err := read(t.CertFile)
-		if err != nil {
-			return []string{"cert_file"}, fmt.Errorf("read: %v", unwrapPath(err))
+// tlsProblem is an error of one TLS setting (key nil: the section).
+type tlsProblem struct {
+	key []string
+	err error
+}
+
+// load reads the TLS files and returns every problem found.
+func (t *ReinjectTLS) load(read func(string) ([]byte, error)) []tlsProblem {
+	var out []tlsProblem
+	bad := func(key string, format string, args ...any) {
+		p := tlsProblem{err: fmt.Errorf(format, args...)}
+		if key != "" {
+			p.key = []string{key}
 		}
-		key, err := read(t.KeyFile)
-		if err != nil {
-			return []string{"key_file"}, fmt.Errorf("read: %v", unwrapPath(err))
+		out = append(out, p)
+	}
+	switch {
+	case (t.CertFile == "") != (t.KeyFile == ""):
+		bad("", "cert_file and key_file go together")
+	case t.CertFile != "":
+		cert, cerr := read(t.CertFile)
+		key, kerr := read(t.KeyFile)
+		if cerr != nil {
+			bad("cert_file", "read: %v", unwrapPath(cerr))
+		}
+		if kerr != nil {
+			bad("key_file", "read: %v", unwrapPath(kerr))
+		}
+		if cerr != nil || kerr != nil {
+			break
 		}
 		pair, err := tls.X509KeyPair(cert, key)
 		if err != nil {
-			return []string{"cert_file"}, fmt.Errorf("load certificate and key: %v", err)
+			bad("cert_file", "load certificate and key: %v", err)
+			break
 		}
 		t.Certificate = &pair
 	}
 	if t.CAFile != "" {
 		b, err := read(t.CAFile)
-		if err != nil {
-			return []string{"ca_file"}, fmt.Errorf("read: %v", unwrapPath(err))
-		}
 		roots := x509.NewCertPool()
-		if !roots.AppendCertsFromPEM(b) {
-			return []string{"ca_file"}, fmt.Errorf("%s: no PEM certificate", t.CAFile)
+		switch {
+		case err != nil:
+			bad("ca_file", "read: %v", unwrapPath(err))
+		case !roots.AppendCertsFromPEM(b):
+			bad("ca_file", "%s: no PEM certificate", t.CAFile)
+		default:
+			t.Roots = roots
 		}
-		t.Roots = roots
 	}
-	return nil, nil
+	return out
 }
 
 func (s *source) validateNotify(n *Notify) {
