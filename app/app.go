@@ -17,6 +17,7 @@ import (
 	"github.com/maildlp/maildlp/milter"
 	"github.com/maildlp/maildlp/outbox"
 	"github.com/maildlp/maildlp/policy"
+	"github.com/maildlp/maildlp/policy/detect"
 	"github.com/maildlp/maildlp/reinject"
 	"github.com/maildlp/maildlp/report"
 )
@@ -113,10 +114,10 @@ func New(opts Options) (*App, error) {
 	a.cfg.Store(cfg)
 	a.engine.Store(eng)
 
-	if cfg.Notify.Relay != "" {
+	if !cfg.Notify.Relay.IsZero() {
 		ob, err := outbox.Open(outbox.Options{
 			Dir:         cfg.Notify.OutboxDir,
-			Relay:       cfg.Notify.Relay,
+			Relay:       cfg.Notify.Relay.String(),
 			From:        cfg.Notify.From,
 			HELOName:    cfg.Notify.HELOName,
 			RetryMin:    cfg.Notify.RetryMin.D(),
@@ -135,7 +136,7 @@ func New(opts Options) (*App, error) {
 	} else {
 		log.Info("notify.relay is not set: notices are logged, not sent")
 	}
-	j, err := report.NewRecorder(cfg, log.With("component", "report"), a.metrics, a.outbox)
+	j, err := report.NewRecorder(cfg.Incidents, log.With("component", "report"), a.metrics, a.outbox)
 	if err != nil {
 		if a.outbox != nil {
 			a.outbox.Close()
@@ -148,9 +149,9 @@ func New(opts Options) (*App, error) {
 
 func loadConfig(path string) (*config.Config, error) {
 	if path == "" {
-		return config.Default()
+		return config.Default(detect.IsBuiltin)
 	}
-	return config.Load(path)
+	return config.Load(path, detect.IsBuiltin)
 }
 
 // Engine returns the current engine. Front ends call it once per
@@ -205,21 +206,16 @@ func (a *App) start() error {
 		return err
 	}
 	if runMilter {
-		mc := cfg.Milter.WithDefaults()
-		mode, err := mc.Mode()
-		if err != nil {
-			return fail(err)
-		}
-		srv := milter.New(a.Engine,
+		mc := cfg.Milter
+		srv := milter.New(mc, a.Engine,
 			milter.WithLogger(a.log),
 			milter.WithRecorder(a.journal),
 			milter.WithPassHeader(cfg.PassHeader),
 			milter.WithFailure(cfg.Failure),
-			milter.WithConfig(mc),
 			milter.WithScanSlots(a.slots),
 		)
 		for _, addr := range mc.Listen {
-			ln, err := milter.Listen(addr, os.FileMode(mode), mc.SocketOwner)
+			ln, err := milter.ListenAddr(addr, os.FileMode(mc.SocketMode), mc.SocketOwner)
 			if err != nil {
 				return fail(err)
 			}
@@ -227,25 +223,22 @@ func (a *App) start() error {
 		}
 	}
 	if runReinject {
-		srv, err := reinject.New(a.Engine, cfg.Reinject,
+		srv := reinject.New(cfg.Reinject, a.Engine,
 			reinject.WithLogger(a.log),
 			reinject.WithRecorder(a.journal),
 			reinject.WithPassHeader(cfg.PassHeader),
 			reinject.WithFailure(cfg.Failure),
 			reinject.WithScanSlots(a.slots),
 		)
-		if err != nil {
-			return fail(err)
-		}
-		addr := cfg.Reinject.WithDefaults().Listen
+		addr := cfg.Reinject.Listen.String()
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
 			return fail(fmt.Errorf("reinject: listen %s: %w", addr, err))
 		}
 		ls = append(ls, listener{"reinject", srv, trackers["reinject"].listen(ln)})
 	}
-	if cfg.Metrics.Listen != "" {
-		ms, err := a.metrics.Listen(cfg.Metrics.Listen)
+	if !cfg.Metrics.Listen.IsZero() {
+		ms, err := a.metrics.Listen(cfg.Metrics.Listen.String())
 		if err != nil {
 			return fail(err)
 		}

@@ -3,7 +3,6 @@ package app
 import (
 	"io"
 	"log/slog"
-	"strings"
 
 	"github.com/maildlp/maildlp/config"
 )
@@ -11,19 +10,8 @@ import (
 // NewLogger builds the process logger from [log]: JSON (default) or text
 // lines on w at the configured level.
 func NewLogger(c config.Log, w io.Writer) *slog.Logger {
-	var level slog.Level
-	switch strings.ToLower(c.Level) {
-	case "debug":
-		level = slog.LevelDebug
-	case "warn":
-		level = slog.LevelWarn
-	case "error":
-		level = slog.LevelError
-	default:
-		level = slog.LevelInfo
-	}
-	o := &slog.HandlerOptions{Level: level}
-	if strings.ToLower(c.Format) == "text" {
+	o := &slog.HandlerOptions{Level: c.Level.Slog()}
+	if c.Format == config.LogText {
 		return slog.New(slog.NewTextHandler(w, o))
 	}
 	return slog.New(slog.NewJSONHandler(w, o))

@@ -81,8 +81,13 @@ func splitErrors(err error) []string {
 // restartSections names the sections that differ between the config the
 // service started with and a reloaded one but are read at start only.
 func restartSections(boot, now *config.Config) []string {
-	b := reflect.ValueOf(boot).Elem()
-	n := reflect.ValueOf(now).Elem()
+	// The certificate and trust store read at load are compared as the
+	// file names that name them (a pool holds functions, never equal).
+	bc, nc := *boot, *now
+	bc.Reinject.TLS.Certificate, bc.Reinject.TLS.Roots = nil, nil
+	nc.Reinject.TLS.Certificate, nc.Reinject.TLS.Roots = nil, nil
+	b := reflect.ValueOf(&bc).Elem()
+	n := reflect.ValueOf(&nc).Elem()
 	var out []string
 	for _, f := range []struct{ field, name string }{
 		{"Milter", "milter"}, {"Reinject", "reinject"}, {"Notify", "notify"},

@@ -18,7 +18,7 @@ type Config struct {
 	// Unscannable is the outcome applied when content cannot be scanned and
 	// no policy has an unscannable condition that covers it: "pass",
 	// "quarantine" (default), "tempfail" or "block".
-	Unscannable string `toml:"unscannable"`
+	Unscannable UnscannableOutcome `toml:"unscannable"`
 	// UnscannableExemptTypes are detected MIME types (globs) whose
 	// "unsupported" content (no text to extract: pictures, sound, fonts)
 	// does not trigger the Unscannable outcome. It is still listed in the
@@ -112,7 +112,7 @@ type PassHeader struct {
 	MaxIncoming int `toml:"max_incoming"`
 	// OnTooMany is the outcome past MaxIncoming: "reject" (550, default)
 	// or "tempfail" (451).
-	OnTooMany string `toml:"on_too_many"`
+	OnTooMany TooManyOutcome `toml:"on_too_many"`
 }
 
 // Failure holds the outcome of each failure class. Defaults are tempfail
@@ -125,8 +125,8 @@ type Failure struct {
 
 // Log configures structured logging.
 type Log struct {
-	Format string `toml:"format"` // "json" (default) or "text"
-	Level  string `toml:"level"`  // debug, info (default), warn, error
+	Format LogFormat `toml:"format"` // "json" (default) or "text"
+	Level  LogLevel  `toml:"level"`  // debug, info (default), warn, error
 }
 
 // Incidents configures the incident log (JSON lines, masked evidence only).
@@ -136,13 +136,13 @@ type Incidents struct {
 	// decision is recorded), "interval" (default: every SyncInterval) or
 	// "never" (left to the kernel). Each line is written with one write(2),
 	// so a crash of maildlp itself loses nothing in any mode.
-	Sync         string   `toml:"sync"`
+	Sync         SyncMode `toml:"sync"`
 	SyncInterval Duration `toml:"sync_interval"` // default 1s
 }
 
 // Notify configures notification delivery through a durable outbox.
 type Notify struct {
-	Relay     string   `toml:"relay"`      // host:port of the SMTP relay
+	Relay     HostPort `toml:"relay"`      // host:port of the SMTP relay
 	From      string   `toml:"from"`       // envelope and header sender of notices
 	OutboxDir string   `toml:"outbox_dir"` // one fsynced file per notice
 	RetryMin  Duration `toml:"retry_min"`  // first retry delay, default 30s
@@ -163,14 +163,14 @@ type Notify struct {
 	// (default: the client logged in with SMTP AUTH, or the sender's
 	// domain is internal and the client is in TrustedNetworks), "always"
 	// or "never".
-	NotifySender string `toml:"notify_sender"`
+	NotifySender NotifySenderMode `toml:"notify_sender"`
 	// TrustedNetworks are the client addresses (IPs or CIDRs) whose
 	// internal senders are believed. Default 127.0.0.0/8 and ::1 (the
 	// local host, and the MTA itself when it reinjects).
-	TrustedNetworks []string `toml:"trusted_networks"`
+	TrustedNetworks []Network `toml:"trusted_networks"`
 }
 
 // Metrics configures the Prometheus /metrics, /healthz and /readyz endpoint.
 type Metrics struct {
-	Listen string `toml:"listen"` // e.g. "127.0.0.1:9030"; "" disables
+	Listen HostPort `toml:"listen"` // e.g. "127.0.0.1:9030"; "" disables
 }

@@ -1,25 +1,29 @@
 package config
 
-import "time"
+import (
+	"os"
+	"reflect"
+	"strings"
+	"time"
+)
 
 // Defaults of the main config, documented in docs/config.md.
 const (
-	DefaultUnscannable     = "quarantine"
 	DefaultPassHeaderName  = "X-Filter-Loop"
 	DefaultPassHeaderValue = "Reflected"
 	// DefaultPassHeaderMaxIncoming and DefaultPassHeaderOnTooMany: see
 	// [PassHeader].
 	DefaultPassHeaderMaxIncoming = 8
-	DefaultPassHeaderOnTooMany   = "reject"
-	DefaultLogFormat             = "json"
-	DefaultLogLevel              = "info"
+	DefaultPassHeaderOnTooMany   = TooManyReject
+	DefaultLogFormat             = LogJSON
+	DefaultLogLevel              = LogInfo
 	DefaultKeywordWindow         = 300
 	DefaultMaxAddedHeaders       = 10
 	DefaultShutdownTimeout       = 30 * time.Second
 
-	DefaultSeverity      = "medium"
-	DefaultMode          = "prevent"
-	DefaultMinConfidence = "medium"
+	DefaultSeverity      = SeverityMedium
+	DefaultMode          = ModePrevent
+	DefaultMinConfidence = ConfidenceMedium
 	DefaultWithin        = 300
 	DefaultBlockCode     = 550
 	DefaultBlockEnhanced = "5.7.1"
@@ -45,7 +49,8 @@ Quote the incident id when you contact the help desk.
 `
 )
 
-// Limit defaults, the same as policy/extract.DefaultLimits.
+// Limit defaults. policy builds extract.Limits from the loaded values;
+// extract.DefaultLimits is only for code that scans without a config.
 const (
 	DefaultMaxMessageBytes      = 50 << 20
 	DefaultMaxParts             = 1000
@@ -58,6 +63,123 @@ const (
 	DefaultScanTimeout          = 20 * time.Second
 )
 
+// Milter, hop and operational defaults, documented on their fields.
+const (
+	DefaultMilterListen      = "inet:10030@127.0.0.1"
+	DefaultMilterSocketMode  = 0o660
+	DefaultMilterMaxSessions = 500
+	DefaultMilterWriteTO     = 10 * time.Second
+	DefaultMilterProgress    = 2 * time.Second
+	DefaultMilterIdle        = time.Hour
+	DefaultMilterMaxPacket   = 1 << 20
+
+	DefaultReinjectListen    = "127.0.0.1:10025"
+	DefaultReinjectReflectTo = "127.0.0.1:10026"
+
+	DefaultIncidentSync         = SyncInterval
+	DefaultIncidentSyncInterval = time.Second
+	DefaultNotifyRetryMin       = 30 * time.Second
+	DefaultNotifyRetryMax       = 30 * time.Minute
+	DefaultNotifyMaxAge         = 5 * 24 * time.Hour
+	DefaultNotifyConcurrency    = 4
+	DefaultNotifyTimeout        = 2 * time.Minute
+	DefaultNotifyMaxQueued      = 100000
+	DefaultNotifySender         = NotifyAuthenticatedOrInternal
+)
+
+// loopback is the default of every client allowlist: the local host, and
+// the MTA itself.
+var loopback = []string{"127.0.0.0/8", "::1/128"}
+
+// DefaultTrustedNetworks are the clients whose internal senders notices
+// believe by default (see [Notify]).
+var DefaultTrustedNetworks = MustNetworks(loopback...)
+
+// defaults is the one table of the main config's defaults: each key path
+// of the main config with the value an unset key gets, of the field's
+// type. applyDefaults applies it once at load, and config/docs_test.go
+// checks docs/config.md, docs/milter.md and docs/reinject.md against it.
+// A default that depends on the machine (helo_name: the host name;
+// max_concurrent_scans, memory_limit: 0 means computed at start) is not
+// in it.
+var defaults = []struct {
+	key   string
+	value any
+}{
+	{"unscannable", UnscannableQuarantine},
+	{"unscannable_exempt_types", []string{"image/*", "audio/*", "video/*", "font/*"}},
+	{"shutdown_timeout", Duration(DefaultShutdownTimeout)},
+
+	{"limits.max_message_bytes", ByteSize(DefaultMaxMessageBytes)},
+	{"limits.max_parts", DefaultMaxParts},
+	{"limits.max_depth", DefaultMaxDepth},
+	{"limits.max_archive_members", DefaultMaxArchiveMembers},
+	{"limits.max_decompressed_bytes", ByteSize(DefaultMaxDecompressedBytes)},
+	{"limits.max_expansion_ratio", int64(DefaultMaxExpansionRatio)},
+	{"limits.max_text_bytes", ByteSize(DefaultMaxTextBytes)},
+	{"limits.max_scan_memory", ByteSize(DefaultMaxScanMemory)},
+	{"limits.scan_timeout", Duration(DefaultScanTimeout)},
+	{"limits.max_added_headers", DefaultMaxAddedHeaders},
+
+	{"detection.keyword_window", DefaultKeywordWindow},
+
+	{"pass_header.enabled", true},
+	{"pass_header.name", DefaultPassHeaderName},
+	{"pass_header.value", DefaultPassHeaderValue},
+	{"pass_header.max_incoming", DefaultPassHeaderMaxIncoming},
+	{"pass_header.on_too_many", DefaultPassHeaderOnTooMany},
+
+	{"log.format", DefaultLogFormat},
+	{"log.level", DefaultLogLevel},
+
+	{"incidents.sync", DefaultIncidentSync},
+	{"incidents.sync_interval", Duration(DefaultIncidentSyncInterval)},
+
+	{"notify.retry_min", Duration(DefaultNotifyRetryMin)},
+	{"notify.retry_max", Duration(DefaultNotifyRetryMax)},
+	{"notify.max_age", Duration(DefaultNotifyMaxAge)},
+	{"notify.concurrency", DefaultNotifyConcurrency},
+	{"notify.timeout", Duration(DefaultNotifyTimeout)},
+	{"notify.max_queued", DefaultNotifyMaxQueued},
+	{"notify.notify_sender", DefaultNotifySender},
+	{"notify.trusted_networks", DefaultTrustedNetworks},
+
+	{"milter.listen", []MilterAddr{MustMilterAddr(DefaultMilterListen)}},
+	{"milter.socket_mode", FileMode(DefaultMilterSocketMode)},
+	{"milter.max_sessions", DefaultMilterMaxSessions},
+	{"milter.write_timeout", Duration(DefaultMilterWriteTO)},
+	{"milter.idle_timeout", Duration(DefaultMilterIdle)},
+	{"milter.allow", MustNetworks(loopback...)},
+	{"milter.progress_interval", Duration(DefaultMilterProgress)},
+	{"milter.early_decision", true},
+	{"milter.max_packet_bytes", ByteSize(DefaultMilterMaxPacket)},
+
+	{"reinject.listen", MustHostPort(DefaultReinjectListen)},
+	{"reinject.allow", MustNetworks(loopback...)},
+	{"reinject.mode", HopReflect},
+	{"reinject.reflect_to", MustHostPort(DefaultReinjectReflectTo)},
+	{"reinject.resolver_timeout", Duration(5 * time.Second)},
+	{"reinject.max_connections", 100},
+	{"reinject.max_message_bytes", ByteSize(DefaultMaxMessageBytes)},
+	{"reinject.max_recipients", 1000},
+	{"reinject.max_line_length", ByteSize(64 << 10)},
+	{"reinject.timeouts.command", Duration(5 * time.Minute)},
+	{"reinject.timeouts.idle", Duration(time.Minute)},
+	{"reinject.timeouts.data", Duration(10 * time.Minute)},
+	{"reinject.timeouts.data_idle", Duration(3 * time.Minute)},
+	{"reinject.timeouts.write", Duration(time.Minute)},
+	{"reinject.timeouts.connect", Duration(30 * time.Second)},
+	{"reinject.timeouts.downstream_command", Duration(5 * time.Minute)},
+	{"reinject.timeouts.downstream_data", Duration(3 * time.Minute)},
+	{"reinject.timeouts.downstream_final", Duration(10 * time.Minute)},
+	{"reinject.tls.outbound", TLSOpportunistic},
+	{"reinject.bare_newline", BareNewlineReject},
+	{"reinject.incoming_pass_header", IncomingPassStrip},
+	{"reinject.xforward", true},
+	{"reinject.xforward_from", MustNetworks(loopback...)},
+	{"reinject.quarantine_action", HopQuarantineTempFail},
+}
+
 func setDefault[T comparable](v *T, d T) {
 	var zero T
 	if *v == zero {
@@ -65,56 +187,76 @@ func setDefault[T comparable](v *T, d T) {
 	}
 }
 
-// applyDefaults fills every unset field.
+// applyDefaults fills every unset field: the main config from the table,
+// then each policy and detector.
 func (c *Config) applyDefaults() {
-	setDefault(&c.Unscannable, DefaultUnscannable)
-	if c.UnscannableExemptTypes == nil {
-		c.UnscannableExemptTypes = []string{"image/*", "audio/*", "video/*", "font/*"}
+	root := reflect.ValueOf(c).Elem()
+	for _, d := range defaults {
+		f := fieldByKey(root, d.key)
+		if !f.IsZero() {
+			continue // set in the file; [] stays empty
+		}
+		v := reflect.ValueOf(d.value)
+		switch {
+		case f.Kind() == reflect.Pointer:
+			p := reflect.New(f.Type().Elem())
+			p.Elem().Set(v)
+			f.Set(p)
+		case v.Kind() == reflect.Slice:
+			f.Set(reflect.AppendSlice(reflect.MakeSlice(v.Type(), 0, v.Len()), v)) // a copy
+		default:
+			f.Set(v)
+		}
 	}
-	setDefault(&c.Detection.KeywordWindow, DefaultKeywordWindow)
-	setDefault(&c.ShutdownTimeout, Duration(DefaultShutdownTimeout))
-
-	l := &c.Limits
-	setDefault(&l.MaxMessageBytes, DefaultMaxMessageBytes)
-	setDefault(&l.MaxParts, DefaultMaxParts)
-	setDefault(&l.MaxDepth, DefaultMaxDepth)
-	setDefault(&l.MaxArchiveMembers, DefaultMaxArchiveMembers)
-	setDefault(&l.MaxDecompressedBytes, DefaultMaxDecompressedBytes)
-	setDefault(&l.MaxExpansionRatio, DefaultMaxExpansionRatio)
-	setDefault(&l.MaxTextBytes, DefaultMaxTextBytes)
-	setDefault(&l.MaxScanMemory, DefaultMaxScanMemory)
-	setDefault(&l.ScanTimeout, Duration(DefaultScanTimeout))
-	setDefault(&l.MaxAddedHeaders, DefaultMaxAddedHeaders)
-
-	if c.PassHeader.Enabled == nil {
-		t := true
-		c.PassHeader.Enabled = &t
+	if c.Reinject.HELOName == "" {
+		h, err := os.Hostname()
+		if err != nil || h == "" {
+			h = "localhost"
+		}
+		c.Reinject.HELOName = h
 	}
-	setDefault(&c.PassHeader.Name, DefaultPassHeaderName)
-	setDefault(&c.PassHeader.Value, DefaultPassHeaderValue)
-	setDefault(&c.PassHeader.MaxIncoming, DefaultPassHeaderMaxIncoming)
-	setDefault(&c.PassHeader.OnTooMany, DefaultPassHeaderOnTooMany)
-
-	setDefault(&c.Log.Format, DefaultLogFormat)
-	setDefault(&c.Log.Level, DefaultLogLevel)
-
-	c.Incidents = c.Incidents.WithDefaults()
-	c.Notify = c.Notify.WithDefaults()
-
-	// The front-end sections fill their own defaults.
-	if d, ok := any(c.Milter).(interface{ WithDefaults() Milter }); ok {
-		c.Milter = d.WithDefaults()
-	}
-	if d, ok := any(c.Reinject).(interface{ WithDefaults() Reinject }); ok {
-		c.Reinject = d.WithDefaults()
-	}
-
 	for i := range c.Policies {
 		c.Policies[i].applyDefaults()
 	}
 	for i := range c.Detectors {
 		setDefault(&c.Detectors[i].Confidence, DefaultMinConfidence)
 	}
+}
+
+// fieldByKey is the field of the main config at a dotted key path.
+func fieldByKey(v reflect.Value, key string) reflect.Value {
+	for _, k := range strings.Split(key, ".") {
+		i, ok := structFields(v.Type())[k]
+		if !ok {
+			panic("config: no key " + key)
+		}
+		v = v.Field(i)
+	}
+	return v
+}
+
+// WithDefaults returns l with every unset limit set to its default, as
+// Load does (for a config built in code).
+func (l Limits) WithDefaults() Limits {
+	c := Config{Limits: l}
+	c.applyDefaults()
+	return c.Limits
+}
+
+// WithDefaults returns m with every unset field set to its default, as
+// Load does (for sections built in code, e.g. in tests).
+func (m Milter) WithDefaults() Milter {
+	c := Config{Milter: m}
+	c.applyDefaults()
+	return c.Milter
+}
+
+// WithDefaults returns r with every unset field set to its default, as
+// Load does (for sections built in code, e.g. in tests).
+func (r Reinject) WithDefaults() Reinject {
+	c := Config{Reinject: r}
+	c.applyDefaults()
+	return c.Reinject
 }
 
 func (p *Policy) applyDefaults() {

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/maildlp/maildlp/policy/detect"
 )
 
 // TestDocsPolicySnippets loads every TOML snippet of docs/policy.md, so
@@ -48,7 +50,7 @@ func TestDocsPolicySnippets(t *testing.T) {
 		}
 		for _, d := range docs {
 			n++
-			if _, err := LoadBytes(filepath.Join(dir, "maildlp.toml"), []byte(d)); err != nil {
+			if _, err := LoadBytes(filepath.Join(dir, "maildlp.toml"), []byte(d), detect.IsBuiltin); err != nil {
 				t.Errorf("docs/policy.md snippet %d does not load:\n%s\n%v", i, d, err)
 			}
 		}

@@ -39,8 +39,12 @@ func DefaultMain() []byte {
 // matches are loaded in name order), decodes them strictly, fills the defaults
 // and validates everything. The error joins every problem found (each an
 // [*Error] naming file:line), so a caller can report them all at once.
-func Load(path string) (*Config, error) {
-	l := &loader{read: os.ReadFile, join: filepath.Join, isAbs: filepath.IsAbs, dir: filepath.Dir, glob: filepath.Glob}
+//
+// builtin reports whether a name is a built-in detector identifier (the
+// engine's catalogue, policy/detect.IsBuiltin): config knows no detector
+// itself, and an unknown name is still an error with its file and line.
+func Load(path string, builtin func(name string) bool) (*Config, error) {
+	l := &loader{read: os.ReadFile, join: filepath.Join, isAbs: filepath.IsAbs, dir: filepath.Dir, glob: filepath.Glob, builtin: builtin}
 	c, err := l.load(path)
 	if err != nil {
 		return nil, err
@@ -51,27 +55,29 @@ func Load(path string) (*Config, error) {
 
 // Default returns the embedded default config: the milter and the
 // reinjection hop on loopback, metrics on 127.0.0.1:9030, incidents on
-// standard output, and the embedded default policy.
-func Default() (*Config, error) {
-	return loadFS(embedded, "default.toml")
+// standard output, and the embedded default policy. builtin is as for [Load].
+func Default(builtin func(name string) bool) (*Config, error) {
+	return loadFS(embedded, "default.toml", builtin)
 }
 
 // loadFS loads a config from a file system (used for the embedded default).
-func loadFS(fsys fs.FS, name string) (*Config, error) {
+func loadFS(fsys fs.FS, name string, builtin func(string) bool) (*Config, error) {
 	l := &loader{
-		read:  func(n string) ([]byte, error) { return fs.ReadFile(fsys, n) },
-		join:  path.Join,
-		isAbs: path.IsAbs,
-		dir:   path.Dir,
+		builtin: builtin,
+		read:    func(n string) ([]byte, error) { return fs.ReadFile(fsys, n) },
+		join:    path.Join,
+		isAbs:   path.IsAbs,
+		dir:     path.Dir,
 	}
 	return l.load(name)
 }
 
 // LoadBytes decodes a main config given as bytes (name is used in errors
 // and policy_files are resolved against dir). It is what Load does after
-// reading the file; tests and fuzzing use it.
-func LoadBytes(name string, data []byte) (*Config, error) {
+// reading the file; tests and fuzzing use it. builtin is as for [Load].
+func LoadBytes(name string, data []byte, builtin func(name string) bool) (*Config, error) {
 	l := &loader{
+		builtin: builtin,
 		read: func(n string) ([]byte, error) {
 			if n == name {
 				return data, nil
@@ -89,6 +95,8 @@ type loader struct {
 	isAbs func(string) bool
 	dir   func(string) string
 	glob  func(pattern string) ([]string, error) // sorted matches; nil: no patterns
+	// builtin reports whether a name is a built-in detector (nil: none is)
+	builtin func(name string) bool
 
 	sources []*source
 	// where each policy and detector was defined, in order
@@ -108,6 +116,9 @@ type policyFile struct {
 }
 
 func (l *loader) load(name string) (*Config, error) {
+	if l.builtin == nil {
+		l.builtin = func(string) bool { return false }
+	}
 	var c Config
 	src, ok, err := l.parse(name, &c)
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/maildlp/maildlp/policy/detect"
 )
 
 // TestLoadErrors loads every fixture in testdata/errors and compares the
@@ -30,7 +32,7 @@ func TestLoadErrors(t *testing.T) {
 					want = append(want, s)
 				}
 			}
-			_, err = Load(f)
+			_, err = Load(f, detect.IsBuiltin)
 			if err == nil {
 				t.Fatalf("Load(%s) = nil error, want:\n%s", f, strings.Join(want, "\n"))
 			}
@@ -47,7 +49,7 @@ func TestLoadErrors(t *testing.T) {
 }
 
 func TestLoadDefaults(t *testing.T) {
-	c, err := Load("testdata/ok/minimal.toml")
+	c, err := Load("testdata/ok/minimal.toml", detect.IsBuiltin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +57,7 @@ func TestLoadDefaults(t *testing.T) {
 		name      string
 		got, want any
 	}{
-		{"unscannable", c.Unscannable, "quarantine"},
+		{"unscannable", c.Unscannable, UnscannableQuarantine},
 		{"max_message_bytes", c.Limits.MaxMessageBytes, ByteSize(50 << 20)},
 		{"max_parts", c.Limits.MaxParts, 1000},
 		{"max_depth", c.Limits.MaxDepth, 10},
@@ -71,12 +73,12 @@ func TestLoadDefaults(t *testing.T) {
 		{"failure.on_timeout", c.Failure.OnTimeout, OutcomeTempFail},
 		{"failure.on_overload", c.Failure.OnOverload, OutcomeTempFail},
 		{"failure.on_error", c.Failure.OnError, OutcomeTempFail},
-		{"log.format", c.Log.Format, "json"},
-		{"log.level", c.Log.Level, "info"},
+		{"log.format", c.Log.Format, LogJSON},
+		{"log.level", c.Log.Level, LogInfo},
 		{"keyword_window", c.Detection.KeywordWindow, 300},
-		{"policy severity", c.Policies[0].Severity, "medium"},
-		{"policy mode", c.Policies[0].Mode, "prevent"},
-		{"min_confidence", c.Policies[0].Rule.MinConfidence, "medium"},
+		{"policy severity", c.Policies[0].Severity, SeverityMedium},
+		{"policy mode", c.Policies[0].Mode, ModePrevent},
+		{"min_confidence", c.Policies[0].Rule.MinConfidence, ConfidenceMedium},
 		{"min_count", c.Policies[0].Rule.MinCount, 1},
 		{"block code", c.Policies[0].Block.Code, 550},
 		{"block enhanced", c.Policies[0].Block.Enhanced, "5.7.1"},
@@ -104,20 +106,20 @@ func equal(a, b any) bool {
 }
 
 func TestDefault(t *testing.T) {
-	c, err := Default()
+	c, err := Default(detect.IsBuiltin)
 	if err != nil {
 		t.Fatalf("Default() = %v", err)
 	}
 	if !c.Milter.Enabled || !c.Reinject.Enabled {
 		t.Errorf("Default(): milter enabled %v, reinject enabled %v, want both", c.Milter.Enabled, c.Reinject.Enabled)
 	}
-	if got := c.Milter.Listen; len(got) != 1 || got[0] != "inet:10030@127.0.0.1" {
+	if got := c.Milter.Listen; len(got) != 1 || got[0].String() != "inet:10030@127.0.0.1" {
 		t.Errorf("Default() milter listen = %v", got)
 	}
-	if c.Reinject.Listen != "127.0.0.1:10025" || c.Reinject.ReflectTo != "127.0.0.1:10026" {
+	if c.Reinject.Listen.String() != "127.0.0.1:10025" || c.Reinject.ReflectTo.String() != "127.0.0.1:10026" {
 		t.Errorf("Default() reinject = %s -> %s", c.Reinject.Listen, c.Reinject.ReflectTo)
 	}
-	if c.Metrics.Listen != "127.0.0.1:9030" {
+	if c.Metrics.Listen.String() != "127.0.0.1:9030" {
 		t.Errorf("Default() metrics = %q", c.Metrics.Listen)
 	}
 	if len(c.Policies) < 4 {
@@ -147,7 +149,7 @@ func TestContribPolicies(t *testing.T) {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			abs, _ := filepath.Abs(f)
 			main := []byte("policy_files = [\"" + abs + "\"]\n")
-			c, err := LoadBytes(filepath.Join(t.TempDir(), "maildlp.toml"), main)
+			c, err := LoadBytes(filepath.Join(t.TempDir(), "maildlp.toml"), main, detect.IsBuiltin)
 			if err != nil {
 				t.Fatalf("load %s:\n%v", f, err)
 			}
@@ -206,7 +208,7 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte("a = \"\"\"\n[[x]]\n\"\"\"\n[[x]]\n[x.y]\nz = [1,\n2]\n"))
 	f.Add(DefaultPolicy())
 	f.Fuzz(func(t *testing.T, data []byte) {
-		c, err := LoadBytes("fuzz.toml", data)
+		c, err := LoadBytes("fuzz.toml", data, detect.IsBuiltin)
 		if err == nil {
 			if c == nil {
 				t.Fatal("nil config and nil error")
@@ -222,7 +224,7 @@ func FuzzLoad(f *testing.F) {
 }
 
 func TestLoadEmpty(t *testing.T) {
-	c, err := LoadBytes("empty.toml", nil)
+	c, err := LoadBytes("empty.toml", nil, detect.IsBuiltin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,13 +241,13 @@ func TestPolicyFileGlob(t *testing.T) {
 	}
 	main := filepath.Join(dir, "maildlp.toml")
 	os.WriteFile(main, []byte("policy_files = [\"policies/*.toml\", \"none/*.toml\"]\n"), 0o644)
-	_, err := Load(main)
+	_, err := Load(main, detect.IsBuiltin)
 	want := main + ":1: policy_files[1]: no policy file matches \"none/*.toml\""
 	if err == nil || err.Error() != want {
 		t.Fatalf("Load = %v, want %s", err, want)
 	}
 	os.WriteFile(main, []byte("policy_files = [\"policies/*.toml\"]\n"), 0o644)
-	c, err := Load(main)
+	c, err := Load(main, detect.IsBuiltin)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,11 +7,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // Milter configures the milter front end ([milter] in the main config).
-// Every field has a default, applied by [Milter.WithDefaults]; the section
+// Every field has a default (see defaults.go), applied at load; the section
 // can be left out entirely.
 //
 // Message size, scan deadline and the other per-message limits are those of
@@ -24,11 +23,11 @@ type Milter struct {
 	// "inet:10030@127.0.0.1" (Sendmail), "inet:127.0.0.1:10030" (Postfix),
 	// "inet6:10030@::1", "inet6:[::1]:10030", "unix:/run/maildlp/milter.sock"
 	// ("local:" is a synonym of "unix:"). Default ["inet:10030@127.0.0.1"].
-	Listen []string `toml:"listen"`
+	Listen []MilterAddr `toml:"listen"`
 	// SocketMode is the permission of unix sockets, in octal. Default "0660"
 	// (the MTA's group may connect; Postfix needs it when it runs chrooted
 	// or as another user).
-	SocketMode string `toml:"socket_mode"`
+	SocketMode FileMode `toml:"socket_mode"`
 	// SocketOwner is "user", "user:group" or ":group" for unix sockets,
 	// names or numeric ids. Default "" keeps the owner of the process.
 	SocketOwner string `toml:"socket_owner"`
@@ -50,7 +49,7 @@ type Milter struct {
 	// TCP; others are disconnected at once. Default 127.0.0.0/8 and ::1.
 	// Unix sockets are guarded by their permissions (socket_mode,
 	// socket_owner) instead.
-	Allow []string `toml:"allow"`
+	Allow []Network `toml:"allow"`
 	// ProgressInterval: at end of message, while the engine is still
 	// scanning, a PROGRESS packet is sent this often so that Postfix's
 	// milter_content_timeout and Sendmail's T=R: do not expire. Keep it below
@@ -67,96 +66,6 @@ type Milter struct {
 	// is allocated. MTAs send body chunks of at most 64 KiB and a header
 	// field in one packet (Postfix: header_size_limit, 100 KiB). Default 1MiB.
 	MaxPacketBytes ByteSize `toml:"max_packet_bytes"`
-}
-
-// Milter defaults, documented on the fields of [Milter].
-const (
-	DefaultMilterListen      = "inet:10030@127.0.0.1"
-	DefaultMilterSocketMode  = "0660"
-	DefaultMilterMaxSessions = 500
-	DefaultMilterWriteTO     = 10 * time.Second
-	DefaultMilterProgress    = 2 * time.Second
-	DefaultMilterIdle        = time.Hour
-	DefaultMilterMaxPacket   = 1 << 20
-)
-
-// DefaultMilterAllow are the clients that may connect to the milter over
-// TCP by default: the local host.
-var DefaultMilterAllow = []string{"127.0.0.0/8", "::1/128"}
-
-// WithDefaults returns m with every unset field set to its default.
-func (m Milter) WithDefaults() Milter {
-	if len(m.Listen) == 0 {
-		m.Listen = []string{DefaultMilterListen}
-	}
-	if m.SocketMode == "" {
-		m.SocketMode = DefaultMilterSocketMode
-	}
-	if m.MaxSessions == 0 {
-		m.MaxSessions = DefaultMilterMaxSessions
-	}
-	if m.WriteTimeout == 0 {
-		m.WriteTimeout = Duration(DefaultMilterWriteTO)
-	}
-	if m.ProgressInterval == 0 {
-		m.ProgressInterval = Duration(DefaultMilterProgress)
-	}
-	if m.IdleTimeout == 0 {
-		m.IdleTimeout = Duration(DefaultMilterIdle)
-	}
-	if m.Allow == nil {
-		m.Allow = append([]string(nil), DefaultMilterAllow...)
-	}
-	if m.EarlyDecision == nil {
-		t := true
-		m.EarlyDecision = &t
-	}
-	if m.MaxPacketBytes == 0 {
-		m.MaxPacketBytes = DefaultMilterMaxPacket
-	}
-	return m
-}
-
-// Mode parses SocketMode (octal, e.g. "0660"); "" is the default.
-func (m Milter) Mode() (uint32, error) {
-	s := m.SocketMode
-	if s == "" {
-		s = DefaultMilterSocketMode
-	}
-	v, err := strconv.ParseUint(s, 8, 32)
-	if err != nil || v > 0o777 {
-		return 0, fmt.Errorf("milter.socket_mode %q: want an octal permission such as \"0660\"", m.SocketMode)
-	}
-	return uint32(v), nil
-}
-
-// Check reports the invalid values of the section (without file positions;
-// the caller adds them).
-func (m Milter) Check() []error {
-	var errs []error
-	if _, err := m.Mode(); err != nil {
-		errs = append(errs, err)
-	}
-	if m.MaxSessions < 0 {
-		errs = append(errs, fmt.Errorf("milter.max_sessions %d: must not be negative", m.MaxSessions))
-	}
-	for _, l := range m.Listen {
-		if _, _, err := ParseMilterAddr(l); err != nil {
-			errs = append(errs, fmt.Errorf("milter.listen: %w", err))
-		}
-	}
-	for _, a := range m.Allow {
-		if _, err := ParseAllow(a); err != nil {
-			errs = append(errs, fmt.Errorf("milter.allow: %w", err))
-		}
-	}
-	if m.IdleTimeout < 0 {
-		errs = append(errs, fmt.Errorf("milter.idle_timeout %s: must not be negative", m.IdleTimeout.D()))
-	}
-	if o := m.SocketOwner; o != "" && (strings.Count(o, ":") > 1 || o == ":") {
-		errs = append(errs, fmt.Errorf("milter.socket_owner %q: want user, user:group or :group", o))
-	}
-	return errs
 }
 
 // ParseMilterAddr parses a milter socket address as Postfix and Sendmail write it:

@@ -4,10 +4,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/maildlp/maildlp/policy/detect"
 )
 
 func TestOpsSectionsDefaults(t *testing.T) {
-	c, err := LoadBytes("maildlp.toml", []byte(""))
+	c, err := LoadBytes("maildlp.toml", []byte(""), detect.IsBuiltin)
 	if err != nil {
 		t.Fatalf("LoadBytes(empty) = %v", err)
 	}
@@ -29,7 +31,7 @@ func TestOpsSectionsErrors(t *testing.T) {
 		{"[notify]\nconcurrency = 1000\n", "maildlp.toml:2: notify.concurrency: 1000 out of range"},
 		{"[notify]\nmax_queued = -1\n", "maildlp.toml:2: notify.max_queued: -1 must be at least 1"},
 	} {
-		_, err := LoadBytes("maildlp.toml", []byte(tc.conf))
+		_, err := LoadBytes("maildlp.toml", []byte(tc.conf), detect.IsBuiltin)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("LoadBytes(%q) error = %v, want it to contain %q", tc.conf, err, tc.want)
 		}

@@ -14,10 +14,10 @@ type Policy struct {
 	// but never evaluated.
 	Enabled *bool `toml:"enabled"`
 	// Severity is low, medium (default), high or critical.
-	Severity string `toml:"severity"`
+	Severity Severity `toml:"severity"`
 	// Mode is prevent (default: the response is enforced) or monitor (the
 	// hit is recorded with what would have happened; the message passes).
-	Mode string `toml:"mode"`
+	Mode PolicyMode `toml:"mode"`
 
 	// Rule decides whether the policy matches.
 	Rule Condition `toml:"rule"`
@@ -51,11 +51,11 @@ type Condition struct {
 	// Detector: a built-in identifier or a [[detector]] name. Counts are of
 	// distinct values at MinConfidence or above; published test values are
 	// left out unless IncludeTestValues.
-	Detector          string `toml:"detector"`
-	MinConfidence     string `toml:"min_confidence"` // low, medium (default), high
-	MinCount          int    `toml:"min_count"`      // default 1
-	MaxCount          int    `toml:"max_count"`      // 0: no upper bound
-	IncludeTestValues bool   `toml:"include_test_values"`
+	Detector          string     `toml:"detector"`
+	MinConfidence     Confidence `toml:"min_confidence"` // low, medium (default), high
+	MinCount          int        `toml:"min_count"`      // default 1
+	MaxCount          int        `toml:"max_count"`      // 0: no upper bound
+	IncludeTestValues bool       `toml:"include_test_values"`
 
 	// Proximity: two detectors (MinConfidence and counts as above, the
 	// count being of distinct values of the first that have a value of the
@@ -71,10 +71,10 @@ type Condition struct {
 	MaxAttachmentSize *ByteSize `toml:"max_attachment_size"`
 
 	// Envelope conditions (decidable at MAIL/RCPT time).
-	Sender           []string `toml:"sender"`            // address patterns; see docs/policy.md
-	Recipients       []string `toml:"recipients"`        // any recipient matches
-	RecipientDomains []string `toml:"recipient_domains"` // any recipient in one of the domains (and subdomains)
-	Direction        string   `toml:"direction"`         // "outbound" or "internal", by internal_domains
+	Sender           []string  `toml:"sender"`            // address patterns; see docs/policy.md
+	Recipients       []string  `toml:"recipients"`        // any recipient matches
+	RecipientDomains []string  `toml:"recipient_domains"` // any recipient in one of the domains (and subdomains)
+	Direction        Direction `toml:"direction"`         // "outbound" or "internal", by internal_domains
 
 	// Header: a top-level header field. Without Matches or Contains, its
 	// presence is enough.
@@ -249,7 +249,7 @@ type Detector struct {
 	Name        string `toml:"name"`
 	Description string `toml:"description"`
 	// Type is keywords, regex or dictionary.
-	Type string `toml:"type"`
+	Type DetectorType `toml:"type"`
 	// Words (keywords) are words or phrases.
 	Words         []string `toml:"words"`
 	CaseSensitive bool     `toml:"case_sensitive"`
@@ -261,7 +261,7 @@ type Detector struct {
 	// file that defines the detector.
 	File string `toml:"file"`
 	// Confidence of each match: low, medium (default) or high.
-	Confidence string `toml:"confidence"`
+	Confidence Confidence `toml:"confidence"`
 
 	// Pos is where the detector is defined (file:line).
 	Pos string `toml:"-"`

@@ -1,44 +1,38 @@
 package config
 
 import (
-	"errors"
-	"fmt"
-	"net"
-	"net/netip"
-	"os"
-	"strconv"
-	"strings"
-	"time"
+	"crypto/tls"
+	"crypto/x509"
 )
 
 // Reinject configures the SMTP reinjection hop ([reinject] section). Every
-// field has a default, applied by [Reinject.WithDefaults]; docs/reinject.md
+// field has a default (see defaults.go), applied at load; docs/reinject.md
 // describes each routing variant.
 type Reinject struct {
 	Enabled bool `toml:"enabled"`
 	// Listen is the address the hop accepts SMTP on. Default 127.0.0.1:10025.
-	Listen string `toml:"listen"`
+	Listen HostPort `toml:"listen"`
 	// Allow lists the client addresses or CIDRs that may connect; others get
 	// 554 at connect. Default 127.0.0.0/8 and ::1.
-	Allow []string `toml:"allow"`
+	Allow []Network `toml:"allow"`
 	// Mode is "reflect" (send every message back to ReflectTo, default) or
 	// "forward" (send it to the first answering entry of NextHops).
-	Mode string `toml:"mode"`
+	Mode HopMode `toml:"mode"`
 	// ReflectTo is the MTA listener messages go back to. Default 127.0.0.1:10026.
-	ReflectTo string `toml:"reflect_to"`
+	ReflectTo HostPort `toml:"reflect_to"`
 	// SourceAddr is the local IP the outbound connection is bound to (the
 	// client-IP routing variant), e.g. 127.0.0.2. Default: chosen by the system.
-	SourceAddr string `toml:"source_addr"`
+	SourceAddr IP `toml:"source_addr"`
 	// HELOName is the name the hop sends in EHLO downstream (the HELO
 	// routing variant) and in its own greeting. Default: the host name.
 	HELOName string `toml:"helo_name"`
 	// NextHops are the forwarding-mode destinations, tried in order:
 	// "host:port" (A/AAAA), "[ip]:port", or "mx:domain" / "mx:domain:port"
 	// (MX lookup, lowest preference first, A/AAAA when there is no MX).
-	NextHops []string `toml:"next_hops"`
+	NextHops []NextHop `toml:"next_hops"`
 	// Resolver is the DNS server ("ip:port") for next-hop lookups. Default:
 	// the first nameserver of /etc/resolv.conf.
-	Resolver string `toml:"resolver"`
+	Resolver HostPort `toml:"resolver"`
 	// ResolverTimeout bounds one DNS query. Default 5s.
 	ResolverTimeout Duration `toml:"resolver_timeout"`
 
@@ -63,11 +57,11 @@ type Reinject struct {
 	// BareNewline is what to do with a bare CR or bare LF in DATA:
 	// "reject" (550 5.5.2, default, like Postfix smtpd_forbid_bare_newline)
 	// or "normalise" (rewrite to CRLF before scanning and relaying).
-	BareNewline string `toml:"bare_newline"`
+	BareNewline BareNewline `toml:"bare_newline"`
 	// IncomingPassHeader is what to do with a message that already carries
 	// the pass header: "strip" (remove it, scan, add ours; default),
 	// "refuse" (550 5.7.1) or "keep" (leave it and add ours).
-	IncomingPassHeader string `toml:"incoming_pass_header"`
+	IncomingPassHeader IncomingPass `toml:"incoming_pass_header"`
 	// XForward accepts XFORWARD from the clients in XForwardFrom and passes
 	// it on to a downstream that offers it. Default true.
 	XForward *bool `toml:"xforward"`
@@ -77,14 +71,14 @@ type Reinject struct {
 	// a trusted original client). Other clients are not offered XFORWARD
 	// and get 550 for it. Default 127.0.0.0/8 and ::1 (the local MTA's
 	// content_filter or smtpd_proxy_filter); [] trusts nobody.
-	XForwardFrom []string `toml:"xforward_from"`
+	XForwardFrom []Network `toml:"xforward_from"`
 
 	// QuarantineTo, when set, receives quarantined messages instead of their
 	// recipients (like a redirect). When empty, QuarantineAction applies.
 	QuarantineTo string `toml:"quarantine_to"`
 	// QuarantineAction is "tempfail" (451, the message stays queued
 	// upstream; default) or "block" (550) when QuarantineTo is empty.
-	QuarantineAction string `toml:"quarantine_action"`
+	QuarantineAction HopQuarantine `toml:"quarantine_action"`
 }
 
 // ReinjectTimeouts are the per-phase deadlines of the hop. Zero means default.
@@ -129,201 +123,13 @@ type ReinjectTLS struct {
 	ServerName string `toml:"server_name"`
 	// Outbound is "opportunistic" (STARTTLS when offered, default),
 	// "required" (no TLS, no delivery: 4xx) or "none".
-	Outbound string `toml:"outbound"`
+	Outbound TLSOutbound `toml:"outbound"`
 	// DowngradeAllowed lets a message that came in over TLS leave in
 	// plaintext. Default false: the TLS chain rule answers 4xx instead.
 	DowngradeAllowed bool `toml:"downgrade_allowed"`
-}
 
-// Reinject defaults.
-const (
-	DefaultReinjectListen    = "127.0.0.1:10025"
-	DefaultReinjectReflectTo = "127.0.0.1:10026"
-)
-
-// WithDefaults returns r with every unset field set to its default.
-func (r Reinject) WithDefaults() Reinject {
-	setS := func(p *string, v string) {
-		if *p == "" {
-			*p = v
-		}
-	}
-	setD := func(p *Duration, v time.Duration) {
-		if *p == 0 {
-			*p = Duration(v)
-		}
-	}
-	setS(&r.Listen, DefaultReinjectListen)
-	if r.Allow == nil {
-		r.Allow = []string{"127.0.0.0/8", "::1/128"}
-	}
-	setS(&r.Mode, "reflect")
-	setS(&r.ReflectTo, DefaultReinjectReflectTo)
-	if r.HELOName == "" {
-		h, err := os.Hostname()
-		if err != nil || h == "" {
-			h = "localhost"
-		}
-		r.HELOName = h
-	}
-	setD(&r.ResolverTimeout, 5*time.Second)
-	if r.MaxConnections == 0 {
-		r.MaxConnections = 100
-	}
-	if r.MaxMessageBytes == 0 {
-		r.MaxMessageBytes = 50 << 20
-	}
-	if r.MaxRecipients == 0 {
-		r.MaxRecipients = 1000
-	}
-	if r.MaxLineLength == 0 {
-		r.MaxLineLength = 64 << 10
-	}
-	t := &r.Timeouts
-	setD(&t.Command, 5*time.Minute)
-	setD(&t.Idle, time.Minute)
-	setD(&t.Data, 10*time.Minute)
-	setD(&t.DataIdle, 3*time.Minute)
-	setD(&t.Write, time.Minute)
-	setD(&t.Connect, 30*time.Second)
-	setD(&t.DownstreamCommand, 5*time.Minute)
-	setD(&t.DownstreamData, 3*time.Minute)
-	setD(&t.DownstreamFinal, 10*time.Minute)
-	setS(&r.TLS.Outbound, "opportunistic")
-	setS(&r.BareNewline, "reject")
-	setS(&r.IncomingPassHeader, "strip")
-	if r.XForward == nil {
-		t := true
-		r.XForward = &t
-	}
-	if r.XForwardFrom == nil {
-		r.XForwardFrom = []string{"127.0.0.0/8", "::1/128"}
-	}
-	setS(&r.QuarantineAction, "tempfail")
-	return r
-}
-
-// Check reports every invalid value of r (after defaults), prefixed with
-// its key path under [reinject] ("reinject.mode \"x\" is not ...").
-func (r Reinject) Check() error {
-	var errs []error
-	bad := func(key, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("reinject.%s %s", key, fmt.Sprintf(format, args...)))
-	}
-	oneOf := func(key, v string, allowed ...string) {
-		for _, a := range allowed {
-			if v == a {
-				return
-			}
-		}
-		bad(key, "%q is not one of %s", v, strings.Join(allowed, ", "))
-	}
-	if _, _, err := net.SplitHostPort(r.Listen); err != nil {
-		bad("listen", "%q is not host:port", r.Listen)
-	}
-	for _, a := range r.Allow {
-		if _, err := ParseAllow(a); err != nil {
-			bad("allow", "%v", err)
-		}
-	}
-	for _, a := range r.XForwardFrom {
-		if _, err := ParseAllow(a); err != nil {
-			bad("xforward_from", "%v", err)
-		}
-	}
-	oneOf("mode", r.Mode, "reflect", "forward")
-	if r.Mode == "reflect" {
-		if _, _, err := net.SplitHostPort(r.ReflectTo); err != nil {
-			bad("reflect_to", "%q is not host:port", r.ReflectTo)
-		}
-	}
-	if r.Mode == "forward" && len(r.NextHops) == 0 {
-		bad("next_hops", "forward mode needs at least one next hop")
-	}
-	for _, h := range r.NextHops {
-		if _, err := ParseNextHop(h); err != nil {
-			bad("next_hops", "%v", err)
-		}
-	}
-	if r.SourceAddr != "" {
-		if _, err := netip.ParseAddr(r.SourceAddr); err != nil {
-			bad("source_addr", "%q is not an IP address", r.SourceAddr)
-		}
-	}
-	if strings.ContainsAny(r.HELOName, " \t\r\n") {
-		bad("helo_name", "%q contains white space", r.HELOName)
-	}
-	if r.Resolver != "" {
-		if _, _, err := net.SplitHostPort(r.Resolver); err != nil {
-			bad("resolver", "%q is not ip:port", r.Resolver)
-		}
-	}
-	if r.MaxConnections < 0 {
-		bad("max_connections", "negative")
-	}
-	if r.MaxRecipients < 0 {
-		bad("max_recipients", "negative")
-	}
-	if r.MaxMessageBytes < 0 || r.MaxMessageBytes > 1<<32-1 {
-		bad("max_message_bytes", "must be between 1 and 4GiB-1")
-	}
-	if r.MaxLineLength < 1000 && r.MaxLineLength != 0 {
-		bad("max_line_length", "must be at least 1000 (RFC 5321)")
-	}
-	oneOf("tls.outbound", r.TLS.Outbound, "opportunistic", "required", "none")
-	if (r.TLS.CertFile == "") != (r.TLS.KeyFile == "") {
-		bad("tls", "cert_file and key_file go together")
-	}
-	oneOf("bare_newline", r.BareNewline, "reject", "normalise")
-	oneOf("incoming_pass_header", r.IncomingPassHeader, "strip", "refuse", "keep")
-	oneOf("quarantine_action", r.QuarantineAction, "tempfail", "block")
-	if strings.ContainsAny(r.QuarantineTo, "<> \t\r\n") {
-		bad("quarantine_to", "%q is not a bare address", r.QuarantineTo)
-	}
-	return errors.Join(errs...)
-}
-
-// ParseAllow parses one [reinject] allow entry: an IP address or a CIDR.
-func ParseAllow(s string) (netip.Prefix, error) {
-	if p, err := netip.ParsePrefix(s); err == nil {
-		return p.Masked(), nil
-	}
-	a, err := netip.ParseAddr(s)
-	if err != nil {
-		return netip.Prefix{}, fmt.Errorf("%q is not an IP address or CIDR", s)
-	}
-	return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
-}
-
-// NextHop is one parsed next_hops entry.
-type NextHop struct {
-	Host string // name or IP address, without brackets
-	Port int
-	MX   bool // resolve Host's MX records first
-}
-
-// ParseNextHop parses "host:port", "[ip]:port", "mx:domain" or "mx:domain:port".
-func ParseNextHop(s string) (NextHop, error) {
-	var h NextHop
-	rest := s
-	if d, ok := strings.CutPrefix(s, "mx:"); ok {
-		h.MX = true
-		rest = d
-		if !strings.Contains(d, ":") {
-			rest = d + ":25"
-		}
-	}
-	host, port, err := net.SplitHostPort(rest)
-	if err != nil || host == "" {
-		return h, fmt.Errorf("next hop %q: want host:port, [ip]:port or mx:domain[:port]", s)
-	}
-	p, err := strconv.Atoi(port)
-	if err != nil || p < 1 || p > 65535 {
-		return h, fmt.Errorf("next hop %q: bad port %q", s, port)
-	}
-	if h.MX && net.ParseIP(host) != nil {
-		return h, fmt.Errorf("next hop %q: an MX lookup needs a domain name", s)
-	}
-	h.Host, h.Port = host, p
-	return h, nil
+	// Certificate is CertFile and KeyFile, read at load (nil without them).
+	Certificate *tls.Certificate `toml:"-"`
+	// Roots is CAFile, read at load (nil: the system roots).
+	Roots *x509.CertPool `toml:"-"`
 }

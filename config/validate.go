@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"net"
 	"path"
 	"regexp"
 	"slices"
@@ -11,13 +10,6 @@ import (
 )
 
 var (
-	severities   = []string{"low", "medium", "high", "critical"}
-	modes        = []string{"prevent", "monitor"}
-	confidences  = []string{"low", "medium", "high"}
-	directions   = []string{"outbound", "internal"}
-	outcomes     = []string{"pass", "quarantine", "tempfail", "block"}
-	logFormats   = []string{"json", "text"}
-	logLevels    = []string{"debug", "info", "warn", "error"}
 	detTypes     = []string{"keywords", "regex", "dictionary"}
 	detectorName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 	headerName   = regexp.MustCompile(`^[!-9;-~]+$`) // RFC 5322 ftext
@@ -42,19 +34,11 @@ func quoteList(l []string) string {
 	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
 }
 
-// oneOf records an error unless v is one of allowed.
-func (s *source) oneOf(p keyPath, what, v string, allowed []string) {
-	if !slices.Contains(allowed, v) {
-		s.errorf(p, "unknown %s %q (want %s)", what, v, quoteList(allowed))
-	}
-}
-
 func (l *loader) validate(c *Config, main *source) {
 	if main == nil || main.idx == nil {
 		return // syntax error: nothing more to say about this file
 	}
 	root := keyPath{}
-	main.oneOf(root.with("unscannable"), "outcome", c.Unscannable, outcomes)
 	for i, g := range c.UnscannableExemptTypes {
 		if _, err := path.Match(g, ""); err != nil || !strings.Contains(g, "/") {
 			main.errorf(root.with("unscannable_exempt_types").index(i), "invalid MIME type pattern %q (want e.g. \"image/*\")", g)
@@ -99,28 +83,9 @@ func (l *loader) validate(c *Config, main *source) {
 	if c.PassHeader.MaxIncoming < 0 {
 		main.errorf(root.with("pass_header", "max_incoming"), "must not be negative")
 	}
-	main.oneOf(root.with("pass_header", "on_too_many"), "outcome", c.PassHeader.OnTooMany, []string{"reject", "tempfail"})
-	main.oneOf(root.with("log", "format"), "log format", c.Log.Format, logFormats)
-	main.oneOf(root.with("log", "level"), "log level", c.Log.Level, logLevels)
-	if a := c.Notify.From; a != "" {
-		if err := checkAddress(a); err != nil {
-			main.errorf(root.with("notify", "from"), "%v", err)
-		}
-	}
-	if r := c.Notify.Relay; r != "" {
-		if err := checkHostPort(r); err != nil {
-			main.errorf(root.with("notify", "relay"), "%v", err)
-		}
-	}
-	if m := c.Metrics.Listen; m != "" {
-		if err := checkHostPort(m); err != nil {
-			main.errorf(root.with("metrics", "listen"), "%v", err)
-		}
-	}
-	main.checkSection("milter", c.Milter)
-	main.checkSection("reinject", c.Reinject)
-	main.checkSection("incidents", c.Incidents)
-	main.checkSection("notify", c.Notify)
+	main.validateNotify(&c.Notify)
+	main.validateMilter(&c.Milter)
+	l.validateReinject(main, &c.Reinject)
 
 	// Detectors first: policies refer to them.
 	names := map[string]string{} // custom detector name -> position
@@ -131,7 +96,7 @@ func (l *loader) validate(c *Config, main *source) {
 	}
 	known := func(name string) bool {
 		_, ok := names[name]
-		return ok || isBuiltin(name)
+		return ok || l.builtin(name)
 	}
 	seen := map[string]string{}
 	for i := range c.Policies {
@@ -148,43 +113,6 @@ func (l *loader) validate(c *Config, main *source) {
 	}
 }
 
-// checkSection runs a section's own Check method, whichever of the two
-// usual shapes it has.
-func (s *source) checkSection(name string, section any) {
-	var errs []error
-	switch c := section.(type) {
-	case interface{ Check() []error }:
-		errs = c.Check()
-	case interface{ Check() error }:
-		if err := c.Check(); err != nil {
-			errs = splitJoined(err)
-		}
-	}
-	for _, err := range errs {
-		s.sectionError(name, err)
-	}
-}
-
-// sectionError attaches an error from a section's own Check method to the
-// line of the key it names ("milter.socket_mode ...") or of the section.
-func (s *source) sectionError(section string, err error) {
-	msg := err.Error()
-	p := keyPath{}.with(section)
-	if first, rest, ok := strings.Cut(msg, " "); ok && strings.HasPrefix(first, section+".") {
-		p = keyPath{}.with(strings.Split(first, ".")...)
-		msg = strings.TrimPrefix(rest, ": ")
-	}
-	s.errorf(p, "%s", msg)
-}
-
-// splitJoined undoes errors.Join.
-func splitJoined(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
-}
-
 func (l *loader) validateDetector(d *Detector, at located, names map[string]string) {
 	s, p := at.src, at.path
 	switch {
@@ -192,7 +120,7 @@ func (l *loader) validateDetector(d *Detector, at located, names map[string]stri
 		s.errorf(p, "missing name")
 	case !detectorName.MatchString(d.Name):
 		s.errorf(p.with("name"), "invalid detector name %q (want lowercase letters, digits and _, starting with a letter)", d.Name)
-	case isBuiltin(d.Name):
+	case l.builtin(d.Name):
 		s.errorf(p.with("name"), "detector name %q is a built-in identifier", d.Name)
 	default:
 		if prev, dup := names[d.Name]; dup {
@@ -201,24 +129,23 @@ func (l *loader) validateDetector(d *Detector, at located, names map[string]stri
 			names[d.Name] = d.Pos
 		}
 	}
-	s.oneOf(p.with("confidence"), "confidence", d.Confidence, confidences)
-	only := func(key string, set bool, typ string) {
+	only := func(key string, set bool, typ DetectorType) {
 		if set && d.Type != typ {
 			s.errorf(p.with(key), "only for type = %q", typ)
 		}
 	}
-	only("pattern", d.Pattern != "", "regex")
-	only("file", d.File != "", "dictionary")
-	only("words", d.Words != nil, "keywords")
+	only("pattern", d.Pattern != "", DetectorRegex)
+	only("file", d.File != "", DetectorDictionary)
+	only("words", d.Words != nil, DetectorKeywords)
 	if d.CaseSensitive || d.WholeWord != nil {
-		if d.Type == "regex" {
+		if d.Type == DetectorRegex {
 			s.errorf(p.with("type"), "case_sensitive and whole_word are for keywords and dictionary detectors (use (?i) and \\b in the pattern)")
 		}
 	}
 	switch d.Type {
 	case "":
 		s.errorf(p, "missing type (want %s)", quoteList(detTypes))
-	case "keywords":
+	case DetectorKeywords:
 		if len(d.Words) == 0 {
 			s.errorf(p.with("words"), "want at least one word or phrase")
 		}
@@ -227,7 +154,7 @@ func (l *loader) validateDetector(d *Detector, at located, names map[string]stri
 				s.errorf(p.with("words").index(i), "empty word")
 			}
 		}
-	case "regex":
+	case DetectorRegex:
 		if d.Pattern == "" {
 			s.errorf(p, "missing pattern")
 			break
@@ -238,7 +165,7 @@ func (l *loader) validateDetector(d *Detector, at located, names map[string]stri
 		} else if re.MatchString("") {
 			s.errorf(p.with("pattern"), "pattern matches the empty string")
 		}
-	case "dictionary":
+	case DetectorDictionary:
 		if d.File == "" {
 			s.errorf(p, "missing file")
 			break
@@ -262,8 +189,6 @@ func (l *loader) validateDetector(d *Detector, at located, names map[string]stri
 		if len(d.Words) == 0 {
 			s.errorf(p.with("file"), "dictionary %s has no entries", d.File)
 		}
-	default:
-		s.oneOf(p.with("type"), "detector type", d.Type, detTypes)
 	}
 }
 
@@ -273,8 +198,6 @@ func validatePolicy(pol *Policy, s *source, p keyPath, known func(string) bool, 
 	} else if strings.ContainsAny(pol.Name, "\r\n{}") || len(pol.Name) > 100 {
 		s.errorf(p.with("name"), "policy name must be one line of at most 100 characters without { or }")
 	}
-	s.oneOf(p.with("severity"), "severity", pol.Severity, severities)
-	s.oneOf(p.with("mode"), "mode", pol.Mode, modes)
 	if pol.Rule.Kind() == "" {
 		s.errorf(p, "missing rule (want a [policy.rule] table with all, any or none, or a single condition)")
 	} else {
@@ -428,7 +351,6 @@ func validateCondition(c *Condition, s *source, p keyPath, known func(string) bo
 		s.errorf(p, "matches and contains are only for header conditions")
 	}
 	if counted {
-		s.oneOf(p.with("min_confidence"), "confidence", c.MinConfidence, confidences)
 		if c.MinCount < 1 {
 			s.errorf(p.with("min_count"), "%d (want 1 or more)", c.MinCount)
 		}
@@ -497,8 +419,6 @@ func validateCondition(c *Condition, s *source, p keyPath, known func(string) bo
 		if len(c.RecipientDomains) == 0 {
 			s.errorf(p.with("recipient_domains"), "empty list")
 		}
-	case KindDirection:
-		s.oneOf(p.with("direction"), "direction", c.Direction, directions)
 	case KindHeader:
 		if !headerName.MatchString(c.Header) {
 			s.errorf(p.with("header"), "invalid header field name %q", c.Header)
@@ -528,19 +448,6 @@ func checkDomains(s *source, p keyPath, list []string) {
 			s.errorf(p.index(i), "%v", err)
 		}
 	}
-}
-
-func checkHostPort(a string) error {
-	host, port, err := net.SplitHostPort(a)
-	if err != nil {
-		return fmt.Errorf("invalid address %q (want host:port)", a)
-	}
-	n, err := strconv.Atoi(port)
-	if err != nil || n < 0 || n > 65535 {
-		return fmt.Errorf("invalid port in %q", a)
-	}
-	_ = host
-	return nil
 }
 
 // checkDomain accepts a DNS domain name (letters, digits, hyphens, dots).

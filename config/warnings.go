@@ -15,10 +15,10 @@ func (c *Config) Warnings() []string {
 	if c.Failure.OnOverload == OutcomeAccept {
 		w = append(w, "failure.on_overload = \"accept\": a sender who opens enough sessions gets the next messages through unscanned")
 	}
-	if c.Unscannable == "pass" {
+	if c.Unscannable == UnscannablePass {
 		w = append(w, "unscannable = \"pass\": content that cannot be read (encrypted, over a limit, past the scan deadline) is delivered unread; "+timeoutAdvice)
 	}
-	if c.Notify.NotifySender == "always" {
+	if c.Notify.NotifySender == NotifyAlways {
 		w = append(w, "notify.notify_sender = \"always\": notices go to forged senders too (backscatter through your relay)")
 	}
 	return w

@@ -9,6 +9,7 @@ import (
 
 	gomilter "github.com/d--j/go-milter"
 
+	"github.com/maildlp/maildlp/config"
 	"github.com/maildlp/maildlp/internal/testutil"
 	"github.com/maildlp/maildlp/policy"
 )
@@ -41,7 +42,7 @@ func BenchmarkMilter(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				s := New(func() *policy.Engine { return e }, WithLogger(slog.New(slog.DiscardHandler)))
+				s := New(config.Milter{}.WithDefaults(), func() *policy.Engine { return e }, WithLogger(slog.New(slog.DiscardHandler)))
 				testutil.Serve(b, func() error { return s.Serve(ln) }, s.Shutdown)
 				m := simpleMessage()
 				m.body = businessText(size)

@@ -13,6 +13,8 @@
 // Failures (scan deadline, too many sessions, engine error or panic) take
 // their configured outcome: tempfail, accept or quarantine.
 //
-// [Listen] opens the listeners from addresses written as Postfix and
-// Sendmail write them (inet:port@host, inet:host:port, unix:/path).
+// [Server] is built by [New] from the [milter] configuration section, as
+// loaded; [ListenAddr] opens its listeners from the addresses parsed at
+// load, written as Postfix and Sendmail write them (inet:port@host,
+// inet:host:port, unix:/path).
 package milter

@@ -15,6 +15,7 @@ import (
 	"github.com/maildlp/maildlp/internal/testutil"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
+	"github.com/maildlp/maildlp/policy/detect"
 )
 
 // testPolicy exercises every action with triggers that are easy to write.
@@ -87,7 +88,7 @@ text = "recipient domain not allowed"
 
 func realEngine(t testing.TB, doc string) *policy.Engine {
 	t.Helper()
-	cfg, err := config.LoadBytes(filepath.Join(t.TempDir(), "maildlp.toml"), []byte(doc))
+	cfg, err := config.LoadBytes(filepath.Join(t.TempDir(), "maildlp.toml"), []byte(doc), detect.IsBuiltin)
 	if err != nil {
 		t.Fatalf("config:\n%v", err)
 	}
@@ -101,7 +102,7 @@ func realEngine(t testing.TB, doc string) *policy.Engine {
 // defaultEngine is the engine of the embedded default config and policy.
 func defaultEngine(t testing.TB) (*config.Config, *policy.Engine) {
 	t.Helper()
-	cfg, err := config.Default()
+	cfg, err := config.Default(detect.IsBuiltin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +120,7 @@ func startReal(t testing.TB, e *policy.Engine, opts ...Option) string {
 		t.Fatal(err)
 	}
 	opts = append([]Option{WithLogger(testutil.Logger(t))}, opts...)
-	s := New(func() *policy.Engine { return e }, opts...)
+	s := New(config.Milter{}.WithDefaults(), func() *policy.Engine { return e }, opts...)
 	testutil.Serve(t, func() error { return s.Serve(ln) }, s.Shutdown)
 	return ln.Addr().String()
 }

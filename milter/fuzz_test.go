@@ -13,6 +13,7 @@ import (
 
 	gomilter "github.com/d--j/go-milter"
 
+	"github.com/maildlp/maildlp/config"
 	"github.com/maildlp/maildlp/policy/action"
 )
 
@@ -35,7 +36,7 @@ func FuzzSession(f *testing.F) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s := newServer(func() engine { return eng })
+			s := newServer(config.Milter{}.WithDefaults(), func() engine { return eng })
 			go s.Serve(ln)
 			addr = ln.Addr().String()
 		})
@@ -127,7 +128,7 @@ func FuzzWire(f *testing.F) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s := newServer(func() engine { return &fakeEngine{} })
+			s := newServer(config.Milter{}.WithDefaults(), func() engine { return &fakeEngine{} })
 			go s.Serve(ln)
 			addr = ln.Addr().String()
 		})

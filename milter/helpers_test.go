@@ -14,10 +14,10 @@ import (
 
 	gomilter "github.com/d--j/go-milter"
 
+	"github.com/maildlp/maildlp/config"
 	"github.com/maildlp/maildlp/internal/testutil"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
-	"github.com/maildlp/maildlp/policy/extract"
 	"github.com/maildlp/maildlp/report"
 	"github.com/maildlp/maildlp/report/reporttest"
 )
@@ -52,7 +52,7 @@ type fakeEngine struct {
 	evaluate func(ctx context.Context, m policy.Message) action.Verdict
 	envelope func(env policy.Envelope) (action.Verdict, bool)
 	rcpt     func(env policy.Envelope, rcpt string) (action.Verdict, bool)
-	limits   extract.Limits
+	limits   config.Limits
 
 	calls int
 	got   []byte          // message bytes read by the last Evaluate
@@ -91,11 +91,8 @@ func (f *fakeEngine) CheckRecipient(env policy.Envelope, rcpt string) (action.Ve
 	return action.Verdict{}, false
 }
 
-func (f *fakeEngine) Limits() extract.Limits {
-	if f.limits.MaxMessageBytes != 0 {
-		return f.limits
-	}
-	return extract.DefaultLimits()
+func (f *fakeEngine) Config() *config.Config {
+	return &config.Config{Limits: f.limits}
 }
 
 func (f *fakeEngine) snapshot() (calls int, got []byte, env policy.Envelope) {
@@ -138,7 +135,7 @@ func serveOn(t testing.TB, eng engine, ln net.Listener, opts ...Option) *Server 
 		eng = &fakeEngine{}
 	}
 	opts = append([]Option{WithLogger(testutil.Logger(t))}, opts...)
-	s := newServer(func() engine { return eng }, opts...)
+	s := newServer(config.Milter{}.WithDefaults(), func() engine { return eng }, opts...)
 	testutil.Serve(t, func() error { return s.Serve(ln) }, s.Shutdown)
 	return s
 }
@@ -330,4 +327,10 @@ func equalStrings(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// withConfig serves with the [milter] section m, its unset fields at their
+// defaults.
+func withConfig(m config.Milter) Option {
+	return func(o *options) { o.cfg = m.WithDefaults() }
 }

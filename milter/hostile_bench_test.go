@@ -17,6 +17,7 @@ import (
 
 	gomilter "github.com/d--j/go-milter"
 
+	"github.com/maildlp/maildlp/config"
 	"github.com/maildlp/maildlp/internal/testutil"
 	"github.com/maildlp/maildlp/policy"
 )
@@ -103,7 +104,7 @@ func BenchmarkIssue7HostileZIPs(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			s := New(func() *policy.Engine { return e }, WithLogger(slog.New(slog.DiscardHandler)),
+			s := New(config.Milter{}.WithDefaults(), func() *policy.Engine { return e }, WithLogger(slog.New(slog.DiscardHandler)),
 				WithScanSlots(policy.NewSlots(n)))
 			testutil.Serve(b, func() error { return s.Serve(ln) }, s.Shutdown)
 			m := hostileZIPMessage()

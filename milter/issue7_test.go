@@ -141,7 +141,7 @@ func rawNegotiate(t *testing.T, addr, local string) (c net.Conn, ok bool) {
 // sends nothing is closed after idle_timeout, and its session slot is
 // released.
 func TestIssue7MilterIdleTimeout(t *testing.T) {
-	s, addr := startServer(t, &fakeEngine{}, WithConfig(config.Milter{IdleTimeout: config.Duration(300 * time.Millisecond)}))
+	s, addr := startServer(t, &fakeEngine{}, withConfig(config.Milter{IdleTimeout: config.Duration(300 * time.Millisecond)}))
 	c, ok := rawNegotiate(t, addr, "")
 	if !ok {
 		t.Fatal("negotiation failed")
@@ -159,15 +159,15 @@ func TestIssue7MilterIdleTimeout(t *testing.T) {
 	testutil.WaitFor(t, "no session", func() bool { return s.Sessions() == 0 })
 
 	// The default is not "wait forever".
-	if o := defaultOptions(); o.idleTimeout <= 0 {
-		t.Errorf("default idle timeout %s, want > 0", o.idleTimeout)
+	if d := (config.Milter{}).WithDefaults().IdleTimeout.D(); d <= 0 {
+		t.Errorf("default idle timeout %s, want > 0", d)
 	}
 }
 
 // TestIssue7MilterAllow: a TCP client outside milter.allow is disconnected
 // before negotiation; one inside is served.
 func TestIssue7MilterAllow(t *testing.T) {
-	s, addr := startServer(t, &fakeEngine{}, WithConfig(config.Milter{Allow: []string{"127.0.0.2"}}))
+	s, addr := startServer(t, &fakeEngine{}, withConfig(config.Milter{Allow: config.MustNetworks("127.0.0.2")}))
 	c, ok := rawNegotiate(t, addr, "127.0.0.1")
 	if ok {
 		t.Fatalf("client 127.0.0.1 outside allow = [127.0.0.2] was served")

@@ -45,6 +45,16 @@ func Listen(addr string, unixMode os.FileMode, owner string) (net.Listener, erro
 	if err != nil {
 		return nil, err
 	}
+	return listen(a, addr, unixMode, owner)
+}
+
+// ListenAddr is [Listen] for an address parsed when the config was loaded
+// (milter.listen).
+func ListenAddr(a config.MilterAddr, unixMode os.FileMode, owner string) (net.Listener, error) {
+	return listen(Addr{Network: a.Network, Address: a.Address}, a.String(), unixMode, owner)
+}
+
+func listen(a Addr, addr string, unixMode os.FileMode, owner string) (net.Listener, error) {
 	if a.Network != "unix" {
 		ln, err := net.Listen(a.Network, a.Address)
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/maildlp/maildlp/config"
 	"github.com/maildlp/maildlp/internal/testutil"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
@@ -45,7 +46,7 @@ func TestMiltertest(t *testing.T) {
 	// one line.
 	e := realEngine(t, strings.Replace(testPolicy, `\nincident {incident_id}`, ` incident {incident_id}`, 1))
 	ln := testutil.Listen(t)
-	s := newServer(func() engine { return fixedIncident{e} }, WithLogger(testutil.Logger(t)))
+	s := newServer(config.Milter{}.WithDefaults(), func() engine { return fixedIncident{e} }, WithLogger(testutil.Logger(t)))
 	testutil.Serve(t, func() error { return s.Serve(ln) }, s.Shutdown)
 	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	dir, err := filepath.Abs("testdata")

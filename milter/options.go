@@ -2,7 +2,6 @@ package milter
 
 import (
 	"log/slog"
-	"net/netip"
 	"time"
 
 	"github.com/maildlp/maildlp/config"
@@ -14,55 +13,29 @@ import (
 type Option func(*options)
 
 type options struct {
-	log         *slog.Logger
-	recorder    report.Recorder
-	passHeader  passHeader
-	failure     config.Failure
-	maxSessions int
-	// writeTimeout bounds each packet written to the MTA; idleTimeout the
-	// wait for its next command (0: none).
-	writeTimeout time.Duration
-	idleTimeout  time.Duration
-	// progress is the PROGRESS keep-alive interval while a scan runs at EOM.
-	progress time.Duration
-	// scanTimeout overrides the engine's Limits().ScanTimeout when > 0.
+	log        *slog.Logger
+	recorder   report.Recorder
+	passHeader passHeader
+	failure    config.Failure
+	// cfg is the [milter] section, as loaded; options may change it.
+	cfg config.Milter
+	// scanTimeout overrides the engine's limits.scan_timeout when > 0.
 	scanTimeout time.Duration
-	early       bool
-	// allow lists the TCP clients that may connect (unix sockets are
-	// guarded by their permissions).
-	allow []netip.Prefix
 	// slots bounds the scans running at once (nil: no bound).
 	slots *policy.Slots
-	// maxPacket bounds the length a packet from the MTA may declare.
-	maxPacket uint32
 }
 
-func defaultOptions() options {
+func defaultOptions(cfg config.Milter) options {
 	return options{
 		log:        slog.New(slog.DiscardHandler),
 		recorder:   nopRecorder{},
 		passHeader: passHeader{enabled: true, name: config.DefaultPassHeaderName, value: config.DefaultPassHeaderValue, maxIncoming: config.DefaultPassHeaderMaxIncoming},
-
-		maxSessions:  config.DefaultMilterMaxSessions,
-		writeTimeout: config.DefaultMilterWriteTO,
-		progress:     config.DefaultMilterProgress,
-		idleTimeout:  config.DefaultMilterIdle,
-		early:        true,
-		allow:        parseAllow(config.DefaultMilterAllow),
-		maxPacket:    config.DefaultMilterMaxPacket,
+		cfg:        cfg,
 	}
 }
 
-// parseAllow parses allow entries that config validation has checked.
-func parseAllow(l []string) []netip.Prefix {
-	out := make([]netip.Prefix, 0, len(l))
-	for _, a := range l {
-		if p, err := config.ParseAllow(a); err == nil {
-			out = append(out, p)
-		}
-	}
-	return out
-}
+// maxPacket bounds the length a packet from the MTA may declare.
+func (o *options) maxPacket() uint32 { return uint32(min(int64(o.cfg.MaxPacketBytes), 1<<31)) }
 
 // WithLogger sets the logger; the server adds component=milter.
 func WithLogger(l *slog.Logger) Option {
@@ -103,7 +76,7 @@ func WithPassHeader(h config.PassHeader) Option {
 			o.passHeader.maxIncoming = h.MaxIncoming
 		}
 		if h.OnTooMany != "" {
-			o.passHeader.tooManyTemp = h.OnTooMany == "tempfail"
+			o.passHeader.tooManyTemp = h.OnTooMany == config.TooManyTempFail
 		}
 	}
 }
@@ -120,27 +93,11 @@ func WithFailure(f config.Failure) Option {
 // WithMaxSessions bounds concurrent MTA connections; n <= 0 removes the
 // bound. Past it a new session gets the on_overload outcome.
 func WithMaxSessions(n int) Option {
-	return func(o *options) { o.maxSessions = n }
-}
-
-// WithConfig applies a [config.Milter] section: session bound, timeouts,
-// progress interval, early decisions and client allowlist. Zero values
-// keep the defaults.
-func WithConfig(c config.Milter) Option {
-	return func(o *options) {
-		c = c.WithDefaults()
-		o.maxSessions = c.MaxSessions
-		o.writeTimeout = c.WriteTimeout.D()
-		o.idleTimeout = c.IdleTimeout.D()
-		o.progress = c.ProgressInterval.D()
-		o.early = *c.EarlyDecision
-		o.allow = parseAllow(c.Allow)
-		o.maxPacket = uint32(min(int64(c.MaxPacketBytes), 1<<31))
-	}
+	return func(o *options) { o.cfg.MaxSessions = n }
 }
 
 // WithLimits overrides the scan deadline at end of message; by default it
-// is the engine's Limits().ScanTimeout. Past it the on_timeout outcome
+// is the engine's limits.scan_timeout. Past it the on_timeout outcome
 // applies.
 func WithLimits(scanTimeout time.Duration) Option {
 	return func(o *options) {
@@ -155,7 +112,7 @@ func WithLimits(scanTimeout time.Duration) Option {
 func WithProgressInterval(d time.Duration) Option {
 	return func(o *options) {
 		if d > 0 {
-			o.progress = d
+			o.cfg.ProgressInterval = config.Duration(d)
 		}
 	}
 }

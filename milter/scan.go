@@ -14,9 +14,9 @@ import (
 
 	gomilter "github.com/d--j/go-milter"
 
+	"github.com/maildlp/maildlp/config"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
-	"github.com/maildlp/maildlp/policy/extract"
 )
 
 // recoveredPanics counts panics recovered in sessions and scans; tests
@@ -57,10 +57,7 @@ type scan struct {
 
 // newScan holds a message for eng, up to eng's max_message_bytes + 1.
 func newScan(eng engine) *scan {
-	lim := eng.Limits().MaxMessageBytes
-	if lim <= 0 {
-		lim = extract.DefaultLimits().MaxMessageBytes
-	}
+	lim := maxMessageBytes(eng)
 	return &scan{max: lim + 1}
 }
 
@@ -256,4 +253,12 @@ func (r *bodyReader) release() {
 	release(r.blocks)
 	r.blocks = nil
 	r.left = 0
+}
+
+// maxMessageBytes is eng's limits.max_message_bytes.
+func maxMessageBytes(eng engine) int64 {
+	if c := eng.Config(); c != nil && c.Limits.MaxMessageBytes > 0 {
+		return int64(c.Limits.MaxMessageBytes)
+	}
+	return config.DefaultMaxMessageBytes
 }

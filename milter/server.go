@@ -12,10 +12,10 @@ import (
 
 	gomilter "github.com/d--j/go-milter"
 
+	"github.com/maildlp/maildlp/config"
 	"github.com/maildlp/maildlp/internal/sessionid"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
-	"github.com/maildlp/maildlp/policy/extract"
 )
 
 // engine is what the milter needs of [policy.Engine].
@@ -23,7 +23,9 @@ type engine interface {
 	Evaluate(ctx context.Context, m policy.Message) action.Verdict
 	CheckEnvelope(env policy.Envelope) (action.Verdict, bool)
 	CheckRecipient(env policy.Envelope, rcpt string) (action.Verdict, bool)
-	Limits() extract.Limits
+	// Config is the configuration the engine was built from: its
+	// [limits] bound the message held and the scan deadline.
+	Config() *config.Config
 }
 
 // Server is the milter front end: one go-milter server whose sessions
@@ -67,12 +69,13 @@ var macroRequests = []struct {
 	{gomilter.StageEOM, []string{gomilter.MacroQueueId}},
 }
 
-// New returns a milter server. current is called once per message (at MAIL
-// FROM) to get the current engine, so that a configuration reload never
-// changes a decision in the middle of a message; it may return nil while
-// no engine is loaded (the on_error outcome then applies).
-func New(current func() *policy.Engine, opts ...Option) *Server {
-	return newServer(func() engine {
+// New returns a milter server for the [milter] section cfg, as loaded
+// (defaults applied, values checked). current is called once per message
+// (at MAIL FROM) to get the current engine, so that a configuration reload
+// never changes a decision in the middle of a message; it may return nil
+// while no engine is loaded (the on_error outcome then applies).
+func New(cfg config.Milter, current func() *policy.Engine, opts ...Option) *Server {
+	return newServer(cfg, func() engine {
 		if e := current(); e != nil {
 			return e
 		}
@@ -80,8 +83,8 @@ func New(current func() *policy.Engine, opts ...Option) *Server {
 	}, opts...)
 }
 
-func newServer(eng func() engine, opts ...Option) *Server {
-	o := defaultOptions()
+func newServer(cfg config.Milter, eng func() engine, opts ...Option) *Server {
+	o := defaultOptions(cfg)
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -89,8 +92,8 @@ func newServer(eng func() engine, opts ...Option) *Server {
 	mopts := []gomilter.Option{
 		gomilter.WithDynamicMilter(s.newSession),
 		gomilter.WithNegotiationCallback(negotiate),
-		gomilter.WithWriteTimeout(o.writeTimeout),
-		gomilter.WithReadTimeout(o.idleTimeout),
+		gomilter.WithWriteTimeout(o.cfg.WriteTimeout.D()),
+		gomilter.WithReadTimeout(o.cfg.IdleTimeout.D()),
 	}
 	for _, r := range macroRequests {
 		mopts = append(mopts, gomilter.WithMacroRequest(r.stage, r.macros))
@@ -123,7 +126,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	case *net.TCPListener, *net.UnixListener:
 		ln = connListener{ln}
 	}
-	ln = packetLimitListener{Listener: ln, max: s.o.maxPacket}
+	ln = packetLimitListener{Listener: ln, max: s.o.maxPacket()}
 	err := s.srv.Serve(allowListener{Listener: ln, srv: s})
 	if errors.Is(err, gomilter.ErrServerClosed) {
 		return nil
@@ -165,13 +168,7 @@ func (s *Server) allowed(a net.Addr) bool {
 	if !ok {
 		return false
 	}
-	ip = ip.Unmap()
-	for _, p := range s.o.allow {
-		if p.Contains(ip) {
-			return true
-		}
-	}
-	return false
+	return config.ContainsAddr(s.o.cfg.Allow, ip)
 }
 
 // Shutdown stops accepting connections and waits until the MTA has closed
@@ -207,7 +204,7 @@ func (s *Server) newSession(version uint32, actions gomilter.OptAction, protocol
 		version:    version,
 		actions:    actions,
 		leadSpace:  protocol&gomilter.OptHeaderLeadingSpace != 0,
-		overloaded: s.o.maxSessions > 0 && n > int64(s.o.maxSessions),
+		overloaded: s.o.cfg.MaxSessions > 0 && n > int64(s.o.cfg.MaxSessions),
 	}
 }
 

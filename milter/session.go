@@ -106,7 +106,7 @@ func (s *session) MailFrom(from, _ string, m gomilter.Modifier) (resp *gomilter.
 		msg.skip = true
 		return s.earlyFailure(msg, s.srv.o.failure.OnError, fmt.Errorf("%w: no engine loaded", ErrEngine)), nil
 	}
-	if s.srv.o.early && !s.nonSMTP {
+	if *s.srv.o.cfg.EarlyDecision && !s.nonSMTP {
 		if v, ok := msg.eng.CheckEnvelope(msg.env); ok && refuses(v) {
 			return s.earlyRefusal(msg, v, msg.env), nil
 		}
@@ -120,7 +120,7 @@ func (s *session) RcptTo(rcpt, _ string, m gomilter.Modifier) (resp *gomilter.Re
 		return gomilter.RespContinue, nil
 	}
 	defer s.recoverTo(msg, &resp, &err)
-	if s.srv.o.early && !s.nonSMTP && !msg.skip && msg.eng != nil {
+	if *s.srv.o.cfg.EarlyDecision && !s.nonSMTP && !msg.skip && msg.eng != nil {
 		if v, ok := msg.eng.CheckRecipient(msg.env, rcpt); ok && refuses(v) {
 			env := msg.env
 			env.Rcpts = []string{rcpt}
@@ -242,7 +242,7 @@ func (s *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, er
 		return s.refuseNUL(msg, sc), nil
 	}
 	timeout := s.srv.scanTimeout(msg.eng)
-	v, werr := sc.finish(m, msg.eng, msg.env, &s.srv.scans, s.srv.o.slots, timeout, s.srv.o.progress)
+	v, werr := sc.finish(m, msg.eng, msg.env, &s.srv.scans, s.srv.o.slots, timeout, s.srv.o.cfg.ProgressInterval.D())
 	switch {
 	case errors.Is(werr, errTimeout):
 		return s.applyFailure(m, msg, s.srv.o.failure.OnTimeout, fmt.Errorf("%w (%s)", ErrScanTimeout, timeout), v), nil
@@ -262,7 +262,7 @@ func (s *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, er
 		}
 		return s.applyFailure(m, msg, o, v.Err, v), nil
 	}
-	if lim := msg.eng.Limits().MaxMessageBytes; lim > 0 && sc.total > lim && len(v.Unscannable) == 0 && v.Action < action.Quarantine {
+	if lim := maxMessageBytes(msg.eng); sc.total > lim && len(v.Unscannable) == 0 && v.Action < action.Quarantine {
 		// The engine let a message past max_message_bytes through without
 		// saying it could not read all of it: never a silent pass.
 		err := fmt.Errorf("%w: %d bytes past max_message_bytes %d without an unscannable finding", ErrEngine, sc.total, lim)
@@ -321,11 +321,11 @@ func (s *Server) scanTimeout(eng engine) time.Duration {
 		return s.o.scanTimeout
 	}
 	if eng != nil {
-		if d := eng.Limits().ScanTimeout; d > 0 {
-			return d
+		if c := eng.Config(); c != nil && c.Limits.ScanTimeout > 0 {
+			return c.Limits.ScanTimeout.D()
 		}
 	}
-	return 20 * time.Second
+	return config.DefaultScanTimeout
 }
 
 // refuses reports whether an early verdict refuses the message or

@@ -329,7 +329,7 @@ func TestEarlyDecisions(t *testing.T) {
 	t.Run("disabled", func(t *testing.T) {
 		off := false
 		eng := &fakeEngine{envelope: func(policy.Envelope) (action.Verdict, bool) { return block, true }}
-		_, addr := startServer(t, eng, WithConfig(config.Milter{EarlyDecision: &off}))
+		_, addr := startServer(t, eng, withConfig(config.Milter{EarlyDecision: &off}))
 		if r := simpleMessage().send(t, addr); r.mail.StopProcessing() {
 			t.Errorf("MAIL refused with early_decision = false: %v", r.mail)
 		}
@@ -394,7 +394,7 @@ func TestPanicInEnvelopeCheckAppliesOnError(t *testing.T) {
 }
 
 func TestNoEngineLoaded(t *testing.T) {
-	s := newServer(func() engine { return nil }, WithLogger(testutil.Logger(t)))
+	s := newServer(config.Milter{}.WithDefaults(), func() engine { return nil }, WithLogger(testutil.Logger(t)))
 	ln := testutil.Listen(t)
 	testutil.Serve(t, func() error { return s.Serve(ln) }, s.Shutdown)
 	r := simpleMessage().send(t, ln.Addr().String())
@@ -477,8 +477,7 @@ func TestOversizeMessage(t *testing.T) {
 			return v
 		}
 	}
-	lim := extract.DefaultLimits()
-	lim.MaxMessageBytes = limit
+	lim := config.Limits{MaxMessageBytes: config.ByteSize(limit)}
 	t.Run("unscannable outcome applies", func(t *testing.T) {
 		_, addr := startServer(t, &fakeEngine{evaluate: stopsAtLimit(true), limits: lim})
 		m := simpleMessage()
@@ -656,8 +655,7 @@ func TestMaxMessageBytesGuardAtLimit(t *testing.T) {
 		{size, 0},
 		{size - 1, 451},
 	} {
-		lim := extract.DefaultLimits()
-		lim.MaxMessageBytes = tt.limit
+		lim := config.Limits{MaxMessageBytes: config.ByteSize(tt.limit)}
 		_, addr := startServer(t, &fakeEngine{limits: lim})
 		r := m.send(t, addr)
 		if tt.want == 0 && r.end.Type != gomilter.ActionAccept || tt.want != 0 && r.end.SMTPCode != tt.want {
@@ -667,7 +665,7 @@ func TestMaxMessageBytesGuardAtLimit(t *testing.T) {
 }
 
 func TestShutdown(t *testing.T) {
-	s := newServer(func() engine { return &fakeEngine{} }, WithLogger(testutil.Logger(t)))
+	s := newServer(config.Milter{}.WithDefaults(), func() engine { return &fakeEngine{} }, WithLogger(testutil.Logger(t)))
 	ln, err := Listen("inet:127.0.0.1:0", 0, "")
 	if err != nil {
 		t.Fatal(err)
@@ -733,8 +731,7 @@ func TestEngineGetsHeldMessageSized(t *testing.T) {
 			var mu sync.Mutex
 			var hint int
 			var got []byte
-			lim := extract.DefaultLimits()
-			lim.MaxMessageBytes = tt.limit
+			lim := config.Limits{MaxMessageBytes: config.ByteSize(tt.limit)}
 			eng := &fakeEngine{limits: lim, evaluate: func(_ context.Context, pm policy.Message) action.Verdict {
 				h := -1
 				if l, ok := pm.Body.(interface{ Len() int }); ok {

@@ -18,18 +18,19 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/maildlp/maildlp/config"
 	"github.com/maildlp/maildlp/metrics"
 	"github.com/maildlp/maildlp/policy/action"
 )
 
-// Defaults of the settings in config.Notify.
+// Defaults of the settings in config.Notify, which holds their values.
 const (
-	DefaultRetryMin    = 30 * time.Second
-	DefaultRetryMax    = 30 * time.Minute
-	DefaultMaxAge      = 5 * 24 * time.Hour
-	DefaultConcurrency = 4
-	DefaultTimeout     = 2 * time.Minute
-	DefaultMaxQueued   = 100000
+	DefaultRetryMin    = config.DefaultNotifyRetryMin
+	DefaultRetryMax    = config.DefaultNotifyRetryMax
+	DefaultMaxAge      = config.DefaultNotifyMaxAge
+	DefaultConcurrency = config.DefaultNotifyConcurrency
+	DefaultTimeout     = config.DefaultNotifyTimeout
+	DefaultMaxQueued   = config.DefaultNotifyMaxQueued
 )
 
 // ErrLocked is returned by Open when another process holds the directory.

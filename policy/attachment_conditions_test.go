@@ -11,6 +11,7 @@ import (
 	"github.com/maildlp/maildlp/config"
 	"github.com/maildlp/maildlp/internal/testutil"
 	"github.com/maildlp/maildlp/policy/action"
+	"github.com/maildlp/maildlp/policy/detect"
 )
 
 // TestAttachmentConditionsExtracted runs attachment conditions through the
@@ -46,7 +47,7 @@ func TestAttachmentConditionsExtracted(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			doc := "internal_domains = [\"example.com\"]\n[[policy]]\nname = \"P\"\nrule = " + tt.rule + "\n[policy.quarantine]\n"
-			cfg, err := config.LoadBytes(filepath.Join(t.TempDir(), "maildlp.toml"), []byte(doc))
+			cfg, err := config.LoadBytes(filepath.Join(t.TempDir(), "maildlp.toml"), []byte(doc), detect.IsBuiltin)
 			if err != nil {
 				t.Fatalf("config:\n%v", err)
 			}

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"github.com/maildlp/maildlp/internal/testutil"
+	"github.com/maildlp/maildlp/policy/detect"
 	"math/rand/v2"
 	"strings"
 	"syscall"
@@ -174,7 +175,7 @@ func attachmentMix() []byte {
 }
 
 func defaultEngine(b *testing.B) *Engine {
-	cfg, err := config.Default()
+	cfg, err := config.Default(detect.IsBuiltin)
 	if err != nil {
 		b.Fatal(err)
 	}

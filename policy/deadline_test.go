@@ -19,7 +19,7 @@ import (
 // bytes it was given and may act after each call.
 func countingEngine(t *testing.T, doc, text string, after func(calls int)) (*Engine, *int) {
 	t.Helper()
-	cfg, err := config.LoadBytes(filepath.Join(t.TempDir(), "maildlp.toml"), []byte(doc))
+	cfg, err := config.LoadBytes(filepath.Join(t.TempDir(), "maildlp.toml"), []byte(doc), detect.IsBuiltin)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -56,7 +56,9 @@ func compile(cfg *config.Config,
 	}
 	e := &Engine{cfg: cfg, scan: scan, extract: ext, internal: normDomains(cfg.InternalDomains), exempt: lowerAll(cfg.UnscannableExemptTypes)}
 	e.notify = newSenderNotices(cfg.Notify)
-	l := cfg.Limits
+	// A config from Load has its defaults; one built in code gets the
+	// same ones, from the config package's table.
+	l := cfg.Limits.WithDefaults()
 	e.limits = extract.Limits{
 		MaxMessageBytes:      int64(l.MaxMessageBytes),
 		MaxParts:             l.MaxParts,
@@ -68,34 +70,11 @@ func compile(cfg *config.Config,
 		MaxScanMemory:        int64(l.MaxScanMemory),
 		ScanTimeout:          l.ScanTimeout.D(),
 	}
-	d := extract.DefaultLimits()
-	fill := func(v *int64, dv int64) {
-		if *v <= 0 {
-			*v = dv
-		}
-	}
-	fill(&e.limits.MaxMessageBytes, d.MaxMessageBytes)
-	fill(&e.limits.MaxDecompressedBytes, d.MaxDecompressedBytes)
-	fill(&e.limits.MaxExpansionRatio, d.MaxExpansionRatio)
-	fill(&e.limits.MaxTextBytes, d.MaxTextBytes)
-	fill(&e.limits.MaxScanMemory, d.MaxScanMemory)
-	if e.limits.MaxParts <= 0 {
-		e.limits.MaxParts = d.MaxParts
-	}
-	if e.limits.MaxDepth <= 0 {
-		e.limits.MaxDepth = d.MaxDepth
-	}
-	if e.limits.MaxArchiveMembers <= 0 {
-		e.limits.MaxArchiveMembers = d.MaxArchiveMembers
-	}
-	if e.limits.ScanTimeout <= 0 {
-		e.limits.ScanTimeout = d.ScanTimeout
-	}
 	switch cfg.Unscannable {
-	case "", "quarantine":
+	case "", config.UnscannableQuarantine:
 		e.outcome = action.Quarantine
 	default:
-		a, err := action.ParseAction(cfg.Unscannable)
+		a, err := action.ParseAction(string(cfg.Unscannable))
 		if err != nil {
 			return nil, fmt.Errorf("policy: unscannable outcome: %w", err)
 		}
@@ -381,7 +360,7 @@ func (e *Engine) decide(f *facts, id string, explain bool) (action.Verdict, []Ex
 		if !matched || why != "" {
 			continue
 		}
-		hit := action.PolicyHit{Name: c.cfg.Name, Severity: c.cfg.Severity, Mode: "prevent", Action: c.action}
+		hit := action.PolicyHit{Name: c.cfg.Name, Severity: string(c.cfg.Severity), Mode: "prevent", Action: c.action}
 		if c.monitor || e.cfg.TrialMode {
 			hit.Mode = "monitor"
 		} else {
@@ -535,7 +514,7 @@ func (e *Engine) renderNotice(c *compiled, f *facts, v *action.Verdict, to []str
 	r := strings.NewReplacer(
 		"{policy}", p.Name,
 		"{description}", p.Description,
-		"{severity}", p.Severity,
+		"{severity}", string(p.Severity),
 		"{action}", v.Action.String(),
 		"{incident_id}", v.IncidentID,
 		"{sender}", displayAddr(f.env.MailFrom),

@@ -47,7 +47,7 @@ func fakeScan(text string, dst []detect.Match) []detect.Match {
 // extractor returns res.
 func engineFor(t testing.TB, doc string, res *extract.Result) *Engine {
 	t.Helper()
-	cfg, err := config.LoadBytes(filepath.Join(t.TempDir(), "maildlp.toml"), []byte(doc))
+	cfg, err := config.LoadBytes(filepath.Join(t.TempDir(), "maildlp.toml"), []byte(doc), detect.IsBuiltin)
 	if err != nil {
 		t.Fatalf("config:\n%v", err)
 	}
@@ -502,7 +502,7 @@ notify = { sender = true, subject = "{subject}", body = "{evidence} {subject} {s
 }
 
 func TestEvaluateRecoversPanic(t *testing.T) {
-	cfg, _ := config.LoadBytes("x.toml", []byte(pci))
+	cfg, _ := config.LoadBytes("x.toml", []byte(pci), detect.IsBuiltin)
 	e, _ := compile(cfg, fakeScan, func(context.Context, io.Reader, extract.Limits) (*extract.Result, error) {
 		panic("boom")
 	})
@@ -513,7 +513,7 @@ func TestEvaluateRecoversPanic(t *testing.T) {
 }
 
 func TestEvaluateExtractError(t *testing.T) {
-	cfg, _ := config.LoadBytes("x.toml", []byte(pci))
+	cfg, _ := config.LoadBytes("x.toml", []byte(pci), detect.IsBuiltin)
 	e, _ := compile(cfg, fakeScan, func(context.Context, io.Reader, extract.Limits) (*extract.Result, error) {
 		return nil, io.ErrUnexpectedEOF
 	})

@@ -53,7 +53,7 @@ func (e *Engine) early(env Envelope, withRcpt bool) (v action.Verdict, ok bool) 
 	}
 	v.IncidentID = newIncidentID()
 	for _, c := range enforced {
-		v.Policies = append(v.Policies, action.PolicyHit{Name: c.cfg.Name, Severity: c.cfg.Severity, Mode: "prevent", Action: c.action})
+		v.Policies = append(v.Policies, action.PolicyHit{Name: c.cfg.Name, Severity: string(c.cfg.Severity), Mode: "prevent", Action: c.action})
 	}
 	e.merge(&v, f, enforced, false)
 	return v, true

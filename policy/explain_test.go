@@ -14,7 +14,7 @@ import (
 // TestExplainDetections: Explain says for each detection of the real
 // detector set how it got its confidence, without the value.
 func TestExplainDetections(t *testing.T) {
-	cfg, err := config.LoadBytes(filepath.Join(t.TempDir(), "maildlp.toml"), []byte(pci))
+	cfg, err := config.LoadBytes(filepath.Join(t.TempDir(), "maildlp.toml"), []byte(pci), detect.IsBuiltin)
 	if err != nil {
 		t.Fatal(err)
 	}

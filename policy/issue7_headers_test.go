@@ -10,6 +10,7 @@ import (
 	"github.com/maildlp/maildlp/config"
 	"github.com/maildlp/maildlp/internal/testutil"
 	"github.com/maildlp/maildlp/policy/action"
+	"github.com/maildlp/maildlp/policy/detect"
 )
 
 // issue7Cards are six distinct Luhn-valid Visa numbers, none a published
@@ -35,7 +36,7 @@ func issue7Cards() []string {
 
 func defaultPolicyEngine(t *testing.T) *Engine {
 	t.Helper()
-	cfg, err := config.Default()
+	cfg, err := config.Default(detect.IsBuiltin)
 	if err != nil {
 		t.Fatal(err)
 	}

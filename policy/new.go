@@ -47,16 +47,16 @@ func New(cfg *config.Config) (*Engine, error) {
 }
 
 func customDetector(d *config.Detector) (detect.Detector, error) {
-	conf, err := detect.ParseConfidence(d.Confidence)
+	conf, err := detect.ParseConfidence(string(d.Confidence))
 	if err != nil {
 		return nil, err
 	}
 	switch d.Type {
-	case "keywords", "dictionary":
+	case config.DetectorKeywords, config.DetectorDictionary:
 		return detect.NewKeywords(d.Name, d.Words, detect.KeywordOptions{
 			CaseSensitive: d.CaseSensitive, WholeWord: d.IsWholeWord(), Confidence: conf,
 		})
-	case "regex":
+	case config.DetectorRegex:
 		return detect.NewRegex(d.Name, d.Pattern, conf)
 	}
 	return nil, fmt.Errorf("unknown detector type %q", d.Type)

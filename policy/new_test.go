@@ -12,6 +12,7 @@ import (
 
 	"github.com/maildlp/maildlp/config"
 	"github.com/maildlp/maildlp/policy/action"
+	"github.com/maildlp/maildlp/policy/detect"
 )
 
 // TestNewCustomDetectors runs real messages through New: extraction, the
@@ -55,7 +56,7 @@ block = {}
 `
 	path := filepath.Join(dir, "maildlp.toml")
 	os.WriteFile(path, []byte(doc), 0o644)
-	cfg, err := config.Load(path)
+	cfg, err := config.Load(path, detect.IsBuiltin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +107,7 @@ block = {}
 // TestNewDetectionsListEverything: detections include identifiers no
 // policy uses.
 func TestNewDetectionsListEverything(t *testing.T) {
-	cfg, err := config.LoadBytes("x.toml", nil)
+	cfg, err := config.LoadBytes("x.toml", nil, detect.IsBuiltin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +132,7 @@ func TestNewDetectionsListEverything(t *testing.T) {
 // TestNewSubjectMasked: a card number in the subject reaches a notice
 // only masked, and nowhere else raw.
 func TestNewSubjectMasked(t *testing.T) {
-	cfg, err := config.Default()
+	cfg, err := config.Default(detect.IsBuiltin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +161,7 @@ func TestNewSubjectMasked(t *testing.T) {
 // FuzzEvaluate runs arbitrary bytes through the whole engine with the
 // default policy: it must return a verdict, never a recovered panic.
 func FuzzEvaluate(f *testing.F) {
-	cfg, err := config.Default()
+	cfg, err := config.Default(detect.IsBuiltin)
 	if err != nil {
 		f.Fatal(err)
 	}

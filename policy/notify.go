@@ -23,25 +23,20 @@ const (
 // sender's text to any address.
 type senderNotices struct {
 	mode    notifyMode
-	trusted []netip.Prefix
+	trusted []config.Network
 }
 
 func newSenderNotices(n config.Notify) senderNotices {
 	s := senderNotices{}
 	switch n.NotifySender {
-	case "always":
+	case config.NotifyAlways:
 		s.mode = notifyAlways
-	case "never":
+	case config.NotifyNever:
 		s.mode = notifyNever
 	}
-	nets := n.TrustedNetworks
-	if nets == nil {
-		nets = config.DefaultTrustedNetworks
-	}
-	for _, a := range nets {
-		if p, err := config.ParseAllow(a); err == nil {
-			s.trusted = append(s.trusted, p)
-		}
+	s.trusted = n.TrustedNetworks
+	if s.trusted == nil {
+		s.trusted = config.DefaultTrustedNetworks
 	}
 	return s
 }
@@ -73,11 +68,5 @@ func (s senderNotices) trustedClient(addr string) bool {
 	if err != nil {
 		return false
 	}
-	ip = ip.Unmap()
-	for _, p := range s.trusted {
-		if p.Contains(ip) {
-			return true
-		}
-	}
-	return false
+	return config.ContainsAddr(s.trusted, ip)
 }

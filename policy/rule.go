@@ -59,7 +59,7 @@ type cond struct {
 
 // compilePolicy turns a validated config policy into its evaluable form.
 func compilePolicy(p *config.Policy) (*compiled, error) {
-	c := &compiled{cfg: p, monitor: p.Mode == "monitor"}
+	c := &compiled{cfg: p, monitor: p.Mode == config.ModeMonitor}
 	var err error
 	c.rule, err = compileCond(&p.Rule)
 	if err != nil {
@@ -140,7 +140,7 @@ func compileCond(c *config.Condition) (*cond, error) {
 		return nil, err
 	}
 	if c.MinConfidence != "" {
-		if n.minConf, err = detect.ParseConfidence(c.MinConfidence); err != nil {
+		if n.minConf, err = detect.ParseConfidence(string(c.MinConfidence)); err != nil {
 			return nil, err
 		}
 	}
@@ -165,7 +165,7 @@ func compileCond(c *config.Condition) (*cond, error) {
 		n.patterns = lowerAll(c.Recipients)
 	}
 	n.domains = normDomains(c.RecipientDomains)
-	n.direction = c.Direction
+	n.direction = string(c.Direction)
 	n.header = c.Header
 	if c.Matches != "" {
 		if n.re, err = regexp.Compile(c.Matches); err != nil {

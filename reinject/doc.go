@@ -12,6 +12,7 @@
 // speaks net/textproto so that command lines and replies pass through
 // unchanged. Next hops are looked up with github.com/miekg/dns.
 //
-// [Server] is built by [New] from the [reinject] configuration section;
+// [Server] is built by [New] from the [reinject] configuration section, as
+// loaded (addresses parsed, TLS files read);
 // docs/reinject.md describes the routing variants and every setting.
 package reinject

@@ -13,12 +13,13 @@ import (
 	"github.com/maildlp/maildlp/internal/testutil"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
+	"github.com/maildlp/maildlp/policy/detect"
 )
 
 // defaultEngine compiles the built-in default configuration and policy.
 func defaultEngine(t testing.TB) *policy.Engine {
 	t.Helper()
-	cfg, err := config.Default()
+	cfg, err := config.Default(detect.IsBuiltin)
 	if err != nil {
 		t.Fatalf("config.Default: %v", err)
 	}

@@ -288,10 +288,11 @@ func startHop(t testing.TB, eng Evaluator, cfg config.Reinject, opts ...Option) 
 		cfg.HELOName = "hop.test"
 	}
 	opts = append([]Option{WithLogger(testLogger(t))}, opts...)
-	s, err := New(func() Evaluator { return eng }, cfg, opts...)
-	if err != nil {
+	cfg = cfg.WithDefaults()
+	if err := cfg.TLS.Load(); err != nil {
 		t.Fatal(err)
 	}
+	s := New(cfg, func() Evaluator { return eng }, opts...)
 	ln := testutil.Listen(t)
 	testutil.Serve(t, func() error { return s.Serve(ln) }, s.Shutdown)
 	return s, ln.Addr().String()

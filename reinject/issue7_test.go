@@ -93,8 +93,8 @@ func dialFrom(t *testing.T, addr, local string) *upstream {
 func TestIssue7XForwardTrusted(t *testing.T) {
 	mta := newFakeMTA(t, nil)
 	cfg := reflectCfg(mta.addr())
-	cfg.Allow = []string{"127.0.0.1", "127.0.0.2"}
-	cfg.XForwardFrom = []string{"127.0.0.1"}
+	cfg.Allow = config.MustNetworks("127.0.0.1", "127.0.0.2")
+	cfg.XForwardFrom = config.MustNetworks("127.0.0.1")
 	eng := &fakeEngine{}
 	_, addr := startHop(t, eng, cfg)
 
@@ -125,7 +125,7 @@ func TestIssue7XForwardTrusted(t *testing.T) {
 	}
 
 	def := (config.Reinject{}).WithDefaults().XForwardFrom
-	if len(def) != 2 || def[0] != "127.0.0.0/8" || def[1] != "::1/128" {
+	if len(def) != 2 || def[0].String() != "127.0.0.0/8" || def[1].String() != "::1/128" {
 		t.Errorf("default xforward_from = %v, want loopback only", def)
 	}
 }

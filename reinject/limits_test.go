@@ -16,6 +16,7 @@ import (
 	"github.com/maildlp/maildlp/internal/testutil"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
+	"github.com/maildlp/maildlp/policy/detect"
 )
 
 // blockingEngine reads the message, then waits for release whatever its
@@ -276,7 +277,7 @@ func TestIssue7HopBodyReadCost(t *testing.T) {
 // TestIssue7HopScanTimeoutFromEngine: without WithScanTimeout the hop
 // waits for the engine's own scan_timeout.
 func TestIssue7HopScanTimeoutFromEngine(t *testing.T) {
-	cfg, err := config.LoadBytes(t.TempDir()+"/maildlp.toml", []byte("[limits]\nscan_timeout = \"3s\"\n"))
+	cfg, err := config.LoadBytes(t.TempDir()+"/maildlp.toml", []byte("[limits]\nscan_timeout = \"3s\"\n"), detect.IsBuiltin)
 	if err != nil {
 		t.Fatal(err)
 	}

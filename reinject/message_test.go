@@ -303,10 +303,7 @@ func FuzzSession(f *testing.F) {
 	cfg.HELOName = "hop.test"
 	cfg.Timeouts.Command = config.Duration(time.Second)
 	cfg.Timeouts.DataIdle = config.Duration(time.Second)
-	s, err := New(func() Evaluator { return blockEngine() }, cfg)
-	if err != nil {
-		f.Fatal(err)
-	}
+	s := New(cfg, func() Evaluator { return blockEngine() })
 	ln := &chanListener{ch: make(chan net.Conn), done: make(chan struct{})}
 	go s.smtp.Serve(ln)
 	f.Cleanup(func() {

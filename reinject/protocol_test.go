@@ -80,7 +80,7 @@ func TestSmugglingSequences(t *testing.T) {
 			t.Run(mode+"/"+sm.name, func(t *testing.T) {
 				mta := newFakeMTA(t, nil)
 				cfg := reflectCfg(mta.addr())
-				cfg.BareNewline = mode
+				cfg.BareNewline = config.BareNewline(mode)
 				eng := &fakeEngine{}
 				_, addr := startHop(t, eng, cfg)
 				up := dialUp(t, addr)
@@ -253,7 +253,7 @@ func TestParametersPassedAsSent(t *testing.T) {
 
 func TestAllowList(t *testing.T) {
 	cfg := reflectCfg("127.0.0.1:1")
-	cfg.Allow = []string{"10.0.0.0/8", "192.0.2.1"}
+	cfg.Allow = config.MustNetworks("10.0.0.0/8", "192.0.2.1")
 	_, addr := startHop(t, &fakeEngine{}, cfg)
 	up := dialUp(t, addr)
 	if got := up.read(); !strings.HasPrefix(got, "554 5.7.1 ") {
@@ -398,7 +398,7 @@ func TestStartTLSAndChainRule(t *testing.T) {
 			})
 			cfg := reflectCfg(mta.addr())
 			cfg.TLS = config.ReinjectTLS{CertFile: hopCert, KeyFile: hopKey, CAFile: p.caFile, ServerName: "mta.test",
-				Outbound: tt.outbound, DowngradeAllowed: tt.downgrade}
+				Outbound: config.TLSOutbound(tt.outbound), DowngradeAllowed: tt.downgrade}
 			_, addr := startHop(t, &fakeEngine{}, cfg)
 
 			var c *smtp.Client
@@ -485,7 +485,7 @@ func TestForwardFailover(t *testing.T) {
 	busy := newFakeMTA(t, func(f *fakeMTA) { f.greeting = "421 4.7.0 busy.test too busy" })
 	good := newFakeMTA(t, nil)
 
-	cfg := config.Reinject{Mode: "forward", NextHops: []string{dead, busy.addr(), good.addr()}}
+	cfg := config.Reinject{Mode: config.HopForward, NextHops: mustHops(t, dead, busy.addr(), good.addr())}
 	_, addr := startHop(t, &fakeEngine{}, cfg)
 	up := dialUp(t, addr)
 	up.hello()
@@ -497,7 +497,7 @@ func TestForwardFailover(t *testing.T) {
 	}
 
 	// All hops down: 4xx, nothing lost.
-	cfg2 := config.Reinject{Mode: "forward", NextHops: []string{dead, busy.addr()}}
+	cfg2 := config.Reinject{Mode: config.HopForward, NextHops: mustHops(t, dead, busy.addr())}
 	_, addr2 := startHop(t, &fakeEngine{}, cfg2)
 	up2 := dialUp(t, addr2)
 	up2.hello()
@@ -587,7 +587,7 @@ func TestMXLookup(t *testing.T) {
 	// Forwarding through an MX name: the hop resolves and delivers.
 	mta := newFakeMTA(t, nil)
 	_, port, _ := net.SplitHostPort(mta.addr())
-	cfg := config.Reinject{Mode: "forward", Resolver: server, NextHops: []string{"mx:null.test", "mx:mail.example.test:" + port}}
+	cfg := config.Reinject{Mode: config.HopForward, Resolver: config.MustHostPort(server), NextHops: mustHops(t, "mx:null.test", "mx:mail.example.test:"+port)}
 	_, addr := startHop(t, &fakeEngine{}, cfg)
 	up := dialUp(t, addr)
 	up.hello()
@@ -603,10 +603,7 @@ func TestNoGoroutineLeak(t *testing.T) {
 	before := runtime.NumGoroutine()
 	func() {
 		mta := newFakeMTA(t, nil)
-		s, err := New(func() Evaluator { return &fakeEngine{} }, reflectCfg(mta.addr()), WithLogger(testLogger(t)))
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := New(reflectCfg(mta.addr()), func() Evaluator { return &fakeEngine{} }, WithLogger(testLogger(t)))
 		ln, _ := net.Listen("tcp", "127.0.0.1:0")
 		done := make(chan error, 1)
 		go func() { done <- s.Serve(ln) }()
@@ -636,52 +633,11 @@ func TestNoGoroutineLeak(t *testing.T) {
 	}
 }
 
-func TestConfigCheck(t *testing.T) {
-	tests := []struct {
-		name string
-		cfg  config.Reinject
-		want string
-	}{
-		{"defaults", config.Reinject{}, ""},
-		{"bad mode", config.Reinject{Mode: "mirror"}, `reinject.mode "mirror" is not one of reflect, forward`},
-		{"forward without hops", config.Reinject{Mode: "forward"}, "reinject.next_hops forward mode needs at least one next hop"},
-		{"bad hop", config.Reinject{Mode: "forward", NextHops: []string{"nohost"}}, `reinject.next_hops next hop "nohost": want host:port, [ip]:port or mx:domain[:port]`},
-		{"mx on ip", config.Reinject{Mode: "forward", NextHops: []string{"mx:10.0.0.1"}}, "an MX lookup needs a domain name"},
-		{"bad allow", config.Reinject{Allow: []string{"10.0.0.0/33"}}, `reinject.allow "10.0.0.0/33" is not an IP address or CIDR`},
-		{"bad bare newline", config.Reinject{BareNewline: "fix"}, "reinject.bare_newline"},
-		{"short line limit", config.Reinject{MaxLineLength: 100}, "reinject.max_line_length must be at least 1000"},
-		{"cert without key", config.Reinject{TLS: config.ReinjectTLS{CertFile: "x"}}, "reinject.tls cert_file and key_file go together"},
-		{"bad source", config.Reinject{SourceAddr: "host"}, `reinject.source_addr "host" is not an IP address`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			err := tt.cfg.WithDefaults().Check()
-			if tt.want == "" {
-				if err != nil {
-					t.Fatalf("Check() = %v, want nil", err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("Check() = %v, want %q", err, tt.want)
-			}
-		})
-	}
-	d := config.Reinject{}.WithDefaults()
-	if d.Listen != "127.0.0.1:10025" || d.ReflectTo != "127.0.0.1:10026" || d.Mode != "reflect" || d.BareNewline != "reject" ||
-		d.IncomingPassHeader != "strip" || d.TLS.Outbound != "opportunistic" || !*d.XForward || d.MaxMessageBytes != 50<<20 {
-		t.Errorf("defaults = %+v", d)
-	}
-}
-
 // A forced shutdown in the middle of DATA delivers nothing and never
 // answers 250.
 func TestShutdownMidData(t *testing.T) {
 	mta := newFakeMTA(t, nil)
-	s, err := New(func() Evaluator { return &fakeEngine{} }, reflectCfg(mta.addr()), WithLogger(testLogger(t)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := New(reflectCfg(mta.addr()), func() Evaluator { return &fakeEngine{} }, WithLogger(testLogger(t)))
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(ln) }()

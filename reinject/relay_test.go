@@ -17,7 +17,7 @@ import (
 )
 
 func reflectCfg(to string) config.Reinject {
-	return config.Reinject{Mode: "reflect", ReflectTo: to}
+	return config.Reinject{Mode: config.HopReflect, ReflectTo: config.MustHostPort(to), HELOName: "hop.test"}.WithDefaults()
 }
 
 func TestRelayAddsPassHeaderAndRelaysFinalReply(t *testing.T) {
@@ -84,7 +84,7 @@ func TestPassHeaderDisabledAndIncoming(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			mta := newFakeMTA(t, nil)
 			cfg := reflectCfg(mta.addr())
-			cfg.IncomingPassHeader = tt.incoming
+			cfg.IncomingPassHeader = config.IncomingPass(tt.incoming)
 			_, addr := startHop(t, &fakeEngine{}, cfg, WithPassHeader(tt.pass))
 			up := dialUp(t, addr)
 			up.hello()
@@ -264,7 +264,7 @@ func TestQuarantine(t *testing.T) {
 		t.Run(tc.action, func(t *testing.T) {
 			mta := newFakeMTA(t, nil)
 			cfg := reflectCfg(mta.addr())
-			cfg.QuarantineAction = tc.action
+			cfg.QuarantineAction = config.HopQuarantine(tc.action)
 			_, addr := startHop(t, &fakeEngine{decide: q}, cfg)
 			up := dialUp(t, addr)
 			up.hello()
@@ -512,7 +512,7 @@ func TestReflectRoutingVariants(t *testing.T) {
 	// with helo_name. (Linux routes all of 127.0.0.0/8 to loopback.)
 	mta := newFakeMTA(t, nil)
 	cfg := reflectCfg(mta.addr())
-	cfg.SourceAddr = "127.0.0.2"
+	cfg.SourceAddr.UnmarshalText([]byte("127.0.0.2"))
 	cfg.HELOName = "dlp-reflect.example.test"
 	_, addr := startHop(t, &fakeEngine{}, cfg)
 	up := dialUp(t, addr)

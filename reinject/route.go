@@ -4,13 +4,11 @@ import (
 	"cmp"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
 	"net/netip"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -40,8 +38,8 @@ func (s *Server) connect(ctx context.Context, upstreamTLS bool, sid string) (*do
 		return nil, err
 	}
 	d := &net.Dialer{}
-	if s.source.IsValid() {
-		d.LocalAddr = &net.TCPAddr{IP: s.source.AsSlice()}
+	if src := s.cfg.SourceAddr; src.IsValid() {
+		d.LocalAddr = &net.TCPAddr{IP: src.AsSlice()}
 	}
 	var errs []error
 	for _, t := range targets {
@@ -64,18 +62,18 @@ func (s *Server) connect(ctx context.Context, upstreamTLS bool, sid string) (*do
 // tlsNeed applies tls.outbound and the TLS chain rule to one target.
 func (s *Server) tlsNeed(t target, upstreamTLS bool) tlsNeed {
 	tc := s.cfg.TLS
-	required := tc.Outbound == "required" || (upstreamTLS && !tc.DowngradeAllowed)
-	if tc.Outbound == "none" && !required {
+	required := tc.Outbound == config.TLSRequired || (upstreamTLS && !tc.DowngradeAllowed)
+	if tc.Outbound == config.TLSNone && !required {
 		return tlsNeed{}
 	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: s.roots, ServerName: tc.ServerName}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: tc.Roots, ServerName: tc.ServerName}
 	if cfg.ServerName == "" {
 		cfg.ServerName = t.name
 	}
 	// Opportunistic TLS without a trust store encrypts without verifying,
 	// as Postfix's "may" level does; required TLS or a configured CA file
 	// verifies the certificate.
-	if tc.Outbound == "opportunistic" && tc.CAFile == "" && !required {
+	if tc.Outbound == config.TLSOpportunistic && tc.Roots == nil && !required {
 		cfg.InsecureSkipVerify = true
 	}
 	return tlsNeed{config: cfg, required: required}
@@ -83,12 +81,11 @@ func (s *Server) tlsNeed(t target, upstreamTLS bool) tlsNeed {
 
 // targets lists the addresses to try, in order.
 func (s *Server) targets(ctx context.Context, sid string) ([]target, error) {
-	if s.cfg.Mode == "reflect" {
-		host, _, _ := net.SplitHostPort(s.cfg.ReflectTo)
-		return []target{{addr: s.cfg.ReflectTo, name: host}}, nil
+	if s.cfg.Mode == config.HopReflect {
+		return []target{{addr: s.cfg.ReflectTo.String(), name: s.cfg.ReflectTo.Host}}, nil
 	}
 	var out []target
-	for _, h := range s.hops {
+	for _, h := range s.cfg.NextHops {
 		if len(out) >= maxTargets {
 			break
 		}
@@ -126,7 +123,7 @@ type resolver struct {
 }
 
 func newResolver(cfg config.Reinject) *resolver {
-	server := cfg.Resolver
+	server := cfg.Resolver.String()
 	if server == "" {
 		server = "127.0.0.1:53"
 		if cc, err := dns.ClientConfigFromFile("/etc/resolv.conf"); err == nil && len(cc.Servers) > 0 {
@@ -230,17 +227,3 @@ func (r *resolver) lookupAddrs(ctx context.Context, host string) ([]netip.Addr, 
 }
 
 // loadRoots reads a PEM trust store; "" means the system roots.
-func loadRoots(path string) (*x509.CertPool, error) {
-	if path == "" {
-		return nil, nil
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read tls.ca_file: %w", err)
-	}
-	p := x509.NewCertPool()
-	if !p.AppendCertsFromPEM(b) {
-		return nil, fmt.Errorf("tls.ca_file %s: no PEM certificate", path)
-	}
-	return p, nil
-}

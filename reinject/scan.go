@@ -12,6 +12,7 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/maildlp/maildlp/config"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
 )
@@ -28,7 +29,7 @@ var (
 // (the body reader enforces it as the bytes arrive), and checks its line
 // ends and that it holds no NUL byte.
 func (ss *session) receive(r io.Reader) (*message, error) {
-	reject := ss.s.cfg.BareNewline == "reject"
+	reject := ss.s.cfg.BareNewline == config.BareNewlineReject
 	// With reject, body notes bare CR/LF on the raw bytes (checked below);
 	// with normalise, they are rewritten before anyone sees the message.
 	nr := r

@@ -3,7 +3,6 @@ package reinject
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,7 +18,6 @@ import (
 	"github.com/maildlp/maildlp/config"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
-	"github.com/maildlp/maildlp/policy/extract"
 	"github.com/maildlp/maildlp/report"
 )
 
@@ -48,7 +46,7 @@ func WithScanSlots(s *policy.Slots) Option { return func(o *options) { o.slots =
 
 // WithScanTimeout overrides the deadline for a verdict once the message
 // has been received; by default it is the engine's scan_timeout
-// (Limits().ScanTimeout), else 20s. Past it the on_timeout outcome applies.
+// (its config's limits.scan_timeout). Past it the on_timeout outcome applies.
 func WithScanTimeout(d time.Duration) Option { return func(o *options) { o.scanTimeout = d } }
 
 // scanTimeout is the deadline for the verdict of eng.
@@ -56,9 +54,9 @@ func (s *Server) scanTimeout(eng Evaluator) time.Duration {
 	if s.scanTO > 0 {
 		return s.scanTO
 	}
-	if l, ok := eng.(interface{ Limits() extract.Limits }); ok {
-		if d := l.Limits().ScanTimeout; d > 0 {
-			return d
+	if c, ok := eng.(interface{ Config() *config.Config }); ok {
+		if cfg := c.Config(); cfg != nil && cfg.Limits.ScanTimeout > 0 {
+			return cfg.Limits.ScanTimeout.D()
 		}
 	}
 	return config.DefaultScanTimeout
@@ -92,11 +90,6 @@ type Server struct {
 
 	smtp      *smtp.Server
 	tlsServer *tls.Config
-	roots     *x509.CertPool
-	allow     []netip.Prefix
-	xfwdFrom  []netip.Prefix // clients whose XFORWARD is believed
-	source    netip.Addr
-	hops      []config.NextHop
 	res       *resolver
 	to        timeouts
 	sem       chan struct{}
@@ -106,14 +99,11 @@ type Server struct {
 	conns    map[*cmdConn]struct{}
 }
 
-// New builds the hop from its [reinject] configuration (defaults applied
-// here). engine is called once per message, so a reload never changes a
-// decision mid-message; it must not return nil.
-func New[E Evaluator](engine func() E, cfg config.Reinject, opts ...Option) (*Server, error) {
-	cfg = cfg.WithDefaults()
-	if err := cfg.Check(); err != nil {
-		return nil, err
-	}
+// New builds the hop from its [reinject] section cfg, as loaded (defaults
+// applied, addresses and TLS files read and checked). engine is called
+// once per message, so a reload never changes a decision mid-message; it
+// must not return nil.
+func New[E Evaluator](cfg config.Reinject, engine func() E, opts ...Option) *Server {
 	o := options{log: slog.New(slog.DiscardHandler)}
 	for _, opt := range opts {
 		opt(&o)
@@ -141,33 +131,9 @@ func New[E Evaluator](engine func() E, cfg config.Reinject, opts ...Option) (*Se
 	if s.rec == nil {
 		s.rec = logRecorder{s.log}
 	}
-	for _, a := range cfg.Allow {
-		p, _ := config.ParseAllow(a)
-		s.allow = append(s.allow, p)
+	if c := cfg.TLS.Certificate; c != nil {
+		s.tlsServer = &tls.Config{Certificates: []tls.Certificate{*c}, MinVersion: tls.VersionTLS12}
 	}
-	for _, a := range cfg.XForwardFrom {
-		p, _ := config.ParseAllow(a)
-		s.xfwdFrom = append(s.xfwdFrom, p)
-	}
-	for _, h := range cfg.NextHops {
-		nh, _ := config.ParseNextHop(h)
-		s.hops = append(s.hops, nh)
-	}
-	if cfg.SourceAddr != "" {
-		s.source, _ = netip.ParseAddr(cfg.SourceAddr)
-	}
-	if cfg.TLS.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(cfg.TLS.CertFile, cfg.TLS.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("reinject: load tls.cert_file/key_file: %w", err)
-		}
-		s.tlsServer = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	}
-	roots, err := loadRoots(cfg.TLS.CAFile)
-	if err != nil {
-		return nil, fmt.Errorf("reinject: %w", err)
-	}
-	s.roots = roots
 
 	srv := smtp.NewServer(backend{s})
 	srv.Domain = cfg.HELOName
@@ -182,27 +148,28 @@ func New[E Evaluator](engine func() E, cfg config.Reinject, opts ...Option) (*Se
 	// STARTTLS so that it keeps seeing the commands.
 	srv.ErrorLog = errorLog{s.log}
 	s.smtp = srv
-	return s, nil
+	return s
 }
 
+// passDefaults fills what a [pass_header] section built in code leaves
+// unset, from the defaults of the config package.
 func passDefaults(p config.PassHeader) config.PassHeader {
 	if p.Enabled == nil {
 		t := true
 		p.Enabled = &t
 	}
-	if p.Name == "" {
-		p.Name = "X-Filter-Loop"
-	}
-	if p.Value == "" {
-		p.Value = "Reflected"
-	}
-	if p.MaxIncoming <= 0 {
-		p.MaxIncoming = config.DefaultPassHeaderMaxIncoming
-	}
-	if p.OnTooMany == "" {
-		p.OnTooMany = config.DefaultPassHeaderOnTooMany
-	}
+	setDefault(&p.Name, config.DefaultPassHeaderName)
+	setDefault(&p.Value, config.DefaultPassHeaderValue)
+	setDefault(&p.MaxIncoming, config.DefaultPassHeaderMaxIncoming)
+	setDefault(&p.OnTooMany, config.DefaultPassHeaderOnTooMany)
 	return p
+}
+
+func setDefault[T comparable](v *T, d T) {
+	var zero T
+	if *v == zero {
+		*v = d
+	}
 }
 
 // Serve accepts connections on ln until Shutdown. Clients outside the
@@ -218,7 +185,7 @@ func (s *Server) Serve(ln net.Listener) error {
 
 // ListenAndServe listens on cfg.Listen (default 127.0.0.1:10025) and serves.
 func (s *Server) ListenAndServe() error {
-	ln, err := net.Listen("tcp", s.cfg.Listen)
+	ln, err := net.Listen("tcp", s.cfg.Listen.String())
 	if err != nil {
 		return fmt.Errorf("reinject: listen %s: %w", s.cfg.Listen, err)
 	}
@@ -327,14 +294,14 @@ func refuse(c net.Conn, line string) {
 	c.Close()
 }
 
-func (s *Server) allowed(a net.Addr) bool { return inPrefixes(s.allow, a) }
+func (s *Server) allowed(a net.Addr) bool { return inPrefixes(s.cfg.Allow, a) }
 
 // xforwardTrusted reports whether a client's XFORWARD is believed.
 func (s *Server) xforwardTrusted(a net.Addr) bool {
-	return *s.cfg.XForward && inPrefixes(s.xfwdFrom, a)
+	return *s.cfg.XForward && inPrefixes(s.cfg.XForwardFrom, a)
 }
 
-func inPrefixes(list []netip.Prefix, a net.Addr) bool {
+func inPrefixes(list []config.Network, a net.Addr) bool {
 	ta, ok := a.(*net.TCPAddr)
 	if !ok {
 		return false
@@ -343,13 +310,7 @@ func inPrefixes(list []netip.Prefix, a net.Addr) bool {
 	if !ok {
 		return false
 	}
-	ip = ip.Unmap()
-	for _, p := range list {
-		if p.Contains(ip) {
-			return true
-		}
-	}
-	return false
+	return config.ContainsAddr(list, ip)
 }
 
 // errorLog sends go-smtp's internal messages to the logger.

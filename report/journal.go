@@ -32,15 +32,14 @@ type Journal struct {
 
 var _ Recorder = (*Journal)(nil)
 
-// NewRecorder opens the incident log of cfg.Incidents and returns the
-// Journal. m and ob may be nil (no metrics; notices are logged as not
-// sent). Close it on shutdown.
-func NewRecorder(cfg *config.Config, log *slog.Logger, m *metrics.Metrics, ob *outbox.Outbox) (*Journal, error) {
+// NewRecorder opens the incident log of the [incidents] section, as
+// loaded (defaults applied), and returns the Journal. m and ob may be nil
+// (no metrics; notices are logged as not sent). Close it on shutdown.
+func NewRecorder(inc config.Incidents, log *slog.Logger, m *metrics.Metrics, ob *outbox.Outbox) (*Journal, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	j := &Journal{log: log, metrics: m, outbox: ob, now: time.Now}
-	inc := cfg.Incidents.WithDefaults()
 	if inc.Path != "" {
 		il, err := openIncidentLog(inc, log)
 		if err != nil {
@@ -177,7 +176,7 @@ func (j *Journal) Close() error {
 // incidentLog appends JSON lines to a file, one write(2) per incident.
 type incidentLog struct {
 	path     string
-	sync     string
+	sync     config.SyncMode
 	interval time.Duration
 	log      *slog.Logger
 
@@ -198,7 +197,7 @@ func openIncidentLog(c config.Incidents, log *slog.Logger) (*incidentLog, error)
 	if err := il.open(); err != nil {
 		return nil, err
 	}
-	if il.sync == "interval" && il.interval > 0 {
+	if il.sync == config.SyncInterval && il.interval > 0 {
 		il.stop, il.done = make(chan struct{}), make(chan struct{})
 		go il.syncLoop()
 	}
@@ -230,9 +229,9 @@ func (il *incidentLog) write(in Incident) error {
 	}
 	if il.f != nil {
 		switch il.sync {
-		case "always":
+		case config.SyncAlways:
 			return il.f.Sync()
-		case "interval":
+		case config.SyncInterval:
 			il.dirty = true
 		}
 	}

@@ -19,7 +19,7 @@ func BenchmarkRecord(b *testing.B) {
 	line, _ := json.Marshal(newIncident(blockDecision, time.Now()))
 	for _, bc := range []struct {
 		name string
-		sync string
+		sync config.SyncMode
 		d    Decision
 	}{
 		{"pass", "interval", Decision{Frontend: "milter", Envelope: blockDecision.Envelope, Duration: time.Millisecond}},
@@ -28,7 +28,7 @@ func BenchmarkRecord(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			path := filepath.Join(b.TempDir(), "incidents.jsonl")
-			j, err := NewRecorder(&config.Config{Incidents: config.Incidents{Path: path, Sync: bc.sync}},
+			j, err := NewRecorder(config.Incidents{Path: path, Sync: bc.sync, SyncInterval: config.Duration(config.DefaultIncidentSyncInterval)},
 				slog.New(slog.NewJSONHandler(discard{}, nil)), metrics.New(), nil)
 			if err != nil {
 				b.Fatal(err)

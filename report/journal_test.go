@@ -23,8 +23,13 @@ import (
 	"github.com/maildlp/maildlp/policy/action"
 )
 
-func testConfig(incidents string, sync string) *config.Config {
-	return &config.Config{Incidents: config.Incidents{Path: incidents, Sync: sync}}
+// testConfig is an [incidents] section as Load makes it ("" sync: the
+// default mode).
+func testConfig(incidents string, sync config.SyncMode) config.Incidents {
+	if sync == "" {
+		sync = config.DefaultIncidentSync
+	}
+	return config.Incidents{Path: incidents, Sync: sync, SyncInterval: config.Duration(config.DefaultIncidentSyncInterval)}
 }
 
 func readIncidents(t *testing.T, path string) []map[string]any {
@@ -277,12 +282,12 @@ func TestMetricsFromDecisions(t *testing.T) {
 }
 
 func TestIncidentLogSyncModesAndReopen(t *testing.T) {
-	for _, mode := range []string{"always", "interval", "never"} {
-		t.Run(mode, func(t *testing.T) {
+	for _, mode := range []config.SyncMode{config.SyncAlways, config.SyncInterval, config.SyncNever} {
+		t.Run(string(mode), func(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(dir, "incidents.jsonl")
 			cfg := testConfig(path, mode)
-			cfg.Incidents.SyncInterval = config.Duration(10 * time.Millisecond)
+			cfg.SyncInterval = config.Duration(10 * time.Millisecond)
 			j, err := NewRecorder(cfg, nil, nil, nil)
 			if err != nil {
 				t.Fatal(err)

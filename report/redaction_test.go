@@ -14,6 +14,7 @@ import (
 	"github.com/maildlp/maildlp/outbox"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
+	"github.com/maildlp/maildlp/policy/detect"
 )
 
 // luhnComplete appends the Luhn check digit to the 15-digit prefix.
@@ -36,7 +37,7 @@ func luhnComplete(prefix string) string {
 // engine and the Journal and checks that no card number reaches the log
 // line, the incident or the queued notice, in any spelling.
 func TestRecordRedacted(t *testing.T) {
-	cfg, err := config.Default()
+	cfg, err := config.Default(detect.IsBuiltin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +69,7 @@ func TestRecordRedacted(t *testing.T) {
 	defer ob.Close()
 	var logs bytes.Buffer
 	incPath := filepath.Join(dir, "incidents.jsonl")
-	j, err := NewRecorder(&config.Config{Incidents: config.Incidents{Path: incPath, Sync: "always"}}, slog.New(slog.NewJSONHandler(&logs, nil)), nil, ob)
+	j, err := NewRecorder(config.Incidents{Path: incPath, Sync: config.SyncAlways}, slog.New(slog.NewJSONHandler(&logs, nil)), nil, ob)
 	if err != nil {
 		t.Fatal(err)
 	}

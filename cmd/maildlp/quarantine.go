@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/maildlp/maildlp/config"
+	"github.com/maildlp/maildlp/policy/detect"
 	"github.com/maildlp/maildlp/report"
 )
 
@@ -121,7 +122,7 @@ func incidentPath(cfgPath string, stderr io.Writer) string {
 	if _, err := os.Stat(cfgPath); err != nil {
 		return ""
 	}
-	c, err := config.Load(cfgPath)
+	c, err := config.Load(cfgPath, detect.IsBuiltin)
 	if err != nil {
 		fmt.Fprintf(stderr, "maildlp quarantine: %s: %v (quarantine reasons not shown)\n", cfgPath, err)
 		return ""

@@ -17,6 +17,7 @@ import (
 	"github.com/maildlp/maildlp/config"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
+	"github.com/maildlp/maildlp/policy/detect"
 )
 
 // Exit codes of scan and check-config.
@@ -181,9 +182,9 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 // is empty.
 func loadConfig(path string) (*config.Config, error) {
 	if path == "" {
-		return config.Default()
+		return config.Default(detect.IsBuiltin)
 	}
-	return config.Load(path)
+	return config.Load(path, detect.IsBuiltin)
 }
 
 // expand turns an argument into the files to scan.

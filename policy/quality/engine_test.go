@@ -10,6 +10,7 @@ import (
 	"github.com/maildlp/maildlp/config"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
+	"github.com/maildlp/maildlp/policy/detect"
 )
 
 // defaultEngine is the engine maildlp scan builds when no --config is
@@ -18,7 +19,7 @@ import (
 func defaultEngine(tb testing.TB) *policy.Engine {
 	tb.Helper()
 	engineOnce.Do(func() {
-		cfg, err := config.Default()
+		cfg, err := config.Default(detect.IsBuiltin)
 		if err != nil {
 			engineErr = err
 			return
