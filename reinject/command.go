@@ -168,7 +168,7 @@ func commandParams(line, prefix string) (path string, params []string) {
 		return "", nil
 	}
 	p, after, _ := strings.Cut(rest, " ")
-	if p == "" || strings.ContainsAny(p, "<>") {
+	if p == "" || strings.ContainsAny(p, "<>\"\\") {
 		return "", nil
 	}
 	return "<" + p + ">", strings.Fields(after)
