@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -35,6 +36,7 @@ func (s *Server) serveConn(conn net.Conn, xfwd bool) {
 		if p := recover(); p != nil {
 			recoveredPanics.Add(1)
 			s.log.Error("panic in inbound session", "session_id", ss.id, "panic", fmt.Sprint(p))
+			s.log.Debug("panic stack", "session_id", ss.id, "stack", string(debug.Stack()))
 			ss.say(421, "4.3.0", "Internal server error")
 		}
 		ss.c.flush()
