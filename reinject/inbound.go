@@ -62,7 +62,9 @@ func (s *Server) serveConn(conn net.Conn, xfwd bool) {
 			}
 			return
 		}
-		if !ss.command(line) {
+		// A reply that could not be written ends the session: the
+		// client no longer hears what the hop does.
+		if !ss.command(line) || ss.c.err != nil {
 			return
 		}
 	}

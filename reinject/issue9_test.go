@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -449,4 +450,47 @@ func FuzzParsePathArgs(f *testing.F) {
 			t.Fatalf("re-parse of %q: %+v, %v; first %+v", args, again, err, pa)
 		}
 	})
+}
+
+// countingConn counts the writes on a connection.
+type countingConn struct {
+	net.Conn
+	writes atomic.Int32
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(p)
+}
+
+// TestIssue9HopPipelinedRepliesInOneWrite: the replies to a pipelined
+// group go out together once no command is left to read (RFC 2920).
+func TestIssue9HopPipelinedRepliesInOneWrite(t *testing.T) {
+	s, err := New(func() Evaluator { return &fakeEngine{} }, reflectCfg("127.0.0.1:1"), WithLogger(testLogger(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, server := net.Pipe()
+	defer client.Close()
+	client.SetDeadline(time.Now().Add(10 * time.Second))
+	cc := &countingConn{Conn: server}
+	done := make(chan struct{})
+	go func() {
+		s.serveConn(cc, false)
+		close(done)
+	}()
+	up := &upstream{t: t, c: client, br: bufio.NewReader(client)}
+	if g := up.read(); !strings.HasPrefix(g, "220 ") {
+		t.Fatalf("greeting %q", g)
+	}
+	go io.WriteString(client, "EHLO x\r\nNOOP\r\nNOOP\r\nQUIT\r\n")
+	for _, want := range []string{"250-Hello x", "250 2.0.0 Ok", "250 2.0.0 Ok", "221 2.0.0 Bye"} {
+		if got := up.read(); !strings.HasPrefix(got, want) {
+			t.Fatalf("reply %q, want %q", got, want)
+		}
+	}
+	<-done
+	if n := cc.writes.Load(); n != 2 {
+		t.Errorf("%d writes, want 2: the greeting, then the four replies at once", n)
+	}
 }
