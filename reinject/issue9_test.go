@@ -494,3 +494,41 @@ func TestIssue9HopPipelinedRepliesInOneWrite(t *testing.T) {
 		t.Errorf("%d writes, want 2: the greeting, then the four replies at once", n)
 	}
 }
+
+// TestIssue9HopSMTPUTF8PassedOn: SMTPUTF8 on MAIL reaches a downstream
+// that offers it; one that does not gets no MAIL, and the client the
+// canned 553 5.6.7 (the hop does not downgrade).
+func TestIssue9HopSMTPUTF8PassedOn(t *testing.T) {
+	with := newFakeMTA(t, func(f *fakeMTA) { f.ehlo = append(f.ehlo, "SMTPUTF8") })
+	_, addr := startHop(t, &fakeEngine{}, reflectCfg(with.addr()))
+	up := dialUp(t, addr)
+	up.hello()
+	up.expect("MAIL FROM:<ä@example.com> SMTPUTF8", "250")
+	up.expect("RCPT TO:<b@example.com>", "250")
+	up.expect("DATA", "354")
+	up.send(testMsg + ".\r\n")
+	if got := up.read(); !strings.HasPrefix(got, "250 ") {
+		t.Fatalf("final = %q", got)
+	}
+	if m := with.messages(); len(m) != 1 || m[0].Mail != "MAIL FROM:<ä@example.com> SMTPUTF8" {
+		t.Fatalf("downstream got %+v", m)
+	}
+	if got := up.cmd("MAIL FROM:<ä@example.com>"); !strings.HasPrefix(got, "553 5.6.7") {
+		t.Errorf("non-ASCII address without SMTPUTF8: %q", got)
+	}
+
+	without := newFakeMTA(t, nil)
+	_, addr2 := startHop(t, &fakeEngine{}, reflectCfg(without.addr()))
+	up2 := dialUp(t, addr2)
+	up2.hello()
+	up2.send("MAIL FROM:<a@example.com> SMTPUTF8\r\n")
+	want := action.Render(action.HopNoSMTPUTF8, action.HopNoSMTPUTF8, "", true).String() + "\r\n"
+	if got := up2.rawReply(); got != want {
+		t.Fatalf("reply = %q, want %q", got, want)
+	}
+	for _, c := range without.commands() {
+		if strings.HasPrefix(c, "MAIL") {
+			t.Fatalf("MAIL sent to a downstream without SMTPUTF8: %q", c)
+		}
+	}
+}

@@ -225,14 +225,14 @@ func (s *Server) Serve(ln net.Listener) error {
 		}
 		if !s.allowed(c.RemoteAddr()) {
 			s.log.Warn("client refused: not in allow list", "client", c.RemoteAddr().String())
-			go refuse(c, action.Reply{Code: 554, Enhanced: "5.7.1", Text: "Client not authorized to use this service"})
+			go refuse(c, action.ClientRefused)
 			continue
 		}
 		select {
 		case s.sem <- struct{}{}:
 		default:
 			s.log.Warn("client refused: max_connections reached", "client", c.RemoteAddr().String(), "max_connections", s.cfg.MaxConnections)
-			go refuse(c, action.Reply{Code: 421, Enhanced: "4.7.0", Text: "Too many connections, try again later"})
+			go refuse(c, action.TooManyClients)
 			continue
 		}
 		s.wg.Add(1)

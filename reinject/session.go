@@ -130,7 +130,7 @@ func (ss *session) mail(pa pathArgs) answer {
 	}
 	if _, ok := ds.ext["SMTPUTF8"]; pa.UTF8 && !ok {
 		ds.quit()
-		return ss.own(action.Reply{Code: 553, Enhanced: "5.6.7", Text: "Next hop does not support SMTPUTF8"})
+		return ss.own(action.HopNoSMTPUTF8)
 	}
 	params := ss.s.mailParams(ds, pa.Params, ss.id)
 	r, err := ds.cmd(ds.to.command, "MAIL FROM:%s%s", pa.Path, joinParams(params))

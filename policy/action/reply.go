@@ -65,6 +65,9 @@ var (
 	HopUnavailable = Reply{Code: 451, Enhanced: "4.4.1", Text: "Next hop not available, try again later"}
 	HopFailed      = Reply{Code: 451, Enhanced: "4.4.2", Text: "Next hop failed during the transaction, try again later"}
 	HopNoTLS       = Reply{Code: 451, Enhanced: "4.7.5", Text: "Next hop cannot keep this session encrypted, try again later"}
+	HopNoSMTPUTF8  = Reply{Code: 553, Enhanced: "5.6.7", Text: "Next hop does not support SMTPUTF8"}
+	ClientRefused  = Reply{Code: 554, Enhanced: "5.7.1", Text: "Client not authorized to use this service"}
+	TooManyClients = Reply{Code: 421, Enhanced: "4.7.0", Text: "Too many connections, try again later"}
 	BareNewline    = Reply{Code: 550, Enhanced: "5.5.2", Text: "Message refused: bare CR or LF in data (line ends must be CRLF)"}
 	DataTimeout    = Reply{Code: 451, Enhanced: "4.4.2", Text: "Timeout while receiving the message"}
 	DataReadError  = Reply{Code: 451, Enhanced: "4.3.0", Text: "Error while receiving the message"}
