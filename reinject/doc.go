@@ -6,11 +6,15 @@
 // transaction, MAIL and RCPT are relayed with the downstream's own
 // replies, and the message goes downstream only after the verdict.
 //
-// The inbound side is github.com/emersion/go-smtp behind [cmdConn], a thin
-// command interceptor for what go-smtp has no hook for (XFORWARD, HELP,
-// STARTTLS, DATA deadlines, the EHLO keyword list). The downstream side
-// speaks net/textproto so that command lines and replies pass through
-// unchanged. Next hops are looked up with github.com/miekg/dns.
+// The inbound side is the hop's own session loop: one goroutine per
+// connection reads each command line (bounded by max_line_length), checks
+// it against the session's state and answers it, pipelined commands
+// included (RFC 2920); DATA is read by its own dot-unstuffing reader that
+// notes bare CR and LF on the raw bytes. The downstream's replies go
+// upstream as they came; every reply of the hop's own is rendered by
+// policy/action, as the milter's are. The downstream side speaks
+// net/textproto so that command lines and replies pass through unchanged.
+// Next hops are looked up with github.com/miekg/dns.
 //
 // [Server] is built by [New] from the [reinject] configuration section, as
 // loaded (addresses parsed, TLS files read);

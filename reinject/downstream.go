@@ -10,47 +10,56 @@ import (
 	"io"
 	"net"
 	"net/textproto"
+	"strconv"
 	"strings"
 	"time"
-
-	"github.com/emersion/go-smtp"
 )
 
-// reply is one SMTP reply as the downstream sent it: the code and each
-// line's text after "ddd-" / "ddd " (enhanced status code included).
+// reply is one SMTP reply as the downstream sent it: the code, each
+// line's text after "ddd-" / "ddd " (enhanced status code included), and
+// the lines as they came, which is what the upstream gets.
 type reply struct {
 	Code  int
 	Lines []string
+	raw   []byte // every line as received, each ending in CRLF
 }
 
 func (r reply) String() string { return fmt.Sprintf("%d %s", r.Code, strings.Join(r.Lines, " / ")) }
 
 func (r reply) ok() bool { return r.Code/100 == 2 }
 
-// wire renders the reply as it goes on the wire, multi-line included.
-func (r reply) wire() []byte {
-	var b []byte
-	for i, l := range r.Lines {
-		sep := byte('-')
-		if i == len(r.Lines)-1 {
-			sep = ' '
+// relay is the reply as it goes upstream: the downstream's lines as they
+// came, multi-line included, except that 421 becomes 451: the downstream
+// closing its session does not close ours.
+func (r reply) relay() []byte {
+	if r.Code != 421 {
+		return r.raw
+	}
+	b := bytes.Clone(r.raw)
+	for i := 0; i+3 <= len(b); {
+		if string(b[i:i+3]) == "421" {
+			b[i+1] = '5'
 		}
-		b = fmt.Appendf(b, "%03d%c%s\r\n", r.Code, sep, l)
+		j := bytes.IndexByte(b[i:], '\n')
+		if j < 0 {
+			break
+		}
+		i += j + 1
 	}
 	return b
 }
 
-// upstream turns the downstream's reply into the error go-smtp writes back
-// verbatim: with NoEnhancedCode, go-smtp prints each line as given, so
-// the downstream's own enhanced codes and text survive, multi-line too.
-// 421 becomes 451: the downstream closing its session does not close ours.
-func (r reply) upstream() *smtp.SMTPError {
-	code := r.Code
-	if code == 421 {
-		code = 451
+// replyCode is the code of a reply in wire form.
+func replyCode(b []byte) int {
+	if len(b) < 3 {
+		return 0
 	}
-	return &smtp.SMTPError{Code: code, EnhancedCode: smtp.NoEnhancedCode, Message: strings.Join(r.Lines, "\n")}
+	n, _ := strconv.Atoi(string(b[:3]))
+	return n
 }
+
+// maxReplyLines bounds the lines of one downstream reply.
+const maxReplyLines = 256
 
 // downstream is the hop's SMTP client for one transaction. It is built on
 // net/textproto, the layer go-smtp's own client uses, because go-smtp's
@@ -179,16 +188,40 @@ func (ds *downstream) hello(name string) (*reply, error) {
 	return nil, nil
 }
 
-// read reads one reply with prefixes stripped, lines kept.
+// read reads one reply, keeping its lines as they came. A line without
+// a code, or longer than maxReplyLine, fails the connection.
 func (ds *downstream) read() (reply, error) {
-	code, msg, err := ds.tp.ReadResponse(0)
-	if err != nil {
-		var te *textproto.Error
-		if !errors.As(err, &te) {
+	var r reply
+	for {
+		// lineBound keeps the line within maxReplyLine.
+		line, err := ds.tp.R.ReadBytes('\n')
+		if err != nil {
 			return reply{}, err
 		}
+		l := bytes.TrimSuffix(line[:len(line)-1], []byte("\r"))
+		if len(l) < 3 || len(l) > 3 && l[3] != ' ' && l[3] != '-' {
+			return reply{}, fmt.Errorf("reinject: malformed reply line %q", l)
+		}
+		code, err := strconv.Atoi(string(l[:3]))
+		if err != nil || code < 100 || code > 599 {
+			return reply{}, fmt.Errorf("reinject: malformed reply line %q", l)
+		}
+		if r.Lines == nil {
+			r.Code = code
+		}
+		text := ""
+		if len(l) > 4 {
+			text = string(l[4:])
+		}
+		r.Lines = append(r.Lines, text)
+		r.raw = append(append(r.raw, l...), '\r', '\n')
+		if len(l) == 3 || l[3] == ' ' {
+			return r, nil
+		}
+		if len(r.Lines) >= maxReplyLines {
+			return reply{}, fmt.Errorf("reinject: reply of more than %d lines", maxReplyLines)
+		}
 	}
-	return reply{Code: code, Lines: strings.Split(msg, "\n")}, nil
 }
 
 // cmd sends one command line and reads its reply within timeout.

@@ -50,7 +50,7 @@ func TestIssue7HopIdle(t *testing.T) {
 }
 
 // waitGreeting connects until the hop greets with 220 (the slot of a
-// closed connection is released when go-smtp has finished with it).
+// closed connection is released when its session has ended).
 func waitGreeting(t *testing.T, addr string) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)

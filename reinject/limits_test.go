@@ -1,11 +1,11 @@
 package reinject
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"io"
-	"net"
 	"runtime"
 	"strings"
 	"sync"
@@ -249,16 +249,11 @@ func TestIssue7HopSplitCost(t *testing.T) {
 // the line-end search to the end of the line again).
 func TestIssue7HopBodyReadCost(t *testing.T) {
 	cfg := config.Reinject{MaxLineLength: 2 << 20}.WithDefaults()
-	s := &Server{cfg: cfg}
 	read := func(lineLen int) (int64, int) {
 		line := strings.Repeat("a\r", lineLen/2) + "a\r\n"
 		data := strings.Repeat(line, 4) + ".\r\n"
-		client, server := net.Pipe()
-		defer client.Close()
-		c := newCmdConn(server, s, nil)
-		c.data, c.dataStart = true, time.Now()
-		go client.Write([]byte(data))
-		b := c.body()
+		br := bufio.NewReaderSize(strings.NewReader(data), int(cfg.MaxLineLength)+16)
+		b := newDotReader(br, nil, int(cfg.MaxLineLength), int64(cfg.MaxMessageBytes), 0, 0)
 		got, err := io.ReadAll(b)
 		if err != nil || len(got) != len(data)-3 {
 			t.Fatalf("read %d bytes, %v; want %d", len(got), err, len(data)-3)

@@ -40,7 +40,7 @@ func (n *newlineReader) Read(p []byte) (int, error) {
 		if err != nil {
 			n.err = err
 			if err == io.EOF && n.cr {
-				// A CR at the very end: go-smtp's reader ends on CRLF.CRLF,
+				// A CR at the very end: the DATA reader ends on CRLF.CRLF,
 				// so this cannot happen with it, but a reader may.
 				if n.reject {
 					n.err = errBareNewline

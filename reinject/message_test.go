@@ -9,7 +9,6 @@ import (
 	"net"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"testing/iotest"
 	"time"
@@ -264,29 +263,6 @@ func FuzzCommandParams(f *testing.F) {
 	})
 }
 
-// chanListener hands net.Pipe connections to the hop.
-type chanListener struct {
-	ch   chan net.Conn
-	done chan struct{}
-	once sync.Once
-}
-
-func (l *chanListener) Accept() (net.Conn, error) {
-	select {
-	case c := <-l.ch:
-		return c, nil
-	case <-l.done:
-		return nil, net.ErrClosed
-	}
-}
-
-func (l *chanListener) Close() error {
-	l.once.Do(func() { close(l.done) })
-	return nil
-}
-
-func (l *chanListener) Addr() net.Addr { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)} }
-
 // FuzzSession feeds arbitrary client bytes to a hop session over net.Pipe.
 // Every reply line must be well formed and the session must end.
 func FuzzSession(f *testing.F) {
@@ -304,8 +280,6 @@ func FuzzSession(f *testing.F) {
 	cfg.Timeouts.Command = config.Duration(time.Second)
 	cfg.Timeouts.DataIdle = config.Duration(time.Second)
 	s := New(cfg, func() Evaluator { return blockEngine() })
-	ln := &chanListener{ch: make(chan net.Conn), done: make(chan struct{})}
-	go s.smtp.Serve(ln)
 	f.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -315,9 +289,9 @@ func FuzzSession(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		client, server := net.Pipe()
 		defer client.Close()
-		cc := newCmdConn(server, s, nil)
-		cc.xfwd = true // a pipe has no address for xforward_from: trust it, to reach the XFORWARD parser
-		ln.ch <- cc
+		// A pipe has no address for xforward_from: XFORWARD is trusted, to
+		// reach its parser.
+		go s.serveConn(server, true)
 		client.SetDeadline(time.Now().Add(5 * time.Second))
 		out := make(chan []byte, 1)
 		go func() {
@@ -343,7 +317,7 @@ func FuzzSession(f *testing.F) {
 	})
 }
 
-// TestBody reads DATA through the interceptor in one piece and byte by
+// TestBody reads DATA through the DATA reader in one piece and byte by
 // byte: unstuffed content, the end line found, the commands after it left.
 func TestBody(t *testing.T) {
 	tests := []struct {
@@ -360,37 +334,31 @@ func TestBody(t *testing.T) {
 		{"CRLF.LF", "a\r\n.\nb\r\n.\r\n", "a\r\n\nb\r\n", true},
 	}
 	cfg := config.Reinject{}.WithDefaults()
-	s := &Server{cfg: cfg}
 	for _, tt := range tests {
 		for _, oneByte := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/onebyte=%v", tt.name, oneByte), func(t *testing.T) {
-				client, server := net.Pipe()
-				defer client.Close()
-				c := newCmdConn(server, s, nil)
-				c.data, c.dataStart = true, time.Now()
+				pr, pw := io.Pipe()
+				defer pr.Close()
 				go func() {
 					in := []byte(tt.in + "NOOP\r\n")
 					if !oneByte {
-						client.Write(in)
+						pw.Write(in)
 						return
 					}
 					for i := range in {
-						client.Write(in[i : i+1])
+						pw.Write(in[i : i+1])
 					}
 				}()
-				got, err := io.ReadAll(c.body())
+				br := bufio.NewReader(pr)
+				d := newDotReader(br, nil, int(cfg.MaxLineLength), int64(cfg.MaxMessageBytes), 0, 0)
+				got, err := io.ReadAll(d)
 				if err != nil || string(got) != tt.want {
 					t.Fatalf("body = %q, %v; want %q", got, err, tt.want)
 				}
-				if c.st.bareNewline != tt.bare {
-					t.Errorf("bare newline = %v, want %v", c.st.bareNewline, tt.bare)
+				if d.bare != tt.bare {
+					t.Errorf("bare newline = %v, want %v", d.bare, tt.bare)
 				}
-				rest := make([]byte, 64)
-				n, _ := c.Read(rest)
-				if string(rest[:n]) != ".\r\n" {
-					t.Fatalf("go-smtp's reader gets %q, want an empty message", rest[:n])
-				}
-				line, err := bufio.NewReader(c).ReadString('\n')
+				line, err := br.ReadString('\n')
 				if line != "NOOP\r\n" {
 					t.Fatalf("next command = %q, %v", line, err)
 				}

@@ -32,7 +32,7 @@ func TestEHLOKeywords(t *testing.T) {
 	for _, l := range strings.Split(got, "\n")[1:] {
 		keys = append(keys, l[4:])
 	}
-	want := []string{"PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES", "STARTTLS", "XFORWARD NAME ADDR PORT PROTO HELO IDENT SOURCE", "HELP", "DSN", "SIZE 1048576", "LIMITS RCPTMAX=1000"}
+	want := []string{"PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES", "STARTTLS", "XFORWARD NAME ADDR PORT PROTO HELO IDENT SOURCE", "HELP", "DSN", "SMTPUTF8", "SIZE 1048576", "LIMITS RCPTMAX=1000"}
 	if !slices.Equal(keys, want) {
 		t.Fatalf("EHLO keywords = %q, want %q", keys, want)
 	}

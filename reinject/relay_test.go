@@ -660,7 +660,7 @@ func TestDownstreamRefusalRecordedAsApplied(t *testing.T) {
 }
 
 // The next hop's own success replies to MAIL and RCPT reach the upstream
-// verbatim, multi-line included, not go-smtp's fixed 250 text; pipelined
+// verbatim, multi-line included, not a fixed 250 text of the hop; pipelined
 // commands keep each reply with its command.
 func TestDownstreamSuccessRepliesVerbatim(t *testing.T) {
 	mta := newFakeMTA(t, func(f *fakeMTA) {

@@ -10,8 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/emersion/go-smtp"
-
 	"github.com/maildlp/maildlp/config"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
@@ -26,15 +24,16 @@ var (
 )
 
 // receive reads the message into memory, bounded by max_message_bytes
-// (the body reader enforces it as the bytes arrive), and checks its line
+// (the DATA reader enforces it as the bytes arrive), and checks its line
 // ends and that it holds no NUL byte.
-func (ss *session) receive(r io.Reader) (*message, error) {
+func (ss *session) receive(dr *dotReader) (*message, error) {
 	reject := ss.s.cfg.BareNewline == config.BareNewlineReject
-	// With reject, body notes bare CR/LF on the raw bytes (checked below);
-	// with normalise, they are rewritten before anyone sees the message.
-	nr := r
+	// With reject, the DATA reader notes bare CR/LF on the raw bytes
+	// (checked below); with normalise, they are rewritten before anyone
+	// sees the message.
+	var nr io.Reader = dr
 	if !reject {
-		nr = newNewlineReader(r, false)
+		nr = newNewlineReader(dr, false)
 	}
 	msg := newMessage()
 	nul := false
@@ -57,14 +56,10 @@ func (ss *session) receive(r io.Reader) (*message, error) {
 		}
 	}
 	if readErr == nil && msg.size > int64(ss.s.cfg.MaxMessageBytes) {
-		readErr = smtp.ErrDataTooLarge
+		readErr = errDataTooLarge
 	}
-	if readErr == nil && reject {
-		ss.st.mu.Lock()
-		if ss.st.bareNewline {
-			readErr = errBareNewline
-		}
-		ss.st.mu.Unlock()
+	if readErr == nil && reject && dr.bare {
+		readErr = errBareNewline
 	}
 	if readErr == nil && nul {
 		// NUL is not allowed in mail text (RFC 5322 section 3.5; RFC 2045

@@ -8,12 +8,9 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/emersion/go-smtp"
 
 	"github.com/maildlp/maildlp/config"
 	"github.com/maildlp/maildlp/policy"
@@ -88,15 +85,16 @@ type Server struct {
 	slots  *policy.Slots
 	scanTO time.Duration
 
-	smtp      *smtp.Server
 	tlsServer *tls.Config
 	res       *resolver
 	to        timeouts
 	sem       chan struct{}
 
-	sessMu   sync.Mutex
-	sessions map[*session]struct{}
-	conns    map[*cmdConn]struct{}
+	mu        sync.Mutex
+	sessions  map[*session]struct{}
+	listeners map[net.Listener]struct{}
+	closing   bool
+	wg        sync.WaitGroup // one per running session
 }
 
 // New builds the hop from its [reinject] section cfg, as loaded (defaults
@@ -109,17 +107,17 @@ func New[E Evaluator](cfg config.Reinject, engine func() E, opts ...Option) *Ser
 		opt(&o)
 	}
 	s := &Server{
-		cfg:      cfg,
-		engine:   func() Evaluator { return engine() },
-		log:      o.log.With("component", "reinject"),
-		pass:     passDefaults(o.pass),
-		fail:     o.fail,
-		slots:    o.slots,
-		scanTO:   o.scanTimeout,
-		res:      newResolver(cfg),
-		sem:      make(chan struct{}, cfg.MaxConnections),
-		sessions: map[*session]struct{}{},
-		conns:    map[*cmdConn]struct{}{},
+		cfg:       cfg,
+		engine:    func() Evaluator { return engine() },
+		log:       o.log.With("component", "reinject"),
+		pass:      passDefaults(o.pass),
+		fail:      o.fail,
+		slots:     o.slots,
+		scanTO:    o.scanTimeout,
+		res:       newResolver(cfg),
+		sem:       make(chan struct{}, cfg.MaxConnections),
+		sessions:  map[*session]struct{}{},
+		listeners: map[net.Listener]struct{}{},
 		to: timeouts{
 			connect: cfg.Timeouts.Connect.D(),
 			command: cfg.Timeouts.DownstreamCommand.D(),
@@ -135,19 +133,6 @@ func New[E Evaluator](cfg config.Reinject, engine func() E, opts ...Option) *Ser
 		s.tlsServer = &tls.Config{Certificates: []tls.Certificate{*c}, MinVersion: tls.VersionTLS12}
 	}
 
-	srv := smtp.NewServer(backend{s})
-	srv.Domain = cfg.HELOName
-	// One more than the limit: go-smtp refuses a message of exactly its
-	// MaxMessageBytes; the session and cmdConn apply the limit itself.
-	srv.MaxMessageBytes = int64(cfg.MaxMessageBytes) + 1
-	srv.MaxRecipients = cfg.MaxRecipients
-	srv.MaxLineLength = int(cfg.MaxLineLength)
-	srv.EnableDSN = true
-	// ReadTimeout and WriteTimeout stay zero: cmdConn keeps the deadlines,
-	// including while DATA streams. TLSConfig stays nil: cmdConn does
-	// STARTTLS so that it keeps seeing the commands.
-	srv.ErrorLog = errorLog{s.log}
-	s.smtp = srv
 	return s
 }
 
@@ -174,13 +159,56 @@ func setDefault[T comparable](v *T, d T) {
 
 // Serve accepts connections on ln until Shutdown. Clients outside the
 // allowlist get 554 and connections over max_connections get 421, both at
-// connect.
+// connect; every other connection gets its own session goroutine.
 func (s *Server) Serve(ln net.Listener) error {
-	err := s.smtp.Serve(&guardListener{Listener: ln, srv: s})
-	if errors.Is(err, smtp.ErrServerClosed) {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		ln.Close()
 		return nil
 	}
-	return err
+	s.listeners[ln] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.listeners, ln)
+		s.mu.Unlock()
+	}()
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			s.mu.Lock()
+			closing := s.closing
+			s.mu.Unlock()
+			if closing {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(10 * time.Millisecond) // out of descriptors: let sessions end
+				continue
+			}
+			return fmt.Errorf("reinject: accept: %w", err)
+		}
+		if !s.allowed(c.RemoteAddr()) {
+			s.log.Warn("client refused: not in allow list", "client", c.RemoteAddr().String())
+			go refuse(c, action.ClientRefused)
+			continue
+		}
+		select {
+		case s.sem <- struct{}{}:
+		default:
+			s.log.Warn("client refused: max_connections reached", "client", c.RemoteAddr().String(), "max_connections", s.cfg.MaxConnections)
+			go refuse(c, action.TooManyClients)
+			continue
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			defer func() { <-s.sem }()
+			s.serveConn(c, s.xforwardTrusted(c.RemoteAddr()))
+		}()
+	}
 }
 
 // ListenAndServe listens on cfg.Listen (default 127.0.0.1:10025) and serves.
@@ -193,104 +221,63 @@ func (s *Server) ListenAndServe() error {
 	return s.Serve(ln)
 }
 
-// Shutdown stops accepting, lets sessions finish until ctx ends, then
-// closes what is left. A session closed mid-transaction has not said 250:
-// its client keeps the message.
+// Shutdown stops accepting and lets sessions finish until ctx ends, then
+// closes what is left, downstream connections included, and returns
+// ctx's error. A session closed mid-transaction has not said 250: its
+// client keeps the message.
 func (s *Server) Shutdown(ctx context.Context) error {
-	err := s.smtp.Shutdown(ctx)
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		// go-smtp's Close does nothing once Shutdown has begun: close the
-		// connections here. A session cut mid-transaction never said 250.
-		s.sessMu.Lock()
-		for c := range s.conns {
-			c.raw.Close()
-		}
-		s.sessMu.Unlock()
-		s.waitSessions(5 * time.Second)
+	s.mu.Lock()
+	s.closing = true
+	for ln := range s.listeners {
+		ln.Close()
 	}
-	if errors.Is(err, smtp.ErrServerClosed) {
-		return nil
-	}
-	return err
-}
-
-// waitSessions waits, up to d, until no session command is running: after
-// a forced close the commands fail fast, and none runs after Shutdown.
-func (s *Server) waitSessions(d time.Duration) {
-	s.sessMu.Lock()
-	list := make([]*session, 0, len(s.sessions))
-	for ss := range s.sessions {
-		list = append(list, ss)
-	}
-	s.sessMu.Unlock()
+	s.mu.Unlock()
 	done := make(chan struct{})
 	go func() {
-		for _, ss := range list {
-			ss.mu.Lock()
-			ss.mu.Unlock() // only waiting for the running command
-		}
+		s.wg.Wait()
 		close(done)
 	}()
 	select {
 	case <-done:
-	case <-time.After(d):
-		s.log.Warn("sessions still running after shutdown", "count", len(list))
+		return nil
+	case <-ctx.Done():
 	}
+	s.mu.Lock()
+	for ss := range s.sessions {
+		ss.c.raw.Close()
+		if d := ss.live.Load(); d != nil {
+			d.raw.Close()
+		}
+	}
+	s.mu.Unlock()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		s.log.Warn("sessions still running after shutdown")
+	}
+	return ctx.Err()
 }
 
-func (s *Server) track(ss *session, on bool) {
-	s.sessMu.Lock()
-	defer s.sessMu.Unlock()
-	if on {
-		s.sessions[ss] = struct{}{}
-	} else {
+// track adds or removes a running session; a session that starts once
+// Shutdown has begun is not added (false) and ends at once.
+func (s *Server) track(ss *session, on bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !on {
 		delete(s.sessions, ss)
+		return true
 	}
-}
-
-// guardListener applies the allowlist and the connection limit, and
-// wraps each accepted connection in the command interceptor.
-type guardListener struct {
-	net.Listener
-	srv *Server
-}
-
-func (l *guardListener) Accept() (net.Conn, error) {
-	for {
-		c, err := l.Listener.Accept()
-		if err != nil {
-			return nil, err
-		}
-		s := l.srv
-		if !s.allowed(c.RemoteAddr()) {
-			s.log.Warn("client refused: not in allow list", "client", c.RemoteAddr().String())
-			go refuse(c, "554 5.7.1 Client not authorized to use this service")
-			continue
-		}
-		select {
-		case s.sem <- struct{}{}:
-		default:
-			s.log.Warn("client refused: max_connections reached", "client", c.RemoteAddr().String(), "max_connections", s.cfg.MaxConnections)
-			go refuse(c, "421 4.7.0 Too many connections, try again later")
-			continue
-		}
-		var cc *cmdConn
-		cc = newCmdConn(c, s, func() {
-			s.sessMu.Lock()
-			delete(s.conns, cc)
-			s.sessMu.Unlock()
-			<-s.sem
-		})
-		s.sessMu.Lock()
-		s.conns[cc] = struct{}{}
-		s.sessMu.Unlock()
-		return cc, nil
+	if s.closing {
+		return false
 	}
+	s.sessions[ss] = struct{}{}
+	return true
 }
 
-func refuse(c net.Conn, line string) {
+// refuse answers a connection the hop does not serve, and closes it.
+func refuse(c net.Conn, r action.Reply) {
 	c.SetDeadline(time.Now().Add(5 * time.Second))
-	c.Write([]byte(line + "\r\n"))
+	c.Write([]byte(action.Render(r, r, "", false).String() + "\r\n"))
 	c.Close()
 }
 
@@ -313,22 +300,9 @@ func inPrefixes(list []config.Network, a net.Addr) bool {
 	return config.ContainsAddr(list, ip)
 }
 
-// errorLog sends go-smtp's internal messages to the logger.
-type errorLog struct{ log *slog.Logger }
-
-func (e errorLog) Printf(format string, v ...any) {
-	if strings.HasPrefix(format, "panic") {
-		recoveredPanics.Add(1)
-		e.log.Error("smtp: " + fmt.Sprintf(format, v...))
-		return
-	}
-	e.log.Debug("smtp: " + fmt.Sprintf(format, v...))
-}
-
-// recoveredPanics counts panics go-smtp recovered in sessions (tests fail on any).
+// recoveredPanics counts panics recovered in sessions and scans (tests
+// fail on any).
 var recoveredPanics atomic.Int64
-
-func (e errorLog) Println(v ...any) { e.log.Debug("smtp: " + fmt.Sprint(v...)) }
 
 // logRecorder is the default recorder: one log line per decision.
 type logRecorder struct{ log *slog.Logger }

@@ -59,6 +59,24 @@ var (
 	PassHeaderRefused = Reply{Code: 550, Enhanced: "5.7.1", Text: "Message refused: it already carries the inspection pass header"}
 )
 
+// The reinjection hop's own replies when it cannot relay, one table:
+// every one goes through [Render] like a policy reply.
+var (
+	HopUnavailable = Reply{Code: 451, Enhanced: "4.4.1", Text: "Next hop not available, try again later"}
+	HopFailed      = Reply{Code: 451, Enhanced: "4.4.2", Text: "Next hop failed during the transaction, try again later"}
+	HopNoTLS       = Reply{Code: 451, Enhanced: "4.7.5", Text: "Next hop cannot keep this session encrypted, try again later"}
+	HopNoSMTPUTF8  = Reply{Code: 553, Enhanced: "5.6.7", Text: "Next hop does not support SMTPUTF8"}
+	ClientRefused  = Reply{Code: 554, Enhanced: "5.7.1", Text: "Client not authorized to use this service"}
+	TooManyClients = Reply{Code: 421, Enhanced: "4.7.0", Text: "Too many connections, try again later"}
+	BareNewline    = Reply{Code: 550, Enhanced: "5.5.2", Text: "Message refused: bare CR or LF in data (line ends must be CRLF)"}
+	DataTimeout    = Reply{Code: 451, Enhanced: "4.4.2", Text: "Timeout while receiving the message"}
+	DataReadError  = Reply{Code: 451, Enhanced: "4.3.0", Text: "Error while receiving the message"}
+	DataLineLong   = Reply{Code: 554, Enhanced: "5.3.4", Text: "Message refused: line too long"}
+	MessageTooBig  = Reply{Code: 552, Enhanced: "5.3.4", Text: "Maximum message size exceeded"}
+	CommandTooLong = Reply{Code: 500, Enhanced: "5.4.0", Text: "Too long line, closing connection"}
+	IdleTimeout    = Reply{Code: 421, Enhanced: "4.4.2", Text: "Idle timeout, bye bye"}
+)
+
 // PassHeaderFlood is the reply to a message with more pass header fields
 // than pass_header.max_incoming allows (on_too_many: block or tempfail).
 func PassHeaderFlood(header string, permanent bool) Reply {
