@@ -196,6 +196,7 @@ type mta struct {
 	host, ip      string
 	port          uint16
 	from          string
+	mailArgs      string // ESMTP parameters of MAIL FROM, e.g. "SMTPUTF8"
 	rcpts         []string
 	headers       [][2]string // name, value as the MTA sends them (with leading space)
 	body          []byte
@@ -302,7 +303,7 @@ func (m mta) trySendWith(addr string, opts ...gomilter.Option) (result, error) {
 	if _, err := s.Helo("client.example.net"); err != nil {
 		return r, err
 	}
-	if r.mail, err = s.Mail(m.from, ""); err != nil {
+	if r.mail, err = s.Mail(m.from, m.mailArgs); err != nil {
 		return r, err
 	}
 	if r.mail.StopProcessing() || r.mail.Type == gomilter.ActionAccept {

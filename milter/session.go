@@ -46,6 +46,9 @@ type message struct {
 	failed  error
 	skip    bool
 	decided bool // a final response was already sent (early reject)
+	// smtputf8: the client's MAIL FROM carried SMTPUTF8, so replies may
+	// hold non-ASCII text (RFC 6531 section 3.7.4.1).
+	smtputf8 bool
 
 	scan      *scan
 	scanStart time.Time
@@ -81,9 +84,9 @@ func (s *session) Helo(name string, _ gomilter.Modifier) (*gomilter.Response, er
 	return gomilter.RespContinue, nil
 }
 
-func (s *session) MailFrom(from, _ string, m gomilter.Modifier) (resp *gomilter.Response, err error) {
+func (s *session) MailFrom(from, esmtpArgs string, m gomilter.Modifier) (resp *gomilter.Response, err error) {
 	s.endMessage()
-	msg := &message{start: time.Now()}
+	msg := &message{start: time.Now(), smtputf8: smtputf8(esmtpArgs)}
 	s.txn++
 	msg.env = policy.Envelope{
 		SessionID:  sessionid.Txn(s.id, s.txn),
@@ -124,14 +127,14 @@ func (s *session) RcptTo(rcpt, _ string, m gomilter.Modifier) (resp *gomilter.Re
 		if v, ok := msg.eng.CheckRecipient(msg.env, rcpt); ok && refuses(v) {
 			env := msg.env
 			env.Rcpts = []string{rcpt}
-			r := s.reply(v)
+			w := v.Refusal(v.Action, msg.smtputf8)
 			s.srv.o.recorder.Record(report.Decision{
 				Frontend: "milter", Envelope: env, Verdict: v, Applied: v.Action,
 				Duration: time.Since(msg.start),
 			})
-			s.srv.log.Debug("recipient refused", "queue_id", env.QueueID, "reply", r.String())
+			s.srv.log.Debug("recipient refused", "queue_id", env.QueueID, "reply", w.String())
 			// Only this recipient is refused; the message goes on.
-			return r.response(), nil
+			return response(w), nil
 		}
 	}
 	msg.env.Rcpts = append(msg.env.Rcpts, rcpt)
@@ -334,20 +337,15 @@ func refuses(v action.Verdict) bool {
 	return v.Err == nil && (v.Action == action.Block || v.Action == action.TempFail)
 }
 
-// reply is the SMTP reply for a block or tempfail verdict.
-func (s *session) reply(v action.Verdict) smtpReply {
-	return newReply(v.Reply, v.Action == action.Block, v.IncidentID)
-}
-
 // earlyRefusal refuses the whole message at MAIL FROM.
 func (s *session) earlyRefusal(msg *message, v action.Verdict, env policy.Envelope) *gomilter.Response {
 	msg.decided = true
-	r := s.reply(v)
+	w := v.Refusal(v.Action, msg.smtputf8)
 	s.srv.o.recorder.Record(report.Decision{
 		Frontend: "milter", Envelope: env, Verdict: v, Applied: v.Action,
 		Duration: time.Since(msg.start),
 	})
-	return r.response()
+	return response(w)
 }
 
 // earlyFailure applies a failure outcome at MAIL FROM where it can be
@@ -364,7 +362,7 @@ func (s *session) earlyFailure(msg *message, o config.Outcome, cause error) *gom
 	}
 	msg.decided = true
 	s.recordFailure(msg, o, cause, action.Verdict{})
-	return failureReply().response()
+	return failureResponse(msg, action.Verdict{})
 }
 
 // refuseNUL refuses a message with a NUL byte permanently, unscanned: NUL
@@ -377,15 +375,14 @@ func (s *session) refuseNUL(msg *message, sc *scan) *gomilter.Response {
 	msg.decided = true
 	s.srv.log.Warn("message refused: NUL byte in message data", "queue_id", msg.env.QueueID)
 	s.record(msg, action.Verdict{Action: action.Block}, action.Block, ErrNUL)
-	return nulReply().response()
+	return response(action.Render(action.NULRefused, action.NULRefused, "", msg.smtputf8))
 }
 
-func nulReply() smtpReply {
-	return smtpReply{Code: 550, Enhanced: "5.6.0", Lines: []string{nulRefusalText}}
-}
-
-func failureReply() smtpReply {
-	return smtpReply{Code: 451, Enhanced: "4.7.1", Lines: []string{failureTempFailText}}
+// failureResponse is the tempfail reply of a failure outcome: the
+// message was not scanned. It names the incident when the failed scan
+// recorded one.
+func failureResponse(msg *message, v action.Verdict) *gomilter.Response {
+	return response(action.Render(action.ScanFailed, action.ScanFailed, v.IncidentID, msg.smtputf8))
 }
 
 // recoverTo turns a panic in a callback into the on_error outcome at the

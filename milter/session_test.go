@@ -148,8 +148,7 @@ func postfixReply(s string) string {
 
 func TestReplyPercentReachesClientIntact(t *testing.T) {
 	text := "Refused: 100% of 5% rule"
-	r := newReply(action.Reply{Code: 550, Enhanced: "5.7.1", Text: text}, true, "")
-	resp := r.response()
+	resp := response(action.Render(action.Reply{Code: 550, Enhanced: "5.7.1", Text: text}, action.PolicyBlock, "", false))
 	wire := resp.String()
 	if !strings.Contains(wire, "100%% of 5%% rule") {
 		t.Fatalf("wire reply %s does not double %%", wire)

@@ -76,9 +76,9 @@ func (e edit) String() string {
 func (s *session) applyVerdict(m gomilter.Modifier, msg *message, v action.Verdict) (*gomilter.Response, error) {
 	switch v.Action {
 	case action.Block, action.TempFail:
-		r := s.reply(v)
+		w := v.Refusal(v.Action, msg.smtputf8)
 		s.record(msg, v, v.Action, nil)
-		return r.response(), nil
+		return response(w), nil
 	}
 	var edits []edit
 	switch v.Action {
@@ -201,16 +201,15 @@ func (s *session) send(m gomilter.Modifier, edits []edit) error {
 // number (Postfix's cleanup gives up at about 16,000).
 func (s *session) refusePassHeaders(msg *message) *gomilter.Response {
 	ph := s.srv.o.passHeader
-	r := smtpReply{Code: 550, Enhanced: "5.7.1", Lines: []string{"message refused: too many " + ph.name + " header fields"}}
+	r := action.PassHeaderFlood(ph.name, !ph.tooManyTemp)
 	applied := action.Block
 	if ph.tooManyTemp {
-		r = smtpReply{Code: 451, Enhanced: "4.7.1", Lines: []string{"message deferred: too many " + ph.name + " header fields"}}
 		applied = action.TempFail
 	}
 	cause := fmt.Errorf("%w: %d %s fields (pass_header.max_incoming %d)", ErrPassHeaders, msg.passHeaders, ph.name, ph.maxIncoming)
 	s.srv.log.Warn("message refused: too many incoming pass headers", "queue_id", msg.env.QueueID, "count", msg.passHeaders, "max_incoming", ph.maxIncoming)
 	s.record(msg, action.Verdict{}, applied, cause)
-	return r.response()
+	return response(action.Render(r, r, "", msg.smtputf8))
 }
 
 // quarantineReason names the incident and the policies; the MTA logs it
@@ -256,13 +255,13 @@ func (s *session) applyFailure(m gomilter.Modifier, msg *message, o config.Outco
 		if err := m.Quarantine("maildlp: message not scanned: " + failureClass(cause)); err != nil {
 			s.srv.log.Warn("quarantine request failed", "queue_id", msg.env.QueueID, "err", err)
 			s.recordFailure(msg, config.OutcomeTempFail, cause, v)
-			return failureReply().response()
+			return failureResponse(msg, v)
 		}
 		s.recordFailure(msg, o, cause, v)
 		return gomilter.RespAccept
 	}
 	s.recordFailure(msg, config.OutcomeTempFail, cause, v)
-	return failureReply().response()
+	return failureResponse(msg, v)
 }
 
 // failureClass names a failure for the MTA's quarantine reason without

@@ -1,0 +1,69 @@
+package milter
+
+import (
+	"testing"
+
+	gomilter "github.com/d--j/go-milter"
+
+	"github.com/maildlp/maildlp/policy"
+	"github.com/maildlp/maildlp/policy/action"
+)
+
+// TestIssue9SameReplyAsRenderer: every refusal the milter sends is the
+// one the shared renderer writes, the bytes the reinjection hop sends for
+// the same verdict, at end of message and early, with the renderer's
+// default text and the incident id (compared as Postfix sends it, with
+// go-milter's '%' doubling undone).
+func TestIssue9SameReplyAsRenderer(t *testing.T) {
+	verdicts := []action.Verdict{
+		{Action: action.Block, IncidentID: "INC-1"},
+		{Action: action.TempFail, IncidentID: "INC-2"},
+		{Action: action.Block, IncidentID: "INC-3", Reply: action.Reply{Code: 554, Enhanced: "5.7.0", Text: "No cards\n100% blocked"}},
+		{Action: action.Block, IncidentID: "INC-4", Reply: action.Reply{Code: 451, Enhanced: "4.7.1", Text: "wrong class"}},
+	}
+	for _, v := range verdicts {
+		want := v.Refusal(v.Action, false).String()
+		_, addr := startServer(t, &fakeEngine{verdict: v})
+		if r := simpleMessage().send(t, addr); r.end == nil || postfixReply(r.end.SMTPReply) != want {
+			t.Errorf("end of message: %v, want %q", r.end, want)
+		}
+		early := &fakeEngine{envelope: func(policy.Envelope) (action.Verdict, bool) { return v, true }}
+		_, addr = startServer(t, early)
+		if r := simpleMessage().send(t, addr); r.mail == nil || postfixReply(r.mail.SMTPReply) != want {
+			t.Errorf("MAIL FROM: %v, want %q", r.mail, want)
+		}
+		rcpt := &fakeEngine{rcpt: func(policy.Envelope, string) (action.Verdict, bool) { return v, true }}
+		_, addr = startServer(t, rcpt)
+		if r := simpleMessage().send(t, addr); len(r.rcpts) == 0 || postfixReply(r.rcpts[0].SMTPReply) != want {
+			t.Errorf("RCPT TO: %v, want %q", r.rcpts, want)
+		}
+	}
+	// The early refusal without a policy text reads as the end-of-message
+	// one (the hop used to say "Refused by policy").
+	if got := verdicts[0].Refusal(action.Block, false).String(); got != "550 5.7.1 Message refused by policy (incident INC-1)" {
+		t.Errorf("default block reply %q", got)
+	}
+}
+
+// TestIssue9ReplySMTPUTF8: non-ASCII in a policy's reply text reaches the
+// client only when its MAIL FROM carried SMTPUTF8 (RFC 6531 section
+// 3.7.4.1); otherwise it is replaced.
+func TestIssue9ReplySMTPUTF8(t *testing.T) {
+	v := action.Verdict{Action: action.Block, IncidentID: "INC-U",
+		Reply: action.Reply{Code: 550, Enhanced: "5.7.1", Text: "Données refusées"}}
+	for _, tt := range []struct {
+		args, want string
+	}{
+		{"", "550 5.7.1 Donn?es refus?es (incident INC-U)"},
+		{"BODY=8BITMIME SMTPUTF8", "550 5.7.1 Données refusées (incident INC-U)"},
+		{"smtputf8", "550 5.7.1 Données refusées (incident INC-U)"},
+	} {
+		_, addr := startServer(t, &fakeEngine{verdict: v})
+		m := simpleMessage()
+		m.mailArgs = tt.args
+		r := m.send(t, addr)
+		if r.end == nil || r.end.Type != gomilter.ActionRejectWithCode || r.end.SMTPReply != tt.want {
+			t.Errorf("MAIL FROM args %q: %v, want %q", tt.args, r.end, tt.want)
+		}
+	}
+}
