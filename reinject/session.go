@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -57,6 +56,7 @@ type session struct {
 	rcpts      []string
 	xfwd       []xattr
 	txn        int
+	smtputf8   bool // MAIL FROM carried SMTPUTF8: replies may hold non-ASCII
 }
 
 // Replies of the hop's own.
@@ -73,12 +73,10 @@ var (
 		Message: "Timeout while receiving the message"}
 	errDataRead = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0},
 		Message: "Error while receiving the message"}
-	errPassHeader = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1},
-		Message: "Message refused: it already carries the inspection pass header"}
-	errTooLong = &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 3, 4},
+	errPassHeader = wireReply(action.Render(action.PassHeaderRefused, action.PassHeaderRefused, "", false))
+	errTooLong    = &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 3, 4},
 		Message: "Message refused: line too long"}
-	errNULByte = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 6, 0},
-		Message: "Message refused: NUL byte in message data (not allowed in mail text, RFC 5322 section 3.5)"}
+	errNULByte = wireReply(action.Render(action.NULRefused, action.NULRefused, "", false))
 )
 
 func (ss *session) Mail(from string, opts *smtp.MailOptions) error {
@@ -95,6 +93,7 @@ func (ss *session) Mail(from string, opts *smtp.MailOptions) error {
 		return smtp.ErrDataTooLarge
 	}
 	ss.txn++
+	ss.smtputf8 = opts != nil && opts.UTF8
 	ss.eng = ss.s.engine()
 	if ec, ok := ss.eng.(envelopeChecker); ok {
 		ss.from = from
@@ -196,13 +195,10 @@ type envelopeChecker interface {
 // early records an envelope decision and returns its reply.
 func (ss *session) early(env policy.Envelope, v action.Verdict) *smtp.SMTPError {
 	act := v.Action
-	var rep *smtp.SMTPError
-	if act == action.TempFail {
-		rep = policyReply(v.Reply, 451, "4.7.1", "Deferred by policy, try again later")
-	} else {
+	if act != action.TempFail {
 		act = action.Block
-		rep = policyReply(v.Reply, 550, "5.7.1", "Refused by policy")
 	}
+	rep := wireReply(v.Refusal(act, ss.smtputf8))
 	ss.s.rec.Record(report.Decision{Frontend: "reinject", Envelope: env, Verdict: v, Applied: act})
 	return rep
 }
@@ -362,12 +358,12 @@ func (ss *session) apply(act action.Action, v action.Verdict, msg *message, d *r
 		// whatever incoming_pass_header says.
 		ss.s.log.Warn("message refused: too many incoming pass headers", "session_id", ss.id, "header", ss.s.pass.Name, "count", n, "max_incoming", ss.s.pass.MaxIncoming)
 		d.Err = fmt.Errorf("%w: %d %s fields (pass_header.max_incoming %d)", errPassHeaderFlood, n, ss.s.pass.Name, ss.s.pass.MaxIncoming)
-		if ss.s.pass.OnTooMany == "tempfail" {
-			return action.TempFail, &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 7, 1},
-				Message: "Message deferred: too many " + ss.s.pass.Name + " header fields"}
+		permanent := ss.s.pass.OnTooMany != "tempfail"
+		r, act := action.PassHeaderFlood(ss.s.pass.Name, permanent), action.Block
+		if !permanent {
+			act = action.TempFail
 		}
-		return action.Block, &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1},
-			Message: "Message refused: too many " + ss.s.pass.Name + " header fields"}
+		return act, wireReply(action.Render(r, r, "", ss.smtputf8))
 	}
 	if *ss.s.pass.Enabled && h.has(ss.s.pass.Name) {
 		switch ss.s.cfg.IncomingPassHeader {
@@ -388,23 +384,25 @@ func (ss *session) apply(act action.Action, v action.Verdict, msg *message, d *r
 	}
 	var rcpts []string // replacing the envelope's (redirect, quarantine)
 	switch act {
-	case action.Block:
-		return act, policyReply(v.Reply, 550, "5.7.1", "Message refused by policy")
-	case action.TempFail:
-		return act, policyReply(v.Reply, 451, "4.7.1", "Message deferred by policy, try again later")
+	case action.Block, action.TempFail:
+		if d.Err != nil {
+			// A failure outcome: the message was not (fully) scanned.
+			return act, wireReply(action.Render(action.ScanFailed, action.ScanFailed, v.IncidentID, ss.smtputf8))
+		}
+		return act, wireReply(v.Refusal(act, ss.smtputf8))
 	case action.Quarantine:
 		if ss.s.cfg.QuarantineTo == "" {
 			if ss.s.cfg.QuarantineAction == "block" {
-				return action.Block, policyReply(v.Reply, 550, "5.7.1", "Message held by policy")
+				return action.Block, wireReply(action.Render(v.Reply, action.PolicyHeldRefused, v.IncidentID, ss.smtputf8))
 			}
-			return action.TempFail, policyReply(v.Reply, 451, "4.7.1", "Message held by policy, try again later")
+			return action.TempFail, wireReply(action.Render(v.Reply, action.PolicyHeld, v.IncidentID, ss.smtputf8))
 		}
 		rcpts = []string{ss.s.cfg.QuarantineTo}
 		extra = append(extra, fieldLine("X-Maildlp-Quarantine", firstNonEmpty(v.QuarantineReason, "policy")))
 	case action.Redirect:
 		if len(v.RedirectTo) == 0 {
 			ss.s.log.Error("redirect verdict without addresses: deferring", "session_id", ss.id)
-			return action.TempFail, policyReply(action.Reply{}, 451, "4.7.1", "Message deferred by policy, try again later")
+			return action.TempFail, wireReply(action.Render(action.ScanFailed, action.ScanFailed, v.IncidentID, ss.smtputf8))
 		}
 		rcpts = v.RedirectTo
 	}
@@ -486,48 +484,15 @@ func firstNonEmpty(s ...string) string {
 	return ""
 }
 
-// policyReply renders the policy's reply, keeping its class to the action's.
-func policyReply(r action.Reply, code int, enh, text string) *smtp.SMTPError {
-	if r.Code/100 == code/100 {
-		code = r.Code
-		if r.Enhanced != "" {
-			enh = r.Enhanced
-		}
+// wireReply is the go-smtp error that writes w as it is: go-smtp puts
+// the enhanced code on the last line only, so it goes into every line
+// here.
+func wireReply(w action.Wire) *smtp.SMTPError {
+	lines := make([]string, len(w.Lines))
+	for i, l := range w.Lines {
+		lines[i] = w.Enhanced + " " + l
 	}
-	if r.Text != "" {
-		text = r.Text
-	}
-	e := &smtp.SMTPError{Code: code, EnhancedCode: parseEnhanced(enh, code)}
-	// One line per text line, no CR; go-smtp puts the enhanced code on the
-	// last line only, so it is written on every line here.
-	lines := strings.Split(strings.ReplaceAll(text, "\r", ""), "\n")
-	if e.EnhancedCode != smtp.NoEnhancedCode {
-		for i, l := range lines {
-			lines[i] = enh + " " + l
-		}
-		e.EnhancedCode = smtp.NoEnhancedCode
-	}
-	e.Message = strings.Join(lines, "\n")
-	return e
-}
-
-func parseEnhanced(s string, code int) smtp.EnhancedCode {
-	parts := strings.Split(s, ".")
-	if len(parts) == 3 {
-		var ec smtp.EnhancedCode
-		ok := true
-		for i, p := range parts {
-			n, err := strconv.Atoi(p)
-			if err != nil || n < 0 || n > 999 {
-				ok = false
-			}
-			ec[i] = n
-		}
-		if ok && ec[0] == code/100 {
-			return ec
-		}
-	}
-	return smtp.EnhancedCode{code / 100, 0, 0}
+	return &smtp.SMTPError{Code: w.Code, EnhancedCode: smtp.NoEnhancedCode, Message: strings.Join(lines, "\n")}
 }
 
 // commandParams splits a raw MAIL FROM: or RCPT TO: line (already
