@@ -128,10 +128,7 @@ func (s *session) RcptTo(rcpt, _ string, m gomilter.Modifier) (resp *gomilter.Re
 			env := msg.env
 			env.Rcpts = []string{rcpt}
 			w := v.Refusal(v.Action, msg.smtputf8)
-			s.srv.o.recorder.Record(report.Decision{
-				Frontend: "milter", Envelope: env, Verdict: v, Applied: v.Action,
-				Duration: time.Since(msg.start),
-			})
+			s.record(msg, report.Decision{Envelope: env, Verdict: v, Applied: v.Action, Reply: &w})
 			s.srv.log.Debug("recipient refused", "queue_id", env.QueueID, "reply", w.String())
 			// Only this recipient is refused; the message goes on.
 			return response(w), nil
@@ -341,10 +338,7 @@ func refuses(v action.Verdict) bool {
 func (s *session) earlyRefusal(msg *message, v action.Verdict, env policy.Envelope) *gomilter.Response {
 	msg.decided = true
 	w := v.Refusal(v.Action, msg.smtputf8)
-	s.srv.o.recorder.Record(report.Decision{
-		Frontend: "milter", Envelope: env, Verdict: v, Applied: v.Action,
-		Duration: time.Since(msg.start),
-	})
+	s.record(msg, report.Decision{Envelope: env, Verdict: v, Applied: v.Action, Reply: &w})
 	return response(w)
 }
 
@@ -357,12 +351,13 @@ func (s *session) earlyFailure(msg *message, o config.Outcome, cause error) *gom
 		return gomilter.RespContinue
 	case config.OutcomeAccept:
 		msg.decided = true
-		s.recordFailure(msg, o, cause, action.Verdict{})
+		s.recordFailure(msg, o, cause, action.Verdict{}, nil)
 		return gomilter.RespAccept
 	}
 	msg.decided = true
-	s.recordFailure(msg, o, cause, action.Verdict{})
-	return failureResponse(msg, action.Verdict{})
+	w := failureReply(msg, action.Verdict{})
+	s.recordFailure(msg, o, cause, action.Verdict{}, &w)
+	return response(w)
 }
 
 // refuseNUL refuses a message with a NUL byte permanently, unscanned: NUL
@@ -374,15 +369,16 @@ func (s *session) refuseNUL(msg *message, sc *scan) *gomilter.Response {
 	sc.abort()
 	msg.decided = true
 	s.srv.log.Warn("message refused: NUL byte in message data", "queue_id", msg.env.QueueID)
-	s.record(msg, action.Verdict{Action: action.Block}, action.Block, ErrNUL)
-	return response(action.Render(action.NULRefused, action.NULRefused, "", msg.smtputf8))
+	w := action.Render(action.NULRefused, action.NULRefused, "", msg.smtputf8)
+	s.record(msg, report.Decision{Verdict: action.Verdict{Action: action.Block}, Applied: action.Block, Err: ErrNUL, Reply: &w})
+	return response(w)
 }
 
-// failureResponse is the tempfail reply of a failure outcome: the
-// message was not scanned. It names the incident when the failed scan
-// recorded one.
-func failureResponse(msg *message, v action.Verdict) *gomilter.Response {
-	return response(action.Render(action.ScanFailed, action.ScanFailed, v.IncidentID, msg.smtputf8))
+// failureReply is the tempfail reply of a failure outcome: the message
+// was not scanned. It names the incident when the failed scan recorded
+// one.
+func failureReply(msg *message, v action.Verdict) action.Wire {
+	return action.Render(action.ScanFailed, action.ScanFailed, v.IncidentID, msg.smtputf8)
 }
 
 // recoverTo turns a panic in a callback into the on_error outcome at the
@@ -406,14 +402,9 @@ func (s *session) logPanic(msg *message, r any, stack ...[]byte) {
 	s.srv.log.Error("recovered panic", "queue_id", msg.env.QueueID, "panic", fmt.Sprint(r), "stack", string(st))
 }
 
-func (s *session) recordFailure(msg *message, o config.Outcome, cause error, v action.Verdict) {
+// recordFailure records a failure outcome; reply is the refusal sent,
+// nil when the message was accepted or quarantined.
+func (s *session) recordFailure(msg *message, o config.Outcome, cause error, v action.Verdict, reply *action.Wire) {
 	s.srv.log.Warn("failure outcome applied", "queue_id", msg.env.QueueID, "outcome", o.String(), "cause", cause.Error())
-	d := time.Since(msg.start)
-	if !msg.scanStart.IsZero() {
-		d = time.Since(msg.scanStart)
-	}
-	s.srv.o.recorder.Record(report.Decision{
-		Frontend: "milter", Envelope: msg.env, Verdict: v, Applied: o.Action(),
-		Duration: d, Err: cause,
-	})
+	s.record(msg, report.Decision{Verdict: v, Applied: o.Action(), Err: cause, Reply: reply})
 }

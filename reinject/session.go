@@ -424,6 +424,9 @@ func (ss *session) apply(act action.Action, v action.Verdict, msg *message, d *r
 	ds.quit()
 	ss.down = nil
 	if r.ok() {
+		if *ss.s.pass.Enabled {
+			d.PassHeader = &action.Header{Name: ss.s.pass.Name, Value: ss.s.pass.Value}
+		}
 		ss.s.log.Debug("relayed", "session_id", ss.id, "next_hop", ds.addr, "reply", r.String())
 		return act, r.upstream() // the downstream's final reply, verbatim
 	}
