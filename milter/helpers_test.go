@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -16,33 +15,12 @@ import (
 
 	gomilter "github.com/d--j/go-milter"
 
+	"github.com/maildlp/maildlp/metrics"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
 	"github.com/maildlp/maildlp/policy/extract"
 	"github.com/maildlp/maildlp/report"
 )
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		if n := recoveredPanics.Load() - expectedPanics.Load(); n != 0 {
-			fmt.Fprintf(os.Stderr, "milter: %d unexpected recovered panic(s)\n", n)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
-
-// expectedPanics counts panics that tests provoke on purpose.
-var expectedPanics syncCounter
-
-type syncCounter struct {
-	mu sync.Mutex
-	n  int64
-}
-
-func (c *syncCounter) Add(n int64) { c.mu.Lock(); c.n += n; c.mu.Unlock() }
-func (c *syncCounter) Load() int64 { c.mu.Lock(); defer c.mu.Unlock(); return c.n }
 
 // fakeEngine is an engine whose answers a test chooses. Evaluate reads the
 // whole message unless evaluate is set.
@@ -172,8 +150,22 @@ func serveOn(t testing.TB, eng engine, ln net.Listener, opts ...Option) *Server 
 	if eng == nil {
 		eng = &fakeEngine{}
 	}
-	opts = append([]Option{WithLogger(testLogger(t, nil))}, opts...)
+	// Every server counts panics in a registry of its own; unless the test
+	// brings its own (it provokes panics and checks them), any panic fails
+	// the test.
+	m := metrics.New()
+	opts = append([]Option{WithLogger(testLogger(t, nil)), WithMetrics(m)}, opts...)
 	s := newServer(func() engine { return eng }, opts...)
+	t.Cleanup(func() {
+		if s.o.metrics != m {
+			return
+		}
+		for _, c := range []string{"engine", "milter"} {
+			if n := m.Value("maildlp_panics_total", c); n != 0 {
+				t.Errorf("%v unexpected recovered panic(s) in %s", n, c)
+			}
+		}
+	})
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(ln) }()
 	t.Cleanup(func() {

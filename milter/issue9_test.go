@@ -1,10 +1,15 @@
 package milter
 
 import (
+	"context"
+	"errors"
+	"io"
+	"strings"
 	"testing"
 
 	gomilter "github.com/d--j/go-milter"
 
+	"github.com/maildlp/maildlp/metrics"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
 )
@@ -65,5 +70,67 @@ func TestIssue9ReplySMTPUTF8(t *testing.T) {
 		if r.end == nil || r.end.Type != gomilter.ActionRejectWithCode || r.end.SMTPReply != tt.want {
 			t.Errorf("MAIL FROM args %q: %v, want %q", tt.args, r.end, tt.want)
 		}
+	}
+}
+
+// TestIssue9EnginePanicLoggedAndCounted: a panic the engine recovered
+// (in Evaluate or in an envelope-only policy) applies on_error, is
+// counted in maildlp_panics_total{component="engine"} of the server's
+// registry, and is logged in one line at error level with the stack at
+// debug level only; the decision's cause is one line.
+func TestIssue9EnginePanicLoggedAndCounted(t *testing.T) {
+	panicked := func() *policy.PanicError {
+		return &policy.PanicError{Value: "boom\nsecond", Stack: []byte("goroutine 1 [running]:\nstack-marker()")}
+	}
+	tests := []struct {
+		name string
+		eng  *fakeEngine
+	}{
+		{"evaluate", &fakeEngine{evaluate: func(_ context.Context, m policy.Message) action.Verdict {
+			io.Copy(io.Discard, m.Body)
+			return action.Verdict{Action: action.Pass, IncidentID: "INC-P", Err: panicked()}
+		}}},
+		{"envelope", &fakeEngine{envelope: func(policy.Envelope) (action.Verdict, bool) {
+			return action.Verdict{Err: panicked()}, true
+		}}},
+		{"recipient", &fakeEngine{rcpt: func(policy.Envelope, string) (action.Verdict, bool) {
+			return action.Verdict{Err: panicked()}, true
+		}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := &recorder{}
+			m := metrics.New()
+			var logs syncBuffer
+			_, addr := startServer(t, tt.eng, WithRecorder(rec), WithMetrics(m), WithLogger(testLogger(t, &logs)))
+			r := simpleMessage().send(t, addr)
+			if r.end == nil || r.end.SMTPCode != 451 || !strings.Contains(r.end.SMTPReply, "could not be scanned") {
+				t.Fatalf("final action = %v, want the on_error tempfail", r.end)
+			}
+			if tt.name != "evaluate" {
+				if calls, _, _ := tt.eng.snapshot(); calls != 0 {
+					t.Errorf("Evaluate ran after a failed envelope check")
+				}
+			}
+			ds := waitDecisions(t, rec, 1)
+			if !errors.As(ds[0].Err, new(*policy.PanicError)) || strings.Contains(ds[0].Err.Error(), "\n") {
+				t.Errorf("decision cause %q, want a one-line panic error", ds[0].Err)
+			}
+			if n := m.Value("maildlp_panics_total", "engine"); n != 1 {
+				t.Errorf("maildlp_panics_total{component=engine} = %v, want 1", n)
+			}
+			var sawError, sawStack bool
+			for _, l := range strings.Split(logs.String(), "\n") {
+				switch {
+				case strings.Contains(l, `"msg":"recovered panic"`):
+					sawError = strings.Contains(l, `"level":"ERROR"`) && strings.Contains(l, "boom second") && !strings.Contains(l, "stack-marker")
+				case strings.Contains(l, "stack-marker"):
+					sawStack = strings.Contains(l, `"level":"DEBUG"`)
+				}
+			}
+			if !sawError || !sawStack {
+				t.Errorf("want a one-line error and the stack at debug level only:\n%s", logs.String())
+			}
+		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/maildlp/maildlp/config"
+	"github.com/maildlp/maildlp/metrics"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/report"
 )
@@ -35,6 +36,8 @@ type options struct {
 	slots *policy.Slots
 	// maxPacket bounds the length a packet from the MTA may declare.
 	maxPacket uint32
+	// metrics counts recovered panics (nil: not counted).
+	metrics *metrics.Metrics
 }
 
 func defaultOptions() options {
@@ -165,6 +168,12 @@ func WithProgressInterval(d time.Duration) Option {
 // within scan_timeout gets the on_overload outcome.
 func WithScanSlots(s *policy.Slots) Option {
 	return func(o *options) { o.slots = s }
+}
+
+// WithMetrics sets the metrics recovered panics are counted in
+// (maildlp_panics_total); decisions are counted by the recorder.
+func WithMetrics(m *metrics.Metrics) Option {
+	return func(o *options) { o.metrics = m }
 }
 
 type nopRecorder struct{}

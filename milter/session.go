@@ -110,7 +110,11 @@ func (s *session) MailFrom(from, esmtpArgs string, m gomilter.Modifier) (resp *g
 		return s.earlyFailure(msg, s.srv.o.failure.OnError, fmt.Errorf("%w: no engine loaded", ErrEngine)), nil
 	}
 	if s.srv.o.early && !s.nonSMTP {
-		if v, ok := msg.eng.CheckEnvelope(msg.env); ok && refuses(v) {
+		v, ok := msg.eng.CheckEnvelope(msg.env)
+		if ok && v.Err != nil {
+			return s.earlyError(msg, v.Err), nil
+		}
+		if ok && refuses(v) {
 			return s.earlyRefusal(msg, v, msg.env), nil
 		}
 	}
@@ -124,7 +128,11 @@ func (s *session) RcptTo(rcpt, _ string, m gomilter.Modifier) (resp *gomilter.Re
 	}
 	defer s.recoverTo(msg, &resp, &err)
 	if s.srv.o.early && !s.nonSMTP && !msg.skip && msg.eng != nil {
-		if v, ok := msg.eng.CheckRecipient(msg.env, rcpt); ok && refuses(v) {
+		v, ok := msg.eng.CheckRecipient(msg.env, rcpt)
+		if ok && v.Err != nil {
+			return s.earlyError(msg, v.Err), nil
+		}
+		if ok && refuses(v) {
 			env := msg.env
 			env.Rcpts = []string{rcpt}
 			w := v.Refusal(v.Action, msg.smtputf8)
@@ -221,7 +229,7 @@ func (s *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, er
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			s.logPanic(msg, r)
+			s.logPanic(msg, "milter", r, debug.Stack())
 			resp = s.applyFailure(m, msg, s.srv.o.failure.OnError, fmt.Errorf("%w: panic: %v", ErrEngine, r), action.Verdict{})
 			err = nil
 		}
@@ -253,8 +261,9 @@ func (s *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, er
 		return nil, werr
 	}
 	if sc.stack != nil {
-		s.logPanic(msg, v.Err, sc.stack)
+		s.logPanic(msg, "milter", v.Err, sc.stack)
 	}
+	s.logEnginePanic(msg, v.Err)
 	if v.Err != nil {
 		o := s.srv.o.failure.OnError
 		if errors.Is(v.Err, ErrOverload) {
@@ -385,21 +394,41 @@ func failureReply(msg *message, v action.Verdict) action.Wire {
 // end of the message (the MTA gets "continue" now).
 func (s *session) recoverTo(msg *message, resp **gomilter.Response, err *error) {
 	if r := recover(); r != nil {
-		s.logPanic(msg, r)
+		s.logPanic(msg, "milter", r, debug.Stack())
 		msg.failed = fmt.Errorf("%w: panic: %v", ErrEngine, r)
 		msg.skip = true
 		*resp, *err = gomilter.RespContinue, nil
 	}
 }
 
-func (s *session) logPanic(msg *message, r any, stack ...[]byte) {
-	st := debug.Stack()
-	if len(stack) > 0 {
-		st = stack[0]
-	} else {
-		recoveredPanics.Add(1)
+// earlyError applies on_error at the end of the message after an
+// envelope check failed (a panic in an envelope-only policy): no content
+// is scanned, and the MTA gets "continue" now, as after a panic here.
+func (s *session) earlyError(msg *message, err error) *gomilter.Response {
+	s.logEnginePanic(msg, err)
+	msg.failed = fmt.Errorf("%w: %w", ErrEngine, err)
+	msg.skip = true
+	return gomilter.RespContinue
+}
+
+// logPanic logs a recovered panic in one line at error level, with its
+// stack at debug level only (an incident or a warning carries no stack),
+// and counts it in maildlp_panics_total by component.
+func (s *session) logPanic(msg *message, component string, r any, stack []byte) {
+	s.srv.o.metrics.Panic(component)
+	s.srv.log.Error("recovered panic", "queue_id", msg.env.QueueID, "session_id", msg.env.SessionID,
+		"panic_in", component, "panic", strings.Join(strings.Fields(fmt.Sprint(r)), " "))
+	s.srv.log.Debug("recovered panic stack", "queue_id", msg.env.QueueID, "session_id", msg.env.SessionID, "stack", string(stack))
+}
+
+// logEnginePanic logs and counts a panic the engine recovered itself
+// (err is or wraps a *policy.PanicError); other errors are left to the
+// failure outcome's log line.
+func (s *session) logEnginePanic(msg *message, err error) {
+	var pe *policy.PanicError
+	if errors.As(err, &pe) {
+		s.logPanic(msg, "engine", pe.Value, pe.Stack)
 	}
-	s.srv.log.Error("recovered panic", "queue_id", msg.env.QueueID, "panic", fmt.Sprint(r), "stack", string(st))
 }
 
 // recordFailure records a failure outcome; reply is the refusal sent,

@@ -1,9 +1,14 @@
 package reinject
 
 import (
+	"bytes"
+	"io"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/maildlp/maildlp/metrics"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
 )
@@ -53,4 +58,88 @@ func TestIssue9HopReplyFromRenderer(t *testing.T) {
 			t.Errorf("after DATA: %q, want %q", got, want)
 		}
 	}
+}
+
+// panicEngine reports a panic the engine recovered: in Evaluate, or in
+// an envelope-only policy at MAIL FROM.
+type panicEngine struct {
+	fakeEngine
+	atMail bool
+}
+
+func (e *panicEngine) CheckEnvelope(policy.Envelope) (action.Verdict, bool) {
+	if e.atMail {
+		return action.Verdict{Err: enginePanic()}, true
+	}
+	return action.Verdict{}, false
+}
+
+func (e *panicEngine) CheckRecipient(policy.Envelope, string) (action.Verdict, bool) {
+	return action.Verdict{}, false
+}
+
+func enginePanic() *policy.PanicError {
+	return &policy.PanicError{Value: "boom\nsecond", Stack: []byte("goroutine 1 [running]:\nstack-marker()")}
+}
+
+// TestIssue9HopEnginePanic: a panic the engine recovered, also in an
+// envelope-only policy (it used to be dropped without a trace), applies
+// on_error after DATA, is counted in maildlp_panics_total{component=
+// "engine"} of the hop's registry, and is logged in one line at error
+// level with the stack at debug level only.
+func TestIssue9HopEnginePanic(t *testing.T) {
+	for _, atMail := range []bool{false, true} {
+		eng := &panicEngine{atMail: atMail}
+		if !atMail {
+			eng.decide = func(policy.Envelope, []byte) action.Verdict { return action.Verdict{Err: enginePanic()} }
+		}
+		mta := newFakeMTA(t, nil)
+		m := metrics.New()
+		var logs bytes.Buffer
+		var mu sync.Mutex
+		log := slog.New(slog.NewJSONHandler(lockedWriter{&mu, &logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		rec := &recorder{}
+		_, addr := startHop(t, eng, reflectCfg(mta.addr()), WithMetrics(m), WithLogger(log), WithRecorder(rec))
+		up := dialUp(t, addr)
+		up.hello()
+		got := up.sendMessage("a@example.com", []string{"b@example.com"}, testMsg)
+		if want := "451 4.7.1 Message could not be scanned, try again later"; got != want {
+			t.Errorf("at MAIL %v: reply %q, want %q", atMail, got, want)
+		}
+		if atMail && len(eng.envelopes()) != 0 {
+			t.Errorf("Evaluate ran after a failed envelope check")
+		}
+		if n := m.Value("maildlp_panics_total", "engine"); n != 1 {
+			t.Errorf("at MAIL %v: maildlp_panics_total{component=engine} = %v, want 1", atMail, n)
+		}
+		if ds := rec.All(); len(ds) != 1 || ds[0].Err == nil || strings.Contains(ds[0].Err.Error(), "\n") {
+			t.Errorf("at MAIL %v: decisions %+v, want one with a one-line cause", atMail, ds)
+		}
+		mu.Lock()
+		text := logs.String()
+		mu.Unlock()
+		var sawError, sawStack bool
+		for _, l := range strings.Split(text, "\n") {
+			switch {
+			case strings.Contains(l, `"msg":"recovered panic"`):
+				sawError = strings.Contains(l, `"level":"ERROR"`) && strings.Contains(l, "boom second") && !strings.Contains(l, "stack-marker")
+			case strings.Contains(l, "stack-marker"):
+				sawStack = strings.Contains(l, `"level":"DEBUG"`)
+			}
+		}
+		if !sawError || !sawStack {
+			t.Errorf("at MAIL %v: want a one-line error and the stack at debug level only:\n%s", atMail, text)
+		}
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -11,12 +11,12 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-smtp"
 
 	"github.com/maildlp/maildlp/config"
+	"github.com/maildlp/maildlp/metrics"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
 	"github.com/maildlp/maildlp/policy/extract"
@@ -39,6 +39,7 @@ type options struct {
 	fail        config.Failure
 	slots       *policy.Slots
 	scanTimeout time.Duration
+	metrics     *metrics.Metrics
 }
 
 // WithScanSlots bounds the scans running at once, shared with the other
@@ -75,6 +76,10 @@ func WithRecorder(r report.Recorder) Option { return func(o *options) { o.rec = 
 // X-Filter-Loop: Reflected).
 func WithPassHeader(p config.PassHeader) Option { return func(o *options) { o.pass = p } }
 
+// WithMetrics sets the metrics recovered panics are counted in
+// (maildlp_panics_total); decisions are counted by the recorder.
+func WithMetrics(m *metrics.Metrics) Option { return func(o *options) { o.metrics = m } }
+
 // WithFailure sets the outcome of each failure class (default tempfail).
 func WithFailure(f config.Failure) Option { return func(o *options) { o.fail = f } }
 
@@ -89,6 +94,8 @@ type Server struct {
 	fail   config.Failure
 	slots  *policy.Slots
 	scanTO time.Duration
+	// metrics counts recovered panics (nil: not counted).
+	metrics *metrics.Metrics
 
 	smtp      *smtp.Server
 	tlsServer *tls.Config
@@ -126,6 +133,7 @@ func New[E Evaluator](engine func() E, cfg config.Reinject, opts ...Option) (*Se
 		fail:     o.fail,
 		slots:    o.slots,
 		scanTO:   o.scanTimeout,
+		metrics:  o.metrics,
 		res:      newResolver(cfg),
 		sem:      make(chan struct{}, cfg.MaxConnections),
 		sessions: map[*session]struct{}{},
@@ -180,7 +188,7 @@ func New[E Evaluator](engine func() E, cfg config.Reinject, opts ...Option) (*Se
 	// ReadTimeout and WriteTimeout stay zero: cmdConn keeps the deadlines,
 	// including while DATA streams. TLSConfig stays nil: cmdConn does
 	// STARTTLS so that it keeps seeing the commands.
-	srv.ErrorLog = errorLog{s.log}
+	srv.ErrorLog = errorLog{s.log, s.metrics}
 	s.smtp = srv
 	return s, nil
 }
@@ -352,20 +360,25 @@ func inPrefixes(list []netip.Prefix, a net.Addr) bool {
 	return false
 }
 
-// errorLog sends go-smtp's internal messages to the logger.
-type errorLog struct{ log *slog.Logger }
-
-func (e errorLog) Printf(format string, v ...any) {
-	if strings.HasPrefix(format, "panic") {
-		recoveredPanics.Add(1)
-		e.log.Error("smtp: " + fmt.Sprintf(format, v...))
-		return
-	}
-	e.log.Debug("smtp: " + fmt.Sprintf(format, v...))
+// errorLog sends go-smtp's internal messages to the logger. A panic
+// go-smtp recovered in a session is counted and logged in one line at
+// error level, its stack at debug level.
+type errorLog struct {
+	log     *slog.Logger
+	metrics *metrics.Metrics
 }
 
-// recoveredPanics counts panics go-smtp recovered in sessions (tests fail on any).
-var recoveredPanics atomic.Int64
+func (e errorLog) Printf(format string, v ...any) {
+	msg := fmt.Sprintf(format, v...)
+	if strings.HasPrefix(format, "panic") {
+		e.metrics.Panic("reinject")
+		first, stack, _ := strings.Cut(msg, "\n")
+		e.log.Error("recovered panic", "panic_in", "reinject", "panic", "smtp: "+first)
+		e.log.Debug("recovered panic stack", "stack", stack)
+		return
+	}
+	e.log.Debug("smtp: " + msg)
+}
 
 func (e errorLog) Println(v ...any) { e.log.Debug("smtp: " + fmt.Sprint(v...)) }
 

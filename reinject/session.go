@@ -57,6 +57,9 @@ type session struct {
 	xfwd       []xattr
 	txn        int
 	smtputf8   bool // MAIL FROM carried SMTPUTF8: replies may hold non-ASCII
+	// envErr is a failed envelope check (a panic in an envelope-only
+	// policy): on_error applies after DATA, as in the milter.
+	envErr error
 }
 
 // Replies of the hop's own.
@@ -99,8 +102,11 @@ func (ss *session) Mail(from string, opts *smtp.MailOptions) error {
 		ss.from = from
 		env := ss.envelope()
 		ss.from = ""
-		if v, ok := ec.CheckEnvelope(env); ok {
+		if v, ok := ec.CheckEnvelope(env); ok && v.Err == nil {
 			return ss.early(env, v)
+		} else if ok {
+			ss.s.logEnginePanic(env, v.Err)
+			ss.envErr = v.Err
 		}
 	}
 	ds, err := ss.s.connect(context.Background(), upTLS, ss.id)
@@ -154,9 +160,12 @@ func (ss *session) Rcpt(to string, opts *smtp.RcptOptions) error {
 	ss.st.mu.Unlock()
 	if ec, ok := ss.eng.(envelopeChecker); ok {
 		env := ss.envelope()
-		if v, ok := ec.CheckRecipient(env, to); ok {
+		if v, ok := ec.CheckRecipient(env, to); ok && v.Err == nil {
 			env.Rcpts = []string{to}
 			return ss.early(env, v)
+		} else if ok && ss.envErr == nil {
+			ss.s.logEnginePanic(env, v.Err)
+			ss.envErr = v.Err
 		}
 	}
 	path, raw := commandParams(line, "RCPT TO:")
@@ -233,6 +242,7 @@ func (ss *session) endTx() {
 	}
 	ss.live.Store(nil)
 	ss.from, ss.fromPath, ss.mailParams, ss.rcpts, ss.xfwd = "", "", nil, nil, nil
+	ss.envErr = nil
 	ss.eng = nil
 	ss.st.mu.Lock()
 	ss.st.inTx = false
@@ -313,7 +323,10 @@ func (ss *session) Data(_ io.Reader) error {
 		return errDataRead
 	}
 
-	v, scanErr := ss.scan(msg, env)
+	v, scanErr := action.Verdict{Err: ss.envErr}, error(nil)
+	if ss.envErr == nil {
+		v, scanErr = ss.scan(msg, env)
+	}
 	d := report.Decision{Frontend: "reinject", Envelope: env, Verdict: v, Applied: v.Action}
 	act := v.Action
 	switch {
