@@ -210,8 +210,12 @@ func (a *App) start() error {
 		if err != nil {
 			return fail(err)
 		}
+		// go-milter writes its warnings with the standard log package:
+		// into the service's own (JSON) log instead.
+		milter.LogLibraryWarnings(a.log)
 		srv := milter.New(a.Engine,
 			milter.WithLogger(a.log),
+			milter.WithMetrics(a.metrics),
 			milter.WithRecorder(a.journal),
 			milter.WithPassHeader(cfg.PassHeader),
 			milter.WithFailure(cfg.Failure),
@@ -229,6 +233,7 @@ func (a *App) start() error {
 	if runReinject {
 		srv, err := reinject.New(a.Engine, cfg.Reinject,
 			reinject.WithLogger(a.log),
+			reinject.WithMetrics(a.metrics),
 			reinject.WithRecorder(a.journal),
 			reinject.WithPassHeader(cfg.PassHeader),
 			reinject.WithFailure(cfg.Failure),
