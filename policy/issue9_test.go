@@ -46,8 +46,11 @@ block = {}
 		c.rule = nil // evaluating it panics
 	}
 	for name, check := range map[string]func() (bool, error){
-		"CheckEnvelope":  func() (bool, error) { v, ok := e.CheckEnvelope(Envelope{MailFrom: "x@spammer.org"}); return ok, v.Err },
-		"CheckRecipient": func() (bool, error) { v, ok := e.CheckRecipient(Envelope{MailFrom: "x@spammer.org"}, "a@b.org"); return ok, v.Err },
+		"CheckEnvelope": func() (bool, error) { v, ok := e.CheckEnvelope(Envelope{MailFrom: "x@spammer.org"}); return ok, v.Err },
+		"CheckRecipient": func() (bool, error) {
+			v, ok := e.CheckRecipient(Envelope{MailFrom: "x@spammer.org"}, "a@b.org")
+			return ok, v.Err
+		},
 	} {
 		ok, err := check()
 		var pe *PanicError
