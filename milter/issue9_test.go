@@ -9,6 +9,7 @@ import (
 
 	gomilter "github.com/d--j/go-milter"
 
+	"github.com/maildlp/maildlp/internal/testutil"
 	"github.com/maildlp/maildlp/metrics"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
@@ -119,15 +120,7 @@ func TestIssue9EnginePanicLoggedAndCounted(t *testing.T) {
 			if n := m.Value("maildlp_panics_total", "engine"); n != 1 {
 				t.Errorf("maildlp_panics_total{component=engine} = %v, want 1", n)
 			}
-			var sawError, sawStack bool
-			for _, l := range strings.Split(logs.String(), "\n") {
-				switch {
-				case strings.Contains(l, `"msg":"recovered panic"`):
-					sawError = strings.Contains(l, `"level":"ERROR"`) && strings.Contains(l, "boom second") && !strings.Contains(l, "stack-marker")
-				case strings.Contains(l, "stack-marker"):
-					sawStack = strings.Contains(l, `"level":"DEBUG"`)
-				}
-			}
+			sawError, sawStack := testutil.PanicLogged(logs.String(), "boom second", "stack-marker")
 			if !sawError || !sawStack {
 				t.Errorf("want a one-line error and the stack at debug level only:\n%s", logs.String())
 			}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/maildlp/maildlp/internal/testutil"
 	"github.com/maildlp/maildlp/metrics"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
@@ -118,15 +119,7 @@ func TestIssue9HopEnginePanic(t *testing.T) {
 		mu.Lock()
 		text := logs.String()
 		mu.Unlock()
-		var sawError, sawStack bool
-		for _, l := range strings.Split(text, "\n") {
-			switch {
-			case strings.Contains(l, `"msg":"recovered panic"`):
-				sawError = strings.Contains(l, `"level":"ERROR"`) && strings.Contains(l, "boom second") && !strings.Contains(l, "stack-marker")
-			case strings.Contains(l, "stack-marker"):
-				sawStack = strings.Contains(l, `"level":"DEBUG"`)
-			}
-		}
+		sawError, sawStack := testutil.PanicLogged(text, "boom second", "stack-marker")
 		if !sawError || !sawStack {
 			t.Errorf("at MAIL %v: want a one-line error and the stack at debug level only:\n%s", atMail, text)
 		}
