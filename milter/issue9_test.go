@@ -127,3 +127,22 @@ func TestIssue9EnginePanicLoggedAndCounted(t *testing.T) {
 		})
 	}
 }
+
+// TestIssue9MultiLineReplyKeepsPrefixes: go-milter's formatter loses the
+// end of a line's "550-5.7.1 " when the line starts where its output
+// buffer has 6 to 9 bytes left; the milter sends the rendered bytes
+// instead, whatever the length.
+func TestIssue9MultiLineReplyKeepsPrefixes(t *testing.T) {
+	w := action.Wire{Code: 550, Enhanced: "5.7.1", Lines: []string{"0 (incident " + strings.Repeat("0", 61), strings.Repeat("0", 22), ")"}}
+	if got := mtaReply(t, response(w)); got != w.String() {
+		t.Errorf("the MTA gets %q, want %q", got, w.String())
+	}
+	lib, _ := gomilter.RejectWithCodeAndReason(550, "5.7.1 "+strings.Join(w.Lines, "\n"))
+	t.Logf("go-milter's own formatter: %q", postfixReply(strings.TrimSuffix(string(lib.Response().Data), "\x00")))
+	for n := 1; n < 3000; n += 7 {
+		data := strings.Repeat("550-5.7.1 y\r\n", n/13) + "550 5.7.1 " + strings.Repeat("z", n%13)
+		if resp := exactReply(550, data); resp == nil || string(resp.Response().Data) != data+"\x00" {
+			t.Fatalf("exactReply for %d bytes: %v", len(data), resp)
+		}
+	}
+}
