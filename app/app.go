@@ -207,8 +207,12 @@ func (a *App) start() error {
 	}
 	if runMilter {
 		mc := cfg.Milter
+		// go-milter writes its warnings with the standard log package:
+		// into the service's own (JSON) log instead.
+		milter.LogLibraryWarnings(a.log)
 		srv := milter.New(mc, a.Engine,
 			milter.WithLogger(a.log),
+			milter.WithMetrics(a.metrics),
 			milter.WithRecorder(a.journal),
 			milter.WithPassHeader(cfg.PassHeader),
 			milter.WithFailure(cfg.Failure),
@@ -225,6 +229,7 @@ func (a *App) start() error {
 	if runReinject {
 		srv := reinject.New(cfg.Reinject, a.Engine,
 			reinject.WithLogger(a.log),
+			reinject.WithMetrics(a.metrics),
 			reinject.WithRecorder(a.journal),
 			reinject.WithPassHeader(cfg.PassHeader),
 			reinject.WithFailure(cfg.Failure),

@@ -26,6 +26,7 @@ type Metrics struct {
 	outboxFull    prometheus.Counter
 	reloads       *prometheus.CounterVec
 	incidentErrs  prometheus.Counter
+	panics        *prometheus.CounterVec
 
 	ready atomic.Bool
 }
@@ -79,16 +80,24 @@ func New() *Metrics {
 			Name: "maildlp_incident_write_errors_total",
 			Help: "Incidents that could not be written to the incident log.",
 		}),
+		panics: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "maildlp_panics_total",
+			Help: "Panics recovered, by component: engine (policy evaluation), milter, reinject. Each applied the on_error outcome.",
+		}, []string{"component"}),
 	}
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.messages, m.detections, m.unscannable, m.errors, m.scanDuration,
 		m.sessions, m.outboxDepth, m.outboxResults, m.outboxFull, m.reloads, m.incidentErrs,
+		m.panics,
 	)
 	// Make the ok/failed series visible before the first reload.
 	m.reloads.WithLabelValues("ok")
 	m.reloads.WithLabelValues("failed")
+	for _, c := range []string{"engine", "milter", "reinject"} {
+		m.panics.WithLabelValues(c)
+	}
 	return m
 }
 
@@ -187,6 +196,50 @@ func (m *Metrics) IncidentWriteError() {
 		return
 	}
 	m.incidentErrs.Inc()
+}
+
+// Panic counts a panic recovered in component ("engine", "milter",
+// "reinject").
+func (m *Metrics) Panic(component string) {
+	if m == nil {
+		return
+	}
+	m.panics.WithLabelValues(component).Inc()
+}
+
+// Value is the value of the counter or gauge name with the given label
+// values (in the order of the label names, sorted), read from the registry as /metrics
+// shows it; 0 when it has no such series yet. Tests read their own
+// instance's figures with it.
+func (m *Metrics) Value(name string, labels ...string) float64 {
+	mfs, err := m.Registry.Gather()
+	if err != nil {
+		return 0
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, s := range mf.GetMetric() {
+			if len(s.GetLabel()) != len(labels) {
+				continue
+			}
+			match := true
+			for i, l := range s.GetLabel() {
+				if l.GetValue() != labels[i] {
+					match = false
+				}
+			}
+			if !match {
+				continue
+			}
+			if c := s.GetCounter(); c != nil {
+				return c.GetValue()
+			}
+			return s.GetGauge().GetValue()
+		}
+	}
+	return 0
 }
 
 // SetReady sets what /readyz answers.

@@ -147,3 +147,20 @@ func TestInstancesAreIndependent(t *testing.T) {
 		t.Errorf("second instance sees the first one's messages:\n%s", bb)
 	}
 }
+
+// TestIssue9PanicCounter: recovered panics are counted per component in
+// the instance's own registry.
+func TestIssue9PanicCounter(t *testing.T) {
+	m := New()
+	m.Panic("engine")
+	m.Panic("engine")
+	m.Panic("milter")
+	if got := m.Value("maildlp_panics_total", "engine"); got != 2 {
+		t.Errorf("engine panics = %v, want 2", got)
+	}
+	if got := m.Value("maildlp_panics_total", "reinject"); got != 0 {
+		t.Errorf("reinject panics = %v, want 0", got)
+	}
+	var none *Metrics
+	none.Panic("engine") // no-op
+}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -78,33 +77,39 @@ func FuzzSession(f *testing.F) {
 	})
 }
 
-// FuzzReply checks that any policy reply becomes a well-formed SMTP reply
-// of the right class, with no control character inside a line.
+// FuzzReply checks the adapter from a rendered reply to go-milter's
+// response: whatever a policy text holds, the reply the MTA sends (after
+// Postfix's milter8 undoes go-milter's '%' doubling) is byte for byte
+// the one the reinjection hop writes, [action.Wire.String].
 func FuzzReply(f *testing.F) {
 	f.Add(550, "5.7.1", "refused\nsecond line", true, "INC-1")
 	f.Add(451, "", "100% %s %n", false, "")
 	f.Add(250, "2.0.0", "\r\n\r\n", true, "x")
 	f.Add(0, "5.07.1", strings.Repeat("long ", 400), false, "id")
+	f.Add(550, "5.7.1", strings.Repeat("%", 2000)+"\n\n5.7.2 x é", true, "")
 	f.Fuzz(func(t *testing.T, code int, enh, text string, permanent bool, incident string) {
-		r := newReply(action.Reply{Code: code, Enhanced: enh, Text: text}, permanent, incident)
-		class := byte('4')
+		def := action.PolicyTempFail
 		if permanent {
-			class = '5'
+			def = action.PolicyBlock
 		}
-		if c := strconv.Itoa(int(r.Code)); c[0] != class || r.Enhanced[0] != class || !enhancedRE.MatchString(r.Enhanced) {
-			t.Fatalf("reply %d %s for permanent=%v", r.Code, r.Enhanced, permanent)
-		}
-		for _, l := range r.Lines {
-			for _, c := range l {
-				if c < 0x20 || c == 0x7f {
-					t.Fatalf("control character %q in reply line %q", c, l)
-				}
+		for _, utf8 := range []bool{false, true} {
+			w := action.Render(action.Reply{Code: code, Enhanced: enh, Text: text}, def, incident, utf8)
+			if got, want := mtaReply(t, response(w)), w.String(); got != want {
+				t.Fatalf("the MTA sends %q, the hop %q", got, want)
 			}
 		}
-		if resp := r.response(); resp == nil || !strings.Contains(resp.String(), "code="+strconv.Itoa(int(r.Code))) {
-			t.Fatalf("response %v for %+v", resp, r)
-		}
 	})
+}
+
+// mtaReply is the reply Postfix sends for a milter reply-code response:
+// the text with "%%" turned back into "%" (milter8.c).
+func mtaReply(t *testing.T, resp *gomilter.Response) string {
+	t.Helper()
+	msg := resp.Response()
+	if msg.Code != 'y' {
+		t.Fatalf("response %v is no reply code", resp)
+	}
+	return postfixReply(strings.TrimSuffix(string(msg.Data), "\x00"))
 }
 
 // FuzzWire sends raw bytes to the milter socket, as a broken or hostile

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -16,33 +15,12 @@ import (
 
 	"github.com/maildlp/maildlp/config"
 	"github.com/maildlp/maildlp/internal/testutil"
+	"github.com/maildlp/maildlp/metrics"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
 	"github.com/maildlp/maildlp/report"
 	"github.com/maildlp/maildlp/report/reporttest"
 )
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		if n := recoveredPanics.Load() - expectedPanics.Load(); n != 0 {
-			fmt.Fprintf(os.Stderr, "milter: %d unexpected recovered panic(s)\n", n)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
-
-// expectedPanics counts panics that tests provoke on purpose.
-var expectedPanics syncCounter
-
-type syncCounter struct {
-	mu sync.Mutex
-	n  int64
-}
-
-func (c *syncCounter) Add(n int64) { c.mu.Lock(); c.n += n; c.mu.Unlock() }
-func (c *syncCounter) Load() int64 { c.mu.Lock(); defer c.mu.Unlock(); return c.n }
 
 // fakeEngine is an engine whose answers a test chooses. Evaluate reads the
 // whole message unless evaluate is set.
@@ -134,8 +112,22 @@ func serveOn(t testing.TB, eng engine, ln net.Listener, opts ...Option) *Server 
 	if eng == nil {
 		eng = &fakeEngine{}
 	}
-	opts = append([]Option{WithLogger(testutil.Logger(t))}, opts...)
+	// Every server counts panics in a registry of its own; unless the test
+	// brings its own (it provokes panics and checks them), any panic fails
+	// the test.
+	m := metrics.New()
+	opts = append([]Option{WithLogger(testutil.Logger(t)), WithMetrics(m)}, opts...)
 	s := newServer(config.Milter{}.WithDefaults(), func() engine { return eng }, opts...)
+	t.Cleanup(func() {
+		if s.o.metrics != m {
+			return
+		}
+		for _, c := range []string{"engine", "milter"} {
+			if n := m.Value("maildlp_panics_total", c); n != 0 {
+				t.Errorf("%v unexpected recovered panic(s) in %s", n, c)
+			}
+		}
+	})
 	testutil.Serve(t, func() error { return s.Serve(ln) }, s.Shutdown)
 	return s
 }
@@ -147,6 +139,7 @@ type mta struct {
 	host, ip      string
 	port          uint16
 	from          string
+	mailArgs      string // ESMTP parameters of MAIL FROM, e.g. "SMTPUTF8"
 	rcpts         []string
 	headers       [][2]string // name, value as the MTA sends them (with leading space)
 	body          []byte
@@ -253,7 +246,7 @@ func (m mta) trySendWith(addr string, opts ...gomilter.Option) (result, error) {
 	if _, err := s.Helo("client.example.net"); err != nil {
 		return r, err
 	}
-	if r.mail, err = s.Mail(m.from, ""); err != nil {
+	if r.mail, err = s.Mail(m.from, m.mailArgs); err != nil {
 		return r, err
 	}
 	if r.mail.StopProcessing() || r.mail.Type == gomilter.ActionAccept {

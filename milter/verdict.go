@@ -76,11 +76,12 @@ func (e edit) String() string {
 func (s *session) applyVerdict(m gomilter.Modifier, msg *message, v action.Verdict) (*gomilter.Response, error) {
 	switch v.Action {
 	case action.Block, action.TempFail:
-		r := s.reply(v)
-		s.record(msg, v, v.Action, nil)
-		return r.response(), nil
+		w := v.Refusal(v.Action, msg.smtputf8)
+		s.record(msg, report.Decision{Verdict: v, Applied: v.Action, Reply: &w})
+		return response(w), nil
 	}
 	var edits []edit
+	var pass *action.Header
 	switch v.Action {
 	case action.Quarantine:
 		edits = append(edits, edit{kind: editQuarantine, value: quarantineReason(v)})
@@ -111,6 +112,7 @@ func (s *session) applyVerdict(m gomilter.Modifier, msg *message, v action.Verdi
 			edits = append(edits, edit{kind: editChangeHeader, index: i, name: ph.name, value: ""})
 		}
 		edits = append(edits, edit{kind: editAddHeader, name: ph.name, value: ph.value})
+		pass = &action.Header{Name: ph.name, Value: ph.value}
 	}
 	// Check every edit against what the MTA granted before sending any:
 	// a half-applied redirect must never be delivered.
@@ -127,7 +129,7 @@ func (s *session) applyVerdict(m gomilter.Modifier, msg *message, v action.Verdi
 	if err := s.send(m, edits); err != nil {
 		return nil, err
 	}
-	s.record(msg, v, v.Action, nil)
+	s.record(msg, report.Decision{Verdict: v, Applied: v.Action, PassHeader: pass})
 	return gomilter.RespAccept, nil
 }
 
@@ -201,16 +203,16 @@ func (s *session) send(m gomilter.Modifier, edits []edit) error {
 // number (Postfix's cleanup gives up at about 16,000).
 func (s *session) refusePassHeaders(msg *message) *gomilter.Response {
 	ph := s.srv.o.passHeader
-	r := smtpReply{Code: 550, Enhanced: "5.7.1", Lines: []string{"message refused: too many " + ph.name + " header fields"}}
+	r := action.PassHeaderFlood(ph.name, !ph.tooManyTemp)
 	applied := action.Block
 	if ph.tooManyTemp {
-		r = smtpReply{Code: 451, Enhanced: "4.7.1", Lines: []string{"message deferred: too many " + ph.name + " header fields"}}
 		applied = action.TempFail
 	}
 	cause := fmt.Errorf("%w: %d %s fields (pass_header.max_incoming %d)", ErrPassHeaders, msg.passHeaders, ph.name, ph.maxIncoming)
 	s.srv.log.Warn("message refused: too many incoming pass headers", "queue_id", msg.env.QueueID, "count", msg.passHeaders, "max_incoming", ph.maxIncoming)
-	s.record(msg, action.Verdict{}, applied, cause)
-	return r.response()
+	w := action.Render(r, r, "", msg.smtputf8)
+	s.record(msg, report.Decision{Applied: applied, Err: cause, Reply: &w})
+	return response(w)
 }
 
 // quarantineReason names the incident and the policies; the MTA logs it
@@ -250,19 +252,21 @@ func (s *session) applyFailure(m gomilter.Modifier, msg *message, o config.Outco
 	}
 	switch o {
 	case config.OutcomeAccept:
-		s.recordFailure(msg, o, cause, v)
+		s.recordFailure(msg, o, cause, v, nil)
 		return gomilter.RespAccept
 	case config.OutcomeQuarantine:
 		if err := m.Quarantine("maildlp: message not scanned: " + failureClass(cause)); err != nil {
 			s.srv.log.Warn("quarantine request failed", "queue_id", msg.env.QueueID, "err", err)
-			s.recordFailure(msg, config.OutcomeTempFail, cause, v)
-			return failureReply().response()
+			w := failureReply(msg, v)
+			s.recordFailure(msg, config.OutcomeTempFail, cause, v, &w)
+			return response(w)
 		}
-		s.recordFailure(msg, o, cause, v)
+		s.recordFailure(msg, o, cause, v, nil)
 		return gomilter.RespAccept
 	}
-	s.recordFailure(msg, config.OutcomeTempFail, cause, v)
-	return failureReply().response()
+	w := failureReply(msg, v)
+	s.recordFailure(msg, config.OutcomeTempFail, cause, v, &w)
+	return response(w)
 }
 
 // failureClass names a failure for the MTA's quarantine reason without
@@ -279,13 +283,17 @@ func failureClass(err error) string {
 	return "scan error"
 }
 
-func (s *session) record(msg *message, v action.Verdict, applied action.Action, cause error) {
-	d := time.Since(msg.start)
-	if !msg.scanStart.IsZero() {
-		d = time.Since(msg.scanStart)
+// record records a decision of msg: d without front end, envelope and
+// duration, which come from msg (an envelope in d is kept: a refused
+// recipient records its own).
+func (s *session) record(msg *message, d report.Decision) {
+	d.Frontend = "milter"
+	if d.Envelope.SessionID == "" {
+		d.Envelope = msg.env
 	}
-	s.srv.o.recorder.Record(report.Decision{
-		Frontend: "milter", Envelope: msg.env, Verdict: v, Applied: applied,
-		Duration: d, Err: cause,
-	})
+	d.Duration = time.Since(msg.start)
+	if !msg.scanStart.IsZero() {
+		d.Duration = time.Since(msg.scanStart)
+	}
+	s.srv.o.recorder.Record(d)
 }

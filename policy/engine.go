@@ -145,7 +145,7 @@ func (e *Engine) evaluate(ctx context.Context, m Message, explain bool, why *[]M
 	defer func() {
 		if r := recover(); r != nil {
 			v = action.Verdict{Action: action.Pass, IncidentID: id,
-				Err: fmt.Errorf("policy: recovered panic: %v\n%s", r, debug.Stack())}
+				Err: &PanicError{Value: r, Stack: debug.Stack()}}
 			ex = nil
 		}
 	}()

@@ -1,6 +1,10 @@
 package policy
 
-import "github.com/maildlp/maildlp/policy/action"
+import (
+	"runtime/debug"
+
+	"github.com/maildlp/maildlp/policy/action"
+)
 
 // CheckEnvelope decides at MAIL time, before any recipient or content is
 // known: it evaluates the enforced policies whose rule looks at the sender
@@ -8,7 +12,8 @@ import "github.com/maildlp/maildlp/policy/action"
 // exception) and whose response is block or tempfail. ok is false when no
 // such policy matches; the message then goes on to CheckRecipient and
 // Evaluate as usual. Monitor-mode policies and trial mode never decide
-// early: their hits are recorded by Evaluate.
+// early: their hits are recorded by Evaluate. A panic in a rule gives ok
+// with Err set to a [*PanicError]: the front end applies on_error.
 func (e *Engine) CheckEnvelope(env Envelope) (action.Verdict, bool) {
 	env.Rcpts = nil
 	return e.early(env, false)
@@ -27,7 +32,9 @@ func (e *Engine) CheckRecipient(env Envelope, rcpt string) (action.Verdict, bool
 func (e *Engine) early(env Envelope, withRcpt bool) (v action.Verdict, ok bool) {
 	defer func() {
 		if r := recover(); r != nil {
-			v, ok = action.Verdict{}, false
+			// Not swallowed: the front end logs and counts it and
+			// applies its on_error outcome.
+			v, ok = action.Verdict{Action: action.Pass, IncidentID: newIncidentID(), Err: &PanicError{Value: r, Stack: debug.Stack()}}, true
 		}
 	}()
 	if e.cfg.TrialMode {

@@ -62,7 +62,10 @@ func (ss *session) data() (a answer, inStep bool) {
 	}
 	defer msg.release()
 
-	v, scanErr := ss.scan(msg, env)
+	v, scanErr := action.Verdict{Err: ss.envErr}, error(nil)
+	if ss.envErr == nil {
+		v, scanErr = ss.scan(msg, env)
+	}
 	d := report.Decision{Frontend: "reinject", Envelope: env, Verdict: v, Applied: v.Action}
 	act := v.Action
 	failed := false
@@ -84,6 +87,9 @@ func (ss *session) data() (a answer, inStep bool) {
 		d.Err = v.Err
 	}
 	act, a = ss.apply(act, failed, v, msg, &d)
+	if a.raw == nil {
+		d.Reply = &a.own // the hop's own refusal, as sent
+	}
 	d.Applied = act
 	d.Duration = time.Since(start)
 	ss.s.rec.Record(d)
@@ -124,7 +130,10 @@ func (ss *session) apply(act action.Action, failed bool, v action.Verdict, msg *
 		}
 	}
 	var extra [][]byte
-	if *s.pass.Enabled {
+	// A message delivered unscanned (a failure outcome of accept) carries
+	// no pass header, as with the milter: nothing vouches for it.
+	passHeader := *s.pass.Enabled && !failed
+	if passHeader {
 		extra = append(extra, fieldLine(s.pass.Name, s.pass.Value))
 	}
 	for _, ah := range v.AddHeaders {
@@ -134,7 +143,7 @@ func (ss *session) apply(act action.Action, failed bool, v action.Verdict, msg *
 	switch act {
 	case action.Block, action.TempFail:
 		if failed {
-			return act, ss.own(action.ScanFailed)
+			return act, answer{own: action.Render(action.ScanFailed, action.ScanFailed, v.IncidentID, ss.utf8)}
 		}
 		return act, answer{own: v.Refusal(act, ss.utf8)}
 	case action.Quarantine:
@@ -149,7 +158,7 @@ func (ss *session) apply(act action.Action, failed bool, v action.Verdict, msg *
 	case action.Redirect:
 		if len(v.RedirectTo) == 0 {
 			s.log.Error("redirect verdict without addresses: deferring", "session_id", ss.id)
-			return action.TempFail, ss.own(action.PolicyTempFail)
+			return action.TempFail, answer{own: action.Render(action.ScanFailed, action.ScanFailed, v.IncidentID, ss.utf8)}
 		}
 		rcpts = v.RedirectTo
 	}
@@ -171,6 +180,9 @@ func (ss *session) apply(act action.Action, failed bool, v action.Verdict, msg *
 	ds.quit()
 	ss.down = nil
 	if r.ok() {
+		if passHeader {
+			d.PassHeader = &action.Header{Name: s.pass.Name, Value: s.pass.Value}
+		}
 		s.log.Debug("relayed", "session_id", ss.id, "next_hop", ds.addr, "reply", r.String())
 		return act, relayed(r) // the downstream's final reply, verbatim
 	}

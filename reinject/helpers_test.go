@@ -26,18 +26,10 @@ import (
 
 	"github.com/maildlp/maildlp/config"
 	"github.com/maildlp/maildlp/internal/testutil"
+	"github.com/maildlp/maildlp/metrics"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
 )
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if n := recoveredPanics.Load(); n > 0 && code == 0 {
-		fmt.Fprintf(os.Stderr, "reinject: %d panic(s) recovered during the tests\n", n)
-		code = 1
-	}
-	os.Exit(code)
-}
 
 // fakeEngine decides by a function of the message; it records what it saw.
 type fakeEngine struct {
@@ -287,12 +279,26 @@ func startHop(t testing.TB, eng Evaluator, cfg config.Reinject, opts ...Option) 
 	if cfg.HELOName == "" {
 		cfg.HELOName = "hop.test"
 	}
-	opts = append([]Option{WithLogger(testLogger(t))}, opts...)
+	// Every hop counts panics in a registry of its own; unless the test
+	// brings its own (it provokes panics and checks them), any panic fails
+	// the test.
+	m := metrics.New()
+	opts = append([]Option{WithLogger(testLogger(t)), WithMetrics(m)}, opts...)
 	cfg = cfg.WithDefaults()
 	if err := cfg.TLS.Load(); err != nil {
 		t.Fatal(err)
 	}
 	s := New(cfg, func() Evaluator { return eng }, opts...)
+	t.Cleanup(func() {
+		if s.metrics != m {
+			return
+		}
+		for _, c := range []string{"engine", "reinject"} {
+			if n := m.Value("maildlp_panics_total", c); n != 0 {
+				t.Errorf("%v unexpected recovered panic(s) in %s", n, c)
+			}
+		}
+	})
 	ln := testutil.Listen(t)
 	testutil.Serve(t, func() error { return s.Serve(ln) }, s.Shutdown)
 	return s, ln.Addr().String()

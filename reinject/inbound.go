@@ -2,7 +2,6 @@ package reinject
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"runtime/debug"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/maildlp/maildlp/internal/sessionid"
+	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
 )
 
@@ -34,9 +34,7 @@ func (s *Server) serveConn(conn net.Conn, xfwd bool) {
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			recoveredPanics.Add(1)
-			s.log.Error("panic in inbound session", "session_id", ss.id, "panic", fmt.Sprint(p))
-			s.log.Debug("panic stack", "session_id", ss.id, "stack", string(debug.Stack()))
+			s.logPanic(policy.Envelope{SessionID: ss.id}, "reinject", p, debug.Stack())
 			ss.say(421, "4.3.0", "Internal server error")
 		}
 		ss.c.flush()

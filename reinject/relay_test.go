@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/maildlp/maildlp/config"
+	"github.com/maildlp/maildlp/metrics"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
 )
@@ -594,18 +595,17 @@ func TestEnginePanic(t *testing.T) {
 		return action.Verdict{}
 	}}
 	rec := &recorder{}
-	_, addr := startHop(t, eng, reflectCfg(mta.addr()), WithRecorder(rec))
-	before := recoveredPanics.Load()
+	m := metrics.New()
+	_, addr := startHop(t, eng, reflectCfg(mta.addr()), WithRecorder(rec), WithMetrics(m))
 	up := dialUp(t, addr)
 	up.hello()
 	got := up.sendMessage("a@example.com", []string{"b@example.com"}, testMsg+"boom\r\n")
 	if !strings.HasPrefix(got, "451 4.7.1 ") || strings.Contains(got, "exploded") {
 		t.Fatalf("reply = %q, want 451 4.7.1 without the internal cause", got)
 	}
-	if n := recoveredPanics.Load() - before; n != 1 {
-		t.Errorf("recovered %d panics, want 1", n)
+	if n := m.Value("maildlp_panics_total", "reinject"); n != 1 {
+		t.Errorf("maildlp_panics_total{component=reinject} = %v, want 1", n)
 	}
-	recoveredPanics.Add(-1) // expected here; TestMain fails on any other
 	if n := len(mta.messages()); n != 0 {
 		t.Fatalf("delivered %d", n)
 	}

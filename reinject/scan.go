@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -98,9 +99,8 @@ func (ss *session) scan(msg *message, env policy.Envelope) (action.Verdict, erro
 		admitted.Store(true)
 		defer func() {
 			if p := recover(); p != nil {
-				recoveredPanics.Add(1)
-				ss.s.log.Error("policy engine panic", "session_id", ss.id, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-				vch <- action.Verdict{Action: action.TempFail, Err: fmt.Errorf("reinject: engine panic: %v", p)}
+				ss.s.logPanic(env, "reinject", p, debug.Stack())
+				vch <- action.Verdict{Action: action.TempFail, Err: fmt.Errorf("reinject: engine panic: %s", oneLine(p))}
 			}
 		}()
 		vch <- eng.Evaluate(ctx, policy.Message{Envelope: env, Body: msg.reader()})
@@ -109,6 +109,7 @@ func (ss *session) scan(msg *message, env policy.Envelope) (action.Verdict, erro
 	defer t.Stop()
 	select {
 	case v := <-vch:
+		ss.s.logEnginePanic(env, v.Err)
 		return v, nil
 	case <-t.C:
 		cancel()
@@ -118,3 +119,24 @@ func (ss *session) scan(msg *message, env policy.Envelope) (action.Verdict, erro
 		return action.Verdict{}, fmt.Errorf("%w (%s)", ErrScanTimeout, timeout)
 	}
 }
+
+// logPanic logs a recovered panic in one line at error level, with its
+// stack at debug level only (an incident or a warning carries no stack),
+// and counts it in maildlp_panics_total by component.
+func (s *Server) logPanic(env policy.Envelope, component string, p any, stack []byte) {
+	s.metrics.Panic(component)
+	s.log.Error("recovered panic", "session_id", env.SessionID, "queue_id", env.QueueID, "panic_in", component, "panic", oneLine(p))
+	s.log.Debug("recovered panic stack", "session_id", env.SessionID, "queue_id", env.QueueID, "stack", string(stack))
+}
+
+// logEnginePanic logs and counts a panic the engine recovered itself
+// (err is or wraps a *policy.PanicError).
+func (s *Server) logEnginePanic(env policy.Envelope, err error) {
+	var pe *policy.PanicError
+	if errors.As(err, &pe) {
+		s.logPanic(env, "engine", pe.Value, pe.Stack)
+	}
+}
+
+// oneLine is a panic value as one line of text.
+func oneLine(p any) string { return strings.Join(strings.Fields(fmt.Sprint(p)), " ") }

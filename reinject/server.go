@@ -9,10 +9,10 @@ import (
 	"net"
 	"net/netip"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/maildlp/maildlp/config"
+	"github.com/maildlp/maildlp/metrics"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
 	"github.com/maildlp/maildlp/report"
@@ -34,6 +34,7 @@ type options struct {
 	fail        config.Failure
 	slots       *policy.Slots
 	scanTimeout time.Duration
+	metrics     *metrics.Metrics
 }
 
 // WithScanSlots bounds the scans running at once, shared with the other
@@ -70,6 +71,10 @@ func WithRecorder(r report.Recorder) Option { return func(o *options) { o.rec = 
 // X-Filter-Loop: Reflected).
 func WithPassHeader(p config.PassHeader) Option { return func(o *options) { o.pass = p } }
 
+// WithMetrics sets the metrics recovered panics are counted in
+// (maildlp_panics_total); decisions are counted by the recorder.
+func WithMetrics(m *metrics.Metrics) Option { return func(o *options) { o.metrics = m } }
+
 // WithFailure sets the outcome of each failure class (default tempfail).
 func WithFailure(f config.Failure) Option { return func(o *options) { o.fail = f } }
 
@@ -84,6 +89,8 @@ type Server struct {
 	fail   config.Failure
 	slots  *policy.Slots
 	scanTO time.Duration
+	// metrics counts recovered panics (nil: not counted).
+	metrics *metrics.Metrics
 
 	tlsServer *tls.Config
 	res       *resolver
@@ -114,6 +121,7 @@ func New[E Evaluator](cfg config.Reinject, engine func() E, opts ...Option) *Ser
 		fail:      o.fail,
 		slots:     o.slots,
 		scanTO:    o.scanTimeout,
+		metrics:   o.metrics,
 		res:       newResolver(cfg),
 		sem:       make(chan struct{}, cfg.MaxConnections),
 		sessions:  map[*session]struct{}{},
@@ -299,10 +307,6 @@ func inPrefixes(list []config.Network, a net.Addr) bool {
 	}
 	return config.ContainsAddr(list, ip)
 }
-
-// recoveredPanics counts panics recovered in sessions and scans (tests
-// fail on any).
-var recoveredPanics atomic.Int64
 
 // logRecorder is the default recorder: one log line per decision.
 type logRecorder struct{ log *slog.Logger }

@@ -47,7 +47,10 @@ type session struct {
 	rcpts      []string
 	xfwd       []xattr
 	utf8       bool // MAIL had SMTPUTF8: replies may carry UTF-8
-	txn        int
+	// envErr is a failed envelope check (a panic in an envelope-only
+	// policy): on_error applies after DATA, as in the milter.
+	envErr error
+	txn    int
 }
 
 // answer is one reply to the client: the downstream's, relayed as it
@@ -105,8 +108,13 @@ func (ss *session) mail(pa pathArgs) answer {
 		ss.from = pa.Addr
 		env := ss.envelope()
 		ss.from = ""
-		if v, ok := ec.CheckEnvelope(env); ok {
+		if v, ok := ec.CheckEnvelope(env); ok && v.Err == nil {
 			return ss.early(env, v)
+		} else if ok {
+			// A panic in an envelope-only policy: on_error applies after
+			// DATA, as in the milter.
+			ss.s.logEnginePanic(env, v.Err)
+			ss.envErr = v.Err
 		}
 	}
 	upTLS := ss.c.tls != nil
@@ -154,9 +162,12 @@ func (ss *session) rcpt(pa pathArgs) answer {
 	}
 	if ec, ok := ss.eng.(envelopeChecker); ok {
 		env := ss.envelope()
-		if v, ok := ec.CheckRecipient(env, pa.Addr); ok {
+		if v, ok := ec.CheckRecipient(env, pa.Addr); ok && v.Err == nil {
 			env.Rcpts = []string{pa.Addr}
 			return ss.early(env, v)
+		} else if ok && ss.envErr == nil {
+			ss.s.logEnginePanic(env, v.Err)
+			ss.envErr = v.Err
 		}
 	}
 	params := ss.s.rcptParams(ss.down, pa.Params, ss.id)
@@ -192,8 +203,9 @@ func (ss *session) early(env policy.Envelope, v action.Verdict) answer {
 	if v.Action == action.TempFail {
 		act = action.TempFail
 	}
-	ss.s.rec.Record(report.Decision{Frontend: "reinject", Envelope: env, Verdict: v, Applied: act})
-	return answer{own: v.Refusal(act, ss.utf8)}
+	w := v.Refusal(act, ss.utf8)
+	ss.s.rec.Record(report.Decision{Frontend: "reinject", Envelope: env, Verdict: v, Applied: act, Reply: &w})
+	return answer{own: w}
 }
 
 // endTx aborts any open downstream transaction (nothing is delivered
@@ -209,6 +221,7 @@ func (ss *session) endTx() {
 	ss.from, ss.fromPath, ss.mailParams, ss.rcpts, ss.xfwd = "", "", nil, nil, nil
 	ss.eng = nil
 	ss.utf8 = false
+	ss.envErr = nil
 }
 
 // envelope is what the engine learns of the transaction. XFORWARD data

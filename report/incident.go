@@ -1,6 +1,7 @@
 package report
 
 import (
+	"strings"
 	"time"
 
 	"github.com/maildlp/maildlp/policy/action"
@@ -10,7 +11,6 @@ import (
 // evidence only, never a matched value.
 type Incident struct {
 	Time       time.Time `json:"time"`
-	IncidentID string    `json:"incident_id,omitempty"`
 	Frontend   string    `json:"frontend"`
 	SessionID  string    `json:"session_id,omitempty"` // the front end's session and transaction
 	QueueID    string    `json:"queue_id,omitempty"`   // the MTA's queue id, when it tells it
@@ -23,38 +23,24 @@ type Incident struct {
 	// message was redirected.
 	Recipients []string `json:"recipients"`
 
-	// Action is what the front end did; VerdictAction what the engine
-	// decided (they differ when a failure outcome applied).
-	Action        string `json:"action"`
+	// Verdict is the decision in the shape scan --json prints: its Action
+	// is what the front end did, VerdictAction what the engine decided
+	// (they differ when a failure outcome applied).
+	Verdict
 	VerdictAction string `json:"verdict_action"`
 	// WouldAction is the strongest action of the policies in monitor mode
 	// (or under trial mode) when it is stronger than Action: what would
 	// have happened had they been enforced.
-	WouldAction string           `json:"would_action,omitempty"`
-	Policies    []IncidentPolicy `json:"policies"`
-
-	Reply            *action.Reply   `json:"reply,omitempty"`
-	QuarantineReason string          `json:"quarantine_reason,omitempty"`
-	RedirectTo       []string        `json:"redirect_to,omitempty"`
-	SubjectPrefix    string          `json:"subject_prefix,omitempty"`
-	SubjectReplace   string          `json:"subject_replace,omitempty"`
-	AddHeaders       []action.Header `json:"add_headers,omitempty"`
+	WouldAction string `json:"would_action,omitempty"`
 
 	Detections  []action.Detection   `json:"detections,omitempty"`
 	Unscannable []action.Unscannable `json:"unscannable,omitempty"`
 	Notices     []IncidentNotice     `json:"notices,omitempty"`
 
 	DurationMS float64 `json:"duration_ms"`
-	Error      string  `json:"error,omitempty"`
-}
-
-// IncidentPolicy is one matched policy in an incident.
-type IncidentPolicy struct {
-	Name     string `json:"name"`
-	Severity string `json:"severity"`
-	Mode     string `json:"mode"`   // prevent or monitor
-	Action   string `json:"action"` // what it asks for, or would have in monitor mode
-	Enforced bool   `json:"enforced"`
+	// Error is the failure cause, one line (a panic's stack goes to the
+	// debug log, never here).
+	Error string `json:"error,omitempty"`
 }
 
 // IncidentNotice is one notice of the verdict and what became of it.
@@ -68,42 +54,28 @@ type IncidentNotice struct {
 func newIncident(d Decision, now time.Time) Incident {
 	v := d.Verdict
 	in := Incident{
-		Time:             now.UTC(),
-		IncidentID:       v.IncidentID,
-		Frontend:         d.Frontend,
-		ClientAddr:       d.Envelope.ClientAddr,
-		ClientName:       d.Envelope.ClientName,
-		HELO:             d.Envelope.HELO,
-		AuthUser:         d.Envelope.AuthUser,
-		Sender:           d.Envelope.MailFrom,
-		Recipients:       d.Envelope.Rcpts,
-		Action:           d.Applied.String(),
-		VerdictAction:    v.Action.String(),
-		QuarantineReason: v.QuarantineReason,
-		RedirectTo:       v.RedirectTo,
-		SubjectPrefix:    v.SubjectPrefix,
-		SubjectReplace:   v.SubjectReplace,
-		AddHeaders:       v.AddHeaders,
-		Detections:       v.Detections,
-		Unscannable:      v.Unscannable,
-		DurationMS:       float64(d.Duration.Microseconds()) / 1000,
+		Time:          now.UTC(),
+		Frontend:      d.Frontend,
+		SessionID:     d.Envelope.SessionID,
+		QueueID:       d.Envelope.QueueID,
+		ClientAddr:    d.Envelope.ClientAddr,
+		ClientName:    d.Envelope.ClientName,
+		HELO:          d.Envelope.HELO,
+		AuthUser:      d.Envelope.AuthUser,
+		Sender:        d.Envelope.MailFrom,
+		Recipients:    d.Envelope.Rcpts,
+		Verdict:       NewVerdict(v, d.Applied, d.reply(), d.PassHeader),
+		VerdictAction: v.Action.String(),
+		Detections:    v.Detections,
+		Unscannable:   v.Unscannable,
+		DurationMS:    float64(d.Duration.Microseconds()) / 1000,
 	}
 	if in.Recipients == nil {
 		in.Recipients = []string{}
 	}
-	in.SessionID, in.QueueID = d.Envelope.SessionID, d.Envelope.QueueID
-	if v.Reply != (action.Reply{}) {
-		r := v.Reply
-		in.Reply = &r
-	}
-	in.Policies = make([]IncidentPolicy, 0, len(v.Policies))
 	would := action.Pass
 	for _, p := range v.Policies {
-		enforced := p.Mode != "monitor"
-		in.Policies = append(in.Policies, IncidentPolicy{
-			Name: p.Name, Severity: p.Severity, Mode: p.Mode, Action: p.Action.String(), Enforced: enforced,
-		})
-		if !enforced && p.Action > would {
+		if p.Mode == "monitor" && p.Action > would {
 			would = p.Action
 		}
 	}
@@ -111,9 +83,16 @@ func newIncident(d Decision, now time.Time) Incident {
 		in.WouldAction = would.String()
 	}
 	if d.Err != nil {
-		in.Error = d.Err.Error()
+		in.Error = oneLine(d.Err.Error())
 	}
 	return in
+}
+
+// oneLine is the first line of an error text: an incident line carries
+// the cause, never a stack or a multi-line dump.
+func oneLine(s string) string {
+	first, _, _ := strings.Cut(s, "\n")
+	return strings.TrimSpace(first)
 }
 
 // isIncident reports whether d is recorded in the incident log: a policy

@@ -66,7 +66,7 @@ func (j *Journal) Record(d Decision) {
 	if isIncident(d) && j.incidents != nil {
 		in := newIncident(d, j.now())
 		if cause != nil {
-			in.Error = cause.Error()
+			in.Error = oneLine(cause.Error())
 		}
 		in.Notices = notices
 		if err := j.incidents.write(in); err != nil {
@@ -112,7 +112,7 @@ func (j *Journal) Record(d Decision) {
 	level := slog.LevelInfo
 	if cause != nil {
 		level = slog.LevelWarn
-		attrs = append(attrs, slog.String("error", cause.Error()))
+		attrs = append(attrs, slog.String("error", oneLine(cause.Error())))
 	}
 	j.log.LogAttrs(context.Background(), level, "decision", attrs...)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
 	"github.com/maildlp/maildlp/policy/detect"
+	"github.com/maildlp/maildlp/report"
 )
 
 // Exit codes of scan and check-config.
@@ -133,6 +134,10 @@ func scanMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			}
 		}()
 	}
+	var pass *action.Header
+	if ph := cfg.PassHeader; ph.Enabled == nil || *ph.Enabled {
+		pass = &action.Header{Name: ph.Name, Value: ph.Value}
+	}
 	code := exitPass
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
@@ -147,7 +152,7 @@ func scanMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			code = max(code, exitAction)
 		}
 		if o.json {
-			if err := enc.Encode(jsonResult(r)); err != nil {
+			if err := enc.Encode(jsonResult(r, pass)); err != nil {
 				fmt.Fprintf(stderr, "maildlp scan: %v\n", err)
 				return exitUsage
 			}
@@ -270,17 +275,11 @@ type scanJSON struct {
 	Error       string               `json:"error,omitempty"`
 }
 
+// verdictJSON is the verdict in the incident log's shape, with the
+// notices the verdict would send.
 type verdictJSON struct {
-	Action           action.Action      `json:"action"`
-	IncidentID       string             `json:"incident_id"`
-	Policies         []action.PolicyHit `json:"policies"`
-	Reply            *action.Reply      `json:"reply,omitempty"`
-	QuarantineReason string             `json:"quarantine_reason,omitempty"`
-	RedirectTo       []string           `json:"redirect_to,omitempty"`
-	SubjectPrefix    string             `json:"subject_prefix,omitempty"`
-	SubjectReplace   string             `json:"subject_replace,omitempty"`
-	AddHeaders       []action.Header    `json:"add_headers,omitempty"`
-	Notices          []action.Notice    `json:"notices,omitempty"`
+	report.Verdict
+	Notices []action.Notice `json:"notices,omitempty"`
 }
 
 // whyJSON says how one detection got its confidence (--explain).
@@ -299,25 +298,17 @@ type explainJSON struct {
 	Trace    []string `json:"trace"`
 }
 
-func jsonResult(r scanResult) scanJSON {
+// jsonResult is r as scan --json prints it. The reply is the one a front
+// end sends for the verdict (a client without SMTPUTF8), the pass header
+// the one it adds to a message it delivers.
+func jsonResult(r scanResult, pass *action.Header) scanJSON {
 	v := r.verdict
+	reply, added := sent(v, pass)
 	out := scanJSON{
-		File: r.file,
-		Verdict: verdictJSON{
-			Action: v.Action, IncidentID: v.IncidentID, Policies: v.Policies,
-			QuarantineReason: v.QuarantineReason, RedirectTo: v.RedirectTo,
-			SubjectPrefix: v.SubjectPrefix, SubjectReplace: v.SubjectReplace,
-			AddHeaders: v.AddHeaders, Notices: v.Notices,
-		},
+		File:        r.file,
+		Verdict:     verdictJSON{Verdict: report.NewVerdict(v, v.Action, reply, added), Notices: v.Notices},
 		Detections:  v.Detections,
 		Unscannable: v.Unscannable,
-	}
-	if v.Reply.Code != 0 {
-		reply := v.Reply
-		out.Verdict.Reply = &reply
-	}
-	if out.Verdict.Policies == nil {
-		out.Verdict.Policies = []action.PolicyHit{}
 	}
 	if out.Detections == nil {
 		out.Detections = []action.Detection{}
@@ -345,6 +336,20 @@ func jsonResult(r scanResult) scanJSON {
 	return out
 }
 
+// sent is what a front end sends for v: the refusal of a block or
+// tempfail verdict, or the pass header of a message it delivers. A verdict
+// with an error gets the on_error outcome instead, neither of these.
+func sent(v action.Verdict, pass *action.Header) (*action.Wire, *action.Header) {
+	switch {
+	case v.Err != nil:
+		return nil, nil
+	case v.Action == action.Block || v.Action == action.TempFail:
+		w := v.Refusal(v.Action, false)
+		return &w, nil
+	}
+	return nil, pass
+}
+
 func firstLine(s string) string {
 	first, _, _ := strings.Cut(s, "\n")
 	return first
@@ -364,9 +369,10 @@ func printText(w io.Writer, r scanResult) {
 	for _, p := range v.Policies {
 		fmt.Fprintf(w, "  policy %q (%s, %s): %s\n", p.Name, p.Severity, p.Mode, p.Action)
 	}
+	if reply, _ := sent(v, nil); reply != nil {
+		fmt.Fprintf(w, "  reply: %s\n", strings.ReplaceAll(reply.String(), "\r\n", "\n         "))
+	}
 	switch v.Action {
-	case action.Block, action.TempFail:
-		fmt.Fprintf(w, "  reply: %d %s %s\n", v.Reply.Code, v.Reply.Enhanced, v.Reply.Text)
 	case action.Quarantine:
 		fmt.Fprintf(w, "  quarantine: %s\n", v.QuarantineReason)
 	case action.Redirect:

@@ -13,7 +13,7 @@ import (
 type Wire struct {
 	Code     int
 	Enhanced string   // "5.7.1"; always set, same class as Code
-	Lines    []string // at least one; no control characters, each at most maxLineText bytes
+	Lines    []string // at least one; none empty, no control characters, each at most maxLineText bytes
 }
 
 // String is the reply as the SMTP client reads it: every line carries the
@@ -88,8 +88,10 @@ func PassHeaderFlood(header string, permanent bool) Reply {
 
 // maxLineText bounds the text of one reply line. RFC 5321 section
 // 4.5.3.1.5 allows 512 octets per reply line including the code, the
-// enhanced code and CRLF; go-milter wraps lines over 950 bytes itself, so
-// wrapping here, before either front end, keeps their replies identical.
+// enhanced code and CRLF. A '%' counts twice: the milter protocol sends
+// it doubled (Sendmail reads the text as a format string) and go-milter
+// wraps lines over 950 bytes of the doubled text itself; wrapping here,
+// before either front end, keeps their replies identical.
 const maxLineText = 480
 
 // Render turns r into a wire reply of the class of def (4xx or 5xx): a code
@@ -118,10 +120,18 @@ func Render(r Reply, def Reply, incident string, smtputf8 bool) Wire {
 	if strings.TrimSpace(text) == "" {
 		text = def.Text
 	}
-	if incident != "" && !strings.Contains(text, incident) {
+	if id := strings.Join(replyLines(incident, false), " "); id != "" && !strings.Contains(strings.Join(replyLines(text, smtputf8), " "), id) {
 		text = strings.TrimRight(text, " \t\r\n") + " (incident " + incident + ")"
 	}
-	return Wire{Code: code, Enhanced: enh, Lines: replyLines(text, smtputf8)}
+	lines := replyLines(text, smtputf8)
+	if len(lines) == 0 {
+		// Nothing printable was left of the policy's text.
+		lines = replyLines(def.Text, smtputf8)
+		if len(lines) == 0 {
+			lines = []string{"Refused"}
+		}
+	}
+	return Wire{Code: code, Enhanced: enh, Lines: lines}
 }
 
 // Refusal is the reply for a verdict that refuses the message: act is
@@ -157,32 +167,53 @@ func validEnhanced(s string, class int) bool {
 }
 
 // replyLines splits text at newlines, cleans each line and wraps lines
-// longer than maxLineText at a space where there is one. Empty leading
-// and trailing lines are dropped; at least one line is returned.
+// wider than maxLineText at a space where there is one. Empty lines are
+// dropped: they carry nothing, and the milter path (go-milter, then the
+// MTA) and the hop would write them differently ("550-5.7.1" with or
+// without a space). The result may be empty.
 func replyLines(text string, smtputf8 bool) []string {
 	var lines []string
 	for _, l := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n") {
-		l = strings.TrimRight(cleanLine(l, smtputf8), " ")
-		for len(l) > maxLineText {
-			cut := strings.LastIndexByte(l[:maxLineText+1], ' ')
-			if cut <= 0 {
-				cut = maxLineText
-				for cut > 0 && !utf8.RuneStart(l[cut]) {
-					cut--
-				}
+		l = strings.Trim(cleanLine(l, smtputf8), " ")
+		for l != "" {
+			cut := wrapAt(l)
+			if head := strings.TrimRight(l[:cut], " "); head != "" {
+				lines = append(lines, head)
 			}
-			lines = append(lines, strings.TrimRight(l[:cut], " "))
 			l = strings.TrimLeft(l[cut:], " ")
 		}
-		lines = append(lines, l)
-	}
-	for len(lines) > 1 && lines[0] == "" {
-		lines = lines[1:]
-	}
-	for len(lines) > 1 && lines[len(lines)-1] == "" {
-		lines = lines[:len(lines)-1]
 	}
 	return lines
+}
+
+// wrapAt is where l is cut: len(l) when it fits in maxLineText (a '%'
+// counting twice), else after the last space that keeps the head within
+// it, else at the last character boundary within it.
+func wrapAt(l string) int {
+	width, space := 0, -1
+	for i := 0; i < len(l); i++ {
+		width++
+		if l[i] == '%' {
+			width++
+		}
+		if width > maxLineText {
+			if space > 0 {
+				return space
+			}
+			cut := i
+			for cut > 0 && !utf8.RuneStart(l[cut]) {
+				cut--
+			}
+			if cut == 0 {
+				cut = i // not reached: cleanLine leaves valid UTF-8
+			}
+			return max(cut, 1)
+		}
+		if l[i] == ' ' {
+			space = i
+		}
+	}
+	return len(l)
 }
 
 func cleanLine(l string, smtputf8 bool) string {

@@ -72,6 +72,35 @@ func TestRenderWrapsLongLines(t *testing.T) {
 	}
 }
 
+// TestIssue9ReplyPercentWidth: a '%' counts twice in the line width, so a
+// reply the milter protocol sends with every '%' doubled is not wrapped
+// again by go-milter (950 bytes) and reads the same from both front ends.
+func TestIssue9ReplyPercentWidth(t *testing.T) {
+	w := Render(Reply{Code: 550, Enhanced: "5.7.1", Text: strings.Repeat("%", 700)}, PolicyBlock, "", false)
+	for i, l := range w.Lines {
+		if n := len(l) + strings.Count(l, "%"); n > maxLineText {
+			t.Errorf("line %d is %d bytes once doubled", i, n)
+		}
+	}
+	if got := strings.Join(w.Lines, ""); got != strings.Repeat("%", 700) {
+		t.Errorf("text changed: %d bytes", len(got))
+	}
+}
+
+// TestIssue9ReplyNoEmptyLines: empty lines are dropped (the milter path
+// and the hop would write them differently), and a text with nothing
+// printable falls back to the default text.
+func TestIssue9ReplyNoEmptyLines(t *testing.T) {
+	w := Render(Reply{Code: 550, Enhanced: "5.7.1", Text: "a\n\n \nb"}, PolicyBlock, "", false)
+	if got, want := w.String(), "550-5.7.1 a\r\n550 5.7.1 b"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	w = Render(Reply{Code: 550, Enhanced: "5.7.1", Text: "\x01\x02"}, PolicyBlock, "", false)
+	if got, want := w.String(), "550 5.7.1 Message refused by policy"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
 func TestVerdictRefusal(t *testing.T) {
 	v := Verdict{Action: Quarantine, IncidentID: "Q1", Reply: Reply{}}
 	if got := v.Refusal(TempFail, false).String(); got != "451 4.7.1 Message deferred by policy, try again later (incident Q1)" {
@@ -105,7 +134,7 @@ func FuzzRender(f *testing.F) {
 				t.Fatal("no lines")
 			}
 			for _, l := range w.Lines {
-				if len(l) > maxLineText || !utf8.ValidString(l) {
+				if l == "" || len(l)+strings.Count(l, "%") > maxLineText || !utf8.ValidString(l) {
 					t.Fatalf("bad line %q", l)
 				}
 				for _, r := range l {
