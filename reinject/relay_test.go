@@ -303,8 +303,16 @@ func TestFailureOutcomes(t *testing.T) {
 			if !strings.HasPrefix(got, tt.wantReply) || strings.Contains(got, errTest.Error()) {
 				t.Fatalf("reply = %q, want %s without the internal error", got, tt.wantReply)
 			}
-			if n := len(mta.messages()); n != tt.delivered {
+			msgs := mta.messages()
+			if n := len(msgs); n != tt.delivered {
 				t.Fatalf("delivered %d, want %d", n, tt.delivered)
+			}
+			// TestIssue9: a message delivered unscanned carries no pass
+			// header, as with the milter: nothing vouches for it.
+			for _, m := range msgs {
+				if strings.Contains(string(m.Data), "X-Filter-Loop") {
+					t.Errorf("unscanned message delivered with the pass header:\n%s", m.Data)
+				}
 			}
 			ds := rec.All()
 			if len(ds) != 1 || ds[0].Applied != tt.applied || ds[0].Err == nil {
