@@ -227,13 +227,21 @@ func (a *App) start() error {
 		}
 	}
 	if runReinject {
-		srv, err := reinject.New(a.Engine, cfg.Reinject,
+		opts := []reinject.Option{
 			reinject.WithLogger(a.log),
 			reinject.WithRecorder(a.journal),
 			reinject.WithPassHeader(cfg.PassHeader),
 			reinject.WithFailure(cfg.Failure),
 			reinject.WithScanSlots(a.slots),
-		)
+		}
+		if cfg.Reinject.QuarantineAction == "hold" {
+			key, err := cfg.Quarantine.HoldKey()
+			if err != nil {
+				return fail(err)
+			}
+			opts = append(opts, reinject.WithHoldKey(key))
+		}
+		srv, err := reinject.New(a.Engine, cfg.Reinject, opts...)
 		if err != nil {
 			return fail(err)
 		}
