@@ -12,17 +12,12 @@ import (
 // QuarantineQueue configures the quarantine workflow next to this node's MTA
 // ([quarantine] section): which MTA holds the messages, how to reach its
 // tools, how often requests are looked for, and the key of the hop's hold
-// mark. Every field has a default, applied by [QuarantineQueue.WithDefaults];
+// mark. The names of this node and its MTA in the store are store.node
+// and store.mta_host. Every field has a default, applied by [QuarantineQueue.WithDefaults];
 // docs/quarantine.md describes the workflow.
 type QuarantineQueue struct {
 	// MTA is "postfix" (default) or "sendmail".
 	MTA string `toml:"mta"`
-	// MTAHost names the MTA in the store: held messages are keyed by
-	// (mta_host, queue id). Default: the host name.
-	MTAHost string `toml:"mta_host"`
-	// Node names this maildlp node in the store; requests for messages of
-	// MTAHost are addressed to it. Default: MTAHost.
-	Node string `toml:"node"`
 	// PostfixConfigDir is the Postfix instance's configuration directory
 	// (postqueue/postsuper -c). Default "": the default instance.
 	PostfixConfigDir string `toml:"postfix_config_dir"`
@@ -64,10 +59,6 @@ const (
 // WithDefaults returns q with every unset field given its default.
 func (q QuarantineQueue) WithDefaults() QuarantineQueue {
 	setDefault(&q.MTA, DefaultQuarantineMTA)
-	if q.MTAHost == "" {
-		q.MTAHost, _ = os.Hostname()
-	}
-	setDefault(&q.Node, q.MTAHost)
 	setDefault(&q.SendmailPath, DefaultSendmailPath)
 	setDefault(&q.SendmailQueueDir, DefaultSendmailQueueDir)
 	setDefault(&q.CommandTimeout, Duration(DefaultQuarantineCommandTimeout))
@@ -88,11 +79,6 @@ func (q QuarantineQueue) Check() error {
 	}
 	if q.MTA != "postfix" && q.MTA != "sendmail" {
 		bad("mta", "%q is not one of postfix, sendmail", q.MTA)
-	}
-	for key, v := range map[string]string{"mta_host": q.MTAHost, "node": q.Node} {
-		if v == "" || strings.ContainsAny(v, " \t\r\n") || len(v) > 255 {
-			bad(key, "%q must be a non-empty name without white space", v)
-		}
 	}
 	for key, v := range map[string]string{"postfix_config_dir": q.PostfixConfigDir, "postfix_bin_dir": q.PostfixBinDir,
 		"sendmail_path": q.SendmailPath, "sendmail_queue_dir": q.SendmailQueueDir} {

@@ -10,12 +10,12 @@ import (
 
 func TestQuarantineSection(t *testing.T) {
 	dir := t.TempDir()
-	c, err := LoadBytes(filepath.Join(dir, "m.toml"), []byte("[quarantine]\nmta_host = \"mx1\"\n"))
+	c, err := LoadBytes(filepath.Join(dir, "m.toml"), []byte("[quarantine]\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	q := c.Quarantine
-	if q.MTA != "postfix" || q.MTAHost != "mx1" || q.Node != "mx1" || time.Duration(q.PollInterval) != time.Second ||
+	if q.MTA != "postfix" || time.Duration(q.PollInterval) != time.Second ||
 		time.Duration(*q.SyncInterval) != 5*time.Minute || q.MaxListingBytes != 64<<20 || q.SendmailQueueDir != "/var/spool/mqueue" {
 		t.Errorf("defaults: %+v", q)
 	}
@@ -23,7 +23,6 @@ func TestQuarantineSection(t *testing.T) {
 		{"[quarantine]\nmta = \"exim\"\n", `m.toml:2: quarantine.mta: "exim" is not one of postfix, sendmail`},
 		{"[quarantine]\npostfix_config_dir = \"etc/postfix\"\n", "not an absolute path"},
 		{"[quarantine]\npoll_interval = \"1ms\"\n", "at least 10ms"},
-		{"[quarantine]\nnode = \"a b\"\n", "without white space"},
 		{"[reinject]\nenabled = true\nquarantine_action = \"hold\"\n", "needs a hold mark key"},
 	} {
 		_, err := LoadBytes(filepath.Join(dir, "m.toml"), []byte(tc.in))
