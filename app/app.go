@@ -227,21 +227,18 @@ func (a *App) start() error {
 		}
 	}
 	if runReinject {
-		opts := []reinject.Option{
+		hold, err := holdOption(cfg)
+		if err != nil {
+			return fail(err)
+		}
+		srv, err := reinject.New(a.Engine, cfg.Reinject,
 			reinject.WithLogger(a.log),
 			reinject.WithRecorder(a.journal),
 			reinject.WithPassHeader(cfg.PassHeader),
 			reinject.WithFailure(cfg.Failure),
 			reinject.WithScanSlots(a.slots),
-		}
-		if cfg.Reinject.QuarantineAction == "hold" {
-			key, err := cfg.Quarantine.HoldKey()
-			if err != nil {
-				return fail(err)
-			}
-			opts = append(opts, reinject.WithHoldKey(key))
-		}
-		srv, err := reinject.New(a.Engine, cfg.Reinject, opts...)
+			hold,
+		)
 		if err != nil {
 			return fail(err)
 		}
