@@ -28,15 +28,18 @@ type Config struct {
 
 	Detection Detection `toml:"detection"`
 
-	Limits     Limits          `toml:"limits"`
-	PassHeader PassHeader      `toml:"pass_header"`
-	Failure    Failure         `toml:"failure"`
-	Log        Log             `toml:"log"`
-	Incidents  Incidents       `toml:"incidents"`
-	Notify     Notify          `toml:"notify"`
-	Metrics    Metrics         `toml:"metrics"`
-	Milter     Milter          `toml:"milter"`
-	Reinject   Reinject        `toml:"reinject"`
+	Limits     Limits     `toml:"limits"`
+	PassHeader PassHeader `toml:"pass_header"`
+	Failure    Failure    `toml:"failure"`
+	Log        Log        `toml:"log"`
+	Incidents  Incidents  `toml:"incidents"`
+	Store      Store      `toml:"store"`
+	Notify     Notify     `toml:"notify"`
+	Metrics    Metrics    `toml:"metrics"`
+	Milter     Milter     `toml:"milter"`
+	Reinject   Reinject   `toml:"reinject"`
+
+	// Quarantine is the quarantine workflow next to this node's MTA.
 	Quarantine QuarantineQueue `toml:"quarantine"`
 
 	// ShutdownTimeout bounds how long SIGTERM waits for in-flight sessions
