@@ -315,6 +315,9 @@ func (a *App) Run(ctx context.Context) error {
 		close(obDone)
 	}
 
+	stopQuarantine := a.startQuarantine()
+	defer stopQuarantine()
+
 	a.metrics.SetReady(true)
 	a.sdNotify("READY=1\nSTATUS=serving")
 	a.log.Info("maildlp ready", "config", configName(a.boot))

@@ -16,6 +16,11 @@ import (
 // and store.mta_host. Every field has a default, applied by [QuarantineQueue.WithDefaults];
 // docs/quarantine.md describes the workflow.
 type QuarantineQueue struct {
+	// Worker runs the node's quarantine worker in `maildlp serve` when the
+	// store is enabled: it executes the release and delete requests for
+	// this node's MTA and reconciles the store with its hold queue.
+	// Default true; turn it off on a node with no MTA next to it.
+	Worker *bool `toml:"worker"`
 	// MTA is "postfix" (default) or "sendmail".
 	MTA string `toml:"mta"`
 	// PostfixConfigDir is the Postfix instance's configuration directory
@@ -37,8 +42,9 @@ type QuarantineQueue struct {
 	// requests addressed to it. Default 1s.
 	PollInterval Duration `toml:"poll_interval"`
 	// SyncInterval is how often the node reconciles the store with the
-	// hold queue; 0 disables (then only `maildlp quarantine sync`).
-	// Default 5m.
+	// hold queue (one postqueue -j); 0 disables (then only `maildlp
+	// quarantine sync`). A held message can be released from another
+	// node once a sync has recorded it. Default 30s.
 	SyncInterval *Duration `toml:"sync_interval"`
 	// HoldKeyFile holds the secret (at least 16 bytes) of the hop's hold
 	// mark; required when reinject.quarantine_action is "hold".
@@ -51,13 +57,17 @@ const (
 	DefaultQuarantineCommandTimeout  = 30 * time.Second
 	DefaultQuarantineMaxListingBytes = 64 << 20
 	DefaultQuarantinePollInterval    = time.Second
-	DefaultQuarantineSyncInterval    = 5 * time.Minute
+	DefaultQuarantineSyncInterval    = 30 * time.Second
 	DefaultSendmailPath              = "/usr/sbin/sendmail"
 	DefaultSendmailQueueDir          = "/var/spool/mqueue"
 )
 
 // WithDefaults returns q with every unset field given its default.
 func (q QuarantineQueue) WithDefaults() QuarantineQueue {
+	if q.Worker == nil {
+		t := true
+		q.Worker = &t
+	}
 	setDefault(&q.MTA, DefaultQuarantineMTA)
 	setDefault(&q.SendmailPath, DefaultSendmailPath)
 	setDefault(&q.SendmailQueueDir, DefaultSendmailQueueDir)

@@ -16,7 +16,7 @@ func TestQuarantineSection(t *testing.T) {
 	}
 	q := c.Quarantine
 	if q.MTA != "postfix" || time.Duration(q.PollInterval) != time.Second ||
-		time.Duration(*q.SyncInterval) != 5*time.Minute || q.MaxListingBytes != 64<<20 || q.SendmailQueueDir != "/var/spool/mqueue" {
+		time.Duration(*q.SyncInterval) != 30*time.Second || !*q.Worker || q.MaxListingBytes != 64<<20 || q.SendmailQueueDir != "/var/spool/mqueue" {
 		t.Errorf("defaults: %+v", q)
 	}
 	for _, tc := range []struct{ in, want string }{
