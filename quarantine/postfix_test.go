@@ -9,18 +9,28 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 )
 
 // fakePostfix answers postqueue and postsuper like Postfix does, from a
 // map of queue id to queue name, and records the commands it ran.
 type fakePostfix struct {
+	mu    sync.Mutex
 	queue map[string]string
 	ran   []string
 	fail  map[string]error // by program + first argument, e.g. "postqueue -i"
 }
 
+func (f *fakePostfix) get(id string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.queue[id]
+}
+
 func (f *fakePostfix) run(_ context.Context, name string, args ...string) ([]byte, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if len(args) >= 2 && args[0] == "-c" {
 		args = args[2:]
 	}

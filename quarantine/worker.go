@@ -19,6 +19,7 @@ type Store interface {
 	GetHeld(ctx context.Context, mtaHost, queueID string) (store.Held, error)
 	ListHeld(ctx context.Context, f store.HeldFilter) ([]store.Held, error)
 	IncidentForQueue(ctx context.Context, mtaHost, queueID string) (string, error)
+	RequeueClaimed(ctx context.Context, node string, who store.Actor) (int, error)
 }
 
 // Event kinds the workflow appends (besides the store's own
@@ -163,6 +164,23 @@ func (w *Worker) markGone(ctx context.Context, mtaHost, queueID, reason string) 
 func (w *Worker) Run(ctx context.Context, poll, syncEvery time.Duration) {
 	t := time.NewTicker(poll)
 	defer t.Stop()
+	// Claims left by this node's previous worker (a crash between claim
+	// and result) are this worker's to finish.
+	for ctx.Err() == nil {
+		n, err := w.Store.RequeueClaimed(ctx, w.Node, w.actor())
+		if err == nil {
+			if n > 0 {
+				w.log().Warn("requests claimed before a restart requeued", "count", n)
+			}
+			break
+		}
+		w.log().Warn("requeue claimed requests", "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 	var lastSync time.Time
 	for {
 		if syncEvery > 0 && time.Since(lastSync) >= syncEvery {

@@ -2,8 +2,10 @@ package quarantine
 
 import (
 	"context"
+	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -185,5 +187,100 @@ func TestHoldMarkIn(t *testing.T) {
 	}
 	if got := holdMarkIn([]byte("Subject: x\n")); got != "" {
 		t.Errorf("holdMarkIn without a mark = %q", got)
+	}
+}
+
+// logWatch is a slog handler that tells when a message was logged.
+type logWatch struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (l *logWatch) Enabled(context.Context, slog.Level) bool { return true }
+func (l *logWatch) Handle(_ context.Context, r slog.Record) error {
+	l.mu.Lock()
+	l.msgs = append(l.msgs, r.Message)
+	l.mu.Unlock()
+	return nil
+}
+func (l *logWatch) WithAttrs([]slog.Attr) slog.Handler { return l }
+func (l *logWatch) WithGroup(string) slog.Handler      { return l }
+func (l *logWatch) count(msg string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, m := range l.msgs {
+		if m == msg {
+			n++
+		}
+	}
+	return n
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not reached in 30s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestIssue10WorkerRunOutage: the running worker finishes a request its
+// node claimed before a restart, keeps going while PostgreSQL is down,
+// and executes a request made after it is back.
+func TestIssue10WorkerRunOutage(t *testing.T) {
+	pg := pgtest.New(t)
+	s := openStore(t, store.Options{Driver: store.Postgres, DSN: pg.DSN()})
+	ctx := context.Background()
+	fb, pb := newFakePostfix()
+	lw := &logWatch{}
+	w := &Worker{Store: s, MTA: pb, Node: "b", MTAHost: "mx-b", Log: slog.New(lw)}
+
+	// A previous worker claimed this one and died.
+	rid := request(t, s, store.RequestRelease, "b", "mx-b", "4XyZ1AbCdE")
+	if got, err := s.ClaimRequests(ctx, "b", 10); err != nil || len(got) != 1 {
+		t.Fatalf("claim = %v, %v", got, err)
+	}
+
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		w.Run(rctx, 10*time.Millisecond, 0)
+	}()
+	defer func() { cancel(); <-done }()
+
+	state := func(id int64) string {
+		r, err := s.GetRequest(ctx, id)
+		if err != nil {
+			return err.Error()
+		}
+		return r.State
+	}
+	waitUntil(t, "the requeued request done", func() bool { return state(rid) == store.RequestDone })
+	if fb.get("4XyZ1AbCdE") != "deferred" {
+		t.Errorf("message not released")
+	}
+	if got := eventKinds(t, s, "mx-b", "4XyZ1AbCdE"); !strings.Contains(strings.Join(got, " "), "release_requeued/maildlp@b") {
+		t.Errorf("events %v lack the requeue", got)
+	}
+
+	pg.Stop()
+	before := lw.count("claim quarantine requests")
+	waitUntil(t, "the worker noticing the outage", func() bool { return lw.count("claim quarantine requests") >= before+3 })
+	pg.Start()
+	var rid2 int64
+	waitUntil(t, "the store back", func() bool {
+		id, err := s.AddRequest(ctx, store.Request{Kind: store.RequestDelete, Node: "b", MTAHost: "mx-b", QueueID: "6HoLd22222",
+			Reason: "after the outage", Actor: "alice"})
+		rid2 = id
+		return err == nil
+	})
+	waitUntil(t, "the request after the outage done", func() bool { return state(rid2) == store.RequestDone })
+	if fb.get("6HoLd22222") != "" {
+		t.Errorf("message not deleted")
 	}
 }

@@ -45,3 +45,45 @@ func (s *Store) IncidentForQueue(ctx context.Context, mtaHost, queueID string) (
 	}
 	return id, nil
 }
+
+// RequeueClaimed puts the requests node claimed but never finished back to
+// pending, with an event each, and returns how many. A node's worker calls
+// it when it starts: claims of a worker that died before recording a
+// result would otherwise stay claimed forever. Executing such a request
+// again is safe: release and delete act only on a message still held.
+func (s *Store) RequeueClaimed(ctx context.Context, node string, who Actor) (int, error) {
+	now := s.now()
+	n := 0
+	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		n = 0
+		rows, err := tx.QueryContext(ctx, s.q(`SELECT `+requestColumns+` FROM requests WHERE node = ? AND state = ? ORDER BY id`),
+			node, RequestClaimed)
+		if err != nil {
+			return fmt.Errorf("store: requeue requests: %w", err)
+		}
+		var reqs []Request
+		for rows.Next() {
+			r, err := scanRequest(rows)
+			if err != nil {
+				rows.Close()
+				return fmt.Errorf("store: requeue requests: %w", err)
+			}
+			reqs = append(reqs, r)
+		}
+		rows.Close()
+		for _, r := range reqs {
+			if _, err := tx.ExecContext(ctx, s.q(`UPDATE requests SET state = ?, claimed_us = 0 WHERE id = ? AND state = ?`),
+				RequestPending, r.ID, RequestClaimed); err != nil {
+				return fmt.Errorf("store: requeue requests: %w", err)
+			}
+			if err := s.AppendEvent(ctx, tx, Event{Time: now, MTAHost: r.MTAHost, QueueID: r.QueueID, RequestID: r.ID,
+				Actor: who.Name, SourceAddr: who.Addr, Kind: r.Kind + "_requeued", Before: RequestClaimed, After: RequestPending,
+				Reason: "claimed by a worker of node " + node + " that stopped before recording a result"}); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
