@@ -202,19 +202,27 @@ func storeList(ctx context.Context, st *store.Store, queueID string, sf storeFla
 		fmt.Fprintf(stderr, "maildlp quarantine list: unknown --state %q (want held, released, deleted, gone or all)\n", state)
 		return 2
 	}
-	hs, err := st.ListHeld(ctx, store.HeldFilter{State: state, Node: *sf.node, MTAHost: *sf.mtaHost})
+	const limit = 1000
+	var hs []store.Held
+	var err error
+	if queueID != "" {
+		hs, err = st.FindHeld(ctx, queueID)
+	} else {
+		hs, err = st.ListHeld(ctx, store.HeldFilter{State: state, Node: *sf.node, MTAHost: *sf.mtaHost, Limit: limit})
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "maildlp quarantine list: %v\n", err)
 		return 1
 	}
-	if queueID != "" {
-		kept := hs[:0]
-		for _, h := range hs {
-			if h.QueueID == queueID {
-				kept = append(kept, h)
-			}
+	kept := hs[:0]
+	for _, h := range hs {
+		if (state == "" || h.State == state) && (*sf.node == "" || h.Node == *sf.node) && (*sf.mtaHost == "" || h.MTAHost == *sf.mtaHost) {
+			kept = append(kept, h)
 		}
-		hs = kept
+	}
+	hs = kept
+	if len(hs) == limit {
+		fmt.Fprintf(stderr, "maildlp quarantine list: the oldest %d shown; narrow with --state, --node or --mta-host\n", limit)
 	}
 	if asJSON {
 		enc := json.NewEncoder(stdout)
