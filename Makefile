@@ -6,7 +6,7 @@ BIN       := bin/maildlp
 PKGS      := ./...
 FUZZTIME  ?= 5s
 
-.PHONY: all build run test test-unit test-race test-integration quality bench bench-milter bench-reinject bench-hostile fuzz fuzz-short lint check deps clean
+.PHONY: all build run test test-unit test-race test-integration quality bench bench-milter bench-reinject bench-hostile bench-store fuzz fuzz-short lint check deps clean
 
 all: build
 
@@ -24,7 +24,10 @@ test: lint test-race quality fuzz-short test-integration
 test-unit:
 	$(GO) test -count=1 $(PKGS)
 
+# The store tests start a real PostgreSQL (scripts/deps.sh store installs
+# it; without it they skip and say so).
 test-race:
+	./scripts/deps.sh store
 	$(GO) test -count=1 -race $(PKGS)
 
 test-integration: build
@@ -51,6 +54,14 @@ bench-milter: build
 bench-reinject: build
 	./scripts/deps.sh integration
 	./scripts/bench-reinject.sh
+
+# bench-store seeds 1,000,000 incidents (once, in the temporary directory
+# for SQLite; per run for PostgreSQL) and times list pages and details on
+# SQLite and PostgreSQL, and the ingest rate on SQLite.
+bench-store:
+	./scripts/deps.sh store
+	MAILDLP_BENCH_STORE=1 $(GO) test -run '^$$' -bench . -benchtime 20x -timeout 60m ./store/
+	$(GO) test -run '^$$' -bench . -benchtime 20000x ./ingest/
 
 bench-hostile:
 	./scripts/bench-hostile.sh
