@@ -49,6 +49,14 @@ func (w *Writer) Run(ctx context.Context) {
 			return true
 		}
 	}
+	// Open (and migrate) at once, so that a store problem shows at start;
+	// a failure here is retried when there is something to write.
+	if s, err := w.open(ctx); err == nil {
+		st = s
+	} else {
+		w.m.writeErrors.Inc()
+		w.log.Warn("incident store unavailable; incidents will be queued", "error", err)
+	}
 	pos := w.q.Start()
 	var pending []Entry
 	var firstAt time.Time
