@@ -63,7 +63,7 @@ func seedSQL(b *testing.B, s *Store) {
 	gen := `WITH RECURSIVE g(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM g WHERE i + 1 < ` + fmt.Sprint(seedRows) + `) `
 	from := "g"
 	if s.driver == Postgres {
-		gen, from = "", fmt.Sprintf("generate_series(0, %d) AS g(i)", seedRows-1)
+		gen, from = "", fmt.Sprintf("generate_series(0::bigint, %d) AS g(i)", seedRows-1)
 	}
 	t0 := benchT0.UnixMicro()
 	stmts := []string{
