@@ -12,6 +12,7 @@
 #                                 scans as real clean text: git (release
 #                                 notes full of versions and commit ids),
 #                                 manpages, postfix
+#   scripts/deps.sh store         the same as unit
 #
 # The system Postfix instance and the distribution's PostgreSQL cluster are
 # left stopped: the tests and benchmarks start their own instances in
@@ -20,7 +21,7 @@ set -euo pipefail
 
 want=()
 case "${1:-integration}" in
-unit)
+unit | store)
 	want=(postgresql)
 	;;
 integration)
@@ -30,7 +31,7 @@ quality)
 	want=(git manpages postfix)
 	;;
 *)
-	echo "usage: $0 unit|integration|quality" >&2
+	echo "usage: $0 unit|store|integration|quality" >	echo "usage: $0 unit|integration|quality" >&22
 	exit 2
 	;;
 esac
@@ -81,7 +82,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "deps.sh: missing packages ${missing[*]}; run as root to install them" >&2
 	case "${1:-integration}" in
 	quality) exit 0 ;; # the quality tests scan the documentation that is installed
-	unit) exit 0 ;;    # the PostgreSQL tests skip (fail under CI=true)
+	unit | store) exit 0 ;; # the PostgreSQL tests skip (fail under CI=true)
 	esac
 	exit 1
 fi

@@ -70,7 +70,7 @@ func quarantineMain(args []string, stdout, stderr io.Writer) int {
 	cfgPath := fs.String("config", defaultConfigPath, "maildlp main config (for incidents.path)")
 	incidents := fs.String("incidents", "", "incident log to look reasons up in (default: incidents.path of --config)")
 	asJSON := fs.Bool("json", false, "list, show: print JSON (one object per line)")
-	sf := storeFlags{
+	sf := quarantineFlags{
 		local:   fs.Bool("local", false, "act on the local Postfix directly, even with a store configured"),
 		reason:  fs.String("reason", "", "release, delete: why (required with a store; recorded with the request)"),
 		mtaHost: fs.String("mta-host", "", "the MTA host holding the message (when its queue id is held on several)"),

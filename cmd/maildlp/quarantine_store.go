@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/user"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -18,8 +17,8 @@ import (
 	"github.com/maildlp/maildlp/store"
 )
 
-// storeFlags are the flags of the store-backed quarantine commands.
-type storeFlags struct {
+// quarantineFlags are the flags of the store-backed quarantine commands.
+type quarantineFlags struct {
 	local   *bool
 	reason  *string
 	mtaHost *string
@@ -45,20 +44,7 @@ func storeConfig(path string, stderr io.Writer) *config.Config {
 	return c
 }
 
-// actor is who runs the command: the login name, and the name sudo was
-// run by when it differs.
-func actor() string {
-	name := "unknown"
-	if u, err := user.Current(); err == nil {
-		name = u.Username
-	}
-	if s := os.Getenv("SUDO_USER"); s != "" && s != name {
-		return s + " (sudo " + name + ")"
-	}
-	return name
-}
-
-func quarantineStore(verb string, cfg *config.Config, queueID, pfConfig string, asJSON bool, sf storeFlags, stdout, stderr io.Writer) int {
+func quarantineStore(verb string, cfg *config.Config, queueID, pfConfig string, asJSON bool, sf quarantineFlags, stdout, stderr io.Writer) int {
 	switch verb {
 	case "list", "show", "release", "delete", "sync":
 	default:
@@ -113,7 +99,7 @@ func quarantineStore(verb string, cfg *config.Config, queueID, pfConfig string, 
 		return fail(1, "%s on %s is %s, not held", h.QueueID, h.MTAHost, h.State)
 	}
 	id, err := st.AddRequest(ctx, store.Request{Kind: verb, Node: h.Node, MTAHost: h.MTAHost, QueueID: h.QueueID,
-		Reason: *sf.reason, Actor: actor(), SourceAddr: "cli@" + cfg.Store.Node})
+		Reason: *sf.reason, Actor: loginName(), SourceAddr: "cli@" + cfg.Store.Node})
 	if err != nil {
 		return fail(1, "%v", err)
 	}
@@ -192,7 +178,7 @@ func waitRequest(ctx context.Context, st *store.Store, id int64, wait time.Durat
 	}
 }
 
-func storeList(ctx context.Context, st *store.Store, queueID string, sf storeFlags, asJSON bool, stdout, stderr io.Writer) int {
+func storeList(ctx context.Context, st *store.Store, queueID string, sf quarantineFlags, asJSON bool, stdout, stderr io.Writer) int {
 	state := *sf.state
 	switch state {
 	case "all":
@@ -234,8 +220,8 @@ func storeList(ctx context.Context, st *store.Store, queueID string, sf storeFla
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "MTA HOST\tQUEUE ID\tSTATE\tHELD AT\tNODE\tINCIDENT")
 	for _, h := range hs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", printable(h.MTAHost), h.QueueID, h.State,
-			h.HeldAt.Format(time.RFC3339), printable(h.Node), dash(printable(h.IncidentID)))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", clean(h.MTAHost), h.QueueID, h.State,
+			h.HeldAt.Format(time.RFC3339), clean(h.Node), dash(clean(h.IncidentID)))
 	}
 	tw.Flush()
 	fmt.Fprintf(stdout, "%d message(s)\n", len(hs))
@@ -268,7 +254,7 @@ func storeShow(ctx context.Context, st *store.Store, h store.Held, asJSON bool, 
 		json.NewEncoder(stdout).Encode(v)
 		return 0
 	}
-	fmt.Fprintf(stdout, "%s on %s: %s (node %s, held at %s)\n", h.QueueID, printable(h.MTAHost), h.State, printable(h.Node), h.HeldAt.Format(time.RFC3339))
+	fmt.Fprintf(stdout, "%s on %s: %s (node %s, held at %s)\n", h.QueueID, clean(h.MTAHost), h.State, clean(h.Node), h.HeldAt.Format(time.RFC3339))
 	if in := v.Incident; in != nil {
 		var pols []string
 		for _, p := range in.Policies {
@@ -278,8 +264,8 @@ func storeShow(ctx context.Context, st *store.Store, h store.Held, asJSON bool, 
 		for _, r := range in.Recipients {
 			rcpts = append(rcpts, r.Address)
 		}
-		fmt.Fprintf(stdout, "incident %s at %s: %s -> %s; policies %s; status %s\n", printable(in.ID), in.Time.Format(time.RFC3339),
-			printable(dash(in.Sender)), printable(strings.Join(rcpts, ",")), printable(strings.Join(pols, ", ")), in.Status)
+		fmt.Fprintf(stdout, "incident %s at %s: %s -> %s; policies %s; status %s\n", clean(in.ID), in.Time.Format(time.RFC3339),
+			clean(dash(in.Sender)), clean(strings.Join(rcpts, ",")), clean(strings.Join(pols, ", ")), in.Status)
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TIME\tKIND\tACTOR\tSOURCE\tREQUEST\tREASON")
@@ -288,19 +274,9 @@ func storeShow(ctx context.Context, st *store.Store, h store.Held, asJSON bool, 
 		if e.RequestID != 0 {
 			req = fmt.Sprint(e.RequestID)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Time.Format(time.RFC3339Nano), e.Kind, printable(e.Actor),
-			dash(printable(e.SourceAddr)), req, dash(printable(e.Reason)))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Time.Format(time.RFC3339Nano), e.Kind, clean(e.Actor),
+			dash(clean(e.SourceAddr)), req, dash(clean(e.Reason)))
 	}
 	tw.Flush()
 	return 0
-}
-
-// printable escapes control characters: reasons, names and addresses come
-// from people and senders, and must not rewrite the terminal.
-func printable(s string) string {
-	if !strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f || (r >= 0x80 && r < 0xa0) }) {
-		return s
-	}
-	q := fmt.Sprintf("%q", s)
-	return q[1 : len(q)-1]
 }

@@ -72,7 +72,7 @@ func TestIssue10QuarantineCLIStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	if r.Kind != "release" || r.Node != "node-b" || r.MTAHost != "mx-b" || r.Reason != "false positive: test card" ||
-		r.Actor != actor() || r.Actor == "" || r.SourceAddr != "cli@node-b" || r.State != store.RequestPending {
+		r.Actor != loginName() || r.Actor == "" || r.SourceAddr != "cli@node-b" || r.State != store.RequestPending {
 		t.Errorf("request = %+v", r)
 	}
 
@@ -91,14 +91,5 @@ func TestIssue10QuarantineCLIStore(t *testing.T) {
 	// --local: straight to postsuper, as without a store.
 	if code, out, errOut := runQ(t, "release", "--local", "--config", cfg, "--queue-id", "4XyZ1AbCdE"); code != 0 || strings.TrimSpace(out) != "released 4XyZ1AbCdE" {
 		t.Errorf("release --local: exit %d, %q, %q", code, out, errOut)
-	}
-}
-
-func TestPrintable(t *testing.T) {
-	if got := printable("a\x1b[2Jb\nc"); strings.ContainsAny(got, "\x1b\n") {
-		t.Errorf("printable = %q", got)
-	}
-	if got := printable("plain é"); got != "plain é" {
-		t.Errorf("printable(plain) = %q", got)
 	}
 }
