@@ -127,3 +127,15 @@ func (q QuarantineQueue) HoldKey() ([]byte, error) {
 	}
 	return key, nil
 }
+
+// checkHoldKey reports a hop that holds quarantined mail without a usable
+// hold mark key.
+func (c *Config) checkHoldKey() error {
+	if !c.Reinject.Enabled || c.Reinject.QuarantineAction != "hold" {
+		return nil
+	}
+	if _, err := c.Quarantine.HoldKey(); err != nil {
+		return fmt.Errorf("reinject.quarantine_action \"hold\" needs a hold mark key: %w", err)
+	}
+	return nil
+}
