@@ -101,4 +101,3 @@ func TestIssue10MigrateDownAndUp(t *testing.T) {
 		}
 	})
 }
-

@@ -78,7 +78,7 @@ func (s *Store) PutHeld(ctx context.Context, h Held, kind string, who Actor, rea
 			VALUES (?,?,?,?,?,?,?) ON CONFLICT (mta_host, queue_id) DO UPDATE SET state = excluded.state,
 			node = excluded.node, updated_us = excluded.updated_us,
 			incident_id = CASE WHEN excluded.incident_id = '' THEN quarantine.incident_id ELSE excluded.incident_id END`),
-			h.MTAHost, h.QueueID, h.IncidentID, h.Node, h.State, micros(h.HeldAt), micros(now)); err != nil {
+			texts(h.MTAHost, h.QueueID, h.IncidentID, h.Node, h.State, micros(h.HeldAt), micros(now))...); err != nil {
 			return fmt.Errorf("store: held message: %w", err)
 		}
 		return s.AppendEvent(ctx, tx, Event{Time: now, IncidentID: h.IncidentID, MTAHost: h.MTAHost, QueueID: h.QueueID,
@@ -159,7 +159,7 @@ func (s *Store) AddRequest(ctx context.Context, r Request) (int64, error) {
 	err := s.Tx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, s.q(`INSERT INTO requests (kind, node, mta_host, queue_id, reason, actor,
 			source_addr, state, created_us) VALUES (?,?,?,?,?,?,?,?,?) RETURNING id`),
-			r.Kind, r.Node, r.MTAHost, r.QueueID, r.Reason, r.Actor, r.SourceAddr, RequestPending, micros(now)).Scan(&id)
+			texts(r.Kind, r.Node, r.MTAHost, r.QueueID, r.Reason, r.Actor, r.SourceAddr, RequestPending, micros(now))...).Scan(&id)
 		if err != nil {
 			return fmt.Errorf("store: add request: %w", err)
 		}
@@ -256,7 +256,7 @@ func (s *Store) FinishRequest(ctx context.Context, id int64, ok bool, result str
 			return fmt.Errorf("store: finish request: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE requests SET state = ?, result = ?, done_us = ? WHERE id = ?`),
-			state, result, micros(now), id); err != nil {
+			texts(state, result, micros(now), id)...); err != nil {
 			return fmt.Errorf("store: finish request: %w", err)
 		}
 		var inc string

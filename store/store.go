@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
 	"github.com/pressly/goose/v3"
@@ -101,6 +102,9 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	}
 	return s, nil
 }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
@@ -206,6 +210,25 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	return nil
+}
+
+// texts makes the string arguments storable in both dialects: valid
+// UTF-8 without NUL (PostgreSQL refuses both in text columns). Senders,
+// HELO names and reasons come from outside; one bad byte must not make
+// the store refuse an incident.
+func texts(args ...any) []any {
+	for i, a := range args {
+		if s, ok := a.(string); ok {
+			if !utf8.ValidString(s) {
+				s = strings.ToValidUTF8(s, "\uFFFD")
+			}
+			if strings.IndexByte(s, 0) >= 0 {
+				s = strings.ReplaceAll(s, "\x00", "\uFFFD")
+			}
+			args[i] = s
+		}
+	}
+	return args
 }
 
 func micros(t time.Time) int64 {

@@ -275,3 +275,29 @@ func TestIssue10Purge(t *testing.T) {
 		}
 	})
 }
+
+// TestIssue10HostileText stores an incident whose sender, HELO and
+// recipient carry NUL and invalid UTF-8 (they come from the SMTP client):
+// both dialects take it, with the bad bytes replaced.
+func TestIssue10HostileText(t *testing.T) {
+	eachDriver(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		in := sample(1)
+		in.Sender = "evil\x00@example.com"
+		in.HELO = "bad\xff\xfehelo"
+		in.Recipients = []Recipient{{Address: "x\x00y@exa\xffmple.net", Action: "block"}}
+		if _, err := s.Insert(ctx, []Incident{in}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Get(ctx, in.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Sender != "evil\uFFFD@example.com" || got.HELO != "bad\uFFFDhelo" || got.Recipients[0].Address != "x\uFFFDy@exa\uFFFDmple.net" {
+			t.Errorf("stored %q %q %q", got.Sender, got.HELO, got.Recipients[0].Address)
+		}
+		if err := s.Note(ctx, in.ID, "note\x00with nul", Actor{Name: "a\xff"}); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
