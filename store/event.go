@@ -51,7 +51,7 @@ func (s *Store) AppendEvent(ctx context.Context, tx *sql.Tx, e Event) error {
 	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO events (time_us, incident_id, mta_host, queue_id, request_id,
 		actor, source_addr, kind, before_value, after_value, reason) VALUES (?,?,?,?,?,?,?,?,?,?,?)`),
 		texts(micros(e.Time), e.IncidentID, e.MTAHost, e.QueueID, e.RequestID, e.Actor, e.SourceAddr, e.Kind,
-		e.Before, e.After, e.Reason)...)
+			e.Before, e.After, e.Reason)...)
 	if err != nil {
 		return fmt.Errorf("store: append event: %w", err)
 	}
