@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -48,6 +49,7 @@ type Options struct {
 type Store struct {
 	db     *sql.DB
 	driver string
+	path   string // SQLite file
 	now    func() time.Time
 }
 
@@ -82,7 +84,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		// One writer at a time is SQLite's rule; a few connections let
 		// readers (the CLI, the console) run beside the writer in WAL mode.
 		db.SetMaxOpenConns(4)
-		s.db = db
+		s.db, s.path = db, o.Path
 	case Postgres:
 		if o.DSN == "" {
 			return nil, errors.New("store: postgres needs a dsn")
@@ -123,6 +125,11 @@ func (s *Store) SetClock(now func() time.Time) { s.now = now }
 // schema version. On PostgreSQL an advisory lock serialises nodes that
 // start at the same time.
 func (s *Store) Migrate(ctx context.Context) (int64, error) {
+	unlock, err := s.migrateLock()
+	if err != nil {
+		return 0, err
+	}
+	defer unlock()
 	p, err := s.provider()
 	if err != nil {
 		return 0, err
@@ -154,6 +161,27 @@ func (s *Store) MigrateTo(ctx context.Context, v int64) error {
 		_, err = p.DownTo(ctx, v)
 	}
 	return err
+}
+
+// migrateLock serialises migrations of one SQLite file across processes
+// (the service starting while "maildlp incidents" runs): goose's own
+// lock is PostgreSQL's advisory lock.
+func (s *Store) migrateLock() (func(), error) {
+	if s.driver != SQLite {
+		return func() {}, nil
+	}
+	f, err := os.OpenFile(s.path+".migrate-lock", os.O_RDWR|os.O_CREATE, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("store: migration lock: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("store: migration lock: %w", err)
+	}
+	return func() {
+		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}, nil
 }
 
 func (s *Store) provider() (*goose.Provider, error) {
