@@ -265,7 +265,7 @@ func TestIssue10WorkerRunOutage(t *testing.T) {
 	if fb.get("4XyZ1AbCdE") != "deferred" {
 		t.Errorf("message not released")
 	}
-	if got := eventKinds(t, s, "mx-b", "4XyZ1AbCdE"); !strings.Contains(strings.Join(got, " "), "release_requeued/maildlp@b") {
+	if got := eventKinds(t, s, "mx-b", "4XyZ1AbCdE"); !strings.Contains(strings.Join(got, " "), "release_unclaimed/maildlp@b") {
 		t.Errorf("events %v lack the requeue", got)
 	}
 
