@@ -6,7 +6,7 @@ BIN       := bin/maildlp
 PKGS      := ./...
 FUZZTIME  ?= 5s
 
-.PHONY: all build run test test-unit test-race test-integration quality bench bench-milter bench-reinject bench-hostile fuzz fuzz-short lint check deps clean
+.PHONY: all build run test test-unit test-race test-integration quality bench bench-milter bench-reinject bench-hostile bench-store fuzz fuzz-short lint check deps clean
 
 all: build
 
@@ -22,9 +22,13 @@ run: build
 test: lint test-race quality fuzz-short test-integration
 
 test-unit:
+	./scripts/deps.sh unit
 	$(GO) test -count=1 $(PKGS)
 
+# The store and quarantine tests start a real PostgreSQL (scripts/deps.sh
+# unit installs it; without it they skip and say so, or fail under CI=true).
 test-race:
+	./scripts/deps.sh unit
 	$(GO) test -count=1 -race $(PKGS)
 
 test-integration: build
@@ -51,6 +55,14 @@ bench-milter: build
 bench-reinject: build
 	./scripts/deps.sh integration
 	./scripts/bench-reinject.sh
+
+# bench-store seeds 1,000,000 incidents (once, in the temporary directory
+# for SQLite; per run for PostgreSQL) and times list pages and details on
+# SQLite and PostgreSQL, and the ingest rate on SQLite.
+bench-store:
+	./scripts/deps.sh store
+	MAILDLP_BENCH_STORE=1 $(GO) test -run '^$$' -bench . -benchtime 20x -timeout 60m ./store/
+	$(GO) test -run '^$$' -bench . -benchtime 20000x ./ingest/
 
 bench-hostile:
 	./scripts/bench-hostile.sh

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/maildlp/maildlp/config"
+	"github.com/maildlp/maildlp/ingest"
 	"github.com/maildlp/maildlp/metrics"
 	"github.com/maildlp/maildlp/milter"
 	"github.com/maildlp/maildlp/outbox"
@@ -72,8 +73,12 @@ type App struct {
 	boot    *config.Config // config the listeners were started with
 	metrics *metrics.Metrics
 	journal *report.Journal
-	outbox  *outbox.Outbox
-	notify  notifier
+	// recorder is what the front ends record with: the journal, then
+	// the incident store's queue when [store] is enabled.
+	recorder  report.Recorder
+	incidents *ingest.Service
+	outbox    *outbox.Outbox
+	notify    notifier
 	// slots bounds the scans running at once, across both front ends and
 	// reloads ([limits] max_concurrent_scans, read at start).
 	slots *policy.Slots
@@ -144,6 +149,10 @@ func New(opts Options) (*App, error) {
 		return nil, err
 	}
 	a.journal = j
+	if err := a.startStore(); err != nil {
+		a.closeState()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -165,7 +174,7 @@ func (a *App) Config() *config.Config { return a.cfg.Load() }
 func (a *App) Metrics() *metrics.Metrics { return a.metrics }
 
 // Recorder returns the recorder given to the front ends.
-func (a *App) Recorder() report.Recorder { return a.journal }
+func (a *App) Recorder() report.Recorder { return a.recorder }
 
 // Logger returns the process logger.
 func (a *App) Logger() *slog.Logger { return a.log }
@@ -213,7 +222,7 @@ func (a *App) start() error {
 		srv := milter.New(mc, a.Engine,
 			milter.WithLogger(a.log),
 			milter.WithMetrics(a.metrics),
-			milter.WithRecorder(a.journal),
+			milter.WithRecorder(a.recorder),
 			milter.WithPassHeader(cfg.PassHeader),
 			milter.WithFailure(cfg.Failure),
 			milter.WithScanSlots(a.slots),
@@ -227,13 +236,18 @@ func (a *App) start() error {
 		}
 	}
 	if runReinject {
+		hold, err := holdOption(cfg)
+		if err != nil {
+			return fail(err)
+		}
 		srv := reinject.New(cfg.Reinject, a.Engine,
 			reinject.WithLogger(a.log),
 			reinject.WithMetrics(a.metrics),
-			reinject.WithRecorder(a.journal),
+			reinject.WithRecorder(a.recorder),
 			reinject.WithPassHeader(cfg.PassHeader),
 			reinject.WithFailure(cfg.Failure),
 			reinject.WithScanSlots(a.slots),
+			hold,
 		)
 		addr := cfg.Reinject.Listen.String()
 		ln, err := net.Listen("tcp", addr)
@@ -298,6 +312,9 @@ func (a *App) Run(ctx context.Context) error {
 	} else {
 		close(obDone)
 	}
+
+	stopQuarantine := a.startQuarantine()
+	defer stopQuarantine()
 
 	a.metrics.SetReady(true)
 	a.sdNotify("READY=1\nSTATUS=serving")
@@ -376,6 +393,7 @@ func (a *App) shutdownFrontends(ctx context.Context) error {
 
 // closeState closes the incident log and releases the outbox.
 func (a *App) closeState() {
+	a.closeStore()
 	if err := a.journal.Close(); err != nil {
 		a.log.Error("close incident log", "error", err)
 	}

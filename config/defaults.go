@@ -215,6 +215,10 @@ func (c *Config) applyDefaults() {
 		}
 		c.Reinject.HELOName = h
 	}
+	// Sections with defaults of their own kind (paths from a state
+	// directory, node names).
+	c.Store = c.Store.WithDefaults()
+	c.Quarantine = c.Quarantine.WithDefaults()
 	for i := range c.Policies {
 		c.Policies[i].applyDefaults()
 	}

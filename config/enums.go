@@ -163,10 +163,13 @@ type HopQuarantine string
 const (
 	HopQuarantineTempFail HopQuarantine = "tempfail"
 	HopQuarantineBlock    HopQuarantine = "block"
+	// HopQuarantineHold sends the message on with a hold mark the
+	// downstream Postfix maps to HOLD (needs quarantine.hold_key_file).
+	HopQuarantineHold HopQuarantine = "hold"
 )
 
 func (m *HopQuarantine) UnmarshalText(b []byte) error {
-	return parseEnum(m, b, "quarantine action", HopQuarantineTempFail, HopQuarantineBlock)
+	return parseEnum(m, b, "quarantine action", HopQuarantineTempFail, HopQuarantineBlock, HopQuarantineHold)
 }
 
 // TLSOutbound is reinject.tls.outbound.

@@ -77,7 +77,9 @@ type Reinject struct {
 	// recipients (like a redirect). When empty, QuarantineAction applies.
 	QuarantineTo string `toml:"quarantine_to"`
 	// QuarantineAction is "tempfail" (451, the message stays queued
-	// upstream; default) or "block" (550) when QuarantineTo is empty.
+	// upstream; default), "block" (550) or "hold" (sent on with a hold
+	// mark the downstream Postfix maps to HOLD; needs
+	// quarantine.hold_key_file) when QuarantineTo is empty.
 	QuarantineAction HopQuarantine `toml:"quarantine_action"`
 }
 

@@ -86,6 +86,8 @@ func (l *loader) validate(c *Config, main *source) {
 	main.validateNotify(&c.Notify)
 	main.validateMilter(&c.Milter)
 	l.validateReinject(main, &c.Reinject)
+	main.validateStore(&c.Store)
+	main.validateQuarantine(c)
 
 	// Detectors first: policies refer to them.
 	names := map[string]string{} // custom detector name -> position

@@ -10,6 +10,7 @@ import (
 	"github.com/maildlp/maildlp/config"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
+	"github.com/maildlp/maildlp/quarantine/holdmark"
 	"github.com/maildlp/maildlp/report"
 )
 
@@ -108,7 +109,8 @@ var (
 // verdict's own action.
 func (ss *session) apply(act action.Action, failed bool, v action.Verdict, msg *message, d *report.Decision) (action.Action, answer) {
 	s := ss.s
-	h := msg.split(s.pass.Name, "Subject")
+	h := msg.split(s.pass.Name, "Subject", holdmark.Header)
+	h.remove(holdmark.Header) // never a sender's: see hold.go
 	if n := h.count(s.pass.Name); *s.pass.Enabled && n > s.pass.MaxIncoming {
 		// A flood of forged pass headers: the same bound as the milter's,
 		// whatever incoming_pass_header says.
@@ -147,6 +149,10 @@ func (ss *session) apply(act action.Action, failed bool, v action.Verdict, msg *
 		}
 		return act, answer{own: v.Refusal(act, ss.utf8)}
 	case action.Quarantine:
+		if s.holding() {
+			extra = append(extra, s.holdField(v, d))
+			break
+		}
 		if s.cfg.QuarantineTo == "" {
 			if s.cfg.QuarantineAction == config.HopQuarantineBlock {
 				return action.Block, answer{own: action.Render(v.Reply, action.PolicyHeldRefused, v.IncidentID, ss.utf8)}
@@ -180,6 +186,9 @@ func (ss *session) apply(act action.Action, failed bool, v action.Verdict, msg *
 	ds.quit()
 	ss.down = nil
 	if r.ok() {
+		if act == action.Quarantine && s.holding() {
+			ss.logHeld(ds, r, v, d)
+		}
 		if passHeader {
 			d.PassHeader = &action.Header{Name: s.pass.Name, Value: s.pass.Value}
 		}

@@ -35,6 +35,7 @@ type options struct {
 	slots       *policy.Slots
 	scanTimeout time.Duration
 	metrics     *metrics.Metrics
+	holdKey     []byte
 }
 
 // WithScanSlots bounds the scans running at once, shared with the other
@@ -91,6 +92,8 @@ type Server struct {
 	scanTO time.Duration
 	// metrics counts recovered panics (nil: not counted).
 	metrics *metrics.Metrics
+	// holdKey signs the hold mark (quarantine_action "hold").
+	holdKey []byte
 
 	tlsServer *tls.Config
 	res       *resolver
@@ -122,6 +125,7 @@ func New[E Evaluator](cfg config.Reinject, engine func() E, opts ...Option) *Ser
 		slots:     o.slots,
 		scanTO:    o.scanTimeout,
 		metrics:   o.metrics,
+		holdKey:   o.holdKey,
 		res:       newResolver(cfg),
 		sem:       make(chan struct{}, cfg.MaxConnections),
 		sessions:  map[*session]struct{}{},
@@ -132,6 +136,11 @@ func New[E Evaluator](cfg config.Reinject, engine func() E, opts ...Option) *Ser
 			data:    cfg.Timeouts.DownstreamData.D(),
 			final:   cfg.Timeouts.DownstreamFinal.D(),
 		},
+	}
+	if s.cfg.QuarantineTo == "" && s.cfg.QuarantineAction == config.HopQuarantineHold && len(s.holdKey) == 0 {
+		// Config validation refuses this; a hop built in code without a
+		// key defers quarantined messages instead of marking them.
+		s.log.Error("quarantine_action \"hold\" without a hold mark key: quarantined messages are deferred")
 	}
 	s.rec = o.rec
 	if s.rec == nil {
