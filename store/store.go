@@ -65,13 +65,21 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		if err := os.MkdirAll(filepath.Dir(o.Path), 0o750); err != nil {
 			return nil, fmt.Errorf("store: create directory of %s: %w", o.Path, err)
 		}
+		// Created readable by the service's group only: incidents name
+		// senders and recipients. SQLite gives its -wal and -shm files the
+		// database file's mode.
+		if f, err := os.OpenFile(o.Path, os.O_RDWR|os.O_CREATE, 0o640); err == nil {
+			f.Close()
+		}
 		bt := o.BusyTimeout
 		if bt <= 0 {
 			bt = 5 * time.Second
 		}
 		q := url.Values{}
-		q.Add("_pragma", "journal_mode(WAL)")
+		// busy_timeout first: switching a new file to WAL takes a lock
+		// another process opening it at the same moment may hold.
 		q.Add("_pragma", "busy_timeout("+strconv.FormatInt(bt.Milliseconds(), 10)+")")
+		q.Add("_pragma", "journal_mode(WAL)")
 		q.Add("_pragma", "synchronous(NORMAL)")
 		q.Add("_pragma", "foreign_keys(ON)")
 		// Write transactions take the lock when they begin, so that two
