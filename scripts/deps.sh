@@ -3,7 +3,9 @@
 # everything is already there.
 #
 #   scripts/deps.sh integration   Postfix (with smtp-source/smtp-sink),
-#                                 swaks, miltertest, ca-certificates
+#                                 swaks, miltertest, ca-certificates; and
+#                                 Sendmail 8.17, unpacked (not installed)
+#                                 under $MAILDLP_SENDMAIL_PREFIX
 #   scripts/deps.sh quality       packages whose documentation make quality
 #                                 scans as real clean text: git (release
 #                                 notes full of versions and commit ids),
@@ -11,12 +13,25 @@
 #
 # The system Postfix instance is left stopped: the integration tests and
 # benchmarks start their own instances in temporary directories.
+#
+# Sendmail cannot be installed next to Postfix (sendmail-bin conflicts with
+# postfix: both provide mail-transport-agent). The integration tests run a
+# throwaway Sendmail from the packages' files instead: sendmail-bin,
+# sendmail-base and sendmail-cf are fetched with apt-get download and
+# unpacked with dpkg-deb -x into a private prefix, never installed, so no
+# maintainer script runs and /etc/mail is not touched. Their libraries, m4
+# (sendmail.cf is generated from a .mc) and util-linux's unshare are
+# ordinary installed packages.
 set -euo pipefail
+
+sendmail_prefix=${MAILDLP_SENDMAIL_PREFIX:-/opt/maildlp-test/sendmail}
+sendmail_pkgs=(sendmail-bin sendmail-base sendmail-cf)
 
 want=()
 case "${1:-integration}" in
 integration)
-	want=(postfix swaks miltertest ca-certificates)
+	want=(postfix swaks miltertest ca-certificates
+		m4 util-linux libdb5.3 liblockfile1 libnsl2 libsasl2-2 libwrap0)
 	;;
 quality)
 	want=(git manpages postfix)
@@ -45,8 +60,44 @@ stop_system_postfix() {
 	fi
 }
 
+# unpack_sendmail fetches the Sendmail packages of the machine's release
+# and unpacks them into $sendmail_prefix. A stamp names the versions
+# unpacked; a prefix that has them is left alone.
+unpack_sendmail() {
+	[ "${1:-integration}" = integration ] || return 0
+	local stamp="$sendmail_prefix/.maildlp-unpacked" want_stamp
+	want_stamp=$(apt-cache policy "${sendmail_pkgs[@]}" 2>/dev/null | awk '/^[a-z]/{p=$1} /Candidate:/{print p, $2}')
+	if [ -x "$sendmail_prefix/usr/libexec/sendmail/sendmail" ] && [ -f "$stamp" ] &&
+		{ [ -z "$want_stamp" ] || [ "$(cat "$stamp")" = "$want_stamp" ]; }; then
+		return 0
+	fi
+	if [ "$(id -u)" -ne 0 ] && ! [ -w "$(dirname "$sendmail_prefix")" ]; then
+		echo "deps.sh: Sendmail not unpacked under $sendmail_prefix; run as root" >&2
+		return 1
+	fi
+	local dl log
+	dl=$(mktemp -d)
+	log=$(mktemp)
+	# apt-get download writes as the _apt user when it can.
+	chmod 755 "$dl"
+	chown _apt "$dl" 2>/dev/null || true
+	if ! { apt-get update -qq && (cd "$dl" && apt-get download -qq "${sendmail_pkgs[@]}"); } >"$log" 2>&1; then
+		cat "$log" >&2
+		rm -rf "$dl" "$log"
+		return 1
+	fi
+	rm -rf "$sendmail_prefix"
+	mkdir -p "$sendmail_prefix"
+	for deb in "$dl"/*.deb; do
+		dpkg-deb -x "$deb" "$sendmail_prefix"
+	done
+	apt-cache policy "${sendmail_pkgs[@]}" 2>/dev/null | awk '/^[a-z]/{p=$1} /Candidate:/{print p, $2}' >"$stamp"
+	rm -rf "$dl" "$log"
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
 	stop_system_postfix
+	unpack_sendmail "${1:-integration}"
 	exit 0
 fi
 
@@ -80,3 +131,4 @@ if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${m
 fi
 rm -f "$log"
 stop_system_postfix
+unpack_sendmail "${1:-integration}"
