@@ -119,5 +119,185 @@ func TestSendmailBlock(t *testing.T) {
 	}
 }
 
-// debugf keeps fmt imported for ad hoc diagnostics.
-var _ = fmt.Sprint
+// TestSendmailActions covers redirect, modify (also with Subject as the
+// first header field), quarantine with its release, and tempfail on one
+// Sendmail + maildlp pair.
+func TestSendmailActions(t *testing.T) {
+	r := newSendmailRig(t, "inet", DLPConfig{})
+
+	t.Run("redirect", func(t *testing.T) {
+		m := cleanMsg("sm-redirect")
+		m.To = []string{"bob@ext.example", "carol@ext.example"}
+		m.Body += "See " + wordRedirect + "\n"
+		wantAccepted(t, r.send(m))
+		r.sink.Wait(1, 30*time.Second, withID(m.ID))
+		got := r.sink.Quiet(2*time.Second, withID(m.ID))
+		if len(got) != 1 {
+			t.Fatalf("delivered %d copies, want 1", len(got))
+		}
+		if fmt.Sprint(got[0].To) != "["+reviewAddr+"]" {
+			t.Errorf("delivered to %v, want only [%s]", got[0].To, reviewAddr)
+		}
+		inc := r.dlp.WaitIncidents(1, 10*time.Second, func(i map[string]any) bool { return strings.Contains(fmt.Sprint(i), "test-redirect") })
+		if s := fmt.Sprint(inc[0]); !strings.Contains(s, "bob@ext.example") || !strings.Contains(s, "carol@ext.example") {
+			t.Errorf("incident %s does not record the original recipients", s)
+		}
+	})
+
+	checkModified := func(t *testing.T, d Delivered, subject string) {
+		t.Helper()
+		if s := d.Header("Subject"); s != subjPrefix+subject {
+			t.Errorf("Subject = %q, want %q", s, subjPrefix+subject)
+		}
+		if n := d.HeaderCount("Subject"); n != 1 {
+			t.Errorf("%d Subject fields, want 1", n)
+		}
+		if v := d.Header(cfilterName); v != "Encrypt" {
+			t.Errorf("%s = %q, want Encrypt", cfilterName, v)
+		}
+		if n := d.HeaderCount(passName); n != 1 {
+			t.Errorf("%d %s fields, want 1", n, passName)
+		}
+		if fmt.Sprint(d.To) != "["+recipient+"]" {
+			t.Errorf("delivered to %v, want [%s]", d.To, recipient)
+		}
+	}
+
+	t.Run("modify", func(t *testing.T) {
+		m := cleanMsg("sm-modify")
+		m.Body += "Contains " + wordModify + "\n"
+		wantAccepted(t, r.send(m))
+		checkModified(t, r.sink.Wait(1, 30*time.Second, withID(m.ID))[0], m.Subject)
+	})
+
+	t.Run("modify-subject-first", func(t *testing.T) {
+		// Subject is the first field of the message as sent. Sendmail puts
+		// its Received: above it; the change must still hit this Subject,
+		// in place, and leave no second one.
+		id := newID("sm-modify-first")
+		subject := "Figures, Subject first"
+		raw := "Subject: " + subject + "\r\nFrom: <" + sender + ">\r\nTo: <" + recipient + ">\r\n" +
+			"Message-ID: <" + id + ">\r\nDate: " + time.Now().Format(time.RFC1123Z) + "\r\n\r\n" +
+			"Contains " + wordModify + "\r\n"
+		wantAccepted(t, SendMail(r.sm.Addr(), sender, []string{recipient}, []byte(raw)))
+		d := r.sink.Wait(1, 30*time.Second, withID(id))[0]
+		checkModified(t, d, subject)
+		head, _, _ := strings.Cut(string(d.Data), "\r\n\r\n")
+		if !regexp.MustCompile(`(?m)^Received: [^\r]*(\r\n[ \t][^\r]*)*\r\nSubject: `).MatchString(head) {
+			t.Errorf("the tagged Subject is not where the original was (after Sendmail's Received:):\n%s", head)
+		}
+	})
+
+	t.Run("quarantine", func(t *testing.T) {
+		m := cleanMsg("sm-quarantine")
+		m.Body += "Contains " + wordQuarantine + "\n"
+		res := r.send(m)
+		wantAccepted(t, res)
+		qid := sendmailQueueID(t, res)
+		q := r.sm.WaitQueue(true, 20*time.Second, "the message in the quarantine queue", func(q []SendmailEntry) bool {
+			return len(q) == 1 && q[0].ID == qid
+		})
+		inc := r.dlp.WaitIncidents(1, 10*time.Second, func(i map[string]any) bool { return strings.Contains(fmt.Sprint(i), "test-quarantine") })
+		id := incidentID(inc[0])
+		if !strings.Contains(q[0].Quarantine, "test-quarantine") || id == "" || !strings.Contains(q[0].Quarantine, id) {
+			t.Errorf("mailq -qQ reason = %q, want one naming test-quarantine and incident %q", q[0].Quarantine, id)
+		}
+		if q[0].Sender != sender || fmt.Sprint(q[0].Recipients) != "["+recipient+"]" {
+			t.Errorf("quarantined %s -> %v, want %s -> [%s]", q[0].Sender, q[0].Recipients, sender, recipient)
+		}
+		// Queue runs (every second) leave it alone.
+		if got := r.sink.Quiet(3*time.Second, withID(m.ID)); len(got) != 0 {
+			t.Fatalf("quarantined message delivered %d times before release", len(got))
+		}
+		// Release: an empty -Q lifts the quarantine of the selected job.
+		if out, err := r.sm.Run("-qQ", "-qI"+qid, "-Q"); err != nil {
+			t.Fatalf("sendmail -qQ -qI%s -Q: %v\n%s", qid, err, out)
+		}
+		if q := r.sm.Queue(true); len(q) != 0 {
+			t.Errorf("quarantine queue after release = %+v, want empty", q)
+		}
+		r.sink.Wait(1, 30*time.Second, withID(m.ID))
+		if got := r.sink.Quiet(3*time.Second, withID(m.ID)); len(got) != 1 {
+			t.Fatalf("released message delivered %d times, want 1", len(got))
+		}
+		r.sm.WaitQueue(false, 10*time.Second, "an empty queue", func(q []SendmailEntry) bool { return len(q) == 0 })
+	})
+
+	t.Run("tempfail", func(t *testing.T) {
+		m := cleanMsg("sm-tempfail")
+		m.Body += "Contains " + wordTempfail + "\n"
+		res := r.send(m)
+		if res.Final.Code != 451 || !strings.Contains(res.Final.Text(), "Try again later (test-tempfail)") {
+			t.Errorf("reply = %v, want 451 with the policy's text", res)
+		}
+		if got := r.sink.Quiet(2*time.Second, withID(m.ID)); len(got) != 0 {
+			t.Errorf("tempfailed message delivered %d times", len(got))
+		}
+	})
+}
+
+// TestSendmailTrialMode: in trial mode Sendmail delivers the violating
+// message unchanged and the incident records what would have happened.
+func TestSendmailTrialMode(t *testing.T) {
+	r := newSendmailRig(t, "inet", DLPConfig{TrialMode: true})
+	m := cleanMsg("sm-trial")
+	m.Body += "Contains " + wordBlock + "\n"
+	wantAccepted(t, r.send(m))
+	r.sink.Wait(1, 30*time.Second, withID(m.ID))
+	got := r.sink.Quiet(2*time.Second, withID(m.ID))
+	if len(got) != 1 || fmt.Sprint(got[0].To) != "["+recipient+"]" {
+		t.Fatalf("delivered %d copies (%v), want one to %s", len(got), envelopes(got), recipient)
+	}
+	inc := r.dlp.WaitIncidents(1, 10*time.Second, nil)
+	if s := fmt.Sprint(inc[0]); !strings.Contains(s, "test-block") || !strings.Contains(s, "block") {
+		t.Errorf("trial incident %s does not record policy test-block and the block it would have applied", s)
+	}
+}
+
+// TestSendmailMilterDown: with maildlp stopped, the contrib line's F=T
+// makes Sendmail answer 4xx and keep nothing; after maildlp is back the
+// client's retry is delivered exactly once.
+func TestSendmailMilterDown(t *testing.T) {
+	r := newSendmailRig(t, "inet", DLPConfig{})
+	r.dlp.Stop()
+	m := cleanMsg("sm-milter-down")
+	sent := m.Bytes()
+	res := SendMail(r.sm.Addr(), m.From, m.To, sent)
+	if res.Final.Class() != 4 {
+		t.Fatalf("with maildlp stopped: %v, want a 4xx reply", res)
+	}
+	if q := r.sm.Queue(false); len(q) != 0 {
+		t.Errorf("sendmail queue while maildlp is down = %+v, want empty", q)
+	}
+	r.dlp.Start()
+	wantAccepted(t, SendMail(r.sm.Addr(), m.From, m.To, sent))
+	checkCleanDelivery(t, r.sink, m.ID, sent)
+}
+
+// TestSendmailForgedPassHeader: pass header fields the sender wrote are
+// removed by Sendmail on maildlp's request and only ours is delivered,
+// also when a forged one is the first field, on a clean message and on a
+// modified one.
+func TestSendmailForgedPassHeader(t *testing.T) {
+	r := newSendmailRig(t, "inet", DLPConfig{})
+	for _, c := range []struct{ name, word string }{{"clean", ""}, {"modify", wordModify}} {
+		t.Run(c.name, func(t *testing.T) {
+			m := cleanMsg("sm-forged-" + c.name)
+			for range 3 {
+				m.Headers = append(m.Headers, passName+": "+passValue)
+			}
+			if c.word != "" {
+				m.Body += "Contains " + c.word + "\n"
+			}
+			raw := passName + ": forged-first\r\n" + string(m.Bytes())
+			wantAccepted(t, SendMail(r.sm.Addr(), sender, []string{recipient}, []byte(raw)))
+			d := r.sink.Wait(1, 30*time.Second, withID(m.ID))[0]
+			if n := strings.Count(strings.ToLower(string(d.Data)), strings.ToLower(passName)+":"); n != 1 || d.Header(passName) != passValue {
+				t.Errorf("delivered with %d %s fields (first %q), want only ours:\n%s", n, passName, d.Header(passName), d.Data)
+			}
+			if c.word != "" && d.Header("Subject") != subjPrefix+m.Subject {
+				t.Errorf("Subject = %q, want %q", d.Header("Subject"), subjPrefix+m.Subject)
+			}
+		})
+	}
+}
