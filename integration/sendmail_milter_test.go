@@ -109,6 +109,15 @@ func TestSendmailBlock(t *testing.T) {
 			if id := incidentID(incs[0]); id == "" || !strings.Contains(txt, id) {
 				t.Errorf("reply %q does not carry incident id %q", txt, id)
 			}
+			// Sendmail's macros reached the incident: the queue id (i, at
+			// MAIL), the client's address and the HELO name.
+			inc := incs[0]
+			if qid, _ := inc["queue_id"].(string); !regexp.MustCompile(`^[0-9A-Za-z]{14}$`).MatchString(qid) {
+				t.Errorf("incident queue_id = %q, want Sendmail's 14-character queue id", qid)
+			}
+			if inc["client_addr"] != "127.0.0.1" || inc["helo"] == nil || inc["helo"] == "" {
+				t.Errorf("incident client_addr = %v, helo = %v, want 127.0.0.1 and the client's HELO", inc["client_addr"], inc["helo"])
+			}
 			if got := r.sink.Quiet(3*time.Second, nil); len(got) != 0 {
 				t.Errorf("sink received %d message(s), want none", len(got))
 			}
@@ -294,6 +303,13 @@ func TestSendmailForgedPassHeader(t *testing.T) {
 			d := r.sink.Wait(1, 30*time.Second, withID(m.ID))[0]
 			if n := strings.Count(strings.ToLower(string(d.Data)), strings.ToLower(passName)+":"); n != 1 || d.Header(passName) != passValue {
 				t.Errorf("delivered with %d %s fields (first %q), want only ours:\n%s", n, passName, d.Header(passName), d.Data)
+			}
+			// Sendmail reuses the first deleted field of the same name for
+			// an added one (Postfix appends it): ours is where the forged
+			// first field was, right after Sendmail's Received:.
+			head, _, _ := strings.Cut(string(d.Data), "\r\n\r\n")
+			if !regexp.MustCompile(`^Received: [^\r]*(\r\n[ \t][^\r]*)*\r\n` + passName + `: `).MatchString(head) {
+				t.Errorf("pass header not in the place of the first deleted one:\n%s", head)
 			}
 			if c.word != "" && d.Header("Subject") != subjPrefix+m.Subject {
 				t.Errorf("Subject = %q, want %q", d.Header("Subject"), subjPrefix+m.Subject)
