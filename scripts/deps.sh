@@ -30,8 +30,7 @@ sendmail_pkgs=(sendmail-bin sendmail-base sendmail-cf)
 want=()
 case "${1:-integration}" in
 integration)
-	want=(postfix swaks miltertest ca-certificates
-		m4 util-linux libdb5.3 liblockfile1 libnsl2 libsasl2-2 libwrap0)
+	want=(postfix swaks miltertest ca-certificates m4 util-linux)
 	;;
 quality)
 	want=(git manpages postfix)
@@ -82,6 +81,19 @@ unpack_sendmail() {
 	chmod 755 "$dl"
 	chown _apt "$dl" 2>/dev/null || true
 	if ! { apt-get update -qq && (cd "$dl" && apt-get download -qq "${sendmail_pkgs[@]}"); } >"$log" 2>&1; then
+		cat "$log" >&2
+		rm -rf "$dl" "$log"
+		return 1
+	fi
+	# The libraries sendmail-bin links against, named as this release
+	# names them (they differ between bookworm and trixie).
+	local libs=() lib
+	for lib in $(dpkg-deb -f "$dl"/sendmail-bin_*.deb Depends | tr ',' '\n' | sed -E 's/^ *//; s/[ (|].*//' | grep '^lib'); do
+		if ! dpkg-query -W -f='${Status}' "$lib" 2>/dev/null | grep -q 'install ok installed'; then
+			libs+=("$lib")
+		fi
+	done
+	if [ ${#libs[@]} -gt 0 ] && ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${libs[@]}" >"$log" 2>&1; then
 		cat "$log" >&2
 		rm -rf "$dl" "$log"
 		return 1
