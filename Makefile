@@ -22,9 +22,11 @@ run: build
 test: lint test-race quality fuzz-short test-integration
 
 test-unit:
+	./scripts/deps.sh unit
 	$(GO) test -count=1 $(PKGS)
 
 test-race:
+	./scripts/deps.sh unit
 	$(GO) test -count=1 -race $(PKGS)
 
 test-integration: build

@@ -33,10 +33,14 @@ type Config struct {
 	Failure    Failure    `toml:"failure"`
 	Log        Log        `toml:"log"`
 	Incidents  Incidents  `toml:"incidents"`
+	Store      Store      `toml:"store"`
 	Notify     Notify     `toml:"notify"`
 	Metrics    Metrics    `toml:"metrics"`
 	Milter     Milter     `toml:"milter"`
 	Reinject   Reinject   `toml:"reinject"`
+
+	// Quarantine is the quarantine workflow next to this node's MTA.
+	Quarantine QuarantineQueue `toml:"quarantine"`
 
 	// ShutdownTimeout bounds how long SIGTERM waits for in-flight sessions
 	// to finish before closing them, default 30s.

@@ -120,7 +120,14 @@ func (l *loader) validate(c *Config, main *source) {
 	main.checkSection("milter", c.Milter)
 	main.checkSection("reinject", c.Reinject)
 	main.checkSection("incidents", c.Incidents)
+	main.checkSection("store", c.Store)
 	main.checkSection("notify", c.Notify)
+	main.checkSection("quarantine", c.Quarantine)
+	if c.Reinject.Enabled && c.Reinject.QuarantineAction == "hold" {
+		if _, err := c.Quarantine.HoldKey(); err != nil {
+			main.sectionError("reinject", fmt.Errorf("reinject.quarantine_action \"hold\" needs a hold mark key: %w", err))
+		}
+	}
 
 	// Detectors first: policies refer to them.
 	names := map[string]string{} // custom detector name -> position
