@@ -305,7 +305,7 @@ type SendmailEntry struct {
 	Status     string // the last delivery status, in parentheses
 }
 
-var sendmailJobRe = regexp.MustCompile(`^([0-9A-Za-z]{14})[*X-]?\s+\d+\s+.{16}\s+(\S+)`)
+var sendmailJobRe = regexp.MustCompile(`^([0-9A-Za-z]{14})[*X-]?\s+-?\d+\s+.{16}\s+(\S+)`)
 
 // Queue lists the normal queue, or with quarantined the quarantine queue
 // (sendmail -bp -qQ, which is mailq -qQ).
@@ -362,4 +362,34 @@ func (s *Sendmail) WaitQueue(quarantined bool, timeout time.Duration, what strin
 		s.t.Fatalf("sendmail queue: %s not reached after %v; queue: %+v", what, timeout, q)
 	}
 	return q
+}
+
+// Settle waits until the normal queue is empty. Sendmail writes a job's
+// control file before it answers 250 and removes it only once the next
+// hop has accepted the message, so after Settle everything this instance
+// accepted has reached the sink or been dropped: counting at the sink
+// then proves "delivered once" or "not delivered" without waiting for
+// time to pass. Quarantined jobs are not in the normal queue.
+func (s *Sendmail) Settle() {
+	s.t.Helper()
+	s.WaitQueue(false, 30*time.Second, "an empty queue", func(q []SendmailEntry) bool { return len(q) == 0 })
+}
+
+// RunQueue runs the queue once, in the foreground (sendmail -q).
+func (s *Sendmail) RunQueue() {
+	s.t.Helper()
+	if out, err := s.Run("-q"); err != nil {
+		s.t.Fatalf("sendmail -q: %v\n%s", err, out)
+	}
+}
+
+// countID counts the messages with Message-ID id the sink has now.
+func countID(s *Sink, id string) int {
+	n := 0
+	for _, d := range s.Messages() {
+		if withID(id)(d) {
+			n++
+		}
+	}
+	return n
 }
