@@ -327,3 +327,17 @@ func TestSendmailForgedPassHeader(t *testing.T) {
 		})
 	}
 }
+
+// TestSendmailMilterRestartUnderLoad: maildlp restarted (SIGTERM) and
+// crashed (SIGKILL) in the middle of a run of messages through Sendmail:
+// each message is accepted and delivered exactly once, or tempfailed and
+// not delivered; the client's retries are all delivered once.
+func TestSendmailMilterRestartUnderLoad(t *testing.T) {
+	r := newSendmailRig(t, "inet", DLPConfig{})
+	t.Run("restart", func(t *testing.T) {
+		loadThrough(t, r.sm.Addr(), r.sink, "sm-restart", func() { r.dlp.Restart() })
+	})
+	t.Run("crash", func(t *testing.T) {
+		loadThrough(t, r.sm.Addr(), r.sink, "sm-crash", func() { r.dlp.Kill(); r.dlp.Start() })
+	})
+}
