@@ -3,6 +3,7 @@ package integration
 import (
 	"bufio"
 	"fmt"
+	"github.com/maildlp/maildlp/internal/testutil"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -216,7 +217,7 @@ func (s *Sendmail) Start() {
 	// The greeting must be this daemon's: another process may have taken
 	// the port between freePort and the bind.
 	var greeting Reply
-	if !waitFor(30*time.Second, 100*time.Millisecond, func() bool {
+	if !testutil.Poll(30*time.Second, func() bool {
 		select {
 		case <-done:
 			return true
@@ -355,7 +356,7 @@ func parseSendmailQueue(t testing.TB, out string) []SendmailEntry {
 func (s *Sendmail) WaitQueue(quarantined bool, timeout time.Duration, what string, cond func([]SendmailEntry) bool) []SendmailEntry {
 	s.t.Helper()
 	var q []SendmailEntry
-	if !waitFor(timeout, 200*time.Millisecond, func() bool {
+	if !testutil.Poll(timeout, func() bool {
 		q = s.Queue(quarantined)
 		return cond(q)
 	}) {

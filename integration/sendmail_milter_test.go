@@ -2,6 +2,7 @@ package integration
 
 import (
 	"fmt"
+	"github.com/maildlp/maildlp/internal/testutil"
 	"regexp"
 	"slices"
 	"strconv"
@@ -78,7 +79,7 @@ func TestSendmailClean(t *testing.T) {
 			qid := sendmailQueueID(t, res)
 			checkCleanDelivery(t, r.sink, m.ID, sent)
 			var lines []map[string]any
-			waitFor(5*time.Second, 100*time.Millisecond, func() bool {
+			testutil.Poll(5*time.Second, func() bool {
 				lines = r.dlp.Decisions(qid)
 				return len(lines) > 0
 			})

@@ -3,6 +3,7 @@ package integration
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/maildlp/maildlp/internal/testutil"
 	"os"
 	"path/filepath"
 	"strings"
@@ -77,7 +78,7 @@ func TestSendmailQuarantineCLI(t *testing.T) {
 	// links it to the held job once it is there.
 	var h held
 	var ok bool
-	waitFor(15*time.Second, 200*time.Millisecond, func() bool {
+	testutil.Poll(15*time.Second, func() bool {
 		runMaildlp(t, "quarantine", "sync", "--config", r.dlp.ConfigPath)
 		h, ok = find(list(), qid)
 		return ok && h.IncidentID != ""
