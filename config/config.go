@@ -37,6 +37,7 @@ type Config struct {
 	Metrics    Metrics    `toml:"metrics"`
 	Milter     Milter     `toml:"milter"`
 	Reinject   Reinject   `toml:"reinject"`
+	Console    Console    `toml:"console"`
 
 	// ShutdownTimeout bounds how long SIGTERM waits for in-flight sessions
 	// to finish before closing them, default 30s.

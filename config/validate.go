@@ -121,6 +121,7 @@ func (l *loader) validate(c *Config, main *source) {
 	main.checkSection("reinject", c.Reinject)
 	main.checkSection("incidents", c.Incidents)
 	main.checkSection("notify", c.Notify)
+	main.checkSection("console", c.Console)
 
 	// Detectors first: policies refer to them.
 	names := map[string]string{} // custom detector name -> position

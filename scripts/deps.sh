@@ -4,6 +4,8 @@
 #
 #   scripts/deps.sh integration   Postfix (with smtp-source/smtp-sink),
 #                                 swaks, miltertest, ca-certificates
+#   scripts/deps.sh console       chromium, which the console's browser
+#                                 tests drive headless through chromedp
 #   scripts/deps.sh quality       packages whose documentation make quality
 #                                 scans as real clean text: git (release
 #                                 notes full of versions and commit ids),
@@ -18,11 +20,14 @@ case "${1:-integration}" in
 integration)
 	want=(postfix swaks miltertest ca-certificates)
 	;;
+console)
+	want=(chromium)
+	;;
 quality)
 	want=(git manpages postfix)
 	;;
 *)
-	echo "usage: $0 integration|quality" >&2
+	echo "usage: $0 integration|console|quality" >&2
 	exit 2
 	;;
 esac
