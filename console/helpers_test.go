@@ -85,7 +85,10 @@ func newFixture(t testing.TB, cfg config.Console) *fixture {
 
 type tWriter struct{ t *testing.T }
 
-func (w tWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+func (w tWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
 
 // testMessage is a message of the redaction corpus with the raw values
 // it carries, which no page may show.

@@ -86,6 +86,7 @@ func filterQuery(v url.Values) url.Values {
 type listData struct {
 	Q         map[string]string // the filter form's values
 	Query     string            // the filter as a query string
+	Back      string            // this list's URL without the cursor
 	Incidents []store.Incident
 	Next      string // next page's URL, "" on the last page
 	First     string // first page's URL, "" on the first page
@@ -118,6 +119,7 @@ func (s *Server) incidentList(w http.ResponseWriter, r *http.Request, ss *sessio
 	for _, k := range filterKeys {
 		d.Q[k] = fq.Get(k)
 	}
+	d.Back = "/incidents?" + d.Query
 	if next != "" {
 		nq := filterQuery(v)
 		nq.Set("after", next)
@@ -179,6 +181,10 @@ type savedView struct {
 	Name  string
 	Query string
 }
+
+// URL is the view's list page. A whole URL, because html/template
+// escapes a value put after the "?" of an href as one query component.
+func (v savedView) URL() string { return "/incidents?" + v.Query }
 
 // MaxViews bounds the saved views of one user.
 const MaxViews = 50
