@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/maildlp/maildlp/config"
+	"github.com/maildlp/maildlp/ingest"
 	"github.com/maildlp/maildlp/metrics"
 	"github.com/maildlp/maildlp/milter"
 	"github.com/maildlp/maildlp/outbox"
@@ -71,8 +72,12 @@ type App struct {
 	boot    *config.Config // config the listeners were started with
 	metrics *metrics.Metrics
 	journal *report.Journal
-	outbox  *outbox.Outbox
-	notify  notifier
+	// recorder is what the front ends record with: the journal, then
+	// the incident store's queue when [store] is enabled.
+	recorder  report.Recorder
+	incidents *ingest.Service
+	outbox    *outbox.Outbox
+	notify    notifier
 	// slots bounds the scans running at once, across both front ends and
 	// reloads ([limits] max_concurrent_scans, read at start).
 	slots *policy.Slots
@@ -143,6 +148,10 @@ func New(opts Options) (*App, error) {
 		return nil, err
 	}
 	a.journal = j
+	if err := a.startStore(); err != nil {
+		a.closeState()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -164,7 +173,7 @@ func (a *App) Config() *config.Config { return a.cfg.Load() }
 func (a *App) Metrics() *metrics.Metrics { return a.metrics }
 
 // Recorder returns the recorder given to the front ends.
-func (a *App) Recorder() report.Recorder { return a.journal }
+func (a *App) Recorder() report.Recorder { return a.recorder }
 
 // Logger returns the process logger.
 func (a *App) Logger() *slog.Logger { return a.log }
@@ -212,7 +221,7 @@ func (a *App) start() error {
 		}
 		srv := milter.New(a.Engine,
 			milter.WithLogger(a.log),
-			milter.WithRecorder(a.journal),
+			milter.WithRecorder(a.recorder),
 			milter.WithPassHeader(cfg.PassHeader),
 			milter.WithFailure(cfg.Failure),
 			milter.WithConfig(mc),
@@ -229,7 +238,7 @@ func (a *App) start() error {
 	if runReinject {
 		srv, err := reinject.New(a.Engine, cfg.Reinject,
 			reinject.WithLogger(a.log),
-			reinject.WithRecorder(a.journal),
+			reinject.WithRecorder(a.recorder),
 			reinject.WithPassHeader(cfg.PassHeader),
 			reinject.WithFailure(cfg.Failure),
 			reinject.WithScanSlots(a.slots),
@@ -378,6 +387,7 @@ func (a *App) shutdownFrontends(ctx context.Context) error {
 
 // closeState closes the incident log and releases the outbox.
 func (a *App) closeState() {
+	a.closeStore()
 	if err := a.journal.Close(); err != nil {
 		a.log.Error("close incident log", "error", err)
 	}

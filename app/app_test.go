@@ -89,6 +89,7 @@ func writeConfig(t *testing.T, dir, shutdown, policy string) string {
 	t.Helper()
 	main := filepath.Join(dir, "maildlp.toml")
 	conf := strings.Replace(fmt.Sprintf(mainConf, shutdown), `path = "incidents.jsonl"`, fmt.Sprintf("path = %q", filepath.Join(dir, "incidents.jsonl")), 1)
+	conf += fmt.Sprintf("\n[store]\npath = %q\nqueue_dir = %q\n", filepath.Join(dir, "maildlp.db"), filepath.Join(dir, "queue"))
 	if err := os.WriteFile(main, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -486,7 +487,7 @@ func TestNotifierAbstractAndMissing(t *testing.T) {
 func TestNoFrontendEnabled(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "maildlp.toml")
-	os.WriteFile(path, []byte("[milter]\nenabled = false\n[reinject]\nenabled = false\n"), 0o600)
+	os.WriteFile(path, []byte("[milter]\nenabled = false\n[reinject]\nenabled = false\n[store]\ndriver = \"none\"\n"), 0o600)
 	a, err := New(Options{ConfigPath: path, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
@@ -497,6 +498,7 @@ func TestNoFrontendEnabled(t *testing.T) {
 }
 
 func TestEmbeddedDefaultLoads(t *testing.T) {
+	t.Chdir(t.TempDir()) // the embedded default keeps its store under ./run
 	a, err := New(Options{Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatalf("New with the embedded default: %v", err)

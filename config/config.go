@@ -33,6 +33,7 @@ type Config struct {
 	Failure    Failure    `toml:"failure"`
 	Log        Log        `toml:"log"`
 	Incidents  Incidents  `toml:"incidents"`
+	Store      Store      `toml:"store"`
 	Notify     Notify     `toml:"notify"`
 	Metrics    Metrics    `toml:"metrics"`
 	Milter     Milter     `toml:"milter"`

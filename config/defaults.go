@@ -99,6 +99,7 @@ func (c *Config) applyDefaults() {
 	setDefault(&c.Log.Level, DefaultLogLevel)
 
 	c.Incidents = c.Incidents.WithDefaults()
+	c.Store = c.Store.WithDefaults()
 	c.Notify = c.Notify.WithDefaults()
 
 	// The front-end sections fill their own defaults.

@@ -120,6 +120,7 @@ func (l *loader) validate(c *Config, main *source) {
 	main.checkSection("milter", c.Milter)
 	main.checkSection("reinject", c.Reinject)
 	main.checkSection("incidents", c.Incidents)
+	main.checkSection("store", c.Store)
 	main.checkSection("notify", c.Notify)
 	main.checkSection("console", c.Console)
 

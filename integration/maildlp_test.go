@@ -87,6 +87,7 @@ func (m *Maildlp) write(c DLPConfig) {
 	fmt.Fprintf(&b, "internal_domains = [\"test.example\"]\n\n")
 	fmt.Fprintf(&b, "[log]\nformat = \"json\"\nlevel = \"info\"\n\n")
 	fmt.Fprintf(&b, "[incidents]\npath = %q\n\n", m.IncidentsPath())
+	fmt.Fprintf(&b, "[store]\npath = %q\nqueue_dir = %q\n\n", filepath.Join(m.Dir, "maildlp.db"), filepath.Join(m.Dir, "incident-queue"))
 	relay := c.NotifyRelay
 	if relay == "" {
 		relay = "127.0.0.1:" + strconv.Itoa(freePort(m.t))

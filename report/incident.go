@@ -122,3 +122,10 @@ func isIncident(d Decision) bool {
 	return len(d.Verdict.Policies) > 0 || len(d.Verdict.Unscannable) > 0 ||
 		d.Err != nil || d.Verdict.Err != nil || d.Applied != action.Pass
 }
+
+// NewIncident is the incident of d as the incident log records it, for
+// other outputs (the incident store) to build on.
+func NewIncident(d Decision, now time.Time) Incident { return newIncident(d, now) }
+
+// IsIncident reports whether d is recorded as an incident.
+func IsIncident(d Decision) bool { return isIncident(d) }

@@ -21,6 +21,8 @@ func commands() []command {
 		{"scan", "scan .eml files, directories or stdin and print the verdicts", runScan},
 		{"check-config", "check the config and policy files and report every error", runCheckConfig},
 		{"quarantine", "list, release or delete messages held by the local Postfix", runQuarantine},
+		{"incidents", "list, show, review and export incidents in the incident store", runIncidents},
+		{"db", "migrate the incident store's schema", runDB},
 		{"version", "print the version", runVersion},
 	}
 }

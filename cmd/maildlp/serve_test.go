@@ -54,6 +54,8 @@ enabled = true
 listen = ["inet:127.0.0.1:0"]
 [reinject]
 enabled = false
+[store]
+driver = "none"
 [log]
 format = "text"
 `), 0o600)

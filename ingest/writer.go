@@ -1,0 +1,185 @@
+package ingest
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/maildlp/maildlp/store"
+)
+
+// Inserter is where the writer puts incidents: a [*store.Store].
+type Inserter interface {
+	Insert(ctx context.Context, ins []store.Incident) (int, error)
+}
+
+// Writer moves incidents from the queue to the store in batches.
+type Writer struct {
+	q        *Queue
+	open     func(ctx context.Context) (Inserter, error)
+	batch    int
+	interval time.Duration
+	log      *slog.Logger
+	m        *queueMetrics
+
+	retryMin, retryMax time.Duration
+	// written is signalled after each stored batch (tests).
+	written chan struct{}
+}
+
+// Run writes until ctx is cancelled. open is called (and retried with
+// backoff) until it returns the store; a failed batch is retried the same
+// way, and its records stay in the queue until the store has them.
+func (w *Writer) Run(ctx context.Context) {
+	var st Inserter
+	backoff := w.retryMin
+	fail := func(what string, err error) bool {
+		w.m.writeErrors.Inc()
+		w.log.Warn("incident store unavailable; incidents stay queued", "during", what, "queued_bytes", w.q.Bytes(), "retry_in", backoff, "error", err)
+		t := time.NewTimer(backoff)
+		defer t.Stop()
+		backoff = min(backoff*2, w.retryMax)
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+			return true
+		}
+	}
+	pos := w.q.Start()
+	var pending []Entry
+	var firstAt time.Time
+	for ctx.Err() == nil {
+		w.m.queued.Set(float64(w.q.Bytes()))
+		if len(pending) < w.batch {
+			more, err := w.q.Read(pos, w.batch-len(pending))
+			if err != nil {
+				w.log.Error("incident queue: read", "error", err)
+			}
+			if len(more) > 0 {
+				if len(pending) == 0 {
+					firstAt = time.Now()
+				}
+				pending = append(pending, more...)
+				pos = more[len(more)-1].End
+			}
+		}
+		if len(pending) == 0 {
+			w.wait(ctx, w.interval)
+			continue
+		}
+		// Fill the batch for up to one interval after its first record.
+		if len(pending) < w.batch {
+			if left := w.interval - time.Since(firstAt); left > 0 {
+				w.wait(ctx, left)
+				continue
+			}
+		}
+		if st == nil {
+			s, err := w.open(ctx)
+			if err != nil {
+				if !fail("open", err) {
+					return
+				}
+				continue
+			}
+			st = s
+		}
+		n := min(len(pending), w.batch)
+		ins := decode(pending[:n], w.log, w.m)
+		if _, err := st.Insert(ctx, ins); err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			if !fail("insert", err) {
+				return
+			}
+			continue
+		}
+		backoff = w.retryMin
+		if err := w.q.Ack(pending[n-1].End); err != nil {
+			w.log.Error("incident queue: ack", "error", err)
+		}
+		w.m.written.Add(float64(n))
+		pending = pending[n:]
+		firstAt = time.Now()
+		if w.written != nil {
+			select {
+			case w.written <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+func (w *Writer) wait(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-w.q.Ready():
+	case <-t.C:
+	}
+}
+
+// decode parses queued records; one that does not parse (written by a
+// different version, damaged) is logged, counted and skipped.
+func decode(es []Entry, log *slog.Logger, m *queueMetrics) []store.Incident {
+	out := make([]store.Incident, 0, len(es))
+	for _, e := range es {
+		var in store.Incident
+		if err := json.Unmarshal(e.Data, &in); err != nil || in.ID == "" {
+			m.bad.Inc()
+			log.Error("incident queue: unreadable record skipped", "bytes", len(e.Data), "error", err)
+			continue
+		}
+		out = append(out, in)
+	}
+	return out
+}
+
+// queueMetrics are the store path's Prometheus metrics.
+type queueMetrics struct {
+	queued      prometheus.Gauge
+	dropped     prometheus.Counter
+	written     prometheus.Counter
+	writeErrors prometheus.Counter
+	bad         prometheus.Counter
+	purged      prometheus.Counter
+}
+
+func newQueueMetrics(reg prometheus.Registerer) *queueMetrics {
+	m := &queueMetrics{
+		queued: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "maildlp_store_queue_bytes",
+			Help: "Bytes of incidents in the durable queue, not yet in the incident store.",
+		}),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "maildlp_store_queue_dropped_total",
+			Help: "Incidents not queued for the store (queue at store.max_queue_bytes, or a write error).",
+		}),
+		written: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "maildlp_store_incidents_written_total",
+			Help: "Incidents written to the incident store.",
+		}),
+		writeErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "maildlp_store_write_errors_total",
+			Help: "Failed attempts to reach or write the incident store (each retried).",
+		}),
+		bad: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "maildlp_store_queue_bad_records_total",
+			Help: "Queued records skipped because they could not be read.",
+		}),
+		purged: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "maildlp_store_incidents_purged_total",
+			Help: "Incidents deleted by store.retention.",
+		}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.queued, m.dropped, m.written, m.writeErrors, m.bad, m.purged)
+	}
+	return m
+}
