@@ -6,7 +6,7 @@ BIN       := bin/maildlp
 PKGS      := ./...
 FUZZTIME  ?= 5s
 
-.PHONY: all build run test test-unit test-race test-integration quality bench bench-milter bench-reinject bench-hostile fuzz fuzz-short lint check deps clean
+.PHONY: all build run test test-unit test-race test-integration quality bench bench-milter bench-reinject bench-console bench-hostile fuzz fuzz-short lint check deps clean
 
 all: build
 
@@ -24,8 +24,11 @@ test: lint test-race quality fuzz-short test-integration
 test-unit:
 	$(GO) test -count=1 $(PKGS)
 
+# The console's browser tests need Chromium; under make test they fail
+# rather than skip when it is missing.
 test-race:
-	$(GO) test -count=1 -race $(PKGS)
+	./scripts/deps.sh console
+	MAILDLP_REQUIRE_BROWSER=1 $(GO) test -count=1 -race $(PKGS)
 
 test-integration: build
 	./scripts/deps.sh integration
@@ -51,6 +54,12 @@ bench-milter: build
 bench-reinject: build
 	./scripts/deps.sh integration
 	./scripts/bench-reinject.sh
+
+# bench-console renders every console page over 1,000,000 incidents in a
+# SQLite store (built once under bin/, a few minutes) and reports the
+# server time and size of each page.
+bench-console:
+	MAILDLP_BENCH_DB=$(CURDIR)/bin/bench-console.db $(GO) test -run '^$$' -bench Console -benchtime 20x -timeout 60m ./console/
 
 bench-hostile:
 	./scripts/bench-hostile.sh
