@@ -36,7 +36,7 @@ func synthetic(n int, now time.Time, days int, seed uint64) []store.Incident {
 			Sender: s, ClientAddr: "192.0.2.10", Subject: "Quarterly figures " + fmt.Sprint(i%97), Size: int64(2000 + r.IntN(400000)),
 			Recipients: []store.Recipient{{Address: fmt.Sprintf("user%d@%s", r.IntN(50), domains[r.IntN(len(domains))]), Action: p.action}},
 			Action:     p.action, VerdictAction: p.action,
-			Policies:   []store.Policy{{Name: p.name, Severity: p.sev, Mode: "prevent", Action: p.action, Enforced: true}},
+			Policies: []store.Policy{{Name: p.name, Severity: p.sev, Mode: "prevent", Action: p.action, Enforced: true}},
 			Detections: []store.Detection{{Type: "credit_card", Count: 1 + r.IntN(3), Confidence: "high",
 				Evidence: []string{"************1111"}, Locations: []string{"body/1"}}},
 		}

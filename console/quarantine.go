@@ -1,9 +1,10 @@
 package console
 
 import (
+	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
-	"time"
 
 	"github.com/maildlp/maildlp/store"
 )
@@ -15,7 +16,12 @@ type quarantineData struct {
 	AgeLabel string
 	State    string // request state filter
 	Failed   int    // failed requests among those shown
+	Total    int64  // messages held across every node
+	Next     string // next page of held messages
 }
+
+// heldPageSize is the number of held messages on a quarantine page.
+const heldPageSize = 100
 
 // quarantinePage lists the messages held across every node, with their
 // age and state, and the release and delete requests with their results.
@@ -30,11 +36,7 @@ func (s *Server) quarantinePage(w http.ResponseWriter, r *http.Request, ss *sess
 		s.badRequest(w, r, ss, "Unknown request state.")
 		return
 	}
-	held, err := s.st.ListHeld(ctx, store.HeldFilter{State: store.HeldHeld, Node: v.Get("node"), Limit: 1000})
-	if err != nil {
-		s.fail(w, r, ss, err)
-		return
-	}
+	hf := heldFilter{Node: v.Get("node"), After: v.Get("after"), Limit: heldPageSize, Now: s.now()}
 	if a := v.Get("age"); a != "" {
 		i, err := strconv.Atoi(a)
 		if err != nil || i < 0 || i >= len(heldAges) {
@@ -42,23 +44,35 @@ func (s *Server) quarantinePage(w http.ResponseWriter, r *http.Request, ss *sess
 			return
 		}
 		d.Age, d.AgeLabel = a, heldAges[i].Label
-		now := s.now()
-		var lo time.Duration
 		if i > 0 {
-			lo = heldAges[i-1].Upto
+			hf.Min = heldAges[i-1].Upto
 		}
-		hi := heldAges[i].Upto
-		kept := held[:0]
-		for _, h := range held {
-			age := now.Sub(h.HeldAt)
-			if age >= lo && (hi == 0 || age < hi) {
-				kept = append(kept, h)
+		hf.Max = heldAges[i].Upto
+	}
+	held, next, err := s.heldPage(ctx, hf)
+	if errors.Is(err, errBadCursor) {
+		s.badRequest(w, r, ss, "Invalid page link.")
+		return
+	}
+	if err != nil {
+		s.fail(w, r, ss, err)
+		return
+	}
+	if next != "" {
+		nq := url.Values{"after": {next}}
+		for _, k := range []string{"age", "node"} {
+			if x := v.Get(k); x != "" {
+				nq.Set(k, x)
 			}
 		}
-		held = kept
+		d.Next = "/quarantine?" + nq.Encode()
+	}
+	if d.Total, err = s.countHeld(ctx); err != nil {
+		s.fail(w, r, ss, err)
+		return
 	}
 	d.Held = held
-	if d.Requests, err = s.requests(ctx, requestFilter{State: d.State, Limit: 200}); err != nil {
+	if d.Requests, err = s.requests(ctx, requestFilter{State: d.State, Limit: 100}); err != nil {
 		s.fail(w, r, ss, err)
 		return
 	}

@@ -2,7 +2,11 @@ package console
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/maildlp/maildlp/store"
@@ -66,4 +70,90 @@ func micro(us int64) time.Time {
 		return time.Time{}
 	}
 	return time.UnixMicro(us).UTC()
+}
+
+// heldFilter selects held messages, oldest first, a page at a time.
+type heldFilter struct {
+	Node  string
+	Min   time.Duration // held at least this long
+	Max   time.Duration // held less than this long (0: no bound)
+	After string        // cursor: the last message of the previous page
+	Limit int
+	Now   time.Time
+}
+
+// heldPage lists messages in the held state, oldest first, by keyset on
+// (held time, MTA host, queue id), and returns the next page's cursor.
+func (s *Server) heldPage(ctx context.Context, f heldFilter) ([]store.Held, string, error) {
+	where, args := "state = ?", []any{store.HeldHeld}
+	if f.Node != "" {
+		where += " AND node = ?"
+		args = append(args, f.Node)
+	}
+	if f.Min > 0 {
+		where += " AND held_us <= ?"
+		args = append(args, f.Now.Add(-f.Min).UnixMicro())
+	}
+	if f.Max > 0 {
+		where += " AND held_us > ?"
+		args = append(args, f.Now.Add(-f.Max).UnixMicro())
+	}
+	if f.After != "" {
+		us, host, queue, err := parseHeldCursor(f.After)
+		if err != nil {
+			return nil, "", err
+		}
+		where += " AND (held_us > ? OR (held_us = ? AND (mta_host > ? OR (mta_host = ? AND queue_id > ?))))"
+		args = append(args, us, us, host, host, queue)
+	}
+	args = append(args, f.Limit+1)
+	rows, err := s.st.DB().QueryContext(ctx, q(s.st, `SELECT mta_host, queue_id, incident_id, node, state, held_us, updated_us
+		FROM quarantine WHERE `+where+` ORDER BY held_us, mta_host, queue_id LIMIT ?`), args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("console: held messages: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Held
+	for rows.Next() {
+		var h store.Held
+		var t, u int64
+		if err := rows.Scan(&h.MTAHost, &h.QueueID, &h.IncidentID, &h.Node, &h.State, &t, &u); err != nil {
+			return nil, "", fmt.Errorf("console: held messages: %w", err)
+		}
+		h.HeldAt, h.Updated = micro(t), micro(u)
+		out = append(out, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("console: held messages: %w", err)
+	}
+	next := ""
+	if len(out) > f.Limit {
+		out = out[:f.Limit]
+		l := out[len(out)-1]
+		next = fmt.Sprintf("%d/%s/%s", l.HeldAt.UnixMicro(), url.PathEscape(l.MTAHost), url.PathEscape(l.QueueID))
+	}
+	return out, next, nil
+}
+
+var errBadCursor = errors.New("console: bad cursor")
+
+func parseHeldCursor(c string) (int64, string, string, error) {
+	p := strings.SplitN(c, "/", 3)
+	if len(p) != 3 {
+		return 0, "", "", errBadCursor
+	}
+	us, err := strconv.ParseInt(p[0], 10, 64)
+	host, err1 := url.PathUnescape(p[1])
+	queue, err2 := url.PathUnescape(p[2])
+	if err != nil || err1 != nil || err2 != nil {
+		return 0, "", "", errBadCursor
+	}
+	return us, host, queue, nil
+}
+
+// countHeld counts the messages in the held state.
+func (s *Server) countHeld(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.st.DB().QueryRowContext(ctx, q(s.st, `SELECT COUNT(*) FROM quarantine WHERE state = ?`), store.HeldHeld).Scan(&n)
+	return n, err
 }
