@@ -33,7 +33,13 @@ CREATE TABLE console_views (
 	UNIQUE (username, name)
 );
 
+-- The audit page filters the event log by who and by what, newest first.
+CREATE INDEX events_actor ON events (actor, id);
+CREATE INDEX events_kind  ON events (kind, id);
+
 -- +goose Down
+DROP INDEX events_kind;
+DROP INDEX events_actor;
 DROP TABLE console_views;
 DROP TABLE console_sessions;
 DROP TABLE console_users;
