@@ -6,7 +6,7 @@ BIN       := bin/maildlp
 PKGS      := ./...
 FUZZTIME  ?= 5s
 
-.PHONY: all build run test test-unit test-race test-integration quality bench bench-milter bench-reinject bench-console bench-hostile fuzz fuzz-short lint check deps clean
+.PHONY: all build run test test-unit test-race test-integration quality bench bench-milter bench-reinject bench-console bench-hostile bench-store fuzz fuzz-short lint check deps clean
 
 all: build
 
@@ -24,9 +24,11 @@ test: lint test-race quality fuzz-short test-integration
 test-unit:
 	$(GO) test -count=1 $(PKGS)
 
-# The console's browser tests need Chromium; under make test they fail
-# rather than skip when it is missing.
+# The store tests start a real PostgreSQL (scripts/deps.sh store installs
+# it; without it they skip and say so). The console's browser tests need
+# Chromium; under make test they fail rather than skip when it is missing.
 test-race:
+	./scripts/deps.sh store
 	./scripts/deps.sh console
 	MAILDLP_REQUIRE_BROWSER=1 $(GO) test -count=1 -race $(PKGS)
 
@@ -60,6 +62,14 @@ bench-reinject: build
 # server time and size of each page.
 bench-console:
 	MAILDLP_BENCH_DB=$(CURDIR)/bin/bench-console.db $(GO) test -run '^$$' -bench Console -benchtime 20x -timeout 60m ./console/
+
+# bench-store seeds 1,000,000 incidents (once, in the temporary directory
+# for SQLite; per run for PostgreSQL) and times list pages and details on
+# SQLite and PostgreSQL, and the ingest rate on SQLite.
+bench-store:
+	./scripts/deps.sh store
+	MAILDLP_BENCH_STORE=1 $(GO) test -run '^$$' -bench . -benchtime 20x -timeout 60m ./store/
+	$(GO) test -run '^$$' -bench . -benchtime 20000x ./ingest/
 
 bench-hostile:
 	./scripts/bench-hostile.sh

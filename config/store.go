@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -45,6 +46,16 @@ type Store struct {
 	// MTAHost names the MTA whose queue ids this node records (the key of
 	// a held message with its queue id). Default the host name.
 	MTAHost string `toml:"mta_host"`
+
+	// WebhookURL, when set, receives every incident too: batches of JSON
+	// lines POSTed from a durable queue of their own (queue_dir/webhook),
+	// signed with HMAC-SHA256 and retried until accepted.
+	WebhookURL string `toml:"webhook_url"`
+	// WebhookSecretFile holds the HMAC key (its whole content, trailing
+	// newline removed); required with WebhookURL.
+	WebhookSecretFile string `toml:"webhook_secret_file"`
+	// WebhookTimeout bounds one POST. Default 10s.
+	WebhookTimeout Duration `toml:"webhook_timeout"`
 }
 
 // Defaults of [store].
@@ -56,6 +67,7 @@ const (
 	DefaultStoreBatchSize     = 500
 	DefaultStoreFlushInterval = 200 * time.Millisecond
 	DefaultStorePurgeBatch    = 500
+	DefaultWebhookTimeout     = 10 * time.Second
 )
 
 var storeDrivers = []string{"sqlite", "postgres", "none"}
@@ -74,6 +86,7 @@ func (s Store) WithDefaults() Store {
 	setDefault(&s.BatchSize, DefaultStoreBatchSize)
 	setDefault(&s.FlushInterval, Duration(DefaultStoreFlushInterval))
 	setDefault(&s.PurgeBatch, DefaultStorePurgeBatch)
+	setDefault(&s.WebhookTimeout, Duration(DefaultWebhookTimeout))
 	if s.Node == "" || s.MTAHost == "" {
 		h, _ := os.Hostname()
 		if h == "" {
@@ -111,6 +124,14 @@ func (s Store) Check() []error {
 	}
 	if s.Retention != 0 && s.Retention.D() < time.Hour {
 		errs = append(errs, fmt.Errorf("store.retention %s too short (want 0 to keep, or at least 1h)", s.Retention.D()))
+	}
+	if u := s.WebhookURL; u != "" {
+		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "https" && pu.Scheme != "http") || pu.Host == "" {
+			errs = append(errs, fmt.Errorf("store.webhook_url %q is not an http or https URL", u))
+		}
+		if s.WebhookSecretFile == "" {
+			errs = append(errs, fmt.Errorf("store.webhook_secret_file must be set when store.webhook_url is (the HMAC key)"))
+		}
 	}
 	for _, f := range []struct{ key, v string }{{"node", s.Node}, {"mta_host", s.MTAHost}} {
 		if f.v == "" || len(f.v) > 255 || strings.ContainsFunc(f.v, func(r rune) bool { return r <= ' ' || r == 0x7f }) {

@@ -19,4 +19,8 @@
 // delaying mail because the review database is behind would turn a
 // database outage into a mail outage; spilling beyond the bound would
 // only move the disk-full failure elsewhere.
+//
+// An optional webhook output has a queue and a writer of its own: batches
+// of JSON lines POSTed with an HMAC-SHA256 signature ([Sign]), retried
+// until the receiver answers 2xx.
 package ingest

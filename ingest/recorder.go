@@ -18,17 +18,23 @@ import (
 // Record costs one JSON encoding and one local write(2); it never waits
 // on the store.
 type Recorder struct {
-	q       *Queue
+	outs    []output
 	node    string
 	mtaHost string
 	log     *slog.Logger
 	now     func() time.Time
-	m       *queueMetrics
 
 	dropped atomic.Int64
 }
 
 var _ report.Recorder = (*Recorder)(nil)
+
+// output is one queue the recorder fills: the store's, the webhook's.
+type output struct {
+	name string
+	q    *Queue
+	m    *queueMetrics
+}
 
 // Dropped counts the incidents not queued (queue full, write error).
 func (r *Recorder) Dropped() int64 { return r.dropped.Load() }
@@ -40,16 +46,20 @@ func (r *Recorder) Record(d report.Decision) {
 	}
 	in := FromDecision(d, r.now(), r.node, r.mtaHost)
 	b, err := json.Marshal(in)
-	if err == nil {
-		err = r.q.Append(b)
-	}
-	if err != nil {
+	for _, o := range r.outs {
+		qerr := err
+		if qerr == nil {
+			qerr = o.q.Append(b)
+		}
+		if qerr == nil {
+			continue
+		}
 		n := r.dropped.Add(1)
-		r.m.dropped.Inc()
+		o.m.dropped.Inc()
 		// Logged for the first drop and then every 1000th, so that a full
 		// queue does not flood the log; the counter has every one.
-		if n == 1 || n%1000 == 0 || !errors.Is(err, ErrFull) {
-			r.log.Error("incident not queued for the store", "incident_id", in.ID, "dropped_total", n, "error", err)
+		if n == 1 || n%1000 == 0 || !errors.Is(qerr, ErrFull) {
+			r.log.Error("incident not queued", "queue", o.name, "incident_id", in.ID, "dropped_total", n, "error", qerr)
 		}
 	}
 }

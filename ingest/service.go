@@ -1,8 +1,13 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -19,9 +24,11 @@ type Service struct {
 	cfg config.Store
 	log *slog.Logger
 	q   *Queue
-	rec *Recorder
-	w   *Writer
-	m   *queueMetrics
+	// hookQ is the webhook's queue (nil without a webhook).
+	hookQ *Queue
+	rec   *Recorder
+	w     *Writer
+	m     *queueMetrics
 
 	mu sync.Mutex
 	st *store.Store
@@ -48,20 +55,55 @@ func start(cfg config.Store, log *slog.Logger, reg prometheus.Registerer, retryM
 	if err != nil {
 		return nil, err
 	}
-	m := newQueueMetrics(reg)
+	m := newQueueMetrics(reg, storePrefix)
 	s := &Service{cfg: cfg, log: log, q: q, m: m}
-	s.rec = &Recorder{q: q, node: cfg.Node, mtaHost: cfg.MTAHost, log: log, now: time.Now, m: m}
+	s.rec = &Recorder{outs: []output{{"store", q, m}}, node: cfg.Node, mtaHost: cfg.MTAHost, log: log, now: time.Now}
 	s.w = &Writer{q: q, open: s.inserter, batch: cfg.BatchSize, interval: cfg.FlushInterval.D(), log: log, m: m,
 		retryMin: min(500*time.Millisecond, retryMax), retryMax: retryMax}
+	var hook *Writer
+	if cfg.WebhookURL != "" {
+		if hook, err = s.startWebhook(reg, retryMax); err != nil {
+			q.Close()
+			return nil, err
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
 	s.done.Add(1)
 	go func() { defer s.done.Done(); s.w.Run(ctx) }()
+	if hook != nil {
+		s.done.Add(1)
+		go func() { defer s.done.Done(); hook.Run(ctx) }()
+	}
 	if cfg.Retention > 0 {
 		s.done.Add(1)
 		go func() { defer s.done.Done(); s.retain(ctx) }()
 	}
 	return s, nil
+}
+
+// startWebhook opens the webhook's own queue (queue_dir/webhook), adds it
+// to the recorder and returns its writer.
+func (s *Service) startWebhook(reg prometheus.Registerer, retryMax time.Duration) (*Writer, error) {
+	key, err := os.ReadFile(s.cfg.WebhookSecretFile)
+	if err != nil {
+		return nil, fmt.Errorf("ingest: webhook key: %w", err)
+	}
+	key = bytes.TrimRight(key, "\r\n")
+	if len(key) == 0 {
+		return nil, fmt.Errorf("ingest: webhook key file %s is empty", s.cfg.WebhookSecretFile)
+	}
+	q, err := OpenQueue(filepath.Join(s.cfg.QueueDir, "webhook"), int64(s.cfg.MaxQueueBytes), s.cfg.FlushInterval.D(), s.log)
+	if err != nil {
+		return nil, err
+	}
+	s.hookQ = q
+	m := newQueueMetrics(reg, webhookPrefix)
+	s.rec.outs = append(s.rec.outs, output{"webhook", q, m})
+	wh := &webhook{url: s.cfg.WebhookURL, key: key, client: &http.Client{Timeout: s.cfg.WebhookTimeout.D()}, now: time.Now}
+	return &Writer{q: q, open: func(context.Context) (Inserter, error) { return wh, nil }, batch: s.cfg.BatchSize,
+		interval: s.cfg.FlushInterval.D(), log: s.log.With("output", "webhook"), m: m,
+		retryMin: min(500*time.Millisecond, retryMax), retryMax: retryMax}, nil
 }
 
 // Recorder returns the recorder to give the front ends.
@@ -158,6 +200,9 @@ func (s *Service) Close(grace time.Duration) error {
 		cancel()
 	}
 	err := s.q.Close()
+	if s.hookQ != nil {
+		s.hookQ.Close()
+	}
 	if st != nil {
 		st.Close()
 	}

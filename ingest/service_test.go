@@ -129,7 +129,7 @@ func TestIssue10RecordNeverWaitsOnStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := newQueueMetrics(nil)
+	m := newQueueMetrics(nil, storePrefix)
 	bs := blockedStore{release: make(chan struct{})}
 	w := &Writer{q: q, open: func(context.Context) (Inserter, error) { return bs, nil }, batch: 10, interval: time.Millisecond,
 		log: testLog(t), m: m, retryMin: time.Millisecond, retryMax: time.Millisecond}
@@ -137,7 +137,7 @@ func TestIssue10RecordNeverWaitsOnStore(t *testing.T) {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); w.Run(ctx) }()
-	rec := &Recorder{q: q, node: "n1", mtaHost: "mx1", log: testLog(t), now: time.Now, m: m}
+	rec := &Recorder{outs: []output{{"store", q, m}}, node: "n1", mtaHost: "mx1", log: testLog(t), now: time.Now}
 	for i := range 500 {
 		rec.Record(decision(i))
 	}
@@ -171,7 +171,7 @@ func TestIssue10QueueFullDropsCounted(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer q.Close()
-	rec := &Recorder{q: q, log: testLog(t), now: time.Now, m: newQueueMetrics(nil)}
+	rec := &Recorder{outs: []output{{"store", q, newQueueMetrics(nil, storePrefix)}}, log: testLog(t), now: time.Now}
 	for i := range 500 {
 		rec.Record(decision(i))
 	}

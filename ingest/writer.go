@@ -49,6 +49,14 @@ func (w *Writer) Run(ctx context.Context) {
 			return true
 		}
 	}
+	// Open (and migrate) at once, so that a store problem shows at start;
+	// a failure here is retried when there is something to write.
+	if s, err := w.open(ctx); err == nil {
+		st = s
+	} else {
+		w.m.writeErrors.Inc()
+		w.log.Warn("incident store unavailable; incidents will be queued", "error", err)
+	}
 	pos := w.q.Start()
 	var pending []Entry
 	var firstAt time.Time
@@ -141,7 +149,8 @@ func decode(es []Entry, log *slog.Logger, m *queueMetrics) []store.Incident {
 	return out
 }
 
-// queueMetrics are the store path's Prometheus metrics.
+// queueMetrics are the Prometheus metrics of one queue and its writer;
+// prefix is maildlp_store_ or maildlp_webhook_.
 type queueMetrics struct {
 	queued      prometheus.Gauge
 	dropped     prometheus.Counter
@@ -151,35 +160,43 @@ type queueMetrics struct {
 	purged      prometheus.Counter
 }
 
-func newQueueMetrics(reg prometheus.Registerer) *queueMetrics {
+const (
+	storePrefix   = "maildlp_store_"
+	webhookPrefix = "maildlp_webhook_"
+)
+
+func newQueueMetrics(reg prometheus.Registerer, prefix string) *queueMetrics {
 	m := &queueMetrics{
 		queued: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "maildlp_store_queue_bytes",
-			Help: "Bytes of incidents in the durable queue, not yet in the incident store.",
+			Name: prefix + "queue_bytes",
+			Help: "Bytes of incidents in the durable queue, not yet written out.",
 		}),
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "maildlp_store_queue_dropped_total",
-			Help: "Incidents not queued for the store (queue at store.max_queue_bytes, or a write error).",
+			Name: prefix + "queue_dropped_total",
+			Help: "Incidents not queued (queue at store.max_queue_bytes, or a write error).",
 		}),
 		written: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "maildlp_store_incidents_written_total",
-			Help: "Incidents written to the incident store.",
+			Name: prefix + "incidents_written_total",
+			Help: "Incidents written out (to the store, or accepted by the webhook).",
 		}),
 		writeErrors: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "maildlp_store_write_errors_total",
-			Help: "Failed attempts to reach or write the incident store (each retried).",
+			Name: prefix + "write_errors_total",
+			Help: "Failed attempts to write incidents out (each retried).",
 		}),
 		bad: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "maildlp_store_queue_bad_records_total",
+			Name: prefix + "queue_bad_records_total",
 			Help: "Queued records skipped because they could not be read.",
 		}),
 		purged: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "maildlp_store_incidents_purged_total",
+			Name: prefix + "incidents_purged_total",
 			Help: "Incidents deleted by store.retention.",
 		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.queued, m.dropped, m.written, m.writeErrors, m.bad, m.purged)
+		reg.MustRegister(m.queued, m.dropped, m.written, m.writeErrors, m.bad)
+		if prefix == storePrefix {
+			reg.MustRegister(m.purged)
+		}
 	}
 	return m
 }

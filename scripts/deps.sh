@@ -10,15 +10,20 @@
 #                                 scans as real clean text: git (release
 #                                 notes full of versions and commit ids),
 #                                 manpages, postfix
+#   scripts/deps.sh store         PostgreSQL (the incident store tests start
+#                                 their own cluster with initdb and pg_ctl)
 #
-# The system Postfix instance is left stopped: the integration tests and
-# benchmarks start their own instances in temporary directories.
+# The system Postfix and PostgreSQL instances are left stopped: the tests
+# and benchmarks start their own instances in temporary directories.
 set -euo pipefail
 
 want=()
 case "${1:-integration}" in
 integration)
-	want=(postfix swaks miltertest ca-certificates)
+	want=(postfix swaks miltertest ca-certificates postgresql)
+	;;
+store)
+	want=(postgresql)
 	;;
 console)
 	want=(chromium)
@@ -27,7 +32,7 @@ quality)
 	want=(git manpages postfix)
 	;;
 *)
-	echo "usage: $0 integration|console|quality" >&2
+	echo "usage: $0 integration|console|quality|store" >&2
 	exit 2
 	;;
 esac
@@ -38,6 +43,15 @@ for p in "${want[@]}"; do
 		missing+=("$p")
 	fi
 done
+
+stop_system_postgresql() {
+	# The package's own cluster is not used; keep it from listening.
+	if command -v pg_ctlcluster >/dev/null 2>&1 && command -v pg_lsclusters >/dev/null 2>&1; then
+		pg_lsclusters -h 2>/dev/null | while read -r ver name _ status _; do
+			if [ "$status" = online ]; then pg_ctlcluster "$ver" "$name" stop >/dev/null 2>&1 || true; fi
+		done
+	fi
+}
 
 stop_system_postfix() {
 	# Never leave the distribution's instance listening on port 25.
@@ -52,6 +66,7 @@ stop_system_postfix() {
 
 if [ ${#missing[@]} -eq 0 ]; then
 	stop_system_postfix
+	stop_system_postgresql
 	exit 0
 fi
 
@@ -85,3 +100,4 @@ if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${m
 fi
 rm -f "$log"
 stop_system_postfix
+stop_system_postgresql

@@ -156,6 +156,18 @@ func (s *Store) Insert(ctx context.Context, ins []Incident) (int, error) {
 		qDom := s.q(`INSERT INTO incident_domains (domain, time_us, incident_id) VALUES (?,?,?) ON CONFLICT DO NOTHING`)
 		qPol := s.q(`INSERT INTO incident_policies (incident_id, name, time_us, severity, mode, action, enforced)
 			VALUES (?,?,?,?,?,?,?) ON CONFLICT DO NOTHING`)
+		// Prepared once per batch: compiling each statement per row
+		// costs more than running it.
+		var stmts [4]*sql.Stmt
+		for i, q := range []string{qInc, qRcpt, qDom, qPol} {
+			st, err := tx.PrepareContext(ctx, q)
+			if err != nil {
+				return fmt.Errorf("store: prepare insert: %w", err)
+			}
+			defer st.Close()
+			stmts[i] = st
+		}
+		sInc, sRcpt, sDom, sPol := stmts[0], stmts[1], stmts[2], stmts[3]
 		for i := range ins {
 			in := &ins[i]
 			if in.ID == "" {
@@ -175,7 +187,7 @@ func (s *Store) Insert(ctx context.Context, ins []Incident) (int, error) {
 				return fmt.Errorf("store: encode incident %s: %w", in.ID, err)
 			}
 			t := micros(in.Time)
-			res, err := tx.ExecContext(ctx, qInc, in.ID, t, in.Node, in.MTAHost, in.Frontend, in.SessionID,
+			res, err := sInc.ExecContext(ctx, in.ID, t, in.Node, in.MTAHost, in.Frontend, in.SessionID,
 				in.QueueID, in.MessageID, in.Direction, in.Sender, in.AuthUser, in.ClientAddr, in.ClientName,
 				in.HELO, in.Subject, in.Size, in.Action, in.VerdictAction, in.WouldAction, in.Severity,
 				string(in.Status), in.Assignee, micros(in.Updated), in.Duration.Microseconds(), in.Error, string(det))
@@ -187,17 +199,17 @@ func (s *Store) Insert(ctx context.Context, ins []Incident) (int, error) {
 			}
 			n++
 			for j, r := range in.Recipients {
-				if _, err := tx.ExecContext(ctx, qRcpt, in.ID, j, r.Address, r.Action); err != nil {
+				if _, err := sRcpt.ExecContext(ctx, in.ID, j, r.Address, r.Action); err != nil {
 					return fmt.Errorf("store: insert recipient of %s: %w", in.ID, err)
 				}
 				if d := Domain(r.Address); d != "" {
-					if _, err := tx.ExecContext(ctx, qDom, d, t, in.ID); err != nil {
+					if _, err := sDom.ExecContext(ctx, d, t, in.ID); err != nil {
 						return fmt.Errorf("store: insert recipient domain of %s: %w", in.ID, err)
 					}
 				}
 			}
 			for _, p := range in.Policies {
-				if _, err := tx.ExecContext(ctx, qPol, in.ID, p.Name, t, p.Severity, p.Mode, p.Action, boolInt(p.Enforced)); err != nil {
+				if _, err := sPol.ExecContext(ctx, in.ID, p.Name, t, p.Severity, p.Mode, p.Action, boolInt(p.Enforced)); err != nil {
 					return fmt.Errorf("store: insert policy of %s: %w", in.ID, err)
 				}
 			}

@@ -97,9 +97,10 @@ func (s *Store) List(ctx context.Context, f Filter, p Page) ([]Incident, string,
 		if err != nil {
 			return nil, "", err
 		}
-		// Spelled out rather than a row comparison, which not every
-		// planner turns into an index range.
-		where = append(where, "("+tcol+" < ? OR ("+tcol+" = ? AND "+idcol+" < ?))")
+		// (time, id) < (us, id), spelled with a plain upper bound on time
+		// that every planner turns into an index range, so a deep page
+		// starts at the cursor instead of walking down to it.
+		where = append(where, tcol+" <= ? AND ("+tcol+" < ? OR "+idcol+" < ?)")
 		args = append(args, us, us, id)
 	}
 	q := `SELECT ` + incidentColumns + ` FROM ` + from
