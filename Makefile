@@ -22,6 +22,7 @@ run: build
 test: lint test-race quality fuzz-short test-integration
 
 test-unit:
+	./scripts/deps.sh unit
 	$(GO) test -count=1 $(PKGS)
 
 # The store tests start a real PostgreSQL (scripts/deps.sh store installs

@@ -236,12 +236,17 @@ func (a *App) start() error {
 		}
 	}
 	if runReinject {
+		hold, err := holdOption(cfg)
+		if err != nil {
+			return fail(err)
+		}
 		srv, err := reinject.New(a.Engine, cfg.Reinject,
 			reinject.WithLogger(a.log),
 			reinject.WithRecorder(a.recorder),
 			reinject.WithPassHeader(cfg.PassHeader),
 			reinject.WithFailure(cfg.Failure),
 			reinject.WithScanSlots(a.slots),
+			hold,
 		)
 		if err != nil {
 			return fail(err)
@@ -317,6 +322,9 @@ func (a *App) Run(ctx context.Context) error {
 	} else {
 		close(obDone)
 	}
+
+	stopQuarantine := a.startQuarantine()
+	defer stopQuarantine()
 
 	a.metrics.SetReady(true)
 	a.sdNotify("READY=1\nSTATUS=serving")

@@ -40,6 +40,9 @@ type Config struct {
 	Reinject   Reinject   `toml:"reinject"`
 	Console    Console    `toml:"console"`
 
+	// Quarantine is the quarantine workflow next to this node's MTA.
+	Quarantine QuarantineQueue `toml:"quarantine"`
+
 	// ShutdownTimeout bounds how long SIGTERM waits for in-flight sessions
 	// to finish before closing them, default 30s.
 	ShutdownTimeout Duration `toml:"shutdown_timeout"`

@@ -101,6 +101,7 @@ func (c *Config) applyDefaults() {
 	c.Incidents = c.Incidents.WithDefaults()
 	c.Store = c.Store.WithDefaults()
 	c.Notify = c.Notify.WithDefaults()
+	c.Quarantine = c.Quarantine.WithDefaults()
 
 	// The front-end sections fill their own defaults.
 	if d, ok := any(c.Milter).(interface{ WithDefaults() Milter }); ok {

@@ -83,7 +83,9 @@ type Reinject struct {
 	// recipients (like a redirect). When empty, QuarantineAction applies.
 	QuarantineTo string `toml:"quarantine_to"`
 	// QuarantineAction is "tempfail" (451, the message stays queued
-	// upstream; default) or "block" (550) when QuarantineTo is empty.
+	// upstream; default), "block" (550) or "hold" (sent on with a hold
+	// mark the downstream Postfix maps to HOLD; needs
+	// quarantine.hold_key_file) when QuarantineTo is empty.
 	QuarantineAction string `toml:"quarantine_action"`
 }
 
@@ -276,7 +278,7 @@ func (r Reinject) Check() error {
 	}
 	oneOf("bare_newline", r.BareNewline, "reject", "normalise")
 	oneOf("incoming_pass_header", r.IncomingPassHeader, "strip", "refuse", "keep")
-	oneOf("quarantine_action", r.QuarantineAction, "tempfail", "block")
+	oneOf("quarantine_action", r.QuarantineAction, "tempfail", "block", "hold")
 	if strings.ContainsAny(r.QuarantineTo, "<> \t\r\n") {
 		bad("quarantine_to", "%q is not a bare address", r.QuarantineTo)
 	}

@@ -28,6 +28,9 @@ type DLPConfig struct {
 	TrialMode   bool
 	NotifyRelay string // host:port; "" leaves notices undeliverable
 	Extra       string // more top-level TOML (sections), appended
+	// Store is the body of [store] (TOML lines); "" is a SQLite file in
+	// the instance's directory.
+	Store string
 }
 
 // Maildlp is a running maildlp process.
@@ -87,7 +90,11 @@ func (m *Maildlp) write(c DLPConfig) {
 	fmt.Fprintf(&b, "internal_domains = [\"test.example\"]\n\n")
 	fmt.Fprintf(&b, "[log]\nformat = \"json\"\nlevel = \"info\"\n\n")
 	fmt.Fprintf(&b, "[incidents]\npath = %q\n\n", m.IncidentsPath())
-	fmt.Fprintf(&b, "[store]\npath = %q\nqueue_dir = %q\n\n", filepath.Join(m.Dir, "maildlp.db"), filepath.Join(m.Dir, "incident-queue"))
+	if c.Store != "" {
+		fmt.Fprintf(&b, "[store]\n%s\nqueue_dir = %q\n\n", c.Store, filepath.Join(m.Dir, "incident-queue"))
+	} else {
+		fmt.Fprintf(&b, "[store]\npath = %q\nqueue_dir = %q\n\n", filepath.Join(m.Dir, "maildlp.db"), filepath.Join(m.Dir, "incident-queue"))
+	}
 	relay := c.NotifyRelay
 	if relay == "" {
 		relay = "127.0.0.1:" + strconv.Itoa(freePort(m.t))

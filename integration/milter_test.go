@@ -308,7 +308,7 @@ func TestMilterActions(t *testing.T) {
 		// The incident is written when the milter answers; wait for it so
 		// that list can show the reason.
 		r.dlp.WaitIncidents(1, 10*time.Second, func(i map[string]any) bool { return strings.Contains(fmt.Sprint(i), id) })
-		out := runMaildlp(t, "quarantine", "list", "--json", "--postfix-config", r.pf.ConfDir, "--config", r.dlp.ConfigPath)
+		out := runMaildlp(t, "quarantine", "list", "--local", "--json", "--postfix-config", r.pf.ConfDir, "--config", r.dlp.ConfigPath)
 		var entry struct {
 			QueueID    string   `json:"queue_id"`
 			Sender     string   `json:"sender"`
@@ -326,7 +326,7 @@ func TestMilterActions(t *testing.T) {
 		if entry.IncidentID == "" || !strings.Contains(entry.Reason, "test-quarantine") {
 			t.Errorf("quarantine list = %+v, want the incident id and a reason naming test-quarantine", entry)
 		}
-		if out := runMaildlp(t, "quarantine", "release", "--queue-id", id, "--postfix-config", r.pf.ConfDir, "--config", r.dlp.ConfigPath); !strings.Contains(out, "released "+id) {
+		if out := runMaildlp(t, "quarantine", "release", "--local", "--queue-id", id, "--postfix-config", r.pf.ConfDir, "--config", r.dlp.ConfigPath); !strings.Contains(out, "released "+id) {
 			t.Errorf("quarantine release = %q, want \"released %s\"", out, id)
 		}
 		r.pf.Flush()

@@ -39,6 +39,7 @@ type options struct {
 	fail        config.Failure
 	slots       *policy.Slots
 	scanTimeout time.Duration
+	holdKey     []byte
 }
 
 // WithScanSlots bounds the scans running at once, shared with the other
@@ -89,6 +90,8 @@ type Server struct {
 	fail   config.Failure
 	slots  *policy.Slots
 	scanTO time.Duration
+	// holdKey signs the hold mark (quarantine_action "hold").
+	holdKey []byte
 
 	smtp      *smtp.Server
 	tlsServer *tls.Config
@@ -126,6 +129,7 @@ func New[E Evaluator](engine func() E, cfg config.Reinject, opts ...Option) (*Se
 		fail:     o.fail,
 		slots:    o.slots,
 		scanTO:   o.scanTimeout,
+		holdKey:  o.holdKey,
 		res:      newResolver(cfg),
 		sem:      make(chan struct{}, cfg.MaxConnections),
 		sessions: map[*session]struct{}{},
@@ -136,6 +140,9 @@ func New[E Evaluator](engine func() E, cfg config.Reinject, opts ...Option) (*Se
 			data:    cfg.Timeouts.DownstreamData.D(),
 			final:   cfg.Timeouts.DownstreamFinal.D(),
 		},
+	}
+	if s.holding() && len(s.holdKey) == 0 {
+		return nil, errors.New("reinject: quarantine_action \"hold\" needs a hold mark key (quarantine.hold_key_file)")
 	}
 	s.rec = o.rec
 	if s.rec == nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/maildlp/maildlp/internal/sessionid"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
+	"github.com/maildlp/maildlp/quarantine/holdmark"
 	"github.com/maildlp/maildlp/report"
 )
 
@@ -356,7 +357,10 @@ var (
 // apply carries out act and returns what was done and the reply for the
 // upstream (nil: go-smtp's own 250, never used for a relayed message).
 func (ss *session) apply(act action.Action, v action.Verdict, msg *message, d *report.Decision) (action.Action, *smtp.SMTPError) {
-	h := msg.split(ss.s.pass.Name, "Subject")
+	h := msg.split(ss.s.pass.Name, "Subject", holdmark.Header)
+	// A hold mark is only ever the hop's own: one written by the sender
+	// would have the downstream hold mail no policy held.
+	h.remove(holdmark.Header)
 	if n := h.count(ss.s.pass.Name); *ss.s.pass.Enabled && n > ss.s.pass.MaxIncoming {
 		// A flood of forged pass headers: the same bound as the milter's,
 		// whatever incoming_pass_header says.
@@ -393,6 +397,10 @@ func (ss *session) apply(act action.Action, v action.Verdict, msg *message, d *r
 	case action.TempFail:
 		return act, policyReply(v.Reply, 451, "4.7.1", "Message deferred by policy, try again later")
 	case action.Quarantine:
+		if ss.s.holding() {
+			extra = append(extra, ss.s.holdField(v, d))
+			break
+		}
 		if ss.s.cfg.QuarantineTo == "" {
 			if ss.s.cfg.QuarantineAction == "block" {
 				return action.Block, policyReply(v.Reply, 550, "5.7.1", "Message held by policy")
@@ -426,6 +434,9 @@ func (ss *session) apply(act action.Action, v action.Verdict, msg *message, d *r
 	ds.quit()
 	ss.down = nil
 	if r.ok() {
+		if act == action.Quarantine && ss.s.holding() {
+			ss.logHeld(ds, r, v, d)
+		}
 		ss.s.log.Debug("relayed", "session_id", ss.id, "next_hop", ds.addr, "reply", r.String())
 		return act, r.upstream() // the downstream's final reply, verbatim
 	}

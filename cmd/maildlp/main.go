@@ -20,7 +20,7 @@ func commands() []command {
 		{"reinject", "run the SMTP reinjection hop alone", runReinject},
 		{"scan", "scan .eml files, directories or stdin and print the verdicts", runScan},
 		{"check-config", "check the config and policy files and report every error", runCheckConfig},
-		{"quarantine", "list, release or delete messages held by the local Postfix", runQuarantine},
+		{"quarantine", "list, show, release or delete held messages, through the store or on the local Postfix", runQuarantine},
 		{"incidents", "list, show, review and export incidents in the incident store", runIncidents},
 		{"db", "migrate the incident store's schema", runDB},
 		{"console", "serve the review console (web pages for incidents and held mail)", runConsole},

@@ -19,15 +19,25 @@ import (
 	"github.com/maildlp/maildlp/report"
 )
 
-const quarantineUsage = `usage: maildlp quarantine list    [--queue-id ID] [--json] [flags]
-       maildlp quarantine release --queue-id ID [flags]
-       maildlp quarantine delete  --queue-id ID [flags]
+const quarantineUsage = `usage: maildlp quarantine list    [--queue-id ID] [--state S] [--node N] [--json] [flags]
+       maildlp quarantine show    --queue-id ID [--mta-host H] [--json] [flags]
+       maildlp quarantine release --queue-id ID [--mta-host H] --reason TEXT [--wait D] [flags]
+       maildlp quarantine delete  --queue-id ID [--mta-host H] --reason TEXT [--wait D] [flags]
+       maildlp quarantine sync    [flags]
 
-Quarantined messages are in the hold queue of the local Postfix. list shows
-them (postqueue -j) with the reason maildlp gave, looked up by queue id in
-the incident log; release puts one back in the active queue (postsuper -H);
-delete removes one from the hold queue (postsuper -d ID hold).
-release and delete need the rights of postsuper (root).
+With the incident store enabled in --config ([store]), the commands act
+through the store, across every node sharing it: list and show read the
+held messages and their history; release and delete record a request
+(with your login name and the reason) that the node next to the MTA
+holding the message executes, and wait for its result; sync reconciles
+the store with the local MTA's hold queue.
+
+Without a store (or with --local), they act on the local Postfix only:
+list shows its hold queue (postqueue -j) with the reason maildlp gave,
+looked up by queue id in the incident log; release puts a message back
+in the active queue (postsuper -H); delete removes one from the hold
+queue (postsuper -d ID hold). release and delete need the rights of
+postsuper (root).
 
 Flags:
 `
@@ -59,7 +69,15 @@ func quarantineMain(args []string, stdout, stderr io.Writer) int {
 	pfConfig := fs.String("postfix-config", "", "Postfix configuration directory (postqueue/postsuper -c); default the system one")
 	cfgPath := fs.String("config", defaultConfigPath, "maildlp main config (for incidents.path)")
 	incidents := fs.String("incidents", "", "incident log to look reasons up in (default: incidents.path of --config)")
-	asJSON := fs.Bool("json", false, "list: print one JSON object per message")
+	asJSON := fs.Bool("json", false, "list, show: print JSON (one object per line)")
+	sf := quarantineFlags{
+		local:   fs.Bool("local", false, "act on the local Postfix directly, even with a store configured"),
+		reason:  fs.String("reason", "", "release, delete: why (required with a store; recorded with the request)"),
+		mtaHost: fs.String("mta-host", "", "the MTA host holding the message (when its queue id is held on several)"),
+		state:   fs.String("state", "held", "list: held, released, deleted, gone or all"),
+		node:    fs.String("node", "", "list: only messages of this node"),
+		wait:    fs.Duration("wait", 30*time.Second, "release, delete: how long to wait for the result (0: do not wait)"),
+	}
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -73,6 +91,11 @@ func quarantineMain(args []string, stdout, stderr io.Writer) int {
 	if *queueID != "" && !queueIDPattern.MatchString(*queueID) {
 		fmt.Fprintf(stderr, "maildlp quarantine: invalid queue id %q (want the letters and digits of one Postfix queue id)\n", *queueID)
 		return 2
+	}
+	if !*sf.local {
+		if cfg := storeConfig(*cfgPath, stderr); cfg != nil {
+			return quarantineStore(verb, cfg, *queueID, *pfConfig, *asJSON, sf, stdout, stderr)
+		}
 	}
 	q := postfixQueue{configDir: *pfConfig}
 	switch verb {
@@ -110,7 +133,11 @@ func quarantineMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%s %s\n", past, *queueID)
 		return 0
 	default:
-		fmt.Fprintf(stderr, "maildlp quarantine: unknown action %q (want list, release or delete)\n", verb)
+		if verb == "show" || verb == "sync" {
+			fmt.Fprintf(stderr, "maildlp quarantine %s: needs the incident store ([store] in --config)\n", verb)
+			return 2
+		}
+		fmt.Fprintf(stderr, "maildlp quarantine: unknown action %q (want list, show, release, delete or sync)\n", verb)
 		return 2
 	}
 }

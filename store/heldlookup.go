@@ -1,0 +1,89 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// FindHeld returns the held messages with queue id queueID on any MTA
+// host (queue ids are unique per host; a CLI given only the id asks here
+// which host holds it).
+func (s *Store) FindHeld(ctx context.Context, queueID string) ([]Held, error) {
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT mta_host, queue_id, incident_id, node, state, held_us, updated_us
+		FROM quarantine WHERE queue_id = ? ORDER BY mta_host LIMIT 100`), queueID)
+	if err != nil {
+		return nil, fmt.Errorf("store: held messages: %w", err)
+	}
+	defer rows.Close()
+	var out []Held
+	for rows.Next() {
+		var h Held
+		var t, u int64
+		if err := rows.Scan(&h.MTAHost, &h.QueueID, &h.IncidentID, &h.Node, &h.State, &t, &u); err != nil {
+			return nil, fmt.Errorf("store: held messages: %w", err)
+		}
+		h.HeldAt, h.Updated = fromMicros(t), fromMicros(u)
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+// IncidentForQueue returns the id of the latest quarantine incident that
+// names (mtaHost, queueID): how a held message found in the MTA's hold
+// queue is linked to the decision that held it. ErrNotFound when none.
+func (s *Store) IncidentForQueue(ctx context.Context, mtaHost, queueID string) (string, error) {
+	var id string
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT id FROM incidents WHERE mta_host = ? AND queue_id = ?
+		AND action = 'quarantine' ORDER BY time_us DESC, id DESC LIMIT 1`), mtaHost, queueID).Scan(&id)
+	if err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return "", fmt.Errorf("incident for %s/%s: %w", mtaHost, queueID, ErrNotFound)
+		}
+		return "", fmt.Errorf("store: incident for %s/%s: %w", mtaHost, queueID, err)
+	}
+	return id, nil
+}
+
+// RequeueClaimed puts the requests node claimed but never finished back to
+// pending, with an event each, and returns how many. A node's worker calls
+// it when it starts: claims of a worker that died before recording a
+// result would otherwise stay claimed forever. Executing such a request
+// again is safe: release and delete act only on a message still held.
+func (s *Store) RequeueClaimed(ctx context.Context, node string, who Actor) (int, error) {
+	now := s.now()
+	n := 0
+	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		n = 0
+		rows, err := tx.QueryContext(ctx, s.q(`SELECT `+requestColumns+` FROM requests WHERE node = ? AND state = ? ORDER BY id`),
+			node, RequestClaimed)
+		if err != nil {
+			return fmt.Errorf("store: requeue requests: %w", err)
+		}
+		var reqs []Request
+		for rows.Next() {
+			r, err := scanRequest(rows)
+			if err != nil {
+				rows.Close()
+				return fmt.Errorf("store: requeue requests: %w", err)
+			}
+			reqs = append(reqs, r)
+		}
+		rows.Close()
+		for _, r := range reqs {
+			if _, err := tx.ExecContext(ctx, s.q(`UPDATE requests SET state = ?, claimed_us = 0 WHERE id = ? AND state = ?`),
+				RequestPending, r.ID, RequestClaimed); err != nil {
+				return fmt.Errorf("store: requeue requests: %w", err)
+			}
+			if err := s.AppendEvent(ctx, tx, Event{Time: now, MTAHost: r.MTAHost, QueueID: r.QueueID, RequestID: r.ID,
+				Actor: who.Name, SourceAddr: who.Addr, Kind: r.Kind + "_requeued", Before: RequestClaimed, After: RequestPending,
+				Reason: "claimed by a worker of node " + node + " that stopped before recording a result"}); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
