@@ -1,8 +1,10 @@
 package console
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -46,6 +48,12 @@ var heldAges = [...]struct {
 // of the period, which at a million incidents costs more than a page may
 // take, so the server refreshes them in the background and pages show the
 // last ones with their time; only the first page view after a start waits.
+//
+// The figures are summed from per-day partials. A refresh queries today
+// afresh and reuses the partials of earlier days, which change only when
+// late incidents arrive (the store's queue after an outage) or retention
+// purges: each is queried again once it is older than dayMaxAge, at most
+// a few per refresh, so that no refresh reads the whole period again.
 type statsCache struct {
 	st     *store.Store
 	now    func() time.Time
@@ -53,7 +61,23 @@ type statsCache struct {
 
 	mu   sync.Mutex
 	last *figures
-	busy sync.Mutex // one refresh at a time
+	busy sync.Mutex           // one refresh at a time
+	days map[int64]*dayCounts // by day number (UTC days since the epoch); under busy
+}
+
+// dayMaxAge is how long the partials of a past day are reused.
+const dayMaxAge = 10 * time.Minute
+
+// staleDaysPerRefresh bounds the past days queried again per refresh.
+const staleDaysPerRefresh = 2
+
+// dayCounts are one day's partial aggregates.
+type dayCounts struct {
+	at         time.Time // when they were queried
+	severities map[string]int64
+	actions    map[string]int64
+	policies   map[string]int64
+	senders    map[string]int64
 }
 
 // get returns figures at most maxAge old, computing them when there are
@@ -71,7 +95,10 @@ func (c *statsCache) get(ctx context.Context) (*figures, error) {
 func (c *statsCache) refresh(ctx context.Context) (*figures, error) {
 	c.busy.Lock()
 	defer c.busy.Unlock()
-	f, err := computeFigures(ctx, c.st, c.now())
+	if c.days == nil {
+		c.days = map[int64]*dayCounts{}
+	}
+	f, err := computeFigures(ctx, c.st, c.now(), c.days)
 	if err != nil {
 		return nil, err
 	}
@@ -89,52 +116,55 @@ func (c *statsCache) invalidate() {
 	c.mu.Unlock()
 }
 
-func computeFigures(ctx context.Context, st *store.Store, now time.Time) (*figures, error) {
+func computeFigures(ctx context.Context, st *store.Store, now time.Time, days map[int64]*dayCounts) (*figures, error) {
 	start := time.Now()
 	now = now.UTC()
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	f := &figures{At: now, Since: today.AddDate(0, 0, -(DashboardDays - 1))}
-	since := f.Since.UnixMicro()
-	db := st.DB()
-	f.PerDay = make([]map[string]int64, DashboardDays)
-	for i := range f.PerDay {
-		f.PerDay[i] = map[string]int64{}
-	}
-	rows, err := db.QueryContext(ctx, q(st, `SELECT time_us / ?, severity, COUNT(*) FROM incidents
-		WHERE time_us >= ? GROUP BY time_us / ?, severity`), dayMicros, since, dayMicros)
-	if err != nil {
-		return nil, fmt.Errorf("console: incidents per day: %w", err)
-	}
-	first := since / dayMicros
-	for rows.Next() {
-		var d, n int64
-		var sev string
-		if err := rows.Scan(&d, &sev, &n); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("console: incidents per day: %w", err)
-		}
-		if i := d - first; i >= 0 && i < DashboardDays {
-			f.PerDay[i][sev] += n
+	first := f.Since.UnixMicro() / dayMicros
+	last := today.UnixMicro() / dayMicros
+	for d := range days {
+		if d < first || d > last {
+			delete(days, d)
 		}
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("console: incidents per day: %w", err)
-	}
-	for _, a := range []struct {
-		dst   *[]count
-		query string
-	}{
-		{&f.Policies, `SELECT name, COUNT(*) FROM incident_policies WHERE time_us >= ? GROUP BY name ORDER BY COUNT(*) DESC, name LIMIT 8`},
-		{&f.Senders, `SELECT sender, COUNT(*) FROM incidents WHERE time_us >= ? GROUP BY sender ORDER BY COUNT(*) DESC, sender LIMIT 8`},
-		{&f.Actions, `SELECT action, COUNT(*) FROM incidents WHERE time_us >= ? GROUP BY action ORDER BY COUNT(*) DESC, action LIMIT 10`},
-	} {
-		if *a.dst, err = counts(ctx, st, a.query, since); err != nil {
+	stale := 0
+	for d := first; d <= last; d++ {
+		dc := days[d]
+		if dc != nil && d < last && now.Sub(dc.at) < dayMaxAge {
+			continue
+		}
+		if dc != nil && d < last && stale >= staleDaysPerRefresh {
+			continue // the others next time
+		}
+		if dc != nil && d < last {
+			stale++
+		}
+		q, err := queryDay(ctx, st, d*dayMicros, (d+1)*dayMicros)
+		if err != nil {
 			return nil, err
 		}
+		q.at = now
+		days[d] = q
 	}
+	f.PerDay = make([]map[string]int64, DashboardDays)
+	policies, senders, actions := map[string]int64{}, map[string]int64{}, map[string]int64{}
+	for i := range f.PerDay {
+		dc := days[first+int64(i)]
+		f.PerDay[i] = dc.severities
+		for k, n := range dc.policies {
+			policies[k] += n
+		}
+		for k, n := range dc.senders {
+			senders[k] += n
+		}
+		for k, n := range dc.actions {
+			actions[k] += n
+		}
+	}
+	f.Policies, f.Senders, f.Actions = top(policies, 8), top(senders, 8), top(actions, 10)
 	nowUs := now.UnixMicro()
-	err = db.QueryRowContext(ctx, q(st, `SELECT
+	err := st.DB().QueryRowContext(ctx, q(st, `SELECT
 		COALESCE(SUM(CASE WHEN held_us > ? THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN held_us <= ? AND held_us > ? THEN 1 ELSE 0 END), 0),
 		COALESCE(SUM(CASE WHEN held_us <= ? AND held_us > ? THEN 1 ELSE 0 END), 0),
@@ -152,21 +182,75 @@ func computeFigures(ctx context.Context, st *store.Store, now time.Time) (*figur
 	return f, nil
 }
 
-func us(d time.Duration) int64 { return int64(d / time.Microsecond) }
-
-func counts(ctx context.Context, st *store.Store, query string, since int64) ([]count, error) {
-	rows, err := st.DB().QueryContext(ctx, q(st, query), since)
+// queryDay reads the partial aggregates of incidents in [lo, hi). Each
+// query walks the incidents' time index over that range only (policies
+// through the incident's primary key), never the whole table.
+func queryDay(ctx context.Context, st *store.Store, lo, hi int64) (*dayCounts, error) {
+	dc := &dayCounts{severities: map[string]int64{}, actions: map[string]int64{}, policies: map[string]int64{}, senders: map[string]int64{}}
+	rows, err := st.DB().QueryContext(ctx, q(st, `SELECT severity, action, COUNT(*) FROM incidents
+		WHERE time_us >= ? AND time_us < ? GROUP BY severity, action`), lo, hi)
 	if err != nil {
 		return nil, fmt.Errorf("console: dashboard: %w", err)
 	}
-	defer rows.Close()
-	var out []count
 	for rows.Next() {
-		var c count
-		if err := rows.Scan(&c.Key, &c.N); err != nil {
+		var sev, act string
+		var n int64
+		if err := rows.Scan(&sev, &act, &n); err != nil {
+			rows.Close()
 			return nil, fmt.Errorf("console: dashboard: %w", err)
 		}
-		out = append(out, c)
+		dc.severities[sev] += n
+		dc.actions[act] += n
 	}
-	return out, rows.Err()
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("console: dashboard: %w", err)
+	}
+	for _, a := range []struct {
+		dst   map[string]int64
+		query string
+	}{
+		{dc.senders, `SELECT sender, COUNT(*) FROM incidents WHERE time_us >= ? AND time_us < ? GROUP BY sender`},
+		{dc.policies, `SELECT p.name, COUNT(*) FROM incidents i JOIN incident_policies p ON p.incident_id = i.id
+			WHERE i.time_us >= ? AND i.time_us < ? GROUP BY p.name`},
+	} {
+		if err := countInto(ctx, st, a.dst, a.query, lo, hi); err != nil {
+			return nil, err
+		}
+	}
+	return dc, nil
+}
+
+func us(d time.Duration) int64 { return int64(d / time.Microsecond) }
+
+func countInto(ctx context.Context, st *store.Store, dst map[string]int64, query string, args ...any) error {
+	rows, err := st.DB().QueryContext(ctx, q(st, query), args...)
+	if err != nil {
+		return fmt.Errorf("console: dashboard: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		var n int64
+		if err := rows.Scan(&k, &n); err != nil {
+			return fmt.Errorf("console: dashboard: %w", err)
+		}
+		dst[k] += n
+	}
+	return rows.Err()
+}
+
+// top returns the n largest counts, largest first, ties by key.
+func top(m map[string]int64, n int) []count {
+	out := make([]count, 0, len(m))
+	for k, v := range m {
+		out = append(out, count{k, v})
+	}
+	slices.SortFunc(out, func(a, b count) int {
+		if a.N != b.N {
+			return cmp.Compare(b.N, a.N)
+		}
+		return cmp.Compare(a.Key, b.Key)
+	})
+	return out[:min(n, len(out))]
 }
