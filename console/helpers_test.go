@@ -60,7 +60,12 @@ func openStore(t testing.TB) *store.Store {
 // password testPassword) and a console on it.
 func newFixture(t testing.TB, cfg config.Console) *fixture {
 	t.Helper()
-	st := openStore(t)
+	return newFixtureOn(t, openStore(t), cfg)
+}
+
+// newFixtureOn is newFixture on a migrated store.
+func newFixtureOn(t testing.TB, st *store.Store, cfg config.Console) *fixture {
+	t.Helper()
 	c := &clock{t: time.Now().UTC().Truncate(time.Second)}
 	st.SetClock(c.now)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
