@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"crypto/tls"
 	"html"
 	"net/http"
 	"net/url"
@@ -231,5 +232,26 @@ func TestIssue11SecurityHeaders(t *testing.T) {
 		if strings.Contains(r.body, "<script") || strings.Contains(r.body, " onclick=") {
 			t.Error("a page has a script")
 		}
+	}
+}
+
+func TestIssue11TLSCookieAndHSTS(t *testing.T) {
+	// The certificate files are only read by Serve; the handler needs
+	// only to know that it is behind TLS.
+	f := newFixture(t, config.Console{TLSCert: "cert.pem", TLSKey: "key.pem"})
+	c := f.client()
+	req := newFormRequest("/login", url.Values{"name": {"viewer"}, "password": {testPassword}})
+	req.TLS = &tls.ConnectionState{}
+	r := c.do(req)
+	if r.code != http.StatusSeeOther || c.cookie == nil || !c.cookie.Secure || !c.cookie.HttpOnly ||
+		c.cookie.SameSite != http.SameSiteStrictMode || c.cookie.Name != "__Host-maildlp" || c.cookie.Path != "/" {
+		t.Fatalf("TLS login = %d, cookie %+v", r.code, c.cookie)
+	}
+	if h := r.hdr.Get("Strict-Transport-Security"); !strings.HasPrefix(h, "max-age=") {
+		t.Fatalf("HSTS = %q", h)
+	}
+	// The Secure cookie is not accepted over plain HTTP (its name differs).
+	if r := c.get("/"); r.code != http.StatusSeeOther {
+		t.Fatalf("plain-HTTP request with the TLS cookie = %d, want 303", r.code)
 	}
 }
