@@ -35,7 +35,8 @@ test-race:
 
 test-integration: build
 	./scripts/deps.sh integration
-	mkdir -p bin && cd integration && $(GO) test -count=1 -timeout 30m ./...
+	./scripts/deps.sh console
+	mkdir -p bin && cd integration && MAILDLP_REQUIRE_BROWSER=1 $(GO) test -count=1 -timeout 30m ./...
 
 # quality scores the default policy on the project's corpora (generated
 # clean mail, the installed Debian documentation, the positive corpus):
