@@ -30,6 +30,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /static/", staticHandler())
 	mux.HandleFunc("GET /login", s.loginPage)
 	mux.HandleFunc("POST /login", s.login)
+	// Browsers ask for an icon; an empty answer keeps their console quiet.
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 
 	for _, rt := range []struct {

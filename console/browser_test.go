@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -113,6 +114,22 @@ func TestIssue11Browser(t *testing.T) {
 		}
 		return s
 	}
+	// Everything the pages write to the browser's console: a violation of
+	// the Content-Security-Policy, a failed load or a script error would
+	// be there.
+	var mu sync.Mutex
+	var logged []string
+	msgs := chromedp.Console(ctx)
+	go func() {
+		for m, err := range msgs {
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			logged = append(logged, string(m.Type)+": "+m.String())
+			mu.Unlock()
+		}
+	}()
 	step := func(name string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if err := chromedp.Do(ctx, steps...); err != nil {
@@ -209,6 +226,13 @@ func TestIssue11Browser(t *testing.T) {
 	step("logout", chromedp.Click(chromedp.CSS("#logout")), waitPath("/login"))
 	step("closed", chromedp.Navigate(ts.URL+"/audit"), waitPath("/login?next="))
 	t.Logf("screenshots in %s", dir)
+	mu.Lock()
+	defer mu.Unlock()
+	for _, l := range logged {
+		if !strings.HasPrefix(l, "debug") && !strings.HasPrefix(l, "info") {
+			t.Errorf("browser console: %s", l)
+		}
+	}
 }
 
 func jsString(s string) string {
