@@ -25,6 +25,7 @@ func (a *App) startStore() error {
 		return err
 	}
 	a.incidents = svc
+	svc.Recorder().SetDirection(func(rcpts []string) string { return a.Engine().Direction(rcpts) })
 	a.recorder = ingest.Tee{a.journal, svc.Recorder()}
 	return nil
 }

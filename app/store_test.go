@@ -58,7 +58,7 @@ func TestIssue10ServiceRecordsToStore(t *testing.T) {
 		if len(ins) == 1 {
 			in := ins[0]
 			if in.Frontend != "reinject" || in.Action != "block" || in.Sender != "alice@example.com" ||
-				in.SessionID == "" || len(in.Recipients) != 1 || in.Status != store.StatusNew {
+				in.SessionID == "" || len(in.Recipients) != 1 || in.Status != store.StatusNew || in.Direction != "outbound" {
 				t.Errorf("stored incident = %+v", in)
 			}
 			return

@@ -41,3 +41,22 @@ func BenchmarkIngestSQLite(b *testing.B) {
 	b.ReportMetric(float64(b.N)/(cpuTime()-cpu0).Seconds(), "incidents/cpu-s")
 	b.ReportMetric(float64(recorded.Nanoseconds())/float64(b.N), "ns/record")
 }
+
+// BenchmarkRecord is what the mail path pays per incident: building it,
+// encoding it and one write(2) to the queue (no writer running).
+func BenchmarkRecord(b *testing.B) {
+	q, err := OpenQueue(b.TempDir(), 1<<40, time.Second, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer q.Close()
+	rec := &Recorder{outs: []output{{"store", q, newQueueMetrics(nil, storePrefix)}}, log: testLog(b), now: time.Now}
+	d := decision(1)
+	b.ReportAllocs()
+	for b.Loop() {
+		rec.Record(d)
+	}
+	if rec.Dropped() != 0 {
+		b.Fatal("dropped")
+	}
+}

@@ -17,7 +17,7 @@ func TestIssue10PostgresOutageLosesNothing(t *testing.T) {
 	dir := t.TempDir()
 	cfg := config.Store{Driver: "postgres", DSN: pg.dsn(), QueueDir: filepath.Join(dir, "queue"),
 		FlushInterval: config.Duration(5 * time.Millisecond), BatchSize: 100, Node: "n1", MTAHost: "mx1"}.WithDefaults()
-	svc, err := start(cfg, testLog(t), nil, 200*time.Millisecond)
+	svc, err := start(cfg, testLog(t), nil, timing{retryMax: 200 * time.Millisecond, purgeEvery: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,8 @@ type Recorder struct {
 	mtaHost string
 	log     *slog.Logger
 	now     func() time.Time
+	// direction names the direction of a recipient list (nil: left empty).
+	direction atomic.Pointer[func(rcpts []string) string]
 
 	dropped atomic.Int64
 }
@@ -36,6 +38,11 @@ type output struct {
 	m    *queueMetrics
 }
 
+// SetDirection sets how the direction of an incident is named: the
+// engine's own rule ([policy.Engine.Direction]). Safe to call while
+// recording.
+func (r *Recorder) SetDirection(f func(rcpts []string) string) { r.direction.Store(&f) }
+
 // Dropped counts the incidents not queued (queue full, write error).
 func (r *Recorder) Dropped() int64 { return r.dropped.Load() }
 
@@ -45,6 +52,9 @@ func (r *Recorder) Record(d report.Decision) {
 		return
 	}
 	in := FromDecision(d, r.now(), r.node, r.mtaHost)
+	if f := r.direction.Load(); f != nil {
+		in.Direction = (*f)(d.Envelope.Rcpts)
+	}
 	b, err := json.Marshal(in)
 	for _, o := range r.outs {
 		qerr := err

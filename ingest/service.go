@@ -42,11 +42,18 @@ type Service struct {
 // until it answers: maildlp starts and takes mail while PostgreSQL is
 // down. reg may be nil.
 func Start(cfg config.Store, log *slog.Logger, reg prometheus.Registerer) (*Service, error) {
-	return start(cfg, log, reg, 30*time.Second)
+	return start(cfg, log, reg, timing{retryMax: 30 * time.Second, purgeEvery: 10 * time.Minute})
+}
+
+// timing holds the service's fixed intervals (tests shorten them).
+type timing struct {
+	retryMax   time.Duration // longest wait between two write attempts
+	purgeEvery time.Duration // retention purge interval
 }
 
 // start is Start with the longest retry delay.
-func start(cfg config.Store, log *slog.Logger, reg prometheus.Registerer, retryMax time.Duration) (*Service, error) {
+func start(cfg config.Store, log *slog.Logger, reg prometheus.Registerer, tm timing) (*Service, error) {
+	retryMax := tm.retryMax
 	cfg = cfg.WithDefaults()
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -77,7 +84,7 @@ func start(cfg config.Store, log *slog.Logger, reg prometheus.Registerer, retryM
 	}
 	if cfg.Retention > 0 {
 		s.done.Add(1)
-		go func() { defer s.done.Done(); s.retain(ctx) }()
+		go func() { defer s.done.Done(); s.retain(ctx, tm.purgeEvery) }()
 	}
 	return s, nil
 }
@@ -151,10 +158,10 @@ func (s *Service) store(ctx context.Context) (*store.Store, error) {
 	return st, nil
 }
 
-// retain purges incidents older than the retention every 10 minutes, one
+// retain purges incidents older than the retention every interval, one
 // small batch per transaction, so inserts interleave with it.
-func (s *Service) retain(ctx context.Context) {
-	t := time.NewTicker(10 * time.Minute)
+func (s *Service) retain(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {

@@ -180,3 +180,64 @@ func TestIssue10QueueFullDropsCounted(t *testing.T) {
 		t.Errorf("queued %d, dropped %d; want some dropped and 500 in all", len(es), rec.Dropped())
 	}
 }
+
+// pickyStore refuses any batch holding a poison incident, and answers
+// pings: the store is up, it only refuses that record.
+type pickyStore struct {
+	mu  sync.Mutex
+	got map[string]int
+}
+
+func (p *pickyStore) Insert(_ context.Context, ins []store.Incident) (int, error) {
+	for _, in := range ins {
+		if in.ID == "INC00000013" {
+			return 0, fmt.Errorf("value refused")
+		}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, in := range ins {
+		p.got[in.ID]++
+	}
+	return len(ins), nil
+}
+
+func (p *pickyStore) Ping(context.Context) error { return nil }
+
+// TestIssue10PoisonIncidentSkipped: one incident the store will never
+// take does not hold up the queue; it is skipped and counted, every other
+// one is stored once.
+func TestIssue10PoisonIncidentSkipped(t *testing.T) {
+	q, err := OpenQueue(t.TempDir(), 1<<30, time.Hour, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	m := newQueueMetrics(nil, storePrefix)
+	ps := &pickyStore{got: map[string]int{}}
+	w := &Writer{q: q, open: func(context.Context) (Inserter, error) { return ps, nil }, batch: 10, interval: time.Millisecond,
+		log: testLog(t), m: m, retryMin: time.Millisecond, retryMax: time.Millisecond}
+	rec := &Recorder{outs: []output{{"store", q, m}}, log: testLog(t), now: time.Now}
+	for i := range 40 {
+		rec.Record(decision(i))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); w.Run(ctx) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for q.Bytes() > 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if len(ps.got) != 39 || ps.got["INC00000013"] != 0 {
+		t.Errorf("stored %d incidents (poison %d), want 39 without it", len(ps.got), ps.got["INC00000013"])
+	}
+	for id, n := range ps.got {
+		if n != 1 {
+			t.Errorf("%s stored %d times", id, n)
+		}
+	}
+}

@@ -60,7 +60,7 @@ func TestIssue10WebhookSignedAndRetried(t *testing.T) {
 	os.WriteFile(keyFile, append(key, '\n'), 0o600)
 	cfg := storeConfig(dir)
 	cfg.WebhookURL, cfg.WebhookSecretFile, cfg.WebhookTimeout = srv.URL, keyFile, config.Duration(5*time.Second)
-	svc, err := start(cfg, testLog(t), nil, 20*time.Millisecond)
+	svc, err := start(cfg, testLog(t), nil, timing{retryMax: 20 * time.Millisecond, purgeEvery: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}

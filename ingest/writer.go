@@ -102,10 +102,12 @@ func (w *Writer) Run(ctx context.Context) {
 			if ctx.Err() != nil {
 				return
 			}
-			if !fail("insert", err) {
-				return
+			if !w.isolate(ctx, st, ins, err) {
+				if !fail("insert", err) {
+					return
+				}
+				continue
 			}
-			continue
 		}
 		backoff = w.retryMin
 		if err := w.q.Ack(pending[n-1].End); err != nil {
@@ -121,6 +123,34 @@ func (w *Writer) Run(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// Pinger is an [Inserter] that can tell whether it is reachable.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// isolate handles a batch the store refused while it answers pings: a
+// record it will never take (a value the database rejects) must not hold
+// up the queue behind it. It inserts the records one by one and skips,
+// logs and counts those refused again. It returns false (retry the batch
+// later) when the store is not reachable.
+func (w *Writer) isolate(ctx context.Context, st Inserter, ins []store.Incident, batchErr error) bool {
+	p, ok := st.(Pinger)
+	if !ok || p.Ping(ctx) != nil {
+		return false
+	}
+	w.log.Warn("incident store refused a batch; inserting one by one", "incidents", len(ins), "error", batchErr)
+	for i := range ins {
+		if _, err := st.Insert(ctx, ins[i:i+1]); err != nil {
+			if ctx.Err() != nil || p.Ping(ctx) != nil {
+				return false // the store went away: retry the batch
+			}
+			w.m.bad.Inc()
+			w.log.Error("incident store refused an incident; skipped", "incident_id", ins[i].ID, "error", err)
+		}
+	}
+	return true
 }
 
 func (w *Writer) wait(ctx context.Context, d time.Duration) {

@@ -204,6 +204,11 @@ level = "warn"
 [incidents]
 path = "$T/incidents.jsonl"
 
+# The incident store is on, as in production (SQLite, the default).
+[store]
+path = "$T/maildlp.db"
+queue_dir = "$T/incident-queue"
+
 [notify]
 relay = "127.0.0.1:9"
 from = "dlp@test.example"

@@ -28,7 +28,9 @@ maildlp serve: embedded default config and policy, loopback only.
   reinjection hop   127.0.0.1:10025  (reflects to 127.0.0.1:10026)
   metrics           http://127.0.0.1:9030/metrics  /healthz  /readyz
   review console    http://127.0.0.1:9031/  (first: bin/maildlp user add admin)
-  incidents         JSON lines on standard output, with the decision log
+  incidents         JSON lines on standard output, with the decision log,
+                    and in the incident store run/maildlp.db (SQLite):
+                    bin/maildlp incidents list
 
 Point a local Postfix at the milter (main.cf; see contrib/postfix/ and
 docs/operations.md for the full set-up and the reinjection-hop variants):

@@ -130,6 +130,10 @@ var benchFilters = []struct {
 	{"severity+node", Filter{Severity: "high", Node: "node2"}},
 	{"policy+status", Filter{Policy: "policy7", Status: StatusConfirmed}},
 	{"sender+action_none", Filter{Sender: "user42@example.com", Action: "pass", Node: "node1"}},
+	// Worst cases: two common keys that never meet, so the walk finds
+	// nothing to stop at.
+	{"policy+sender_none", Filter{Policy: "policy7", Sender: "user3@example.com"}},
+	{"domain+severity_none", Filter{RecipientDomain: "d1.example", Severity: "low"}},
 }
 
 func benchLists(b *testing.B, s *Store) {

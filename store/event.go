@@ -50,8 +50,8 @@ func (s *Store) AppendEvent(ctx context.Context, tx *sql.Tx, e Event) error {
 	}
 	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO events (time_us, incident_id, mta_host, queue_id, request_id,
 		actor, source_addr, kind, before_value, after_value, reason) VALUES (?,?,?,?,?,?,?,?,?,?,?)`),
-		micros(e.Time), e.IncidentID, e.MTAHost, e.QueueID, e.RequestID, e.Actor, e.SourceAddr, e.Kind,
-		e.Before, e.After, e.Reason)
+		texts(micros(e.Time), e.IncidentID, e.MTAHost, e.QueueID, e.RequestID, e.Actor, e.SourceAddr, e.Kind,
+			e.Before, e.After, e.Reason)...)
 	if err != nil {
 		return fmt.Errorf("store: append event: %w", err)
 	}
@@ -105,7 +105,7 @@ func (s *Store) change(ctx context.Context, id, column, value, kind string, who 
 		}
 		now := s.now()
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE incidents SET `+column+` = ?, updated_us = ? WHERE id = ?`),
-			value, micros(now), id); err != nil {
+			texts(value, micros(now), id)...); err != nil {
 			return fmt.Errorf("store: %s: %w", kind, err)
 		}
 		return s.AppendEvent(ctx, tx, Event{Time: now, IncidentID: id, Actor: who.Name, SourceAddr: who.Addr,

@@ -187,10 +187,10 @@ func (s *Store) Insert(ctx context.Context, ins []Incident) (int, error) {
 				return fmt.Errorf("store: encode incident %s: %w", in.ID, err)
 			}
 			t := micros(in.Time)
-			res, err := sInc.ExecContext(ctx, in.ID, t, in.Node, in.MTAHost, in.Frontend, in.SessionID,
+			res, err := sInc.ExecContext(ctx, texts(in.ID, t, in.Node, in.MTAHost, in.Frontend, in.SessionID,
 				in.QueueID, in.MessageID, in.Direction, in.Sender, in.AuthUser, in.ClientAddr, in.ClientName,
 				in.HELO, in.Subject, in.Size, in.Action, in.VerdictAction, in.WouldAction, in.Severity,
-				string(in.Status), in.Assignee, micros(in.Updated), in.Duration.Microseconds(), in.Error, string(det))
+				string(in.Status), in.Assignee, micros(in.Updated), in.Duration.Microseconds(), in.Error, string(det))...)
 			if err != nil {
 				return fmt.Errorf("store: insert incident %s: %w", in.ID, err)
 			}
@@ -199,17 +199,17 @@ func (s *Store) Insert(ctx context.Context, ins []Incident) (int, error) {
 			}
 			n++
 			for j, r := range in.Recipients {
-				if _, err := sRcpt.ExecContext(ctx, in.ID, j, r.Address, r.Action); err != nil {
+				if _, err := sRcpt.ExecContext(ctx, texts(in.ID, j, r.Address, r.Action)...); err != nil {
 					return fmt.Errorf("store: insert recipient of %s: %w", in.ID, err)
 				}
 				if d := Domain(r.Address); d != "" {
-					if _, err := sDom.ExecContext(ctx, d, t, in.ID); err != nil {
+					if _, err := sDom.ExecContext(ctx, texts(d, t, in.ID)...); err != nil {
 						return fmt.Errorf("store: insert recipient domain of %s: %w", in.ID, err)
 					}
 				}
 			}
 			for _, p := range in.Policies {
-				if _, err := sPol.ExecContext(ctx, in.ID, p.Name, t, p.Severity, p.Mode, p.Action, boolInt(p.Enforced)); err != nil {
+				if _, err := sPol.ExecContext(ctx, texts(in.ID, p.Name, t, p.Severity, p.Mode, p.Action, boolInt(p.Enforced))...); err != nil {
 					return fmt.Errorf("store: insert policy of %s: %w", in.ID, err)
 				}
 			}

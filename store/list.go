@@ -71,7 +71,15 @@ func (s *Store) List(ctx context.Context, f Filter, p Page) ([]Incident, string,
 		from, tcol, idcol = "incident_policies k JOIN incidents i ON i.id = k.incident_id", "k.time_us", "k.incident_id"
 		where, args = append(where, "k.name = ?"), append(args, f.Policy)
 		if f.RecipientDomain != "" {
-			where = append(where, "EXISTS (SELECT 1 FROM incident_domains d WHERE d.domain = ? AND d.time_us = i.time_us AND d.incident_id = i.id)")
+			// A probe of the domain's primary key per policy row, in page
+			// order. PostgreSQL would turn the EXISTS into a join, misjudge
+			// its size and sort thousands of rows (370 ms at 1,000,000
+			// incidents); OFFSET 0 keeps it a probe.
+			fence := ""
+			if s.driver == Postgres {
+				fence = " OFFSET 0"
+			}
+			where = append(where, "EXISTS (SELECT 1 FROM incident_domains d WHERE d.domain = ? AND d.time_us = k.time_us AND d.incident_id = k.incident_id"+fence+")")
 			args = append(args, strings.ToLower(f.RecipientDomain))
 		}
 	case f.RecipientDomain != "":

@@ -112,3 +112,26 @@ func latestVersion(t *testing.T) int64 {
 	v, _ := strconv.ParseInt(strings.SplitN(es[len(es)-1].Name(), "_", 2)[0], 10, 64)
 	return v
 }
+
+// TestIssue10ConcurrentMigrate opens one SQLite file from several stores
+// at once (the service starting while the CLI runs): each migrates, one
+// creates the schema, none fails.
+func TestIssue10ConcurrentMigrate(t *testing.T) {
+	path := t.TempDir() + "/maildlp.db"
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			s, err := Open(context.Background(), Options{Path: path})
+			if err == nil {
+				_, err = s.Migrate(context.Background())
+				s.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}

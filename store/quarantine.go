@@ -78,7 +78,7 @@ func (s *Store) PutHeld(ctx context.Context, h Held, kind string, who Actor, rea
 			VALUES (?,?,?,?,?,?,?) ON CONFLICT (mta_host, queue_id) DO UPDATE SET state = excluded.state,
 			node = excluded.node, updated_us = excluded.updated_us,
 			incident_id = CASE WHEN excluded.incident_id = '' THEN quarantine.incident_id ELSE excluded.incident_id END`),
-			h.MTAHost, h.QueueID, h.IncidentID, h.Node, h.State, micros(h.HeldAt), micros(now)); err != nil {
+			texts(h.MTAHost, h.QueueID, h.IncidentID, h.Node, h.State, micros(h.HeldAt), micros(now))...); err != nil {
 			return fmt.Errorf("store: held message: %w", err)
 		}
 		return s.AppendEvent(ctx, tx, Event{Time: now, IncidentID: h.IncidentID, MTAHost: h.MTAHost, QueueID: h.QueueID,
@@ -159,7 +159,7 @@ func (s *Store) AddRequest(ctx context.Context, r Request) (int64, error) {
 	err := s.Tx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, s.q(`INSERT INTO requests (kind, node, mta_host, queue_id, reason, actor,
 			source_addr, state, created_us) VALUES (?,?,?,?,?,?,?,?,?) RETURNING id`),
-			r.Kind, r.Node, r.MTAHost, r.QueueID, r.Reason, r.Actor, r.SourceAddr, RequestPending, micros(now)).Scan(&id)
+			texts(r.Kind, r.Node, r.MTAHost, r.QueueID, r.Reason, r.Actor, r.SourceAddr, RequestPending, micros(now))...).Scan(&id)
 		if err != nil {
 			return fmt.Errorf("store: add request: %w", err)
 		}
@@ -256,7 +256,7 @@ func (s *Store) FinishRequest(ctx context.Context, id int64, ok bool, result str
 			return fmt.Errorf("store: finish request: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE requests SET state = ?, result = ?, done_us = ? WHERE id = ?`),
-			state, result, micros(now), id); err != nil {
+			texts(state, result, micros(now), id)...); err != nil {
 			return fmt.Errorf("store: finish request: %w", err)
 		}
 		var inc string
@@ -266,4 +266,84 @@ func (s *Store) FinishRequest(ctx context.Context, id int64, ok bool, result str
 			RequestID: id, Actor: who.Name, SourceAddr: who.Addr, Kind: r.Kind + "_" + state,
 			Before: r.State, After: state, Reason: result})
 	})
+}
+
+// RequestFilter selects requests; empty fields match all.
+type RequestFilter struct {
+	Node    string
+	MTAHost string
+	QueueID string
+	State   string
+	Limit   int // default 1000
+}
+
+// Requests returns requests, oldest first.
+func (s *Store) Requests(ctx context.Context, f RequestFilter) ([]Request, error) {
+	where, args := "1 = 1", []any{}
+	for _, c := range []struct{ col, v string }{{"node", f.Node}, {"mta_host", f.MTAHost}, {"queue_id", f.QueueID}, {"state", f.State}} {
+		if c.v != "" {
+			where += " AND " + c.col + " = ?"
+			args = append(args, c.v)
+		}
+	}
+	if f.Limit <= 0 {
+		f.Limit = 1000
+	}
+	args = append(args, f.Limit)
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT `+requestColumns+` FROM requests WHERE `+where+` ORDER BY id LIMIT ?`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: requests: %w", err)
+	}
+	defer rows.Close()
+	var out []Request
+	for rows.Next() {
+		r, err := scanRequest(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: requests: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Unclaim puts back to pending the requests of node claimed before
+// claimedBefore and never finished (the node stopped while executing
+// them), with an event each, and returns how many. The node calls it on
+// start; executing a release or delete twice is harmless (postsuper
+// reports the message gone).
+func (s *Store) Unclaim(ctx context.Context, node string, claimedBefore time.Time, who Actor) (int, error) {
+	n := 0
+	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, s.q(`SELECT `+requestColumns+` FROM requests WHERE node = ? AND state = ? AND claimed_us < ?`),
+			node, RequestClaimed, micros(claimedBefore))
+		if err != nil {
+			return fmt.Errorf("store: unclaim: %w", err)
+		}
+		var rs []Request
+		for rows.Next() {
+			r, err := scanRequest(rows)
+			if err != nil {
+				rows.Close()
+				return fmt.Errorf("store: unclaim: %w", err)
+			}
+			rs = append(rs, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, r := range rs {
+			if _, err := tx.ExecContext(ctx, s.q(`UPDATE requests SET state = ?, claimed_us = 0 WHERE id = ?`), RequestPending, r.ID); err != nil {
+				return fmt.Errorf("store: unclaim: %w", err)
+			}
+			if err := s.AppendEvent(ctx, tx, Event{MTAHost: r.MTAHost, QueueID: r.QueueID, RequestID: r.ID, Actor: who.Name,
+				SourceAddr: who.Addr, Kind: r.Kind + "_unclaimed", Before: RequestClaimed, After: RequestPending,
+				Reason: "claimed and not finished"}); err != nil {
+				return err
+			}
+		}
+		n = len(rs)
+		return nil
+	})
+	return n, err
 }

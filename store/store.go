@@ -12,7 +12,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
+	"unicode/utf8"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
 	"github.com/pressly/goose/v3"
@@ -47,6 +49,7 @@ type Options struct {
 type Store struct {
 	db     *sql.DB
 	driver string
+	path   string // SQLite file
 	now    func() time.Time
 }
 
@@ -62,13 +65,21 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		if err := os.MkdirAll(filepath.Dir(o.Path), 0o750); err != nil {
 			return nil, fmt.Errorf("store: create directory of %s: %w", o.Path, err)
 		}
+		// Created readable by the service's group only: incidents name
+		// senders and recipients. SQLite gives its -wal and -shm files the
+		// database file's mode.
+		if f, err := os.OpenFile(o.Path, os.O_RDWR|os.O_CREATE, 0o640); err == nil {
+			f.Close()
+		}
 		bt := o.BusyTimeout
 		if bt <= 0 {
 			bt = 5 * time.Second
 		}
 		q := url.Values{}
-		q.Add("_pragma", "journal_mode(WAL)")
+		// busy_timeout first: switching a new file to WAL takes a lock
+		// another process opening it at the same moment may hold.
 		q.Add("_pragma", "busy_timeout("+strconv.FormatInt(bt.Milliseconds(), 10)+")")
+		q.Add("_pragma", "journal_mode(WAL)")
 		q.Add("_pragma", "synchronous(NORMAL)")
 		q.Add("_pragma", "foreign_keys(ON)")
 		// Write transactions take the lock when they begin, so that two
@@ -81,7 +92,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		// One writer at a time is SQLite's rule; a few connections let
 		// readers (the CLI, the console) run beside the writer in WAL mode.
 		db.SetMaxOpenConns(4)
-		s.db = db
+		s.db, s.path = db, o.Path
 	case Postgres:
 		if o.DSN == "" {
 			return nil, errors.New("store: postgres needs a dsn")
@@ -102,6 +113,9 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	return s, nil
 }
 
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
@@ -119,6 +133,11 @@ func (s *Store) SetClock(now func() time.Time) { s.now = now }
 // schema version. On PostgreSQL an advisory lock serialises nodes that
 // start at the same time.
 func (s *Store) Migrate(ctx context.Context) (int64, error) {
+	unlock, err := s.migrateLock()
+	if err != nil {
+		return 0, err
+	}
+	defer unlock()
 	p, err := s.provider()
 	if err != nil {
 		return 0, err
@@ -150,6 +169,27 @@ func (s *Store) MigrateTo(ctx context.Context, v int64) error {
 		_, err = p.DownTo(ctx, v)
 	}
 	return err
+}
+
+// migrateLock serialises migrations of one SQLite file across processes
+// (the service starting while "maildlp incidents" runs): goose's own
+// lock is PostgreSQL's advisory lock.
+func (s *Store) migrateLock() (func(), error) {
+	if s.driver != SQLite {
+		return func() {}, nil
+	}
+	f, err := os.OpenFile(s.path+".migrate-lock", os.O_RDWR|os.O_CREATE, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("store: migration lock: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("store: migration lock: %w", err)
+	}
+	return func() {
+		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}, nil
 }
 
 func (s *Store) provider() (*goose.Provider, error) {
@@ -206,6 +246,25 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	return nil
+}
+
+// texts makes the string arguments storable in both dialects: valid
+// UTF-8 without NUL (PostgreSQL refuses both in text columns). Senders,
+// HELO names and reasons come from outside; one bad byte must not make
+// the store refuse an incident.
+func texts(args ...any) []any {
+	for i, a := range args {
+		if s, ok := a.(string); ok {
+			if !utf8.ValidString(s) {
+				s = strings.ToValidUTF8(s, "\uFFFD")
+			}
+			if strings.IndexByte(s, 0) >= 0 {
+				s = strings.ReplaceAll(s, "\x00", "\uFFFD")
+			}
+			args[i] = s
+		}
+	}
+	return args
 }
 
 func micros(t time.Time) int64 {

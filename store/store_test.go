@@ -275,3 +275,64 @@ func TestIssue10Purge(t *testing.T) {
 		}
 	})
 }
+
+// TestIssue10HostileText stores an incident whose sender, HELO and
+// recipient carry NUL and invalid UTF-8 (they come from the SMTP client):
+// both dialects take it, with the bad bytes replaced.
+func TestIssue10HostileText(t *testing.T) {
+	eachDriver(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		in := sample(1)
+		in.Sender = "evil\x00@example.com"
+		in.HELO = "bad\xff\xfehelo"
+		in.Recipients = []Recipient{{Address: "x\x00y@exa\xffmple.net", Action: "block"}}
+		if _, err := s.Insert(ctx, []Incident{in}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Get(ctx, in.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Sender != "evil\uFFFD@example.com" || got.HELO != "bad\uFFFDhelo" || got.Recipients[0].Address != "x\uFFFDy@exa\uFFFDmple.net" {
+			t.Errorf("stored %q %q %q", got.Sender, got.HELO, got.Recipients[0].Address)
+		}
+		if err := s.Note(ctx, in.ID, "note\x00with nul", Actor{Name: "a\xff"}); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestIssue10UnclaimAndListRequests(t *testing.T) {
+	eachDriver(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		now := t0
+		s.SetClock(func() time.Time { return now })
+		for i := range 3 {
+			if _, err := s.AddRequest(ctx, Request{Kind: RequestRelease, Node: "b", MTAHost: "mxb", QueueID: fmt.Sprint("Q", i), Reason: "ok", Actor: "alice"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rs, err := s.ClaimRequests(ctx, "b", 2)
+		if err != nil || len(rs) != 2 {
+			t.Fatalf("claimed %d, %v", len(rs), err)
+		}
+		s.FinishRequest(ctx, rs[0].ID, true, "released", Actor{Name: "maildlp@b"})
+		now = t0.Add(time.Hour)
+		n, err := s.Unclaim(ctx, "b", t0.Add(time.Minute), Actor{Name: "maildlp@b"})
+		if err != nil || n != 1 {
+			t.Fatalf("Unclaim = %d, %v; want the one claimed and unfinished", n, err)
+		}
+		pending, _ := s.Requests(ctx, RequestFilter{Node: "b", State: RequestPending})
+		if len(pending) != 2 || pending[0].ID != rs[1].ID {
+			t.Errorf("pending after unclaim = %+v", pending)
+		}
+		done, _ := s.Requests(ctx, RequestFilter{QueueID: "Q0"})
+		if len(done) != 1 || done[0].State != RequestDone {
+			t.Errorf("request of Q0 = %+v", done)
+		}
+		evs, _ := s.Events(ctx, EventFilter{MTAHost: "mxb", QueueID: rs[1].QueueID})
+		if len(evs) != 2 || evs[1].Kind != "release_unclaimed" {
+			t.Errorf("events = %+v", evs)
+		}
+	})
+}
