@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"os"
 	"time"
 
 	"github.com/maildlp/maildlp/config"
@@ -35,6 +36,12 @@ func (a *App) startQuarantine() (stop func()) {
 		return func() {}
 	}
 	log := a.log.With("component", "quarantine")
+	if os.Geteuid() != 0 {
+		// postsuper and sendmail -Q need root. A worker that can only fail
+		// the requests it claims would take them from the one that can.
+		log.Warn("quarantine worker not started: releasing and deleting held mail needs root; run `maildlp quarantine work` as root (contrib/systemd/maildlp-quarantine.service)")
+		return func() {}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {

@@ -17,9 +17,10 @@ import (
 // docs/quarantine.md describes the workflow.
 type QuarantineQueue struct {
 	// Worker runs the node's quarantine worker in `maildlp serve` when the
-	// store is enabled: it executes the release and delete requests for
-	// this node's MTA and reconciles the store with its hold queue.
-	// Default true; turn it off on a node with no MTA next to it.
+	// store is enabled and serve runs as root: it executes the release
+	// and delete requests for this node's MTA and reconciles the store
+	// with its hold queue. Default true; turn it off on a node with no MTA
+	// next to it. `maildlp quarantine work` runs it alone.
 	Worker *bool `toml:"worker"`
 	// MTA is "postfix" (default) or "sendmail".
 	MTA string `toml:"mta"`
@@ -126,4 +127,16 @@ func (q QuarantineQueue) HoldKey() ([]byte, error) {
 		return nil, fmt.Errorf("quarantine.hold_key_file %s: key shorter than 16 bytes", q.HoldKeyFile)
 	}
 	return key, nil
+}
+
+// checkHoldKey reports a hop that holds quarantined mail without a usable
+// hold mark key.
+func (c *Config) checkHoldKey() error {
+	if !c.Reinject.Enabled || c.Reinject.QuarantineAction != "hold" {
+		return nil
+	}
+	if _, err := c.Quarantine.HoldKey(); err != nil {
+		return fmt.Errorf("reinject.quarantine_action \"hold\" needs a hold mark key: %w", err)
+	}
+	return nil
 }

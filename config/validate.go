@@ -124,10 +124,8 @@ func (l *loader) validate(c *Config, main *source) {
 	main.checkSection("notify", c.Notify)
 	main.checkSection("console", c.Console)
 	main.checkSection("quarantine", c.Quarantine)
-	if c.Reinject.Enabled && c.Reinject.QuarantineAction == "hold" {
-		if _, err := c.Quarantine.HoldKey(); err != nil {
-			main.sectionError("reinject", fmt.Errorf("reinject.quarantine_action \"hold\" needs a hold mark key: %w", err))
-		}
+	if err := c.checkHoldKey(); err != nil {
+		main.sectionError("reinject", err)
 	}
 
 	// Detectors first: policies refer to them.

@@ -19,7 +19,8 @@ type fakePostfix struct {
 	mu    sync.Mutex
 	queue map[string]string
 	ran   []string
-	fail  map[string]error // by program + first argument, e.g. "postqueue -i"
+	fail  map[string]error  // by program + first argument, e.g. "postqueue -i"
+	marks map[string]string // hold mark value by queue id (postcat -h)
 }
 
 func (f *fakePostfix) get(id string) string {
@@ -65,6 +66,11 @@ func (f *fakePostfix) run(_ context.Context, name string, args ...string) ([]byt
 			delete(f.queue, args[1])
 		}
 	case "postqueue -i":
+	case "postcat -h":
+		if v := f.marks[args[2]]; v != "" {
+			return []byte("Received: from x\nX-Maildlp-Hold: " + v + "\nSubject: s\n"), nil
+		}
+		return []byte("Received: from x\nSubject: s\n"), nil
 	default:
 		return nil, fmt.Errorf("fake postfix: unexpected %s", cmd)
 	}

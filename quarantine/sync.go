@@ -60,7 +60,9 @@ func (w *Worker) Sync(ctx context.Context) (SyncReport, error) {
 		if ok && h.IncidentID != "" {
 			continue
 		}
-		inc, why := w.link(ctx, m.QueueID)
+		// The hold mark never changes: it is read once, when the message is
+		// first seen. An incident naming the queue id may arrive later.
+		inc, why := w.link(ctx, m.QueueID, !ok)
 		switch {
 		case ok && inc == "":
 			continue // still unlinked
@@ -101,7 +103,7 @@ func (w *Worker) Sync(ctx context.Context) (SyncReport, error) {
 
 // link finds the incident of a held message, and says how (the event's
 // reason).
-func (w *Worker) link(ctx context.Context, queueID string) (string, string) {
+func (w *Worker) link(ctx context.Context, queueID string, readMark bool) (string, string) {
 	inc, err := w.Store.IncidentForQueue(ctx, w.MTAHost, queueID)
 	if err == nil {
 		return inc, "found in the hold queue; incident " + inc + " names its queue id"
@@ -110,7 +112,7 @@ func (w *Worker) link(ctx context.Context, queueID string) (string, string) {
 		return "", "found in the hold queue; incident lookup failed: " + err.Error()
 	}
 	r, ok := w.MTA.(HoldMarkReader)
-	if !ok || len(w.HoldKey) == 0 {
+	if !ok || len(w.HoldKey) == 0 || !readMark {
 		return "", "found in the hold queue; no incident names its queue id"
 	}
 	octx, cancel := context.WithTimeout(ctx, w.timeout())

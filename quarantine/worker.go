@@ -19,7 +19,7 @@ type Store interface {
 	GetHeld(ctx context.Context, mtaHost, queueID string) (store.Held, error)
 	ListHeld(ctx context.Context, f store.HeldFilter) ([]store.Held, error)
 	IncidentForQueue(ctx context.Context, mtaHost, queueID string) (string, error)
-	RequeueClaimed(ctx context.Context, node string, who store.Actor) (int, error)
+	Unclaim(ctx context.Context, node string, claimedBefore time.Time, who store.Actor) (int, error)
 }
 
 // Event kinds the workflow appends (besides the store's own
@@ -166,8 +166,9 @@ func (w *Worker) Run(ctx context.Context, poll, syncEvery time.Duration) {
 	defer t.Stop()
 	// Claims left by this node's previous worker (a crash between claim
 	// and result) are this worker's to finish.
+	started := time.Now()
 	for ctx.Err() == nil {
-		n, err := w.Store.RequeueClaimed(ctx, w.Node, w.actor())
+		n, err := w.Store.Unclaim(ctx, w.Node, started, w.actor())
 		if err == nil {
 			if n > 0 {
 				w.log().Warn("requests claimed before a restart requeued", "count", n)

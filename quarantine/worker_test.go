@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/maildlp/maildlp/internal/pgtest"
+	"github.com/maildlp/maildlp/quarantine/holdmark"
 	"github.com/maildlp/maildlp/store"
 )
 
@@ -264,7 +265,7 @@ func TestIssue10WorkerRunOutage(t *testing.T) {
 	if fb.get("4XyZ1AbCdE") != "deferred" {
 		t.Errorf("message not released")
 	}
-	if got := eventKinds(t, s, "mx-b", "4XyZ1AbCdE"); !strings.Contains(strings.Join(got, " "), "release_requeued/maildlp@b") {
+	if got := eventKinds(t, s, "mx-b", "4XyZ1AbCdE"); !strings.Contains(strings.Join(got, " "), "release_unclaimed/maildlp@b") {
 		t.Errorf("events %v lack the requeue", got)
 	}
 
@@ -282,5 +283,43 @@ func TestIssue10WorkerRunOutage(t *testing.T) {
 	waitUntil(t, "the request after the outage done", func() bool { return state(rid2) == store.RequestDone })
 	if fb.get("6HoLd22222") != "" {
 		t.Errorf("message not deleted")
+	}
+}
+
+// TestIssue10SyncHoldMark: a message the hop had held is linked to the
+// incident its hold mark names when the mark verifies, left unlinked
+// (with the reason) when it is forged, and its header is read once.
+func TestIssue10SyncHoldMark(t *testing.T) {
+	s := openStore(t, store.Options{Path: filepath.Join(t.TempDir(), "m.db")})
+	ctx := context.Background()
+	key := []byte("0123456789abcdef")
+	f, p := newFakePostfix()
+	f.marks = map[string]string{
+		"4XyZ1AbCdE": holdmark.New(key, holdmark.Mark{IncidentID: "INC-HOP", SessionID: "s1"}),
+		"6HoLd22222": holdmark.New([]byte("another key 0123"), holdmark.Mark{IncidentID: "INC-FORGED", SessionID: "s2"}),
+	}
+	w := &Worker{Store: s, MTA: p, Node: "b", MTAHost: "mx-b", HoldKey: key}
+	rep, err := w.Sync(ctx)
+	if err != nil || rep.Linked != 1 || rep.Unlinked != 1 {
+		t.Fatalf("Sync = %+v, %v; want 1 linked, 1 unlinked", rep, err)
+	}
+	if h, _ := s.GetHeld(ctx, "mx-b", "4XyZ1AbCdE"); h.IncidentID != "INC-HOP" {
+		t.Errorf("marked message linked to %q, want INC-HOP", h.IncidentID)
+	}
+	if h, _ := s.GetHeld(ctx, "mx-b", "6HoLd22222"); h.IncidentID != "" {
+		t.Errorf("forged mark linked to %q", h.IncidentID)
+	}
+	ev, _ := s.Events(ctx, store.EventFilter{MTAHost: "mx-b", QueueID: "6HoLd22222"})
+	if len(ev) != 1 || !strings.Contains(ev[0].Reason, "does not verify") {
+		t.Errorf("forged mark event = %+v", ev)
+	}
+	f.ran = nil
+	if _, err := w.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range f.ran {
+		if strings.HasPrefix(c, "postcat") {
+			t.Errorf("second sync ran %s", c)
+		}
 	}
 }

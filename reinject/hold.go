@@ -10,6 +10,10 @@ import (
 // adds to a quarantined message (quarantine.hold_key_file).
 func WithHoldKey(key []byte) Option { return func(o *options) { o.holdKey = key } }
 
+// Every incoming hold mark is removed (session.apply), held message or
+// not: a mark written by the sender would have the downstream hold mail
+// no policy held.
+
 // holding reports whether a quarantined message goes on with a hold mark
 // for the downstream Postfix to hold.
 func (s *Server) holding() bool {

@@ -358,9 +358,7 @@ var (
 // upstream (nil: go-smtp's own 250, never used for a relayed message).
 func (ss *session) apply(act action.Action, v action.Verdict, msg *message, d *report.Decision) (action.Action, *smtp.SMTPError) {
 	h := msg.split(ss.s.pass.Name, "Subject", holdmark.Header)
-	// A hold mark is only ever the hop's own: one written by the sender
-	// would have the downstream hold mail no policy held.
-	h.remove(holdmark.Header)
+	h.remove(holdmark.Header) // never a sender's: see hold.go
 	if n := h.count(ss.s.pass.Name); *ss.s.pass.Enabled && n > ss.s.pass.MaxIncoming {
 		// A flood of forged pass headers: the same bound as the milter's,
 		// whatever incoming_pass_header says.

@@ -24,13 +24,16 @@ const quarantineUsage = `usage: maildlp quarantine list    [--queue-id ID] [--st
        maildlp quarantine release --queue-id ID [--mta-host H] --reason TEXT [--wait D] [flags]
        maildlp quarantine delete  --queue-id ID [--mta-host H] --reason TEXT [--wait D] [flags]
        maildlp quarantine sync    [flags]
+       maildlp quarantine work    [flags]
 
 With the incident store enabled in --config ([store]), the commands act
 through the store, across every node sharing it: list and show read the
 held messages and their history; release and delete record a request
 (with your login name and the reason) that the node next to the MTA
 holding the message executes, and wait for its result; sync reconciles
-the store with the local MTA's hold queue.
+the store with the local MTA's hold queue; work runs this node's
+quarantine worker in the foreground (as root, beside a maildlp serve that
+runs without privileges).
 
 Without a store (or with --local), they act on the local Postfix only:
 list shows its hold queue (postqueue -j) with the reason maildlp gave,
@@ -133,7 +136,7 @@ func quarantineMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%s %s\n", past, *queueID)
 		return 0
 	default:
-		if verb == "show" || verb == "sync" {
+		if verb == "show" || verb == "sync" || verb == "work" {
 			fmt.Fprintf(stderr, "maildlp quarantine %s: needs the incident store ([store] in --config)\n", verb)
 			return 2
 		}

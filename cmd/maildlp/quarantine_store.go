@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
+	"github.com/maildlp/maildlp/app"
 	"github.com/maildlp/maildlp/config"
 	"github.com/maildlp/maildlp/ingest"
 	"github.com/maildlp/maildlp/quarantine"
@@ -46,9 +49,9 @@ func storeConfig(path string, stderr io.Writer) *config.Config {
 
 func quarantineStore(verb string, cfg *config.Config, queueID, pfConfig string, asJSON bool, sf quarantineFlags, stdout, stderr io.Writer) int {
 	switch verb {
-	case "list", "show", "release", "delete", "sync":
+	case "list", "show", "release", "delete", "sync", "work":
 	default:
-		fmt.Fprintf(stderr, "maildlp quarantine: unknown action %q (want list, show, release, delete or sync)\n", verb)
+		fmt.Fprintf(stderr, "maildlp quarantine: unknown action %q (want list, show, release, delete, sync or work)\n", verb)
 		return 2
 	}
 	fail := func(code int, format string, args ...any) int {
@@ -77,6 +80,8 @@ func quarantineStore(verb string, cfg *config.Config, queueID, pfConfig string, 
 		w.HoldKey, _ = q.HoldKey()
 	}
 	switch verb {
+	case "work":
+		return quarantineWork(cfg, w, q, stderr)
 	case "sync":
 		rep, err := w.Sync(ctx)
 		if err != nil {
@@ -278,5 +283,18 @@ func storeShow(ctx context.Context, st *store.Store, h store.Held, asJSON bool, 
 			dash(clean(e.SourceAddr)), req, dash(clean(e.Reason)))
 	}
 	tw.Flush()
+	return 0
+}
+
+// quarantineWork runs the node's worker in the foreground until SIGTERM
+// or SIGINT: for a node whose maildlp serve runs without root (the
+// hardened systemd unit), this runs beside it as root, with no listener.
+func quarantineWork(cfg *config.Config, w *quarantine.Worker, q config.QuarantineQueue, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	w.Log = app.NewLogger(cfg.Log, stderr).With("component", "quarantine")
+	w.Log.Info("quarantine worker started", "node", w.Node, "mta_host", w.MTAHost, "mta", w.MTA.Kind())
+	w.Run(ctx, q.PollInterval.D(), q.SyncInterval.D())
+	w.Log.Info("quarantine worker stopped")
 	return 0
 }

@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/maildlp/maildlp/store"
 )
@@ -91,5 +93,56 @@ func TestIssue10QuarantineCLIStore(t *testing.T) {
 	// --local: straight to postsuper, as without a store.
 	if code, out, errOut := runQ(t, "release", "--local", "--config", cfg, "--queue-id", "4XyZ1AbCdE"); code != 0 || strings.TrimSpace(out) != "released 4XyZ1AbCdE" {
 		t.Errorf("release --local: exit %d, %q, %q", code, out, errOut)
+	}
+}
+
+// TestIssue10QuarantineWork: quarantine work runs the node's worker in
+// the foreground: it executes a pending request (here against a Postfix
+// that ignores postsuper, so the release fails and says why) and stops on
+// SIGTERM.
+func TestIssue10QuarantineWork(t *testing.T) {
+	calls := fakePostfix(t, testQueue, false)
+	cfg, db := storeConfigFile(t)
+	if code, _, errOut := runQ(t, "release", "--config", cfg, "--queue-id", "4XyZ1AbCdE", "--reason", "r", "--wait", "0"); code != 0 {
+		t.Fatalf("release: %d %s", code, errOut)
+	}
+	done := make(chan int, 1)
+	var errOut bytes.Buffer
+	go func() {
+		var out bytes.Buffer
+		done <- quarantineMain([]string{"work", "--config", cfg}, &out, &errOut)
+	}()
+	st, err := store.Open(context.Background(), store.Options{Path: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	deadline := time.Now().Add(30 * time.Second)
+	var r store.Request
+	for {
+		r, _ = st.GetRequest(context.Background(), 1)
+		if r.State == store.RequestDone || r.State == store.RequestFailed {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("request still %s after 30s", r.State)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if r.State != store.RequestFailed || !strings.Contains(r.Result, "still in the hold queue") {
+		t.Errorf("request = %+v, want failed: still in the hold queue", r)
+	}
+	ran := strings.Join(calls(), "\n")
+	if !strings.Contains(ran, "postsuper -H 4XyZ1AbCdE") {
+		t.Errorf("calls = %s, want postsuper -H", ran)
+	}
+	syscall.Kill(os.Getpid(), syscall.SIGTERM)
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("work exit %d", code)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("work did not stop on SIGTERM")
 	}
 }
