@@ -37,7 +37,7 @@ func (s *Server) incidentDetail(w http.ResponseWriter, r *http.Request, ss *sess
 		switch {
 		case err == nil:
 			d.Held = &h
-			if d.Requests, err = s.requests(ctx, requestFilter{MTAHost: in.MTAHost, QueueID: in.QueueID, Limit: 50}); err != nil {
+			if d.Requests, err = s.st.Requests(ctx, store.RequestFilter{MTAHost: in.MTAHost, QueueID: in.QueueID, Limit: 100}); err != nil {
 				s.fail(w, r, ss, err)
 				return
 			}
@@ -171,14 +171,16 @@ func (s *Server) requestHeld(w http.ResponseWriter, r *http.Request, ss *session
 		s.badRequest(w, r, ss, "The message is no longer held ("+h.State+").")
 		return
 	}
-	pending, err := s.requests(r.Context(), requestFilter{MTAHost: h.MTAHost, QueueID: h.QueueID, Open: true, Limit: 1})
+	asked, err := s.st.Requests(r.Context(), store.RequestFilter{MTAHost: h.MTAHost, QueueID: h.QueueID})
 	if err != nil {
 		s.fail(w, r, ss, err)
 		return
 	}
-	if len(pending) > 0 {
-		s.badRequest(w, r, ss, "A "+pending[0].Kind+" of this message is already under way.")
-		return
+	for _, q := range asked {
+		if q.State == store.RequestPending || q.State == store.RequestClaimed {
+			s.badRequest(w, r, ss, "A "+q.Kind+" of this message is already under way.")
+			return
+		}
 	}
 	a := s.actor(r, ss)
 	if _, err := s.st.AddRequest(r.Context(), store.Request{Kind: kind, Node: h.Node, MTAHost: h.MTAHost,

@@ -14,28 +14,19 @@ import (
 
 // requestFilter selects release and delete requests, newest first.
 type requestFilter struct {
-	MTAHost, QueueID string
-	State            string
-	Open             bool  // pending or claimed only
-	Before           int64 // ids below this (paging), 0 for the newest
-	Limit            int
+	State  string
+	Before int64 // ids below this (paging), 0 for the newest
+	Limit  int
 }
 
-// requests lists release and delete requests from the store's requests
-// table (the store has no listing of them yet).
+// requests lists the newest release and delete requests for the
+// quarantine page ([store.Store.Requests] lists the oldest first, which
+// suits one message's few requests but not a page of the latest).
 func (s *Server) requests(ctx context.Context, f requestFilter) ([]store.Request, error) {
 	where, args := "1 = 1", []any{}
-	if f.MTAHost != "" || f.QueueID != "" {
-		where += " AND mta_host = ? AND queue_id = ?"
-		args = append(args, f.MTAHost, f.QueueID)
-	}
 	if f.State != "" {
 		where += " AND state = ?"
 		args = append(args, f.State)
-	}
-	if f.Open {
-		where += " AND state IN (?, ?)"
-		args = append(args, store.RequestPending, store.RequestClaimed)
 	}
 	if f.Before > 0 {
 		where += " AND id < ?"
