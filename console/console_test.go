@@ -255,3 +255,23 @@ func TestIssue11TLSCookieAndHSTS(t *testing.T) {
 		t.Fatalf("plain-HTTP request with the TLS cookie = %d, want 303", r.code)
 	}
 }
+
+func TestIssue11SessionsPerUserBounded(t *testing.T) {
+	f := newFixture(t, config.Console{LoginAttempts: 1000})
+	var first *client
+	for i := range MaxSessionsPerUser + 5 {
+		c := f.signedIn("viewer")
+		if i == 0 {
+			first = c
+		}
+		f.clock.add(time.Second)
+	}
+	var n int
+	f.st.DB().QueryRow(`SELECT COUNT(*) FROM console_sessions WHERE username = 'viewer'`).Scan(&n)
+	if n != MaxSessionsPerUser {
+		t.Fatalf("%d sessions, want %d", n, MaxSessionsPerUser)
+	}
+	if r := first.get("/"); r.code != http.StatusSeeOther {
+		t.Fatalf("the oldest session still works: %d", r.code)
+	}
+}

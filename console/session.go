@@ -54,8 +54,19 @@ func (s *sessions) create(ctx context.Context, user, addr string) (string, error
 	if err != nil {
 		return "", fmt.Errorf("console: create session: %w", err)
 	}
+	// A user's oldest sessions end beyond MaxSessionsPerUser, so that
+	// logging in again and again cannot grow the table.
+	_, err = s.st.DB().ExecContext(ctx, q(s.st, `DELETE FROM console_sessions WHERE username = ? AND token_hash NOT IN
+		(SELECT token_hash FROM console_sessions WHERE username = ? ORDER BY created_us DESC, token_hash LIMIT ?)`),
+		user, user, MaxSessionsPerUser)
+	if err != nil {
+		return "", fmt.Errorf("console: end old sessions: %w", err)
+	}
 	return tok, nil
 }
+
+// MaxSessionsPerUser bounds the live sessions of one user.
+const MaxSessionsPerUser = 20
 
 // lookup returns the live session of tok. The last-seen time is written
 // at most once a minute, so that reading pages does not write the

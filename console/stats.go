@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -64,6 +65,13 @@ type statsCache struct {
 	busy sync.Mutex           // one refresh at a time
 	days map[int64]*dayCounts // by day number (UTC days since the epoch); under busy
 }
+
+// daySenders bounds the senders kept per day: envelope senders are the
+// sender's to choose, and a day of forged distinct senders must not grow
+// the cache. The top senders of the period are summed from each day's
+// top daySenders, exact unless a sender outside every day's top counts
+// among the period's (a flat spread far wider than the chart shows).
+const daySenders = 200
 
 // dayMaxAge is how long the partials of a past day are reused.
 const dayMaxAge = 10 * time.Minute
@@ -210,7 +218,8 @@ func queryDay(ctx context.Context, st *store.Store, lo, hi int64) (*dayCounts, e
 		dst   map[string]int64
 		query string
 	}{
-		{dc.senders, `SELECT sender, COUNT(*) FROM incidents WHERE time_us >= ? AND time_us < ? GROUP BY sender`},
+		{dc.senders, `SELECT sender, COUNT(*) FROM incidents WHERE time_us >= ? AND time_us < ?
+			GROUP BY sender ORDER BY COUNT(*) DESC, sender LIMIT ` + strconv.Itoa(daySenders)},
 		{dc.policies, `SELECT p.name, COUNT(*) FROM incidents i JOIN incident_policies p ON p.incident_id = i.id
 			WHERE i.time_us >= ? AND i.time_us < ? GROUP BY p.name`},
 	} {
