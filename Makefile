@@ -6,7 +6,7 @@ BIN       := bin/maildlp
 PKGS      := ./...
 FUZZTIME  ?= 5s
 
-.PHONY: all build run test test-unit test-race test-integration quality bench bench-milter bench-reinject bench-hostile bench-store fuzz fuzz-short lint check deps clean
+.PHONY: all build run test test-unit test-race test-integration quality bench bench-milter bench-reinject bench-console bench-hostile bench-store fuzz fuzz-short lint check deps clean
 
 all: build
 
@@ -25,15 +25,18 @@ test-unit:
 	./scripts/deps.sh unit
 	$(GO) test -count=1 $(PKGS)
 
-# The store and quarantine tests start a real PostgreSQL (scripts/deps.sh
-# unit installs it; without it they skip and say so, or fail under CI=true).
+# The store tests start a real PostgreSQL (scripts/deps.sh store installs
+# it; without it they skip and say so). The console's browser tests need
+# Chromium; under make test they fail rather than skip when it is missing.
 test-race:
-	./scripts/deps.sh unit
-	$(GO) test -count=1 -race $(PKGS)
+	./scripts/deps.sh store
+	./scripts/deps.sh console
+	MAILDLP_REQUIRE_BROWSER=1 $(GO) test -count=1 -race $(PKGS)
 
 test-integration: build
 	./scripts/deps.sh integration
-	mkdir -p bin && cd integration && $(GO) test -count=1 -timeout 30m ./...
+	./scripts/deps.sh console
+	mkdir -p bin && cd integration && MAILDLP_REQUIRE_BROWSER=1 $(GO) test -count=1 -timeout 30m ./...
 
 # quality scores the default policy on the project's corpora (generated
 # clean mail, the installed Debian documentation, the positive corpus):
@@ -55,6 +58,12 @@ bench-milter: build
 bench-reinject: build
 	./scripts/deps.sh integration
 	./scripts/bench-reinject.sh
+
+# bench-console renders every console page over 1,000,000 incidents in a
+# SQLite store (built once under bin/, a few minutes) and reports the
+# server time and size of each page.
+bench-console:
+	MAILDLP_BENCH_DB=$(CURDIR)/bin/bench-console.db $(GO) test -run '^$$' -bench Console -benchtime 20x -timeout 60m ./console/
 
 # bench-store seeds 1,000,000 incidents (once, in the temporary directory
 # for SQLite; per run for PostgreSQL) and times list pages and details on

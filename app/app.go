@@ -279,10 +279,15 @@ func (a *App) Run(ctx context.Context) error {
 	defer a.closeState()
 	applyMemoryLimit(a.boot.Limits, a.log)
 	a.log.Info("scan slots", "max_concurrent_scans", a.slots.Cap())
-	if err := a.start(); err != nil {
+	cons, err := a.listenConsole()
+	if err != nil {
 		return err
 	}
-	errc := make(chan error, len(a.listeners)+1)
+	if err := a.start(); err != nil {
+		cons.shutdown()
+		return err
+	}
+	errc := make(chan error, len(a.listeners)+2)
 	var served sync.WaitGroup
 	for _, l := range a.listeners {
 		a.log.Info("listening", "frontend", l.name, "addr", l.ln.Addr().String())
@@ -301,6 +306,9 @@ func (a *App) Run(ctx context.Context) error {
 				errc <- err
 			}
 		}()
+	}
+	if cons != nil {
+		cons.run(errc)
 	}
 	obCtx, stopOutbox := context.WithCancel(context.Background())
 	obDone := make(chan struct{})
@@ -344,7 +352,8 @@ loop:
 	a.log.Info("shutting down: draining sessions", "timeout", timeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	err := a.shutdownFrontends(sctx)
+	cons.shutdown()
+	err = a.shutdownFrontends(sctx)
 	closed := 0
 	for _, t := range a.trackers {
 		closed += t.closeAll()

@@ -38,6 +38,7 @@ type Config struct {
 	Metrics    Metrics    `toml:"metrics"`
 	Milter     Milter     `toml:"milter"`
 	Reinject   Reinject   `toml:"reinject"`
+	Console    Console    `toml:"console"`
 
 	// Quarantine is the quarantine workflow next to this node's MTA.
 	Quarantine QuarantineQueue `toml:"quarantine"`

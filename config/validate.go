@@ -88,6 +88,7 @@ func (l *loader) validate(c *Config, main *source) {
 	l.validateReinject(main, &c.Reinject)
 	main.validateStore(&c.Store)
 	main.validateQuarantine(c)
+	main.validateConsole(&c.Console)
 
 	// Detectors first: policies refer to them.
 	names := map[string]string{} // custom detector name -> position

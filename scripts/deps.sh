@@ -10,6 +10,8 @@
 #                                 PostgreSQL (nodes sharing one store); and
 #                                 Sendmail 8.17, unpacked (not installed)
 #                                 under $MAILDLP_SENDMAIL_PREFIX
+#   scripts/deps.sh console       chromium, which the console's browser
+#                                 tests drive headless through chromedp
 #   scripts/deps.sh quality       packages whose documentation make quality
 #                                 scans as real clean text: git (release
 #                                 notes full of versions and commit ids),
@@ -41,11 +43,14 @@ unit | store)
 integration)
 	want=(postfix swaks miltertest ca-certificates postgresql m4 util-linux)
 	;;
+console)
+	want=(chromium)
+	;;
 quality)
 	want=(git manpages postfix)
 	;;
 *)
-	echo "usage: $0 unit|store|integration|quality" >	echo "usage: $0 unit|integration|quality" >&22
+	echo "usage: $0 unit|store|integration|console|quality" >&2
 	exit 2
 	;;
 esac

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make run: start "maildlp serve" on the embedded default config (milter on
 # 127.0.0.1:10030, reinjection hop on 127.0.0.1:10025 reflecting to
-# 127.0.0.1:10026, metrics on 127.0.0.1:9030, incidents on standard output)
+# 127.0.0.1:10026, metrics on 127.0.0.1:9030, review console on
+# 127.0.0.1:9031, incidents on standard output and in run/maildlp.db)
 # and print how to point Postfix at it. Ctrl-C stops it (draining sessions).
 #
 #   scripts/run.sh         the service, in the foreground
@@ -26,6 +27,7 @@ maildlp serve: embedded default config and policy, loopback only.
   milter            inet:127.0.0.1:10030
   reinjection hop   127.0.0.1:10025  (reflects to 127.0.0.1:10026)
   metrics           http://127.0.0.1:9030/metrics  /healthz  /readyz
+  review console    http://127.0.0.1:9031/  (first: bin/maildlp user add admin)
   incidents         JSON lines on standard output, with the decision log,
                     and in the incident store run/maildlp.db (SQLite):
                     bin/maildlp incidents list

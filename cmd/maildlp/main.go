@@ -23,6 +23,8 @@ func commands() []command {
 		{"quarantine", "list, show, release or delete held messages, through the store or on the local Postfix", runQuarantine},
 		{"incidents", "list, show, review and export incidents in the incident store", runIncidents},
 		{"db", "migrate the incident store's schema", runDB},
+		{"console", "serve the review console (web pages for incidents and held mail)", runConsole},
+		{"user", "add, list, change or delete the review console's users", runUser},
 		{"version", "print the version", runVersion},
 	}
 }
