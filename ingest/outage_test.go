@@ -7,15 +7,16 @@ import (
 	"time"
 
 	"github.com/maildlp/maildlp/config"
+	"github.com/maildlp/maildlp/internal/pgtest"
 )
 
 // TestIssue10PostgresOutageLosesNothing stops PostgreSQL while incidents
 // keep coming: Record never waits, the queue holds them, and when the
 // server is back every incident arrives exactly once.
 func TestIssue10PostgresOutageLosesNothing(t *testing.T) {
-	pg := startPG(t)
+	pg := pgtest.New(t)
 	dir := t.TempDir()
-	cfg := config.Store{Driver: "postgres", DSN: pg.dsn(), QueueDir: filepath.Join(dir, "queue"),
+	cfg := config.Store{Driver: "postgres", DSN: pg.DSN(), QueueDir: filepath.Join(dir, "queue"),
 		FlushInterval: config.Duration(5 * time.Millisecond), BatchSize: 100, Node: "n1", MTAHost: "mx1"}.WithDefaults()
 	svc, err := start(cfg, testLog(t), nil, timing{retryMax: 200 * time.Millisecond, purgeEvery: time.Hour})
 	if err != nil {
@@ -35,14 +36,14 @@ func TestIssue10PostgresOutageLosesNothing(t *testing.T) {
 	}
 	waitCount(t, st, before, 20*time.Second)
 
-	pg.stop(t)
+	pg.Stop()
 	for i := before; i < before+during; i++ {
 		svc.Recorder().Record(decision(i))
 	}
 	if d := svc.Recorder().Dropped(); d != 0 {
 		t.Fatalf("%d incidents dropped during the outage", d)
 	}
-	pg.start(t)
+	pg.Start()
 	for i := before + during; i < before+during+after; i++ {
 		svc.Recorder().Record(decision(i))
 	}
