@@ -205,7 +205,9 @@ func (e *Engine) evaluate(ctx context.Context, m Message, explain bool, why *[]M
 				Evidence: h.Evidence, Confidence: h.Confidence.String(), Why: h.Why.String()})
 		}
 	}
-	return e.decide(f, id, explain)
+	v, ex = e.decide(f, id, explain)
+	v.Message = action.MessageFacts{MessageID: extract.RedactName(headerValue(res.Header, "Message-Id")), Subject: f.maskedSubject(), Size: tr.n}
+	return v, ex
 }
 
 // Detection looks at the deadline between windows of detectChunk bytes of
@@ -261,11 +263,13 @@ func (e *Engine) detect(ctx context.Context, text string, dst []detect.Match) (_
 type timedReader struct {
 	r    io.Reader
 	last time.Time
+	n    int64 // bytes read
 }
 
 func (t *timedReader) Read(p []byte) (int, error) {
 	n, err := t.r.Read(p)
 	t.last = time.Now()
+	t.n += int64(n)
 	return n, err
 }
 
@@ -573,3 +577,13 @@ func mark(ok bool) string {
 
 // now is replaced in tests.
 var now = time.Now
+
+// headerValue is the first field name of h, "" when there is none.
+func headerValue(h []extract.HeaderField, name string) string {
+	for _, f := range h {
+		if strings.EqualFold(f.Name, name) {
+			return strings.TrimSpace(f.Value)
+		}
+	}
+	return ""
+}

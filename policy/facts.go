@@ -395,10 +395,14 @@ func containsString(l []string, s string) bool {
 
 // maskedSubject is the subject with every detected value replaced by its
 // masked evidence, so that notices can name it.
-func (f *facts) maskedSubject() string {
+func (f *facts) maskedSubject() string { return f.maskedHeader("Subject") }
+
+// maskedHeader is the first field name of the top-level header with every
+// detected value replaced by its masked evidence.
+func (f *facts) maskedHeader(name string) string {
 	for pi := range f.parts {
 		p := &f.parts[pi]
-		if p.Kind != extract.KindHeader || !strings.EqualFold(p.Location, "header:Subject") {
+		if p.Kind != extract.KindHeader || !strings.EqualFold(p.Location, "header:"+name) {
 			continue
 		}
 		text := p.Text

@@ -19,6 +19,11 @@ type Incident struct {
 	HELO       string    `json:"helo,omitempty"`
 	AuthUser   string    `json:"auth_user,omitempty"`
 	Sender     string    `json:"sender"`
+	// MessageID and Subject are the message's, every detected value in
+	// them masked; Size is its size in bytes as received.
+	MessageID string `json:"message_id,omitempty"`
+	Subject   string `json:"subject,omitempty"`
+	Size      int64  `json:"size,omitempty"`
 	// Recipients are the original envelope recipients, also when the
 	// message was redirected.
 	Recipients []string `json:"recipients"`
@@ -63,6 +68,9 @@ func newIncident(d Decision, now time.Time) Incident {
 		HELO:          d.Envelope.HELO,
 		AuthUser:      d.Envelope.AuthUser,
 		Sender:        d.Envelope.MailFrom,
+		MessageID:     v.Message.MessageID,
+		Subject:       v.Message.Subject,
+		Size:          v.Message.Size,
 		Recipients:    d.Envelope.Rcpts,
 		Verdict:       NewVerdict(v, d.Applied, d.reply(), d.PassHeader),
 		VerdictAction: v.Action.String(),

@@ -96,6 +96,14 @@ type Unscannable struct {
 	Reason   string `json:"reason"` // encrypted, too_large, too_deep, too_many_parts, parse_error, timeout, unsupported
 }
 
+// MessageFacts name a message in an incident: its Message-ID and subject
+// with every detected value masked, and its size in bytes as received.
+type MessageFacts struct {
+	MessageID string
+	Subject   string
+	Size      int64
+}
+
 // Verdict is the engine's one decision about one message. It is a plain
 // value: front ends translate it into protocol and never decide again.
 type Verdict struct {
@@ -119,6 +127,9 @@ type Verdict struct {
 	Policies    []PolicyHit   `json:"policies"`
 	Detections  []Detection   `json:"-"` // printed beside the verdict by scan
 	Unscannable []Unscannable `json:"-"`
+
+	// Message is what the engine read of the message for the record.
+	Message MessageFacts `json:"-"`
 
 	// Err is an internal failure (engine error, recovered panic). It is
 	// logged, never sent to a peer; front ends apply their on_error outcome.

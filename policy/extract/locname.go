@@ -84,3 +84,8 @@ func writeToken(b *strings.Builder, t string) {
 		i = j
 	}
 }
+
+// RedactName is name as locations show it: readable, with what could be a
+// value masked (see quoteName), unquoted. Records use it for sender-chosen
+// identifiers that are not scanned as values (a Message-ID).
+func RedactName(name string) string { return redactName(name) }
