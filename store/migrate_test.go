@@ -135,3 +135,34 @@ func TestIssue10ConcurrentMigrate(t *testing.T) {
 		}
 	}
 }
+
+// TestIssue10MigrateFromPreviousSchema: a database at the previous schema
+// version, with incidents in it, is brought to the latest version on
+// start; its incidents stay and the tables the later migrations add work.
+func TestIssue10MigrateFromPreviousSchema(t *testing.T) {
+	es, err := fs.ReadDir(migrations, "migrations/sqlite")
+	if err != nil || len(es) < 2 {
+		t.Skip("only one schema version so far")
+	}
+	prev, _ := strconv.ParseInt(strings.SplitN(es[len(es)-2].Name(), "_", 2)[0], 10, 64)
+	eachDriver(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		if err := s.MigrateTo(ctx, prev); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Insert(ctx, []Incident{sample(1), sample(2)}); err != nil {
+			t.Fatal(err)
+		}
+		if v, err := s.Migrate(ctx); err != nil || v != latestVersion(t) {
+			t.Fatalf("Migrate from version %d = %d, %v", prev, v, err)
+		}
+		for _, id := range []string{"INC000001", "INC000002"} {
+			if _, err := s.Get(ctx, id); err != nil {
+				t.Errorf("incident %s lost by the upgrade: %v", id, err)
+			}
+		}
+		if n, err := s.Insert(ctx, []Incident{sample(3)}); err != nil || n != 1 {
+			t.Fatalf("Insert after upgrade = %d, %v", n, err)
+		}
+	})
+}
