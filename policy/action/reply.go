@@ -120,7 +120,7 @@ func Render(r Reply, def Reply, incident string, smtputf8 bool) Wire {
 	if strings.TrimSpace(text) == "" {
 		text = def.Text
 	}
-	if id := strings.Join(replyLines(incident, false), " "); id != "" && !strings.Contains(strings.Join(replyLines(text, smtputf8), " "), id) {
+	if id := strings.Join(replyLines(incident, smtputf8), " "); id != "" && !strings.Contains(strings.Join(replyLines(text, smtputf8), " "), id) {
 		text = strings.TrimRight(text, " \t\r\n") + " (incident " + incident + ")"
 	}
 	lines := replyLines(text, smtputf8)
