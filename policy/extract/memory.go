@@ -81,10 +81,12 @@ func (e *extractor) readAll(r io.Reader, limit int64, start int, loc, typ string
 			b = backing[:len(b):grow] // the spare is large enough: no copy
 			continue
 		}
-		nb := make([]byte, len(b), grow)
+		// A larger spare, or a new array; the old one is a spare now.
+		nbacking := e.takeSpare(grow)
+		nb := nbacking[:len(b):grow]
 		copy(nb, b)
-		b = nb
-		backing = nb
+		e.keep(backing)
+		b, backing = nb, nbacking
 	}
 }
 
@@ -153,6 +155,12 @@ func (e *extractor) takeSpare(size int) []byte {
 // anything that refers to it, after.
 func (e *extractor) recycle(b []byte) {
 	e.release(cap(b))
+	e.keep(b)
+}
+
+// keep makes b, or the whole spare it was cut from, a spare in place of a
+// smaller one.
+func (e *extractor) keep(b []byte) {
 	if cap(b) == 0 || e.spares == nil {
 		return
 	}
