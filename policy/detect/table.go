@@ -45,6 +45,10 @@ type tables struct {
 	lineN         int
 	longUntil     int // text[:longUntil] after the last too-long line's value is in that line
 
+	memoS, memoE int  // the line shapeOf shaped last
+	memoD        byte // and its shape
+	memoN        int
+
 	work int64 // bytes examined, for the cost tests
 }
 
@@ -54,7 +58,21 @@ type tables struct {
 // multiple of its length. Values past the bound keep their window context.
 const maxCellsPerLine = 8
 
-func newTables(text string) tables { return tables{text: text, blockStart: -1, line: -1} }
+func newTables(text string) tables {
+	return tables{text: text, blockStart: -1, line: -1, memoS: -1}
+}
+
+// shapeOf is shape(tb.text, s, e), remembered for the last line asked:
+// a line is shaped when a value on it is located, again when the text is
+// divided into blocks up to it and when it is the row below a value; the
+// answer is the same each time.
+func (tb *tables) shapeOf(s, e int) (byte, int) {
+	if s != tb.memoS || e != tb.memoE {
+		tb.memoS, tb.memoE = s, e
+		tb.memoD, tb.memoN = shape(tb.text, s, e)
+	}
+	return tb.memoD, tb.memoN
+}
 
 // lineAt returns the line around offset p, if it is short enough to be a
 // table line.
@@ -82,11 +100,17 @@ func (tb *tables) lineAt(p int) (start, end int, ok bool) {
 // aligned stands for the delimiter of a table of aligned columns.
 const aligned = ' '
 
+// shapeByte marks the bytes shape looks at: the quote and the delimiters.
+var shapeByte = [256]bool{'"': true, '\t': true, ';': true, '|': true, ',': true, ' ': true}
+
 // shape returns the delimiter of line t[s:e] and how many it has.
 func shape(t string, s, e int) (byte, int) {
 	var tabs, semis, bars, commas, runs int
 	quoted := false
 	for p := s; p < e; p++ {
+		if !shapeByte[t[p]] {
+			continue // most bytes are none of those counted below
+		}
 		if t[p] == '"' {
 			quoted = !quoted
 		}
@@ -184,7 +208,7 @@ func (tb *tables) locate(p, q int) (pl place, ok bool) {
 			return pl, false
 		}
 		tb.line, tb.lineEnd, tb.calls = ls, le, 0
-		tb.lineD, tb.lineN = shape(t, ls, le)
+		tb.lineD, tb.lineN = tb.shapeOf(ls, le)
 		tb.work += int64(le - ls)
 	}
 	if tb.calls++; tb.calls > maxCellsPerLine || ls < tb.next && tb.blockStart < 0 || q > le {
@@ -202,7 +226,10 @@ func (tb *tables) locate(p, q int) (pl place, ok bool) {
 		for e < len(t) && t[e] != '\n' {
 			e++
 		}
-		d, n := shape(t, s, e)
+		d, n := tb.lineD, tb.lineN // the value's line, shaped above
+		if s != tb.line || e != tb.lineEnd {
+			d, n = tb.shapeOf(s, e)
+		}
 		switch {
 		case blank(t[s:e]) && tb.delim != aligned:
 			// Blank lines between rows (HTML tables) neither end nor
@@ -290,7 +317,7 @@ func (tb *tables) rows(pl place) (out [2][2]int) {
 		}
 		tb.work += int64(2 * (e - s + 1))
 		if !blank(t[s:e]) {
-			if d, n := shape(t, s, e); d == tb.delim && (n == tb.count || d == aligned && indent(t[s:e]) == tb.indent) {
+			if d, n := tb.shapeOf(s, e); d == tb.delim && (n == tb.count || d == aligned && indent(t[s:e]) == tb.indent) {
 				out[1] = [2]int{s, e}
 			}
 			break

@@ -155,7 +155,7 @@ func (e *extractor) zip(data []byte, src source, detected string, depth int) {
 			e.checkCRC(f, body, loc, "")
 			e.content(body, source{loc: loc, name: f.Name, kind: KindAttachment}, depth+1)
 		}
-		e.release(cap(body))
+		e.recycle(body)
 	}
 }
 
@@ -195,7 +195,7 @@ func (e *extractor) gzip(data []byte, src source, depth int) {
 	if ok {
 		e.content(body, source{loc: loc, name: name, kind: KindAttachment}, depth+1)
 	}
-	e.release(cap(body))
+	e.recycle(body)
 }
 
 // bzip2 reads a bzip2 stream like gzip, named after the attachment name
@@ -217,7 +217,7 @@ func (e *extractor) bzip2(data []byte, src source, depth int) {
 	if ok {
 		e.content(body, source{loc: loc, name: name, kind: KindAttachment}, depth+1)
 	}
-	e.release(cap(body))
+	e.recycle(body)
 }
 
 // tar reads a tar archive's regular files.
@@ -268,7 +268,7 @@ func (e *extractor) tar(data []byte, src source, depth int) {
 		} else {
 			e.content(body, source{loc: loc, name: h.Name, kind: KindAttachment}, depth+1)
 		}
-		e.release(cap(body))
+		e.recycle(body)
 	}
 }
 

@@ -40,6 +40,7 @@ func Extract(ctx context.Context, r io.Reader, lim Limits) (*Result, error) {
 		e.unscannable("message", TooLarge, "message exceeds max_message_bytes; only the first part was scanned", "")
 	}
 	e.run(raw)
+	e.putSpare()
 	e.res.Work = e.m.total()
 	if err := ctx.Err(); errors.Is(err, context.Canceled) {
 		return nil, fmt.Errorf("extract: %w", err)
@@ -78,6 +79,8 @@ type extractor struct {
 	held         int64 // buffer bytes held now, bounded by MaxScanMemory (memory.go)
 	stopped      bool  // a message-wide limit ended the walk
 	textFull     bool  // MaxTextBytes reached
+
+	spares *spares // decompression buffers to reuse (memory.go)
 }
 
 // messageHook, when set by a test, runs before the walk.

@@ -11,7 +11,7 @@ import "strings"
 // engine scans them as a part of their own beside the text, so the
 // original text is scanned as written too.
 func markupJoined(m *meter, s string) string {
-	if !strings.ContainsAny(s, "`*_~") {
+	if !hasMark(s) {
 		return ""
 	}
 	var b strings.Builder
@@ -25,6 +25,14 @@ func markupJoined(m *meter, s string) string {
 		}
 	}
 	return b.String()
+}
+
+// hasMark reports whether s has a mark. One vectorised search per mark is
+// several times faster than strings.ContainsAny's byte loop on the text
+// of a whole attachment, which usually has none.
+func hasMark(s string) bool {
+	return strings.IndexByte(s, '`') >= 0 || strings.IndexByte(s, '*') >= 0 ||
+		strings.IndexByte(s, '_') >= 0 || strings.IndexByte(s, '~') >= 0
 }
 
 func isMark(c byte) bool { return c == '`' || c == '*' || c == '_' || c == '~' }

@@ -65,6 +65,7 @@ func (e *extractor) office(zr *zip.Reader, data []byte, kind string, src source,
 		files[f.Name] = f
 	}
 	d := &doc{e: e, data: data, zr: zr, files: files, done: map[*zip.File]bool{}, src: src, kind: kind, size: int64(len(data))}
+	defer func() { e.recycle(d.last) }() // the last member read is done with too
 	switch kind {
 	case kindDOCX:
 		d.docx()
@@ -106,7 +107,7 @@ type doc struct {
 	size  int64        // of the document file
 	read  int          // members read, bounded by MaxArchiveMembers
 	sheet *sharedTable // shared strings of a workbook
-	held  int          // buffer of the last member read, held from MaxScanMemory
+	last  []byte       // the last member read, held from MaxScanMemory
 }
 
 // member reads one XML member of the document's text within the
@@ -146,9 +147,9 @@ func (d *doc) open(f *zip.File, loc string) ([]byte, bool) {
 		return nil, false
 	}
 	defer rc.Close()
-	d.e.release(d.held) // callers are done with the previous member
+	d.e.recycle(d.last) // callers are done with the previous member
 	body, ok := d.e.inflateReport(rc, int64(f.CompressedSize64), int64(f.UncompressedSize64), loc, d.kind)
-	d.held = cap(body)
+	d.last = body
 	if ok {
 		d.e.checkCRC(f, body, loc, d.kind)
 	}
