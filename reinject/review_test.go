@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"io"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -84,5 +85,29 @@ func TestReviewHopCRCRLFEnd(t *testing.T) {
 			}
 			up.expect("NOOP", "250")
 		})
+	}
+}
+
+// TestReviewNormaliseHoldsNoMoreThanMax: under bare_newline = "normalise"
+// each bare LF becomes two bytes, so a message within max_message_bytes
+// on the wire can double. The hop stops holding it once the normalised
+// message passes the limit, instead of holding twice the limit first.
+func TestReviewNormaliseHoldsNoMoreThanMax(t *testing.T) {
+	const max = 4 << 20
+	cfg := config.Reinject{MaxMessageBytes: max, BareNewline: config.BareNewlineNormalise}.WithDefaults()
+	ss := &session{s: &Server{cfg: cfg}}
+	in := strings.Repeat("\n", max-1) + "\r\n.\r\n"
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.GC() // empties the chunk pool: every chunk held is allocated
+	runtime.ReadMemStats(&before)
+	br := bufio.NewReaderSize(strings.NewReader(in), 64<<10)
+	_, err := ss.receive(newDotReader(br, nil, int(cfg.MaxLineLength), max, 0, 0))
+	runtime.ReadMemStats(&after)
+	if err != errDataTooLarge {
+		t.Fatalf("err = %v, want errDataTooLarge", err)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > max*3/2 {
+		t.Fatalf("allocated %d bytes for a limit of %d", got, max)
 	}
 }
