@@ -1,0 +1,46 @@
+package console
+
+import (
+	"net/http"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/maildlp/maildlp/config"
+)
+
+// TestReviewLoginThrottleConcurrent: guesses sent at once are counted
+// before the password is checked, so a burst gets no more tries than
+// login_attempts (the check takes tens of milliseconds, during which a
+// throttle that counted only after it let every request in).
+func TestReviewLoginThrottleConcurrent(t *testing.T) {
+	f := newFixture(t, config.Console{LoginAttempts: 3, LoginWindow: config.Duration(time.Hour)})
+	const n = 12
+	var wg sync.WaitGroup
+	codes := make(chan int, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := f.client()
+			c.addr = "198.51.100." + string(rune('1'+i%9)) + ":1000"
+			codes <- c.post("/login", url.Values{"name": {"analyst"}, "password": {"wrong password"}}).code
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	tried := 0
+	for c := range codes {
+		switch c {
+		case http.StatusUnauthorized:
+			tried++
+		case http.StatusTooManyRequests:
+		default:
+			t.Fatalf("login answered %d", c)
+		}
+	}
+	if tried > 3 {
+		t.Fatalf("%d passwords checked in one burst, want at most 3", tried)
+	}
+}
