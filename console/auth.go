@@ -147,7 +147,10 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	next := localPath(r.PostFormValue("next"))
 	addr := s.clientAddr(r)
 	data := loginData{Next: next, Name: truncate(name, 64)}
-	if !s.throttle.try("addr:"+addr, "user:"+name) {
+	// A user name has at most 64 characters: a longer typed name keys the
+	// throttle by its first 65, so that huge names cannot grow its table.
+	userKey := "user:" + truncate(name, 65)
+	if !s.throttle.try("addr:"+addr, userKey) {
 		s.log.Warn("login throttled", "client", addr)
 		data.Error = "Too many failed sign-ins. Wait a few minutes and try again."
 		s.render(w, r, http.StatusTooManyRequests, "login", "Sign in", nil, data)
@@ -170,7 +173,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusUnauthorized, "login", "Sign in", nil, data)
 		return
 	}
-	s.throttle.succeed("user:"+name, "addr:"+addr)
+	s.throttle.succeed(userKey, "addr:"+addr)
 	tok, err := s.sessions.create(r.Context(), u.Name, addr)
 	if err != nil {
 		s.fail(w, r, nil, err)

@@ -3,6 +3,7 @@ package console
 import (
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -42,5 +43,24 @@ func TestReviewLoginThrottleConcurrent(t *testing.T) {
 	}
 	if tried > 3 {
 		t.Fatalf("%d passwords checked in one burst, want at most 3", tried)
+	}
+}
+
+// TestReviewThrottleKeyBounded: the throttle keeps a key per user name
+// tried, for a window; a name is at most 64 characters, so a key longer
+// than that would only let a flood of huge typed names (a form holds
+// 64 KiB) grow the table's memory a thousandfold.
+func TestReviewThrottleKeyBounded(t *testing.T) {
+	f := newFixture(t, config.Console{})
+	c := f.client()
+	if r := c.post("/login", url.Values{"name": {strings.Repeat("n", 60000)}, "password": {"wrong password"}}); r.code != http.StatusUnauthorized {
+		t.Fatalf("login = %d, want 401", r.code)
+	}
+	f.srv.throttle.mu.Lock()
+	defer f.srv.throttle.mu.Unlock()
+	for k := range f.srv.throttle.keys {
+		if len(k) > 100 {
+			t.Fatalf("throttle key of %d bytes", len(k))
+		}
 	}
 }
