@@ -3,6 +3,7 @@ package console
 import (
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -62,5 +63,35 @@ func TestReviewThrottleKeyBounded(t *testing.T) {
 		if len(k) > 100 {
 			t.Fatalf("throttle key of %d bytes", len(k))
 		}
+	}
+}
+
+// TestReviewArgonConcurrencyBounded: each password check holds 19 MiB
+// while it runs; logins from many addresses, each within its throttle,
+// queue for a bounded number of checks instead of each holding its own.
+func TestReviewArgonConcurrencyBounded(t *testing.T) {
+	var mu sync.Mutex
+	cur, peak := 0, 0
+	orig := argonKey
+	argonKey = func(pw, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
+		mu.Lock()
+		cur++
+		peak = max(peak, cur)
+		mu.Unlock()
+		defer func() { mu.Lock(); cur--; mu.Unlock() }()
+		return orig(pw, salt, time, memory, threads, keyLen)
+	}
+	defer func() { argonKey = orig }()
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			VerifyPassword(dummyHash, "wrong password")
+		}()
+	}
+	wg.Wait()
+	if want := max(2, runtime.GOMAXPROCS(0)); peak > want {
+		t.Fatalf("%d password checks ran at once, want at most %d", peak, want)
 	}
 }
