@@ -111,3 +111,34 @@ func TestReviewNormaliseHoldsNoMoreThanMax(t *testing.T) {
 		t.Fatalf("allocated %d bytes for a limit of %d", got, max)
 	}
 }
+
+// TestReviewDownstreamMixedCodes: every line of a reply carries the same
+// code (RFC 5321 section 4.2.1). The hop acts on the first line's code
+// while the upstream (Postfix among others) reads the last, so a
+// downstream reply "250-... / 550 ..." would be a recipient the hop
+// counts as accepted and the upstream as refused. Such a reply is
+// malformed: the upstream gets the hop's 4xx, on one code.
+func TestReviewDownstreamMixedCodes(t *testing.T) {
+	mta := newFakeMTA(t, func(f *fakeMTA) {
+		f.reply = func(cmd string) string {
+			if strings.Contains(cmd, "<mixed@example.com>") {
+				return "250-2.1.5 Ok\r\n550 5.1.1 User unknown"
+			}
+			return ""
+		}
+	})
+	_, addr := startHop(t, &fakeEngine{}, reflectCfg(mta.addr()))
+	up := dialUp(t, addr)
+	up.hello()
+	up.expect("MAIL FROM:<a@example.com>", "250")
+	got := up.cmd("RCPT TO:<mixed@example.com>")
+	lines := strings.Split(got, "\n")
+	for _, l := range lines {
+		if l[:3] != lines[0][:3] {
+			t.Fatalf("reply with mixed codes relayed: %q", got)
+		}
+	}
+	if !strings.HasPrefix(got, "4") {
+		t.Fatalf("reply %q, want the hop's 4xx", got)
+	}
+}
