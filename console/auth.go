@@ -147,7 +147,10 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	next := localPath(r.PostFormValue("next"))
 	addr := s.clientAddr(r)
 	data := loginData{Next: next, Name: truncate(name, 64)}
-	if !s.throttle.allowed("addr:"+addr, "user:"+name) {
+	// A user name has at most 64 characters: a longer typed name keys the
+	// throttle by its first 65, so that huge names cannot grow its table.
+	userKey := "user:" + truncate(name, 65)
+	if !s.throttle.try("addr:"+addr, userKey) {
 		s.log.Warn("login throttled", "client", addr)
 		data.Error = "Too many failed sign-ins. Wait a few minutes and try again."
 		s.render(w, r, http.StatusTooManyRequests, "login", "Sign in", nil, data)
@@ -159,7 +162,6 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !ok {
-		s.throttle.fail("addr:"+addr, "user:"+name)
 		// The typed name is logged only when it is a user's: a password
 		// typed into the name field must not reach the audit log.
 		actor := "-"
@@ -171,7 +173,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusUnauthorized, "login", "Sign in", nil, data)
 		return
 	}
-	s.throttle.succeed("user:" + name)
+	s.throttle.succeed(userKey, "addr:"+addr)
 	tok, err := s.sessions.create(r.Context(), u.Name, addr)
 	if err != nil {
 		s.fail(w, r, nil, err)

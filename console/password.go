@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 
 	"golang.org/x/crypto/argon2"
@@ -29,6 +30,22 @@ const MinPasswordLen = 10
 // costs nothing more than a normal one.
 const MaxPasswordLen = 1024
 
+// argonKey is argon2.IDKey (tests count the calls running at once).
+var argonKey = argon2.IDKey
+
+// hashSlots bounds the Argon2id computations running at once. Each holds
+// its memory (19 MiB) while it runs, and the login throttle bounds the
+// tries per address and name, not across them: logins from many
+// addresses queue here instead of each holding its own.
+var hashSlots = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
+
+// idKey is argonKey within a slot of hashSlots.
+func idKey(pw, salt []byte, time, memory uint32, threads uint8, keyLen uint32) []byte {
+	hashSlots <- struct{}{}
+	defer func() { <-hashSlots }()
+	return argonKey(pw, salt, time, memory, threads, keyLen)
+}
+
 var errBadHash = errors.New("console: malformed password hash")
 
 // HashPassword returns the PHC string of an Argon2id hash of pw with a
@@ -39,7 +56,7 @@ func HashPassword(pw string) (string, error) {
 	}
 	salt := make([]byte, argonSaltLen)
 	rand.Read(salt)
-	key := argon2.IDKey([]byte(pw), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	key := idKey([]byte(pw), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
 	enc := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
 		enc.EncodeToString(salt), enc.EncodeToString(key)), nil
@@ -81,7 +98,7 @@ func VerifyPassword(hash, pw string) (bool, error) {
 	if err1 != nil || err2 != nil || len(key) < 16 || len(key) > 64 {
 		return false, errBadHash
 	}
-	got := argon2.IDKey([]byte(pw), salt, t, m, p, uint32(len(key)))
+	got := idKey([]byte(pw), salt, t, m, p, uint32(len(key)))
 	return subtle.ConstantTimeCompare(got, key) == 1, nil
 }
 

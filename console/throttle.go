@@ -29,8 +29,11 @@ func newThrottle(max int, window time.Duration, now func() time.Time) *throttle 
 	return &throttle{max: max, window: window, now: now, keys: map[string]*attempts{}, limit: 100000}
 }
 
-// allowed reports whether every key may try now.
-func (t *throttle) allowed(keys ...string) bool {
+// try reports whether every key may try now and, when they may, counts
+// the try against each of them before the password is checked: a burst
+// of concurrent guesses cannot all pass a check made before any of them
+// had failed. A successful login gives its try back (succeed).
+func (t *throttle) try(keys ...string) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.now()
@@ -42,36 +45,29 @@ func (t *throttle) allowed(keys ...string) bool {
 	}
 	if len(t.keys) >= t.limit {
 		t.prune(now)
-		return len(t.keys) < t.limit
+		if len(t.keys) >= t.limit {
+			return false
+		}
 	}
-	return true
-}
-
-// fail counts a failed login against every key.
-func (t *throttle) fail(keys ...string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	now := t.now()
 	for _, k := range keys {
 		a := t.keys[k]
 		if a == nil || now.Sub(a.start) >= t.window {
-			if a == nil && len(t.keys) >= t.limit {
-				t.prune(now)
-				if len(t.keys) >= t.limit {
-					continue
-				}
-			}
 			a = &attempts{start: now}
 			t.keys[k] = a
 		}
 		a.n++
 	}
+	return true
 }
 
-// succeed forgets the user name's failures (not the address's).
-func (t *throttle) succeed(key string) {
+// succeed forgets the user name's failures and gives the address back
+// the try of this login, which did not fail.
+func (t *throttle) succeed(user, addr string) {
 	t.mu.Lock()
-	delete(t.keys, key)
+	delete(t.keys, user)
+	if a := t.keys[addr]; a != nil && a.n > 0 {
+		a.n--
+	}
 	t.mu.Unlock()
 }
 

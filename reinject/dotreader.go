@@ -42,14 +42,16 @@ func nextDataState(s int, b byte) int {
 			return dDotCR
 		}
 		return dData
-	case dDotCR:
-		if b == '\n' {
+	case dDotCR, dCR:
+		// A CR after a CR may be the CR of a CRLF ("x<CR><CR><LF>" ends a
+		// line): every other implementation sees a line end there.
+		switch {
+		case b == '\n' && s == dDotCR:
 			return dEOF
-		}
-		return dData
-	case dCR:
-		if b == '\n' {
+		case b == '\n':
 			return dBeginLine
+		case b == '\r':
+			return dCR
 		}
 		return dData
 	case dData:

@@ -208,6 +208,10 @@ func (ds *downstream) read() (reply, error) {
 		}
 		if r.Lines == nil {
 			r.Code = code
+		} else if code != r.Code {
+			// Every line has the same code (RFC 5321 section 4.2.1); the
+			// hop acts on the first and clients read the last.
+			return reply{}, fmt.Errorf("reinject: reply lines with codes %d and %d", r.Code, code)
 		}
 		text := ""
 		if len(l) > 4 {

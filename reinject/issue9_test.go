@@ -360,6 +360,9 @@ func FuzzDotReader(f *testing.F) {
 	f.Add([]byte(".\r\n"), uint8(0))
 	f.Fuzz(func(t *testing.T, in []byte, step uint8) {
 		want, rest, end, bare := referenceUnstuff(in)
+		if e, ok := endOfData(in); ok != end || ok && len(in)-e != len(rest) {
+			t.Fatalf("reference end = %v (rest %q), RFC 5321 end = %v at %d", end, rest, ok, e)
+		}
 		br := bufio.NewReaderSize(&chunkReader{b: in, n: int(step)%13 + 1}, 16)
 		d := newDotReader(br, nil, 1<<20, 1<<30, 0, 0)
 		var got []byte

@@ -20,7 +20,8 @@ type newlineReader struct {
 	reject bool
 	cr     bool   // the last byte read was a CR not yet known to be bare
 	buf    []byte // read buffer
-	out    []byte // normalised bytes not yet returned
+	out    []byte // normalised bytes, returned up to off
+	off    int
 	err    error
 }
 
@@ -32,7 +33,7 @@ func (n *newlineReader) Read(p []byte) (int, error) {
 	if n.reject {
 		return n.readReject(p)
 	}
-	for len(n.out) == 0 {
+	for len(n.out) == n.off {
 		if n.err != nil {
 			return 0, n.err
 		}
@@ -52,14 +53,16 @@ func (n *newlineReader) Read(p []byte) (int, error) {
 		}
 		if e := n.scan(n.buf[:k]); e != nil {
 			n.err = e
-			n.out = n.out[:0]
+			n.out, n.off = n.out[:0], 0
 			return 0, e
 		}
 	}
-	c := copy(p, n.out)
-	n.out = n.out[c:]
-	if len(n.out) == 0 {
-		n.out = n.out[:0:cap(n.out)]
+	c := copy(p, n.out[n.off:])
+	n.off += c
+	if n.off == len(n.out) {
+		// Reuse the whole buffer: reslicing past what was returned would
+		// shrink its capacity and reallocate it on nearly every read.
+		n.out, n.off = n.out[:0], 0
 	}
 	return c, nil
 }

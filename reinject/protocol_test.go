@@ -65,7 +65,7 @@ var smuggling = []struct{ name, seq string }{
 	{"CR.CRLF", "\r.\r\n"},
 	{"CR.LF", "\r.\n"},
 	{"LF.CR", "\n.\r"},
-	{"CRCRLF.CRLF", "\r\r\n.\r\n"},
+	{"CRCR.CRLF", "\r\r.\r\n"},
 	{"bare LF", "\n"},
 	{"bare CR", "\r"},
 }

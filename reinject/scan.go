@@ -48,6 +48,12 @@ func (ss *session) receive(dr *dotReader) (*message, error) {
 			}
 			msg.grow(n)
 		}
+		if msg.size > int64(ss.s.cfg.MaxMessageBytes) {
+			// Normalising can make the message larger than what the DATA
+			// reader bounds: stop holding it at the limit.
+			readErr = errDataTooLarge
+			break
+		}
 		if err == io.EOF {
 			break
 		}
