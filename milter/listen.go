@@ -1,6 +1,7 @@
 package milter
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -54,7 +55,11 @@ func ListenAddr(a config.MilterAddr, unixMode os.FileMode, owner string) (net.Li
 
 func listen(a Addr, addr string, unixMode os.FileMode, owner string) (net.Listener, error) {
 	if a.Network != "unix" {
-		ln, err := net.Listen(a.Network, a.Address)
+		// No TCP keepalive: Go's default would cost four setsockopt calls
+		// per connection, and Postfix opens one per SMTP session; a dead
+		// MTA is found by idle_timeout instead.
+		lc := net.ListenConfig{KeepAlive: -1}
+		ln, err := lc.Listen(context.Background(), a.Network, a.Address)
 		if err != nil {
 			return nil, fmt.Errorf("milter listen %s: %w", addr, err)
 		}

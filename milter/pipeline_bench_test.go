@@ -110,6 +110,9 @@ func (l *countListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
+	if tc, ok := c.(*net.TCPConn); ok {
+		c = newQuickAckConn(tc) // as connListener does
+	}
 	return newBufferedConn(countConn{c, &l.reads, &l.writes, &l.deadlines}), nil
 }
 
@@ -123,11 +126,11 @@ func (l *countListener) Accept() (net.Conn, error) {
 //	go test -run '^$' -bench Issue12Pipelined -benchmem ./milter
 func BenchmarkIssue12Pipelined(b *testing.B) {
 	_, e := defaultEngine(b)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := Listen("inet:0@127.0.0.1", 0, "")
 	if err != nil {
 		b.Fatal(err)
 	}
-	cl := &countListener{Listener: ln}
+	cl := &countListener{Listener: ln.(connListener).Listener} // tuned as connListener does, counted
 	s := newServer(config.Milter{}.WithDefaults(), func() engine { return e }, WithLogger(slog.New(slog.DiscardHandler)))
 	go s.Serve(cl)
 	b.Cleanup(func() { s.Shutdown(b.Context()) })
