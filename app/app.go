@@ -250,7 +250,7 @@ func (a *App) start() error {
 			hold,
 		)
 		addr := cfg.Reinject.Listen.String()
-		ln, err := net.Listen("tcp", addr)
+		ln, err := reinject.Listen(addr)
 		if err != nil {
 			return fail(fmt.Errorf("reinject: listen %s: %w", addr, err))
 		}

@@ -81,6 +81,11 @@ type Limits struct {
 	// (systemd MemoryMax=) when there is one, else 1GiB. The GOMEMLIMIT
 	// environment variable wins over it.
 	MemoryLimit ByteSize `toml:"memory_limit"`
+	// SpillBytes is how much of one message a front end holds in memory
+	// while it arrives; the rest goes to an unlinked temporary file in
+	// SpillDir ("": $TMPDIR, else /tmp) that the engine reads back.
+	SpillBytes ByteSize `toml:"spill_bytes"` // default 1MiB
+	SpillDir   string   `toml:"spill_dir"`
 }
 
 // DefaultMemoryLimit is the soft memory limit when neither memory_limit,

@@ -60,6 +60,7 @@ const (
 	DefaultMaxExpansionRatio    = 100
 	DefaultMaxTextBytes         = 20 << 20
 	DefaultMaxScanMemory        = 128 << 20
+	DefaultSpillBytes           = 1 << 20
 	DefaultScanTimeout          = 20 * time.Second
 )
 
@@ -120,6 +121,7 @@ var defaults = []struct {
 	{"limits.max_scan_memory", ByteSize(DefaultMaxScanMemory)},
 	{"limits.scan_timeout", Duration(DefaultScanTimeout)},
 	{"limits.max_added_headers", DefaultMaxAddedHeaders},
+	{"limits.spill_bytes", ByteSize(DefaultSpillBytes)},
 
 	{"detection.keyword_window", DefaultKeywordWindow},
 

@@ -66,6 +66,7 @@ func (l *loader) validate(c *Config, main *source) {
 		{"max_added_headers", int64(c.Limits.MaxAddedHeaders)},
 		{"max_concurrent_scans", int64(c.Limits.MaxConcurrentScans)},
 		{"memory_limit", int64(c.Limits.MemoryLimit)},
+		{"spill_bytes", int64(c.Limits.SpillBytes)},
 	} {
 		if f.v < 0 {
 			main.errorf(lim.with(f.key), "must not be negative")

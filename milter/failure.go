@@ -14,4 +14,7 @@ var (
 	ErrPassHeaderKept = errors.New("milter: incoming pass header cannot be removed")
 	// ErrNUL is the cause recorded for a message refused for a NUL byte.
 	ErrNUL = errors.New("milter: NUL byte in message data")
+	// ErrHold: the message could not be held for the scan (its spill
+	// file past limits.spill_bytes could not be created or written).
+	ErrHold = errors.New("milter: message could not be held")
 )

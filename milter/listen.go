@@ -1,8 +1,7 @@
 package milter
 
 import (
-	"bufio"
-	"encoding/binary"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -56,7 +55,11 @@ func ListenAddr(a config.MilterAddr, unixMode os.FileMode, owner string) (net.Li
 
 func listen(a Addr, addr string, unixMode os.FileMode, owner string) (net.Listener, error) {
 	if a.Network != "unix" {
-		ln, err := net.Listen(a.Network, a.Address)
+		// No TCP keepalive: Go's default would cost four setsockopt calls
+		// per connection, and Postfix opens one per SMTP session; a dead
+		// MTA is found by idle_timeout instead.
+		lc := net.ListenConfig{KeepAlive: -1}
+		ln, err := lc.Listen(context.Background(), a.Network, a.Address)
 		if err != nil {
 			return nil, fmt.Errorf("milter listen %s: %w", addr, err)
 		}
@@ -180,95 +183,6 @@ func lookupOwner(owner string) (uid, gid int, err error) {
 		}
 	}
 	return uid, gid, nil
-}
-
-// bufferedConn reads through a buffer: go-milter reads each packet with
-// two unbuffered reads (length, then payload), and the MTA sends most
-// events back to back without waiting for a reply, so one read system
-// call now serves many packets. Large body packets bypass the buffer.
-// The buffer comes from a pool (the MTA opens a connection per message)
-// and goes back when the connection is closed.
-type bufferedConn struct {
-	net.Conn
-	mu sync.Mutex    // held by Read; Close takes the buffer after it
-	r  *bufio.Reader // nil once closed
-
-	w     []byte // start of a packet not written yet
-	small [64]byte
-}
-
-var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 8<<10) }}
-
-func newBufferedConn(c net.Conn) *bufferedConn {
-	r := readerPool.Get().(*bufio.Reader)
-	r.Reset(c)
-	return &bufferedConn{Conn: c, r: r}
-}
-
-func (c *bufferedConn) Read(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.r == nil {
-		return 0, net.ErrClosed
-	}
-	return c.r.Read(p)
-}
-
-// Write sends whole milter packets in one system call each. go-milter
-// writes a packet as two writes, its 5-byte header (length, command) and
-// then its data; with TCP_NODELAY each would leave as a segment of its
-// own and the MTA would read the reply in two steps. Write holds back an
-// incomplete packet until the rest of it comes (go-milter writes the rest
-// at once, under the same write deadline). Only the session goroutine
-// writes.
-func (c *bufferedConn) Write(p []byte) (int, error) {
-	if len(c.w) == 0 && packetLen(p) == len(p) {
-		return c.Conn.Write(p)
-	}
-	if c.w == nil {
-		c.w = c.small[:0]
-	}
-	c.w = append(c.w, p...)
-	end := 0
-	for n := packetLen(c.w[end:]); n > 0 && end+n <= len(c.w); n = packetLen(c.w[end:]) {
-		end += n
-	}
-	if end == 0 {
-		return len(p), nil
-	}
-	_, err := c.Conn.Write(c.w[:end])
-	rest := copy(c.w, c.w[end:])
-	c.w = c.w[:rest]
-	if cap(c.w) > 64<<10 {
-		c.w = nil // a large packet: do not keep its buffer
-	}
-	if err != nil {
-		return 0, err
-	}
-	return len(p), nil
-}
-
-// packetLen is the length of the milter packet that starts b (4-byte
-// length, then that many bytes), or 0 if b does not hold its header.
-func packetLen(b []byte) int {
-	if len(b) < 4 {
-		return 0
-	}
-	return 4 + int(binary.BigEndian.Uint32(b))
-}
-
-// Close closes the connection, which ends a Read in progress, then gives
-// the buffer back.
-func (c *bufferedConn) Close() error {
-	err := c.Conn.Close()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.r != nil {
-		c.r.Reset(nil)
-		readerPool.Put(c.r)
-		c.r = nil
-	}
-	return err
 }
 
 // connListener tunes every accepted connection for the milter protocol:

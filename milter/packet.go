@@ -40,9 +40,10 @@ func (l packetLimitListener) Accept() (net.Conn, error) {
 type packetLimitConn struct {
 	net.Conn
 	max     uint32
-	buf     []byte // the packet being checked
-	pending []byte // bytes to hand out before passing through
-	left    uint32 // payload bytes to pass through
+	buf     []byte  // the packet being checked
+	pending []byte  // bytes to hand out before passing through
+	left    uint32  // payload bytes to pass through
+	hdr     [5]byte // length and command (a field: a local escapes, one allocation per packet)
 }
 
 // errBadPacket is the read error for a packet that ends the connection.
@@ -70,7 +71,7 @@ func (c *packetLimitConn) Read(p []byte) (int, error) {
 // next reads the next packet's length and command and, for the commands
 // that are checked, the whole packet.
 func (c *packetLimitConn) next() error {
-	var hdr [5]byte
+	hdr := c.hdr[:]
 	if _, err := io.ReadFull(c.Conn, hdr[:4]); err != nil {
 		return err
 	}
@@ -86,7 +87,7 @@ func (c *packetLimitConn) next() error {
 	}
 	code := hdr[4]
 	if code != 'C' && code != 'M' && code != 'R' {
-		c.buf = append(c.buf[:0], hdr[:]...)
+		c.buf = append(c.buf[:0], hdr...)
 		c.pending, c.left = c.buf, length-1
 		return nil
 	}
@@ -95,7 +96,7 @@ func (c *packetLimitConn) next() error {
 		c.buf = make([]byte, n)
 	}
 	c.buf = c.buf[:n]
-	copy(c.buf, hdr[:])
+	copy(c.buf, hdr)
 	if _, err := io.ReadFull(c.Conn, c.buf[5:]); err != nil {
 		return err
 	}

@@ -5,11 +5,15 @@ import (
 	"syscall"
 )
 
-// quickAckConn re-arms TCP_QUICKACK after every read: Linux leaves quick
-// ACK mode on its own, so a single setsockopt is not enough.
+// quickAckConn re-arms TCP_QUICKACK after a read: Linux leaves quick ACK
+// mode on its own, so a single setsockopt is not enough. It skips the
+// system call when the bytes read end with a whole packet that the MTA
+// waits for a reply to: the MTA sends nothing more until then, and the
+// reply carries the ACK (see frames).
 type quickAckConn struct {
 	*net.TCPConn
 	raw syscall.RawConn
+	f   frames
 }
 
 func newQuickAckConn(c *net.TCPConn) net.Conn {
@@ -24,7 +28,7 @@ func newQuickAckConn(c *net.TCPConn) net.Conn {
 
 func (c *quickAckConn) Read(p []byte) (int, error) {
 	n, err := c.TCPConn.Read(p)
-	if n > 0 {
+	if n > 0 && !c.f.feed(p[:n]) {
 		c.quickAck()
 	}
 	return n, err

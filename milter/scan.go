@@ -36,9 +36,15 @@ var blockPool = sync.Pool{New: func() any { b := make([]byte, 0, blockSize); ret
 // reads them.
 type scan struct {
 	blocks []*[]byte // held message bytes; owned by the engine once started
-	held   int64     // bytes in blocks
+	mem    int64     // bytes in blocks
+	memMax int64     // limits.spill_bytes: past it, bytes go to sp
+	dir    string    // limits.spill_dir
+	sp     *spill    // the rest of the message; owned by the engine once started
+	held   int64     // bytes held (blocks and sp)
 	max    int64     // hold at most this many
 	total  int64     // bytes of the message received from the MTA
+
+	spillErr error // the spill file could not be created
 
 	// nul: the message holds a NUL byte, which mail text may not carry
 	// (RFC 5322 section 3.5, RFC 2045 sections 2.7 and 2.8).
@@ -51,10 +57,26 @@ type scan struct {
 	stack    []byte // of a recovered panic
 }
 
-// newScan holds a message for eng, up to eng's max_message_bytes + 1.
+// newScan holds a message for eng, up to eng's max_message_bytes + 1,
+// the first spill_bytes of it in memory.
 func newScan(eng engine) *scan {
-	lim := maxMessageBytes(eng)
-	return &scan{max: lim + 1}
+	sc := &scan{max: maxMessageBytes(eng) + 1, memMax: config.DefaultSpillBytes}
+	if c := eng.Config(); c != nil {
+		if c.Limits.SpillBytes > 0 {
+			sc.memMax = int64(c.Limits.SpillBytes)
+		}
+		sc.dir = c.Limits.SpillDir
+	}
+	return sc
+}
+
+// room is how many of n more bytes are held (the rest is counted and
+// dropped past max).
+func (sc *scan) room(n int) int {
+	if sc.done != nil {
+		return 0
+	}
+	return int(min(int64(n), sc.max-sc.held))
 }
 
 // write holds message bytes, or counts and drops them past the limit.
@@ -63,15 +85,17 @@ func (sc *scan) write(p []byte) {
 	if !sc.nul && bytes.IndexByte(p, 0) >= 0 {
 		sc.nul = true
 	}
-	for len(p) > 0 && sc.held < sc.max && sc.done == nil {
+	p = p[:sc.room(len(p))]
+	sc.held += int64(len(p))
+	for len(p) > 0 && sc.mem < sc.memMax {
 		b := sc.tail()
-		n := min(len(p), cap(*b)-len(*b))
-		if room := sc.max - sc.held; int64(n) > room {
-			n = int(room)
-		}
+		n := int(min(int64(min(len(p), cap(*b)-len(*b))), sc.memMax-sc.mem))
 		*b = append(*b, p[:n]...)
-		sc.held += int64(n)
+		sc.mem += int64(n)
 		p = p[n:]
+	}
+	if len(p) > 0 && sc.spill() != nil {
+		sc.sp.write(p)
 	}
 }
 
@@ -80,16 +104,39 @@ func (sc *scan) writeString(s string) {
 	if !sc.nul && strings.IndexByte(s, 0) >= 0 {
 		sc.nul = true
 	}
-	for len(s) > 0 && sc.held < sc.max && sc.done == nil {
+	s = s[:sc.room(len(s))]
+	sc.held += int64(len(s))
+	for len(s) > 0 && sc.mem < sc.memMax {
 		b := sc.tail()
-		n := min(len(s), cap(*b)-len(*b))
-		if room := sc.max - sc.held; int64(n) > room {
-			n = int(room)
-		}
+		n := int(min(int64(min(len(s), cap(*b)-len(*b))), sc.memMax-sc.mem))
 		*b = append(*b, s[:n]...)
-		sc.held += int64(n)
+		sc.mem += int64(n)
 		s = s[n:]
 	}
+	if len(s) > 0 && sc.spill() != nil {
+		sc.sp.writeString(s)
+	}
+}
+
+// spill is the message's spill file, created at its first use; nil (and
+// spillErr set) when it cannot be created.
+func (sc *scan) spill() *spill {
+	if sc.sp == nil && sc.spillErr == nil {
+		sc.sp, sc.spillErr = newSpill(sc.dir)
+	}
+	return sc.sp
+}
+
+// failed is why the message could not be held whole: the spill file
+// could not be created or written. The message is then not scanned.
+func (sc *scan) failed() error {
+	if sc.spillErr != nil {
+		return sc.spillErr
+	}
+	if sc.sp != nil {
+		return sc.sp.err
+	}
+	return nil
 }
 
 // tail is the last block with room, taken from the pool when needed.
@@ -121,8 +168,8 @@ func (sc *scan) start(eng engine, env policy.Envelope, wg *sync.WaitGroup, slots
 	ctx, cancel := context.WithCancel(context.Background())
 	sc.cancel = cancel
 	sc.done = make(chan struct{})
-	r := &bodyReader{blocks: sc.blocks, left: sc.held}
-	sc.blocks = nil
+	r := &bodyReader{blocks: sc.blocks, left: sc.held, sp: sc.sp}
+	sc.blocks, sc.sp = nil, nil
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -197,6 +244,8 @@ func (sc *scan) abort() {
 	if sc.done == nil {
 		release(sc.blocks)
 		sc.blocks = nil
+		sc.sp.close()
+		sc.sp = nil
 		sc.done = make(chan struct{})
 		close(sc.done)
 		return
@@ -211,17 +260,22 @@ func release(blocks []*[]byte) {
 	}
 }
 
-// bodyReader reads the held message and gives each block back to the
-// pool once it has been read.
+// bodyReader reads the held message, its blocks and then its spill file,
+// and gives each block back to the pool once it has been read.
 type bodyReader struct {
 	blocks []*[]byte
 	off    int   // read offset in blocks[0]
 	left   int64 // unread bytes
+	sp     *spill
+	file   io.Reader // sp from its start, once the blocks are read
 }
 
 func (r *bodyReader) Read(p []byte) (int, error) {
 	if r.left == 0 {
 		return 0, io.EOF
+	}
+	if len(r.blocks) == 0 && r.sp != nil {
+		return r.readFile(p)
 	}
 	n := 0
 	for n < len(p) && len(r.blocks) > 0 {
@@ -240,6 +294,23 @@ func (r *bodyReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// readFile reads the spill file; it ends where the held bytes end.
+func (r *bodyReader) readFile(p []byte) (int, error) {
+	if r.file == nil {
+		f, err := r.sp.reader()
+		if err != nil {
+			return 0, err
+		}
+		r.file = f
+	}
+	n, err := r.file.Read(p[:min(int64(len(p)), r.left)])
+	r.left -= int64(n)
+	if err == io.EOF && r.left > 0 {
+		err = io.ErrUnexpectedEOF
+	}
+	return n, err
+}
+
 // Len is the number of unread bytes (the engine sizes its buffer with it).
 func (r *bodyReader) Len() int { return int(r.left) }
 
@@ -247,6 +318,8 @@ func (r *bodyReader) Len() int { return int(r.left) }
 func (r *bodyReader) release() {
 	release(r.blocks)
 	r.blocks = nil
+	r.sp.close()
+	r.sp = nil
 	r.left = 0
 }
 

@@ -249,6 +249,10 @@ func (s *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, er
 	if sc.nul {
 		return s.refuseNUL(msg, sc), nil
 	}
+	if err := sc.failed(); err != nil {
+		sc.abort()
+		return s.applyFailure(m, msg, s.srv.o.failure.OnError, fmt.Errorf("%w: %w", ErrHold, err), action.Verdict{}), nil
+	}
 	timeout := s.srv.scanTimeout(msg.eng)
 	v, werr := sc.finish(m, msg.eng, msg.env, &s.srv.scans, s.srv.o.slots, timeout, s.srv.o.cfg.ProgressInterval.D())
 	switch {

@@ -37,7 +37,9 @@ func (s *Server) connect(ctx context.Context, upstreamTLS bool, sid string) (*do
 	if err != nil {
 		return nil, err
 	}
-	d := &net.Dialer{}
+	// No TCP keepalive (four setsockopt calls per connection, one
+	// connection per message): the downstream timeouts find a dead peer.
+	d := &net.Dialer{KeepAlive: -1}
 	if src := s.cfg.SourceAddr; src.IsValid() {
 		d.LocalAddr = &net.TCPAddr{IP: src.AsSlice()}
 	}

@@ -228,9 +228,18 @@ func (s *Server) Serve(ln net.Listener) error {
 	}
 }
 
+// Listen opens the hop's TCP listener on addr, without TCP keepalive:
+// Go's default costs four setsockopt calls per accepted connection, an
+// SMTP client opens one per message or a few, and the command and data
+// timeouts find a dead client.
+func Listen(addr string) (net.Listener, error) {
+	lc := net.ListenConfig{KeepAlive: -1}
+	return lc.Listen(context.Background(), "tcp", addr)
+}
+
 // ListenAndServe listens on cfg.Listen (default 127.0.0.1:10025) and serves.
 func (s *Server) ListenAndServe() error {
-	ln, err := net.Listen("tcp", s.cfg.Listen.String())
+	ln, err := Listen(s.cfg.Listen.String())
 	if err != nil {
 		return fmt.Errorf("reinject: listen %s: %w", s.cfg.Listen, err)
 	}

@@ -208,11 +208,85 @@ EOM
 }
 
 # start_maildlp CONFIG: runs maildlp serve; sets DLP_PID.
+# With PPROF=SECONDS, maildlp serves its profiles on a loopback port
+# (MAILDLP_PPROF) and start_profile records them.
 start_maildlp() {
+	if [ -n "${PPROF:-}" ]; then
+		free_port PPROF_PORT
+		export MAILDLP_PPROF=127.0.0.1:$PPROF_PORT
+	fi
 	"$BIN" serve --config "$1" >"$T/maildlp.log" 2>&1 &
 	DLP_PID=$!
 	PIDS+=("$DLP_PID")
+	unset MAILDLP_PPROF
 }
+
+# start_profile NAME: with PPROF=SECONDS, records a CPU profile of maildlp
+# over the next SECONDS in the background, then its allocation profile,
+# into PPROF_DIR (default bin/pprof) as NAME.cpu.pprof and NAME.allocs.pprof.
+start_profile() {
+	[ -n "${PPROF:-}" ] || return 0
+	local dir=${PPROF_DIR:-$ROOT/bin/pprof}
+	mkdir -p "$dir"
+	( curl -fsS -o "$dir/$1.cpu.pprof" "http://127.0.0.1:$PPROF_PORT/debug/pprof/profile?seconds=$PPROF" &&
+		curl -fsS -o "$dir/$1.allocs.pprof" "http://127.0.0.1:$PPROF_PORT/debug/pprof/allocs" &&
+		echo "bench: profiles in $dir/$1.*.pprof (go tool pprof -top $BIN $dir/$1.cpu.pprof)" >&2 ) &
+	PROF_PID=$!
+}
+
+# finish_profile waits for the profile start_profile began.
+finish_profile() { [ -z "${PROF_PID:-}" ] || wait "$PROF_PID" || true; }
+
+# reset_peak forgets the process's peak RSS (VmHWM), peak_rss prints it in MiB.
+reset_peak() { echo 5 >"/proc/$1/clear_refs" 2>/dev/null || true; }
+peak_rss() { awk '/^VmHWM:/{printf "%.0f", $2/1024}' "/proc/$1/status" 2>/dev/null || echo -; }
+
+# measure LABEL SIZE FILE COUNT SESSIONS PORT DRAIN: sends COUNT messages
+# of FILE with SESSIONS parallel sessions to 127.0.0.1:PORT (DRAIN: a
+# Postfix directory whose queue must then be empty, or "") and records,
+# under SIZE/SESSIONS/LABEL, msg/s (RATES), maildlp's CPU milliseconds per
+# message (DLPMS) and maildlp's peak RSS in MiB during the run (RSS). Sets
+# RATE.
+declare -A RATES DLPMS RSS
+measure() {
+	local label=$1 sz=$2 file=$3 n=$4 s=$5 port=$6 drain=$7
+	local d0 d1 start end secs
+	reset_peak "$DLP_PID"
+	d0=$(proc_cpu "$DLP_PID")
+	start=$(now_ns)
+	timeout 600 smtp-source -s "$s" -m "$n" -F "$file" -f bench@test.example -t sink@ext.example "127.0.0.1:$port" ||
+		die "smtp-source failed ($label $sz c=$s)"
+	[ -z "$drain" ] || queue_empty "$drain" 600
+	end=$(now_ns)
+	d1=$(proc_cpu "$DLP_PID")
+	secs=$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", (b-a)/1e9}')
+	RATE=$(awk -v n="$n" -v s="$secs" 'BEGIN{printf "%.1f", n/s}')
+	RATES[$sz/$s/$label]+="$RATE "
+	DLPMS[$sz/$s/$label]+="$(awk -v d="$((d1-d0))" -v hz="$HZ" -v n="$n" 'BEGIN{ printf "%.3f", d/hz/n*1000 }') "
+	RSS[$sz/$s/$label]+="$(peak_rss "$DLP_PID") "
+}
+
+# table REF "LABELS" [OTHER]: the one table of a benchmark: per size,
+# sessions and path the median msg/s over the rounds, the median of the
+# per-round ratios to REF (within a round, so that load drifting over the
+# run hits both sides alike; RATIOS[size/sessions/label] holds them), with
+# their range, maildlp's CPU per message and its peak RSS.
+table() {
+	local ref=$1 labels=$2 sz s l ratio rr
+	printf '%-4s %-4s %-16s %8s %7s %11s %13s %9s   %s\n' size sess path "msg/s" ratio "ratio range" "maildlp ms/msg" "peak RSS" "msg/s of each round"
+	for sz in 4k 1m; do
+		for s in $SESSIONS; do
+			for l in $labels; do
+				if [ "$l" = "$ref" ]; then ratio=1.00 rr=-; else ratio=$(median "${RATIOS[$sz/$s/$l]}") rr=$(range "${RATIOS[$sz/$s/$l]}"); fi
+				printf '%-4s %-4s %-16s %8s %7s %11s %13s %8sM   %s\n' "$sz" "$s" "$l" "$(median "${RATES[$sz/$s/$l]}")" "$ratio" "$rr" \
+					"$(median "${DLPMS[$sz/$s/$l]}")" "$(median "${RSS[$sz/$s/$l]}")" "${RATES[$sz/$s/$l]}"
+			done
+		done
+	done
+}
+
+range() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | sed -n '1p;$p' | paste -sd- -; }
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
 fmt_ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
@@ -220,22 +294,4 @@ fmt_ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; 
 median() {
 	tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g |
 		awk '{a[NR]=$1} END { if (NR == 0) print 0; else if (NR % 2) print a[(NR+1)/2]; else printf "%.2f", (a[NR/2]+a[NR/2+1])/2 }'
-}
-
-# summary BASE "LABELS": prints, per size and session count, the median
-# msg/s, MB/s and CPU of the rounds (RATES, MBS, BUSY, DLPCPU) and the
-# ratio to the BASE path.
-summary() {
-	local base=$1 labels=$2 sz s l n r b
-	printf '%-5s %-4s %-14s %9s %8s %11s %10s %7s   %s\n' size sess path "msg/s" "MB/s" "cpu(cores)" "maildlp" ratio "msg/s of each round"
-	for sz in 4k 1m; do
-		for s in $SESSIONS; do
-			b=$(median "${RATES[$sz/$s/$base]}")
-			for l in $labels; do
-				r=$(median "${RATES[$sz/$s/$l]}")
-				printf '%-5s %-4s %-14s %9s %8s %11s %10s %7s   %s\n' "$sz" "$s" "$l" "$r" "$(median "${MBS[$sz/$s/$l]}")" \
-					"$(median "${BUSY[$sz/$s/$l]}")" "$(median "${DLPCPU[$sz/$s/$l]}")" "$(fmt_ratio "$r" "$b")" "${RATES[$sz/$s/$l]}"
-			done
-		done
-	done
 }

@@ -4,7 +4,9 @@
 # socket (full default policy). 4 KiB and 1 MiB business-text messages
 # with many numbers but no sensitive data, 10 and 50 parallel sessions,
 # then one session for per-message latency. Prints msg/s, CPU and the
-# ratio to the no-milter run. Not part of `make test`.
+# ratio to the no-milter run, maildlp's CPU per message and peak RSS,
+# in one table. PPROF=SECONDS records maildlp's CPU and allocation
+# profiles over the first SECONDS into bin/pprof/. Not part of `make test`.
 #
 #   make bench-milter             (or: sudo scripts/bench-milter.sh)
 #   ROUNDS=5 N4K=600 N1M=30 NLAT=300 SESSIONS="10 50" scripts/bench-milter.sh
@@ -23,7 +25,7 @@ SESSIONS=${SESSIONS:-10 50}
 ROUNDS=${ROUNDS:-3}
 
 bench_prereqs
-echo "load average at the start: $(cut -d" " -f1-3 /proc/loadavg)"
+LOAD0=$(loadavg)
 make_message "$T/msg-4k" 4096
 make_message "$T/msg-1m" 1048576
 
@@ -59,41 +61,16 @@ wait_port "127.0.0.1:$P0"
 for p in $P0 $P1 $P2; do smtp-source -s 2 -m 10 -F "$T/msg-4k" -f bench@test.example -t sink@ext.example "127.0.0.1:$p"; done
 queue_empty "$PF"
 
-declare -A RATES BUSY DLPCPU MBS RATIOS DLPMS
-run() { # label size-label file count sessions port; sets RATE
-	local label=$1 sz=$2 file=$3 n=$4 s=$5 port=$6
-	local b0 t0 d0 start end b1 t1 d1 secs mbs busy dlp bytes
-	bytes=$(stat -c %s "$file")
-	b0=$(cpu_busy); t0=$(cpu_total); d0=$(proc_cpu "$DLP_PID")
-	start=$(now_ns)
-	timeout 600 smtp-source -s "$s" -m "$n" -F "$file" -f bench@test.example -t sink@ext.example "127.0.0.1:$port" ||
-		die "smtp-source failed ($label $sz c=$s)"
-	queue_empty "$PF" 600
-	end=$(now_ns)
-	b1=$(cpu_busy); t1=$(cpu_total); d1=$(proc_cpu "$DLP_PID")
-	secs=$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", (b-a)/1e9}')
-	RATE=$(awk -v n="$n" -v s="$secs" 'BEGIN{printf "%.1f", n/s}')
-	mbs=$(awk -v n="$n" -v b="$bytes" -v s="$secs" 'BEGIN{printf "%.1f", n*b/s/1048576}')
-	busy=$(awk -v b="$((b1-b0))" -v t="$((t1-t0))" -v c="$NCPU" 'BEGIN{ if (t>0) printf "%.2f", b/t*c; else print 0 }')
-	dlp=$(awk -v d="$((d1-d0))" -v hz="$HZ" -v s="$secs" 'BEGIN{ printf "%.2f", d/hz/s }')
-	# maildlp's CPU time per message: what the milter costs, and less
-	# sensitive to other load on the machine than msg/s.
-	DLPMS[$sz/$s/$label]+="$(awk -v d="$((d1-d0))" -v hz="$HZ" -v n="$n" 'BEGIN{ printf "%.2f", d/hz/n*1000 }') "
-	RATES[$sz/$s/$label]+="$RATE "
-	BUSY[$sz/$s/$label]+="$busy "
-	DLPCPU[$sz/$s/$label]+="$dlp "
-	MBS[$sz/$s/$label]+="$mbs "
-}
-
+declare -A RATIOS
 # Each round measures every case as a group of adjacent runs, no milter
 # and maildlp over TCP and the unix socket, and takes the ratio within the
 # group, so that load from elsewhere on the machine that drifts during the
 # benchmark hits both sides of a ratio alike. The order within a group
 # alternates from round to round (none tcp unix, then unix tcp none) so
 # that neither side always runs first. The table shows medians over the
-# rounds: of msg/s, and of the per-round ratios (with their range).
-# Columns: busy cores of the machine, maildlp's cores, maildlp's CPU
-# milliseconds per message.
+# rounds: of msg/s, and of the per-round ratios (with their range), of
+# maildlp's CPU milliseconds per message and of its peak RSS in the run.
+start_profile milter
 for round in $(seq "$ROUNDS"); do
 	order="none tcp unix"
 	[ $((round % 2)) -eq 0 ] && order="unix tcp none"
@@ -103,7 +80,7 @@ for round in $(seq "$ROUNDS"); do
 			declare -A got=()
 			for l in $order; do
 				case $l in none) p=$P0 ;; tcp) p=$P1 ;; unix) p=$P2 ;; esac
-				run "$l" "$sz" "$T/msg-$sz" "$n" "$s" "$p"
+				measure "$l" "$sz" "$T/msg-$sz" "$n" "$s" "$p" "$PF"
 				got[$l]=$RATE
 			done
 			for l in tcp unix; do
@@ -111,21 +88,13 @@ for round in $(seq "$ROUNDS"); do
 			done
 		done
 	done
-	echo "round $round of $ROUNDS done ($(cut -d' ' -f1-3 /proc/loadavg) load)" >&2
+	echo "round $round of $ROUNDS done ($(loadavg) load)" >&2
 done
+finish_profile
 
-range() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | sed -n '1p;$p' | paste -sd- -; }
-printf '%-5s %-4s %-6s %9s %8s %11s %10s %9s %7s %11s   %s\n' size sess path "msg/s" "MB/s" "cpu(cores)" "maildlp" "ms/msg" ratio "ratio range" "msg/s of each round"
-for sz in 4k 1m; do
-	for s in $SESSIONS; do
-		for l in none tcp unix; do
-			r=$(median "${RATES[$sz/$s/$l]}")
-			if [ "$l" = none ]; then ratio=1.00 rr=-; else ratio=$(median "${RATIOS[$sz/$s/$l]}") rr=$(range "${RATIOS[$sz/$s/$l]}"); fi
-			printf '%-5s %-4s %-6s %9s %8s %11s %10s %9s %7s %11s   %s\n' "$sz" "$s" "$l" "$r" "$(median "${MBS[$sz/$s/$l]}")" \
-				"$(median "${BUSY[$sz/$s/$l]}")" "$(median "${DLPCPU[$sz/$s/$l]}")" "$(median "${DLPMS[$sz/$s/$l]}")" "$ratio" "$rr" "${RATES[$sz/$s/$l]}"
-		done
-	done
-done
+echo "Postfix $(postconf -d -h mail_version 2>/dev/null) with no milter (none) and with maildlp over TCP and a unix socket;"
+echo "ratio: msg/s to none within a round; load average $LOAD0 at the start, $(loadavg) at the end"
+table none "none tcp unix"
 
 sent=$(grep -c 'status=sent' "$PF/maillog" || true)
 rejected=$(grep -c 'milter-reject\|milter-discard\|milter-hold' "$PF/maillog" || true)

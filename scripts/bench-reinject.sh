@@ -4,7 +4,9 @@
 # (smtpd_proxy_filter pointing at the sink: pure pass-through), and
 # through the maildlp hop (forwarding mode, full default policy). 4 KiB
 # and 1 MiB business-text messages, 10 and 50 sessions. Prints msg/s and
-# the ratio to direct. Not part of `make test`.
+# the ratio to direct, maildlp's CPU per message and peak RSS in one
+# table. PPROF=SECONDS records maildlp's profiles into bin/pprof/. Not
+# part of `make test`.
 #
 #   make bench-reinject           (or: sudo scripts/bench-reinject.sh)
 #   ROUNDS=3 N4K=5000 N1M=150 SESSIONS="10 50" scripts/bench-reinject.sh
@@ -17,6 +19,7 @@ SESSIONS=${SESSIONS:-10 50}
 ROUNDS=${ROUNDS:-3}
 
 bench_prereqs
+LOAD0=$(loadavg)
 make_message "$T/msg-4k" 4096
 make_message "$T/msg-1m" 1048576
 
@@ -36,40 +39,42 @@ wait_port "127.0.0.1:$PX"
 
 for p in $SINK $PX $HOP; do smtp-source -s 2 -m 10 -F "$T/msg-4k" -f bench@test.example -t sink@ext.example "127.0.0.1:$p"; done
 
-declare -A RATES BUSY DLPCPU MBS
-run() { # label size-label file count sessions port
-	local label=$1 sz=$2 file=$3 n=$4 s=$5 port=$6
-	local b0 t0 d0 start end b1 t1 d1 secs rate mbs busy dlp bytes
-	bytes=$(stat -c %s "$file")
-	b0=$(cpu_busy); t0=$(cpu_total); d0=$(proc_cpu "$DLP_PID")
-	start=$(now_ns)
-	timeout 600 smtp-source -s "$s" -m "$n" -F "$file" -f bench@test.example -t sink@ext.example "127.0.0.1:$port" ||
-		die "smtp-source failed ($label $sz c=$s)"
-	end=$(now_ns)
-	b1=$(cpu_busy); t1=$(cpu_total); d1=$(proc_cpu "$DLP_PID")
-	secs=$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", (b-a)/1e9}')
-	rate=$(awk -v n="$n" -v s="$secs" 'BEGIN{printf "%.1f", n/s}')
-	mbs=$(awk -v n="$n" -v b="$bytes" -v s="$secs" 'BEGIN{printf "%.1f", n*b/s/1048576}')
-	busy=$(awk -v b="$((b1-b0))" -v t="$((t1-t0))" -v c="$NCPU" 'BEGIN{ if (t>0) printf "%.2f", b/t*c; else print 0 }')
-	dlp=$(awk -v d="$((d1-d0))" -v hz="$HZ" -v s="$secs" 'BEGIN{ printf "%.2f", d/hz/s }')
-	RATES[$sz/$s/$label]+="$rate "
-	BUSY[$sz/$s/$label]+="$busy "
-	DLPCPU[$sz/$s/$label]+="$dlp "
-	MBS[$sz/$s/$label]+="$mbs "
-}
-
-# Rounds alternate the paths so that load from elsewhere on the machine
-# spreads over all of them; the table shows the median of the rounds.
+declare -A RATIOS
+# Each round measures every case as a group of adjacent runs (direct,
+# Postfix's proxy, the hop), in alternating order from round to round,
+# and takes the ratios within the group: to direct, and the hop's to
+# Postfix's proxy (hop/proxy). The table shows medians over the rounds.
+start_profile reinject
 for round in $(seq "$ROUNDS"); do
+	order="direct postfix-proxy maildlp-hop"
+	[ $((round % 2)) -eq 0 ] && order="maildlp-hop postfix-proxy direct"
 	for sz in 4k 1m; do
 		if [ "$sz" = 4k ]; then n=$N4K; else n=$N1M; fi
 		for s in $SESSIONS; do
-			run direct "$sz" "$T/msg-$sz" "$n" "$s" "$SINK"
-			run postfix-proxy "$sz" "$T/msg-$sz" "$n" "$s" "$PX"
-			run maildlp-hop "$sz" "$T/msg-$sz" "$n" "$s" "$HOP"
+			declare -A got=()
+			for l in $order; do
+				case $l in direct) p=$SINK ;; postfix-proxy) p=$PX ;; maildlp-hop) p=$HOP ;; esac
+				measure "$l" "$sz" "$T/msg-$sz" "$n" "$s" "$p" ""
+				got[$l]=$RATE
+			done
+			for l in postfix-proxy maildlp-hop; do
+				RATIOS[$sz/$s/$l]+="$(fmt_ratio "${got[$l]}" "${got[direct]}") "
+			done
+			RATIOS[$sz/$s/hop/proxy]+="$(fmt_ratio "${got[maildlp-hop]}" "${got[postfix-proxy]}") "
 		done
 	done
-	echo "round $round of $ROUNDS done" >&2
+	echo "round $round of $ROUNDS done ($(loadavg) load)" >&2
 done
-summary "direct" "direct postfix-proxy maildlp-hop"
+finish_profile
+
+echo "smtp-source straight to smtp-sink (direct), through Postfix $(postconf -d -h mail_version 2>/dev/null)'s smtpd_proxy_filter"
+echo "(pass-through, no DLP) and through the maildlp hop (full default policy); ratio: msg/s to direct within a round;"
+echo "load average $LOAD0 at the start, $(loadavg) at the end"
+table direct "direct postfix-proxy maildlp-hop"
+echo "hop / Postfix proxy (median of the rounds, range):"
+for sz in 4k 1m; do
+	for s in $SESSIONS; do
+		echo "  $sz $s sessions: $(median "${RATIOS[$sz/$s/hop/proxy]}") ($(range "${RATIOS[$sz/$s/hop/proxy]}"))"
+	done
+done
 echo "machine: $NCPU cores, $(awk -F': ' '/model name/{print $2; exit}' /proc/cpuinfo)"

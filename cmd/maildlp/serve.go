@@ -56,6 +56,11 @@ func serviceMain(name string, fe app.Frontends, args []string, stderr io.Writer)
 		}
 	}
 
+	if err := startPprof(stderr); err != nil {
+		fmt.Fprintf(stderr, "maildlp %s: %v\n", name, err)
+		return 2
+	}
+
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
