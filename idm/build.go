@@ -148,7 +148,6 @@ func (b *Builder) suppress() {
 	for i := range b.docs {
 		d := &b.docs[i]
 		d.fps = slices.DeleteFunc(d.fps, func(f fingerprint) bool { return counts[f.hash].docs > drop })
-		d.kept = len(d.fps)
 	}
 }
 
@@ -162,9 +161,16 @@ func (b *Builder) Write(w io.Writer) ([]DocReport, error) {
 		return nil, fmt.Errorf("idm: %d documents, at most %d per index", len(b.docs), maxDocsInIndex)
 	}
 	b.suppress()
+	return b.write(w)
+}
+
+// write writes the index of the documents as they are.
+func (b *Builder) write(w io.Writer) ([]DocReport, error) {
 	var ents []entry
 	reps := make([]DocReport, len(b.docs))
-	for i, d := range b.docs {
+	for i := range b.docs {
+		d := &b.docs[i]
+		d.kept = len(d.fps)
 		reps[i] = DocReport{Name: d.name, Chars: len(d.norm), ExactOnly: len(d.norm) < b.minChars, Fingerprints: d.kept}
 		for _, f := range d.fps {
 			ents = append(ents, entry{hash: b.key.stored(f.hash), doc: uint32(i), pos: uint32(min(f.pos, 1<<32-1))})

@@ -13,7 +13,8 @@ import (
 // (whitespace, punctuation, symbols, control characters) collapsed to one
 // space, no leading or trailing space. Quoting ("> "), re-wrapping,
 // upper-casing and re-punctuating a passage therefore leave it unchanged.
-// ASCII text takes a byte loop; other text is normalised and folded first.
+// ASCII takes a byte loop; each run of other characters is normalised
+// and folded on its own.
 // The work is linear in len(s).
 func Normalize(s string) string {
 	return string(AppendNormalized(nil, s))
@@ -22,11 +23,6 @@ func Normalize(s string) string {
 // AppendNormalized appends the normalised form of s to dst (see
 // [Normalize]), so that a caller can reuse one buffer for many parts.
 func AppendNormalized(dst []byte, s string) []byte {
-	if !isASCII(s) {
-		s = norm.NFKC.String(s)
-		s = cases.Fold().String(s)
-		return appendFolded(dst, s)
-	}
 	space := len(dst) == 0 || dst[len(dst)-1] == ' '
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -34,6 +30,17 @@ func AppendNormalized(dst []byte, s string) []byte {
 		case c >= 'a' && c <= 'z' || c >= '0' && c <= '9':
 		case c >= 'A' && c <= 'Z':
 			c += 'a' - 'A'
+		case c >= utf8.RuneSelf:
+			// a run of non-ASCII text: normalised and folded on its own,
+			// so the result depends on the run only, the same in a
+			// document and in a message
+			j := i + 1
+			for j < len(s) && s[j] >= utf8.RuneSelf {
+				j++
+			}
+			dst, space = appendFolded(dst, cases.Fold().String(norm.NFKC.String(s[i:j])), space)
+			i = j - 1
+			continue
 		default:
 			if !space {
 				dst = append(dst, ' ')
@@ -47,9 +54,9 @@ func AppendNormalized(dst []byte, s string) []byte {
 	return trimSpace(dst)
 }
 
-// appendFolded is the loop of AppendNormalized for folded Unicode text.
-func appendFolded(dst []byte, s string) []byte {
-	space := len(dst) == 0 || dst[len(dst)-1] == ' '
+// appendFolded appends the letters, digits and marks of folded Unicode
+// text s, lowercased, other runs as one space.
+func appendFolded(dst []byte, s string, space bool) ([]byte, bool) {
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		i += size
@@ -63,7 +70,7 @@ func appendFolded(dst []byte, s string) []byte {
 			space = true
 		}
 	}
-	return trimSpace(dst)
+	return dst, space
 }
 
 func trimSpace(b []byte) []byte {
@@ -71,13 +78,4 @@ func trimSpace(b []byte) []byte {
 		return b[:n-1]
 	}
 	return b
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return true
 }
