@@ -119,6 +119,9 @@ block = { text = "confidential document" }
 		if code != c.code {
 			t.Errorf("scan %s = %d, want %d\n%s%s", c.file, code, c.code, out, errs)
 		}
+		if c.file == "quarter.eml" && !strings.Contains(out, "of its fingerprints, passage") {
+			t.Errorf("scan --explain %s lacks the idm evidence:\n%s", c.file, out)
+		}
 		if strings.Contains(out, strings.Join(w[400:410], " ")) {
 			t.Errorf("scan %s output holds document text", c.file)
 		}
