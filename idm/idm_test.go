@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -171,4 +172,38 @@ func TestIssue13EvidenceMasked(t *testing.T) {
 			t.Fatalf("evidence %q holds document text %q", ev, w)
 		}
 	}
+}
+
+// TestIssue13IndexReleasedWhenUnreachable: an index dropped without Close
+// (a reloaded engine's) has its file unmapped by the collector.
+func TestIssue13IndexReleasedWhenUnreachable(t *testing.T) {
+	if _, err := os.Stat("/proc/self/maps"); err != nil {
+		t.Skip("no /proc/self/maps")
+	}
+	key := testKey(t, 7)
+	r := rand.New(rand.NewPCG(5, 7))
+	_, data, _ := buildIndex(t, key, BuildOptions{}, []string{"a.txt"}, []string{genText(r, 500)})
+	p := filepath.Join(t.TempDir(), "released.idm")
+	os.WriteFile(p, data, 0o600)
+	mapped := func() bool {
+		m, _ := os.ReadFile("/proc/self/maps")
+		return bytes.Contains(m, []byte(p))
+	}
+	func() {
+		ix, err := Open(p, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !mapped() || len(ix.Docs) != 1 {
+			t.Fatal("index not mapped")
+		}
+	}()
+	for range 50 {
+		runtime.GC()
+		if !mapped() {
+			return
+		}
+		runtime.Gosched()
+	}
+	t.Fatal("an unreachable index is still mapped")
 }

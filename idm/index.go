@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"hash/crc32"
 	"os"
+	"runtime"
+	"sync"
 )
 
 // The index file, little-endian:
@@ -134,18 +136,27 @@ func Open(path string, key *Key) (*Index, error) {
 		unmap()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	ix.unmap = unmap
+	// A reloaded engine drops its matchers without closing them (scans
+	// in flight may still use them): the mapping goes when the index is
+	// unreachable. The cleanup holds the mapping, never the index.
+	once := new(sync.Once)
+	release := func() error {
+		var err error
+		once.Do(func() { err = unmap() })
+		return err
+	}
+	ix.unmap = release
+	runtime.AddCleanup(ix, func(r func() error) { r() }, release)
 	return ix, nil
 }
 
-// Close unmaps the file; the index must not be used afterwards.
+// Close unmaps the file at once; the index must not be used afterwards.
+// Without Close the mapping is released when the index is unreachable.
 func (ix *Index) Close() error {
 	if ix.unmap == nil {
 		return nil
 	}
-	u := ix.unmap
-	ix.unmap = nil
-	return u()
+	return ix.unmap()
 }
 
 // Load checks an index held in data (which it keeps, not copies) and
