@@ -184,17 +184,20 @@ func (s *scan) rows(dst []detect.Match) []detect.Match {
 		}
 		found := uint32(1) << a.col
 		// Other anchor columns of the same row in the window.
+		seen := 0
 		for k := ai - 1; k >= 0 && s.anchors[k].start >= lo; k-- {
 			if b := s.anchors[k]; b.row == a.row && b.end <= hi {
 				found |= 1 << b.col
 			}
+			seen++
 		}
 		for k := ai + 1; k < len(s.anchors) && s.anchors[k].start < hi; k++ {
 			if b := s.anchors[k]; b.row == a.row && b.start >= lo && b.end <= hi {
 				found |= 1 << b.col
 			}
+			seen++
 		}
-		if !s.step(ai) {
+		if !s.step(seen + 1) {
 			break
 		}
 		if bits.OnesCount32(found&m.countCols) < m.minColumns && m.supClasses != 0 {
