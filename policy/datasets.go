@@ -6,6 +6,9 @@ import (
 	"github.com/maildlp/maildlp/policy/dataset"
 	"github.com/maildlp/maildlp/policy/detect"
 	"github.com/maildlp/maildlp/policy/extract"
+
+	// Dataset detector types register their openers.
+	_ "github.com/maildlp/maildlp/policy/edm"
 )
 
 // matchDatasets runs the dataset detectors (edm, idm) on one part and
