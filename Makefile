@@ -76,7 +76,7 @@ bench-store:
 # bench-idm matches 1 MiB of mail text against an index of 10 million
 # fingerprints (target: 50 MB/s per core; docs/idm.md).
 bench-idm:
-	$(GO) test -run '^$$' -bench . -benchtime 20x -cpu 1 ./idm/
+	$(GO) test -run '^$$' -bench . -benchtime 20x -cpu 1 ./policy/idm/
 
 bench-hostile:
 	./scripts/bench-hostile.sh

@@ -9,6 +9,7 @@ import (
 
 	// Dataset detector types register their openers.
 	_ "github.com/maildlp/maildlp/policy/edm"
+	_ "github.com/maildlp/maildlp/policy/idm"
 )
 
 // matchDatasets runs the dataset detectors (edm, idm) on one part and

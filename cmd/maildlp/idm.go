@@ -12,8 +12,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/maildlp/maildlp/idm"
 	"github.com/maildlp/maildlp/policy/extract"
+	"github.com/maildlp/maildlp/policy/idm"
 )
 
 func runIDM(args []string) int { return idmMain(args, os.Stdout, os.Stderr) }
