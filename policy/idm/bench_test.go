@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/maildlp/maildlp/internal/corpus"
+	"github.com/maildlp/maildlp/policy/dataset"
 )
 
 // benchIndex is an index of about n fingerprints: a few real documents
@@ -103,3 +104,19 @@ func BenchmarkNormalize(b *testing.B) {
 		buf = AppendNormalized(buf[:0], text)
 	}
 }
+
+// BenchmarkMatchSmallPart is the matcher on one short part (a subject, a
+// two-line body), the common case, to count its allocations.
+func BenchmarkMatchSmallPart(b *testing.B) {
+	ix, _ := benchIndex(b, 1000)
+	m := NewMatcher("docs", ix, testRule)
+	text := "Re: quarterly figures, see you at the board meeting on Friday"
+	b.ReportAllocs()
+	for b.Loop() {
+		m.Match(text, dataset.Part{}, nopMeter{}, nil)
+	}
+}
+
+type nopMeter struct{}
+
+func (nopMeter) Step(int) bool { return true }

@@ -1,7 +1,10 @@
 package idm
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"fmt"
+	"hash"
 
 	"github.com/maildlp/maildlp/policy/extract"
 )
@@ -38,6 +41,8 @@ type Scanner struct {
 	seen map[int]bool // entries already counted
 	runs map[runKey]*run
 	work int64
+	mac  hash.Hash // HMAC of the exact hashes
+	sum  [sha256.Size]byte
 }
 
 type runKey struct {
@@ -54,9 +59,29 @@ func (ix *Index) NewScanner() *Scanner {
 
 // Reset forgets the previous message.
 func (s *Scanner) Reset() {
-	s.hits = make(map[int]*Hit)
-	s.seen = make(map[int]bool)
+	// Small maps are kept for the next part or message; one grown by a
+	// large message goes, so that a pooled scanner does not hold it.
+	if s.hits == nil || len(s.seen) > 4096 || len(s.hits) > 64 {
+		s.hits = make(map[int]*Hit)
+		s.seen = make(map[int]bool)
+	} else {
+		clear(s.hits)
+		clear(s.seen)
+	}
 	s.work = 0
+}
+
+// exactSum is Key.exactSum with the scanner's MAC, allocated once.
+func (s *Scanner) exactSum(kind string, b []byte) [16]byte {
+	if s.mac == nil {
+		s.mac = hmac.New(sha256.New, s.ix.key.exact)
+	}
+	s.mac.Reset()
+	s.mac.Write([]byte(kind))
+	s.mac.Write(b)
+	var out [16]byte
+	copy(out[:], s.mac.Sum(s.sum[:0]))
+	return out
 }
 
 // Work is the work of this message so far: bytes normalised and hashed
@@ -76,7 +101,7 @@ func (s *Scanner) hit(doc int) *Hit {
 // exact hashes of the indexed documents' bytes.
 func (s *Scanner) Bytes(b []byte) {
 	s.work += int64(len(b))
-	for _, d := range s.ix.exact[s.ix.key.exactSum("b", b)] {
+	for _, d := range s.ix.exact[s.exactSum("b", b)] {
 		s.hit(int(d)).Exact = true
 	}
 }
@@ -98,7 +123,7 @@ func (s *Scanner) Text(text string, step func(n int) bool) bool {
 	if step != nil && !step(len(text)) {
 		return false
 	}
-	for _, d := range s.ix.exact[s.ix.key.exactSum("t", n)] {
+	for _, d := range s.ix.exact[s.exactSum("t", n)] {
 		s.hit(int(d)).Exact = true
 	}
 	if len(n) < s.ix.k {
