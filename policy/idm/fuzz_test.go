@@ -101,3 +101,31 @@ func FuzzMatch(f *testing.F) {
 		}
 	})
 }
+
+// FuzzNormalizePieces: normalising a text in pieces that end before an
+// ASCII byte gives the same result as in one go (Scanner.Text relies on
+// it), and the result is valid UTF-8 with no leading, trailing or double
+// space.
+func FuzzNormalizePieces(f *testing.F) {
+	f.Add("Hello,  World!", 3)
+	f.Add("ÄÖÜ ＡＢＣ straße\u0301 ﬁ x", 2)
+	f.Add("a\u00a0b\u200bc  -- d", 1)
+	f.Fuzz(func(t *testing.T, s string, cut int) {
+		whole := Normalize(s)
+		var pieces []byte
+		for rest := s; len(rest) > 0; {
+			end := min(max(cut, 1), len(rest))
+			for end < len(rest) && rest[end] >= utf8.RuneSelf {
+				end++
+			}
+			pieces = appendNormalized(pieces, rest[:end])
+			rest = rest[end:]
+		}
+		if got := string(trimSpace(pieces)); got != whole {
+			t.Fatalf("in pieces of %d: %q, whole: %q", cut, got, whole)
+		}
+		if !utf8.ValidString(whole) || strings.HasPrefix(whole, " ") || strings.HasSuffix(whole, " ") || strings.Contains(whole, "  ") {
+			t.Fatalf("Normalize(%q) = %q", s, whole)
+		}
+	})
+}

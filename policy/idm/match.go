@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"hash"
+	"unicode/utf8"
 
 	"github.com/maildlp/maildlp/policy/extract"
 )
@@ -117,12 +118,24 @@ func (s *Scanner) Text(text string, step func(n int) bool) bool {
 	if s.hits == nil {
 		s.Reset()
 	}
-	s.norm = AppendNormalized(s.norm[:0], text)
+	// normalised in pieces of about stepEvery bytes, each ending before
+	// an ASCII byte (a non-ASCII run is normalised whole), so that the
+	// meter is asked on the way
+	s.norm = s.norm[:0]
+	for rest := text; len(rest) > 0; {
+		end := min(stepEvery, len(rest))
+		for end < len(rest) && rest[end] >= utf8.RuneSelf {
+			end++
+		}
+		s.norm = appendNormalized(s.norm, rest[:end])
+		rest = rest[end:]
+		if step != nil && !step(end) {
+			return false
+		}
+	}
+	s.norm = trimSpace(s.norm)
 	n := s.norm
 	work := len(text) + len(n)
-	if step != nil && !step(len(text)) {
-		return false
-	}
 	for _, d := range s.ix.exact[s.exactSum("t", n)] {
 		s.hit(int(d)).Exact = true
 	}

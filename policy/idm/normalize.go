@@ -23,6 +23,13 @@ func Normalize(s string) string {
 // AppendNormalized appends the normalised form of s to dst (see
 // [Normalize]), so that a caller can reuse one buffer for many parts.
 func AppendNormalized(dst []byte, s string) []byte {
+	return trimSpace(appendNormalized(dst, s))
+}
+
+// appendNormalized is AppendNormalized without removing a trailing space,
+// so that a text can be normalised in pieces that each end before an ASCII
+// byte (see Scanner.Text) with the same result as in one go.
+func appendNormalized(dst []byte, s string) []byte {
 	space := len(dst) == 0 || dst[len(dst)-1] == ' '
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -51,7 +58,7 @@ func AppendNormalized(dst []byte, s string) []byte {
 		dst = append(dst, c)
 		space = false
 	}
-	return trimSpace(dst)
+	return dst
 }
 
 // appendFolded appends the letters, digits and marks of folded Unicode
