@@ -149,7 +149,7 @@ func idmIndex(args []string, stdout, stderr io.Writer) int {
 	var buf bytes.Buffer
 	reps, err := b.Write(&buf)
 	if err == nil {
-		err = writeAtomic(*out, buf.Bytes(), 0o640)
+		err = idm.WriteIndex(*out, buf.Bytes())
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "maildlp idm index: %v\n", err)
@@ -231,31 +231,6 @@ func documentText(path string, maxBytes int64, stderr io.Writer) ([]byte, string
 		fmt.Fprintf(stderr, "maildlp idm index: warning: %s: %s unreadable (%s): indexed without it\n", path, u.Location, u.Reason)
 	}
 	return raw, text, nil
-}
-
-// writeAtomic writes data to a temporary file beside path, syncs it and
-// renames it over path, so a server mapping the old index never sees a
-// half-written one.
-func writeAtomic(path string, data []byte, mode os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(mode)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }
 
 func idmInspect(args []string, stdout, stderr io.Writer) int {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sync"
 )
@@ -287,3 +288,31 @@ func (ix *Index) KeyID() string { return ix.key.ID() }
 
 // Entries is the number of fingerprints in the table.
 func (ix *Index) Entries() int { return len(ix.ents) / entrySize }
+
+// WriteIndex writes an index file: to a temporary file beside path,
+// synced, then renamed over path (mode 0640). A server that mapped the
+// old file keeps reading it, never a half-written one.
+func WriteIndex(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("idm: write index: %w", err)
+	}
+	defer os.Remove(f.Name())
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(0o640)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		return fmt.Errorf("idm: write index %s: %w", path, err)
+	}
+	return nil
+}
