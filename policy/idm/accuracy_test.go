@@ -126,6 +126,9 @@ func TestIssue13NoFalsePositives(t *testing.T) {
 	for i, d := range corpus.CleanDocs(2000) {
 		check(fmt.Sprintf("clean message %d", i), d.Doc.Text())
 	}
+	for _, d := range corpus.BulkDocs() {
+		check("bulk clean message "+d.Name, d.Doc.Text())
+	}
 	for i := 0; i < 200; i++ {
 		check("same-template document", unrelated(r)+"\n"+templated())
 	}
