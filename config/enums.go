@@ -243,8 +243,12 @@ const (
 	DetectorKeywords   DetectorType = "keywords"
 	DetectorRegex      DetectorType = "regex"
 	DetectorDictionary DetectorType = "dictionary"
+	// DetectorEDM matches rows of an indexed table (exact data matching,
+	// docs/edm.md); DetectorIDM matches indexed documents.
+	DetectorEDM DetectorType = "edm"
+	DetectorIDM DetectorType = "idm"
 )
 
 func (t *DetectorType) UnmarshalText(b []byte) error {
-	return parseEnum(t, b, "detector type", DetectorKeywords, DetectorRegex, DetectorDictionary)
+	return parseEnum(t, b, "detector type", DetectorKeywords, DetectorRegex, DetectorDictionary, DetectorEDM, DetectorIDM)
 }

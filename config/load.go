@@ -44,7 +44,7 @@ func DefaultMain() []byte {
 // engine's catalogue, policy/detect.IsBuiltin): config knows no detector
 // itself, and an unknown name is still an error with its file and line.
 func Load(path string, builtin func(name string) bool) (*Config, error) {
-	l := &loader{read: os.ReadFile, join: filepath.Join, isAbs: filepath.IsAbs, dir: filepath.Dir, glob: filepath.Glob, builtin: builtin}
+	l := &loader{read: os.ReadFile, stat: os.Stat, join: filepath.Join, isAbs: filepath.IsAbs, dir: filepath.Dir, glob: filepath.Glob, builtin: builtin}
 	c, err := l.load(path)
 	if err != nil {
 		return nil, err
@@ -84,6 +84,7 @@ func LoadBytes(name string, data []byte, builtin func(name string) bool) (*Confi
 			}
 			return os.ReadFile(n)
 		},
+		stat: os.Stat,
 		join: filepath.Join, isAbs: filepath.IsAbs, dir: filepath.Dir, glob: filepath.Glob,
 	}
 	return l.load(name)
@@ -91,6 +92,7 @@ func LoadBytes(name string, data []byte, builtin func(name string) bool) (*Confi
 
 type loader struct {
 	read  func(name string) ([]byte, error)
+	stat  func(name string) (fs.FileInfo, error) // nil: files are not on disk (embedded)
 	join  func(elem ...string) string
 	isAbs func(string) bool
 	dir   func(string) string

@@ -248,8 +248,10 @@ type Notice struct {
 type Detector struct {
 	Name        string `toml:"name"`
 	Description string `toml:"description"`
-	// Type is keywords, regex or dictionary.
+	// Type is keywords, regex, dictionary, edm or idm. Kind is another
+	// spelling of the same key, for dataset detectors (kind = "edm").
 	Type DetectorType `toml:"type"`
+	Kind DetectorType `toml:"kind"`
 	// Words (keywords) are words or phrases.
 	Words         []string `toml:"words"`
 	CaseSensitive bool     `toml:"case_sensitive"`
@@ -262,6 +264,29 @@ type Detector struct {
 	File string `toml:"file"`
 	// Confidence of each match: low, medium (default) or high.
 	Confidence Confidence `toml:"confidence"`
+
+	// Dataset detectors (edm, idm; docs/edm.md). Index and KeyFile are
+	// relative to the file that defines the detector; after Load they
+	// are absolute. The key file must not be readable by group or others.
+	Index   string `toml:"index"`
+	KeyFile string `toml:"key_file"`
+	// EDM: Primary names the columns whose values anchor a row (default:
+	// the index's primary columns); Columns the columns that count
+	// (default: all); MinColumns how many distinct columns of one row
+	// must be found (default 2); Proximity how far from the anchor, in
+	// characters, the other values may be (default 300; in a table line,
+	// the line).
+	Primary    []string `toml:"primary"`
+	Columns    []string `toml:"columns"`
+	MinColumns int      `toml:"min_columns"`
+	Proximity  int      `toml:"proximity"`
+	// IDM: Exact matches whole documents by their hashes (default true);
+	// MinContainment is the share of an indexed document's fingerprints
+	// that must be present (0 to 1; 0: off); MinPassage the longest
+	// contiguous shared passage, in normalised characters (0: off).
+	Exact          *bool   `toml:"exact"`
+	MinContainment float64 `toml:"min_containment"`
+	MinPassage     int     `toml:"min_passage"`
 
 	// Pos is where the detector is defined (file:line).
 	Pos string `toml:"-"`

@@ -10,7 +10,7 @@ import (
 )
 
 var (
-	detTypes     = []string{"keywords", "regex", "dictionary"}
+	detTypes     = []string{"keywords", "regex", "dictionary", "edm", "idm"}
 	detectorName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 	headerName   = regexp.MustCompile(`^[!-9;-~]+$`) // RFC 5322 ftext
 	placeholder  = regexp.MustCompile(`\{[a-z_]*\}`)
@@ -133,11 +133,18 @@ func (l *loader) validateDetector(d *Detector, at located, names map[string]stri
 			names[d.Name] = d.Pos
 		}
 	}
+	if d.Kind != "" {
+		if d.Type != "" && d.Type != d.Kind {
+			s.errorf(p.with("kind"), "kind = %q and type = %q disagree (write one of them)", d.Kind, d.Type)
+		}
+		d.Type = d.Kind
+	}
 	only := func(key string, set bool, typ DetectorType) {
 		if set && d.Type != typ {
 			s.errorf(p.with(key), "only for type = %q", typ)
 		}
 	}
+	l.validateDataset(d, at)
 	only("pattern", d.Pattern != "", DetectorRegex)
 	only("file", d.File != "", DetectorDictionary)
 	only("words", d.Words != nil, DetectorKeywords)
@@ -149,6 +156,8 @@ func (l *loader) validateDetector(d *Detector, at located, names map[string]stri
 	switch d.Type {
 	case "":
 		s.errorf(p, "missing type (want %s)", quoteList(detTypes))
+	case DetectorEDM, DetectorIDM:
+		// validateDataset
 	case DetectorKeywords:
 		if len(d.Words) == 0 {
 			s.errorf(p.with("words"), "want at least one word or phrase")

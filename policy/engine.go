@@ -12,6 +12,7 @@ import (
 
 	"github.com/maildlp/maildlp/config"
 	"github.com/maildlp/maildlp/policy/action"
+	"github.com/maildlp/maildlp/policy/dataset"
 	"github.com/maildlp/maildlp/policy/detect"
 	"github.com/maildlp/maildlp/policy/extract"
 )
@@ -38,6 +39,9 @@ type Engine struct {
 	// scanUntil, when set, replaces scan and gives up at the deadline.
 	scanUntil func(text string, dst []detect.Match, stop func() bool) ([]detect.Match, bool)
 	extract   func(ctx context.Context, r io.Reader, lim extract.Limits) (*extract.Result, error)
+	// datasets are the edm and idm detectors, run on every part after
+	// the detector set.
+	datasets []dataset.Matcher
 }
 
 // Config returns the configuration the engine was built from.
@@ -179,6 +183,9 @@ func (e *Engine) evaluate(ctx context.Context, m Message, explain bool, why *[]M
 	for i := range f.parts {
 		var whole bool
 		buf, whole = e.detect(ctx, f.parts[i].Text, buf[:0])
+		if whole {
+			buf, whole = e.matchDatasets(ctx, &f.parts[i], buf)
+		}
 		if whole {
 			f.add(i, buf)
 			continue

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/maildlp/maildlp/config"
+	"github.com/maildlp/maildlp/policy/dataset"
 	"github.com/maildlp/maildlp/policy/detect"
 	"github.com/maildlp/maildlp/policy/extract"
 )
@@ -22,8 +23,18 @@ func New(cfg *config.Config) (*Engine, error) {
 		builtins = append(builtins, info.Name)
 	}
 	var custom []detect.Detector
+	var datasets []dataset.Matcher
 	var errs []error
 	for i := range cfg.Detectors {
+		if dataset.IsDataset(cfg.Detectors[i].Type) {
+			m, err := dataset.Open(&cfg.Detectors[i])
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: detector %q: %w", cfg.Detectors[i].Pos, cfg.Detectors[i].Name, err))
+				continue
+			}
+			datasets = append(datasets, m)
+			continue
+		}
 		d, err := customDetector(&cfg.Detectors[i])
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: detector %q: %w", cfg.Detectors[i].Pos, cfg.Detectors[i].Name, err))
@@ -43,6 +54,7 @@ func New(cfg *config.Config) (*Engine, error) {
 		return nil, err
 	}
 	e.scanUntil = set.ScanUntil
+	e.datasets = datasets
 	return e, nil
 }
 

@@ -19,6 +19,8 @@ func commands() []command {
 		{"milter", "run the milter alone", runMilter},
 		{"reinject", "run the SMTP reinjection hop alone", runReinject},
 		{"scan", "scan .eml files, directories or stdin and print the verdicts", runScan},
+		{"edm", "exact data matching: keygen, index, inspect, explain (docs/edm.md)", runEDM},
+		{"idm", "index confidential documents for idm detectors (keygen, index, inspect, explain)", runIDM},
 		{"check-config", "check the config and policy files and report every error", runCheckConfig},
 		{"quarantine", "list, show, release or delete held messages, through the store or on the local Postfix", runQuarantine},
 		{"incidents", "list, show, review and export incidents in the incident store", runIncidents},
