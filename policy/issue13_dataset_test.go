@@ -33,7 +33,7 @@ func (r *rowMatcher) Match(text string, part dataset.Part, m dataset.Meter, dst 
 			n := text[i+3]
 			dst = append(dst, detect.Match{Detector: r.name, Confidence: detect.High, Key: uint64(n),
 				Evidence: fmt.Sprintf("customers: 3 columns (ssn, first, last) of 1 row in %s", part.Location),
-				Start: i, End: i + 4})
+				Start:    i, End: i + 4})
 		}
 	}
 	return dst, true

@@ -111,43 +111,21 @@ func Build(r io.Reader, key *Key, o BuildOptions) ([]byte, *Meta, error) {
 			nsup++
 		}
 	}
-	var rows [][]string
-	bad, line := 0, 0
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		line++
-		if err != nil {
-			var pe *csv.ParseError
-			if !errors.As(err, &pe) {
-				return nil, nil, fmt.Errorf("edm: read table: %w", err)
-			}
-			bad++
-			continue
-		}
-		if line == 1 && o.Header {
-			continue
-		}
-		if len(rec) != len(o.Columns) {
-			bad++
-		} else {
-			rows = append(rows, slices.Clone(rec))
-		}
-		if n := bad + len(rows); n >= 1000 && float64(bad) > o.MaxBadShare*float64(n) {
-			return nil, nil, fmt.Errorf("edm: %d of the first %d rows have not %d cells: wrong --delimiter or --columns?", bad, n, len(o.Columns))
-		}
+	// The reader hands batches of rows to a worker per core, which
+	// normalise and hash them: the table is never held whole, and reading
+	// overlaps hashing.
+	type batch struct {
+		idx, first int
+		rows       [][]string
 	}
-	if len(rows) >= maxRows {
-		return nil, nil, fmt.Errorf("edm: %d rows (at most %d)", len(rows), maxRows-1)
-	}
-	meta.Rows, meta.Skipped = len(rows), bad
-	support := make([]uint32, len(rows)*nsup)
-	// Normalise and hash the cells on every core.
 	workers := runtime.GOMAXPROCS(0)
 	per := make([][]cell, workers)
 	cols := make([][]Column, workers)
+	var (
+		mu       sync.Mutex
+		supports [][]uint32 // per batch
+	)
+	ch := make(chan batch, 2*workers)
 	var wg sync.WaitGroup
 	for w := range workers {
 		cols[w] = slices.Clone(meta.Columns)
@@ -156,54 +134,118 @@ func Build(r io.Reader, key *Key, o BuildOptions) ([]byte, *Meta, error) {
 			defer wg.Done()
 			t := key.newTagger()
 			var buf []byte
-			for ri := w; ri < len(rows); ri += workers {
-				s := 0
-				for ci, spec := range o.Columns {
-					var v string
-					if spec.Class == Date {
-						if ds := parseDates(extractNorm(rows[ri][ci]), o.DateOrder); len(ds) > 0 {
-							v = ds[0]
-						}
-					} else {
-						v = Normalize(spec.Class, rows[ri][ci])
-					}
-					col := &cols[w][ci]
-					if v != "" {
-						col.Values++
-						if spec.Primary {
-							col.MinLen, col.MaxLen = min(col.MinLen, len(v)), max(col.MaxLen, len(v))
-						}
-						if spec.Class == Alnum && !strings.ContainsAny(v, "0123456789") {
-							col.Letters = true
-						}
-						if spec.Class == Name {
-							col.MaxTokens = min(maxNameTokens, max(col.MaxTokens, strings.Count(v, " ")+1))
-						}
-					}
-					if !spec.Primary {
-						if v != "" {
-							tg := key.supportTag(spec.Class, []byte(v), buf)
-							if tg == 0 {
-								tg = 1
+			for b := range ch {
+				sup := make([]uint32, len(b.rows)*nsup)
+				for k, rec := range b.rows {
+					ri := b.first + k
+					s := 0
+					for ci, spec := range o.Columns {
+						var v string
+						if spec.Class == Date {
+							if ds := parseDates(extractNorm(rec[ci]), o.DateOrder); len(ds) > 0 {
+								v = ds[0]
 							}
-							support[ri*nsup+s] = tg
+						} else {
+							v = Normalize(spec.Class, rec[ci])
 						}
-						s++
-						continue
+						col := &cols[w][ci]
+						if v != "" {
+							col.Values++
+							if spec.Primary {
+								col.MinLen, col.MaxLen = min(col.MinLen, len(v)), max(col.MaxLen, len(v))
+							}
+							if spec.Class == Alnum && !strings.ContainsAny(v, "0123456789") {
+								col.Letters = true
+							}
+							if spec.Class == Name {
+								col.MaxTokens = min(maxNameTokens, max(col.MaxTokens, strings.Count(v, " ")+1))
+							}
+						}
+						if !spec.Primary {
+							if v != "" {
+								tg := key.supportTag(spec.Class, []byte(v), buf)
+								if tg == 0 {
+									tg = 1
+								}
+								sup[k*nsup+s] = tg
+							}
+							s++
+							continue
+						}
+						if v == "" || len(v) > maxValueLen {
+							continue
+						}
+						per[w] = append(per[w], cell{
+							tag:  t.tag(spec.Class, []byte(v)),
+							fkey: key.filterKey(spec.Class, []byte(v), buf),
+							ref:  uint32(ri)<<colBits | uint32(ci),
+						})
 					}
-					if v == "" || len(v) > maxValueLen {
-						continue
-					}
-					per[w] = append(per[w], cell{
-						tag:  t.tag(spec.Class, []byte(v)),
-						fkey: key.filterKey(spec.Class, []byte(v), buf),
-						ref:  uint32(ri)<<colBits | uint32(ci),
-					})
 				}
+				mu.Lock()
+				for len(supports) <= b.idx {
+					supports = append(supports, nil)
+				}
+				supports[b.idx] = sup
+				mu.Unlock()
 			}
 		}()
 	}
-	wg.Wait()
+	const batchRows = 4096
+	nrows, bad, line := 0, 0, 0
+	cur := batch{}
+	err := func() error {
+		defer func() {
+			if len(cur.rows) > 0 {
+				ch <- cur
+			}
+			close(ch)
+			wg.Wait()
+		}()
+		for {
+			rec, err := cr.Read()
+			if err == io.EOF {
+				return nil
+			}
+			line++
+			if err != nil {
+				var pe *csv.ParseError
+				if !errors.As(err, &pe) {
+					return fmt.Errorf("edm: read table: %w", err)
+				}
+				bad++
+				continue
+			}
+			if line == 1 && o.Header {
+				continue
+			}
+			if len(rec) != len(o.Columns) {
+				bad++
+			} else {
+				if nrows >= maxRows-1 {
+					return fmt.Errorf("edm: more than %d rows", maxRows-1)
+				}
+				cur.rows = append(cur.rows, slices.Clone(rec))
+				nrows++
+				if len(cur.rows) == batchRows {
+					ch <- cur
+					cur = batch{idx: cur.idx + 1, first: nrows}
+				}
+			}
+			if n := bad + nrows; n >= 1000 && float64(bad) > o.MaxBadShare*float64(n) {
+				return fmt.Errorf("edm: %d of the first %d rows have not %d cells: wrong --delimiter or --columns?", bad, n, len(o.Columns))
+			}
+		}
+	}()
+	if err != nil {
+		return nil, nil, err
+	}
+	meta.Rows, meta.Skipped = nrows, bad
+	support := make([]uint32, 0, nrows*nsup)
+	for _, s := range supports {
+		support = append(support, s...)
+	}
+	supports = nil
 	for ci := range meta.Columns {
 		c := &meta.Columns[ci]
 		for w := range workers {

@@ -2,6 +2,7 @@ package edm_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -140,5 +141,84 @@ func TestIssue13EDMCheckConfig(t *testing.T) {
 	_, err := config.LoadBytes(filepath.Join(dir, "maildlp.toml"), []byte(doc), detect.IsBuiltin)
 	if err == nil || !strings.Contains(err.Error(), "readable by others") {
 		t.Errorf("a world-readable key file: %v", err)
+	}
+}
+
+// TestIssue13EDMTablesThroughExtractor: a spreadsheet and an HTML table of
+// many rows, extracted as the engine does, yield every row (recall
+// 1.0 here, at least 0.99 required) and no other.
+func TestIssue13EDMTablesThroughExtractor(t *testing.T) {
+	dir := t.TempDir()
+	key, err := edm.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	edm.WriteKey(filepath.Join(dir, "cust.key"), key)
+	const n = 300
+	var table strings.Builder
+	rows := [][]string{{"Full name", "SSN", "Phone"}}
+	var html strings.Builder
+	html.WriteString("<table><tr><th>Name</th><th>Tax id</th><th>Tel</th></tr>")
+	for i := range n {
+		first, last := fmt.Sprintf("First%c%c", 'a'+i%26, 'a'+i/26), fmt.Sprintf("Last%c%c", 'a'+i/26, 'a'+i%26)
+		ssn := fmt.Sprintf("%03d%02d%04d", 100+i, 10+i%90, 1000+i*7)
+		phone := fmt.Sprintf("555%07d", 1000000+i*13)
+		fmt.Fprintf(&table, "%s,%s,%s,%s\n", ssn, first, last, phone)
+		rows = append(rows, []string{first + " " + strings.ToUpper(last), ssn[:3] + " " + ssn[3:5] + " " + ssn[5:], "+1 " + phone[:3] + "-" + phone[3:6] + "-" + phone[6:]})
+		fmt.Fprintf(&html, "<tr><td>%s %s</td><td>%s-%s-%s</td><td>(%s) %s %s</td></tr>", strings.ToUpper(first), last, ssn[:3], ssn[3:5], ssn[5:], phone[:3], phone[3:6], phone[6:])
+	}
+	html.WriteString("</table>")
+	// The same table with the SSN column shifted by one row: every line
+	// has one row's name and phone and the next row's SSN, and the right
+	// SSN is on the neighbouring line, well within 300 characters.
+	shifted := [][]string{rows[0]}
+	for i := 1; i <= n; i++ {
+		shifted = append(shifted, []string{rows[i][0], rows[i%n+1][1], rows[i][2]})
+	}
+	cols, _ := edm.ParseColumns("ssn:digits:primary,first:name,last:name,phone:phone")
+	data, _, err := edm.Build(strings.NewReader(table.String()), key, edm.BuildOptions{Name: "customers", Columns: cols})
+	if err != nil {
+		t.Fatal(err)
+	}
+	edm.WriteIndex(filepath.Join(dir, "cust.edm"), data)
+	doc := `
+[[detector]]
+name = "customer_record"
+kind = "edm"
+index = "cust.edm"
+key_file = "cust.key"
+min_columns = 4
+
+[[policy]]
+name = "customer records"
+rule = { detector = "customer_record", min_count = 1000 }
+block = {}
+`
+	e := engine(t, doc, dir)
+	env := policy.Envelope{MailFrom: "a@example.com", Rcpts: []string{"b@partner.net"}}
+	for name, msg := range map[string][]byte{
+		"shifted xlsx": testutil.NewMessage().Text("attached").Attach("customers.xlsx", "application/octet-stream",
+			testutil.XLSX(testutil.Sheet{Name: "Export", Rows: shifted})).Bytes(),
+		"xlsx": testutil.NewMessage().Text("attached").Attach("customers.xlsx", "application/octet-stream",
+			testutil.XLSX(testutil.Sheet{Name: "Export", Rows: rows})).Bytes(),
+		"html table": testutil.NewMessage().HTML(html.String()).Bytes(),
+	} {
+		v := e.Evaluate(context.Background(), policy.Message{Envelope: env, Body: strings.NewReader(string(msg))})
+		got := 0
+		for _, d := range v.Detections {
+			if d.Type == "customer_record" {
+				got = d.Count
+			}
+		}
+		t.Logf("%s: %d of %d rows", name, got, n)
+		if name == "shifted xlsx" {
+			if got != 0 {
+				t.Errorf("%s: %d rows matched across table rows", name, got)
+			}
+			continue
+		}
+		if float64(got) < 0.99*n || got > n {
+			t.Errorf("%s: %d rows found, want %d", name, got, n)
+		}
 	}
 }
