@@ -11,7 +11,7 @@ import (
 
 // testRule is the rule the accuracy tests hold the matcher to, the one
 // docs/idm.md recommends.
-var testRule = Rule{Exact: true, MinContainment: 0.2, MinPassage: 200}
+var testRule = Rule{Exact: true, MinContainment: 0.1, MinPassage: 200}
 
 // confidential generates n documents of 600 to 1,400 words.
 func confidential(r *rand.Rand, n int) (names, texts []string) {
@@ -66,9 +66,9 @@ func TestIssue13Recall(t *testing.T) {
 		{"edit 2%", func(s string) string { return editWords(r, s, 0.02) }, 0.95},
 		{"edit 5%", func(s string) string { return editWords(r, s, 0.05) }, 0.95},
 		{"quoted rewrapped", func(s string) string { return quoteWrap(s) }, 0.95},
-		// both at once is harder: a quarter of the document cut into
-		// runs of 20 words on average; measured, held to a lower bar
-		{"excerpt 25% edit 5%", func(s string) string { return editWords(r, excerpt(r, s, 0.25), 0.05) }, 0.7},
+		// both at once: a quarter of the document cut into runs of 20
+		// words on average
+		{"excerpt 25% edit 5%", func(s string) string { return editWords(r, excerpt(r, s, 0.25), 0.05) }, 0.95},
 	}
 	for _, c := range cases {
 		found, n := 0, 0

@@ -213,12 +213,19 @@ type Rule struct {
 	MinPassage     int     // normalised characters; 0: not used
 }
 
+// containmentPassage is the shortest shared passage (normalised
+// characters) a containment match needs besides its share: a short
+// document has few fingerprints, and two of them shared by chance with a
+// document of the same template are already a tenth of it. Real copies,
+// even an excerpt with edited words, share passages far longer.
+const containmentPassage = 64
+
 // Match reports whether h satisfies the rule.
 func (r Rule) Match(h Hit) bool {
 	switch {
 	case r.Exact && h.Exact:
 		return true
-	case r.MinContainment > 0 && h.Matched > 0 && h.Containment >= r.MinContainment:
+	case r.MinContainment > 0 && h.Matched > 0 && h.Containment >= r.MinContainment && h.Passage >= containmentPassage:
 		return true
 	case r.MinPassage > 0 && h.Passage >= r.MinPassage:
 		return true
