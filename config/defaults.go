@@ -164,6 +164,7 @@ var defaults = []struct {
 	{"reinject.max_connections", 100},
 	{"reinject.max_message_bytes", ByteSize(DefaultMaxMessageBytes)},
 	{"reinject.max_recipients", 1000},
+	{"reinject.max_errors", 20},
 	{"reinject.max_line_length", ByteSize(64 << 10)},
 	{"reinject.timeouts.command", Duration(5 * time.Minute)},
 	{"reinject.timeouts.idle", Duration(time.Minute)},

@@ -45,6 +45,10 @@ type Reinject struct {
 	MaxMessageBytes ByteSize `toml:"max_message_bytes"`
 	// MaxRecipients per transaction; more get 452. Default 1000.
 	MaxRecipients int `toml:"max_recipients"`
+	// MaxErrors is how many of its own error replies (syntax, sequence,
+	// limits) the hop gives one client before it answers 421 and closes
+	// the connection; 0 turns it off. Default 20.
+	MaxErrors int `toml:"max_errors"`
 	// MaxLineLength bounds a command line and a DATA line; a longer line
 	// fails the transaction and closes the connection. Default 64KiB.
 	MaxLineLength ByteSize `toml:"max_line_length"`

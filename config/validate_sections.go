@@ -37,6 +37,9 @@ func (l *loader) validateReinject(s *source, r *Reinject) {
 	if r.MaxRecipients < 0 {
 		s.errorf(p.with("max_recipients"), "must not be negative")
 	}
+	if r.MaxErrors < 0 {
+		s.errorf(p.with("max_errors"), "must not be negative")
+	}
 	if r.MaxMessageBytes < 0 || r.MaxMessageBytes > 1<<32-1 {
 		s.errorf(p.with("max_message_bytes"), "must be between 1 and 4GiB-1")
 	}

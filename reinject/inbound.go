@@ -65,6 +65,11 @@ func (s *Server) serveConn(conn net.Conn, xfwd bool) {
 		if !ss.command(line) || ss.c.err != nil {
 			return
 		}
+		if ss.tooManyErrors() {
+			s.log.Warn("client disconnected: too many errors", "session_id", ss.id, "errors", ss.errors)
+			ss.write(ss.own(action.TooManyErrors))
+			return
+		}
 	}
 }
 

@@ -142,3 +142,39 @@ func TestReviewDownstreamMixedCodes(t *testing.T) {
 		t.Fatalf("reply %q, want the hop's 4xx", got)
 	}
 }
+
+// TestReviewHopMaxErrors: a client that only errs is disconnected after
+// max_errors of the hop's own error replies (421), while recipients the
+// next hop refuses do not count against it.
+func TestReviewHopMaxErrors(t *testing.T) {
+	mta := newFakeMTA(t, func(f *fakeMTA) {
+		f.reply = func(cmd string) string {
+			if strings.HasPrefix(cmd, "RCPT") && strings.Contains(cmd, "nouser") {
+				return "550 5.1.1 User unknown"
+			}
+			return ""
+		}
+	})
+	cfg := reflectCfg(mta.addr())
+	cfg.MaxErrors = 3
+	_, addr := startHop(t, &fakeEngine{}, cfg)
+
+	up := dialUp(t, addr)
+	up.hello()
+	up.expect("MAIL FROM:<a@example.com>", "250")
+	for i := 0; i < 5; i++ {
+		up.expect("RCPT TO:<nouser@example.com>", "550 5.1.1")
+	}
+	up.expect("RCPT TO:<b@example.com>", "250")
+	up.expect("RSET", "250")
+
+	up.expect("BOGUS", "5")
+	up.expect("DATA x", "5")
+	up.expect("MAIL FROM:<", "501")
+	if got := up.read(); !strings.HasPrefix(got, "421 4.7.0") {
+		t.Fatalf("after the third error: %q, want 421", got)
+	}
+	if got := up.read(); !strings.HasPrefix(got, "ERR") {
+		t.Fatalf("connection still open after 421: %q", got)
+	}
+}

@@ -33,6 +33,9 @@ type session struct {
 	// was accepted); wasTx whether it was in one at the last command.
 	idleSince time.Time
 	wasTx     bool
+	// errors counts the hop's own error replies to this client (syntax,
+	// sequence, limits); at max_errors the session ends.
+	errors int
 
 	// live is the open downstream, for a forced close from Shutdown.
 	live atomic.Pointer[downstream]
@@ -81,7 +84,19 @@ func relayed(r reply) answer { return answer{raw: r.relay()} }
 func (ss *session) own(r action.Reply) answer { return answer{own: action.Render(r, r, "", ss.utf8)} }
 
 func (ss *session) say(code int, enh, text string) {
+	if code >= 400 {
+		ss.errors++
+	}
 	ss.c.writeWire(ss.own(action.Reply{Code: code, Enhanced: enh, Text: text}).own)
+}
+
+// tooManyErrors reports whether the client reached max_errors of the
+// hop's own error replies (Postfix's smtpd_hard_error_limit): a client
+// that only errs holds a connection slot for nothing. Replies relayed
+// from the next hop and policy refusals do not count.
+func (ss *session) tooManyErrors() bool {
+	max := ss.s.cfg.MaxErrors
+	return max > 0 && ss.errors >= max
 }
 
 func (ss *session) write(a answer) {

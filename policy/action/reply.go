@@ -75,6 +75,7 @@ var (
 	MessageTooBig  = Reply{Code: 552, Enhanced: "5.3.4", Text: "Maximum message size exceeded"}
 	CommandTooLong = Reply{Code: 500, Enhanced: "5.4.0", Text: "Too long line, closing connection"}
 	IdleTimeout    = Reply{Code: 421, Enhanced: "4.4.2", Text: "Idle timeout, bye bye"}
+	TooManyErrors  = Reply{Code: 421, Enhanced: "4.7.0", Text: "Too many errors, closing the connection"}
 )
 
 // PassHeaderFlood is the reply to a message with more pass header fields
