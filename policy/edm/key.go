@@ -135,12 +135,12 @@ func (t *tagger) tag(class Class, canon []byte) uint64 {
 func (k *Key) filterKey(class Class, canon []byte, buf []byte) uint64 {
 	buf = append(buf[:0], byte(class))
 	buf = append(buf, canon...)
-	return k.filter.sum64(buf)
+	return k.filter.Sum64(buf)
 }
 
 // supportTag is the 32-bit tag of a supporting cell.
 func (k *Key) supportTag(class Class, canon []byte, buf []byte) uint32 {
 	buf = append(buf[:0], byte(class))
 	buf = append(buf, canon...)
-	return uint32(k.support.sum64(buf))
+	return uint32(k.support.Sum64(buf))
 }

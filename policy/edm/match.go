@@ -221,7 +221,7 @@ func (s *scan) rows(dst []detect.Match) []detect.Match {
 			Detector:   m.name,
 			Confidence: m.conf,
 			Evidence:   fmt.Sprintf("%s: %d columns (%s) of one row", x.Meta.Name, len(names), strings.Join(names, ", ")),
-			Key:        x.key.filter.sum64(rb[:]),
+			Key:        x.key.filter.Sum64(rb[:]),
 			Start:      a.start,
 			End:        a.end,
 			Why:        detect.Why{Base: m.conf},

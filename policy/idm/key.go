@@ -4,12 +4,13 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/maildlp/maildlp/internal/siphash"
 )
 
 // ErrKey is a key file that cannot be used: unreadable, malformed, or
@@ -51,12 +52,12 @@ func keyFrom(s [keySize]byte) *Key {
 	}
 	copy(k.id[:], derive("key id"))
 	t := derive("rolling table")
-	tk := sipKey{binary.LittleEndian.Uint64(t), binary.LittleEndian.Uint64(t[8:])}
+	tk := siphash.NewKey(t)
 	for i := range k.table {
-		k.table[i] = tk.sum64(uint64(i))
+		k.table[i] = tk.Sum64Uint64(uint64(i))
 	}
 	f := derive("fingerprint")
-	k.fp = sipKey{binary.LittleEndian.Uint64(f), binary.LittleEndian.Uint64(f[8:])}
+	k.fp = siphash.NewKey(f)
 	k.exact = derive("exact")
 	return k
 }

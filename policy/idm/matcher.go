@@ -39,7 +39,7 @@ func openMatcher(d *config.Detector) (dataset.Matcher, error) {
 // NewMatcher returns the matcher of detector name over ix. Without a
 // partial criterion in r, it matches exact copies only.
 func NewMatcher(name string, ix *Index, r Rule) *Matcher {
-	m := &Matcher{name: name, ix: ix, rule: r, docID: sipKey{ix.key.fp.k1, ix.key.fp.k0}}
+	m := &Matcher{name: name, ix: ix, rule: r, docID: sipKey{K0: ix.key.fp.K1, K1: ix.key.fp.K0}}
 	m.pool.New = func() any { return ix.NewScanner() }
 	return m
 }
@@ -65,7 +65,7 @@ func (m *Matcher) Match(text string, _ dataset.Part, meter dataset.Meter, dst []
 			Detector:   m.name,
 			Confidence: detect.High,
 			Evidence:   m.ix.Evidence(h),
-			Key:        m.docID.sum64(uint64(h.Doc)),
+			Key:        m.docID.Sum64Uint64(uint64(h.Doc)),
 			Start:      0,
 			End:        len(text),
 		})

@@ -101,4 +101,4 @@ func (wn *winnower) all(text []byte, emit func(raw uint64)) {
 }
 
 // stored is the value kept in the index for the rolling hash raw.
-func (k *Key) stored(raw uint64) uint64 { return k.fp.sum64(raw) }
+func (k *Key) stored(raw uint64) uint64 { return k.fp.Sum64Uint64(raw) }
