@@ -11,23 +11,7 @@ import (
 // host (queue ids are unique per host; a CLI given only the id asks here
 // which host holds it).
 func (s *Store) FindHeld(ctx context.Context, queueID string) ([]Held, error) {
-	rows, err := s.db.QueryContext(ctx, s.q(`SELECT mta_host, queue_id, incident_id, node, state, held_us, updated_us
-		FROM quarantine WHERE queue_id = ? ORDER BY mta_host LIMIT 100`), queueID)
-	if err != nil {
-		return nil, fmt.Errorf("store: held messages: %w", err)
-	}
-	defer rows.Close()
-	var out []Held
-	for rows.Next() {
-		var h Held
-		var t, u int64
-		if err := rows.Scan(&h.MTAHost, &h.QueueID, &h.IncidentID, &h.Node, &h.State, &t, &u); err != nil {
-			return nil, fmt.Errorf("store: held messages: %w", err)
-		}
-		h.HeldAt, h.Updated = fromMicros(t), fromMicros(u)
-		out = append(out, h)
-	}
-	return out, rows.Err()
+	return s.queryHeld(ctx, `WHERE queue_id = ? ORDER BY mta_host LIMIT 100`, queueID)
 }
 
 // IncidentForQueue returns the id of the latest quarantine incident that

@@ -124,8 +124,14 @@ func (s *Store) ListHeld(ctx context.Context, f HeldFilter) ([]Held, error) {
 		f.Limit = 1000
 	}
 	args = append(args, f.Limit)
+	return s.queryHeld(ctx, `WHERE `+where+` ORDER BY held_us, mta_host, queue_id LIMIT ?`, args...)
+}
+
+// queryHeld runs a query over the held messages; rest is its WHERE,
+// ORDER and LIMIT clauses.
+func (s *Store) queryHeld(ctx context.Context, rest string, args ...any) ([]Held, error) {
 	rows, err := s.db.QueryContext(ctx, s.q(`SELECT mta_host, queue_id, incident_id, node, state, held_us, updated_us
-		FROM quarantine WHERE `+where+` ORDER BY held_us, mta_host, queue_id LIMIT ?`), args...)
+		FROM quarantine `+rest), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: held messages: %w", err)
 	}
