@@ -22,8 +22,10 @@ import (
 // linear in the text, and its work is reported to the meter.
 
 const (
-	maxSpanGroups = 8  // words in one candidate
-	maxJoiner     = 2  // bytes between two words of one value
+	// words in one candidate: enough for a 16-digit or a 15-digit phone
+	// value spelled one digit a word ("4 1 1 1 ...")
+	maxSpanGroups = 16
+	maxJoiner     = 3  // bytes between two words of one value (" - ")
 	maxLocal      = 64 // bytes of an address's local part
 	maxDomain     = 255
 )
