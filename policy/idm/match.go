@@ -13,6 +13,9 @@ import (
 // stepEvery is the text between two calls of the caller's meter.
 const stepEvery = 64 << 10
 
+// sweepEvery is the text between two removals of closed runs.
+const sweepEvery = 4 << 10
+
 // Hit is what a message shares with one indexed document.
 type Hit struct {
 	Doc   int  // index into Index.Docs
@@ -149,12 +152,27 @@ func (s *Scanner) Text(text string, step func(n int) bool) bool {
 	}
 	ix := s.ix
 	next := stepEvery
+	nextSweep := sweepEvery
 	ok := s.wn.run(n, func(raw uint64, pos int) bool {
 		if pos >= next && step != nil {
 			if !step(stepEvery) {
 				return false
 			}
 			next += stepEvery
+		}
+		if pos >= nextSweep {
+			// A run whose last fingerprint is more than w back is
+			// closed: a later hit of its key starts afresh, exactly as
+			// a new run does. Dropping them keeps the map to the runs
+			// still open, not one per hit of a text that repeats a
+			// passage at ever new distances.
+			work += len(s.runs)
+			for k, r := range s.runs {
+				if pos-r.last > ix.w {
+					delete(s.runs, k)
+				}
+			}
+			nextSweep = pos + sweepEvery
 		}
 		lo, hi := ix.lookup(ix.key.stored(raw))
 		work += 1 + hi - lo
