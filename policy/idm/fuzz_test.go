@@ -102,22 +102,19 @@ func FuzzMatch(f *testing.F) {
 	})
 }
 
-// FuzzNormalizePieces: normalising a text in pieces that end before an
-// ASCII byte gives the same result as in one go (Scanner.Text relies on
-// it), and the result is valid UTF-8 with no leading, trailing or double
+// FuzzNormalizePieces: normalising a text in pieces cut by pieceEnd gives
+// the same result as in one go (Scanner.Text relies on it), and the result is valid UTF-8 with no leading, trailing or double
 // space.
 func FuzzNormalizePieces(f *testing.F) {
 	f.Add("Hello,  World!", 3)
 	f.Add("ÄÖÜ ＡＢＣ straße\u0301 ﬁ x", 2)
 	f.Add("a\u00a0b\u200bc  -- d", 1)
+	f.Add("漢字ß\u0301\u0301ﬁÅ한국어\u1100\u1161\u11a8", 4)
 	f.Fuzz(func(t *testing.T, s string, cut int) {
 		whole := Normalize(s)
 		var pieces []byte
 		for rest := s; len(rest) > 0; {
-			end := min(max(cut, 1), len(rest))
-			for end < len(rest) && rest[end] >= utf8.RuneSelf {
-				end++
-			}
+			end := pieceEnd(rest, cut)
 			pieces = appendNormalized(pieces, rest[:end])
 			rest = rest[end:]
 		}

@@ -7,6 +7,8 @@ import (
 	"hash"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/maildlp/maildlp/policy/extract"
 )
 
@@ -121,15 +123,11 @@ func (s *Scanner) Text(text string, step func(n int) bool) bool {
 	if s.hits == nil {
 		s.Reset()
 	}
-	// normalised in pieces of about stepEvery bytes, each ending before
-	// an ASCII byte (a non-ASCII run is normalised whole), so that the
-	// meter is asked on the way
+	// normalised in pieces of about stepEvery bytes (see pieceEnd), so
+	// that the meter is asked on the way
 	s.norm = s.norm[:0]
 	for rest := text; len(rest) > 0; {
-		end := min(stepEvery, len(rest))
-		for end < len(rest) && rest[end] >= utf8.RuneSelf {
-			end++
-		}
+		end := pieceEnd(rest, stepEvery)
 		s.norm = appendNormalized(s.norm, rest[:end])
 		rest = rest[end:]
 		if step != nil && !step(end) {
@@ -202,6 +200,28 @@ func (s *Scanner) Text(text string, step func(n int) bool) bool {
 		ok = step(len(n) - (next - stepEvery))
 	}
 	return ok
+}
+
+// pieceEnd is where the next piece of rest, of about size bytes, ends
+// for normalising in pieces: before an ASCII byte, or inside a
+// non-ASCII run (which may be the whole part: Chinese prose has no ASCII
+// byte) before the next valid rune that starts an NFKC segment after a
+// valid one, where normalising and folding the two pieces give the
+// whole's result. Only a run of combining marks or invalid bytes is
+// read to its end.
+func pieceEnd(rest string, size int) int {
+	end := min(max(size, 1), len(rest))
+	for ; end < len(rest) && rest[end] >= utf8.RuneSelf; end++ {
+		if !utf8.RuneStart(rest[end]) {
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(rest[end:])
+		p, pn := utf8.DecodeLastRuneInString(rest[:end])
+		if (r != utf8.RuneError || n > 1) && (p != utf8.RuneError || pn > 1) && norm.NFKC.PropertiesString(rest[end:]).BoundaryBefore() {
+			break
+		}
+	}
+	return end
 }
 
 // Hits returns what the message shares with each document, in document
