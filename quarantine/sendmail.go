@@ -200,6 +200,15 @@ func ParseMailq(r io.Reader, maxLine int64, now time.Time) ([]Message, error) {
 		text := strings.TrimSpace(raw)
 		switch {
 		case text == "":
+		case mailqJobLine(raw):
+			// Before the headings: mailq cuts the sender to its column,
+			// so the sender chooses how a job line ends ("... is empty").
+			m, err := parseMailqJob(text, now)
+			if err != nil {
+				return nil, fmt.Errorf("mailq -qQ line %d: %w", line, err)
+			}
+			out = append(out, m)
+			cur = &out[len(out)-1]
 		case strings.HasPrefix(text, "-----Q-ID"), strings.HasPrefix(text, "Total requests:"),
 			strings.HasSuffix(text, " is empty"), strings.HasSuffix(text, "requests)"), strings.HasSuffix(text, "request)"):
 			// Headings and counts.
@@ -227,6 +236,19 @@ func ParseMailq(r io.Reader, maxLine int64, now time.Time) ([]Message, error) {
 		return nil, fmt.Errorf("mailq -qQ: %w", err)
 	}
 	return out, nil
+}
+
+// mailqJobLine reports whether a listing line is a job line: in the
+// first column, a queue id (perhaps with a status character).
+func mailqJobLine(raw string) bool {
+	if raw == "" || raw[0] == ' ' || raw[0] == '\t' {
+		return false
+	}
+	id := raw
+	if k := strings.IndexAny(raw, " \t"); k >= 0 {
+		id = raw[:k]
+	}
+	return ValidQueueID(strings.TrimRight(id, "*X-"))
 }
 
 // parseMailqJob parses "ID[status] SIZE Www Mmm DD HH:MM <sender>".
