@@ -183,25 +183,32 @@ func (s *scan) rows(dst []detect.Match) []detect.Match {
 			break
 		}
 		found := uint32(1) << a.col
+		// span covers the values of the row found: the match masks them
+		// all (a masked subject keeps no name of the row in the clear).
+		span := [2]int{a.start, a.end}
 		// Other anchor columns of the same row in the window.
 		seen := 0
 		for k := ai - 1; k >= 0 && s.anchors[k].start >= lo; k-- {
 			if b := s.anchors[k]; b.row == a.row && b.end <= hi {
 				found |= 1 << b.col
+				span[0], span[1] = min(span[0], b.start), max(span[1], b.end)
 			}
 			seen++
 		}
 		for k := ai + 1; k < len(s.anchors) && s.anchors[k].start < hi; k++ {
 			if b := s.anchors[k]; b.row == a.row && b.start >= lo && b.end <= hi {
 				found |= 1 << b.col
+				span[0], span[1] = min(span[0], b.start), max(span[1], b.end)
 			}
 			seen++
 		}
 		if !s.step(seen + 1) {
 			break
 		}
-		if bits.OnesCount32(found&m.countCols) < m.minColumns && m.supClasses != 0 {
-			found |= s.supporting(a.row, lo, hi, a, found)
+		// Read even when the anchors are enough: the match names and
+		// masks every value of its row (once per matched row).
+		if m.supClasses != 0 {
+			found |= s.supporting(a.row, lo, hi, a, found, &span)
 		}
 		got := found & m.countCols
 		if bits.OnesCount32(got) < m.minColumns {
@@ -222,8 +229,8 @@ func (s *scan) rows(dst []detect.Match) []detect.Match {
 			Confidence: m.conf,
 			Evidence:   fmt.Sprintf("%s: %d columns (%s) of one row", x.Meta.Name, len(names), strings.Join(names, ", ")),
 			Key:        x.key.filter.Sum64(rb[:]),
-			Start:      a.start,
-			End:        a.end,
+			Start:      span[0],
+			End:        span[1],
 			Why:        detect.Why{Base: m.conf},
 		})
 	}

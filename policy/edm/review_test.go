@@ -34,3 +34,36 @@ func TestReviewSpacedDigitsFound(t *testing.T) {
 		t.Errorf("spaced SSN with another row's name: %d matches", len(got))
 	}
 }
+
+// TestReviewMatchSpanCoversRow: a match's span is what a masked subject
+// replaces with the evidence; it must cover every value of the row found
+// (names, a second anchor), not the anchor alone, or the rest of the
+// row reaches the incident in the clear.
+func TestReviewMatchSpanCoversRow(t *testing.T) {
+	ps := genPeople(13, 100)
+	key, data := buildTest(t, ps)
+	m := matcherFor(t, key, data, Options{MinColumns: 3})
+	m2 := matcherFor(t, key, data, Options{MinColumns: 2})
+	p := ps[0]
+	name := title(p.first) + " " + title(p.last)
+	for _, text := range []string{
+		"Re: " + name + " " + p.ssn + " " + p.email,
+		"Re: " + name + " " + p.ssn + " " + p.email + " thanks",
+		"Re: " + p.ssn + " thanks " + name + " and " + p.acct,
+		"Re: " + p.email + ", " + p.ssn + ", " + name,
+	} {
+		got, _ := m.Match(text, dataset.Part{}, nil, nil)
+		if strings.HasSuffix(text, p.email) {
+			got, _ = m2.Match(text, dataset.Part{}, nil, nil) // the anchors are enough
+		}
+		if len(got) != 1 {
+			t.Fatalf("%q: %d matches, want 1", text, len(got))
+		}
+		span := text[got[0].Start:got[0].End]
+		for _, v := range []string{p.ssn, p.email, title(p.first), title(p.last), p.acct} {
+			if strings.Contains(text, v) && !strings.Contains(span, v) {
+				t.Errorf("%q: span %q leaves %q out", text, span, v)
+			}
+		}
+	}
+}

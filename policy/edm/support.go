@@ -17,8 +17,9 @@ const maxSupportWords = 6
 // maxNameTokens candidates.
 //
 // A word counts for one column at most, and words inside the anchor
-// (a name inside an address) count for none.
-func (s *scan) supporting(row uint32, lo, hi int, a anchor, found uint32) uint32 {
+// (a name inside an address) count for none. span grows to cover every
+// value found, so that the match masks all of them.
+func (s *scan) supporting(row uint32, lo, hi int, a anchor, found uint32, span *[2]int) uint32 {
 	m := s.m
 	x := m.idx
 	w := s.text[lo:hi]
@@ -54,7 +55,9 @@ func (s *scan) supporting(row uint32, lo, hi int, a anchor, found uint32) uint32
 		}
 	}
 	row0 := int(row) * x.nsup
-	check := func(c Class, canon []byte, i, n int) bool {
+	// check compares a candidate made of words i..i+n-1 (an address:
+	// none), at w[vs:ve], with the row's cells of class c.
+	check := func(c Class, canon []byte, i, n, vs, ve int) bool {
 		for k := i; k < i+n; k++ {
 			if used[k] {
 				return false
@@ -71,6 +74,7 @@ func (s *scan) supporting(row uint32, lo, hi int, a anchor, found uint32) uint32
 				for k := i; k < i+n; k++ {
 					used[k] = true
 				}
+				span[0], span[1] = min(span[0], lo+vs), max(span[1], lo+ve)
 				return true
 			}
 		}
@@ -95,14 +99,14 @@ func (s *scan) supporting(row uint32, lo, hi int, a anchor, found uint32) uint32
 					buf = append(buf, ' ')
 				}
 				buf = lowerAppend(buf, w[ws[i+n].start:ws[i+n].end])
-				if check(Name, buf, i, n+1) {
+				if check(Name, buf, i, n+1, ws[i].start, ws[i+n].end) {
 					break
 				}
 			}
 		}
 		if has(Date) && i+2 < len(ws) {
 			for _, d := range parseDates(strings.ToLower(w[ws[i].start:ws[i+2].end]), "") {
-				check(Date, []byte(d), i, 3)
+				check(Date, []byte(d), i, 3, ws[i].start, ws[i+2].end)
 			}
 		}
 		if has(Digits) || has(Phone) || has(Alnum) {
@@ -116,15 +120,15 @@ func (s *scan) supporting(row uint32, lo, hi int, a anchor, found uint32) uint32
 				}
 				digits = digits && strings.Trim(wd, "0123456789") == ""
 				if digits && has(Digits) {
-					check(Digits, buf, i, n+1)
+					check(Digits, buf, i, n+1, ws[i].start, ws[i+n].end)
 				}
 				if digits && has(Phone) {
 					if p := phoneCanon(string(buf)); p != "" {
-						check(Phone, []byte(p), i, n+1)
+						check(Phone, []byte(p), i, n+1, ws[i].start, ws[i+n].end)
 					}
 				}
 				if has(Alnum) {
-					check(Alnum, buf, i, n+1)
+					check(Alnum, buf, i, n+1, ws[i].start, ws[i+n].end)
 				}
 			}
 		}
@@ -148,7 +152,7 @@ func (s *scan) supporting(row uint32, lo, hi int, a anchor, found uint32) uint32
 				ls++
 			}
 			if ls < i && e > i+1 && (ls+lo >= a.end || e+lo <= a.start) {
-				check(Email, lowerAppend(nil, w[ls:e]), 0, 0)
+				check(Email, lowerAppend(nil, w[ls:e]), 0, 0, ls, e)
 			}
 			next := strings.IndexByte(w[i+1:], '@')
 			if next < 0 {
