@@ -412,11 +412,20 @@ func (f *facts) maskedHeader(name string) string {
 				spans = append(spans, h)
 			}
 		}
-		sort.Slice(spans, func(i, j int) bool { return spans[i].Start < spans[j].Start })
+		// The widest of spans that start together first; a span that
+		// overlaps one written is masked with it (their union), never
+		// left to show its end in the clear.
+		sort.Slice(spans, func(i, j int) bool {
+			if spans[i].Start != spans[j].Start {
+				return spans[i].Start < spans[j].Start
+			}
+			return spans[i].End > spans[j].End
+		})
 		var b strings.Builder
 		last := 0
 		for _, h := range spans {
 			if h.Start < last {
+				last = max(last, h.End)
 				continue
 			}
 			b.WriteString(text[last:h.Start])
