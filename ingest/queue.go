@@ -394,6 +394,11 @@ func (q *Queue) Read(from Pos, n int) ([]Entry, error) {
 			}
 			q.rf, q.rfSeg = f, from.Seg
 		}
+		if end-from.Off < headerBytes {
+			// Only a failed append whose cut failed too leaves this.
+			q.skipSegment(&from, end, "torn frame header")
+			continue
+		}
 		var h [headerBytes]byte
 		if _, err := q.rf.ReadAt(h[:], from.Off); err != nil {
 			return out, fmt.Errorf("ingest: read segment: %w", err)
