@@ -58,7 +58,9 @@ type conn struct {
 	version  uint32
 	actions  gomilter.OptAction
 	protocol gomilter.OptProtocol
-	state    int // modifier state: modNone, modProgress, modWrite
+	state    int       // modifier state: modNone, modProgress, modWrite
+	rdSet    time.Time // read deadline on the socket
+	wdSet    time.Time // write deadline on the socket
 	macros   macroStore
 	id       uint64
 }
@@ -69,7 +71,9 @@ const (
 	modWrite
 )
 
-var connBufs = sync.Pool{New: func() any { b := make([]byte, 16<<10); return &b }}
+// conns keeps finished connections' state, buffers included, for the
+// next ones: the MTA opens a connection per message.
+var conns = sync.Pool{New: func() any { return &conn{buf: make([]byte, 16<<10)} }}
 
 var (
 	// errCloseSession ends a session quietly.
@@ -78,22 +82,29 @@ var (
 	errBadPacket = errors.New("milter: malformed packet from the MTA")
 )
 
-func newConn(s *Server, c net.Conn) *conn {
-	nc := c
-	if bc, ok := c.(*bufferedConn); ok {
+func newConn(s *Server, nc net.Conn) *conn {
+	c := conns.Get().(*conn)
+	c.srv, c.c, c.nc, c.max = s, nc, nc, s.o.maxPacket()
+	if bc, ok := nc.(*bufferedConn); ok {
 		// This loop buffers reads and writes itself.
-		nc = bc.Conn
+		c.nc = bc.Conn
 	}
-	bp := connBufs.Get().(*[]byte)
-	return &conn{srv: s, nc: nc, c: c, max: s.o.maxPacket(), buf: *bp}
+	return c
 }
 
+// release resets c for the next connection; buffers grown past the
+// usual sizes go.
 func (c *conn) release() {
-	if cap(c.buf) <= 64<<10 {
-		b := c.buf[:cap(c.buf)]
-		connBufs.Put(&b)
+	buf, out, macros := c.buf, c.out[:0], c.macros
+	if cap(buf) > 64<<10 {
+		buf = make([]byte, 16<<10)
 	}
-	c.buf = nil
+	if cap(out) > maxHeld {
+		out = nil
+	}
+	macros.reset()
+	*c = conn{buf: buf[:cap(buf)], out: out, macros: macros}
+	conns.Put(c)
 }
 
 // readPacket returns the next packet's command and data; data points
@@ -139,10 +150,8 @@ func (c *conn) fill(n int, timeout time.Duration) error {
 		}
 		c.r = 0
 	}
-	if timeout > 0 {
-		if err := c.nc.SetReadDeadline(time.Now().Add(timeout)); err != nil {
-			return err
-		}
+	if err := c.deadline(false, timeout); err != nil {
+		return err
 	}
 	for c.w-c.r < n {
 		k, err := c.nc.Read(c.buf[c.w:])
@@ -155,6 +164,32 @@ func (c *conn) fill(n int, timeout time.Duration) error {
 		}
 	}
 	return nil
+}
+
+// deadline puts now+timeout on the socket through set, unless the
+// deadline there is at most 1/64 of timeout earlier than that: a deadline
+// is a timer update in the runtime, and pipelined packets come within
+// microseconds of each other. A wait may so end up to 1/64 of its
+// timeout early (a minute of the default idle_timeout of an hour).
+func (c *conn) deadline(write bool, timeout time.Duration) error {
+	cur := &c.rdSet
+	if write {
+		cur = &c.wdSet
+	}
+	var want time.Time
+	if timeout > 0 {
+		want = time.Now().Add(timeout)
+		if d := want.Sub(*cur); !cur.IsZero() && d >= 0 && d <= timeout/64 {
+			return nil
+		}
+	} else if cur.IsZero() {
+		return nil
+	}
+	*cur = want
+	if write {
+		return c.nc.SetWriteDeadline(want)
+	}
+	return c.nc.SetReadDeadline(want)
 }
 
 // serve runs the session loop until the MTA quits or the connection

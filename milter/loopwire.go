@@ -7,7 +7,6 @@ import (
 	"io"
 	"math"
 	"strings"
-	"time"
 
 	gomilter "github.com/d--j/go-milter"
 	"github.com/d--j/go-milter/milterutil"
@@ -56,11 +55,7 @@ func (c *conn) negotiate(code byte, data []byte) error {
 	p = binary.BigEndian.AppendUint32(p, uint32(actions))
 	p = binary.BigEndian.AppendUint32(p, uint32(protocol))
 	if mtaActions&gomilter.OptSetMacros != 0 {
-		for _, r := range macroRequests {
-			p = binary.BigEndian.AppendUint32(p, uint32(r.stage))
-			p = append(p, strings.Join(r.macros, " ")...)
-			p = append(p, 0)
-		}
+		p = append(p, macroRequestData...)
 	} else {
 		c.warn("milter could not send the needed macros since MTA does not support this")
 	}
@@ -68,6 +63,18 @@ func (c *conn) negotiate(code byte, data []byte) error {
 	c.end(0)
 	return nil
 }
+
+// macroRequestData is the SMFIF_SETSYMLIST part of the negotiation
+// answer: per stage, its number and the macro names.
+var macroRequestData = func() []byte {
+	var p []byte
+	for _, r := range macroRequests {
+		p = binary.BigEndian.AppendUint32(p, uint32(r.stage))
+		p = append(p, strings.Join(r.macros, " ")...)
+		p = append(p, 0)
+	}
+	return p
+}()
 
 // begin starts a packet with code at the end of the output; end fills in
 // its length. start is where the packet began.
@@ -109,10 +116,8 @@ func (c *conn) send(r *gomilter.Response) error {
 
 // flush writes the output in one system call.
 func (c *conn) flush() error {
-	if wt := c.srv.o.cfg.WriteTimeout.D(); wt > 0 {
-		if err := c.nc.SetWriteDeadline(time.Now().Add(wt)); err != nil {
-			return err
-		}
+	if err := c.deadline(true, c.srv.o.cfg.WriteTimeout.D()); err != nil {
+		return err
 	}
 	_, err := c.nc.Write(c.out)
 	if cap(c.out) > maxHeld {
@@ -297,6 +302,22 @@ type macroStore struct {
 		set  bool
 		data []byte
 	}
+	// Values handed out, so that asking again (the queue ID is asked for
+	// at several stages) costs no allocation.
+	seen [8]string
+	next int
+}
+
+// reset empties the store for another connection, keeping its buffers
+// unless one grew large.
+func (s *macroStore) reset() {
+	for i := range s.stages {
+		s.stages[i].set = false
+		if cap(s.stages[i].data) > 4<<10 {
+			s.stages[i].data = nil
+		}
+	}
+	s.seen, s.next = [8]string{}, 0
 }
 
 // set replaces the macros of stage and clears those of later stages.
@@ -339,15 +360,28 @@ func (s *macroStore) get(name string) (string, bool) {
 			continue
 		}
 		if v, ok := lookupMacro(st.data, name); ok {
-			return v, true
+			return s.intern(v), true
 		}
 	}
 	return "", false
 }
 
+// intern returns v as a string, one handed out before if equal.
+func (s *macroStore) intern(v []byte) string {
+	for _, x := range s.seen {
+		if x == string(v) {
+			return x
+		}
+	}
+	x := string(v)
+	s.seen[s.next] = x
+	s.next = (s.next + 1) % len(s.seen)
+	return x
+}
+
 // lookupMacro finds name in name NUL value NUL ... pairs; the last one
 // wins, as in a map filled in order.
-func lookupMacro(d []byte, name string) (string, bool) {
+func lookupMacro(d []byte, name string) ([]byte, bool) {
 	var found []byte
 	ok := false
 	for {
@@ -361,8 +395,5 @@ func lookupMacro(d []byte, name string) (string, bool) {
 		}
 		d = next
 	}
-	if !ok {
-		return "", false
-	}
-	return string(found), true
+	return found, ok
 }
