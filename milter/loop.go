@@ -92,11 +92,16 @@ func newConn(s *Server, nc net.Conn) *conn {
 	return c
 }
 
+// maxKeptBuf is the largest read buffer kept for the next connection:
+// room for a 64 KiB body packet (MTAs send no larger ones), not for a
+// rare large header field.
+const maxKeptBuf = 128 << 10
+
 // release resets c for the next connection; buffers grown past the
 // usual sizes go.
 func (c *conn) release() {
 	buf, out, macros := c.buf, c.out[:0], c.macros
-	if cap(buf) > 64<<10 {
+	if cap(buf) > maxKeptBuf {
 		buf = make([]byte, 16<<10)
 	}
 	if cap(out) > maxHeld {
