@@ -28,17 +28,23 @@ type engine interface {
 	Config() *config.Config
 }
 
-// Server is the milter front end: one go-milter server whose sessions
-// translate MTA events into a [policy.Message] and the engine's verdict
-// back into milter responses.
+// Server is the milter front end: its sessions translate MTA events into
+// a [policy.Message] and the engine's verdict back into milter responses
+// (the session loop is conn, in loop.go).
 type Server struct {
 	engine func() engine
 	o      options
 	log    *slog.Logger
-	srv    *gomilter.Server
 
 	sessions atomic.Int64   // MTA connections being served
 	scans    sync.WaitGroup // engine goroutines still running
+	milters  atomic.Uint64  // sessions negotiated so far
+
+	closing   atomic.Bool
+	mu        sync.Mutex
+	listeners map[net.Listener]struct{}
+	conns     map[net.Conn]struct{} // connections being served
+	served    sync.WaitGroup        // their goroutines
 }
 
 // Actions we may ask the MTA to perform, and the protocol options we would
@@ -88,18 +94,8 @@ func newServer(cfg config.Milter, eng func() engine, opts ...Option) *Server {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	s := &Server{engine: eng, o: o, log: o.log.With("component", "milter")}
-	mopts := []gomilter.Option{
-		gomilter.WithDynamicMilter(s.newSession),
-		gomilter.WithNegotiationCallback(negotiate),
-		gomilter.WithWriteTimeout(o.cfg.WriteTimeout.D()),
-		gomilter.WithReadTimeout(o.cfg.IdleTimeout.D()),
-	}
-	for _, r := range macroRequests {
-		mopts = append(mopts, gomilter.WithMacroRequest(r.stage, r.macros))
-	}
-	s.srv = gomilter.NewServer(mopts...)
-	return s
+	return &Server{engine: eng, o: o, log: o.log.With("component", "milter"),
+		listeners: map[net.Listener]struct{}{}, conns: map[net.Conn]struct{}{}}
 }
 
 // negotiate accepts the MTA's protocol version (2 to 6) and asks for the
@@ -126,12 +122,51 @@ func (s *Server) Serve(ln net.Listener) error {
 	case *net.TCPListener, *net.UnixListener:
 		ln = connListener{ln}
 	}
-	ln = packetLimitListener{Listener: ln, max: s.o.maxPacket()}
-	err := s.srv.Serve(allowListener{Listener: ln, srv: s})
-	if errors.Is(err, gomilter.ErrServerClosed) {
+	ln = allowListener{Listener: ln, srv: s}
+	if !s.track(ln, nil, true) {
 		return nil
 	}
-	return err
+	defer s.track(ln, nil, false)
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if s.closing.Load() {
+				return nil
+			}
+			return err
+		}
+		if !s.track(nil, c, true) {
+			c.Close()
+			continue
+		}
+		go func() {
+			defer s.track(nil, c, false)
+			newConn(s, c).serve()
+		}()
+	}
+}
+
+// track adds or removes a listener or a connection; adding fails once
+// the server is shutting down.
+func (s *Server) track(ln net.Listener, c net.Conn, add bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if add && s.closing.Load() {
+		return false
+	}
+	switch {
+	case ln != nil && add:
+		s.listeners[ln] = struct{}{}
+	case ln != nil:
+		delete(s.listeners, ln)
+	case add:
+		s.conns[c] = struct{}{}
+		s.served.Add(1)
+	default:
+		delete(s.conns, c)
+		s.served.Done()
+	}
+	return true
 }
 
 // allowListener disconnects TCP clients outside the allowlist as soon as
@@ -175,15 +210,27 @@ func (s *Server) allowed(a net.Addr) bool {
 // every session and every scan has finished, or ctx is done; then it closes
 // the remaining connections (the MTA applies its default action to them).
 func (s *Server) Shutdown(ctx context.Context) error {
-	err := s.srv.Shutdown(ctx)
+	s.mu.Lock()
+	s.closing.Store(true)
+	var err error
+	for ln := range s.listeners {
+		err = errors.Join(err, ln.Close())
+	}
+	s.mu.Unlock()
 	done := make(chan struct{})
 	go func() {
+		s.served.Wait()
 		s.scans.Wait()
 		close(done)
 	}()
 	select {
 	case <-done:
 	case <-ctx.Done():
+		s.mu.Lock()
+		for c := range s.conns {
+			c.Close()
+		}
+		s.mu.Unlock()
 		if err == nil {
 			err = ctx.Err()
 		}
@@ -194,8 +241,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // Sessions returns the number of MTA connections being served.
 func (s *Server) Sessions() int { return int(s.sessions.Load()) }
 
-// newSession is go-milter's factory, called once per negotiated MTA
-// connection; Cleanup releases the session slot.
+// newSession is called once per negotiated MTA connection; Cleanup
+// releases the session slot.
 func (s *Server) newSession(version uint32, actions gomilter.OptAction, protocol gomilter.OptProtocol, _ gomilter.DataSize) gomilter.Milter {
 	n := s.sessions.Add(1)
 	return &session{

@@ -164,7 +164,8 @@ func (s *session) Header(name, value string, m gomilter.Modifier) (*gomilter.Res
 	if strings.EqualFold(name, "Subject") {
 		msg.subjects++
 		if msg.subjects == 1 {
-			msg.subject = value
+			// value points into the read buffer: keep a copy.
+			msg.subject = strings.Clone(value)
 		}
 	}
 	if ph := s.srv.o.passHeader; ph.enabled && strings.EqualFold(name, ph.name) {
