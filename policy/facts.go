@@ -37,6 +37,7 @@ type facts struct {
 	byDetector  map[string][]int // detector -> indexes into hits
 	atts        []attachmentFact // built on first use
 	counts      map[countKey]int // memo of count
+	subject     *string          // memo of maskedSubject
 }
 
 func newFacts(env Envelope, res *extract.Result, internal []string) *facts {
@@ -395,7 +396,15 @@ func containsString(l []string, s string) bool {
 
 // maskedSubject is the subject with every detected value replaced by its
 // masked evidence, so that notices can name it.
-func (f *facts) maskedSubject() string { return f.maskedHeader("Subject") }
+// It is worked out once per message: the verdict's record and the
+// notices and subject changes of the policies all use it.
+func (f *facts) maskedSubject() string {
+	if f.subject == nil {
+		s := f.maskedHeader("Subject")
+		f.subject = &s
+	}
+	return *f.subject
+}
 
 // maskedHeader is the first field name of the top-level header with every
 // detected value replaced by its masked evidence.
