@@ -109,7 +109,10 @@ func (e *extractor) text(data []byte, src source, detected string, depth int) {
 		e.unscannable(src.loc, TooLarge, "extracted text exceeds max_text_bytes; the rest was not scanned", detected)
 	}
 	e.m.step(len(data))
-	s, known := decodeCharset(data, cs)
+	s, known := e.textView(data, cs)
+	if !known {
+		s, known = decodeCharset(data, cs)
+	}
 	if !known {
 		e.unscannable(src.loc, UnknownCharset, "unknown charset "+safeLabel(cs)+": read as bytes", detected)
 	}

@@ -31,7 +31,7 @@ func Extract(ctx context.Context, r io.Reader, lim Limits) (*Result, error) {
 	// message (a front end streams it while the client sends it).
 	sctx, cancel := context.WithTimeout(ctx, lim.ScanTimeout)
 	defer cancel()
-	e := &extractor{ctx: sctx, lim: lim, res: &Result{Bytes: int64(len(raw))}}
+	e := &extractor{ctx: sctx, lim: lim, res: &Result{Bytes: int64(len(raw))}, raw: raw}
 	if deadline, ok := sctx.Deadline(); ok {
 		e.deadline = deadline
 	}
@@ -71,7 +71,11 @@ type extractor struct {
 	deadline time.Time
 	lim      Limits
 	res      *Result
-	m        *meter // work and deadline of this scan; see meter.go
+	// raw is the message as read: this scan's own copy, never written to
+	// and never recycled, so that text taken from it as it is can be a
+	// view of it instead of a copy (see textView).
+	raw []byte
+	m   *meter // work and deadline of this scan; see meter.go
 
 	parts        int   // MIME parts and archive members seen
 	textBytes    int64 // text bytes returned
