@@ -7,7 +7,8 @@ import (
 )
 
 // textView returns data as text without copying it when data is part of
-// the message as read (a part without transfer encoding), declared
+// the message as read (a part without transfer encoding, or a large
+// base64 part decoded in place: decodeBody), declared
 // UTF-8, ASCII or no known charset, and already valid UTF-8 without a
 // NUL or a byte-order mark: exactly the string decodeCharset would make
 // of it, as a view of the message bytes. A large message's text then

@@ -3,7 +3,9 @@ package extract
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -109,5 +111,89 @@ func FuzzTextView(f *testing.F) {
 	f.Add([]byte("text"), "UTF-8*en")
 	f.Fuzz(func(t *testing.T, data []byte, cs string) {
 		textViewAgrees(t, data, cs)
+	})
+}
+
+// base64Attachment is a message with a short body and a base64 CSV
+// attachment of about size bytes; it returns the message and the CSV.
+func base64Attachment(size int, extraHeader string) (string, string) {
+	var csv strings.Builder
+	for i := 0; csv.Len() < size; i++ {
+		csv.WriteString("row " + strconv.Itoa(i) + ", Invoice 2024-118, 1,250.00 EUR, order 77812\r\n")
+	}
+	enc := base64.StdEncoding.EncodeToString([]byte(csv.String()))
+	var m strings.Builder
+	m.WriteString("From: a@example.com\r\nContent-Type: multipart/mixed; boundary=XX\r\n\r\n--XX\r\nContent-Type: text/plain\r\n\r\nhello\r\n--XX\r\n" +
+		"Content-Type: text/csv; name=a.csv\r\nContent-Disposition: attachment; filename=a.csv\r\nContent-Transfer-Encoding: base64\r\n" + extraHeader + "\r\n")
+	for i := 0; i < len(enc); i += 76 {
+		m.WriteString(enc[i:min(i+76, len(enc))] + "\r\n")
+	}
+	m.WriteString("--XX--\r\n")
+	return m.String(), csv.String()
+}
+
+// A large base64 attachment is decoded over its encoded bytes: the scan
+// costs the message's memory, not a decoded copy and a text copy more,
+// and reads the same text.
+func TestIssue12LargeBase64DecodedInPlace(t *testing.T) {
+	msg, csv := base64Attachment(6<<20, "")
+	lim := DefaultLimits()
+	if _, err := Extract(context.Background(), strings.NewReader(msg), lim); err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	res, err := Extract(context.Background(), strings.NewReader(msg), lim)
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text string
+	for _, p := range res.Parts {
+		if p.Filename == "a.csv" {
+			text = p.Text
+		}
+	}
+	if text != csv {
+		t.Fatalf("attachment text differs from the CSV: %d bytes, want %d", len(text), len(csv))
+	}
+	allocated := after.TotalAlloc - before.TotalAlloc
+	if limit := uint64(len(msg)) + uint64(len(msg))/4; allocated > limit {
+		t.Fatalf("Extract allocated %d bytes for a %d-byte message, want <= %d (no decoded copy)", allocated, len(msg), limit)
+	}
+
+	// A second transfer encoding is read from the encoded bytes as well:
+	// those must stay as they are, so the part is decoded into a buffer.
+	msg2, _ := base64Attachment(2<<20, "Content-Transfer-Encoding: quoted-printable\r\n")
+	res2, err := Extract(context.Background(), strings.NewReader(msg2), lim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b64, qp string
+	for _, p := range res2.Parts {
+		switch p.Location {
+		case `attachment "a.csv"`:
+			b64 = p.Text
+		case `attachment "a.csv" (read as quoted-printable)`:
+			qp = p.Text
+		}
+	}
+	if !strings.HasPrefix(b64, "row 0, Invoice") || !strings.HasPrefix(qp, base64.StdEncoding.EncodeToString([]byte("row 0, Invoice"))[:16]) {
+		t.Fatalf("two encodings: base64 reading %.20q, quoted-printable reading %.20q", b64, qp)
+	}
+}
+
+func FuzzDecodeInPlace(f *testing.F) {
+	f.Add([]byte("QUJD\r\nREVG\r\n"))
+	f.Add([]byte("QQ==QkI=\r\nQ0NDQw"))
+	f.Add([]byte("Q*U=J\x00D"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, in := range [][]byte{data, []byte(base64.StdEncoding.EncodeToString(data))} {
+			want := decodeBase64(in)
+			buf := bytes.Clone(in)
+			if got := decodeBase64InPlace(buf); !bytes.Equal(got, want) {
+				t.Fatalf("decodeBase64InPlace(%q) = %q, decodeBase64 = %q", in, got, want)
+			}
+		}
 	})
 }

@@ -89,7 +89,7 @@ func (e *extractor) entityBody(h message.Header, body []byte, prefix string, pat
 	}
 
 	e.m.step(len(body)) // the transfer decoding reads each byte once
-	data := decodeTransfer(h.Get("Content-Transfer-Encoding"), body)
+	data := e.decodeBody(h, body)
 	switch mt {
 	case "message/rfc822", "message/global":
 		e.message(data, loc, depth+1, false)
@@ -121,19 +121,10 @@ func (e *extractor) entityBody(h message.Header, body []byte, prefix string, pat
 // go-message takes the first field, other readers may take another, and a
 // sender could put the text where only they look.
 func (e *extractor) otherEncodings(h message.Header, body []byte, src source, depth int) {
-	kind := func(tok string) string {
-		switch tok {
-		case "base64", "quoted-printable":
-			return tok
-		case "x-uuencode", "x-uue", "uuencode":
-			return "x-uuencode"
-		}
-		return "8bit" // passed through as it is
-	}
-	seen := []string{kind(cteToken(h.Get("Content-Transfer-Encoding")))}
+	seen := []string{cteKind(cteToken(h.Get("Content-Transfer-Encoding")))}
 	fields := h.FieldsByKey("Content-Transfer-Encoding")
 	for fields.Next() {
-		k := kind(cteToken(fields.Value()))
+		k := cteKind(cteToken(fields.Value()))
 		if contains(seen, k) {
 			continue
 		}
@@ -143,6 +134,17 @@ func (e *extractor) otherEncodings(h message.Header, body []byte, src source, de
 		alt.loc = joinWord(src.loc, "(read as "+k+")")
 		e.content(decodeTransfer(k, body), alt, depth)
 	}
+}
+
+// cteKind is how a Content-Transfer-Encoding token is read.
+func cteKind(tok string) string {
+	switch tok {
+	case "base64", "quoted-printable":
+		return tok
+	case "x-uuencode", "x-uue", "uuencode":
+		return "x-uuencode"
+	}
+	return "8bit" // passed through as it is
 }
 
 // multipart splits a multipart body and walks its parts. When the boundary
