@@ -2,6 +2,7 @@ package milter
 
 import (
 	"bytes"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -103,9 +104,14 @@ func TestIssue12SpillNoLeak(t *testing.T) {
 //
 //	go test -run '^$' -bench Issue12PeakRSS -benchtime 1x ./milter
 func BenchmarkIssue12PeakRSS(b *testing.B) {
-	// The default spill_bytes, and one above the message: held in memory.
-	for _, spillAt := range []config.ByteSize{config.DefaultSpillBytes, 64 << 20} {
-		b.Run(fmt.Sprintf("spill_bytes=%dMiB", spillAt>>20), func(b *testing.B) {
+	// The default spill_bytes, and one above the message: held in memory;
+	// a business-text body, and a short body with a base64 attachment.
+	for _, c := range []struct {
+		kind    string
+		spillAt config.ByteSize
+	}{{"text", config.DefaultSpillBytes}, {"text", 64 << 20}, {"attachment", config.DefaultSpillBytes}} {
+		spillAt := c.spillAt
+		b.Run(fmt.Sprintf("%s/spill_bytes=%dMiB", c.kind, spillAt>>20), func(b *testing.B) {
 			cfg, err := config.Default(detect.IsBuiltin)
 			if err != nil {
 				b.Fatal(err)
@@ -125,6 +131,9 @@ func BenchmarkIssue12PeakRSS(b *testing.B) {
 			small, big := simpleMessage(), simpleMessage()
 			small.body = businessText(4 << 10)
 			big.body = businessText(50<<20 - 1<<10)
+			if c.kind == "attachment" {
+				big.headers, big.body = base64Attachment(businessText(37 << 20))
+			}
 			big.readTimeout = time.Minute
 			var rise int64
 			for b.Loop() {
@@ -139,7 +148,30 @@ func BenchmarkIssue12PeakRSS(b *testing.B) {
 				rise = max(rise, peakRSS()-base)
 			}
 			b.ReportMetric(float64(rise)/(1<<20), "peak-RSS-rise-MiB")
-			b.Logf("a %d MiB message raised peak RSS by %.1f MiB (spill_bytes %d MiB)", len(big.wire())>>20, float64(rise)/(1<<20), spillAt>>20)
+			b.Logf("a %d MiB message (%s) raised peak RSS by %.1f MiB (spill_bytes %d MiB)", len(big.wire())>>20, c.kind, float64(rise)/(1<<20), spillAt>>20)
 		})
 	}
+}
+
+// base64Attachment is a message with a short text body and data attached
+// as a base64 CSV file: its header fields and body.
+func base64Attachment(data []byte) ([][2]string, []byte) {
+	headers := [][2]string{
+		{"From", " Alice <alice@example.com>"},
+		{"To", " bob@example.org"},
+		{"Subject", " Orders"},
+		{"MIME-Version", " 1.0"},
+		{"Content-Type", ` multipart/mixed; boundary="b1"`},
+	}
+	enc := base64.StdEncoding.EncodeToString(data)
+	var body bytes.Buffer
+	body.WriteString("--b1\r\nContent-Type: text/plain\r\n\r\nThe orders are attached.\r\n--b1\r\n" +
+		"Content-Type: text/csv; name=orders.csv\r\nContent-Disposition: attachment; filename=orders.csv\r\n" +
+		"Content-Transfer-Encoding: base64\r\n\r\n")
+	for i := 0; i < len(enc); i += 76 {
+		body.WriteString(enc[i:min(i+76, len(enc))])
+		body.WriteString("\r\n")
+	}
+	body.WriteString("--b1--\r\n")
+	return headers, body.Bytes()
 }
