@@ -105,6 +105,10 @@ cpu_busy() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat; }
 cpu_total() { awk '/^cpu /{s=0; for(i=2;i<=NF;i++) s+=$i; print s}' /proc/stat; }
 # proc_cpu PID prints the process's utime+stime in jiffies.
 proc_cpu() { if [ -r "/proc/$1/stat" ]; then awk '{print $14+$15}' "/proc/$1/stat"; else echo 0; fi; }
+# busy_cpu prints the CPU time of the whole machine outside idle and I/O
+# wait (user, nice, system, irq, softirq, steal) in jiffies: everything
+# the run cost, Postfix, the load generator and the sink included.
+busy_cpu() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9}' /proc/stat; }
 HZ=$(getconf CLK_TCK)
 NCPU=$(nproc)
 
@@ -245,24 +249,28 @@ peak_rss() { awk '/^VmHWM:/{printf "%.0f", $2/1024}' "/proc/$1/status" 2>/dev/nu
 # of FILE with SESSIONS parallel sessions to 127.0.0.1:PORT (DRAIN: a
 # Postfix directory whose queue must then be empty, or "") and records,
 # under SIZE/SESSIONS/LABEL, msg/s (RATES), maildlp's CPU milliseconds per
-# message (DLPMS) and maildlp's peak RSS in MiB during the run (RSS). Sets
-# RATE.
-declare -A RATES DLPMS RSS
+# message (DLPMS), the whole machine's (ALLMS: see busy_cpu; anything else
+# running on the machine counts too) and maildlp's peak RSS in MiB during
+# the run (RSS). Sets RATE.
+declare -A RATES DLPMS ALLMS RSS
 measure() {
 	local label=$1 sz=$2 file=$3 n=$4 s=$5 port=$6 drain=$7
-	local d0 d1 start end secs
+	local d0 d1 b0 b1 start end secs
 	reset_peak "$DLP_PID"
 	d0=$(proc_cpu "$DLP_PID")
+	b0=$(busy_cpu)
 	start=$(now_ns)
 	timeout 600 smtp-source -s "$s" -m "$n" -F "$file" -f bench@test.example -t sink@ext.example "127.0.0.1:$port" ||
 		die "smtp-source failed ($label $sz c=$s)"
 	[ -z "$drain" ] || queue_empty "$drain" 600
 	end=$(now_ns)
 	d1=$(proc_cpu "$DLP_PID")
+	b1=$(busy_cpu)
 	secs=$(awk -v a="$start" -v b="$end" 'BEGIN{printf "%.3f", (b-a)/1e9}')
 	RATE=$(awk -v n="$n" -v s="$secs" 'BEGIN{printf "%.1f", n/s}')
 	RATES[$sz/$s/$label]+="$RATE "
 	DLPMS[$sz/$s/$label]+="$(awk -v d="$((d1-d0))" -v hz="$HZ" -v n="$n" 'BEGIN{ printf "%.3f", d/hz/n*1000 }') "
+	ALLMS[$sz/$s/$label]+="$(awk -v d="$((b1-b0))" -v hz="$HZ" -v n="$n" 'BEGIN{ printf "%.3f", d/hz/n*1000 }') "
 	RSS[$sz/$s/$label]+="$(peak_rss "$DLP_PID") "
 }
 
@@ -273,13 +281,13 @@ measure() {
 # their range, maildlp's CPU per message and its peak RSS.
 table() {
 	local ref=$1 labels=$2 sz s l ratio rr
-	printf '%-4s %-4s %-16s %8s %7s %11s %13s %9s   %s\n' size sess path "msg/s" ratio "ratio range" "maildlp ms/msg" "peak RSS" "msg/s of each round"
+	printf '%-4s %-4s %-16s %8s %7s %11s %13s %11s %9s   %s\n' size sess path "msg/s" ratio "ratio range" "maildlp ms/msg" "all ms/msg" "peak RSS" "msg/s of each round"
 	for sz in 4k 1m; do
 		for s in $SESSIONS; do
 			for l in $labels; do
 				if [ "$l" = "$ref" ]; then ratio=1.00 rr=-; else ratio=$(median "${RATIOS[$sz/$s/$l]}") rr=$(range "${RATIOS[$sz/$s/$l]}"); fi
-				printf '%-4s %-4s %-16s %8s %7s %11s %13s %8sM   %s\n' "$sz" "$s" "$l" "$(median "${RATES[$sz/$s/$l]}")" "$ratio" "$rr" \
-					"$(median "${DLPMS[$sz/$s/$l]}")" "$(median "${RSS[$sz/$s/$l]}")" "${RATES[$sz/$s/$l]}"
+				printf '%-4s %-4s %-16s %8s %7s %11s %13s %11s %8sM   %s\n' "$sz" "$s" "$l" "$(median "${RATES[$sz/$s/$l]}")" "$ratio" "$rr" \
+					"$(median "${DLPMS[$sz/$s/$l]}")" "$(median "${ALLMS[$sz/$s/$l]}")" "$(median "${RSS[$sz/$s/$l]}")" "${RATES[$sz/$s/$l]}"
 			done
 		done
 	done
