@@ -6,6 +6,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/textproto"
@@ -159,14 +160,22 @@ func fieldNameIs(line, name []byte) bool {
 	return len(t) > 0 && t[0] == ':'
 }
 
+// headerReaders are the buffered readers of parseHeader, reused: a 4 KiB
+// buffer per header block was a fifth of the memory a small message
+// allocated. ReadHeader copies every line it returns out of the buffer.
+var headerReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
+
 // parseHeader parses a header block with go-message. If it still fails, the
 // whole block becomes junk text.
 func parseHeader(hdr []byte, junk *[]byte) message.Header {
 	if len(hdr) == 0 {
 		return message.Header{}
 	}
-	br := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(hdr), strings.NewReader("\r\n\r\n")), 4096)
+	br := headerReaders.Get().(*bufio.Reader)
+	br.Reset(io.MultiReader(bytes.NewReader(hdr), strings.NewReader("\r\n\r\n")))
 	h, err := textproto.ReadHeader(br)
+	br.Reset(nil)
+	headerReaders.Put(br)
 	if err != nil {
 		*junk = append(*junk, hdr...)
 		return message.Header{}
