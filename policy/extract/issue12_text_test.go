@@ -3,6 +3,7 @@ package extract
 import (
 	"strings"
 	"testing"
+	"unicode"
 )
 
 // naiveASCII is the reference for isASCII and isASCIIString.
@@ -86,4 +87,69 @@ func FuzzPGPMessage(f *testing.F) {
 		checkPGPMessage(t, s+pgpArmour[:len(s)%len(pgpArmour)])
 		checkPGPMessage(t, pgpArmour[len(s)%len(pgpArmour):]+s)
 	})
+}
+
+// msgIDRepl is the replacement fieldText applies, marked so that a test
+// sees which ids were replaced and with what.
+func msgIDRepl(id string) string { return "[" + strings.ToUpper(id) + "]" }
+
+func checkMsgIDs(t *testing.T, s string) {
+	t.Helper()
+	if got, want := replaceMsgIDs(s, msgIDRepl), msgIDRE.ReplaceAllStringFunc(s, msgIDRepl); got != want {
+		t.Fatalf("replaceMsgIDs(%q) = %q, want %q", s, got, want)
+	}
+	for _, key := range []string{"content-type", "message-id"} {
+		if got, want := fieldText(key, s), refFieldText(key, s); got != want {
+			t.Fatalf("fieldText(%q, %q) = %q, want %q", key, s, got, want)
+		}
+	}
+}
+
+// refFieldText is fieldText as it was, with the expressions only.
+func refFieldText(lkey, val string) string {
+	if lkey == "content-type" {
+		return boundaryParamRE.ReplaceAllString(val, "${1}")
+	}
+	return msgIDRE.ReplaceAllStringFunc(val, func(id string) string {
+		if longDigitRuns(id) >= 3 {
+			return id
+		}
+		return ""
+	})
+}
+
+// TestIssue12MsgIDScan compares the hand-written msg-id and boundary
+// handling with the expressions they replace.
+func TestIssue12MsgIDScan(t *testing.T) {
+	for _, s := range []string{
+		"", "<a@b>", "<a@b", "<@b>", "<a@>", "<a@b> <c@d>", "<<a@b>>", "<a<b@c>", "<a@b@c>", "<a@b<c@d>",
+		"x <a b@c> <d@e f> <g@h>", "<a@b\t> <c\r@d>", "comment (<a@b>) <1234567890123@x.example>",
+		"<\xff@\xfe>", "<ſ@K>", "<a@b>>", "<a@@b>", "<a@b> tail", "head <a@b>",
+		"<1111111111111.2222222222222.3333333333333@x>",
+		"multipart/mixed; boundary=\"=_x_123\"", "multipart/mixed; BOUNDARY=abc; charset=x",
+		"text/plain; boundary = 12345", "multipart/mixed;boundary=", "text/plain; charset=us-ascii",
+		"multipart/alternative; bOuNdArY=\"a b\"", "xboundary=1", "boundar y=1",
+	} {
+		checkMsgIDs(t, s)
+	}
+}
+
+// TestIssue12BoundaryFold proves the premise of the boundary prefilter:
+// no rune but the ASCII upper and lower case of a letter of "boundary"
+// folds to it, so the expression's (?i) matches nothing the ASCII test
+// misses.
+func TestIssue12BoundaryFold(t *testing.T) {
+	for _, c := range "boundary" {
+		for r := unicode.SimpleFold(c); r != c; r = unicode.SimpleFold(r) {
+			if r != unicode.ToUpper(c) {
+				t.Errorf("%q folds to %q", c, r)
+			}
+		}
+	}
+}
+
+func FuzzMsgIDScan(f *testing.F) {
+	f.Add("<a@b> x <c@d e> <1234567890123@x>")
+	f.Add("multipart/mixed; boundary=\"=_1\"")
+	f.Fuzz(func(t *testing.T, s string) { checkMsgIDs(t, s) })
 }
