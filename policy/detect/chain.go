@@ -277,7 +277,7 @@ func (sc *scanner) evalGroup(r *[16]group, cnt, e int) {
 	if g.sep == sepLine && e == 1 && sc.first == 0 {
 		sc.wrappedRun(r, cnt)
 	}
-	if w > maxGroup || e < 1 {
+	if w > maxGroup || e < 1 || e-sc.first+1 < s.minGroups[w] {
 		return
 	}
 	for _, gr := range s.byLast[w] {

@@ -94,7 +94,7 @@ func (sc *scanner) run() {
 				uint64(hot[b[4]])<<32 | uint64(hot[b[5]])<<40 | uint64(hot[b[6]])<<48 | uint64(hot[b[7]])<<56
 			if v != 0 {
 				i += bits.TrailingZeros64(v) / 8
-				break
+				goto found
 			}
 			i += 8
 		}
@@ -104,6 +104,7 @@ func (sc *scanner) run() {
 		if i >= n {
 			return
 		}
+	found: // t[i] is hot
 		if i >= sc.check && sc.stop != nil {
 			sc.check = i + stopEvery
 			if sc.stop() {

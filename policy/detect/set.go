@@ -51,6 +51,9 @@ type Set struct {
 	// Digit runs: unseparated lengths and separated groupings.
 	byLen  [maxDigits + 1]idMask
 	byLast [maxGroup + 1][]grouping
+	// minGroups[w] is the fewest groups of a grouping in byLast[w]: a
+	// chain with fewer groups than that tries none of them.
+	minGroups [maxGroup + 1]int
 
 	// Keywords of the enabled identifiers.
 	kw     *automaton
@@ -114,6 +117,9 @@ func newSet(m idMask, custom []Detector, opts Options) *Set {
 			}
 			groupAt[key] = len(s.byLast[last])
 			s.byLast[last] = append(s.byLast[last], grouping{widths: g, ids: 1 << i})
+			if k := len(g); s.minGroups[last] == 0 || k < s.minGroups[last] {
+				s.minGroups[last] = k
+			}
 		}
 	}
 	// Keywords: one automaton for every enabled identifier's keywords;
