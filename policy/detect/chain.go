@@ -164,6 +164,17 @@ type group struct {
 func (sc *scanner) chain(i, j int) int {
 	t := sc.text
 	n := len(t)
+	// Most chains are one group ("481 x", "depot 49,"): when no group
+	// follows, the group is no value on its own (see lone) and no '('
+	// before it may open a card, the chain ends here. What follows is the
+	// general path's first step, which would come to the same end.
+	if w := j - i; w > maxDigits || !sc.set.lone[w] {
+		if kind, l := sepAt(t, j); kind == sepNone || j+l >= n || wordClass[t[j+l]] != cDigit {
+			if i == 0 || t[i-1] != '(' {
+				return j
+			}
+		}
+	}
 	ring := &sc.ring
 	cnt := 0
 	g := group{start: i, end: j, uni: 1}

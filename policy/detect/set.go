@@ -54,6 +54,10 @@ type Set struct {
 	// minGroups[w] is the fewest groups of a grouping in byLast[w]: a
 	// chain with fewer groups than that tries none of them.
 	minGroups [maxGroup + 1]int
+	// lone[w] says a chain of one group of w digits may hold a value:
+	// an unseparated identifier of that length, or a DNI's eight digits
+	// before its letter (see evalGroup).
+	lone [maxDigits + 1]bool
 
 	// Keywords of the enabled identifiers.
 	kw     *automaton
@@ -121,6 +125,9 @@ func newSet(m idMask, custom []Detector, opts Options) *Set {
 				s.minGroups[last] = k
 			}
 		}
+	}
+	for w := range s.lone {
+		s.lone[w] = s.byLen[w] != 0 || w == 8 && m.has(idESDNI)
 	}
 	// Keywords: one automaton for every enabled identifier's keywords;
 	// non-ASCII keywords also in their upper-case form (ASCII letters are
