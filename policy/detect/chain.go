@@ -168,7 +168,7 @@ func (sc *scanner) chain(i, j int) int {
 	// follows, the group is no value on its own (see lone) and no '('
 	// before it may open a card, the chain ends here. What follows is the
 	// general path's first step, which would come to the same end.
-	if w := j - i; w > maxDigits || !sc.set.lone[w] {
+	if w := j - i; (w > maxDigits || !sc.set.lone[w]) && !sc.set.generalPath {
 		if kind, l := sepAt(t, j); kind == sepNone || j+l >= n || wordClass[t[j+l]] != cDigit {
 			if i == 0 || t[i-1] != '(' {
 				return j
@@ -288,7 +288,7 @@ func (sc *scanner) evalGroup(r *[16]group, cnt, e int) {
 	if g.sep == sepLine && e == 1 && sc.first == 0 {
 		sc.wrappedRun(r, cnt)
 	}
-	if w > maxGroup || e < 1 || e-sc.first+1 < s.minGroups[w] {
+	if w > maxGroup || e < 1 || e-sc.first+1 < s.minGroups[w] && !s.generalPath {
 		return
 	}
 	for _, gr := range s.byLast[w] {

@@ -58,6 +58,9 @@ type Set struct {
 	// an unseparated identifier of that length, or a DNI's eight digits
 	// before its letter (see evalGroup).
 	lone [maxDigits + 1]bool
+	// generalPath turns the shortcuts above off, for tests that compare
+	// the scanner with them and without.
+	generalPath bool
 
 	// Keywords of the enabled identifiers.
 	kw     *automaton
