@@ -164,15 +164,9 @@ type group struct {
 func (sc *scanner) chain(i, j int) int {
 	t := sc.text
 	n := len(t)
-	// Most chains are one group ("481 x", "depot 49,"): when no group
-	// follows, the group is no value on its own (see lone) and no '('
-	// before it may open a card, the chain ends here. What follows is the
-	// general path's first step, which would come to the same end.
-	if w := j - i; (w > maxDigits || !sc.set.lone[w]) && !sc.set.generalPath {
-		if kind, l := sepAt(t, j); kind == sepNone || j+l >= n || wordClass[t[j+l]] != cDigit {
-			if i == 0 || t[i-1] != '(' {
-				return j
-			}
+	if !sc.set.generalPath && (i == 0 || t[i-1] != '(') {
+		if end, ok := sc.idleChain(i, j); ok {
+			return end
 		}
 	}
 	ring := &sc.ring
@@ -242,6 +236,44 @@ func (sc *scanner) chain(i, j int) int {
 		sc.listEnd(&lr, false)
 	}
 	return int(g.end)
+}
+
+// idleChain reports a chain that can hold no value, and its end: most
+// chains in business text are one group ("481 x", "depot 49,") whose width
+// is no value on its own (see Set.lone), or a few short groups ("879.92")
+// with fewer digits than the shortest identifier (Set.minDigits). It
+// walks the groups as chain does and gives up as soon as neither holds.
+// Every value chain offers (unseparated, separated, wrapped, a card list,
+// a DNI) is made of the chain's digits, so the general path would find
+// nothing either; a '(' before the chain, which may open a card, is
+// left to it by the caller.
+func (sc *scanner) idleChain(i, j int) (int, bool) {
+	t := sc.text
+	n := len(t)
+	s := sc.set
+	total, end := j-i, j
+	for groups := 1; ; groups++ {
+		kind, l := sepAt(t, end)
+		p := end + l
+		e := p + 1
+		more := kind != sepNone && p < n && wordClass[t[p]] == cDigit
+		for more && e < n {
+			k := wordClass[t[e]]
+			if k == 0 {
+				break
+			}
+			more = k == cDigit
+			e++
+		}
+		if !more {
+			return end, groups == 1 && (total > maxDigits || !s.lone[total]) || total < s.minDigits
+		}
+		total += e - p
+		if total >= s.minDigits {
+			return 0, false
+		}
+		end = e
+	}
 }
 
 // gluedLeft reports whether the digit group starting at i follows '-', '.'

@@ -58,6 +58,9 @@ type Set struct {
 	// an unseparated identifier of that length, or a DNI's eight digits
 	// before its letter (see evalGroup).
 	lone [maxDigits + 1]bool
+	// minDigits is the fewest digits of any value the digit chains
+	// offer: an unseparated length, a grouping, a DNI's eight.
+	minDigits int
 	// generalPath turns the shortcuts above off, for tests that compare
 	// the scanner with them and without.
 	generalPath bool
@@ -131,6 +134,20 @@ func newSet(m idMask, custom []Detector, opts Options) *Set {
 	}
 	for w := range s.lone {
 		s.lone[w] = s.byLen[w] != 0 || w == 8 && m.has(idESDNI)
+		if s.lone[w] && (s.minDigits == 0 || w < s.minDigits) {
+			s.minDigits = w
+		}
+	}
+	for _, l := range s.byLast {
+		for _, g := range l {
+			sum := 0
+			for _, w := range []byte(g.widths) {
+				sum += int(w)
+			}
+			if s.minDigits == 0 || sum < s.minDigits {
+				s.minDigits = sum
+			}
+		}
 	}
 	// Keywords: one automaton for every enabled identifier's keywords;
 	// non-ASCII keywords also in their upper-case form (ASCII letters are
