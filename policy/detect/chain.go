@@ -238,20 +238,31 @@ func (sc *scanner) chain(i, j int) int {
 	return int(g.end)
 }
 
-// idleChain reports a chain that can hold no value, and its end: most
-// chains in business text are one group ("481 x", "depot 49,") whose width
-// is no value on its own (see Set.lone), or a few short groups ("879.92")
-// with fewer digits than the shortest identifier (Set.minDigits). It
-// walks the groups as chain does and gives up as soon as neither holds.
-// Every value chain offers (unseparated, separated, wrapped, a card list,
-// a DNI) is made of the chain's digits, so the general path would find
-// nothing either; a '(' before the chain, which may open a card, is
-// left to it by the caller.
+// idleChain reports a chain that can hold no value, and its end. Every
+// value a chain offers (unseparated, separated, wrapped, a card list, a
+// DNI) is made of the chain's digits, at least Set.minDigits of them, and
+// a single group holds one only at a width in Set.lone. So a chain holds
+// none when it is
+//
+//   - one group of a width not in lone ("481 x", "depot 49,"),
+//   - groups with fewer digits together than minDigits ("879.92"), or
+//   - groups with exactly minDigits digits together ("2026-05-19",
+//     "2026-4711"), fewer than a card's, not two joined by a line break
+//     (a wrapped value), and not in the widths of a grouping or a
+//     separated DNI of that many digits (Set.minShapes): a value of
+//     minDigits digits would be the whole chain.
+//
+// It walks the groups as chain does and gives up as soon as none of these
+// can hold. A '(' before the chain, which may open a card, is left to the
+// general path by the caller.
 func (sc *scanner) idleChain(i, j int) (int, bool) {
 	t := sc.text
 	n := len(t)
 	s := sc.set
 	total, end := j-i, j
+	var widths [maxDigits]byte
+	widths[0] = byte(min(total, 255))
+	line := false
 	for groups := 1; ; groups++ {
 		kind, l := sepAt(t, end)
 		p := end + l
@@ -266,12 +277,27 @@ func (sc *scanner) idleChain(i, j int) (int, bool) {
 			e++
 		}
 		if !more {
-			return end, groups == 1 && (total > maxDigits || !s.lone[total]) || total < s.minDigits
+			switch {
+			case groups == 1:
+				return end, total > maxDigits || !s.lone[total]
+			case total < s.minDigits:
+				return end, true
+			case total > s.minDigits || total >= 12 || groups == 2 && line:
+				return 0, false
+			}
+			for _, shape := range s.minShapes {
+				if string(widths[:groups]) == shape {
+					return 0, false
+				}
+			}
+			return end, true
 		}
 		total += e - p
-		if total >= s.minDigits {
+		if total > s.minDigits {
 			return 0, false
 		}
+		widths[groups] = byte(e - p)
+		line = line || kind == sepLine
 		end = e
 	}
 }
