@@ -238,31 +238,31 @@ func (sc *scanner) chain(i, j int) int {
 	return int(g.end)
 }
 
-// idleChain reports a chain that can hold no value, and its end. Every
-// value a chain offers (unseparated, separated, wrapped, a card list, a
-// DNI) is made of the chain's digits, at least Set.minDigits of them, and
-// a single group holds one only at a width in Set.lone. So a chain holds
-// none when it is
+// idleChain reports a chain that can hold no value, and its end. The
+// values a chain offers are
 //
-//   - one group of a width not in lone ("481 x", "depot 49,"),
-//   - groups with fewer digits together than minDigits ("879.92"), or
-//   - groups with exactly minDigits digits together ("2026-05-19",
-//     "2026-4711"), fewer than a card's, not two joined by a line break
-//     (a wrapped value), and not in the widths of a grouping or a
-//     separated DNI of that many digits (Set.minShapes): a value of
-//     minDigits digits would be the whole chain.
+//   - a single group of a width in Set.lone (an unseparated identifier,
+//     a DNI's eight digits),
+//   - consecutive groups in the widths of a grouping (Set.byLast), or of
+//     a separated DNI (2.3.3),
+//   - the first two groups joined by a line break (a wrapped value),
+//   - a card list, thirteen digits or more, and a card after '(',
 //
-// It walks the groups as chain does and gives up as soon as none of these
-// can hold. A '(' before the chain, which may open a card, is left to the
-// general path by the caller.
+// each at least Set.minDigits digits. So a chain of one group not in lone
+// ("481 x", "depot 49,"), of fewer digits than minDigits ("879.92"), or of
+// fewer than thirteen with none of these shapes ("2026-05-19",
+// "61006/2026") holds none. It walks the groups as chain does and gives
+// up as soon as that cannot be shown. A '(' before the chain is left to
+// the general path by the caller.
 func (sc *scanner) idleChain(i, j int) (int, bool) {
+	const cardDigits = 13 // the fewest digits of a card list
 	t := sc.text
 	n := len(t)
 	s := sc.set
 	total, end := j-i, j
-	var widths [maxDigits]byte
+	var widths [cardDigits]byte
 	widths[0] = byte(min(total, 255))
-	line := false
+	wrapped := false
 	for groups := 1; ; groups++ {
 		kind, l := sepAt(t, end)
 		p := end + l
@@ -282,24 +282,42 @@ func (sc *scanner) idleChain(i, j int) (int, bool) {
 				return end, total > maxDigits || !s.lone[total]
 			case total < s.minDigits:
 				return end, true
-			case total > s.minDigits || total >= 12 || groups == 2 && line:
+			case wrapped:
 				return 0, false
 			}
-			for _, shape := range s.minShapes {
-				if string(widths[:groups]) == shape {
-					return 0, false
-				}
-			}
-			return end, true
+			return end, !s.shaped(widths[:groups])
 		}
 		total += e - p
-		if total > s.minDigits {
+		if total >= cardDigits {
 			return 0, false
 		}
 		widths[groups] = byte(e - p)
-		line = line || kind == sepLine
+		wrapped = wrapped || groups == 1 && kind == sepLine
 		end = e
 	}
+}
+
+// shaped reports whether the group widths of a chain hold a single group
+// in lone or consecutive groups in the widths of a grouping or of a
+// separated DNI.
+func (s *Set) shaped(widths []byte) bool {
+	for e, w := range widths {
+		if s.lone[w] {
+			return true
+		}
+		if int(w) >= len(s.byLast) {
+			continue
+		}
+		for _, gr := range s.byLast[w] {
+			if k := len(gr.widths); k <= e+1 && string(widths[e-k+1:e+1]) == gr.widths {
+				return true
+			}
+		}
+		if w == 3 && e >= 2 && s.ids.has(idESDNI) && string(widths[e-2:e+1]) == "\x02\x03\x03" {
+			return true
+		}
+	}
+	return false
 }
 
 // gluedLeft reports whether the digit group starting at i follows '-', '.'

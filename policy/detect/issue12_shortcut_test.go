@@ -9,7 +9,7 @@ import (
 )
 
 // shortcutPairs are detector sets with the digit scanner's shortcuts
-// (Set.lone, Set.minGroups, Set.minDigits, Set.minShapes) and without
+// (Set.lone, Set.minGroups, Set.minDigits, Set.shaped) and without
 // them (Set.generalPath): the oracle they must agree with. Besides every
 // identifier, sets whose shortest value is longer (cards alone: twelve
 // digits) or has other shapes.
@@ -48,7 +48,9 @@ func digitSoup(r *rand.Rand, n int) string {
 		// 3-3-2 and wrapped after four digits in running text; a DNI
 		// separated 2.3.3
 		tfn, tfn[:3] + " " + tfn[3:6] + " " + tfn[6:], tfn[:3] + "-" + tfn[3:6] + "-" + tfn[6:], "tfn " + tfn[:4] + "\n" + tfn[4:] + " ok",
-		dni[:2] + "." + dni[2:5] + "." + dni[5:8] + "-" + dni[8:], dni[:8] + "-" + dni[8:]}
+		dni[:2] + "." + dni[2:5] + "." + dni[5:8] + "-" + dni[8:], dni[:8] + "-" + dni[8:],
+		// cards written in pairs and digit by digit: a list run
+		"41 11 11 11 11 11 11 11", "55 00 00 00 00 00 00 04", "4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1", "30 56 93 09 02 59 04"}
 	var b strings.Builder
 	for b.Len() < n {
 		if r.IntN(10) == 0 {
@@ -97,7 +99,8 @@ func TestIssue12ShortcutsAgree(t *testing.T) {
 		// Each must be found: the oracle below is only as good as the
 		// values it sees.
 		tfn, dni := tfn8(r), dni8(r)
-		for _, v := range []string{tfn[:3] + " " + tfn[3:6] + " " + tfn[6:], dni[:2] + "." + dni[2:5] + "." + dni[5:8] + "-" + dni[8:]} {
+		for _, v := range []string{tfn[:3] + " " + tfn[3:6] + " " + tfn[6:], dni[:2] + "." + dni[2:5] + "." + dni[5:8] + "-" + dni[8:],
+			"41 11 11 11 11 11 11 11", "4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1", "30 56 93 09 02 59 04"} {
 			if ms := fuzzSet.Scan("number "+v+" ok", nil); len(ms) == 0 {
 				t.Fatalf("no match in %q", v)
 			}

@@ -61,9 +61,6 @@ type Set struct {
 	// minDigits is the fewest digits of any value the digit chains
 	// offer: an unseparated length, a grouping, a DNI's eight.
 	minDigits int
-	// minShapes are the group widths of the groupings of minDigits
-	// digits, and a separated DNI's when minDigits is its eight.
-	minShapes []string
 	// generalPath turns the shortcuts above off, for tests that compare
 	// the scanner with them and without.
 	generalPath bool
@@ -151,20 +148,6 @@ func newSet(m idMask, custom []Detector, opts Options) *Set {
 				s.minDigits = sum
 			}
 		}
-	}
-	for _, l := range s.byLast {
-		for _, g := range l {
-			sum := 0
-			for _, w := range []byte(g.widths) {
-				sum += int(w)
-			}
-			if sum == s.minDigits {
-				s.minShapes = append(s.minShapes, g.widths)
-			}
-		}
-	}
-	if m.has(idESDNI) && s.minDigits == 8 {
-		s.minShapes = append(s.minShapes, "\x02\x03\x03")
 	}
 	// Keywords: one automaton for every enabled identifier's keywords;
 	// non-ASCII keywords also in their upper-case form (ASCII letters are
