@@ -308,10 +308,18 @@ func (s *Set) shaped(widths []byte) bool {
 		if int(w) >= len(s.byLast) {
 			continue
 		}
+	groupings:
 		for _, gr := range s.byLast[w] {
-			if k := len(gr.widths); k <= e+1 && string(widths[e-k+1:e+1]) == gr.widths {
-				return true
+			k := len(gr.widths)
+			if k > e+1 {
+				continue
 			}
+			for x := range k - 1 { // the last width is w
+				if widths[e-k+1+x] != gr.widths[x] {
+					continue groupings
+				}
+			}
+			return true
 		}
 		if w == 3 && e >= 2 && s.ids.has(idESDNI) && string(widths[e-2:e+1]) == "\x02\x03\x03" {
 			return true
