@@ -131,12 +131,18 @@ type countKey struct {
 
 // count is the number of distinct values of a detector that qualify.
 func (f *facts) count(det string, minConf detect.Confidence, tests bool) int {
+	hits := f.byDetector[det]
+	if len(hits) == 0 {
+		// The common case, a detector that found nothing: no memo entry,
+		// whose map would cost more than the answer.
+		return 0
+	}
 	ck := countKey{det, minConf, tests}
 	if n, ok := f.counts[ck]; ok {
 		return n
 	}
 	var seen keySet
-	for _, i := range f.byDetector[det] {
+	for _, i := range hits {
 		m := &f.hits[i].Match
 		if qualifies(m, minConf, tests) {
 			seen.add(m.Key)

@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/maildlp/maildlp/internal/testutil"
 )
 
 // businessText returns about n bytes of ordinary business prose with many
@@ -98,6 +100,16 @@ func benchScan(b *testing.B, s interface{ Scan(string, []Match) []Match }, text 
 // built-in identifier enabled.
 func BenchmarkScanClean(b *testing.B) {
 	benchScan(b, mustSet(b, allNames()...), businessText(1<<20))
+}
+
+// BenchmarkScanOrderReport: the body of the end-to-end benchmarks'
+// message, order lines dense with numbers (testutil.OrderLines), 4 KiB
+// and 1 MiB, every built-in identifier enabled.
+func BenchmarkScanOrderReport(b *testing.B) {
+	s := mustSet(b, allNames()...)
+	for _, n := range []int{4 << 10, 1 << 20} {
+		b.Run(fmt.Sprint(n>>10, "K"), func(b *testing.B) { benchScan(b, s, testutil.OrderLines(n)) })
+	}
 }
 
 // BenchmarkScanDense: 1 MiB with valid identifiers of every kind on every

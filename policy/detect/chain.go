@@ -164,6 +164,11 @@ type group struct {
 func (sc *scanner) chain(i, j int) int {
 	t := sc.text
 	n := len(t)
+	if !sc.set.generalPath && (i == 0 || t[i-1] != '(') {
+		if end, ok := sc.idleChain(i, j); ok {
+			return end
+		}
+	}
 	ring := &sc.ring
 	cnt := 0
 	g := group{start: i, end: j, uni: 1}
@@ -277,7 +282,7 @@ func (sc *scanner) evalGroup(r *[16]group, cnt, e int) {
 	if g.sep == sepLine && e == 1 && sc.first == 0 {
 		sc.wrappedRun(r, cnt)
 	}
-	if w > maxGroup || e < 1 {
+	if w > maxGroup || e < 1 || e-sc.first+1 < s.minGroups[w] && !s.generalPath {
 		return
 	}
 	for _, gr := range s.byLast[w] {

@@ -58,7 +58,6 @@ type scanner struct {
 	first int       // first group of the current chain that may start a value
 
 	stop    func() bool // asked every stopEvery bytes whether to give up (nil: never)
-	check   int         // text offset at which stop is asked next
 	stopped bool        // stop said yes: the text was not scanned to its end
 }
 
@@ -87,6 +86,9 @@ func (sc *scanner) run() {
 	n := len(t)
 	last := 0 // text[:last] has been dealt with
 	i := 0
+	// In locals, not fields: the compiler reloads fields after every call.
+	stop := sc.stop
+	check := 0 // text offset at which stop is asked next
 	for {
 		for i+8 <= n {
 			b := t[i : i+8]
@@ -94,7 +96,7 @@ func (sc *scanner) run() {
 				uint64(hot[b[4]])<<32 | uint64(hot[b[5]])<<40 | uint64(hot[b[6]])<<48 | uint64(hot[b[7]])<<56
 			if v != 0 {
 				i += bits.TrailingZeros64(v) / 8
-				break
+				goto found
 			}
 			i += 8
 		}
@@ -104,9 +106,10 @@ func (sc *scanner) run() {
 		if i >= n {
 			return
 		}
-		if i >= sc.check && sc.stop != nil {
-			sc.check = i + stopEvery
-			if sc.stop() {
+	found: // t[i] is hot
+		if i >= check && stop != nil {
+			check = i + stopEvery
+			if stop() {
 				sc.stopped = true
 				return
 			}

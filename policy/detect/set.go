@@ -51,6 +51,19 @@ type Set struct {
 	// Digit runs: unseparated lengths and separated groupings.
 	byLen  [maxDigits + 1]idMask
 	byLast [maxGroup + 1][]grouping
+	// minGroups[w] is the fewest groups of a grouping in byLast[w]: a
+	// chain with fewer groups than that tries none of them.
+	minGroups [maxGroup + 1]int
+	// lone[w] says a chain of one group of w digits may hold a value:
+	// an unseparated identifier of that length, or a DNI's eight digits
+	// before its letter (see evalGroup).
+	lone [maxDigits + 1]bool
+	// minDigits is the fewest digits of any value the digit chains
+	// offer: an unseparated length, a grouping, a DNI's eight.
+	minDigits int
+	// generalPath turns the shortcuts above off, for tests that compare
+	// the scanner with them and without.
+	generalPath bool
 
 	// Keywords of the enabled identifiers.
 	kw     *automaton
@@ -114,6 +127,26 @@ func newSet(m idMask, custom []Detector, opts Options) *Set {
 			}
 			groupAt[key] = len(s.byLast[last])
 			s.byLast[last] = append(s.byLast[last], grouping{widths: g, ids: 1 << i})
+			if k := len(g); s.minGroups[last] == 0 || k < s.minGroups[last] {
+				s.minGroups[last] = k
+			}
+		}
+	}
+	for w := range s.lone {
+		s.lone[w] = s.byLen[w] != 0 || w == 8 && m.has(idESDNI)
+		if s.lone[w] && (s.minDigits == 0 || w < s.minDigits) {
+			s.minDigits = w
+		}
+	}
+	for _, l := range s.byLast {
+		for _, g := range l {
+			sum := 0
+			for _, w := range []byte(g.widths) {
+				sum += int(w)
+			}
+			if s.minDigits == 0 || sum < s.minDigits {
+				s.minDigits = sum
+			}
 		}
 	}
 	// Keywords: one automaton for every enabled identifier's keywords;

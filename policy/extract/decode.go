@@ -3,6 +3,7 @@ package extract
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -346,7 +347,9 @@ func sniffText(b []byte) string {
 			return decodeUTF16(b, be)
 		}
 	}
-	if isASCII(b) || utf8.Valid(b) {
+	// utf8.Valid has a fast path for ASCII of its own: testing isASCII
+	// first would read ASCII text twice.
+	if utf8.Valid(b) {
 		return string(b)
 	}
 	s, err := charmap.Windows1252.NewDecoder().Bytes(b)
@@ -406,17 +409,19 @@ func toValidUTF8(b []byte) string {
 	return strings.ToValidUTF8(string(b), "\uFFFD")
 }
 
-// isASCII reports whether b holds only 7-bit bytes, eight at a time.
+// isASCII reports whether b holds only 7-bit bytes, 32 at a time (see
+// isASCIIString).
 func isASCII(b []byte) bool {
-	i := 0
-	for ; i+8 <= len(b); i += 8 {
-		if (uint64(b[i])|uint64(b[i+1])<<8|uint64(b[i+2])<<16|uint64(b[i+3])<<24|
-			uint64(b[i+4])<<32|uint64(b[i+5])<<40|uint64(b[i+6])<<48|uint64(b[i+7])<<56)&0x8080808080808080 != 0 {
+	const high = 0x8080808080808080
+	le := binary.LittleEndian
+	for len(b) >= 32 {
+		if (le.Uint64(b)|le.Uint64(b[8:])|le.Uint64(b[16:])|le.Uint64(b[24:]))&high != 0 {
 			return false
 		}
+		b = b[32:]
 	}
-	for ; i < len(b); i++ {
-		if b[i] >= 0x80 {
+	for _, c := range b {
+		if c >= 0x80 {
 			return false
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/textproto"
@@ -159,14 +160,22 @@ func fieldNameIs(line, name []byte) bool {
 	return len(t) > 0 && t[0] == ':'
 }
 
+// headerReaders are the buffered readers of parseHeader, reused: a 4 KiB
+// buffer per header block was a fifth of the memory a small message
+// allocated. ReadHeader copies every line it returns out of the buffer.
+var headerReaders = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 4096) }}
+
 // parseHeader parses a header block with go-message. If it still fails, the
 // whole block becomes junk text.
 func parseHeader(hdr []byte, junk *[]byte) message.Header {
 	if len(hdr) == 0 {
 		return message.Header{}
 	}
-	br := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(hdr), strings.NewReader("\r\n\r\n")), 4096)
+	br := headerReaders.Get().(*bufio.Reader)
+	br.Reset(io.MultiReader(bytes.NewReader(hdr), strings.NewReader("\r\n\r\n")))
 	h, err := textproto.ReadHeader(br)
+	br.Reset(nil)
+	headerReaders.Put(br)
 	if err != nil {
 		*junk = append(*junk, hdr...)
 		return message.Header{}
@@ -247,7 +256,7 @@ var (
 func fieldText(lkey, val string) string {
 	switch {
 	case msgIDFields[lkey]:
-		return msgIDRE.ReplaceAllStringFunc(val, func(id string) string {
+		return replaceMsgIDs(val, func(id string) string {
 			if longDigitRuns(id) >= 3 {
 				return id // not one stamp or counter: a list of values
 			}
@@ -263,9 +272,72 @@ func fieldText(lkey, val string) string {
 	case lkey == "received" || lkey == "x-received":
 		return withoutTraceID(val)
 	case lkey == "content-type":
+		if !containsFoldASCII(val, "boundary") {
+			return val // what the expression would return, without running it
+		}
 		return boundaryParamRE.ReplaceAllString(val, "${1}")
 	}
 	return val
+}
+
+// replaceMsgIDs is msgIDRE.ReplaceAllStringFunc(val, repl), without the
+// regular expression engine, which cost more than the rest of a small
+// message's header. The expression's classes exclude the byte that ends
+// them ('@', then '>'), so at each '<' the match is decided by one scan,
+// which stops at the next '<': each byte is read at most twice.
+func replaceMsgIDs(val string, repl func(string) string) string {
+	var b strings.Builder
+	last := 0
+	for i := 0; i < len(val); {
+		k := strings.IndexByte(val[i:], '<')
+		if k < 0 {
+			break
+		}
+		p := i + k
+		q := p + 1
+		for q < len(val) && !msgIDStop(val[q]) && val[q] != '@' {
+			q++
+		}
+		if q == p+1 || q >= len(val) || val[q] != '@' {
+			i = p + 1
+			continue
+		}
+		r := q + 1
+		for r < len(val) && !msgIDStop(val[r]) {
+			r++
+		}
+		if r == q+1 || r >= len(val) || val[r] != '>' {
+			i = p + 1
+			continue
+		}
+		b.WriteString(val[last:p])
+		b.WriteString(repl(val[p : r+1]))
+		last, i = r+1, r+1
+	}
+	if last == 0 {
+		return val
+	}
+	b.WriteString(val[last:])
+	return b.String()
+}
+
+// msgIDStop reports the bytes msgIDRE's classes exclude: \s (tab, line
+// feed, form feed, carriage return, space), '<' and '>'.
+func msgIDStop(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r' || c == '<' || c == '>'
+}
+
+// containsFoldASCII reports whether s contains the lower-case ASCII word
+// w in any case. For the letters of "boundary" that is what (?i) in an
+// expression matches: no other rune folds to any of them
+// (TestIssue12BoundaryFold).
+func containsFoldASCII(s, w string) bool {
+	for i := 0; i+len(w) <= len(s); i++ {
+		if s[i]|0x20 == w[0] && strings.EqualFold(s[i:i+len(w)], w) {
+			return true
+		}
+	}
+	return false
 }
 
 // longDigitRuns counts the runs of 13 or more digits in s. A generator
