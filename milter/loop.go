@@ -266,6 +266,11 @@ func (c *conn) serve() {
 			c.warnCmd(err)
 			return
 		}
+		if resp == respAnswered {
+			// Answered at the scan deadline while the engine ran.
+			c.macros.delFrom(gomilter.StageMail)
+			resp = nil
+		}
 		if resp != nil && !resp.Continue() && (code != cmdRcpt || resp == gomilter.RespDiscard) {
 			c.macros.delFrom(gomilter.StageMail)
 		}
@@ -404,7 +409,7 @@ func (c *conn) command(sess *session, code byte, data []byte) (*gomilter.Respons
 		c.state = modWrite
 		resp, err := sess.EndOfMessage(c)
 		c.state = modNone
-		if err == nil && (resp == nil || resp.Continue()) {
+		if err == nil && resp != respAnswered && (resp == nil || resp.Continue()) {
 			resp = gomilter.RespAccept
 		}
 		return resp, err

@@ -114,6 +114,15 @@ func (c *conn) send(r *gomilter.Response) error {
 	return nil
 }
 
+// answer writes a final response (with anything held before it) at once:
+// an inline scan's answer at the scan deadline.
+func (c *conn) answer(resp *gomilter.Response) error {
+	if err := c.send(resp); err != nil {
+		return err
+	}
+	return c.flush()
+}
+
 // flush writes the output in one system call.
 func (c *conn) flush() error {
 	if err := c.deadline(true, c.srv.o.cfg.WriteTimeout.D()); err != nil {

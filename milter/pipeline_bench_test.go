@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"runtime/metrics"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -120,8 +121,9 @@ func (l *countListener) Accept() (net.Conn, error) {
 // (packets batched up to each reply, one connection per message) to a
 // milter on the default policy, and reports the work of the protocol path
 // per message: read and write system calls and deadline updates on the
-// server's socket, besides -benchmem's allocations (both sides; the
-// client allocates only its connection).
+// server's socket, goroutines started (each a scheduler hand-off), besides
+// -benchmem's allocations (both sides; the client allocates only its
+// connection).
 //
 //	go test -run '^$' -bench Issue12Pipelined -benchmem ./milter
 func BenchmarkIssue12Pipelined(b *testing.B) {
@@ -159,12 +161,24 @@ func BenchmarkIssue12Pipelined(b *testing.B) {
 	cl.reads.Store(0)
 	cl.writes.Store(0)
 	cl.deadlines.Store(0)
+	g0 := goroutinesCreated()
 	b.ResetTimer()
 	for b.Loop() {
 		send()
 	}
 	n := float64(b.N)
+	b.ReportMetric(float64(goroutinesCreated()-g0)/n, "goroutines/msg")
 	b.ReportMetric(float64(cl.reads.Load())/n, "reads/msg")
 	b.ReportMetric(float64(cl.writes.Load())/n, "writes/msg")
 	b.ReportMetric(float64(cl.deadlines.Load())/n, "deadlines/msg")
+}
+
+// goroutinesCreated is the number of goroutines the process has started.
+func goroutinesCreated() uint64 {
+	s := []metrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64()
 }

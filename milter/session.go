@@ -255,8 +255,13 @@ func (s *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, er
 		return s.applyFailure(m, msg, s.srv.o.failure.OnError, fmt.Errorf("%w: %w", ErrHold, err), action.Verdict{}), nil
 	}
 	timeout := s.srv.scanTimeout(msg.eng)
-	v, werr := sc.finish(m, msg.eng, msg.env, &s.srv.scans, s.srv.o.slots, timeout, s.srv.o.cfg.ProgressInterval.D())
+	late := func() *gomilter.Response {
+		return s.applyFailure(m, msg, s.srv.o.failure.OnTimeout, fmt.Errorf("%w (%s)", ErrScanTimeout, timeout), action.Verdict{})
+	}
+	v, werr := sc.finish(m, msg.eng, msg.env, &s.srv.scans, s.srv.o.slots, timeout, s.srv.o.cfg.ProgressInterval.D(), late)
 	switch {
+	case errors.Is(werr, errAnswered):
+		return respAnswered, nil
 	case errors.Is(werr, errTimeout):
 		return s.applyFailure(m, msg, s.srv.o.failure.OnTimeout, fmt.Errorf("%w (%s)", ErrScanTimeout, timeout), v), nil
 	case errors.Is(werr, errNoSlot):
