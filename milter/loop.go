@@ -49,7 +49,6 @@ const (
 type conn struct {
 	srv  *Server
 	nc   net.Conn // the socket
-	c    net.Conn // what Close closes (may wrap nc)
 	max  uint32
 	buf  []byte
 	r, w int // unread bytes are buf[r:w]
@@ -71,6 +70,10 @@ const (
 	modWrite
 )
 
+// maxHeld bounds the modification packets held back for the final
+// response; past it they are written at once.
+const maxHeld = 64 << 10
+
 // conns keeps finished connections' state, buffers included, for the
 // next ones: the MTA opens a connection per message.
 var conns = sync.Pool{New: func() any { return &conn{buf: make([]byte, 16<<10)} }}
@@ -84,11 +87,7 @@ var (
 
 func newConn(s *Server, nc net.Conn) *conn {
 	c := conns.Get().(*conn)
-	c.srv, c.c, c.nc, c.max = s, nc, nc, s.o.maxPacket()
-	if bc, ok := nc.(*bufferedConn); ok {
-		// This loop buffers reads and writes itself.
-		c.nc = bc.Conn
-	}
+	c.srv, c.nc, c.max = s, nc, s.o.maxPacket()
 	return c
 }
 
@@ -201,7 +200,7 @@ func (c *conn) deadline(write bool, timeout time.Duration) error {
 // breaks, as libmilter and go-milter do: negotiate, then one callback
 // per command.
 func (c *conn) serve() {
-	defer c.c.Close()
+	defer c.nc.Close()
 	defer c.release()
 	defer func() {
 		// The callbacks recover what they must decide about; anything
