@@ -217,7 +217,7 @@ func (c *conn) serve() {
 		return
 	}
 	if err := c.negotiate(code, data); err != nil {
-		c.warn("Error negotiating: %v", err)
+		c.warn("milter negotiation failed", "err", err)
 		return
 	}
 	if err := c.flush(); err != nil {
@@ -423,7 +423,7 @@ func (c *conn) command(sess *session, code byte, data []byte) (*gomilter.Respons
 		}
 		stage, ok := macroStage(data[0])
 		if !ok {
-			c.warn("MTA sent macro for %c. we cannot handle this so we ignore it", data[0])
+			c.warn("macros for an unknown command ignored", "command", string(rune(data[0])))
 			return nil, nil
 		}
 		c.macros.set(stage, data[1:])
@@ -440,7 +440,7 @@ func (c *conn) command(sess *session, code byte, data []byte) (*gomilter.Respons
 	case cmdQuit:
 		return nil, nil
 	}
-	c.warn("Unrecognized command code: %c", code)
+	c.warn("unknown milter command: connection closed", "command", string(rune(code)))
 	return nil, errCloseSession
 }
 
@@ -541,7 +541,9 @@ func macroStage(code byte) (gomilter.MacroStage, bool) {
 	return 0, false
 }
 
-func (c *conn) warn(format string, v ...any) { gomilter.LogWarning(format, v...) }
+// warn logs a problem of the session loop (a broken connection, a
+// malformed packet) as a warning of the milter front end.
+func (c *conn) warn(msg string, args ...any) { c.srv.log.Warn(msg, args...) }
 
 func quiet(err error) bool {
 	return errors.Is(err, io.EOF) || errors.Is(err, errCloseSession) || errors.Is(err, net.ErrClosed)
@@ -549,18 +551,18 @@ func quiet(err error) bool {
 
 func (c *conn) warnRead(err error) {
 	if !quiet(err) {
-		c.warn("Error reading milter command: %v", err)
+		c.warn("reading a milter command failed", "err", err)
 	}
 }
 
 func (c *conn) warnWrite(err error) {
 	if !quiet(err) {
-		c.warn("Error writing packet: %v", err)
+		c.warn("writing a milter reply failed", "err", err)
 	}
 }
 
 func (c *conn) warnCmd(err error) {
 	if !quiet(err) {
-		c.warn("Error performing milter command: %v", err)
+		c.warn("milter command failed", "err", err)
 	}
 }

@@ -57,7 +57,7 @@ func (c *conn) negotiate(code byte, data []byte) error {
 	if mtaActions&gomilter.OptSetMacros != 0 {
 		p = append(p, macroRequestData...)
 	} else {
-		c.warn("milter could not send the needed macros since MTA does not support this")
+		c.warn("the MTA cannot be asked for macros (no SMFIF_SETSYMLIST): set its milter macro lists as docs/milter.md says")
 	}
 	c.out = p
 	c.end(0)
