@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime/debug"
 	"sync"
 	"time"
 
@@ -149,11 +148,11 @@ func (w *watch) tick() (more bool) {
 	if w.timeout > 0 && time.Since(w.start) >= w.timeout {
 		w.cancel()
 		defer func() {
-			// The answer is the session's; a panic in it ends the
+			// late recovers its own panics; one in its recovery ends the
 			// connection (the MTA applies its default) rather than the
 			// process.
 			if r := recover(); r != nil {
-				w.err = fmt.Errorf("%w: panic: %v\n%s", ErrEngine, r, debug.Stack())
+				w.err = fmt.Errorf("%w: panic: %v", ErrEngine, r)
 			}
 		}()
 		resp := w.late()

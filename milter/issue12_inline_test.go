@@ -6,12 +6,15 @@ import (
 	"errors"
 	"io"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/maildlp/maildlp/config"
+	"github.com/maildlp/maildlp/metrics"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
+	"github.com/maildlp/maildlp/report"
 )
 
 // rawSession sends one message the way Postfix batches it (see
@@ -183,5 +186,42 @@ func TestIssue12WatchNext(t *testing.T) {
 		if got := w.next(tt.elapsed); got != tt.want {
 			t.Errorf("progress %v timeout %v: next(%v) = %v, want %v", tt.progress, tt.timeout, tt.elapsed, got, tt.want)
 		}
+	}
+}
+
+// panicOnce is a recorder whose first Record panics.
+type panicOnce struct {
+	recorder
+	once sync.Once
+}
+
+func (p *panicOnce) Record(d report.Decision) {
+	p.once.Do(func() { panic("recorder bug") })
+	p.recorder.Record(d)
+}
+
+// TestIssue12PanicInDeadlineAnswer: a panic while the answer at the scan
+// deadline of an inline scan is made (here in the recorder) is recovered
+// and counted as the session's own are, and the MTA gets the on_error
+// answer.
+func TestIssue12PanicInDeadlineAnswer(t *testing.T) {
+	eng := &fakeEngine{evaluate: func(ctx context.Context, m policy.Message) action.Verdict {
+		io.Copy(io.Discard, m.Body)
+		<-ctx.Done()
+		return action.Verdict{Action: action.Pass}
+	}}
+	rec := &panicOnce{}
+	m := metrics.New()
+	_, addr := startServer(t, eng, WithRecorder(rec), WithMetrics(m), WithLimits(200*time.Millisecond))
+	final, _, quit := rawSession(t, addr, businessText(1<<10), 10*time.Second)
+	defer quit()
+	if final != 'y' && final != 't' {
+		t.Fatalf("final reply %q, want a tempfail", final)
+	}
+	if ds := waitDecisions(t, &rec.recorder, 1); !errors.Is(ds[0].Err, ErrEngine) {
+		t.Errorf("decision error = %v, want ErrEngine", ds[0].Err)
+	}
+	if n := m.Value("maildlp_panics_total", "milter"); n != 1 {
+		t.Errorf("maildlp_panics_total{component=milter} = %v, want 1", n)
 	}
 }

@@ -255,7 +255,16 @@ func (s *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, er
 		return s.applyFailure(m, msg, s.srv.o.failure.OnError, fmt.Errorf("%w: %w", ErrHold, err), action.Verdict{}), nil
 	}
 	timeout := s.srv.scanTimeout(msg.eng)
-	late := func() *gomilter.Response {
+	late := func() (resp *gomilter.Response) {
+		// Called from another goroutine while this one is in the engine
+		// (see inline.go): a panic is recovered as at the top of this
+		// method.
+		defer func() {
+			if r := recover(); r != nil {
+				s.logPanic(msg, "milter", r, debug.Stack())
+				resp = s.applyFailure(m, msg, s.srv.o.failure.OnError, fmt.Errorf("%w: panic: %v", ErrEngine, r), action.Verdict{})
+			}
+		}()
 		return s.applyFailure(m, msg, s.srv.o.failure.OnTimeout, fmt.Errorf("%w (%s)", ErrScanTimeout, timeout), action.Verdict{})
 	}
 	v, werr := sc.finish(m, msg.eng, msg.env, &s.srv.scans, s.srv.o.slots, timeout, s.srv.o.cfg.ProgressInterval.D(), late)
