@@ -56,7 +56,10 @@ func TestIssue12WorkPerMessage(t *testing.T) {
 	if got := cl.reads.Load(); got != 5*n {
 		t.Errorf("%d reads for %d messages, want %d (one per batch)", got, n, 5*n)
 	}
-	if got := cl.deadlines.Load(); got != 3*n {
+	// A connection stalled for more than 1/64 of write_timeout (156 ms)
+	// between two replies on a loaded machine moves its write deadline
+	// once more.
+	if got := cl.deadlines.Load(); got < 3*n || got > 3*n+3 {
 		t.Errorf("%d deadline updates for %d messages, want %d", got, n, 3*n)
 	}
 	cl.mu.Lock()
