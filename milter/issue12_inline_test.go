@@ -103,7 +103,7 @@ func TestIssue12InlineScan(t *testing.T) {
 // from an engine that does not look at its context, which still holds
 // its slot until it returns.
 func TestIssue12LongScanProgressAndDeadline(t *testing.T) {
-	const progress, deadline = 50 * time.Millisecond, 400 * time.Millisecond
+	const progress, deadline = 50 * time.Millisecond, time.Second
 	for _, tt := range []struct {
 		name     string
 		spill    config.ByteSize
@@ -139,7 +139,7 @@ func TestIssue12LongScanProgressAndDeadline(t *testing.T) {
 			if final != 't' && final != 'y' {
 				t.Fatalf("final reply %q, want a tempfail", final)
 			}
-			// 7 are due before the deadline; allow for a loaded machine.
+			// 19 are due before the deadline; a loaded machine delays timers.
 			if n < 3 {
 				t.Errorf("%d PROGRESS packets in %v, want at least 3", n, took)
 			}
