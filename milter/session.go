@@ -1,8 +1,10 @@
 package milter
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -75,7 +77,11 @@ func (s *session) Connect(host, family string, port uint16, addr string, m gomil
 	// with Postfix 3.7); a real SMTP client always has a port. {daemon_name}
 	// does not tell the two apart: it is $myhostname on both paths.
 	s.nonSMTP = family == "tcp4" && port == 0 && host == "localhost" && addr == "127.0.0.1"
-	s.srv.log.Debug("connection", "client_name", s.clientHost, "client_addr", s.clientAddr, "port", port, "non_smtp", s.nonSMTP)
+	if s.srv.log.Enabled(context.Background(), slog.LevelDebug) {
+		// Checked first: the arguments would cost two allocations per
+		// connection even when the line is not written.
+		s.srv.log.Debug("connection", "client_name", s.clientHost, "client_addr", s.clientAddr, "port", port, "non_smtp", s.nonSMTP)
+	}
 	return gomilter.RespContinue, nil
 }
 
