@@ -49,10 +49,8 @@ func (l *trackedListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	if tc, ok := c.(*net.TCPConn); ok {
-		// Nagle plus delayed ACK would cost the MTA ~40 ms per reply.
-		tc.SetNoDelay(true)
-	}
+	// TCP connections have TCP_NODELAY already (Go's default; Nagle plus
+	// delayed ACK would cost the MTA ~40 ms per reply): no system call.
 	tc := &trackedConn{Conn: c, t: l.t}
 	l.t.mu.Lock()
 	l.t.conns[tc] = struct{}{}

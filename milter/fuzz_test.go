@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	gomilter "github.com/d--j/go-milter"
 
 	"github.com/maildlp/maildlp/config"
+	"github.com/maildlp/maildlp/metrics"
 	"github.com/maildlp/maildlp/policy/action"
 )
 
@@ -113,9 +115,11 @@ func mtaReply(t *testing.T, resp *gomilter.Response) string {
 }
 
 // FuzzWire sends raw bytes to the milter socket, as a broken or hostile
-// peer could. go-milter parses the packets in goroutines without a
-// recover, so a panic there would end the process: the server must answer
-// or close the connection, and the fuzzing process must survive.
+// peer could. The session loop (loop.go) decodes every packet in place
+// from its read buffer: the server must answer or close the connection,
+// without a panic (the loop would recover it and close the connection,
+// which hides a decoding bug: the test counts them) and without leaving
+// the connection hanging.
 func FuzzWire(f *testing.F) {
 	optneg := []byte{0, 0, 0, 13, 'O', 0, 0, 0, 6, 0, 0, 0x01, 0xff, 0, 0x1f, 0xff, 0xff}
 	f.Add(optneg)
@@ -127,16 +131,19 @@ func FuzzWire(f *testing.F) {
 
 	var once sync.Once
 	var addr string
+	m := metrics.New()
 	f.Fuzz(func(t *testing.T, in []byte) {
 		once.Do(func() {
 			ln, err := Listen("inet:127.0.0.1:0", 0, "")
 			if err != nil {
 				t.Fatal(err)
 			}
-			s := newServer(config.Milter{}.WithDefaults(), func() engine { return &fakeEngine{} })
+			s := newServer(config.Milter{}.WithDefaults(), func() engine { return &fakeEngine{} },
+				WithLogger(slog.New(slog.DiscardHandler)), WithMetrics(m))
 			go s.Serve(ln)
 			addr = ln.Addr().String()
 		})
+		before := m.Value("maildlp_panics_total", "milter")
 		c, err := net.Dial("tcp", addr)
 		if err != nil {
 			t.Fatal(err)
@@ -150,6 +157,9 @@ func FuzzWire(f *testing.F) {
 		var ne net.Error
 		if _, err := io.Copy(io.Discard, c); errors.As(err, &ne) && ne.Timeout() {
 			t.Fatalf("the server neither answered nor closed: %v", err)
+		}
+		if n := m.Value("maildlp_panics_total", "milter"); n != before {
+			t.Fatalf("the session loop panicked on %q", in)
 		}
 	})
 }

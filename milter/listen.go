@@ -185,18 +185,18 @@ func lookupOwner(owner string) (uid, gid int, err error) {
 	return uid, gid, nil
 }
 
-// connListener tunes every accepted connection for the milter protocol:
+// connListener tunes every accepted TCP connection for the milter
+// protocol with immediate ACKs (TCP_QUICKACK, Linux): maildlp asks the
+// MTA not to wait for replies to header and body events, so the MTA
+// sends many small packets in a row. Postfix keeps Nagle's algorithm on
+// when its buffers are larger than the MSS (always on loopback), and
+// each of its packets then waits for our ACK, which the kernel delays by
+// up to 40 ms when we have nothing to send (see quickAckConn).
 //
-//   - TCP_NODELAY, so that a small reply does not wait for the MTA's
-//     delayed ACK (Nagle plus delayed ACK cost about 40 ms per message).
-//     Go sets it by default; it is set again here for any listener.
-//   - Immediate ACKs (TCP_QUICKACK, Linux): maildlp asks the MTA not to
-//     wait for replies to header and body events, so the MTA sends many
-//     small packets in a row. Postfix keeps Nagle's algorithm on when its
-//     buffers are larger than the MSS (always on loopback), and each of
-//     its packets then waits for our ACK, which the kernel delays by up to
-//     40 ms when we have nothing to send.
-//   - A read buffer (see bufferedConn).
+// TCP_NODELAY, so that a small reply of ours does not wait for the MTA's
+// delayed ACK, is Go's default for every TCP connection; setting it again
+// would be a system call per connection. The session loop buffers reads
+// and writes itself (conn in loop.go).
 type connListener struct{ net.Listener }
 
 func (l connListener) Accept() (net.Conn, error) {
@@ -205,8 +205,7 @@ func (l connListener) Accept() (net.Conn, error) {
 		return nil, err
 	}
 	if tc, ok := c.(*net.TCPConn); ok {
-		_ = tc.SetNoDelay(true)
 		c = newQuickAckConn(tc)
 	}
-	return newBufferedConn(c), nil
+	return c, nil
 }

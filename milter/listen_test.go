@@ -1,9 +1,6 @@
 package milter
 
 import (
-	"bytes"
-	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -198,9 +195,6 @@ func TestListenTCPNoDelay(t *testing.T) {
 
 func tcpNoDelay(t *testing.T, c net.Conn) bool {
 	t.Helper()
-	if bc, ok := c.(*bufferedConn); ok {
-		c = bc.Conn
-	}
 	if qc, ok := c.(*quickAckConn); ok {
 		c = qc.TCPConn
 	}
@@ -274,112 +268,5 @@ func TestNoDelayedACKStall(t *testing.T) {
 	}
 	if best > 30*time.Millisecond {
 		t.Errorf("fastest of 5 sessions took %v: delayed-ACK stall", best)
-	}
-}
-
-// writesConn records each Write.
-type writesConn struct {
-	net.Conn
-	writes [][]byte
-}
-
-func (c *writesConn) Write(p []byte) (int, error) {
-	c.writes = append(c.writes, append([]byte(nil), p...))
-	return len(p), nil
-}
-
-func TestBufferedConnWritesWholePackets(t *testing.T) {
-	pkt := func(code byte, data string) []byte {
-		n := len(data) + 1
-		return append([]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n), code}, data...)
-	}
-	add := pkt('h', "X-Filter-Loop\x00 Reflected\x00")
-	rep := pkt('y', "550 5.7.1 Refused\x00")
-	acc := pkt('a', "")
-	cat := func(b ...[]byte) []byte { return bytes.Join(b, nil) }
-	big := pkt('h', "X-Big\x00"+strings.Repeat("x", maxHeld)+"\x00")
-	tests := []struct {
-		name   string
-		writes [][]byte
-		want   [][]byte
-	}{
-		{"header then data, as go-milter writes", [][]byte{rep[:5], rep[5:]}, [][]byte{rep}},
-		{"packet without data", [][]byte{acc}, [][]byte{acc}},
-		{"two packets", [][]byte{rep[:5], rep[5:], acc}, [][]byte{rep, acc}},
-		{"header split", [][]byte{rep[:2], rep[2:5], rep[5:9], rep[9:]}, [][]byte{rep}},
-		{"packet and the start of the next", [][]byte{cat(acc, rep[:5]), rep[5:]}, [][]byte{acc, rep}},
-		// Modifications leave with the response that ends the message.
-		{"modification held for the response", [][]byte{add[:5], add[5:], add[:5], add[5:], acc}, [][]byte{cat(add, add, acc)}},
-		{"modification alone is held", [][]byte{add[:5], add[5:]}, nil},
-		{"modifications past maxHeld written", [][]byte{big[:5], big[5:], acc}, [][]byte{big, acc}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			wc := &writesConn{}
-			c := &bufferedConn{Conn: wc}
-			for _, w := range tt.writes {
-				if n, err := c.Write(w); n != len(w) || err != nil {
-					t.Fatalf("Write(%d bytes) = %d, %v", len(w), n, err)
-				}
-			}
-			if len(wc.writes) != len(tt.want) {
-				t.Fatalf("%d writes %q, want %d %q", len(wc.writes), wc.writes, len(tt.want), tt.want)
-			}
-			for i := range tt.want {
-				if !bytes.Equal(wc.writes[i], tt.want[i]) {
-					t.Errorf("write %d = %q, want %q", i, wc.writes[i], tt.want[i])
-				}
-			}
-		})
-	}
-}
-
-// TestBufferedConnDeadlines: deadlines are set on the socket only when a
-// system call needs them, and then the last one asked for applies.
-func TestBufferedConnDeadlines(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	peer, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer peer.Close()
-	sc, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := newBufferedConn(sc)
-	defer c.Close()
-	past := time.Now().Add(-time.Second)
-	buf := make([]byte, 4)
-
-	c.SetReadDeadline(past)
-	if _, err := c.Read(buf); !errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatalf("read past its deadline: %v, want deadline exceeded", err)
-	}
-	// A deadline cleared before the next read does not apply to it.
-	c.SetReadDeadline(past)
-	c.SetReadDeadline(time.Time{})
-	if _, err := peer.Write([]byte("abcdefgh")); err != nil {
-		t.Fatal(err)
-	}
-	if n, err := io.ReadFull(c, buf); n != 4 || err != nil {
-		t.Fatalf("read without deadline: %d, %v", n, err)
-	}
-	// Buffered bytes need no system call: a past deadline does not stop them.
-	c.SetReadDeadline(past)
-	if n, err := io.ReadFull(c, buf); n != 4 || err != nil || string(buf) != "efgh" {
-		t.Fatalf("buffered read: %d %q, %v", n, buf, err)
-	}
-	c.SetWriteDeadline(past)
-	if _, err := c.Write([]byte{0, 0, 0, 1, 'a'}); !errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatalf("write past its deadline: %v, want deadline exceeded", err)
-	}
-	c.SetDeadline(time.Time{})
-	if _, err := c.Write([]byte{0, 0, 0, 1, 'a'}); err != nil {
-		t.Fatalf("write without deadline: %v", err)
 	}
 }

@@ -49,7 +49,6 @@ const (
 type conn struct {
 	srv  *Server
 	nc   net.Conn // the socket
-	c    net.Conn // what Close closes (may wrap nc)
 	max  uint32
 	buf  []byte
 	r, w int // unread bytes are buf[r:w]
@@ -71,6 +70,10 @@ const (
 	modWrite
 )
 
+// maxHeld bounds the modification packets held back for the final
+// response; past it they are written at once.
+const maxHeld = 64 << 10
+
 // conns keeps finished connections' state, buffers included, for the
 // next ones: the MTA opens a connection per message.
 var conns = sync.Pool{New: func() any { return &conn{buf: make([]byte, 16<<10)} }}
@@ -84,11 +87,7 @@ var (
 
 func newConn(s *Server, nc net.Conn) *conn {
 	c := conns.Get().(*conn)
-	c.srv, c.c, c.nc, c.max = s, nc, nc, s.o.maxPacket()
-	if bc, ok := nc.(*bufferedConn); ok {
-		// This loop buffers reads and writes itself.
-		c.nc = bc.Conn
-	}
+	c.srv, c.nc, c.max = s, nc, s.o.maxPacket()
 	return c
 }
 
@@ -201,7 +200,7 @@ func (c *conn) deadline(write bool, timeout time.Duration) error {
 // breaks, as libmilter and go-milter do: negotiate, then one callback
 // per command.
 func (c *conn) serve() {
-	defer c.c.Close()
+	defer c.nc.Close()
 	defer c.release()
 	defer func() {
 		// The callbacks recover what they must decide about; anything
@@ -218,7 +217,7 @@ func (c *conn) serve() {
 		return
 	}
 	if err := c.negotiate(code, data); err != nil {
-		c.warn("Error negotiating: %v", err)
+		c.warn("milter negotiation failed", "err", err)
 		return
 	}
 	if err := c.flush(); err != nil {
@@ -265,6 +264,11 @@ func (c *conn) serve() {
 		if err != nil {
 			c.warnCmd(err)
 			return
+		}
+		if resp == respAnswered {
+			// Answered at the scan deadline while the engine ran.
+			c.macros.delFrom(gomilter.StageMail)
+			resp = nil
 		}
 		if resp != nil && !resp.Continue() && (code != cmdRcpt || resp == gomilter.RespDiscard) {
 			c.macros.delFrom(gomilter.StageMail)
@@ -404,7 +408,7 @@ func (c *conn) command(sess *session, code byte, data []byte) (*gomilter.Respons
 		c.state = modWrite
 		resp, err := sess.EndOfMessage(c)
 		c.state = modNone
-		if err == nil && (resp == nil || resp.Continue()) {
+		if err == nil && resp != respAnswered && (resp == nil || resp.Continue()) {
 			resp = gomilter.RespAccept
 		}
 		return resp, err
@@ -419,7 +423,7 @@ func (c *conn) command(sess *session, code byte, data []byte) (*gomilter.Respons
 		}
 		stage, ok := macroStage(data[0])
 		if !ok {
-			c.warn("MTA sent macro for %c. we cannot handle this so we ignore it", data[0])
+			c.warn("macros for an unknown command ignored", "command", string(rune(data[0])))
 			return nil, nil
 		}
 		c.macros.set(stage, data[1:])
@@ -436,7 +440,7 @@ func (c *conn) command(sess *session, code byte, data []byte) (*gomilter.Respons
 	case cmdQuit:
 		return nil, nil
 	}
-	c.warn("Unrecognized command code: %c", code)
+	c.warn("unknown milter command: connection closed", "command", string(rune(code)))
 	return nil, errCloseSession
 }
 
@@ -537,7 +541,9 @@ func macroStage(code byte) (gomilter.MacroStage, bool) {
 	return 0, false
 }
 
-func (c *conn) warn(format string, v ...any) { gomilter.LogWarning(format, v...) }
+// warn logs a problem of the session loop (a broken connection, a
+// malformed packet) as a warning of the milter front end.
+func (c *conn) warn(msg string, args ...any) { c.srv.log.Warn(msg, args...) }
 
 func quiet(err error) bool {
 	return errors.Is(err, io.EOF) || errors.Is(err, errCloseSession) || errors.Is(err, net.ErrClosed)
@@ -545,18 +551,18 @@ func quiet(err error) bool {
 
 func (c *conn) warnRead(err error) {
 	if !quiet(err) {
-		c.warn("Error reading milter command: %v", err)
+		c.warn("reading a milter command failed", "err", err)
 	}
 }
 
 func (c *conn) warnWrite(err error) {
 	if !quiet(err) {
-		c.warn("Error writing packet: %v", err)
+		c.warn("writing a milter reply failed", "err", err)
 	}
 }
 
 func (c *conn) warnCmd(err error) {
 	if !quiet(err) {
-		c.warn("Error performing milter command: %v", err)
+		c.warn("milter command failed", "err", err)
 	}
 }

@@ -57,7 +57,7 @@ func (c *conn) negotiate(code byte, data []byte) error {
 	if mtaActions&gomilter.OptSetMacros != 0 {
 		p = append(p, macroRequestData...)
 	} else {
-		c.warn("milter could not send the needed macros since MTA does not support this")
+		c.warn("the MTA cannot be asked for macros (no SMFIF_SETSYMLIST): set its milter macro lists as docs/milter.md says")
 	}
 	c.out = p
 	c.end(0)
@@ -112,6 +112,15 @@ func (c *conn) send(r *gomilter.Response) error {
 	}
 	c.packet(byte(m.Code), m.Data)
 	return nil
+}
+
+// answer writes a final response (with anything held before it) at once:
+// an inline scan's answer at the scan deadline.
+func (c *conn) answer(resp *gomilter.Response) error {
+	if err := c.send(resp); err != nil {
+		return err
+	}
+	return c.flush()
 }
 
 // flush writes the output in one system call.

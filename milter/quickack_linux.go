@@ -21,9 +21,10 @@ func newQuickAckConn(c *net.TCPConn) net.Conn {
 	if err != nil {
 		return c
 	}
-	q := &quickAckConn{TCPConn: c, raw: raw}
-	q.quickAck()
-	return q
+	// A new connection needs no system call: Linux starts it in quick
+	// ACK mode at its first data and leaves that mode only once it sees
+	// an exchange of requests and replies.
+	return &quickAckConn{TCPConn: c, raw: raw}
 }
 
 func (c *quickAckConn) Read(p []byte) (int, error) {

@@ -165,30 +165,43 @@ var (
 // goroutine, and the slot is given back only when Evaluate has returned:
 // a scan the session stopped waiting for still holds it.
 func (sc *scan) start(eng engine, env policy.Envelope, wg *sync.WaitGroup, slots *policy.Slots) {
+	ctx, r := sc.begin()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(sc.done)
+		if err := slots.Acquire(ctx); err != nil {
+			r.release()
+			sc.verdict = action.Verdict{Err: fmt.Errorf("%w: %w", ErrOverload, err)}
+			return
+		}
+		defer slots.Release()
+		sc.evaluate(ctx, eng, env, r)
+	}()
+}
+
+// begin hands the held message over to a reader for the engine.
+func (sc *scan) begin() (context.Context, *bodyReader) {
 	ctx, cancel := context.WithCancel(context.Background())
 	sc.cancel = cancel
 	sc.done = make(chan struct{})
 	r := &bodyReader{blocks: sc.blocks, left: sc.held, sp: sc.sp}
 	sc.blocks, sc.sp = nil, nil
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		defer close(sc.done)
-		defer r.release()
-		if err := slots.Acquire(ctx); err != nil {
-			sc.verdict = action.Verdict{Err: fmt.Errorf("%w: %w", ErrOverload, err)}
-			return
+	return ctx, r
+}
+
+// evaluate runs the engine on r with a slot held; a panic becomes the
+// verdict's error.
+func (sc *scan) evaluate(ctx context.Context, eng engine, env policy.Envelope, r *bodyReader) {
+	defer r.release()
+	sc.admitted.Store(true)
+	defer func() {
+		if rec := recover(); rec != nil {
+			sc.stack = debug.Stack()
+			sc.verdict = action.Verdict{Err: fmt.Errorf("%w: panic: %v", ErrEngine, rec)}
 		}
-		defer slots.Release()
-		sc.admitted.Store(true)
-		defer func() {
-			if rec := recover(); rec != nil {
-				sc.stack = debug.Stack()
-				sc.verdict = action.Verdict{Err: fmt.Errorf("%w: panic: %v", ErrEngine, rec)}
-			}
-		}()
-		sc.verdict = eng.Evaluate(ctx, policy.Message{Envelope: env, Body: r})
 	}()
+	sc.verdict = eng.Evaluate(ctx, policy.Message{Envelope: env, Body: r})
 }
 
 // finish starts the engine on the held message and waits for the verdict,
@@ -196,7 +209,16 @@ func (sc *scan) start(eng engine, env policy.Envelope, wg *sync.WaitGroup, slots
 // cancels the scan and returns errTimeout (errNoSlot when the scan was
 // still waiting for a slot); a failed PROGRESS write (the MTA is gone)
 // returns that error.
-func (sc *scan) finish(m gomilter.Modifier, eng engine, env policy.Envelope, wg *sync.WaitGroup, slots *policy.Slots, timeout, progress time.Duration) (action.Verdict, error) {
+//
+// A message held in memory (at most spill_bytes) is scanned in the
+// calling goroutine when a slot is free right now (see inline); late then
+// gives the answer the MTA gets at timeout, and errAnswered says it was
+// sent. Any other message, or one that would wait for a slot, is scanned
+// in a goroutine of its own while this one waits.
+func (sc *scan) finish(m gomilter.Modifier, eng engine, env policy.Envelope, wg *sync.WaitGroup, slots *policy.Slots, timeout, progress time.Duration, late func() *gomilter.Response) (action.Verdict, error) {
+	if a, ok := m.(answerer); ok && sc.sp == nil && slots.TryAcquire() {
+		return sc.inline(a, eng, env, slots, timeout, progress, late)
+	}
 	sc.start(eng, env, wg, slots)
 	// Most verdicts come before the first PROGRESS is due: no timers then.
 	select {

@@ -40,6 +40,10 @@ type Server struct {
 	scans    sync.WaitGroup // engine goroutines still running
 	milters  atomic.Uint64  // sessions negotiated so far
 
+	next chan net.Conn // to a goroutine waiting for a connection to serve
+	idle atomic.Int32  // goroutines waiting on next
+	stop chan struct{} // closed by Shutdown: the waiting goroutines end
+
 	closing   atomic.Bool
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
@@ -95,6 +99,7 @@ func newServer(cfg config.Milter, eng func() engine, opts ...Option) *Server {
 		opt(&o)
 	}
 	return &Server{engine: eng, o: o, log: o.log.With("component", "milter"),
+		next: make(chan net.Conn), stop: make(chan struct{}),
 		listeners: map[net.Listener]struct{}{}, conns: map[net.Conn]struct{}{}}
 }
 
@@ -139,10 +144,45 @@ func (s *Server) Serve(ln net.Listener) error {
 			c.Close()
 			continue
 		}
-		go func() {
-			defer s.track(nil, c, false)
-			newConn(s, c).serve()
-		}()
+		s.handle(c)
+	}
+}
+
+// maxIdleWorkers bounds the goroutines kept waiting for the next MTA
+// connection.
+const maxIdleWorkers = 16
+
+// handle serves c on a goroutine that served an earlier connection, if
+// one is waiting, else on a new one. The MTA opens a connection per
+// message, and a new goroutine's stack starts small and is copied several
+// times as it grows to the depth the engine needs (5 % of maildlp's CPU
+// under Postfix load); a goroutine kept from an earlier connection has
+// that stack already, until the garbage collector shrinks an idle one.
+func (s *Server) handle(c net.Conn) {
+	select {
+	case s.next <- c:
+	default:
+		go s.work(c)
+	}
+}
+
+// work serves c, then waits for another connection while fewer than
+// maxIdleWorkers others wait, until Shutdown.
+func (s *Server) work(c net.Conn) {
+	for {
+		newConn(s, c).serve()
+		s.track(nil, c, false)
+		if s.idle.Add(1) > maxIdleWorkers {
+			s.idle.Add(-1)
+			return
+		}
+		select {
+		case c = <-s.next:
+			s.idle.Add(-1)
+		case <-s.stop:
+			s.idle.Add(-1)
+			return
+		}
 	}
 }
 
@@ -211,7 +251,9 @@ func (s *Server) allowed(a net.Addr) bool {
 // the remaining connections (the MTA applies its default action to them).
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
-	s.closing.Store(true)
+	if !s.closing.Swap(true) {
+		close(s.stop)
+	}
 	var err error
 	for ln := range s.listeners {
 		err = errors.Join(err, ln.Close())
@@ -255,10 +297,12 @@ func (s *Server) newSession(version uint32, actions gomilter.OptAction, protocol
 	}
 }
 
-// LogLibraryWarnings sends go-milter's own warnings (broken connections,
-// protocol oddities from the MTA) to l instead of the standard library's
-// log package. go-milter has a single hook for the whole process, so this
-// is a process-wide setting; call it once at start-up.
+// LogLibraryWarnings sends warnings of the go-milter library, if any of
+// its code that logs is ever used, to l instead of the standard library's
+// log package. The session loop itself (loop.go) logs through the
+// server's logger as component "milter". go-milter has a single hook for
+// the whole process, so this is a process-wide setting; call it once at
+// start-up.
 func LogLibraryWarnings(l *slog.Logger) {
 	l = l.With("component", "go-milter")
 	gomilter.LogWarning = func(format string, v ...any) {

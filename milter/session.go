@@ -1,8 +1,10 @@
 package milter
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -75,7 +77,11 @@ func (s *session) Connect(host, family string, port uint16, addr string, m gomil
 	// with Postfix 3.7); a real SMTP client always has a port. {daemon_name}
 	// does not tell the two apart: it is $myhostname on both paths.
 	s.nonSMTP = family == "tcp4" && port == 0 && host == "localhost" && addr == "127.0.0.1"
-	s.srv.log.Debug("connection", "client_name", s.clientHost, "client_addr", s.clientAddr, "port", port, "non_smtp", s.nonSMTP)
+	if s.srv.log.Enabled(context.Background(), slog.LevelDebug) {
+		// Checked first: the arguments would cost two allocations per
+		// connection even when the line is not written.
+		s.srv.log.Debug("connection", "client_name", s.clientHost, "client_addr", s.clientAddr, "port", port, "non_smtp", s.nonSMTP)
+	}
 	return gomilter.RespContinue, nil
 }
 
@@ -255,8 +261,22 @@ func (s *session) EndOfMessage(m gomilter.Modifier) (resp *gomilter.Response, er
 		return s.applyFailure(m, msg, s.srv.o.failure.OnError, fmt.Errorf("%w: %w", ErrHold, err), action.Verdict{}), nil
 	}
 	timeout := s.srv.scanTimeout(msg.eng)
-	v, werr := sc.finish(m, msg.eng, msg.env, &s.srv.scans, s.srv.o.slots, timeout, s.srv.o.cfg.ProgressInterval.D())
+	late := func() (resp *gomilter.Response) {
+		// Called from another goroutine while this one is in the engine
+		// (see inline.go): a panic is recovered as at the top of this
+		// method.
+		defer func() {
+			if r := recover(); r != nil {
+				s.logPanic(msg, "milter", r, debug.Stack())
+				resp = s.applyFailure(m, msg, s.srv.o.failure.OnError, fmt.Errorf("%w: panic: %v", ErrEngine, r), action.Verdict{})
+			}
+		}()
+		return s.applyFailure(m, msg, s.srv.o.failure.OnTimeout, fmt.Errorf("%w (%s)", ErrScanTimeout, timeout), action.Verdict{})
+	}
+	v, werr := sc.finish(m, msg.eng, msg.env, &s.srv.scans, s.srv.o.slots, timeout, s.srv.o.cfg.ProgressInterval.D(), late)
 	switch {
+	case errors.Is(werr, errAnswered):
+		return respAnswered, nil
 	case errors.Is(werr, errTimeout):
 		return s.applyFailure(m, msg, s.srv.o.failure.OnTimeout, fmt.Errorf("%w (%s)", ErrScanTimeout, timeout), v), nil
 	case errors.Is(werr, errNoSlot):

@@ -47,7 +47,21 @@ func (s *Slots) Acquire(ctx context.Context) error {
 	}
 }
 
-// Release gives back a slot taken by Acquire.
+// TryAcquire takes a slot if one is free now, without waiting; it
+// reports whether it did (a nil *Slots always has one).
+func (s *Slots) TryAcquire() bool {
+	if s == nil {
+		return true
+	}
+	select {
+	case s.ch <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+// Release gives back a slot taken by Acquire or TryAcquire.
 func (s *Slots) Release() {
 	if s != nil {
 		<-s.ch
