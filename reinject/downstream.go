@@ -278,31 +278,63 @@ func (ds *downstream) xforward(attrs []xattr) error {
 	return flush()
 }
 
-// data sends DATA and the message (already CRLF-clean); it returns the
-// downstream's reply to DATA when that is not 354, else its final reply.
-func (ds *downstream) data(parts ...[]byte) (reply, error) {
+// data sends DATA and the message (already CRLF-clean): parts, then
+// what tail reads (the part of the message in its spill file; nil: none).
+// It returns the downstream's reply to DATA when that is not 354, else
+// its final reply.
+func (ds *downstream) data(tail io.Reader, parts ...[]byte) (reply, error) {
 	r, err := ds.cmd(ds.to.command, "DATA")
 	if err != nil || r.Code != 354 {
 		return r, err
 	}
 	// A larger buffer than textproto's 4 KiB: one write per 64 KiB.
-	w := &dotWriter{w: bufio.NewWriterSize(ds.conn, 64<<10), bol: true}
-	for _, p := range parts {
-		for len(p) > 0 {
-			n := min(len(p), 64<<10)
-			ds.conn.SetWriteDeadline(time.Now().Add(ds.to.data))
-			if err := w.write(p[:n]); err != nil {
-				return reply{}, err
-			}
-			p = p[n:]
-		}
-	}
-	ds.conn.SetWriteDeadline(time.Now().Add(ds.to.data))
-	if err := w.close(); err != nil {
+	w := &dotWriter{w: bufio.NewWriterSize(deadlineWriter{ds.conn, ds.to.data}, 64<<10), bol: true}
+	if err := writeMessage(w, tail, parts); err != nil {
 		return reply{}, err
 	}
 	ds.conn.SetDeadline(time.Now().Add(ds.to.final))
 	return ds.read()
+}
+
+// writeMessage dot-stuffs parts, then what tail reads, and the final dot.
+// A failed read of tail returns before the final dot: the downstream
+// delivers nothing.
+func writeMessage(w *dotWriter, tail io.Reader, parts [][]byte) error {
+	for _, p := range parts {
+		if err := w.write(p); err != nil {
+			return err
+		}
+	}
+	if tail != nil {
+		buf := chunkPool.Get().(*[]byte)
+		defer chunkPool.Put(buf)
+		b := (*buf)[:cap(*buf)]
+		for {
+			n, err := tail.Read(b)
+			if werr := w.write(b[:n]); werr != nil {
+				return werr
+			}
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return w.close()
+}
+
+// deadlineWriter gives each write to the downstream timeouts.downstream_data
+// to complete: the deadline is set once per system call, not per piece.
+type deadlineWriter struct {
+	c  net.Conn
+	to time.Duration
+}
+
+func (d deadlineWriter) Write(p []byte) (int, error) {
+	d.c.SetWriteDeadline(time.Now().Add(d.to))
+	return d.c.Write(p)
 }
 
 // abort ends the transaction without the final dot: RSET, QUIT, close.

@@ -1,0 +1,268 @@
+package reinject
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/maildlp/maildlp/config"
+	"github.com/maildlp/maildlp/internal/testutil"
+	"github.com/maildlp/maildlp/policy"
+	"github.com/maildlp/maildlp/policy/action"
+)
+
+// limitsEngine is a fakeEngine with a configuration: the hop takes
+// spill_bytes and spill_dir from the engine's [limits].
+type limitsEngine struct {
+	*fakeEngine
+	cfg *config.Config
+}
+
+func (e limitsEngine) Config() *config.Config { return e.cfg }
+
+func spillEngine(spillBytes config.ByteSize, dir string) limitsEngine {
+	return limitsEngine{&fakeEngine{}, &config.Config{Limits: config.Limits{SpillBytes: spillBytes, SpillDir: dir}}}
+}
+
+// businessText is n bytes of business prose with many numbers but no
+// sensitive value.
+func businessText(n int) []byte {
+	var b bytes.Buffer
+	for i := 0; b.Len() < n; i++ {
+		fmt.Fprintf(&b, "Order %d of %02d/%02d/2026: %d units at EUR %d.%02d, ref PO-%05d, call +44 20 7946 %04d.\r\n",
+			100000+i*37, 1+i%28, 1+i%12, 1+i%500, 10+i%990, i%100, i*13%100000, i*7%10000)
+	}
+	return b.Bytes()[:n]
+}
+
+// dotty is a body of n bytes (about) whose lines often start with a dot,
+// "..", or are a lone "." : dot-stuffing at every offset.
+func dotty(n int) string {
+	var b strings.Builder
+	for i := 0; b.Len() < n; i++ {
+		switch i % 5 {
+		case 0:
+			b.WriteString(".\r\n")
+		case 1:
+			b.WriteString("..two dots\r\n")
+		case 2:
+			fmt.Fprintf(&b, ".line %d starts with a dot\r\n", i)
+		case 3:
+			b.WriteString(strings.Repeat("x", i%97) + "\r\n")
+		default:
+			b.WriteString("\r\n")
+		}
+	}
+	return b.String()
+}
+
+// TestIssue12SpillRelay: past spill_bytes the message goes to a
+// temporary file; it is relayed byte-identical (dot-stuffing included),
+// the engine reads the same bytes, and the file is gone from spill_dir.
+func TestIssue12SpillRelay(t *testing.T) {
+	for _, spillAt := range []config.ByteSize{1, 40, 32 << 10, 100 << 10, 1 << 20} {
+		t.Run(fmt.Sprint(spillAt), func(t *testing.T) {
+			dir := t.TempDir()
+			eng := spillEngine(spillAt, dir)
+			mta := newFakeMTA(t, nil)
+			_, addr := startHop(t, eng, reflectCfg(mta.addr()))
+			up := dialUp(t, addr)
+			up.hello()
+			msg := "From: a@example.com\r\nSubject: big\r\n\r\n" + dotty(300<<10) + string(businessText(200<<10)) + "\r\n"
+			if got := up.sendMessage("a@example.com", []string{"b@example.com"}, dotStuff(msg)); !strings.HasPrefix(got, "250 ") {
+				t.Fatalf("reply %q", got)
+			}
+			msgs := mta.messages()
+			if len(msgs) != 1 {
+				t.Fatalf("delivered %d messages, want 1", len(msgs))
+			}
+			if want := "X-Filter-Loop: Reflected\r\n" + msg; string(msgs[0].Data) != want {
+				t.Fatalf("delivered %d bytes, differing from the %d sent at %d", len(msgs[0].Data), len(want), firstDiff(string(msgs[0].Data), want))
+			}
+			if b := eng.bodies; len(b) != 1 || string(b[0]) != msg {
+				t.Fatalf("engine read a different message")
+			}
+			if left, _ := filepath.Glob(filepath.Join(dir, "*")); len(left) != 0 {
+				t.Errorf("files left in spill_dir: %q", left)
+			}
+		})
+	}
+}
+
+// TestIssue12SpillBoundary puts the end of the memory held part at every
+// offset of a run of dotted lines, with reads of every size: the engine
+// reads the message back whole, and the wire form is dot-stuffed exactly
+// as in one piece.
+func TestIssue12SpillBoundary(t *testing.T) {
+	dir := t.TempDir()
+	msg := []byte("Subject: x\r\n\r\n" + dotty(600))
+	want := stuffed(t, nil, [][]byte{msg})
+	spilled := 0
+	for memMax := 1; memMax <= len(msg); memMax += 7 {
+		for _, step := range []int{1, 3, 64, 1000} {
+			m := newMessage(int64(memMax), dir)
+			for off := 0; off < len(msg); {
+				buf, err := m.space()
+				if err != nil {
+					t.Fatal(err)
+				}
+				n := copy(buf[:min(len(buf), step)], msg[off:])
+				m.grow(n)
+				off += n
+			}
+			if err := m.done(); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := io.ReadAll(m.reader()); !bytes.Equal(got, msg) {
+				t.Fatalf("memMax %d step %d: engine read %q", memMax, step, got)
+			}
+			if m.sp != nil {
+				spilled++
+			}
+			h := m.split("Subject")
+			if got := stuffed(t, m.tail(), h.parts(nil)); !bytes.Equal(got, want) {
+				t.Fatalf("memMax %d step %d: wire form\n%q\nwant\n%q", memMax, step, got, want)
+			}
+			m.release()
+		}
+	}
+	if spilled < 100 {
+		t.Fatalf("only %d messages spilled", spilled)
+	}
+}
+
+// dotStuff is msg (starting with a header line) as DATA sends it.
+func dotStuff(msg string) string { return strings.ReplaceAll(msg, "\r\n.", "\r\n..") }
+
+// stuffed is the DATA wire form of parts then tail.
+func stuffed(t *testing.T, tail io.Reader, parts [][]byte) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	bw := bufio.NewWriter(&out)
+	if err := writeMessage(&dotWriter{w: bw, bol: true}, tail, parts); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+// TestIssue12SpillHeaderStaysInMemory: the spill never starts in the
+// header, however small spill_bytes, so the header edits see it whole.
+func TestIssue12SpillHeaderStaysInMemory(t *testing.T) {
+	hdr := "From: a@example.com\r\n" + strings.Repeat("X-Pad: "+strings.Repeat("p", 70)+"\r\n", 2000) + "Subject: q\r\n\r\n"
+	m := newMessage(1, t.TempDir())
+	defer m.release()
+	msg := hdr + "body\r\n"
+	for off := 0; off < len(msg); {
+		buf, _ := m.space()
+		n := copy(buf[:min(len(buf), 700)], msg[off:])
+		m.grow(n)
+		off += n
+	}
+	m.done()
+	if m.mem < int64(len(hdr)) {
+		t.Fatalf("held %d bytes in memory, less than the %d of the header", m.mem, len(hdr))
+	}
+	if h := m.split("Subject"); !h.has("Subject") {
+		t.Fatal("Subject not found in the split header")
+	}
+}
+
+// TestIssue12SpillHeaderEdits: the subject tag and the pass header are
+// added to a message whose body was spilled.
+func TestIssue12SpillHeaderEdits(t *testing.T) {
+	eng := spillEngine(1<<10, t.TempDir())
+	eng.decide = func(policy.Envelope, []byte) action.Verdict {
+		return action.Verdict{Action: action.Modify, SubjectPrefix: "[TAG] ", AddHeaders: []action.Header{{Name: "X-Tag", Value: "yes"}}}
+	}
+	mta := newFakeMTA(t, nil)
+	_, addr := startHop(t, eng, reflectCfg(mta.addr()))
+	up := dialUp(t, addr)
+	up.hello()
+	body := dotty(64 << 10)
+	msg := "From: a@example.com\r\nSubject: big\r\n\r\n" + body
+	if got := up.sendMessage("a@example.com", []string{"b@example.com"}, dotStuff(msg)); !strings.HasPrefix(got, "250 ") {
+		t.Fatalf("reply %q", got)
+	}
+	msgs := mta.messages()
+	if len(msgs) != 1 {
+		t.Fatalf("delivered %d messages, want 1", len(msgs))
+	}
+	want := "X-Filter-Loop: Reflected\r\nX-Tag: yes\r\nFrom: a@example.com\r\nSubject: [TAG] big\r\n\r\n" + body
+	if got := string(msgs[0].Data); got != want {
+		t.Fatalf("delivered %d bytes (differing at %d), want %d", len(got), firstDiff(got, want), len(want))
+	}
+}
+
+// TestIssue12SpillUnwritable: a message whose spill file cannot be
+// created is deferred with the hop's 451, recorded, nothing is sent on,
+// and the session stays usable.
+func TestIssue12SpillUnwritable(t *testing.T) {
+	eng := spillEngine(1<<10, filepath.Join(t.TempDir(), "missing"))
+	mta := newFakeMTA(t, nil)
+	rec := &recorder{}
+	_, addr := startHop(t, eng, reflectCfg(mta.addr()), WithRecorder(rec))
+	up := dialUp(t, addr)
+	up.hello()
+	msg := "From: a@example.com\r\nSubject: big\r\n\r\n" + string(businessText(64<<10))
+	got := up.sendMessage("a@example.com", []string{"b@example.com"}, dotStuff(msg))
+	if want := action.Render(action.ScanFailed, action.ScanFailed, "", false).String(); got != want {
+		t.Fatalf("reply %q, want %q", got, want)
+	}
+	if n := len(mta.messages()); n != 0 {
+		t.Fatalf("delivered %d messages, want none", n)
+	}
+	if len(eng.bodies) != 0 {
+		t.Errorf("engine scanned a message that was not held whole")
+	}
+	ds := rec.All()
+	if len(ds) != 1 || !errors.Is(ds[0].Err, ErrSpill) || ds[0].Applied != action.TempFail {
+		t.Fatalf("decisions %+v, want one tempfail with ErrSpill", ds)
+	}
+	// In step: a small message (held in memory) goes through.
+	if got := up.sendMessage("a@example.com", []string{"b@example.com"}, testMsg); !strings.HasPrefix(got, "250 ") {
+		t.Fatalf("next message: reply %q", got)
+	}
+}
+
+// TestIssue12SpillNoLeak: spill files are closed after relayed, refused
+// and failed messages.
+func TestIssue12SpillNoLeak(t *testing.T) {
+	if _, err := os.ReadDir("/proc/self/fd"); err != nil {
+		t.Skipf("cannot count open files: %v", err)
+	}
+	eng := spillEngine(1<<10, t.TempDir())
+	eng.decide = func(_ policy.Envelope, b []byte) action.Verdict {
+		if bytes.Contains(b, []byte("refuse me")) {
+			return action.Verdict{Action: action.Block}
+		}
+		return action.Verdict{Action: action.Pass}
+	}
+	mta := newFakeMTA(t, func(f *fakeMTA) { f.discard = true })
+	_, addr := startHop(t, eng, reflectCfg(mta.addr()))
+	big := "Subject: big\r\n\r\n" + string(businessText(64<<10)) + "\r\n"
+	send := func(body string) {
+		up := dialUp(t, addr)
+		up.hello()
+		up.sendMessage("a@example.com", []string{"b@example.com"}, dotStuff(body))
+		up.cmd("QUIT")
+		up.c.Close()
+	}
+	send(big)
+	before := openFDs()
+	for range 10 {
+		send(big)
+		send(big + "refuse me\r\n")
+	}
+	testutil.WaitFor(t, "spill files closed", func() bool { return openFDs() <= before })
+}
+
+func openFDs() int {
+	es, _ := os.ReadDir("/proc/self/fd")
+	return len(es)
+}
