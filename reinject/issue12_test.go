@@ -3,18 +3,25 @@ package reinject
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/maildlp/maildlp/config"
 	"github.com/maildlp/maildlp/internal/testutil"
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
+	"github.com/maildlp/maildlp/policy/detect"
 )
 
 // limitsEngine is a fakeEngine with a configuration: the hop takes
@@ -266,3 +273,101 @@ func openFDs() int {
 	es, _ := os.ReadDir("/proc/self/fd")
 	return len(es)
 }
+
+// BenchmarkIssue12HopPeakRSS sends one 50 MiB message (max_message_bytes)
+// through the hop on the default policy and reports how much it raised
+// the process's peak RSS (VmHWM) above what it was after a 4 KiB message:
+// the memory one in-flight message costs, the engine's copy included.
+//
+//	go test -run '^$' -bench Issue12HopPeakRSS -benchtime 1x ./reinject
+func BenchmarkIssue12HopPeakRSS(b *testing.B) {
+	// The default spill_bytes, and one above the message: held in memory;
+	// with the default policy, and with an engine that only reads the
+	// message into one buffer (the rise less 50 MiB is the hop's own).
+	for _, engine := range []string{"default", "copy"} {
+		for _, spillAt := range []config.ByteSize{config.DefaultSpillBytes, 64 << 20} {
+			b.Run(fmt.Sprintf("engine=%s/spill_bytes=%dMiB", engine, spillAt>>20), func(b *testing.B) {
+				cfg, err := config.Default(detect.IsBuiltin)
+				if err != nil {
+					b.Fatal(err)
+				}
+				cfg.Limits.SpillBytes = spillAt
+				var eng Evaluator = copyEngine{cfg}
+				if engine == "default" {
+					if eng, err = policy.New(cfg); err != nil {
+						b.Fatal(err)
+					}
+				}
+				benchPeakRSS(b, eng, spillAt)
+			})
+		}
+	}
+}
+
+// copyEngine reads the message into one buffer of its size, as the
+// engine does before it parses, and passes it.
+type copyEngine struct{ cfg *config.Config }
+
+func (e copyEngine) Config() *config.Config { return e.cfg }
+
+func (e copyEngine) Evaluate(_ context.Context, m policy.Message) action.Verdict {
+	buf := make([]byte, m.Body.(interface{ Len() int }).Len())
+	if _, err := io.ReadFull(m.Body, buf); err != nil {
+		return action.Verdict{Err: err}
+	}
+	return action.Verdict{Action: action.Pass}
+}
+
+func benchPeakRSS(b *testing.B, eng Evaluator, spillAt config.ByteSize) {
+	mta := newFakeMTA(b, func(f *fakeMTA) { f.discard = true })
+	hc := reflectCfg(mta.addr())
+	hc.MaxMessageBytes = 50 << 20
+	_, addr := startHop(b, eng, hc, WithLogger(slog.New(slog.DiscardHandler)), WithScanTimeout(time.Minute))
+	head := "From: Alice <alice@example.com>\r\nTo: Bob <bob@example.net>\r\nSubject: report\r\n\r\n"
+	small := head + string(businessText(4<<10)) + "\r\n"
+	big := append(append([]byte(head), businessText(50<<20-1<<10)...), "\r\n.\r\n"...)
+	var rise int64
+	var reply string
+	for b.Loop() {
+		up := dialUp(b, addr)
+		up.c.SetDeadline(time.Now().Add(5 * time.Minute))
+		up.hello()
+		up.sendMessage("alice@example.com", []string{"bob@example.net"}, small)
+		runtime.GC()
+		debug.FreeOSMemory()
+		resetPeakRSS()
+		base := peakRSS()
+		up.expect("MAIL FROM:<alice@example.com>", "250")
+		up.expect("RCPT TO:<bob@example.net>", "250")
+		up.expect("DATA", "354")
+		if _, err := up.c.Write(big); err != nil { // no copy of the message on the client side
+			b.Fatal(err)
+		}
+		// Any final reply: past max_text_bytes the default policy holds
+		// the message (451), after it was received and scanned.
+		if reply = up.read(); len(reply) < 4 || reply[0] < '2' || reply[0] > '5' {
+			b.Fatalf("reply %q", reply)
+		}
+		rise = max(rise, peakRSS()-base)
+	}
+	b.ReportMetric(float64(rise)/(1<<20), "peak-RSS-rise-MiB")
+	b.Logf("a %d MiB message raised peak RSS by %.1f MiB (spill_bytes %d MiB; reply %.3s)", len(big)>>20, float64(rise)/(1<<20), spillAt>>20, reply)
+}
+
+// peakRSS is the process's peak resident set (VmHWM), in bytes.
+func peakRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// resetPeakRSS starts VmHWM again from the current RSS.
+func resetPeakRSS() { os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
