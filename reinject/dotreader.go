@@ -128,8 +128,21 @@ func (d *dotReader) Read(p []byte) (int, error) {
 	buf, _ := d.br.Peek(min(d.br.Buffered(), len(p)))
 	n, i := 0, 0
 	lf := -1
+	fastFrom := 0 // the whole-lines path is not tried before this index
 	var err error
 	for i < len(buf) && len(p)-n >= 2 {
+		if d.state == dBeginLine && !d.rawCR && i >= fastFrom {
+			// At a line start: whole plain lines are copied in one go.
+			k, clean := d.plainLines(buf[i:min(len(buf), i+len(p)-n)])
+			if !clean {
+				fastFrom = i + k // a bare CR in there: all of it goes byte by byte
+				continue
+			}
+			copy(p[n:], buf[i:i+k])
+			n, i = n+k, i+k
+			fastFrom = i + 1 // the line it stopped at goes byte by byte
+			continue
+		}
 		if d.state == dData && !d.rawCR {
 			// Mid-line, only CR or LF changes anything: copy up to it.
 			j := nextBreak(buf, i, &lf, &d.examined) - i
@@ -190,6 +203,39 @@ func (d *dotReader) Read(p []byte) (int, error) {
 	}
 	return n, nil
 }
+
+// plainLines is the length of the run of whole lines at the start of b
+// that the byte-by-byte path would copy unchanged: lines ending in CRLF,
+// not starting with a dot (stuffing, the end line), within
+// max_line_length, without a bare CR. It looks for each LF (one search
+// per line) and counts the CRs of the run at once: as many CRs as lines,
+// each line's CR just before its LF, leaves no CR for inside a line.
+// clean is false when the run had a bare CR: then nothing is taken, and
+// the caller reads the k bytes looked at byte by byte. Each byte is
+// looked at at most twice here.
+func (d *dotReader) plainLines(b []byte) (k int, clean bool) {
+	lines := 0
+	for k < len(b) && b[k] != '.' {
+		j := bytes.IndexByte(b[k:], '\n')
+		if j < 0 {
+			d.examined += int64(len(b) - k)
+			break
+		}
+		d.examined += int64(j + 1)
+		if j == 0 || b[k+j-1] != '\r' || (j > d.maxLine && !d.draining) {
+			break
+		}
+		lines++
+		k += j + 1
+	}
+	d.examined += int64(k)
+	if bytes.Count(b[:k], cr) != lines {
+		return k, false
+	}
+	return k, true
+}
+
+var cr = []byte{'\r'}
 
 // drain reads to the end of the data, whatever stopped the reader before,
 // unless the connection failed (then it is closed, never read again).

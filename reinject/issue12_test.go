@@ -470,3 +470,45 @@ func FuzzIssue12Spill(f *testing.F) {
 		}
 	})
 }
+
+// FuzzIssue12DotReaderLines: with any max_line_length and read sizes the
+// DATA reader fails with errDataLineTooLong exactly when a line of the
+// data (its raw bytes before the LF, stuffing dot and CR included) is
+// longer, and otherwise returns what the reference unstuffing does.
+func FuzzIssue12DotReaderLines(f *testing.F) {
+	f.Add([]byte("abc\r\n..def\r\n\r\n.\r\n"), uint8(3), uint16(300))
+	f.Add([]byte("abcdef\r\nx\r\n.\r\n"), uint8(4), uint16(5))
+	f.Add([]byte("a\rb\r\nxyz\n.\r\n"), uint8(2), uint16(4000))
+	f.Fuzz(func(t *testing.T, in []byte, maxLine uint8, readSize uint16) {
+		max := int(maxLine)%40 + 1
+		want, _, end, _ := referenceUnstuff(in)
+		long, line := false, 0
+		e, ok := endOfData(in)
+		for i, ch := range in {
+			if ok && i >= e {
+				break
+			}
+			if ch == '\n' {
+				line = 0
+			} else if line++; line > max {
+				long = true
+				break
+			}
+		}
+		br := bufio.NewReaderSize(&chunkReader{b: in, n: int(readSize)%4096 + 1}, 4096)
+		d := newDotReader(br, nil, max, 1<<30, 0, 0)
+		got, err := io.ReadAll(d)
+		switch {
+		case long:
+			if !errors.Is(err, errDataLineTooLong) {
+				t.Fatalf("err %v, want errDataLineTooLong", err)
+			}
+		case !end:
+			if err == nil {
+				t.Fatalf("no error without an end line")
+			}
+		case err != nil || !bytes.Equal(got, want):
+			t.Fatalf("read %q, %v; want %q", got, err, want)
+		}
+	})
+}
