@@ -43,7 +43,7 @@ func BenchmarkHopBody(b *testing.B) {
 				}
 				h := m.split("X-Filter-Loop", "Subject")
 				bw.Reset(io.Discard)
-				if err := writeMessage(&dotWriter{w: bw, bol: true}, m.tail(), h.parts(nil)); err != nil {
+				if err := writeMessage(&dotWriter{w: bw, bol: true, plain: m.plain}, m.tail(), h.parts(nil)); err != nil {
 					b.Fatal(err)
 				}
 				m.release()

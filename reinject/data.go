@@ -184,7 +184,7 @@ func (ss *session) apply(act action.Action, failed bool, v action.Verdict, msg *
 			return downstreamRefused(a, d)
 		}
 	}
-	r, err := ds.data(msg.tail(), h.parts(extra)...)
+	r, err := ds.data(msg.tail(), msg.plain, h.parts(extra)...)
 	if err != nil {
 		s.log.Warn("next hop failed during DATA", "session_id", ss.id, "next_hop", ds.addr, "err", err.Error())
 		ds.close()

@@ -87,6 +87,10 @@ type dotReader struct {
 	done     bool  // the end line was read
 	draining bool  // limits off: reading to the end to stay in step
 	bare     bool  // a bare CR or LF was seen
+	// dots: a line other than the end line started with a dot. Without
+	// it and without bare CR/LF, no line of the unstuffed message starts
+	// with a dot, and sending it on needs no stuffing (see dotWriter).
+	dots bool
 	// examined counts the bytes the line-end searches looked at (cost
 	// tests: it must stay linear in the data).
 	examined int64
@@ -171,6 +175,9 @@ func (d *dotReader) Read(p []byte) (int, error) {
 		}
 		prev := d.state
 		d.state = nextDataState(prev, ch)
+		if (prev == dDot && ch != '\r') || (prev == dDotCR && ch != '\n') {
+			d.dots = true
+		}
 		switch {
 		case prev == dBeginLine && ch == '.':
 			// A stuffing dot, or the start of the end line: dropped.

@@ -12,6 +12,7 @@ import (
 	"net/textproto"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -280,16 +281,20 @@ func (ds *downstream) xforward(attrs []xattr) error {
 
 // data sends DATA and the message (already CRLF-clean): parts, then
 // what tail reads (the part of the message in its spill file; nil: none).
-// It returns the downstream's reply to DATA when that is not 354, else
-// its final reply.
-func (ds *downstream) data(tail io.Reader, parts ...[]byte) (reply, error) {
+// plain: no line of the message starts with a dot but maybe the first of
+// a part (see dotWriter). It returns the downstream's reply to DATA when
+// that is not 354, else its final reply.
+func (ds *downstream) data(tail io.Reader, plain bool, parts ...[]byte) (reply, error) {
 	r, err := ds.cmd(ds.to.command, "DATA")
 	if err != nil || r.Code != 354 {
 		return r, err
 	}
-	// A larger buffer than textproto's 4 KiB: one write per 64 KiB.
-	w := &dotWriter{w: bufio.NewWriterSize(deadlineWriter{ds.conn, ds.to.data}, 64<<10), bol: true}
-	if err := writeMessage(w, tail, parts); err != nil {
+	bw := writerPool.Get().(*bufio.Writer)
+	bw.Reset(deadlineWriter{ds.conn, ds.to.data})
+	err = writeMessage(&dotWriter{w: bw, bol: true, plain: plain}, tail, parts)
+	bw.Reset(nil)
+	writerPool.Put(bw)
+	if err != nil {
 		return reply{}, err
 	}
 	ds.conn.SetDeadline(time.Now().Add(ds.to.final))
@@ -324,6 +329,11 @@ func writeMessage(w *dotWriter, tail io.Reader, parts [][]byte) error {
 	}
 	return w.close()
 }
+
+// writerPool holds the writers of the DATA stream: 64 KiB, a larger
+// buffer than textproto's 4 KiB (one write per 64 KiB), and not
+// allocated and cleared again for every message.
+var writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 64<<10) }}
 
 // deadlineWriter gives each write to the downstream timeouts.downstream_data
 // to complete: the deadline is set once per system call, not per piece.
@@ -363,33 +373,46 @@ func (ds *downstream) close() {
 }
 
 // dotWriter dot-stuffs a message whose line ends are all CRLF (the
-// newline check guarantees it) and ends it with <CRLF>.<CRLF>. It copies
-// whole runs between line starts instead of going byte by byte.
+// newline check guarantees it) and ends it with <CRLF>.<CRLF>. It looks
+// only for line starts with a dot ("\n.") and copies the runs between
+// them whole: no work per line. With plain set it looks only at the
+// first byte of each piece written: the DATA reader found no line of the
+// received message starting with a dot, and each of the hop's own header
+// fields is one piece.
 type dotWriter struct {
-	w   *bufio.Writer
-	bol bool // at the beginning of a line
+	w     *bufio.Writer
+	bol   bool // at the beginning of a line
+	plain bool
 }
 
+var lfDot = []byte("\n.")
+
 func (d *dotWriter) write(b []byte) error {
-	for len(b) > 0 {
-		if d.bol && b[0] == '.' {
-			if err := d.w.WriteByte('.'); err != nil {
-				return err
-			}
-		}
-		i := bytes.IndexByte(b, '\n')
-		if i < 0 {
-			d.bol = false
-			_, err := d.w.Write(b)
+	if len(b) == 0 {
+		return nil
+	}
+	if d.bol && b[0] == '.' {
+		if err := d.w.WriteByte('.'); err != nil {
 			return err
 		}
+	}
+	d.bol = b[len(b)-1] == '\n'
+	for !d.plain {
+		i := bytes.Index(b, lfDot)
+		if i < 0 {
+			break
+		}
+		// b[:i+1] ends a line; the next one starts with a dot.
 		if _, err := d.w.Write(b[:i+1]); err != nil {
 			return err
 		}
-		d.bol = true
+		if err := d.w.WriteByte('.'); err != nil {
+			return err
+		}
 		b = b[i+1:]
 	}
-	return nil
+	_, err := d.w.Write(b)
+	return err
 }
 
 func (d *dotWriter) close() error {

@@ -36,7 +36,10 @@ type message struct {
 	sp     *spill // the bytes after mem; nil: none
 	toFile bool   // the last space() was the spill's
 	err    error  // the spill file could not be created or written
-	refs   atomic.Int32
+	// plain: no line of the message starts with a dot (the DATA reader
+	// saw none and no bare CR or LF), so it is sent on without stuffing.
+	plain bool
+	refs  atomic.Int32
 }
 
 // newMessage holds a message, its first memMax bytes (at least its

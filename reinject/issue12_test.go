@@ -512,3 +512,36 @@ func FuzzIssue12DotReaderLines(f *testing.F) {
 		}
 	})
 }
+
+// TestIssue12DotLinesStuffed: a message is sent on without looking for
+// dots only when none of its lines can start with one; a dot line sent
+// stuffed, and one that normalising a bare LF makes, arrive whole.
+func TestIssue12DotLinesStuffed(t *testing.T) {
+	for _, tt := range []struct {
+		mode      config.BareNewline
+		wire, msg string
+	}{
+		{config.BareNewlineReject, "Subject: x\r\n\r\nplain\r\n", "Subject: x\r\n\r\nplain\r\n"},
+		{config.BareNewlineReject, "Subject: x\r\n\r\n..\r\n..b\r\n", "Subject: x\r\n\r\n.\r\n.b\r\n"},
+		{config.BareNewlineReject, "..x: y\r\n\r\nb\r\n", ".x: y\r\n\r\nb\r\n"},
+		{config.BareNewlineNormalise, "Subject: x\r\n\r\na\n.\r\nb\n.c\r\n", "Subject: x\r\n\r\na\r\n.\r\nb\r\n.c\r\n"},
+		{config.BareNewlineNormalise, "Subject: x\r\n\r\na\r.b\r\n", "Subject: x\r\n\r\na\r\n.b\r\n"},
+	} {
+		mta := newFakeMTA(t, nil)
+		cfg := reflectCfg(mta.addr())
+		cfg.BareNewline = tt.mode
+		_, addr := startHop(t, &fakeEngine{}, cfg)
+		up := dialUp(t, addr)
+		up.hello()
+		if got := up.sendMessage("a@example.com", []string{"b@example.com"}, tt.wire); !strings.HasPrefix(got, "250 ") {
+			t.Fatalf("%q: reply %q", tt.wire, got)
+		}
+		msgs := mta.messages()
+		if len(msgs) != 1 {
+			t.Fatalf("%s %q: delivered %d messages, want 1", tt.mode, tt.wire, len(msgs))
+		}
+		if want := "X-Filter-Loop: Reflected\r\n" + tt.msg; string(msgs[0].Data) != want {
+			t.Fatalf("%s %q: delivered %q, want %q", tt.mode, tt.wire, msgs[0].Data, want)
+		}
+	}
+}

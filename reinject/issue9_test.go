@@ -395,6 +395,11 @@ func FuzzDotReader(f *testing.F) {
 			if d.bare != bare {
 				t.Fatalf("bare = %v, reference %v", d.bare, bare)
 			}
+			// Without dots noted (and without bare CR/LF) the message
+			// is sent on unstuffed: no line of it may start with a dot.
+			if !d.dots && !d.bare && (bytes.HasPrefix(got, []byte(".")) || bytes.Contains(got, []byte("\n."))) {
+				t.Fatalf("no dot noted, but %q has a line starting with one", got)
+			}
 		}
 	})
 }

@@ -86,6 +86,8 @@ func (ss *session) receive(dr *dotReader) (*message, error) {
 		msg.release()
 		return nil, readErr
 	}
+	// Normalising can make a line start where the DATA reader saw none.
+	msg.plain = reject && !dr.bare && !dr.dots
 	return msg, nil
 }
 
