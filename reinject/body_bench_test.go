@@ -5,8 +5,11 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net"
 	"testing"
 	"time"
+
+	"github.com/maildlp/maildlp/internal/testutil"
 )
 
 // BenchmarkHopBody is the hop's own work on a message's body, without
@@ -49,5 +52,71 @@ func BenchmarkHopBody(b *testing.B) {
 				m.release()
 			}
 		})
+	}
+}
+
+// BenchmarkHopSend sends a held 1 MiB message downstream over loopback
+// TCP (DATA, the stuffed message, the final reply) to a sink that only
+// looks for the end of the data: the hop's write path and its system
+// calls.
+//
+//	go test -run '^$' -bench HopSend -benchmem ./reinject
+func BenchmarkHopSend(b *testing.B) {
+	ln := testutil.Listen(b)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		br := bufio.NewReaderSize(c, 256<<10)
+		var last [5]byte
+		for {
+			if _, err := br.ReadSlice('\n'); err != nil { // DATA
+				return
+			}
+			io.WriteString(c, "354 go\r\n")
+			for string(last[:]) != "\r\n.\r\n" {
+				p, err := br.Peek(max(1, br.Buffered()))
+				if err != nil {
+					return
+				}
+				if len(p) >= 5 {
+					copy(last[:], p[len(p)-5:])
+				} else {
+					copy(last[:], append(last[len(p):], p...))
+				}
+				br.Discard(len(p))
+			}
+			last = [5]byte{}
+			io.WriteString(c, "250 ok\r\n")
+		}
+	}()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	ds := &downstream{raw: c, conn: c, tp: newTextConn(c), to: timeouts{command: time.Minute, data: time.Minute, final: time.Minute}}
+	msg := "From: Alice <alice@example.com>\r\nSubject: report\r\n\r\n" + string(businessText(1<<20)) + "\r\n"
+	m := newMessage(0, "")
+	for off := 0; off < len(msg); {
+		buf, _ := m.space()
+		n := copy(buf, msg[off:])
+		m.grow(n)
+		off += n
+	}
+	m.done()
+	m.plain = true
+	defer m.release()
+	h := m.split("Subject")
+	extra := [][]byte{fieldLine("X-Filter-Loop", "Reflected")}
+	b.SetBytes(int64(len(msg)))
+	b.ReportAllocs()
+	for b.Loop() {
+		r, err := ds.data(nil, m.plain, h.parts(extra)...)
+		if err != nil || r.Code != 250 {
+			b.Fatalf("reply %v, %v", r, err)
+		}
 	}
 }

@@ -1,7 +1,6 @@
 package reinject
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -12,7 +11,6 @@ import (
 	"net/textproto"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -289,62 +287,14 @@ func (ds *downstream) data(tail io.Reader, plain bool, parts ...[]byte) (reply, 
 	if err != nil || r.Code != 354 {
 		return r, err
 	}
-	bw := writerPool.Get().(*bufio.Writer)
-	bw.Reset(deadlineWriter{ds.conn, ds.to.data})
-	err = writeMessage(&dotWriter{w: bw, bol: true, plain: plain}, tail, parts)
-	bw.Reset(nil)
-	writerPool.Put(bw)
+	w := newDotWriter(ds.conn, ds.to.data, plain)
+	err = writeMessage(w, tail, parts)
+	w.free()
 	if err != nil {
 		return reply{}, err
 	}
 	ds.conn.SetDeadline(time.Now().Add(ds.to.final))
 	return ds.read()
-}
-
-// writeMessage dot-stuffs parts, then what tail reads, and the final dot.
-// A failed read of tail returns before the final dot: the downstream
-// delivers nothing.
-func writeMessage(w *dotWriter, tail io.Reader, parts [][]byte) error {
-	for _, p := range parts {
-		if err := w.write(p); err != nil {
-			return err
-		}
-	}
-	if tail != nil {
-		buf := chunkPool.Get().(*[]byte)
-		defer chunkPool.Put(buf)
-		b := (*buf)[:cap(*buf)]
-		for {
-			n, err := tail.Read(b)
-			if werr := w.write(b[:n]); werr != nil {
-				return werr
-			}
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return err
-			}
-		}
-	}
-	return w.close()
-}
-
-// writerPool holds the writers of the DATA stream: 64 KiB, a larger
-// buffer than textproto's 4 KiB (one write per 64 KiB), and not
-// allocated and cleared again for every message.
-var writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 64<<10) }}
-
-// deadlineWriter gives each write to the downstream timeouts.downstream_data
-// to complete: the deadline is set once per system call, not per piece.
-type deadlineWriter struct {
-	c  net.Conn
-	to time.Duration
-}
-
-func (d deadlineWriter) Write(p []byte) (int, error) {
-	d.c.SetWriteDeadline(time.Now().Add(d.to))
-	return d.c.Write(p)
 }
 
 // abort ends the transaction without the final dot: RSET, QUIT, close.
@@ -370,60 +320,6 @@ func (ds *downstream) close() {
 	}
 	ds.closed = true
 	ds.conn.Close()
-}
-
-// dotWriter dot-stuffs a message whose line ends are all CRLF (the
-// newline check guarantees it) and ends it with <CRLF>.<CRLF>. It looks
-// only for line starts with a dot ("\n.") and copies the runs between
-// them whole: no work per line. With plain set it looks only at the
-// first byte of each piece written: the DATA reader found no line of the
-// received message starting with a dot, and each of the hop's own header
-// fields is one piece.
-type dotWriter struct {
-	w     *bufio.Writer
-	bol   bool // at the beginning of a line
-	plain bool
-}
-
-var lfDot = []byte("\n.")
-
-func (d *dotWriter) write(b []byte) error {
-	if len(b) == 0 {
-		return nil
-	}
-	if d.bol && b[0] == '.' {
-		if err := d.w.WriteByte('.'); err != nil {
-			return err
-		}
-	}
-	d.bol = b[len(b)-1] == '\n'
-	for !d.plain {
-		i := bytes.Index(b, lfDot)
-		if i < 0 {
-			break
-		}
-		// b[:i+1] ends a line; the next one starts with a dot.
-		if _, err := d.w.Write(b[:i+1]); err != nil {
-			return err
-		}
-		if err := d.w.WriteByte('.'); err != nil {
-			return err
-		}
-		b = b[i+1:]
-	}
-	_, err := d.w.Write(b)
-	return err
-}
-
-func (d *dotWriter) close() error {
-	end := ".\r\n"
-	if !d.bol {
-		end = "\r\n.\r\n"
-	}
-	if _, err := d.w.WriteString(end); err != nil {
-		return err
-	}
-	return d.w.Flush()
 }
 
 // maxReplyLine bounds one reply line from the downstream (RFC 5321 says

@@ -73,32 +73,38 @@ func dotty(n int) string {
 // temporary file; it is relayed byte-identical (dot-stuffing included),
 // the engine reads the same bytes, and the file is gone from spill_dir.
 func TestIssue12SpillRelay(t *testing.T) {
+	bodies := map[string]string{
+		"dots":  dotty(300<<10) + string(businessText(200<<10)) + "\r\n",
+		"plain": string(businessText(700<<10)) + "\r\n", // sent on without a search for dots
+	}
 	for _, spillAt := range []config.ByteSize{1, 40, 32 << 10, 100 << 10, 1 << 20} {
-		t.Run(fmt.Sprint(spillAt), func(t *testing.T) {
-			dir := t.TempDir()
-			eng := spillEngine(spillAt, dir)
-			mta := newFakeMTA(t, nil)
-			_, addr := startHop(t, eng, reflectCfg(mta.addr()))
-			up := dialUp(t, addr)
-			up.hello()
-			msg := "From: a@example.com\r\nSubject: big\r\n\r\n" + dotty(300<<10) + string(businessText(200<<10)) + "\r\n"
-			if got := up.sendMessage("a@example.com", []string{"b@example.com"}, dotStuff(msg)); !strings.HasPrefix(got, "250 ") {
-				t.Fatalf("reply %q", got)
-			}
-			msgs := mta.messages()
-			if len(msgs) != 1 {
-				t.Fatalf("delivered %d messages, want 1", len(msgs))
-			}
-			if want := "X-Filter-Loop: Reflected\r\n" + msg; string(msgs[0].Data) != want {
-				t.Fatalf("delivered %d bytes, differing from the %d sent at %d", len(msgs[0].Data), len(want), firstDiff(string(msgs[0].Data), want))
-			}
-			if b := eng.bodies; len(b) != 1 || string(b[0]) != msg {
-				t.Fatalf("engine read a different message")
-			}
-			if left, _ := filepath.Glob(filepath.Join(dir, "*")); len(left) != 0 {
-				t.Errorf("files left in spill_dir: %q", left)
-			}
-		})
+		for name, body := range bodies {
+			t.Run(fmt.Sprint(name, spillAt), func(t *testing.T) {
+				dir := t.TempDir()
+				eng := spillEngine(spillAt, dir)
+				mta := newFakeMTA(t, nil)
+				_, addr := startHop(t, eng, reflectCfg(mta.addr()))
+				up := dialUp(t, addr)
+				up.hello()
+				msg := "From: a@example.com\r\nSubject: big\r\n\r\n" + body
+				if got := up.sendMessage("a@example.com", []string{"b@example.com"}, dotStuff(msg)); !strings.HasPrefix(got, "250 ") {
+					t.Fatalf("reply %q", got)
+				}
+				msgs := mta.messages()
+				if len(msgs) != 1 {
+					t.Fatalf("delivered %d messages, want 1", len(msgs))
+				}
+				if want := "X-Filter-Loop: Reflected\r\n" + msg; string(msgs[0].Data) != want {
+					t.Fatalf("delivered %d bytes, differing from the %d sent at %d", len(msgs[0].Data), len(want), firstDiff(string(msgs[0].Data), want))
+				}
+				if b := eng.bodies; len(b) != 1 || string(b[0]) != msg {
+					t.Fatalf("engine read a different message")
+				}
+				if left, _ := filepath.Glob(filepath.Join(dir, "*")); len(left) != 0 {
+					t.Errorf("files left in spill_dir: %q", left)
+				}
+			})
+		}
 	}
 }
 
