@@ -260,17 +260,22 @@ type spill struct {
 	n   int64 // bytes written to f
 }
 
-// newSpill creates the file in dir ("": os.TempDir) and unlinks it at
-// once, so that nothing is left behind whatever happens to the process;
-// the disk space goes with the last descriptor.
+// newSpill creates the file in dir ("": os.TempDir) without a name, or
+// unlinks it at once, so that nothing is left behind whatever happens to
+// the process; the disk space goes with the last descriptor.
 func newSpill(dir string) (*spill, error) {
-	f, err := os.CreateTemp(dir, "maildlp-msg-*")
-	if err != nil {
-		return nil, wrapSpill(err)
+	if dir == "" {
+		dir = os.TempDir()
 	}
-	if err := os.Remove(f.Name()); err != nil {
-		f.Close()
-		return nil, wrapSpill(err)
+	f, err := openUnnamed(dir)
+	if err != nil {
+		if f, err = os.CreateTemp(dir, "maildlp-msg-*"); err != nil {
+			return nil, wrapSpill(err)
+		}
+		if err := os.Remove(f.Name()); err != nil {
+			f.Close()
+			return nil, wrapSpill(err)
+		}
 	}
 	return &spill{f: f, buf: chunkPool.Get().(*[]byte)}, nil
 }
