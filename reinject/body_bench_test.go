@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -118,5 +120,29 @@ func BenchmarkHopSend(b *testing.B) {
 		if err != nil || r.Code != 250 {
 			b.Fatalf("reply %v, %v", r, err)
 		}
+	}
+}
+
+// BenchmarkHopConnPerMessage sends 4 KiB messages through the hop with
+// the default policy, one connection each, as an MTA does: the
+// per-connection costs (buffers, greeting, EHLO, QUIT) included.
+//
+//	go test -run '^$' -bench HopConnPerMessage -benchmem ./reinject
+func BenchmarkHopConnPerMessage(b *testing.B) {
+	eng := defaultEngine(b)
+	mta := newFakeMTA(b, func(f *fakeMTA) { f.discard = true })
+	_, addr := startHop(b, eng, reflectCfg(mta.addr()), WithLogger(slog.New(slog.DiscardHandler)))
+	msg := "From: Alice <alice@example.com>\r\nTo: Bob <bob@example.net>\r\nSubject: report\r\n\r\n" +
+		string(businessText(4<<10)) + "\r\n"
+	b.SetBytes(int64(len(msg)))
+	b.ReportAllocs()
+	for b.Loop() {
+		up := dialUp(b, addr)
+		up.hello()
+		if got := up.sendMessage("alice@example.com", []string{"bob@example.net"}, msg); !strings.HasPrefix(got, "250 ") {
+			b.Fatalf("reply %q", got)
+		}
+		up.cmd("QUIT")
+		up.c.Close()
 	}
 }
