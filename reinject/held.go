@@ -17,8 +17,8 @@ var chunkPool = sync.Pool{New: func() any { b := make([]byte, 0, chunkSize); ret
 
 // message is a received message: its first bytes in pooled chunks (no
 // copying as it grows, no second copy at its largest, memory back to the
-// pool after it), and past [limits] spill_bytes the rest in an unlinked
-// temporary file, so that a large message costs the hop disk, not
+// pool after it), and past [limits] spill_bytes the rest in a temporary
+// file without a name, so that a large message costs the hop disk, not
 // memory. The spill never starts before the header's empty line has been
 // held in memory: the header edits work on the chunks (a header larger
 // than spill_bytes stays in memory, bounded by max_message_bytes).
