@@ -48,6 +48,15 @@ func (ss *session) data() (a answer, inStep bool) {
 				Verdict: action.Verdict{Action: action.Block}, Applied: action.Block,
 				Duration: time.Since(start), Err: ErrNUL})
 			return ss.own(action.NULRefused), inStep
+		case errors.Is(readErr, ErrSpill):
+			// Never a partial scan, never a message lost: the client
+			// keeps it and tries again.
+			log.Error("message deferred: it could not be held", "err", readErr.Error())
+			a := ss.own(action.ScanFailed)
+			ss.s.rec.Record(report.Decision{Frontend: "reinject", Envelope: env,
+				Verdict: action.Verdict{Action: action.TempFail}, Applied: action.TempFail,
+				Duration: time.Since(start), Err: readErr, Reply: &a.own})
+			return a, inStep
 		case errors.Is(readErr, errDataTooLarge):
 			return ss.own(action.MessageTooBig), inStep
 		case errors.Is(readErr, errDataLineTooLong):
@@ -175,7 +184,7 @@ func (ss *session) apply(act action.Action, failed bool, v action.Verdict, msg *
 			return downstreamRefused(a, d)
 		}
 	}
-	r, err := ds.data(h.parts(extra)...)
+	r, err := ds.data(msg.tail(), msg.plain, h.parts(extra)...)
 	if err != nil {
 		s.log.Warn("next hop failed during DATA", "session_id", ss.id, "next_hop", ds.addr, "err", err.Error())
 		ds.close()

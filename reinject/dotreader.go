@@ -87,6 +87,10 @@ type dotReader struct {
 	done     bool  // the end line was read
 	draining bool  // limits off: reading to the end to stay in step
 	bare     bool  // a bare CR or LF was seen
+	// dots: a line other than the end line started with a dot. Without
+	// it and without bare CR/LF, no line of the unstuffed message starts
+	// with a dot, and sending it on needs no stuffing (see dotWriter).
+	dots bool
 	// examined counts the bytes the line-end searches looked at (cost
 	// tests: it must stay linear in the data).
 	examined int64
@@ -128,8 +132,21 @@ func (d *dotReader) Read(p []byte) (int, error) {
 	buf, _ := d.br.Peek(min(d.br.Buffered(), len(p)))
 	n, i := 0, 0
 	lf := -1
+	fastFrom := 0 // the whole-lines path is not tried before this index
 	var err error
 	for i < len(buf) && len(p)-n >= 2 {
+		if d.state == dBeginLine && !d.rawCR && i >= fastFrom {
+			// At a line start: whole plain lines are copied in one go.
+			k, clean := d.plainLines(buf[i:min(len(buf), i+len(p)-n)])
+			if !clean {
+				fastFrom = i + k // a bare CR in there: all of it goes byte by byte
+				continue
+			}
+			copy(p[n:], buf[i:i+k])
+			n, i = n+k, i+k
+			fastFrom = i + 1 // the line it stopped at goes byte by byte
+			continue
+		}
 		if d.state == dData && !d.rawCR {
 			// Mid-line, only CR or LF changes anything: copy up to it.
 			j := nextBreak(buf, i, &lf, &d.examined) - i
@@ -158,6 +175,9 @@ func (d *dotReader) Read(p []byte) (int, error) {
 		}
 		prev := d.state
 		d.state = nextDataState(prev, ch)
+		if (prev == dDot && ch != '\r') || (prev == dDotCR && ch != '\n') {
+			d.dots = true
+		}
 		switch {
 		case prev == dBeginLine && ch == '.':
 			// A stuffing dot, or the start of the end line: dropped.
@@ -190,6 +210,39 @@ func (d *dotReader) Read(p []byte) (int, error) {
 	}
 	return n, nil
 }
+
+// plainLines is the length of the run of whole lines at the start of b
+// that the byte-by-byte path would copy unchanged: lines ending in CRLF,
+// not starting with a dot (stuffing, the end line), within
+// max_line_length, without a bare CR. It looks for each LF (one search
+// per line) and counts the CRs of the run at once: as many CRs as lines,
+// each line's CR just before its LF, leaves no CR for inside a line.
+// clean is false when the run had a bare CR: then nothing is taken, and
+// the caller reads the k bytes looked at byte by byte. Each byte is
+// looked at at most twice here.
+func (d *dotReader) plainLines(b []byte) (k int, clean bool) {
+	lines := 0
+	for k < len(b) && b[k] != '.' {
+		j := bytes.IndexByte(b[k:], '\n')
+		if j < 0 {
+			d.examined += int64(len(b) - k)
+			break
+		}
+		d.examined += int64(j + 1)
+		if j == 0 || b[k+j-1] != '\r' || (j > d.maxLine && !d.draining) {
+			break
+		}
+		lines++
+		k += j + 1
+	}
+	d.examined += int64(k)
+	if bytes.Count(b[:k], cr) != lines {
+		return k, false
+	}
+	return k, true
+}
+
+var cr = []byte{'\r'}
 
 // drain reads to the end of the data, whatever stopped the reader before,
 // unless the connection failed (then it is closed, never read again).

@@ -1,7 +1,6 @@
 package reinject
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -278,27 +277,20 @@ func (ds *downstream) xforward(attrs []xattr) error {
 	return flush()
 }
 
-// data sends DATA and the message (already CRLF-clean); it returns the
-// downstream's reply to DATA when that is not 354, else its final reply.
-func (ds *downstream) data(parts ...[]byte) (reply, error) {
+// data sends DATA and the message (already CRLF-clean): parts, then
+// what tail reads (the part of the message in its spill file; nil: none).
+// plain: no line of the message starts with a dot but maybe the first of
+// a part (see dotWriter). It returns the downstream's reply to DATA when
+// that is not 354, else its final reply.
+func (ds *downstream) data(tail io.Reader, plain bool, parts ...[]byte) (reply, error) {
 	r, err := ds.cmd(ds.to.command, "DATA")
 	if err != nil || r.Code != 354 {
 		return r, err
 	}
-	// A larger buffer than textproto's 4 KiB: one write per 64 KiB.
-	w := &dotWriter{w: bufio.NewWriterSize(ds.conn, 64<<10), bol: true}
-	for _, p := range parts {
-		for len(p) > 0 {
-			n := min(len(p), 64<<10)
-			ds.conn.SetWriteDeadline(time.Now().Add(ds.to.data))
-			if err := w.write(p[:n]); err != nil {
-				return reply{}, err
-			}
-			p = p[n:]
-		}
-	}
-	ds.conn.SetWriteDeadline(time.Now().Add(ds.to.data))
-	if err := w.close(); err != nil {
+	w := newDotWriter(ds.conn, ds.to.data, plain)
+	err = writeMessage(w, tail, parts)
+	w.free()
+	if err != nil {
 		return reply{}, err
 	}
 	ds.conn.SetDeadline(time.Now().Add(ds.to.final))
@@ -328,47 +320,6 @@ func (ds *downstream) close() {
 	}
 	ds.closed = true
 	ds.conn.Close()
-}
-
-// dotWriter dot-stuffs a message whose line ends are all CRLF (the
-// newline check guarantees it) and ends it with <CRLF>.<CRLF>. It copies
-// whole runs between line starts instead of going byte by byte.
-type dotWriter struct {
-	w   *bufio.Writer
-	bol bool // at the beginning of a line
-}
-
-func (d *dotWriter) write(b []byte) error {
-	for len(b) > 0 {
-		if d.bol && b[0] == '.' {
-			if err := d.w.WriteByte('.'); err != nil {
-				return err
-			}
-		}
-		i := bytes.IndexByte(b, '\n')
-		if i < 0 {
-			d.bol = false
-			_, err := d.w.Write(b)
-			return err
-		}
-		if _, err := d.w.Write(b[:i+1]); err != nil {
-			return err
-		}
-		d.bol = true
-		b = b[i+1:]
-	}
-	return nil
-}
-
-func (d *dotWriter) close() error {
-	end := ".\r\n"
-	if !d.bol {
-		end = "\r\n.\r\n"
-	}
-	if _, err := d.w.WriteString(end); err != nil {
-		return err
-	}
-	return d.w.Flush()
 }
 
 // maxReplyLine bounds one reply line from the downstream (RFC 5321 says

@@ -30,6 +30,7 @@ func (s *Server) serveConn(conn net.Conn, xfwd bool) {
 	}
 	if !s.track(ss, true) {
 		conn.Close()
+		ss.c.free()
 		return
 	}
 	defer func() {
@@ -41,6 +42,7 @@ func (s *Server) serveConn(conn net.Conn, xfwd bool) {
 		ss.endTx()
 		conn.Close()
 		s.track(ss, false)
+		ss.c.free()
 	}()
 	ss.c.writeLines(220, s.cfg.HELOName+" ESMTP Service Ready")
 	for {

@@ -363,10 +363,15 @@ func FuzzDotReader(f *testing.F) {
 		if e, ok := endOfData(in); ok != end || ok && len(in)-e != len(rest) {
 			t.Fatalf("reference end = %v (rest %q), RFC 5321 end = %v at %d", end, rest, ok, e)
 		}
-		br := bufio.NewReaderSize(&chunkReader{b: in, n: int(step)%13 + 1}, 16)
+		// Small reads, and (high bit) reads of many lines at once.
+		size, rd, bs := 16, int(step)%13+1, int(step)%9+2
+		if step&0x80 != 0 {
+			size, rd, bs = 4096, 4096, int(step)%64*64+2
+		}
+		br := bufio.NewReaderSize(&chunkReader{b: in, n: rd}, size)
 		d := newDotReader(br, nil, 1<<20, 1<<30, 0, 0)
 		var got []byte
-		buf := make([]byte, int(step)%9+2)
+		buf := make([]byte, bs)
 		var err error
 		for {
 			var n int
@@ -389,6 +394,11 @@ func FuzzDotReader(f *testing.F) {
 			}
 			if d.bare != bare {
 				t.Fatalf("bare = %v, reference %v", d.bare, bare)
+			}
+			// Without dots noted (and without bare CR/LF) the message
+			// is sent on unstuffed: no line of it may start with a dot.
+			if !d.dots && !d.bare && (bytes.HasPrefix(got, []byte(".")) || bytes.Contains(got, []byte("\n."))) {
+				t.Fatalf("no dot noted, but %q has a line starting with one", got)
 			}
 		}
 	})

@@ -36,11 +36,16 @@ func (ss *session) receive(dr *dotReader) (*message, error) {
 	if !reject {
 		nr = newNewlineReader(dr, false)
 	}
-	msg := newMessage()
+	memMax, dir := spillSettings(ss.eng)
+	msg := newMessage(memMax, dir)
 	nul := false
 	var readErr error
 	for {
-		buf := msg.space()
+		buf, err := msg.space()
+		if err != nil {
+			readErr = err
+			break
+		}
 		n, err := nr.Read(buf)
 		if n > 0 {
 			if !nul && bytes.IndexByte(buf[:n], 0) >= 0 {
@@ -62,6 +67,9 @@ func (ss *session) receive(dr *dotReader) (*message, error) {
 			break
 		}
 	}
+	if err := msg.done(); readErr == nil && err != nil {
+		readErr = err
+	}
 	if readErr == nil && msg.size > int64(ss.s.cfg.MaxMessageBytes) {
 		readErr = errDataTooLarge
 	}
@@ -78,7 +86,24 @@ func (ss *session) receive(dr *dotReader) (*message, error) {
 		msg.release()
 		return nil, readErr
 	}
+	// Normalising can make a line start where the DATA reader saw none.
+	msg.plain = reject && !dr.bare && !dr.dots
 	return msg, nil
+}
+
+// spillSettings are the engine's [limits] spill_bytes and spill_dir,
+// shared with the milter.
+func spillSettings(eng Evaluator) (int64, string) {
+	if c, ok := eng.(interface{ Config() *config.Config }); ok {
+		if cfg := c.Config(); cfg != nil {
+			n := int64(cfg.Limits.SpillBytes)
+			if n <= 0 {
+				n = config.DefaultSpillBytes
+			}
+			return n, cfg.Limits.SpillDir
+		}
+	}
+	return config.DefaultSpillBytes, ""
 }
 
 // scan runs the engine on msg once it has a scan slot, and waits for the

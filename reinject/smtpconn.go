@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/maildlp/maildlp/policy/action"
@@ -34,13 +35,37 @@ var (
 )
 
 func newSMTPConn(c net.Conn, maxLine int, writeTO time.Duration) *smtpConn {
+	br, _ := readerPool.Get().(*bufio.Reader)
+	if br == nil || br.Size() != maxLine+16 {
+		br = bufio.NewReaderSize(c, maxLine+16)
+	}
+	br.Reset(c)
+	bw := writerPool4K.Get().(*bufio.Writer)
+	bw.Reset(c)
 	return &smtpConn{
 		raw: c, tr: c,
-		br:      bufio.NewReaderSize(c, maxLine+16),
-		bw:      bufio.NewWriterSize(c, 4<<10),
+		br:      br,
+		bw:      bw,
 		maxLine: maxLine,
 		writeTO: writeTO,
 	}
+}
+
+// The connections' buffers are pooled: with one connection per message,
+// as MTAs send, a 64 KiB line reader allocated and cleared for each was
+// the hop's largest allocation.
+var (
+	readerPool   sync.Pool
+	writerPool4K = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 4<<10) }}
+)
+
+// free gives the buffers back once the connection is done with.
+func (c *smtpConn) free() {
+	c.br.Reset(nil)
+	readerPool.Put(c.br)
+	c.bw.Reset(nil)
+	writerPool4K.Put(c.bw)
+	c.br, c.bw = nil, nil
 }
 
 // readLine reads one command line before deadline dl and returns it
