@@ -103,6 +103,11 @@ var registry = [numIDs]entry{
 // sample value; the confidence comes from the model (confidence.go). (A switch rather than a function value in numericSpec, so
 // that d can stay on the stack.)
 func checkNumeric(i id, d []byte) (test, ok bool) {
+	// A validator reads its identifier's digit counts only; callers that
+	// check cells beside a value (otherColumn, validBeside) pass any.
+	if !registry[i].numeric.accepts(len(d)) {
+		return false, false
+	}
 	switch i {
 	case idCreditCard:
 		return checkCard(d)

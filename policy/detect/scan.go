@@ -49,6 +49,29 @@ type numericSpec struct {
 	// The validator is called through checkNumeric.
 }
 
+// accepts reports whether n digits can be a value of the spec: one of
+// its lengths, or the digits of one of its groupings.
+func (sp *numericSpec) accepts(n int) bool {
+	if sp == nil {
+		return false
+	}
+	for _, l := range sp.lengths {
+		if l == n {
+			return true
+		}
+	}
+	for _, g := range sp.groupings {
+		total := 0
+		for k := 0; k < len(g); k++ {
+			total += int(g[k])
+		}
+		if total == n {
+			return true
+		}
+	}
+	return false
+}
+
 type scanner struct {
 	set   *Set
 	text  string
