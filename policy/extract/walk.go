@@ -112,8 +112,18 @@ func (e *extractor) entityBody(h message.Header, body []byte, prefix string, pat
 		kind = KindAttachment
 	}
 	src := source{loc: loc, name: name, declared: mt, charset: params["charset"], kind: kind}
+	// A body read with more than one transfer encoding is read again
+	// after its content has been walked: no part within it may be
+	// decoded over these bytes in the meantime (decodeBody).
+	again := !oneEncoding(h)
+	if again {
+		e.rereads++
+	}
 	e.content(data, src, depth)
 	e.otherEncodings(h, body, src, depth)
+	if again {
+		e.rereads--
+	}
 }
 
 // otherEncodings reads body again with each other encoding that a second
