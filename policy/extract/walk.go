@@ -92,7 +92,17 @@ func (e *extractor) entityBody(h message.Header, body []byte, prefix string, pat
 	data := e.decodeBody(h, body)
 	switch mt {
 	case "message/rfc822", "message/global":
+		// Read with every encoding its fields name, as any other part:
+		// a reader that takes another field shows another message.
+		again := !oneEncoding(h)
+		if again {
+			e.rereads++
+		}
 		e.message(data, loc, depth+1, false)
+		e.otherEncodings(h, body, source{loc: loc, declared: mt, kind: KindBody}, depth)
+		if again {
+			e.rereads--
+		}
 		return
 	case "application/pkcs7-signature", "application/x-pkcs7-signature", "application/pgp-signature":
 		// A detached signature holds certificates and a digest, no
