@@ -71,11 +71,16 @@ type extractor struct {
 	deadline time.Time
 	lim      Limits
 	res      *Result
-	// raw is the message as read: this scan's own copy, never written to
-	// and never recycled, so that text taken from it as it is can be a
-	// view of it instead of a copy (see textView).
+	// raw is the message as read: this scan's own copy, never recycled,
+	// so that text taken from it as it is can be a view of it instead of
+	// a copy (see textView). Only a large base64 part is written to, by
+	// its own decoding (decodeBody), which nothing reads again after.
 	raw []byte
 	m   *meter // work and deadline of this scan; see meter.go
+	// rereads counts the entities being read whose body is read again
+	// with another transfer encoding after its content (otherEncodings):
+	// while one is, nothing below it is decoded in place.
+	rereads int
 
 	parts        int   // MIME parts and archive members seen
 	textBytes    int64 // text bytes returned

@@ -12,11 +12,13 @@ const inPlaceDecodeBytes = 1 << 20
 
 // decodeBody undoes the transfer encoding of an entity's body. A large
 // base64 body inside the message as read, whose entity names no other
-// transfer encoding (otherEncodings reads the encoded bytes again), is
-// decoded in place: nothing reads its encoded bytes after this.
+// transfer encoding (otherEncodings reads the encoded bytes again), nor
+// any entity around it (its otherEncodings reads these bytes again as
+// part of its own: e.rereads), is decoded in place: nothing reads its
+// encoded bytes after this.
 func (e *extractor) decodeBody(h message.Header, body []byte) []byte {
 	cte := h.Get("Content-Transfer-Encoding")
-	if len(body) >= inPlaceDecodeBytes && cteToken(cte) == "base64" && e.inMessage(body) && oneEncoding(h) {
+	if len(body) >= inPlaceDecodeBytes && cteToken(cte) == "base64" && e.rereads == 0 && e.inMessage(body) && oneEncoding(h) {
 		return decodeBase64InPlace(body)
 	}
 	return decodeTransfer(cte, body)

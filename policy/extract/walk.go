@@ -92,7 +92,17 @@ func (e *extractor) entityBody(h message.Header, body []byte, prefix string, pat
 	data := e.decodeBody(h, body)
 	switch mt {
 	case "message/rfc822", "message/global":
+		// Read with every encoding its fields name, as any other part:
+		// a reader that takes another field shows another message.
+		again := !oneEncoding(h)
+		if again {
+			e.rereads++
+		}
 		e.message(data, loc, depth+1, false)
+		e.otherEncodings(h, body, source{loc: loc, declared: mt, kind: KindBody}, depth)
+		if again {
+			e.rereads--
+		}
 		return
 	case "application/pkcs7-signature", "application/x-pkcs7-signature", "application/pgp-signature":
 		// A detached signature holds certificates and a digest, no
@@ -112,8 +122,18 @@ func (e *extractor) entityBody(h message.Header, body []byte, prefix string, pat
 		kind = KindAttachment
 	}
 	src := source{loc: loc, name: name, declared: mt, charset: params["charset"], kind: kind}
+	// A body read with more than one transfer encoding is read again
+	// after its content has been walked: no part within it may be
+	// decoded over these bytes in the meantime (decodeBody).
+	again := !oneEncoding(h)
+	if again {
+		e.rereads++
+	}
 	e.content(data, src, depth)
 	e.otherEncodings(h, body, src, depth)
+	if again {
+		e.rereads--
+	}
 }
 
 // otherEncodings reads body again with each other encoding that a second
