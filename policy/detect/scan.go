@@ -111,7 +111,8 @@ func (sc *scanner) run() {
 	i := 0
 	// In locals, not fields: the compiler reloads fields after every call.
 	stop := sc.stop
-	check := 0 // text offset at which stop is asked next
+	idle := !sc.set.generalPath // the chain shortcut is on
+	check := 0                  // text offset at which stop is asked next
 	for {
 		for i+8 <= n {
 			b := t[i : i+8]
@@ -167,6 +168,14 @@ func (sc *scanner) run() {
 		}
 		switch {
 		case k|rest == cDigit:
+			// Most chains of prose numbers hold no value (see idleChain);
+			// a chain after '(' may start a card and takes the general path.
+			if idle && (ws == 0 || t[ws-1] != '(') {
+				if end, ok := sc.idleChain(ws, j); ok {
+					i = end
+					break
+				}
+			}
 			i = sc.chain(ws, j)
 		case k == cDigit && rest == cDigit|cUnder && sc.set.ids.has(idCreditCard):
 			sc.underscored(ws, j)
