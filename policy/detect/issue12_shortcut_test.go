@@ -2,6 +2,7 @@ package detect
 
 import (
 	"fmt"
+	"math/bits"
 	"math/rand/v2"
 	"reflect"
 	"strings"
@@ -160,6 +161,50 @@ func TestIssue12ShapeTable(t *testing.T) {
 	for c := uint(0); c < 1<<cardDigits; c++ {
 		if _, ok := codes[c]; !ok && shortcutPairs[0][0].shapes.has(c) {
 			t.Fatalf("shapes.has(%d) for no composition", c)
+		}
+	}
+}
+
+// TestIssue12HotClass checks the skip table: the bytes it stops at are
+// the digits, upper-case letters, '_', '-', '/' and '+', and each carries
+// its word class (hotPunct for the punctuation), which run reads from the
+// word of eight entries it built rather than from the text.
+func TestIssue12HotClass(t *testing.T) {
+	for c := range 256 {
+		want := wordClass[c]
+		if want == cLower {
+			want = 0
+		}
+		if c == '-' || c == '/' || c == '+' {
+			want = hotPunct
+		}
+		if hot[c] != want {
+			t.Errorf("hot[%q] = %#x, want %#x", rune(c), hot[c], want)
+		}
+	}
+	r := rand.New(rand.NewPCG(12, 8))
+	for range 10000 {
+		var b [8]byte
+		for k := range b {
+			b[k] = byte(r.IntN(256))
+			if r.IntN(2) == 0 {
+				b[k] = 'a' + byte(r.IntN(26)) // cold, mostly
+			}
+		}
+		v := uint64(0)
+		for k := range b {
+			v |= uint64(hot[b[k]]) << (8 * k)
+		}
+		if v == 0 {
+			continue
+		}
+		z := bits.TrailingZeros64(v)
+		k := 0
+		for hot[b[k]] == 0 {
+			k++
+		}
+		if z/8 != k || uint8(v>>(z&^7)) != hot[b[k]] {
+			t.Fatalf("%q: first hot byte %d class %#x, want %d class %#x", b, z/8, uint8(v>>(z&^7)), k, hot[b[k]])
 		}
 	}
 }
