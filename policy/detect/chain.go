@@ -160,15 +160,11 @@ type group struct {
 // So "4111 1111 1111 1111 12/25" yields a card, while
 // "4111 1111 1111 1111 1111" (twenty digits in fours) and
 // "4111 1111\n1111 1111" (mixed separators) do not. Digits glued to letters
-// are part of a word, not a group. It returns the end of the chain.
+// are part of a word, not a group. It returns the end of the chain. The
+// scanner asks idleChain first: most chains of prose hold no value.
 func (sc *scanner) chain(i, j int) int {
 	t := sc.text
 	n := len(t)
-	if !sc.set.generalPath && (i == 0 || t[i-1] != '(') {
-		if end, ok := sc.idleChain(i, j); ok {
-			return end
-		}
-	}
 	ring := &sc.ring
 	cnt := 0
 	g := group{start: i, end: j, uni: 1}

@@ -17,13 +17,13 @@ package detect
 // up as soon as that cannot be shown. A '(' before the chain is left to
 // the general path by the caller.
 func (sc *scanner) idleChain(i, j int) (int, bool) {
-	const cardDigits = 13 // the fewest digits of a card list
 	t := sc.text
 	n := len(t)
 	s := sc.set
 	total, end := j-i, j
-	var widths [cardDigits]byte
-	widths[0] = byte(min(total, 255))
+	// The widths so far as a composition code (see shapeCode); only read
+	// once total is below cardDigits, when every shift is in range.
+	code := uint(1)<<min(total, cardDigits) | 1
 	wrapped := false
 	for groups := 1; ; groups++ {
 		kind, l := sepAt(t, end)
@@ -47,16 +47,57 @@ func (sc *scanner) idleChain(i, j int) (int, bool) {
 			case wrapped:
 				return 0, false
 			}
-			return end, !s.shaped(widths[:groups])
+			return end, !s.shapes.has(code)
 		}
 		total += e - p
 		if total >= cardDigits {
 			return 0, false
 		}
-		widths[groups] = byte(e - p)
+		code = code<<(e-p) | 1
 		wrapped = wrapped || groups == 1 && kind == sepLine
 		end = e
 	}
+}
+
+// cardDigits is the fewest digits of a card list: a chain with fewer
+// digits holds a value only in its shapes (see idleChain).
+const cardDigits = 13
+
+// shapeSet holds the compositions of fewer than cardDigits digits into
+// groups whose widths are shaped (see Set.shaped), by shapeCode: a lookup
+// instead of a walk over the groupings for every chain of prose numbers.
+type shapeSet [1 << cardDigits / 64]uint64
+
+// shapeCode numbers a composition of fewer than cardDigits digits: a
+// leading 1, then for each group its width in bits, the last of them 1.
+// Widths 4,2,2 are 1 0001 01 01. Distinct compositions get distinct
+// codes below 1<<cardDigits.
+func shapeCode(widths []byte) uint {
+	code := uint(1)
+	for _, w := range widths {
+		code = code<<w | 1
+	}
+	return code
+}
+
+func (ss *shapeSet) has(code uint) bool { return ss[code/64&(uint(len(ss))-1)]&(1<<(code%64)) != 0 }
+
+// newShapeSet enumerates every composition of fewer than cardDigits digits
+// and keeps those shaped says hold a value.
+func (s *Set) newShapeSet() {
+	var widths [cardDigits]byte
+	var walk func(k, total int)
+	walk = func(k, total int) {
+		if k > 0 && s.shaped(widths[:k]) {
+			c := shapeCode(widths[:k])
+			s.shapes[c/64] |= 1 << (c % 64)
+		}
+		for w := 1; total+w < cardDigits; w++ {
+			widths[k] = byte(w)
+			walk(k+1, total+w)
+		}
+	}
+	walk(0, 0)
 }
 
 // shaped reports whether the group widths of a chain hold a single group

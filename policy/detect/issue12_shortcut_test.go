@@ -2,6 +2,7 @@ package detect
 
 import (
 	"fmt"
+	"math/bits"
 	"math/rand/v2"
 	"reflect"
 	"strings"
@@ -122,4 +123,88 @@ func FuzzScanShortcuts(f *testing.F) {
 	}
 	f.Add("Order 2026-8574: 481 x gasket C185 at 879.92 EUR, ship 2026-05-19 to Cork depot 49, invoice 61006/2026, total 225,245.68 EUR.\r\n")
 	f.Fuzz(func(t *testing.T, text string) { checkShortcuts(t, text) })
+}
+
+// TestIssue12ShapeTable checks the table idleChain reads against the
+// walk over the groupings it replaces, for every composition of fewer
+// than cardDigits digits and every set of the shortcut pairs.
+func TestIssue12ShapeTable(t *testing.T) {
+	codes := map[uint][]byte{}
+	var widths [cardDigits]byte
+	var walk func(k, total int)
+	walk = func(k, total int) {
+		if k > 0 {
+			c := shapeCode(widths[:k])
+			if c >= 1<<cardDigits {
+				t.Fatalf("shapeCode(%v) = %d, not below %d", widths[:k], c, 1<<cardDigits)
+			}
+			if prev, ok := codes[c]; ok {
+				t.Fatalf("shapeCode(%v) = shapeCode(%v) = %d", widths[:k], prev, c)
+			}
+			codes[c] = append([]byte(nil), widths[:k]...)
+			for _, p := range shortcutPairs {
+				if got, want := p[0].shapes.has(c), p[0].shaped(widths[:k]); got != want {
+					t.Fatalf("shapes.has(%v) = %v, shaped = %v", widths[:k], got, want)
+				}
+			}
+		}
+		for w := 1; total+w < cardDigits; w++ {
+			widths[k] = byte(w)
+			walk(k+1, total+w)
+		}
+	}
+	walk(0, 0)
+	if len(codes) != 1<<(cardDigits-1)-1 {
+		t.Fatalf("%d compositions, want %d", len(codes), 1<<(cardDigits-1)-1)
+	}
+	// Codes the table never holds: every other code reads false.
+	for c := uint(0); c < 1<<cardDigits; c++ {
+		if _, ok := codes[c]; !ok && shortcutPairs[0][0].shapes.has(c) {
+			t.Fatalf("shapes.has(%d) for no composition", c)
+		}
+	}
+}
+
+// TestIssue12HotClass checks the skip table: the bytes it stops at are
+// the digits, upper-case letters, '_', '-', '/' and '+', and each carries
+// its word class (hotPunct for the punctuation), which run reads from the
+// word of eight entries it built rather than from the text.
+func TestIssue12HotClass(t *testing.T) {
+	for c := range 256 {
+		want := wordClass[c]
+		if want == cLower {
+			want = 0
+		}
+		if c == '-' || c == '/' || c == '+' {
+			want = hotPunct
+		}
+		if hot[c] != want {
+			t.Errorf("hot[%q] = %#x, want %#x", rune(c), hot[c], want)
+		}
+	}
+	r := rand.New(rand.NewPCG(12, 8))
+	for range 10000 {
+		var b [8]byte
+		for k := range b {
+			b[k] = byte(r.IntN(256))
+			if r.IntN(2) == 0 {
+				b[k] = 'a' + byte(r.IntN(26)) // cold, mostly
+			}
+		}
+		v := uint64(0)
+		for k := range b {
+			v |= uint64(hot[b[k]]) << (8 * k)
+		}
+		if v == 0 {
+			continue
+		}
+		z := bits.TrailingZeros64(v)
+		k := 0
+		for hot[b[k]] == 0 {
+			k++
+		}
+		if z/8 != k || uint8(v>>(z&^7)) != hot[b[k]] {
+			t.Fatalf("%q: first hot byte %d class %#x, want %d class %#x", b, z/8, uint8(v>>(z&^7)), k, hot[b[k]])
+		}
+	}
 }

@@ -94,15 +94,22 @@ const stopEvery = 64 << 10
 // '+' (private-key armour, Slack tokens, base64 secrets that start with a
 // lower-case word). Everything else, lower-case prose in particular, is
 // skipped by a tight loop.
+// A hot byte's entry is its word class, or hotPunct for the three
+// punctuation bytes, so that the skip loop hands on the class of the byte
+// it stopped at from the word it already holds, without loading the byte
+// and its class again.
 var hot = func() (t [256]uint8) {
 	for c := range 256 {
 		if k := wordClass[c]; k == cDigit || k == cUpper || k == cUnder {
-			t[c] = 1
+			t[c] = k
 		}
 	}
-	t['-'], t['/'], t['+'] = 1, 1, 1
+	t['-'], t['/'], t['+'] = hotPunct, hotPunct, hotPunct
 	return t
 }()
+
+// hotPunct marks '-', '/' and '+' in hot: no word class.
+const hotPunct = cUnder << 1
 
 func (sc *scanner) run() {
 	t := sc.text
@@ -111,14 +118,18 @@ func (sc *scanner) run() {
 	i := 0
 	// In locals, not fields: the compiler reloads fields after every call.
 	stop := sc.stop
-	check := 0 // text offset at which stop is asked next
+	idle := !sc.set.generalPath // the chain shortcut is on
+	check := 0                  // text offset at which stop is asked next
+	var c uint8                 // hot[t[i]] at found
 	for {
 		for i+8 <= n {
 			b := t[i : i+8]
 			v := uint64(hot[b[0]]) | uint64(hot[b[1]])<<8 | uint64(hot[b[2]])<<16 | uint64(hot[b[3]])<<24 |
 				uint64(hot[b[4]])<<32 | uint64(hot[b[5]])<<40 | uint64(hot[b[6]])<<48 | uint64(hot[b[7]])<<56
 			if v != 0 {
-				i += bits.TrailingZeros64(v) / 8
+				z := bits.TrailingZeros64(v)
+				i += z / 8
+				c = uint8(v >> (z &^ 7))
 				goto found
 			}
 			i += 8
@@ -129,7 +140,8 @@ func (sc *scanner) run() {
 		if i >= n {
 			return
 		}
-	found: // t[i] is hot
+		c = hot[t[i]]
+	found: // t[i] is hot, of hot class c
 		if i >= check && stop != nil {
 			check = i + stopEvery
 			if stop() {
@@ -137,7 +149,7 @@ func (sc *scanner) run() {
 				return
 			}
 		}
-		if wordClass[t[i]] == 0 {
+		if c == hotPunct {
 			i = sc.punct(i, last)
 			last = i
 			continue
@@ -147,7 +159,7 @@ func (sc *scanner) run() {
 		for ws > last && wordClass[t[ws-1]] != 0 {
 			ws--
 		}
-		if ws == i && wordClass[t[i]] == cUpper && i+1 < n && wordClass[t[i+1]] == cLower {
+		if ws == i && c == cUpper && i+1 < n && wordClass[t[i+1]] == cLower {
 			// A capital followed by lower case: prose unless another hot
 			// byte follows in the same word, whose back-up then stops here.
 			last = i
@@ -167,6 +179,14 @@ func (sc *scanner) run() {
 		}
 		switch {
 		case k|rest == cDigit:
+			// Most chains of prose numbers hold no value (see idleChain);
+			// a chain after '(' may start a card and takes the general path.
+			if idle && (ws == 0 || t[ws-1] != '(') {
+				if end, ok := sc.idleChain(ws, j); ok {
+					i = end
+					break
+				}
+			}
 			i = sc.chain(ws, j)
 		case k == cDigit && rest == cDigit|cUnder && sc.set.ids.has(idCreditCard):
 			sc.underscored(ws, j)

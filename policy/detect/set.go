@@ -61,6 +61,9 @@ type Set struct {
 	// minDigits is the fewest digits of any value the digit chains
 	// offer: an unseparated length, a grouping, a DNI's eight.
 	minDigits int
+	// shapes: the chains of fewer than cardDigits digits that may hold a
+	// value, by their group widths (see idleChain).
+	shapes shapeSet
 	// generalPath turns the shortcuts above off, for tests that compare
 	// the scanner with them and without.
 	generalPath bool
@@ -149,6 +152,7 @@ func newSet(m idMask, custom []Detector, opts Options) *Set {
 			}
 		}
 	}
+	s.newShapeSet()
 	// Keywords: one automaton for every enabled identifier's keywords;
 	// non-ASCII keywords also in their upper-case form (ASCII letters are
 	// folded by the automaton itself).

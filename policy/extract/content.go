@@ -109,7 +109,9 @@ func (e *extractor) text(data []byte, src source, detected string, depth int) {
 		e.unscannable(src.loc, TooLarge, "extracted text exceeds max_text_bytes; the rest was not scanned", detected)
 	}
 	e.m.step(len(data))
-	s, known := e.textView(data, cs)
+	// A view has no NUL and, when ascii, is what Normalize returns.
+	s, viewed, ascii := e.textViewASCII(data, cs)
+	known := viewed
 	if !known {
 		s, known = decodeCharset(data, cs)
 	}
@@ -118,7 +120,7 @@ func (e *extractor) text(data []byte, src source, detected string, depth int) {
 	}
 	// A NUL is shown as nothing, or ends the text where a reader's
 	// client stops at it: either way it must not split a value.
-	if strings.IndexByte(s, 0) >= 0 {
+	if !viewed && strings.IndexByte(s, 0) >= 0 {
 		e.m.step(len(s))
 		s = strings.ReplaceAll(s, "\x00", "")
 	}
@@ -128,6 +130,7 @@ func (e *extractor) text(data []byte, src source, detected string, depth int) {
 	}
 	var uris [][]byte
 	if isHTML {
+		ascii = false
 		s = htmlTextURIs(e.m, []byte(s), &uris)
 		e.alive(src.loc) // records the deadline if htmlText stopped at it
 		typ = "text/html"
@@ -138,7 +141,12 @@ func (e *extractor) text(data []byte, src source, detected string, depth int) {
 	if hasPGPMessage(s) {
 		e.unscannable(src.loc, Encrypted, "inline PGP message", typ)
 	}
-	e.emit(Part{Location: src.loc, Kind: src.kind, MIMEType: typ, Filename: src.name, Size: int64(len(data))}, s)
+	p := Part{Location: src.loc, Kind: src.kind, MIMEType: typ, Filename: src.name, Size: int64(len(data))}
+	if ascii { // uuencoded blocks taken out leave ASCII text
+		e.emitASCII(p, s)
+	} else {
+		e.emit(p, s)
+	}
 	if j := markupJoined(e.m, s); j != "" {
 		e.emit(Part{Location: join(src.loc, "markup removed"), Kind: src.kind, MIMEType: typ, Filename: src.name}, j)
 		e.alive(src.loc)

@@ -162,7 +162,18 @@ func (e *extractor) enter(loc string, depth int) bool {
 // conditions on file type, name and size see it.
 func (e *extractor) emit(p Part, text string) {
 	e.m.step(len(text)) // Normalize reads each byte once or twice
-	text = Normalize(text)
+	e.add(p, Normalize(text))
+}
+
+// emitASCII is emit for text known to be ASCII, which Normalize returns
+// unchanged. The work is counted as emit counts it.
+func (e *extractor) emitASCII(p Part, text string) {
+	e.m.step(len(text))
+	e.add(p, text)
+}
+
+// add records the normalized text of part p within max_text_bytes.
+func (e *extractor) add(p Part, text string) {
 	if isBlank(text) {
 		if p.Kind == KindAttachment {
 			e.res.Parts = append(e.res.Parts, p)

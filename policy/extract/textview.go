@@ -16,8 +16,15 @@ import (
 // a 50 MiB body would otherwise be a second copy). It returns "", false
 // when the text must be decoded (decodeCharset).
 func (e *extractor) textView(data []byte, cs string) (string, bool) {
+	s, ok, _ := e.textViewASCII(data, cs)
+	return s, ok
+}
+
+// textViewASCII is textView that also reports a view of ASCII text, which
+// Normalize returns unchanged: the caller need not test it again.
+func (e *extractor) textViewASCII(data []byte, cs string) (s string, ok, ascii bool) {
 	if len(data) == 0 || !e.inMessage(data) {
-		return "", false
+		return "", false, false
 	}
 	cs = normalizeCharset(cs)
 	if a, ok := charsetAliases[cs]; ok {
@@ -26,15 +33,16 @@ func (e *extractor) textView(data []byte, cs string) (string, bool) {
 	switch {
 	case cs == "utf-8", cs == "utf8", cs == "us-ascii", cs == "ascii", unknownCharsetLabels[cs]:
 	default:
-		return "", false
+		return "", false, false
 	}
 	if bytes.HasPrefix(data, []byte{0xEF, 0xBB, 0xBF}) || bytes.IndexByte(data, 0) >= 0 {
-		return "", false
+		return "", false, false
 	}
-	if !isASCII(data) && !utf8.Valid(data) {
-		return "", false
+	ascii = isASCII(data)
+	if !ascii && !utf8.Valid(data) {
+		return "", false, false
 	}
-	return unsafe.String(unsafe.SliceData(data), len(data)), true
+	return unsafe.String(unsafe.SliceData(data), len(data)), true, ascii
 }
 
 // inMessage reports whether b lies within the message as read.

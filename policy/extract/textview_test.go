@@ -28,6 +28,10 @@ func textViewAgrees(t *testing.T, data []byte, cs string) (viewed bool) {
 	if !known || s != want {
 		t.Fatalf("textView(%q, %q) = %q, decodeCharset = %q (known %v)", data, cs, s, want, known)
 	}
+	// An ASCII view skips Normalize: it must be one Normalize leaves as is.
+	if _, _, ascii := e.textViewASCII(body, cs); ascii != isASCIIString(s) || ascii && Normalize(s) != s {
+		t.Fatalf("textViewASCII(%q, %q) ascii = %v; isASCIIString %v, Normalize %q", data, cs, ascii, isASCIIString(s), Normalize(s))
+	}
 	// Outside the message (a decoded buffer, a decompressed member) text
 	// is always decoded into its own string.
 	if _, ok := e.textView(bytes.Clone(body), cs); ok {
