@@ -1,6 +1,7 @@
 package idm
 
 import (
+	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -45,7 +46,17 @@ func appendNormalized(dst []byte, s string) []byte {
 			for j < len(s) && s[j] >= utf8.RuneSelf {
 				j++
 			}
-			dst, space = appendFolded(dst, cases.Fold().String(norm.NFKC.String(s[i:j])), space)
+			run := s[i:j]
+			if !utf8.ValidString(run) {
+				// NFKC is only consistent over valid text: after an
+				// invalid byte x/text leaves a mark it would map
+				// ("\xf6\u0341" stays, "\xf6\u0341\u0572" gives U+0301),
+				// so a piece and the whole would differ. A run of
+				// invalid bytes, never cut by pieceEnd, is one U+FFFD
+				// (not a letter: a space).
+				run = strings.ToValidUTF8(run, "\uFFFD")
+			}
+			dst, space = appendFolded(dst, cases.Fold().String(norm.NFKC.String(run)), space)
 			i = j - 1
 			continue
 		default:
