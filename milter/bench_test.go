@@ -1,7 +1,6 @@
 package milter
 
 import (
-	"bytes"
 	"fmt"
 	"log/slog"
 	"net"
@@ -13,17 +12,6 @@ import (
 	"github.com/maildlp/maildlp/internal/testutil"
 	"github.com/maildlp/maildlp/policy"
 )
-
-// businessText is n bytes of business prose with many numbers (amounts,
-// dates, order and phone numbers) but no sensitive value.
-func businessText(n int) []byte {
-	var b bytes.Buffer
-	for i := 0; b.Len() < n; i++ {
-		fmt.Fprintf(&b, "Order %d of %02d/%02d/2026: %d units at EUR %d.%02d, ref PO-%05d, call +44 20 7946 %04d.\r\n",
-			100000+i*37, 1+i%28, 1+i%12, 1+i%500, 10+i%990, i%100, i*13%100000, i*7%10000)
-	}
-	return b.Bytes()[:n]
-}
 
 // BenchmarkMilter runs whole milter sessions (one connection per message,
 // as Postfix does) against the embedded default config and policy.
@@ -45,7 +33,7 @@ func BenchmarkMilter(b *testing.B) {
 				s := New(config.Milter{}.WithDefaults(), func() *policy.Engine { return e }, WithLogger(slog.New(slog.DiscardHandler)))
 				testutil.Serve(b, func() error { return s.Serve(ln) }, s.Shutdown)
 				m := simpleMessage()
-				m.body = businessText(size)
+				m.body = testutil.BusinessText(size)
 				m.network, m.addr = network, ln.Addr().String()
 				if network == "unix" {
 					m.addr = ln.Addr().(*net.UnixAddr).Name

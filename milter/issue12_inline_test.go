@@ -15,6 +15,8 @@ import (
 	"github.com/maildlp/maildlp/policy"
 	"github.com/maildlp/maildlp/policy/action"
 	"github.com/maildlp/maildlp/report"
+
+	"github.com/maildlp/maildlp/internal/testutil"
 )
 
 // rawSession sends one message the way Postfix batches it (see
@@ -74,7 +76,7 @@ func TestIssue12InlineScan(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			eng := &fakeEngine{limits: config.Limits{SpillBytes: tt.spill, SpillDir: t.TempDir()}}
 			_, addr := startServer(t, eng, WithScanSlots(policy.NewSlots(1)))
-			body := businessText(4 << 10)
+			body := testutil.BusinessText(4 << 10)
 			_, _, quit := rawSession(t, addr, body, 10*time.Second) // warm-up
 			quit()
 			const n = 20
@@ -133,7 +135,7 @@ func TestIssue12LongScanProgressAndDeadline(t *testing.T) {
 			_, addr := startServer(t, eng, WithScanSlots(slots), WithRecorder(rec),
 				WithLimits(deadline), WithProgressInterval(progress))
 			start := time.Now()
-			final, n, quit := rawSession(t, addr, businessText(8<<10), 10*time.Second)
+			final, n, quit := rawSession(t, addr, testutil.BusinessText(8<<10), 10*time.Second)
 			took := time.Since(start)
 			defer quit()
 			if final != 't' && final != 'y' {
@@ -213,7 +215,7 @@ func TestIssue12PanicInDeadlineAnswer(t *testing.T) {
 	rec := &panicOnce{}
 	m := metrics.New()
 	_, addr := startServer(t, eng, WithRecorder(rec), WithMetrics(m), WithLimits(200*time.Millisecond))
-	final, _, quit := rawSession(t, addr, businessText(1<<10), 10*time.Second)
+	final, _, quit := rawSession(t, addr, testutil.BusinessText(1<<10), 10*time.Second)
 	defer quit()
 	if final != 'y' && final != 't' {
 		t.Fatalf("final reply %q, want a tempfail", final)

@@ -29,7 +29,7 @@ func TestIssue12SpillRoundTrip(t *testing.T) {
 			eng := &fakeEngine{limits: config.Limits{SpillBytes: spillAt, SpillDir: t.TempDir(), MaxMessageBytes: 1 << 20}}
 			_, addr := startServer(t, eng)
 			m := simpleMessage()
-			m.body = businessText(300 << 10)
+			m.body = testutil.BusinessText(300 << 10)
 			if r := m.send(t, addr); r.end == nil || r.end.Type != gomilter.ActionAccept {
 				t.Fatalf("end = %v, want accept", r.end)
 			}
@@ -52,7 +52,7 @@ func TestIssue12SpillFailure(t *testing.T) {
 	rec := &recorder{}
 	_, addr := startServer(t, eng, WithRecorder(rec))
 	m := simpleMessage()
-	m.body = businessText(8 << 10)
+	m.body = testutil.BusinessText(8 << 10)
 	r := m.send(t, addr)
 	if r.end == nil || r.end.SMTPCode/100 != 4 {
 		t.Fatalf("end = %v, want a tempfail", r.end)
@@ -72,7 +72,7 @@ func TestIssue12SpillNoLeak(t *testing.T) {
 	eng := &fakeEngine{limits: config.Limits{SpillBytes: 1 << 10, SpillDir: t.TempDir()}}
 	_, addr := startServer(t, eng)
 	m := simpleMessage()
-	m.body = businessText(64 << 10)
+	m.body = testutil.BusinessText(64 << 10)
 	m.send(t, addr)
 	before := openFDs(t)
 	for range 20 {
@@ -87,7 +87,7 @@ func TestIssue12SpillNoLeak(t *testing.T) {
 		if _, err := s.HeaderEnd(); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.BodyChunk(businessText(8 << 10)); err != nil {
+		if _, err := s.BodyChunk(testutil.BusinessText(8 << 10)); err != nil {
 			t.Fatal(err)
 		}
 		s.Abort(nil)
@@ -129,10 +129,10 @@ func BenchmarkIssue12PeakRSS(b *testing.B) {
 			testutil.Serve(b, func() error { return s.Serve(ln) }, s.Shutdown)
 			addr := ln.Addr().String()
 			small, big := simpleMessage(), simpleMessage()
-			small.body = businessText(4 << 10)
-			big.body = businessText(50<<20 - 1<<10)
+			small.body = testutil.BusinessText(4 << 10)
+			big.body = testutil.BusinessText(50<<20 - 1<<10)
 			if c.kind == "attachment" {
-				big.headers, big.body = base64Attachment(businessText(37 << 20))
+				big.headers, big.body = base64Attachment(testutil.BusinessText(37 << 20))
 			}
 			big.readTimeout = time.Minute
 			var rise int64

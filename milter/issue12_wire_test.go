@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/maildlp/maildlp/policy/action"
+
+	"github.com/maildlp/maildlp/internal/testutil"
 )
 
 // countedServer serves eng on loopback with connections tuned as Listen
@@ -47,7 +49,7 @@ func TestIssue12WorkPerMessage(t *testing.T) {
 	cl, addr := countedServer(t, &fakeEngine{verdict: v})
 	const n = 10
 	for range n {
-		if final, _, quit := rawSession(t, addr, businessText(4<<10), 10*time.Second); final != respAccept {
+		if final, _, quit := rawSession(t, addr, testutil.BusinessText(4<<10), 10*time.Second); final != respAccept {
 			t.Fatalf("final reply %q, want accept", final)
 		} else {
 			quit()
@@ -84,7 +86,7 @@ func TestIssue12ModificationsPastMaxHeld(t *testing.T) {
 	v := action.Verdict{Action: action.Modify,
 		AddHeaders: []action.Header{{Name: "X-A", Value: big}, {Name: "X-B", Value: big}}}
 	cl, addr := countedServer(t, &fakeEngine{verdict: v})
-	final, _, quit := rawSession(t, addr, businessText(1<<10), 10*time.Second)
+	final, _, quit := rawSession(t, addr, testutil.BusinessText(1<<10), 10*time.Second)
 	quit()
 	if final != respAccept {
 		t.Fatalf("final reply %q, want accept", final)

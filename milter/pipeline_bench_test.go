@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/maildlp/maildlp/config"
+
+	"github.com/maildlp/maildlp/internal/testutil"
 )
 
 // postfixSession is the bytes Postfix 3.7 sends for one message over one
@@ -162,7 +164,7 @@ func BenchmarkIssue12Pipelined(b *testing.B) {
 	s := newServer(config.Milter{}.WithDefaults(), func() engine { return e }, WithLogger(slog.New(slog.DiscardHandler)))
 	go s.Serve(cl)
 	b.Cleanup(func() { s.Shutdown(b.Context()) })
-	batches := postfixSession(businessText(4 << 10))
+	batches := postfixSession(testutil.BusinessText(4 << 10))
 	want := []byte{'O', 'c', 'c', 'a'}
 	buf := make([]byte, 5)
 	send := func() {

@@ -24,7 +24,7 @@ func BenchmarkHopBody(b *testing.B) {
 	for _, size := range []int{4 << 10, 1 << 20} {
 		b.Run(fmt.Sprintf("%dKiB", size>>10), func(b *testing.B) {
 			msg := "From: Alice <alice@example.com>\r\nTo: Bob <bob@example.net>\r\nSubject: report\r\n\r\n" +
-				string(businessText(size)) + "\r\n"
+				string(testutil.BusinessText(size)) + "\r\n"
 			wire := []byte(dotStuff(msg) + ".\r\n")
 			cfg := reflectCfg("127.0.0.1:25")
 			ss := &session{s: &Server{cfg: cfg}, eng: &fakeEngine{}}
@@ -100,7 +100,7 @@ func BenchmarkHopSend(b *testing.B) {
 	}
 	defer c.Close()
 	ds := &downstream{raw: c, conn: c, tp: newTextConn(c), to: timeouts{command: time.Minute, data: time.Minute, final: time.Minute}}
-	msg := "From: Alice <alice@example.com>\r\nSubject: report\r\n\r\n" + string(businessText(1<<20)) + "\r\n"
+	msg := "From: Alice <alice@example.com>\r\nSubject: report\r\n\r\n" + string(testutil.BusinessText(1<<20)) + "\r\n"
 	m := newMessage(0, "")
 	for off := 0; off < len(msg); {
 		buf, _ := m.space()
@@ -133,7 +133,7 @@ func BenchmarkHopConnPerMessage(b *testing.B) {
 	mta := newFakeMTA(b, func(f *fakeMTA) { f.discard = true })
 	_, addr := startHop(b, eng, reflectCfg(mta.addr()), WithLogger(slog.New(slog.DiscardHandler)))
 	msg := "From: Alice <alice@example.com>\r\nTo: Bob <bob@example.net>\r\nSubject: report\r\n\r\n" +
-		string(businessText(4<<10)) + "\r\n"
+		string(testutil.BusinessText(4<<10)) + "\r\n"
 	b.SetBytes(int64(len(msg)))
 	b.ReportAllocs()
 	for b.Loop() {

@@ -12,7 +12,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
-	"github.com/maildlp/maildlp/report/reporttest"
 	"io"
 	"log/slog"
 	"math/big"
@@ -23,6 +22,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/maildlp/maildlp/report/reporttest"
 
 	"github.com/maildlp/maildlp/config"
 	"github.com/maildlp/maildlp/internal/testutil"

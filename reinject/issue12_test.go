@@ -37,17 +37,6 @@ func spillEngine(spillBytes config.ByteSize, dir string) limitsEngine {
 	return limitsEngine{&fakeEngine{}, &config.Config{Limits: config.Limits{SpillBytes: spillBytes, SpillDir: dir}}}
 }
 
-// businessText is n bytes of business prose with many numbers but no
-// sensitive value.
-func businessText(n int) []byte {
-	var b bytes.Buffer
-	for i := 0; b.Len() < n; i++ {
-		fmt.Fprintf(&b, "Order %d of %02d/%02d/2026: %d units at EUR %d.%02d, ref PO-%05d, call +44 20 7946 %04d.\r\n",
-			100000+i*37, 1+i%28, 1+i%12, 1+i%500, 10+i%990, i%100, i*13%100000, i*7%10000)
-	}
-	return b.Bytes()[:n]
-}
-
 // dotty is a body of n bytes (about) whose lines often start with a dot,
 // "..", or are a lone "." : dot-stuffing at every offset.
 func dotty(n int) string {
@@ -74,8 +63,8 @@ func dotty(n int) string {
 // the engine reads the same bytes, and the file is gone from spill_dir.
 func TestIssue12SpillRelay(t *testing.T) {
 	bodies := map[string]string{
-		"dots":  dotty(300<<10) + string(businessText(200<<10)) + "\r\n",
-		"plain": string(businessText(700<<10)) + "\r\n", // sent on without a search for dots
+		"dots":  dotty(300<<10) + string(testutil.BusinessText(200<<10)) + "\r\n",
+		"plain": string(testutil.BusinessText(700<<10)) + "\r\n", // sent on without a search for dots
 	}
 	for _, spillAt := range []config.ByteSize{1, 40, 32 << 10, 100 << 10, 1 << 20} {
 		for name, body := range bodies {
@@ -222,7 +211,7 @@ func TestIssue12SpillUnwritable(t *testing.T) {
 	_, addr := startHop(t, eng, reflectCfg(mta.addr()), WithRecorder(rec))
 	up := dialUp(t, addr)
 	up.hello()
-	msg := "From: a@example.com\r\nSubject: big\r\n\r\n" + string(businessText(64<<10))
+	msg := "From: a@example.com\r\nSubject: big\r\n\r\n" + string(testutil.BusinessText(64<<10))
 	got := up.sendMessage("a@example.com", []string{"b@example.com"}, dotStuff(msg))
 	if want := action.Render(action.ScanFailed, action.ScanFailed, "", false).String(); got != want {
 		t.Fatalf("reply %q, want %q", got, want)
@@ -258,7 +247,7 @@ func TestIssue12SpillNoLeak(t *testing.T) {
 	}
 	mta := newFakeMTA(t, func(f *fakeMTA) { f.discard = true })
 	_, addr := startHop(t, eng, reflectCfg(mta.addr()))
-	big := "Subject: big\r\n\r\n" + string(businessText(64<<10)) + "\r\n"
+	big := "Subject: big\r\n\r\n" + string(testutil.BusinessText(64<<10)) + "\r\n"
 	send := func(body string) {
 		up := dialUp(t, addr)
 		up.hello()
@@ -330,8 +319,8 @@ func benchPeakRSS(b *testing.B, eng Evaluator, spillAt config.ByteSize) {
 	hc.MaxMessageBytes = 50 << 20
 	_, addr := startHop(b, eng, hc, WithLogger(slog.New(slog.DiscardHandler)), WithScanTimeout(time.Minute))
 	head := "From: Alice <alice@example.com>\r\nTo: Bob <bob@example.net>\r\nSubject: report\r\n\r\n"
-	small := head + string(businessText(4<<10)) + "\r\n"
-	big := append(append([]byte(head), businessText(50<<20-1<<10)...), "\r\n.\r\n"...)
+	small := head + string(testutil.BusinessText(4<<10)) + "\r\n"
+	big := append(append([]byte(head), testutil.BusinessText(50<<20-1<<10)...), "\r\n.\r\n"...)
 	var rise int64
 	var reply string
 	for b.Loop() {

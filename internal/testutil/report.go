@@ -36,3 +36,14 @@ func OrderLines(size int) string {
 	}
 	return b.String()
 }
+
+// BusinessText is n bytes of business prose with many numbers but no
+// sensitive value: one order line after another, each the same shape.
+func BusinessText(n int) []byte {
+	var b strings.Builder
+	for i := 0; b.Len() < n; i++ {
+		fmt.Fprintf(&b, "Order %d of %02d/%02d/2026: %d units at EUR %d.%02d, ref PO-%05d, call +44 20 7946 %04d.\r\n",
+			100000+i*37, 1+i%28, 1+i%12, 1+i%500, 10+i%990, i%100, i*13%100000, i*7%10000)
+	}
+	return []byte(b.String()[:n])
+}

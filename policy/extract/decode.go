@@ -160,7 +160,13 @@ func decodeBase64Lines(in []byte) ([]byte, bool) {
 // alphabet (line breaks of any length, spaces, junk). Padding ends a
 // group, so that concatenated encoded chunks decode too.
 func decodeBase64Tolerant(in []byte) []byte {
-	out := make([]byte, 0, len(in)*3/4+3)
+	return appendBase64Tolerant(make([]byte, 0, len(in)*3/4+3), in)
+}
+
+// appendBase64Tolerant appends the tolerant decoding of in to out. It
+// writes three bytes only after reading four, so out may be in[:0]: the
+// decoding then overwrites only bytes already read (decodeBase64InPlace).
+func appendBase64Tolerant(out, in []byte) []byte {
 	var acc uint32
 	n := 0
 	flush := func() {

@@ -38,38 +38,5 @@ func oneEncoding(h message.Header) bool {
 }
 
 // decodeBase64InPlace is decodeBase64Tolerant writing its output over
-// its input: it writes three bytes only after reading four, so it never
-// overwrites a byte it has yet to read.
-func decodeBase64InPlace(in []byte) []byte {
-	out := in[:0]
-	var acc uint32
-	n := 0
-	flush := func() {
-		switch n {
-		case 2:
-			out = append(out, byte(acc>>4))
-		case 3:
-			out = append(out, byte(acc>>10), byte(acc>>2))
-		}
-		acc, n = 0, 0
-	}
-	for i := 0; i < len(in); i++ {
-		c := in[i]
-		if c == '=' {
-			flush()
-			continue
-		}
-		v := b64[c]
-		if v == 0xFF {
-			continue
-		}
-		acc = acc<<6 | uint32(v)
-		n++
-		if n == 4 {
-			out = append(out, byte(acc>>16), byte(acc>>8), byte(acc))
-			acc, n = 0, 0
-		}
-	}
-	flush()
-	return out
-}
+// its input (see appendBase64Tolerant).
+func decodeBase64InPlace(in []byte) []byte { return appendBase64Tolerant(in[:0], in) }

@@ -70,18 +70,7 @@ func TestIssue12TextViewAgreesWithDecode(t *testing.T) {
 func TestIssue12PlainBodyTextIsAView(t *testing.T) {
 	body := strings.Repeat("Invoice 2024-118 for 1,250.00 EUR, order 77812, due 2025-01-31.\r\n", 8<<20/66)
 	msg := "From: a@example.com\r\nTo: b@example.org\r\nSubject: big\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + body
-	lim := DefaultLimits()
-	// Warm up spares and the detector tables of the package.
-	if _, err := Extract(context.Background(), strings.NewReader(msg), lim); err != nil {
-		t.Fatal(err)
-	}
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	res, err := Extract(context.Background(), strings.NewReader(msg), lim)
-	runtime.ReadMemStats(&after)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, allocated := extractCost(t, msg)
 	longest := 0
 	for _, p := range res.Parts {
 		longest = max(longest, len(p.Text))
@@ -89,21 +78,32 @@ func TestIssue12PlainBodyTextIsAView(t *testing.T) {
 	if longest < len(body)-2 {
 		t.Fatalf("body text not extracted whole: longest part %d bytes of %d", longest, len(body))
 	}
-	allocated := after.TotalAlloc - before.TotalAlloc
 	if limit := readCost(t, msg) + uint64(len(msg))/4; allocated > limit {
 		t.Fatalf("Extract allocated %d bytes for a %d-byte plain message, want <= %d (the message and no copy of its text)", allocated, len(msg), limit)
 	}
 	// The same body in quoted-printable is decoded into its own buffer:
 	// the view is only for bytes as they arrived.
 	qp := strings.Replace(msg, "charset=utf-8\r\n", "charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n", 1)
-	runtime.ReadMemStats(&before)
-	if _, err := Extract(context.Background(), strings.NewReader(qp), lim); err != nil {
+	if _, allocated := extractCost(t, qp); allocated < readCost(t, qp)+uint64(len(body)) {
+		t.Fatalf("quoted-printable body: allocated %d bytes, want a decoded copy of the %d-byte body", allocated, len(body))
+	}
+}
+
+// extractCost extracts msg (after one run that warms up the package's
+// spares) and returns the result and the bytes the measured run allocated.
+func extractCost(t *testing.T, msg string) (*Result, uint64) {
+	t.Helper()
+	if _, err := Extract(context.Background(), strings.NewReader(msg), DefaultLimits()); err != nil {
 		t.Fatal(err)
 	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	res, err := Extract(context.Background(), strings.NewReader(msg), DefaultLimits())
 	runtime.ReadMemStats(&after)
-	if allocated, want := after.TotalAlloc-before.TotalAlloc, readCost(t, qp)+uint64(len(body)); allocated < want {
-		t.Fatalf("quoted-printable body: allocated %d bytes, want a decoded copy (>= %d)", allocated, want)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return res, after.TotalAlloc - before.TotalAlloc
 }
 
 // readCost is what reading msg into the scan's own buffer allocates: the
@@ -156,17 +156,7 @@ func base64Attachment(size int, extraHeader string) (string, string) {
 // and reads the same text.
 func TestIssue12LargeBase64DecodedInPlace(t *testing.T) {
 	msg, csv := base64Attachment(6<<20, "")
-	lim := DefaultLimits()
-	if _, err := Extract(context.Background(), strings.NewReader(msg), lim); err != nil {
-		t.Fatal(err)
-	}
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	res, err := Extract(context.Background(), strings.NewReader(msg), lim)
-	runtime.ReadMemStats(&after)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, allocated := extractCost(t, msg)
 	var text string
 	for _, p := range res.Parts {
 		if p.Filename == "a.csv" {
@@ -176,7 +166,6 @@ func TestIssue12LargeBase64DecodedInPlace(t *testing.T) {
 	if text != csv {
 		t.Fatalf("attachment text differs from the CSV: %d bytes, want %d", len(text), len(csv))
 	}
-	allocated := after.TotalAlloc - before.TotalAlloc
 	if limit := readCost(t, msg) + uint64(len(msg))/4; allocated > limit {
 		t.Fatalf("Extract allocated %d bytes for a %d-byte message, want <= %d (no decoded copy)", allocated, len(msg), limit)
 	}
@@ -184,7 +173,7 @@ func TestIssue12LargeBase64DecodedInPlace(t *testing.T) {
 	// A second transfer encoding is read from the encoded bytes as well:
 	// those must stay as they are, so the part is decoded into a buffer.
 	msg2, _ := base64Attachment(2<<20, "Content-Transfer-Encoding: quoted-printable\r\n")
-	res2, err := Extract(context.Background(), strings.NewReader(msg2), lim)
+	res2, err := Extract(context.Background(), strings.NewReader(msg2), DefaultLimits())
 	if err != nil {
 		t.Fatal(err)
 	}
