@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/maildlp/maildlp/internal/fsutil"
 )
 
 // spill holds the part of a message past limits.spill_bytes in an
@@ -17,15 +19,11 @@ type spill struct {
 	err error   // the first write error: the message cannot be scanned
 }
 
-// newSpill creates the file in dir ("": os.TempDir) and unlinks it at
-// once, so that nothing is left behind whatever happens to the process.
+// newSpill opens a file without a name in dir ("": os.TempDir), so that
+// nothing is left behind whatever happens to the process.
 func newSpill(dir string) (*spill, error) {
-	f, err := os.CreateTemp(dir, "maildlp-msg-*")
+	f, err := fsutil.TempUnnamed(dir)
 	if err != nil {
-		return nil, fmt.Errorf("message spill file: %w", err)
-	}
-	if err := os.Remove(f.Name()); err != nil {
-		f.Close()
 		return nil, fmt.Errorf("message spill file: %w", err)
 	}
 	return &spill{f: f}, nil

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/maildlp/maildlp/config"
+	"github.com/maildlp/maildlp/internal/fsutil"
 	"github.com/maildlp/maildlp/metrics"
 	"github.com/maildlp/maildlp/policy/action"
 )
@@ -541,26 +542,7 @@ func idTime(id string) (time.Time, error) {
 // writeFileSync writes dir/name atomically and durably: temporary file,
 // fsync, rename, fsync of the directory.
 func writeFileSync(dir, name string, data []byte) error {
-	f, err := os.CreateTemp(dir, tmpPrefix+"*")
-	if err != nil {
-		return fmt.Errorf("outbox: create: %w", err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, filepath.Join(dir, name))
-	}
-	if err == nil {
-		err = syncDir(dir)
-	}
-	if err != nil {
-		os.Remove(tmp)
+	if err := fsutil.WriteAtomic(filepath.Join(dir, name), data, 0o600, tmpPrefix+"*"); err != nil {
 		return fmt.Errorf("outbox: write %s: %w", name, err)
 	}
 	return nil
@@ -581,16 +563,8 @@ func removeSync(dir, name string) error {
 }
 
 func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("outbox: open dir: %w", err)
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("outbox: sync dir: %w", err)
+	if err := fsutil.SyncDir(dir); err != nil {
+		return fmt.Errorf("outbox: %w", err)
 	}
 	return nil
 }

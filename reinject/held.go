@@ -8,6 +8,8 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+
+	"github.com/maildlp/maildlp/internal/fsutil"
 )
 
 // chunkSize is the unit in which a received message is held.
@@ -264,18 +266,9 @@ type spill struct {
 // unlinks it at once, so that nothing is left behind whatever happens to
 // the process; the disk space goes with the last descriptor.
 func newSpill(dir string) (*spill, error) {
-	if dir == "" {
-		dir = os.TempDir()
-	}
-	f, err := openUnnamed(dir)
+	f, err := fsutil.TempUnnamed(dir)
 	if err != nil {
-		if f, err = os.CreateTemp(dir, "maildlp-msg-*"); err != nil {
-			return nil, wrapSpill(err)
-		}
-		if err := os.Remove(f.Name()); err != nil {
-			f.Close()
-			return nil, wrapSpill(err)
-		}
+		return nil, wrapSpill(err)
 	}
 	return &spill{f: f, buf: chunkPool.Get().(*[]byte)}, nil
 }

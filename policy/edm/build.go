@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/maildlp/maildlp/internal/fsutil"
 )
 
 // ColumnSpec is one column of the table to index, as given to the index
@@ -309,27 +309,7 @@ func Build(r io.Reader, key *Key, o BuildOptions) ([]byte, *Meta, error) {
 // same directory, synced, renamed over the target, so that a reader
 // (a reload) sees the old file or the new one, never a part.
 func WriteIndex(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".edm-*")
-	if err != nil {
-		return fmt.Errorf("edm: write index: %w", err)
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp, 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
+	if err := fsutil.WriteAtomic(path, data, 0o644, ".edm-*"); err != nil {
 		return fmt.Errorf("edm: write index: %w", err)
 	}
 	return nil

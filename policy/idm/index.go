@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+
+	"github.com/maildlp/maildlp/internal/fsutil"
 )
 
 // The index file, little-endian:
@@ -293,25 +295,7 @@ func (ix *Index) Entries() int { return len(ix.ents) / entrySize }
 // synced, then renamed over path (mode 0640). A server that mapped the
 // old file keeps reading it, never a half-written one.
 func WriteIndex(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("idm: write index: %w", err)
-	}
-	defer os.Remove(f.Name())
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Chmod(0o640)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
+	if err := fsutil.WriteAtomic(path, data, 0o640, "."+filepath.Base(path)+".tmp*"); err != nil {
 		return fmt.Errorf("idm: write index %s: %w", path, err)
 	}
 	return nil

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package reinject
+package fsutil
 
 import (
 	"errors"
@@ -8,5 +8,5 @@ import (
 )
 
 // openUnnamed is Linux's O_TMPFILE; elsewhere the caller creates and
-// unlinks a named file.
+// unlinks a named file (TempUnnamed).
 func openUnnamed(string) (*os.File, error) { return nil, errors.ErrUnsupported }
