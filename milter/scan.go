@@ -81,10 +81,23 @@ func (sc *scan) room(n int) int {
 
 // write holds message bytes, or counts and drops them past the limit.
 func (sc *scan) write(p []byte) {
-	sc.total += int64(len(p))
 	if !sc.nul && bytes.IndexByte(p, 0) >= 0 {
 		sc.nul = true
 	}
+	hold(sc, p)
+}
+
+func (sc *scan) writeString(s string) {
+	if !sc.nul && strings.IndexByte(s, 0) >= 0 {
+		sc.nul = true
+	}
+	hold(sc, s)
+}
+
+// hold is the rest of write for bytes and strings alike (header fields
+// arrive as strings, body chunks as bytes), without converting either.
+func hold[T []byte | string](sc *scan, p T) {
+	sc.total += int64(len(p))
 	p = p[:sc.room(len(p))]
 	sc.held += int64(len(p))
 	for len(p) > 0 && sc.mem < sc.memMax {
@@ -95,26 +108,7 @@ func (sc *scan) write(p []byte) {
 		p = p[n:]
 	}
 	if len(p) > 0 && sc.spill() != nil {
-		sc.sp.write(p)
-	}
-}
-
-func (sc *scan) writeString(s string) {
-	sc.total += int64(len(s))
-	if !sc.nul && strings.IndexByte(s, 0) >= 0 {
-		sc.nul = true
-	}
-	s = s[:sc.room(len(s))]
-	sc.held += int64(len(s))
-	for len(s) > 0 && sc.mem < sc.memMax {
-		b := sc.tail()
-		n := int(min(int64(min(len(s), cap(*b)-len(*b))), sc.memMax-sc.mem))
-		*b = append(*b, s[:n]...)
-		sc.mem += int64(n)
-		s = s[n:]
-	}
-	if len(s) > 0 && sc.spill() != nil {
-		sc.sp.writeString(s)
+		spillWrite(sc.sp, p)
 	}
 }
 

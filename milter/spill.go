@@ -29,24 +29,10 @@ func newSpill(dir string) (*spill, error) {
 	return &spill{f: f}, nil
 }
 
-func (s *spill) write(p []byte) {
-	for len(p) > 0 && s.err == nil {
-		if s.buf == nil {
-			s.buf = blockPool.Get().(*[]byte)
-			*s.buf = (*s.buf)[:0]
-		}
-		b := *s.buf
-		c := min(len(p), cap(b)-len(b))
-		*s.buf = append(b, p[:c]...)
-		s.n += int64(c)
-		p = p[c:]
-		if len(*s.buf) == cap(*s.buf) {
-			s.flush()
-		}
-	}
-}
-
-func (s *spill) writeString(p string) {
+// spillWrite appends p to the file through the pooled buffer; a write
+// error is kept in s.err and the rest is dropped (the message is then
+// not scanned: scan.failed).
+func spillWrite[T []byte | string](s *spill, p T) {
 	for len(p) > 0 && s.err == nil {
 		if s.buf == nil {
 			s.buf = blockPool.Get().(*[]byte)
