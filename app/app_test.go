@@ -113,7 +113,16 @@ func openTestApp(t *testing.T, dir, path, notifySocket string) *testApp {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	return &testApp{App: a, dir: dir, logs: logs}
+	ta := &testApp{App: a, dir: dir, logs: logs}
+	// An App that is never run still has its incident log and store
+	// queue open (the store writer opens the database in the
+	// background): close them before the test's directory is removed.
+	t.Cleanup(func() {
+		if ta.done == nil {
+			ta.closeState()
+		}
+	})
+	return ta
 }
 
 func (ta *testApp) run(t *testing.T) {

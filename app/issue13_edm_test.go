@@ -49,42 +49,14 @@ rule = { detector = "customer_record" }
 block = {}
 `, filepath.Join(data, "c.edm"), filepath.Join(data, "c.key"))
 	ta := newTestApp(t, "5s", pol, "")
-	first := ta.Engine()
-	john := "Subject: x\r\n\r\nJohn Smith, SSN 123 45 6789\r\n"
-	mary := "Subject: x\r\n\r\nMary Jones, SSN 987 65 4321\r\n"
-	eval := func(e *policy.Engine, msg string) action.Action {
-		return e.Evaluate(context.Background(), policy.Message{Body: strings.NewReader(msg)}).Action
-	}
-	if eval(first, john) != action.Block || eval(first, mary) != action.Pass {
-		t.Fatal("first index does not match as built")
-	}
-
-	// A damaged index: refused, the old engine stays and still matches.
-	b, _ := os.ReadFile(filepath.Join(data, "c.edm"))
-	b[len(b)/2] ^= 0xff
-	if err := edm.WriteIndex(filepath.Join(data, "c.edm"), b); err != nil {
-		t.Fatal(err)
-	}
-	if err := ta.Reload(); err == nil || !strings.Contains(err.Error(), "corrupt index") {
-		t.Fatalf("Reload with a damaged index = %v", err)
-	}
-	if ta.Engine() != first || eval(ta.Engine(), john) != action.Block {
-		t.Error("a damaged index replaced or broke the running engine")
-	}
-	if !strings.Contains(ta.logs.String(), "corrupt index") {
-		t.Errorf("refused reload not logged:\n%s", ta.logs.String())
-	}
-
-	// A re-indexed table with a new key: swapped in.
-	writeEDM(t, data, "987-65-4321,Mary,Jones\n")
-	if err := ta.Reload(); err != nil {
-		t.Fatal(err)
-	}
-	if e := ta.Engine(); e == first || eval(e, mary) != action.Block || eval(e, john) != action.Pass {
-		t.Error("the re-indexed table was not swapped in")
-	}
-	// The old engine, still held by a scan in progress, keeps its mapping.
-	if eval(first, john) != action.Block {
-		t.Error("the old engine lost its index")
-	}
+	datasetReload{
+		index:      filepath.Join(data, "c.edm"),
+		writeIndex: edm.WriteIndex,
+		reindex:    func() { writeEDM(t, data, "987-65-4321,Mary,Jones\n") },
+		eval: func(e *policy.Engine, msg string) action.Action {
+			return e.Evaluate(context.Background(), policy.Message{Body: strings.NewReader(msg)}).Action
+		},
+		in:  "Subject: x\r\n\r\nJohn Smith, SSN 123 45 6789\r\n",
+		out: "Subject: x\r\n\r\nMary Jones, SSN 987 65 4321\r\n",
+	}.check(t, ta)
 }

@@ -18,7 +18,11 @@ import (
 func idmText(seed string, n int) string {
 	var b strings.Builder
 	for i := range n {
-		fmt.Fprintf(&b, "Clause %d of the %s agreement binds the parties to the revised terms. ", i, seed)
+		// The seed at least every 16 bytes: no 32-byte window (one
+		// fingerprint) is shared by the texts of two seeds, so a
+		// document matches only its own index, whatever the key; the
+		// number in every window keeps the windows distinct.
+		fmt.Fprintf(&b, "%s clause %d %s binds %s party %d %s. ", seed, i, seed, seed, i, seed)
 	}
 	return b.String()
 }
@@ -62,38 +66,15 @@ rule = { detector = "agreements" }
 block = {}
 `, filepath.Join(data, "d.idm"), filepath.Join(data, "d.key"))
 	ta := newTestApp(t, "5s", pol, "")
-	first := ta.Engine()
-	eval := func(e *policy.Engine, text string) action.Action {
-		msg := "Subject: x\r\n\r\n" + text[:len(text)/3] + "\r\n"
-		return e.Evaluate(context.Background(), policy.Message{Body: strings.NewReader(msg)}).Action
-	}
-	if eval(first, alpha) != action.Block || eval(first, beta) != action.Pass {
-		t.Fatal("first index does not match as built")
-	}
-
-	b, _ := os.ReadFile(filepath.Join(data, "d.idm"))
-	b[len(b)/2] ^= 0xff
-	if err := idm.WriteIndex(filepath.Join(data, "d.idm"), b); err != nil {
-		t.Fatal(err)
-	}
-	if err := ta.Reload(); err == nil || !strings.Contains(err.Error(), "corrupt index") {
-		t.Fatalf("Reload with a damaged index = %v", err)
-	}
-	if ta.Engine() != first || eval(ta.Engine(), alpha) != action.Block {
-		t.Error("a damaged index replaced or broke the running engine")
-	}
-	if !strings.Contains(ta.logs.String(), "corrupt index") {
-		t.Errorf("refused reload not logged:\n%s", ta.logs.String())
-	}
-
-	writeIDM(t, data, beta)
-	if err := ta.Reload(); err != nil {
-		t.Fatal(err)
-	}
-	if e := ta.Engine(); e == first || eval(e, beta) != action.Block || eval(e, alpha) != action.Pass {
-		t.Error("the re-indexed documents were not swapped in")
-	}
-	if eval(first, alpha) != action.Block {
-		t.Error("the old engine lost its index")
-	}
+	datasetReload{
+		index:      filepath.Join(data, "d.idm"),
+		writeIndex: idm.WriteIndex,
+		reindex:    func() { writeIDM(t, data, beta) },
+		eval: func(e *policy.Engine, text string) action.Action {
+			msg := "Subject: x\r\n\r\n" + text[:len(text)/3] + "\r\n"
+			return e.Evaluate(context.Background(), policy.Message{Body: strings.NewReader(msg)}).Action
+		},
+		in:  alpha,
+		out: beta,
+	}.check(t, ta)
 }
